@@ -1,0 +1,1 @@
+"""The `lakeconsole` command line: one module per subcommand, found automatically."""

@@ -1,0 +1,82 @@
+"""Entry point of `lakeconsole`. Subcommands are the modules of this package that define
+`COMMAND`, `HELP`, `add_arguments(parser)` and `run(args, settings) -> int`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from types import ModuleType
+
+import cli
+from cli.output import error
+from core.settings import SettingsError, load_settings
+
+EXIT_USAGE = 2
+
+DESCRIPTION = """\
+lakeconsole: a console for a local Delta Lake medallion lakehouse
+(landing files → bronze → silver → gold).
+
+Without a subcommand it opens the console (a terminal UI) on the lake in your settings."""
+
+EPILOG = """\
+Settings come from .env (see .env.template) and the environment; --data-dir or
+LAKECONSOLE_DATA_DIR points at another lake. Run 'lakeconsole COMMAND --help' for details."""
+
+
+def command_modules() -> list[ModuleType]:
+    mods = []
+    for info in pkgutil.iter_modules(cli.__path__):
+        mod = importlib.import_module(f"cli.{info.name}")
+        if hasattr(mod, "COMMAND") and hasattr(mod, "run"):
+            mods.append(mod)
+    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 50), m.COMMAND))
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+    # --data-dir is accepted before and after the subcommand.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", metavar="PATH", default=argparse.SUPPRESS,
+                        help="the lake's folder (default: LAKECONSOLE_DATA_DIR or ./data)")
+    parser = argparse.ArgumentParser(
+        prog="lakeconsole", description=DESCRIPTION, epilog=EPILOG, parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    modules: dict[str, ModuleType] = {}
+    for mod in command_modules():
+        p = sub.add_parser(mod.COMMAND, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+                           parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+                           epilog=getattr(mod, "EPILOG", None))
+        mod.add_arguments(p)
+        modules[mod.COMMAND] = mod
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, modules = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(data_dir=getattr(args, "data_dir", None))
+    except SettingsError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    from core.applog import setup_logging
+
+    setup_logging(settings)
+    if args.command is None:
+        from tui.app import run_console
+
+        return run_console(settings)
+    code: int = modules[args.command].run(args, settings)
+    return code
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,115 @@
+"""`lakeconsole run`: the pipeline headless, for cron. Ends with the OPS-09 heartbeat."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from cli.output import GREEN, RED, DIM, paint, print_json
+from core.settings import Settings
+
+COMMAND = "run"
+ORDER = 10
+HELP = "run the pipeline (bronze → silver → gold) headless"
+DESCRIPTION = """\
+Run the pipeline in DAG order. A failing step blocks every step downstream of it (OPS-01).
+On success prints one green line on stdout: '✓ Pipeline Finished: Processed N records'
+(N = landing rows ingested by this run) and exits 0; on failure one red line on stderr,
+'✗ Pipeline Failed: <message>', and exits 1. Ctrl+C stops at the next safe point (exit 130)."""
+EPILOG = """\
+exit codes: 0 success, 1 a step failed, 2 bad settings or arguments,
+            75 another run holds the lake's lock, 130 cancelled
+examples:
+  lakeconsole run                 everything
+  lakeconsole run --from silver   silver and gold, on the bronze already there
+  lakeconsole run --only gold_daily_revenue
+  lakeconsole run --json          a machine-readable summary instead of text"""
+
+EXIT_FAILED, EXIT_LOCKED, EXIT_CANCELLED = 1, 75, 130
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="start", metavar="LAYER_OR_STEP",
+                   help="start at this layer (bronze, silver, gold) or step, and run what follows")
+    p.add_argument("--only", metavar="STEP", help="run just this step")
+    p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the heartbeat line")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.dag import PipelineError
+    from core.events import RunStatus
+    from core.heartbeat import heartbeat_line
+    from core.lock import RunLocked
+    from core.pipeline import load_pipeline
+    from core.runner import run_pipeline
+    from core.runs import load_runs
+
+    no_color = "NO_COLOR" in settings.raw
+    cancel = threading.Event()
+    printer = EventPrinter(no_color, quiet=args.quiet or args.json)
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt  # second Ctrl+C: stop now
+        cancel.set()
+        print("stopping at the next safe point (Ctrl+C again to force)…", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        outcome = run_pipeline(load_pipeline(), settings, printer, start=args.start, only=args.only,
+                               cancel_event=cancel, command="lakeconsole run")
+    except (PipelineError, RunLocked) as exc:
+        line = heartbeat_line(RunStatus.FAILED, 0, str(exc))
+        if args.json:
+            print_json({"status": "failed", "error": str(exc)})
+        else:
+            print(paint(line, RED, sys.stderr, no_color), file=sys.stderr)
+        return EXIT_LOCKED if isinstance(exc, RunLocked) else 2
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    if args.json:
+        record = next((r for r in load_runs(settings.state_dir, limit=5) if r.run_id == outcome.run_id), None)
+        print_json(record.to_json() if record else {"run_id": outcome.run_id, "status": outcome.status})
+    line = heartbeat_line(outcome.status, outcome.records_processed, outcome.error)
+    if outcome.status == RunStatus.SUCCEEDED:
+        if not args.json:
+            print(paint(line, GREEN, sys.stdout, no_color))
+        return 0
+    if not args.json:
+        print(paint(line, RED, sys.stderr, no_color), file=sys.stderr)
+    return EXIT_CANCELLED if outcome.status == RunStatus.CANCELLED else EXIT_FAILED
+
+
+class EventPrinter:
+    """Prints the runner's events as lines: what a cron mail or a terminal should show."""
+
+    def __init__(self, no_color: bool, quiet: bool) -> None:
+        self.no_color, self.quiet = no_color, quiet
+
+    def __call__(self, event: object) -> None:
+        from core.events import RunFinished, StepFailed, StepFinished, StepSkipped, StepStarted
+
+        if self.quiet:
+            return
+        out = sys.stdout
+        if isinstance(event, StepStarted):
+            print(f"--- {event.layer.value.capitalize()}: {event.step} ---", file=out, flush=True)
+        elif isinstance(event, StepFinished):
+            extra = ", ".join(f"{k} {v}" for k, v in event.details.items() if isinstance(v, int | float))
+            text = f"    done in {event.duration_s:.2f}s: {event.records_in} in, {event.records_out} out"
+            print(paint(text + (f" ({extra})" if extra else ""), DIM, out, self.no_color), file=out, flush=True)
+        elif isinstance(event, StepFailed):
+            print(paint(f"    failed: {event.error}", RED, sys.stderr, self.no_color), file=sys.stderr, flush=True)
+        elif isinstance(event, StepSkipped):
+            print(f"--- {event.layer.value.capitalize()}: {event.step} skipped ({event.reason}) ---",
+                  file=out, flush=True)
+        elif isinstance(event, RunFinished):
+            for warning in event.warnings:
+                print(paint(f"warning: {warning}", RED, sys.stderr, self.no_color), file=sys.stderr)
+            if event.latency_s is not None:
+                print(f"end-to-end latency {event.latency_s:.2f}s", file=out, flush=True)

@@ -1,0 +1,26 @@
+"""The lake's folder layout under the data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LAYER_FOLDERS = ("landing", "bronze", "silver", "gold", "quarantine")
+
+
+def ensure_layout(data_dir: Path) -> list[Path]:
+    """Create the empty lake folders (and the engine's state folder); returns them."""
+    folders = [data_dir / name for name in LAYER_FOLDERS] + [data_dir / "_lakeconsole"]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders
+
+
+def landing_dir(data_dir: Path) -> Path:
+    return data_dir / "landing"
+
+
+def find_tables(data_dir: Path) -> list[Path]:
+    """Every Delta table under the data dir (a folder with a `_delta_log`), sorted."""
+    if not data_dir.is_dir():
+        return []
+    return sorted(p.parent for p in data_dir.rglob("_delta_log") if p.is_dir())

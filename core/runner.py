@@ -1,0 +1,159 @@
+"""Runs a pipeline selection in DAG order with blocking (OPS-01), reporting typed events."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.dag import Cancelled, Pipeline, PipelineError, StepContext, StepResult
+from core.events import (
+    Event,
+    EventSink,
+    Layer,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+    StepCancelled,
+    StepFailed,
+    StepFinished,
+    StepProgress,
+    StepSkipped,
+    StepStarted,
+)
+from core.lock import RunLock
+from core.runs import RunRecorder, end_to_end_latency, new_run_id
+from core.settings import Settings
+
+log = logging.getLogger("lakeconsole.runner")
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    status: RunStatus
+    records_processed: int
+    latency_s: float | None
+    error: str | None
+    results: dict[str, StepResult] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the user: the message, with the exception type only when it says nothing."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text or type(exc).__name__
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    settings: Settings,
+    on_event: EventSink | None = None,
+    *,
+    start: str | None = None,
+    only: str | None = None,
+    cancel_event: threading.Event | None = None,
+    command: str = "lakeconsole run",
+    clock: Callable[[], float] = time.time,
+) -> RunOutcome:
+    """Run the selected steps under the lake's run lock. Raises RunLocked or PipelineError
+    before anything starts; everything after that is reported through events."""
+    selected = pipeline.select(start=start, only=only)
+    missing = pipeline.missing_upstream(selected, settings.data_dir)
+    if missing:
+        raise PipelineError(
+            f"Cannot start at '{only or start}': upstream step(s) {', '.join(missing)} have never "
+            f"been built. Run the whole pipeline first (lakeconsole run)"
+        )
+    cancel = cancel_event or threading.Event()
+    run_id = new_run_id(clock())
+    recorder = RunRecorder(settings.state_dir, command)
+    lock = RunLock(settings.state_dir, run_id, command)
+    with lock:
+        if lock.stale:
+            log.warning("took over the lock of run %s (process %d is gone)", lock.stale.run_id, lock.stale.pid)
+
+        def emit(event: Event) -> None:
+            recorder(event)
+            if on_event is not None:
+                on_event(event)
+
+        return _run_steps(pipeline, settings, selected, run_id, emit, cancel, clock, recorder)
+
+
+def _run_steps(
+    pipeline: Pipeline,
+    settings: Settings,
+    selected: list[str],
+    run_id: str,
+    emit: EventSink,
+    cancel: threading.Event,
+    clock: Callable[[], float],
+    recorder: RunRecorder,
+) -> RunOutcome:
+    layers = {n: pipeline.steps[n].layer for n in selected}
+    emit(RunStarted(run_id, clock(), tuple(selected), layers))
+    log.info("run %s started: %s", run_id, ", ".join(selected))
+    results: dict[str, StepResult] = {}
+    blocked: dict[str, str] = {}  # step -> why it cannot run
+    first_error: str | None = None
+    cancelled = False
+    for name in selected:
+        step = pipeline.steps[name]
+        failed_deps = [d for d in step.depends_on if d in blocked]
+        if cancelled or failed_deps:
+            reason = "run cancelled" if cancelled else f"upstream failed: {', '.join(failed_deps)}"
+            blocked[name] = reason
+            emit(StepSkipped(run_id, clock(), name, step.layer, reason))
+            log.warning("step %s skipped (%s)", name, reason)
+            continue
+        started = clock()
+        emit(StepStarted(run_id, started, name, step.layer))
+        log.info("step %s started", name)
+
+        def report(done: int, total: int | None, unit: str, message: str, _name: str = name) -> None:
+            emit(StepProgress(run_id, clock(), _name, done, total, unit, message))
+
+        ctx = StepContext(settings, run_id, name, report, cancel)
+        try:
+            ctx.check_cancelled()
+            result = step.run(ctx)
+        except Cancelled:
+            cancelled = True
+            blocked[name] = "cancelled"
+            emit(StepCancelled(run_id, clock(), name, step.layer))
+            log.warning("step %s cancelled", name)
+            continue
+        except Exception as exc:  # a step's failure is data for the report, not a crash
+            message = describe_error(exc)
+            first_error = first_error or f"{name}: {message}"
+            blocked[name] = "failed"
+            emit(StepFailed(run_id, clock(), name, step.layer, message, clock() - started))
+            log.error("step %s failed: %s\n%s", name, message, traceback.format_exc())
+            continue
+        results[name] = result
+        emit(StepFinished(run_id, clock(), name, step.layer, result.records_in, result.records_out,
+                          clock() - started, result.details))
+        log.info("step %s finished: %d in, %d out", name, result.records_in, result.records_out)
+        if cancel.is_set():
+            cancelled = True
+
+    status = RunStatus.SUCCEEDED
+    if first_error:
+        status = RunStatus.FAILED
+    elif cancelled:
+        status = RunStatus.CANCELLED
+    processed = sum(r.landing_rows for r in results.values())
+    warnings = [w for r in results.values() for w in r.warnings]
+    latency = end_to_end_latency(recorder.record) if recorder.record else None
+    error = first_error or ("cancelled by the user" if cancelled else None)
+    emit(RunFinished(run_id, clock(), status, processed, latency, error, tuple(warnings)))
+    log.info("run %s %s: %d records, latency %s", run_id, status.value, processed,
+             f"{latency:.2f}s" if latency is not None else "n/a")
+    return RunOutcome(run_id, status, processed, latency, error, results, warnings)
+
+
+__all__ = ["Layer", "RunOutcome", "run_pipeline"]

@@ -1,0 +1,186 @@
+"""The one settings object: built from `.env` and the environment, validated once.
+
+Nothing else in lakeconsole reads `os.environ`; everything asks a `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+# Keys whose values must never be logged or printed (OPS-04 logs, OPS-07 backups).
+SECRET_PATTERN = re.compile(r"(SECRET|PASSWORD|TOKEN|ACCESS_KEY|_KEY$|CREDENTIAL)", re.IGNORECASE)
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message names the key and the fix."""
+
+    def __init__(self, key: str, problem: str, fix: str) -> None:
+        super().__init__(f"Setting {key}: {problem}. {fix}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of lakeconsole, with the defaults documented in `.env.template`."""
+
+    home: Path
+    data_dir: Path
+    log_dir: Path
+    log_level: str = "INFO"
+    log_retention_days: int = 14
+    vacuum_retention_hours: int = 168
+    vacuum_interval_days: int = 7
+    backup_target: str = ""
+    backup_keep: int = 8
+    backup_interval_days: int = 7
+    latency_creep_runs: int = 3
+    latency_creep_factor: float = 1.5
+    silver_batch_rows: int = 500_000
+    auto_run_on_landing: bool = False
+    # Everything from .env and the environment, for tools we call (aws, rclone) and redaction.
+    raw: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the engine keeps its own state (runs, lock, ledgers)."""
+        return self.data_dir / "_lakeconsole"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "app.log"
+
+    def secret_values(self) -> list[str]:
+        """Values of secret-looking keys, for redaction."""
+        return [v for k, v in self.raw.items() if SECRET_PATTERN.search(k) and len(v) >= 4]
+
+    def subprocess_env(self) -> dict[str, str]:
+        """Environment for external tools (aws, rclone): the process env plus `.env` keys."""
+        return {k: str(v) for k, v in self.raw.items() if v != ""}
+
+    def with_data_dir(self, data_dir: Path) -> Settings:
+        return replace(self, data_dir=data_dir.expanduser().resolve())
+
+
+def find_home(environ: Mapping[str, str]) -> Path:
+    """The project folder: LAKECONSOLE_HOME, else the working folder if it has a `.env`,
+    else the checkout this code runs from (an editable install), else the working folder."""
+    if environ.get("LAKECONSOLE_HOME"):
+        return Path(environ["LAKECONSOLE_HOME"]).expanduser().resolve()
+    cwd = Path.cwd()
+    if (cwd / ".env").exists():
+        return cwd
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / ".env").exists() or (checkout / "setup.sh").exists():
+        return checkout
+    return cwd
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    data_dir: str | Path | None = None,
+    check_writable: bool = True,
+) -> Settings:
+    """Build settings: defaults < `.env` < environment < `--data-dir`."""
+    env = dict(os.environ if environ is None else environ)
+    home = find_home(env)
+    merged: dict[str, str] = {}
+    dotenv = home / ".env"
+    if dotenv.exists():
+        merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    merged.update(env)
+
+    def path(key: str, default: str) -> Path:
+        p = Path(merged.get(key) or default).expanduser()
+        return (p if p.is_absolute() else home / p).resolve()
+
+    settings = Settings(
+        home=home,
+        data_dir=path("LAKECONSOLE_DATA_DIR", "data"),
+        log_dir=path("LAKECONSOLE_LOG_DIR", "logs"),
+        log_level=_choice(merged, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        log_retention_days=_int(merged, "LOG_RETENTION_DAYS", 14, minimum=1),
+        vacuum_retention_hours=_int(merged, "VACUUM_RETENTION_HOURS", 168, minimum=0),
+        vacuum_interval_days=_int(merged, "VACUUM_INTERVAL_DAYS", 7, minimum=1),
+        backup_target=merged.get("BACKUP_TARGET", "").strip(),
+        backup_keep=_int(merged, "BACKUP_KEEP", 8, minimum=1),
+        backup_interval_days=_int(merged, "BACKUP_INTERVAL_DAYS", 7, minimum=1),
+        latency_creep_runs=_int(merged, "LATENCY_CREEP_RUNS", 3, minimum=1),
+        latency_creep_factor=_float(merged, "LATENCY_CREEP_FACTOR", 1.5, minimum=1.0),
+        silver_batch_rows=_int(merged, "SILVER_BATCH_ROWS", 500_000, minimum=1000),
+        auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
+        raw=merged,
+    )
+    if data_dir is not None:
+        settings = settings.with_data_dir(Path(data_dir))
+    if check_writable:
+        _check_writable("LAKECONSOLE_DATA_DIR", settings.data_dir)
+        _check_writable("LAKECONSOLE_LOG_DIR", settings.log_dir)
+    return settings
+
+
+def _int(env: Mapping[str, str], key: str, default: int, minimum: int) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(
+            key, f"'{raw}' is not a whole number", f"Set it to a number such as {default} in .env"
+        ) from None
+    if value < minimum:
+        raise SettingsError(key, f"{value} is below {minimum}", f"Use {minimum} or more")
+    return value
+
+
+def _float(env: Mapping[str, str], key: str, default: float, minimum: float) -> float:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(
+            key, f"'{raw}' is not a number", f"Set it to a number such as {default} in .env"
+        ) from None
+    if value < minimum:
+        raise SettingsError(key, f"{value} is below {minimum}", f"Use {minimum} or more")
+    return value
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(key, f"'{raw}' is not true or false", "Use true or false")
+
+
+def _choice(env: Mapping[str, str], key: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(key, "").strip().upper() or default
+    if raw not in choices:
+        raise SettingsError(key, f"'{raw}' is not one of {', '.join(choices)}", "Pick one of them")
+    return raw
+
+
+def _check_writable(key: str, folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise SettingsError(
+            key,
+            f"{folder} cannot be written ({exc.strerror or exc})",
+            "Point it at a folder you can write, or fix its permissions",
+        ) from None
