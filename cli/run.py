@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        outcome = run_pipeline(load_pipeline(), settings, printer, start=args.start, only=args.only,
+        outcome = run_pipeline(load_pipeline(settings), settings, printer, start=args.start, only=args.only,
                                cancel_event=cancel, command="lakeconsole run")
     except (PipelineError, RunLocked) as exc:
         line = heartbeat_line(RunStatus.FAILED, 0, str(exc))

@@ -44,6 +44,7 @@ class Settings:
     latency_creep_factor: float = 1.5
     silver_batch_rows: int = 500_000
     auto_run_on_landing: bool = False
+    pipeline: str = "core.sales.definition:sales_steps"
     # Everything from .env and the environment, for tools we call (aws, rclone) and redaction.
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -115,6 +116,7 @@ def load_settings(
         latency_creep_factor=_float(merged, "LATENCY_CREEP_FACTOR", 1.5, minimum=1.0),
         silver_batch_rows=_int(merged, "SILVER_BATCH_ROWS", 500_000, minimum=1000),
         auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
+        pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip() or "core.sales.definition:sales_steps",
         raw=merged,
     )
     if data_dir is not None:

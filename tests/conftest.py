@@ -48,5 +48,5 @@ def lakeconsole(args: list[str], env: dict[str, str], timeout: float = 120, **kw
 
 @pytest.fixture
 def cli(env: dict[str, str]):  # type: ignore[no-untyped-def]
-    """`cli(["run"])` runs `lakeconsole run` against the fixture lake."""
-    return lambda args, **kw: lakeconsole(args, env, **kw)
+    """`cli(["run"])` runs `lakeconsole run` against the fixture lake; `env=` replaces the environment."""
+    return lambda args, env=env, **kw: lakeconsole(args, env, **kw)
