@@ -1,0 +1,117 @@
+"""Crash leftovers: data files a killed write left in a table folder that no commit references.
+
+A write killed half-way (kill -9, power cut) leaves the table readable at its old version plus
+orphan `*.parquet` files and partial `*.parquet#N` staging files. delta-rs never removes the
+partial ones and removes orphans only in `full` vacuum mode, which would also delete any other
+file it finds (a mart README). This module finds and removes exactly the data files the log
+does not know about, and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+log = logging.getLogger("lakeconsole.maintenance")
+
+# `part-…parquet` or the staging copy `part-…parquet#3` the local object store writes first.
+DATA_FILE = re.compile(r"\.parquet(#\d+)?$")
+
+
+def is_data_file(relative: str) -> bool:
+    """A parquet data file or its partial staging copy, outside `_`/`.` folders (log, CDC, temp)."""
+    parts = relative.split("/")
+    if any(p.startswith(("_", ".")) for p in parts):
+        return False
+    return bool(DATA_FILE.search(parts[-1]))
+
+
+def _relative(table_path: Path, logged: str) -> str:
+    """A log path (relative and URL-encoded, or an absolute URI) as a path relative to the table."""
+    if "://" in logged:
+        full = Path(unquote(urlparse(logged).path))
+        try:
+            return full.relative_to(table_path.resolve()).as_posix()
+        except ValueError:
+            return full.as_posix()  # outside the table: never matches a file of ours
+    return unquote(logged)
+
+
+def referenced_files(table_path: Path) -> set[str]:
+    """Every path any available commit or checkpoint adds or removes, relative to the table."""
+    log_dir = table_path / "_delta_log"
+    paths: set[str] = set()
+    for commit in sorted(log_dir.glob("*.json")):
+        for line in commit.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            action = json.loads(line)
+            for kind in ("add", "remove"):
+                if kind in action and action[kind].get("path"):
+                    paths.add(_relative(table_path, action[kind]["path"]))
+    checkpoints = [*log_dir.glob("*.checkpoint*.parquet"), *log_dir.glob("_sidecars/*.parquet")]
+    if checkpoints:
+        import pyarrow.parquet as pq
+
+        for checkpoint in checkpoints:
+            columns = pq.read_schema(checkpoint).names
+            for kind in ("add", "remove"):
+                if kind not in columns:
+                    continue
+                data = pq.read_table(checkpoint, columns=[kind]).column(kind).to_pylist()
+                paths.update(_relative(table_path, a["path"]) for a in data if a and a.get("path"))
+    return paths
+
+
+def _candidate_files(table_path: Path) -> list[Path]:
+    """Data-looking files in the table folder, skipping nested tables and `_`/`.` folders."""
+    found: list[Path] = []
+    stack = [table_path]
+    while stack:
+        folder = stack.pop()
+        for entry in folder.iterdir():
+            if entry.name.startswith(("_", ".")):
+                continue
+            if entry.is_dir():
+                if not (entry / "_delta_log").is_dir():  # another table inside: not ours
+                    stack.append(entry)
+            elif entry.is_file() and DATA_FILE.search(entry.name):
+                found.append(entry)
+    return sorted(found)
+
+
+def find_crash_leftovers(table_path: Path) -> list[Path]:
+    """Data files (orphan or partial parquet) in the table folder that no commit references."""
+    table_path = Path(table_path)
+    if not (table_path / "_delta_log").is_dir():
+        return []
+    known = referenced_files(table_path)
+    return [
+        f for f in _candidate_files(table_path) if f.relative_to(table_path).as_posix() not in known
+    ]
+
+
+def remove_crash_leftovers(
+    table_path: Path, min_age_s: float, now: float | None = None
+) -> list[Path]:
+    """Delete leftovers at least `min_age_s` old (by modification time); returns the removed paths.
+
+    Call it only while no write is going on this table (under the run lock): a running write's
+    files are unreferenced until it commits."""
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    for path in find_crash_leftovers(Path(table_path)):
+        try:
+            if now - path.stat().st_mtime < min_age_s:
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+    if removed:
+        log.info("removed %d crash leftover file(s) from %s", len(removed), table_path)
+    return removed

@@ -1,0 +1,115 @@
+"""Upkeep providers (see core.upkeep) and the per-table maintenance overview.
+
+`vacuum_status` and `latency_status` feed the dashboard, `lakeconsole maintain` and `check`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.lake import find_tables
+from core.maintenance.ledger import last_done
+from core.maintenance.tables import (
+    MIN_RETENTION_HOURS,
+    RETENTION_PROPERTY,
+    retention_property_hours,
+    table_name,
+)
+from core.settings import Settings
+from core.upkeep import UpkeepItem
+
+DAY = 86400.0
+
+
+def created_at(table: Path) -> float:
+    """When the table was created: the modification time of its first commit file."""
+    log_dir = table / "_delta_log"
+    first = log_dir / "00000000000000000000.json"
+    if first.exists():
+        return first.stat().st_mtime
+    times = [p.stat().st_mtime for p in log_dir.iterdir() if p.is_file()]
+    return min(times) if times else time.time()
+
+
+@dataclass(frozen=True)
+class TableUpkeep:
+    """One table's vacuum state: last vacuum, overdue, and its own retention property."""
+
+    name: str
+    path: Path
+    last_vacuum: float | None
+    due_at: float
+    overdue: bool
+    retention_hours: float | None  # the table's delta.deletedFileRetentionDuration
+
+    @property
+    def retention_flagged(self) -> bool:
+        return self.retention_hours is not None and self.retention_hours < MIN_RETENTION_HOURS
+
+
+def table_upkeep(settings: Settings, now: float | None = None) -> list[TableUpkeep]:
+    """Every table's vacuum state. A table never vacuumed is due one interval after its creation."""
+    from deltalake import DeltaTable
+
+    now = time.time() if now is None else now
+    interval = settings.vacuum_interval_days * DAY
+    vacuumed = last_done(settings.state_dir, "vacuum")
+    out = []
+    for table in find_tables(settings.data_dir):
+        name = table_name(settings.data_dir, table)
+        last = float(vacuumed[name]["at"]) if name in vacuumed else None
+        due = (last if last is not None else created_at(table)) + interval
+        own = retention_property_hours(dict(DeltaTable(str(table)).metadata().configuration))
+        out.append(TableUpkeep(name, table, last, due, now > due, own))
+    return out
+
+
+def _names(items: list[str], limit: int = 4) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def vacuum_status(settings: Settings, now: float | None = None) -> list[UpkeepItem]:
+    """Upkeep items: the weekly vacuum (overdue tables) and tables keeping deleted files < 168 h."""
+    tables = table_upkeep(settings, now)
+    if not tables:
+        return [UpkeepItem("vacuum", None, False, "no tables yet")]
+    done = [t.last_vacuum for t in tables if t.last_vacuum is not None]
+    # The oldest last vacuum is the one that matters; None if some table never had one.
+    last = min(done) if len(done) == len(tables) else None
+    overdue = [t.name for t in tables if t.overdue]
+    if overdue:
+        detail = (
+            f"{len(overdue)} of {len(tables)} table(s) not vacuumed for more than "
+            f"{settings.vacuum_interval_days} days: {_names(overdue)} (OPS-03)"
+        )
+    else:
+        detail = f"{len(tables)} table(s) vacuumed within {settings.vacuum_interval_days} days"
+    flagged = [f"{t.name} ({t.retention_hours:g} h)" for t in tables if t.retention_flagged]
+    retention = UpkeepItem(
+        "retention",
+        None,
+        bool(flagged),
+        f"{RETENTION_PROPERTY} under {MIN_RETENTION_HOURS} h on {_names(flagged)} (OPS-03)"
+        if flagged
+        else f"no table keeps deleted files for less than {MIN_RETENTION_HOURS} h",
+    )
+    return [UpkeepItem("vacuum", last, bool(overdue), detail), retention]
+
+
+def latency_status(settings: Settings) -> list[UpkeepItem]:
+    """Upkeep item: whether end-to-end latency is creeping (OPS-09), naming tables to optimize."""
+    from core.maintenance.latency import latency_watch, optimize_candidates
+
+    watch = latency_watch(settings)
+    last = watch.points[-1].started_at if watch.points else None
+    detail = watch.message
+    if watch.creeping:
+        candidates = optimize_candidates(settings)
+        detail += (
+            ("; optimize: " + _names([n for n, _ in candidates]))
+            if candidates
+            else "; no table holds many small files (run `lakeconsole optimize --zorder`)"
+        )
+    return [UpkeepItem("latency", last, watch.creeping, detail)]

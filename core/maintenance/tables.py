@@ -1,0 +1,109 @@
+"""The lake's tables as maintenance sees them: names, files, sizes, retention property."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.lake import find_tables
+
+# The runbook's minimum history (OPS-03): 7 days.
+MIN_RETENTION_HOURS = 168
+RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
+UNIT_HOURS = {
+    "microsecond": 1 / 3.6e9,
+    "millisecond": 1 / 3.6e6,
+    "second": 1 / 3600,
+    "minute": 1 / 60,
+    "hour": 1.0,
+    "day": 24.0,
+    "week": 168.0,
+}
+
+
+class TableNotFound(Exception):
+    """The user named a table the lake does not have; the message lists those it has."""
+
+
+def table_name(data_dir: Path, table: Path) -> str:
+    """The name the user types: the folder relative to the lake, e.g. `silver/sales_orders`."""
+    try:
+        return table.resolve().relative_to(data_dir.resolve()).as_posix()
+    except ValueError:
+        return table.as_posix()
+
+
+def resolve_tables(data_dir: Path, name: str | None) -> list[Path]:
+    """`None` or `all` → every table; otherwise the one table with that lake name."""
+    tables = find_tables(data_dir)
+    if name in (None, "", "all"):
+        return tables
+    wanted = name.strip("/")
+    for table in tables:
+        if table_name(data_dir, table) == wanted:
+            return [table]
+    known = (
+        ", ".join(table_name(data_dir, t) for t in tables) or "none yet (run the pipeline first)"
+    )
+    raise TableNotFound(f"No table '{name}' in the lake at {data_dir}. Tables: {known}")
+
+
+def parse_interval_hours(value: str) -> float | None:
+    """`interval 7 days` (Delta's duration syntax) in hours; None if it cannot be read."""
+    match = re.fullmatch(r"\s*(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]+?)s?\s*", value.lower())
+    if not match or match.group(2) not in UNIT_HOURS:
+        return None
+    return float(match.group(1)) * UNIT_HOURS[match.group(2)]
+
+
+def retention_property_hours(configuration: dict[str, Any]) -> float | None:
+    """The table's own deleted-file retention in hours, or None when it does not set one."""
+    raw = configuration.get(RETENTION_PROPERTY)
+    return parse_interval_hours(str(raw)) if raw else None
+
+
+@dataclass(frozen=True)
+class TableFiles:
+    """The current version's data files: count, bytes, and how many share a partition."""
+
+    files: int
+    bytes: int
+    partitions: int
+    small_files: int  # files below SMALL_FILE_BYTES in partitions holding two or more of them
+    version: int
+
+
+SMALL_FILE_BYTES = 32 * 1024 * 1024
+
+
+def table_files(table: Path) -> TableFiles:
+    """Count the current version's files (reads the log only, not the data)."""
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    dt = DeltaTable(str(table))
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    sizes = actions.column("size_bytes").to_pylist()
+    part_cols = [c for c in actions.column_names if c.startswith("partition.")]
+    keys = (
+        list(zip(*(actions.column(c).to_pylist() for c in part_cols), strict=True))
+        if part_cols
+        else [()] * len(sizes)
+    )
+    small_by_partition: dict[tuple[Any, ...], int] = {}
+    for key, size in zip(keys, sizes, strict=True):
+        if size < SMALL_FILE_BYTES:
+            small_by_partition[key] = small_by_partition.get(key, 0) + 1
+    small = sum(n for n in small_by_partition.values() if n >= 2)
+    return TableFiles(len(sizes), int(sum(sizes)), len(set(keys)), small, dt.version())
+
+
+def human_bytes(n: float) -> str:
+    """1536 → '1.5 KiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
