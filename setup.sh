@@ -7,8 +7,8 @@
 #   ./setup.sh --no-sample   skip the sample landing data
 set -euo pipefail
 
-started=$(date +%s)
-cd "$(dirname "$0")"
+started=$SECONDS
+case "$0" in */*) cd "${0%/*}" ;; esac
 dev=0
 sample=1
 for arg in "$@"; do
@@ -50,12 +50,14 @@ fi
 # 2. Pinned dependencies (requirements*.lock are compiled from pyproject.toml: make lock).
 lock=requirements.lock
 [ "$dev" = 1 ] && lock=requirements-dev.lock
-stamp=".venv/.installed-$(sha256sum "$lock" pyproject.toml | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(.venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[1:])).hexdigest()[:16])' "$lock" pyproject.toml)"
 if [ ! -f "$stamp" ]; then
   say "installing pinned packages from $lock"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$lock"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  # setuptools' own deprecation chatter is noise to a user; real errors still stop the script.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . 2>/dev/null \
+    || .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   rm -f .venv/.installed-*
   touch "$stamp"
 else
@@ -90,4 +92,4 @@ fi
 command -v rclone >/dev/null 2>&1 || say "optional: rclone is not installed (backups to rclone remotes). Get it: https://rclone.org/install/ or 'sudo apt install rclone'"
 command -v aws >/dev/null 2>&1 || [ -x .venv/bin/aws ] || say "optional: the aws CLI is not installed (backups to S3). Get it: 'pip install awscli' or ./setup.sh --dev"
 
-echo "done in $(( $(date +%s) - started ))s. Next: .venv/bin/lakeconsole   (or: .venv/bin/lakeconsole run)"
+echo "done in $(( SECONDS - started ))s. Next: .venv/bin/lakeconsole   (or: .venv/bin/lakeconsole run)"
