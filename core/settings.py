@@ -44,6 +44,8 @@ class Settings:
     latency_creep_factor: float = 1.5
     silver_batch_rows: int = 500_000
     auto_run_on_landing: bool = False
+    # Console key remaps, "binding_id=keys;binding_id=keys" (e.g. "run=R;quit=ctrl+q").
+    console_keymap: str = ""
     pipeline: str = "core.sales.definition:sales_steps"
     # Everything from .env and the environment, for tools we call (aws, rclone) and redaction.
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -116,6 +118,7 @@ def load_settings(
         latency_creep_factor=_float(merged, "LATENCY_CREEP_FACTOR", 1.5, minimum=1.0),
         silver_batch_rows=_int(merged, "SILVER_BATCH_ROWS", 500_000, minimum=1000),
         auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
+        console_keymap=merged.get("CONSOLE_KEYMAP", "").strip(),
         pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip() or "core.sales.definition:sales_steps",
         raw=merged,
     )
