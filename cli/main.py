@@ -35,6 +35,15 @@ def command_modules() -> list[ModuleType]:
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 50), m.COMMAND))
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lakeconsole")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     # --data-dir is accepted before and after the subcommand.
     common = argparse.ArgumentParser(add_help=False)
@@ -44,6 +53,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
         prog="lakeconsole", description=DESCRIPTION, epilog=EPILOG, parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"lakeconsole {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     modules: dict[str, ModuleType] = {}
     for mod in command_modules():
