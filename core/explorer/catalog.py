@@ -1,0 +1,174 @@
+"""The lake's tables at a glance: version, rows, files, size, last commit, schema version, flags.
+
+Rows, files and size come from the log's add actions, never from reading data files.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.explorer.history import commits_since, iter_commits, schema_version_of, to_commit
+from core.explorer.log import read_commit
+from core.explorer.table import ExplorerError, explain, layer_of, open_table, table_name
+from core.lake import find_tables
+from core.settings import Settings
+
+# "Many small files": more than this many files averaging under SMALL_FILE_BYTES each. Past that,
+# every read opens many files for little data; OPTIMIZE (compaction) is the fix.
+SMALL_FILES_MIN_COUNT = 50
+SMALL_FILE_BYTES = 16 * 1024 * 1024
+MIN_RETENTION_HOURS = 168  # OPS-03: keep 7 days of history
+RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
+SCHEMA_VERSION_PROPERTY = "lakeconsole.schema_version"
+# How far back to look for a commit carrying a schema version, and for the last vacuum.
+SCHEMA_VERSION_SCAN = 200
+VACUUM_SCAN = 5000
+LAYER_ORDER = ("landing", "bronze", "silver", "gold", "quarantine", "engine", "other")
+
+_INTERVAL = re.compile(r"^(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]+?)s?$")
+_UNIT_HOURS = {"microsecond": 1 / 3.6e9, "millisecond": 1 / 3.6e6, "second": 1 / 3600,
+               "minute": 1 / 60, "hour": 1.0, "day": 24.0, "week": 168.0}
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """One row of the tables view; an unreadable table has `error` set and no numbers."""
+
+    name: str
+    layer: str
+    path: Path
+    version: int | None = None
+    rows: int | None = None
+    files: int | None = None
+    size_bytes: int | None = None
+    last_commit_ms: int | None = None
+    schema_version: str | None = None
+    flags: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def last_commit_local(self) -> str:
+        if self.last_commit_ms is None:
+            return ""
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.last_commit_ms / 1000))
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["path"] = str(self.path)
+        out["last_commit_local"] = self.last_commit_local
+        return out
+
+
+def interval_hours(value: str) -> float | None:
+    """Hours in a Delta interval such as 'interval 7 days' or '168 hours'; None if unreadable."""
+    m = _INTERVAL.match(value.strip().lower())
+    if not m or m.group(2) not in _UNIT_HOURS:
+        return None
+    return float(m.group(1)) * _UNIT_HOURS[m.group(2)]
+
+
+def human_bytes(n: float | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def lake_tables(settings: Settings, now: float | None = None) -> list[TableSummary]:
+    """Every Delta table in the lake, by layer then name. Blocking: call off the UI thread."""
+    summaries = [summarize(p, settings, now) for p in find_tables(settings.data_dir)]
+    rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
+    return sorted(summaries, key=lambda s: (rank.get(s.layer, len(rank)), s.name))
+
+
+def summarize(path: Path, settings: Settings, now: float | None = None) -> TableSummary:
+    """The summary of one table; an unreadable table becomes a row with its error."""
+    name, layer = table_name(settings.data_dir, path), layer_of(settings.data_dir, path)
+    try:
+        return _summarize(path, name, layer, settings, time.time() if now is None else now)
+    except ExplorerError as exc:
+        return TableSummary(name, layer, path, error=str(exc))
+    except Exception as exc:  # delta-rs raises many kinds; each becomes one line
+        return TableSummary(name, layer, path, error=str(explain(exc, path)))
+
+
+def _summarize(path: Path, name: str, layer: str, settings: Settings, now: float) -> TableSummary:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dt = open_table(path)
+    version = dt.version()
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    files = actions.num_rows
+    size = int(pc.sum(actions["size_bytes"]).as_py() or 0) if files else 0
+    rows: int | None = 0
+    if files and "num_records" in actions.column_names:
+        col = actions["num_records"]
+        # A file without stats (some writers skip them) makes the count unknown, not low.
+        rows = None if col.null_count else int(pc.sum(col).as_py() or 0)
+    config = dict(dt.metadata().configuration or {})
+    last = to_commit(read_commit(path, version))
+    flags = _flags(path, files, size, config, settings, now)
+    return TableSummary(name, layer, path, version, rows, files, size, last.timestamp_ms,
+                        schema_version(path, config), flags)
+
+
+def schema_version(path: Path, config: dict[str, str]) -> str | None:
+    """The newest schema version (OPS-06): recent commits' userMetadata, else a table property."""
+    for commit in iter_commits(path, SCHEMA_VERSION_SCAN):
+        if commit.schema_version:
+            return commit.schema_version
+    if config.get(SCHEMA_VERSION_PROPERTY):
+        return config[SCHEMA_VERSION_PROPERTY]
+    return schema_version_of(config.get("delta.userMetadata"))
+
+
+def _flags(path: Path, files: int, size: int, config: dict[str, str], settings: Settings,
+           now: float) -> list[str]:
+    flags = []
+    if files > SMALL_FILES_MIN_COUNT and size / files < SMALL_FILE_BYTES:
+        flags.append(f"many small files ({files}, avg {human_bytes(size / files)}): optimize")
+    hours = interval_hours(config.get(RETENTION_PROPERTY, ""))
+    if hours is not None and hours < MIN_RETENTION_HOURS:
+        flags.append(f"retention {hours:g} h < {MIN_RETENTION_HOURS} h")
+    if vacuum_overdue(path, settings, now):
+        flags.append(f"vacuum overdue (> {settings.vacuum_interval_days} d)")
+    return flags
+
+
+def last_vacuum_ms(path: Path, settings: Settings, since_ms: float) -> float | None:
+    """When the table was last vacuumed after `since_ms`: the maintenance ledger, else the log."""
+    best: float | None = None
+    try:
+        from core.maintenance.ledger import last_done
+
+        record = last_done(settings.state_dir, "vacuum").get(table_name(settings.data_dir, path))
+        if record and record.get("at") is not None:
+            best = float(record["at"]) * 1000
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+        pass  # the maintenance area is optional; the Delta log still tells
+    if best is not None and best >= since_ms:
+        return best
+    commits, _ = commits_since(path, since_ms, VACUUM_SCAN)
+    for commit in commits:
+        if commit.operation.startswith("VACUUM") and commit.timestamp_ms >= since_ms:
+            return float(commit.timestamp_ms)
+    return best
+
+
+def vacuum_overdue(path: Path, settings: Settings, now: float) -> bool:
+    """No vacuum within the vacuum interval (OPS-03), on a table older than that interval."""
+    since_ms = (now - settings.vacuum_interval_days * 86400) * 1000
+    if last_vacuum_ms(path, settings, since_ms) is not None:
+        return False
+    commits, reached = commits_since(path, since_ms, VACUUM_SCAN)
+    # Unknown (log longer than the scan) is not flagged: false alarms teach users to ignore flags.
+    return reached and bool(commits) and commits[-1].timestamp_ms < since_ms
+

@@ -1,0 +1,115 @@
+"""Finding and opening a Delta table by lake name or path, with errors that name the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.lake import find_tables
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+
+class ExplorerError(Exception):
+    """A table cannot be shown or changed; the message is one line that says why and what to do."""
+
+
+def table_name(data_dir: Path, path: Path) -> str:
+    """The name a user types for a lake table (`silver/sales_orders`), else the path itself."""
+    try:
+        return path.resolve().relative_to(data_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def layer_of(data_dir: Path, path: Path) -> str:
+    """The lake layer of a table (first folder under the data dir); `other` outside the lake."""
+    name = table_name(data_dir, path)
+    if name == str(path) or "/" not in name:
+        return "other"
+    first = name.split("/", 1)[0]
+    return "engine" if first.startswith("_") else first
+
+
+def is_delta_table(path: Path) -> bool:
+    """A folder with a `_delta_log` that holds at least one commit or checkpoint."""
+    log = path / "_delta_log"
+    return log.is_dir() and any(
+        p.name.endswith((".json", ".checkpoint.parquet")) for p in log.iterdir()
+    )
+
+
+def resolve_table(name_or_path: str, data_dir: Path) -> Path:
+    """A lake name (`silver/sales_orders`, or `sales_orders` when unique), else a path."""
+    in_lake = data_dir / name_or_path
+    if not Path(name_or_path).is_absolute() and is_delta_table(in_lake):
+        return in_lake.resolve()
+    given = Path(name_or_path).expanduser()
+    if is_delta_table(given):
+        return given.resolve()
+    if "/" not in name_or_path:
+        matches = [t for t in find_tables(data_dir) if t.name == name_or_path]
+        if len(matches) == 1:
+            return matches[0].resolve()
+        if len(matches) > 1:
+            names = ", ".join(table_name(data_dir, m) for m in matches)
+            raise ExplorerError(
+                f"'{name_or_path}' matches several lake tables ({names}); give one of those names"
+            )
+    if given.exists():
+        raise ExplorerError(
+            f"{given} is not a Delta table (no _delta_log with commits); give a lake table name "
+            "(see 'lakeconsole tables') or the folder of a Delta table"
+        )
+    raise ExplorerError(
+        f"No table '{name_or_path}' in the lake ({data_dir}) and no such path; "
+        "run 'lakeconsole tables' to list the lake's tables"
+    )
+
+
+def open_table(path: Path, version: int | None = None) -> DeltaTable:
+    """Open a Delta table (at a version); delta-rs failures become one-line ExplorerErrors."""
+    from deltalake import DeltaTable
+
+    try:
+        return DeltaTable(str(path), version=version)
+    except Exception as exc:
+        raise explain(exc, path, version) from None
+
+
+def explain(exc: Exception, path: Path, version: int | None = None) -> ExplorerError:
+    """Turn a delta-rs exception into a one-line message naming the fix."""
+    from deltalake.exceptions import DeltaProtocolError, TableNotFoundError
+
+    text = " ".join(str(exc).split())
+    if isinstance(exc, ExplorerError):
+        return exc
+    if isinstance(exc, TableNotFoundError):
+        return ExplorerError(
+            f"{path} is not a Delta table ({text[:120]}); give the folder of a Delta table"
+        )
+    lowered = text.lower()
+    if isinstance(exc, DeltaProtocolError) or "feature" in lowered or "protocol" in lowered:
+        return ExplorerError(
+            f"{path} uses a Delta protocol feature delta-rs cannot read ({text[:160]}); "
+            "read it with the engine that wrote it (e.g. Spark) or upgrade deltalake"
+        )
+    if version is not None and ("version" in lowered or "log segment" in lowered):
+        latest = latest_version_or_none(path)
+        known = f"the latest is {latest}" if latest is not None else "see 'lakeconsole history'"
+        return ExplorerError(
+            f"Version {version} of {path} does not exist or its log was cleaned up ({known}); "
+            "pick a version listed by 'lakeconsole history'"
+        )
+    return ExplorerError(f"Cannot read {path}: {text[:200]}")
+
+
+def latest_version_or_none(path: Path) -> int | None:
+    """The newest commit number from the log folder's listing, without replaying the log."""
+    from core.explorer.log import latest_version
+
+    try:
+        return latest_version(path)
+    except ExplorerError:
+        return None

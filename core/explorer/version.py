@@ -1,0 +1,219 @@
+"""One version of a table: its schema, what changed against the previous version, its rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.explorer.table import ExplorerError, explain, open_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+DEFAULT_ROWS = 20
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class SchemaDiff:
+    """Top-level columns added, removed and retyped from one schema to the next."""
+
+    added: list[Column] = field(default_factory=list)
+    removed: list[Column] = field(default_factory=list)
+    retyped: list[tuple[str, str, str]] = field(default_factory=list)  # name, old type, new type
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.retyped)
+
+    def lines(self) -> list[str]:
+        """`+ col (type)`, `- col (type)`, `~ col: old -> new`, one per change."""
+        out = [f"+ {c.name} ({c.type})" for c in self.added]
+        out += [f"- {c.name} ({c.type})" for c in self.removed]
+        out += [f"~ {name}: {old} -> {new}" for name, old, new in self.retyped]
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": [c.__dict__ for c in self.added],
+            "removed": [c.__dict__ for c in self.removed],
+            "type_changed": [{"name": n, "old": o, "new": t} for n, o, t in self.retyped],
+        }
+
+
+@dataclass(frozen=True)
+class RowsPage:
+    """Rows `offset`..`offset+len` of a version. `ordered` is False when the page order is not
+    stable between reads (tables only delta-rs's own reader can read, e.g. deletion vectors)."""
+
+    table: pa.Table
+    offset: int
+    total_rows: int | None
+    ordered: bool
+
+    @property
+    def has_more(self) -> bool:
+        if self.total_rows is None:
+            return self.table.num_rows > 0
+        return self.offset + self.table.num_rows < self.total_rows
+
+
+def columns_of(dt: DeltaTable) -> list[Column]:
+    """The table's top-level columns with Delta type names (`long`, `string`, `struct<...>`)."""
+    fields = json.loads(dt.schema().to_json())["fields"]
+    return [Column(f["name"], _type_name(f["type"]), bool(f.get("nullable", True))) for f in fields]
+
+
+def _type_name(t: Any) -> str:
+    if isinstance(t, str):
+        return t
+    kind = t.get("type")
+    if kind == "struct":
+        inner = ", ".join(f"{f['name']}: {_type_name(f['type'])}" for f in t["fields"])
+        return f"struct<{inner}>"
+    if kind == "array":
+        return f"array<{_type_name(t['elementType'])}>"
+    if kind == "map":
+        return f"map<{_type_name(t['keyType'])}, {_type_name(t['valueType'])}>"
+    return json.dumps(t)
+
+
+def diff_schemas(old: list[Column], new: list[Column]) -> SchemaDiff:
+    """What changed from `old` to `new`, by column name."""
+    before = {c.name: c for c in old}
+    after = {c.name: c for c in new}
+    return SchemaDiff(
+        added=[c for c in new if c.name not in before],
+        removed=[c for c in old if c.name not in after],
+        retyped=[(c.name, before[c.name].type, c.type) for c in new
+                 if c.name in before and before[c.name].type != c.type],
+    )
+
+
+@dataclass(frozen=True)
+class VersionSchema:
+    """A version's columns and the change against the previous version (None for version 0,
+    or when the previous version's log is gone)."""
+
+    version: int
+    columns: list[Column]
+    diff: SchemaDiff | None
+    previous: int | None
+
+
+def schema_at(path: Path, version: int | None = None) -> VersionSchema:
+    """Schema of `version` (default latest) and its diff against `version - 1`."""
+    dt = open_table(path, version)
+    current = dt.version()
+    columns = columns_of(dt)
+    if current == 0:
+        return VersionSchema(current, columns, None, None)
+    try:
+        previous = columns_of(open_table(path, current - 1))
+    except ExplorerError:
+        return VersionSchema(current, columns, None, None)
+    return VersionSchema(current, columns, diff_schemas(previous, columns), current - 1)
+
+
+def rows_page(path: Path, version: int | None = None, offset: int = 0,
+              limit: int = DEFAULT_ROWS) -> RowsPage:
+    """Rows of a version (time travel), reading only the files the page needs."""
+    from deltalake.exceptions import DeltaProtocolError
+
+    dt = open_table(path, version)
+    total = _total_rows(dt)
+    try:
+        return _page_from_files(dt, path, offset, limit, total)
+    except DeltaProtocolError:
+        # Deletion vectors, column mapping...: only delta-rs's reader applies them.
+        return _page_from_scan(dt, offset, limit, total)
+    except ExplorerError:
+        raise
+    except Exception as exc:
+        raise _read_error(exc, path, dt.version()) from None
+
+
+def _read_error(exc: Exception, path: Path, version: int) -> ExplorerError:
+    text = " ".join(str(exc).split())
+    if "not found" in text.lower() or "no such file" in text.lower():
+        return ExplorerError(
+            f"Version {version} of {path} cannot be read: its data files were removed by a VACUUM; "
+            "only versions still within the retention period can be read"
+        )
+    return explain(exc, path, version)
+
+
+def _total_rows(dt: DeltaTable) -> int | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    if "num_records" not in actions.column_names or actions["num_records"].null_count:
+        return None if actions.num_rows else 0
+    return int(pc.sum(actions["num_records"]).as_py() or 0)
+
+
+def _page_from_files(dt: DeltaTable, path: Path, offset: int, limit: int,
+                     total: int | None) -> RowsPage:
+    """File by file in path order, so page N+1 starts where page N ended."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
+    # Our own SubTreeFileSystem: delta-rs's file-system handler can abort the process at exit.
+    filesystem = pafs.SubTreeFileSystem(str(path), pafs.LocalFileSystem())
+    dataset = dt.to_pyarrow_dataset(filesystem=filesystem)
+    fragments = sorted(dataset.get_fragments(), key=lambda f: f.path)
+    batches: list[pa.RecordBatch] = []
+    skip, need = offset, limit
+    for fragment in fragments:
+        if need <= 0:
+            break
+        count = fragment.count_rows()
+        if skip >= count:
+            skip -= count
+            continue
+        scanner = ds.Scanner.from_fragment(fragment, schema=dataset.schema)
+        for batch in scanner.to_batches():
+            if skip >= batch.num_rows:
+                skip -= batch.num_rows
+                continue
+            piece = batch.slice(skip, need)
+            skip = 0
+            batches.append(piece)
+            need -= piece.num_rows
+            if need <= 0:
+                break
+    table = pa.Table.from_batches(batches, schema=dataset.schema)
+    return RowsPage(table, offset, total, ordered=True)
+
+
+def _page_from_scan(dt: DeltaTable, offset: int, limit: int, total: int | None) -> RowsPage:
+    import pyarrow as pa
+
+    reader = dt.scan()
+    batches: list[pa.RecordBatch] = []
+    skip, need = offset, limit
+    for raw in reader:
+        batch = pa.record_batch(raw)
+        if skip >= batch.num_rows:
+            skip -= batch.num_rows
+            continue
+        piece = batch.slice(skip, need)
+        skip = 0
+        batches.append(piece)
+        need -= piece.num_rows
+        if need <= 0:
+            break
+    schema = pa.schema(dt.schema().to_arrow())
+    table = pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
+    return RowsPage(table, offset, total, ordered=False)
