@@ -43,7 +43,9 @@ def zorder_columns(table: Path, data_dir: Path) -> list[str]:
     name = table_name(data_dir, table)
     for key, spec in pipeline_tables().items():
         raw_path = _field(spec, "path")
-        candidates = {str(key)}
+        if callable(raw_path):  # TableSpec.path(data_dir)
+            raw_path = raw_path(data_dir)
+        candidates = {str(key), str(_field(spec, "name") or key)}
         if raw_path:
             p = Path(str(raw_path))
             candidates.add(table_name(data_dir, p if p.is_absolute() else data_dir / p))

@@ -1,0 +1,78 @@
+"""`lakeconsole maintain`: the scheduled upkeep for cron, with a heartbeat line."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from cli.output import GREEN, RED, YELLOW, paint, print_json
+from core.settings import Settings
+
+COMMAND = "maintain"
+ORDER = 42
+HELP = "do the upkeep that is due (weekly vacuum, weekly backup) — for cron"
+DESCRIPTION = """\
+Does whatever upkeep is due: VACUUM of every table not vacuumed for VACUUM_INTERVAL_DAYS
+(OPS-03, retention VACUUM_RETENTION_HOURS), and the weekly backup (OPS-07) when BACKUP_TARGET is
+set. Reports latency creep (OPS-09) and tables whose own retention is under 168 h. Ends with
+'✓ Maintenance Finished: …' on stdout (exit 0) or '✗ Maintenance Failed: …' on stderr (exit 1)."""
+EPILOG = """\
+exit codes: 0 done (or nothing due), 1 something failed, 75 a pipeline run holds the lock,
+            130 cancelled
+crontab (every night at 03:30; maintain only acts when something is due):
+  30 3 * * * cd /path/to/lakeconsole && .venv/bin/lakeconsole maintain >> logs/cron.log 2>&1"""
+
+EXIT_FAILED, EXIT_LOCKED, EXIT_CANCELLED = 1, 75, 130
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true", help="say what is due, do nothing")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.maintenance.schedule import run_maintenance
+
+    no_color = "NO_COLOR" in settings.raw
+    cancel = threading.Event()
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("stopping after the current table (Ctrl+C again to force)…", file=sys.stderr)
+
+    def progress(done: int, total: int, what: str) -> None:
+        if not args.json and what != "done":
+            print(f"[{done + 1}/{total}] vacuum {what}", flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        report = run_maintenance(settings, dry_run=args.dry_run, cancel=cancel, progress=progress)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print_json(
+            {
+                "ok": report.ok,
+                "done": report.done,
+                "notes": report.notes,
+                "errors": report.errors,
+                "heartbeat": report.heartbeat(),
+            }
+        )
+    else:
+        for note in report.notes:
+            print(paint(f"note: {note}", YELLOW, sys.stdout, no_color))
+    if report.ok:
+        if not args.json:
+            print(paint(report.heartbeat(), GREEN, sys.stdout, no_color))
+        return 0
+    if not args.json:
+        print(paint(report.heartbeat(), RED, sys.stderr, no_color), file=sys.stderr)
+    if cancel.is_set():
+        return EXIT_CANCELLED
+    return EXIT_LOCKED if report.locked else EXIT_FAILED

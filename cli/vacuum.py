@@ -1,0 +1,233 @@
+"""`lakeconsole vacuum`: the OPS-03 vacuum, dry run first, confirmed, recorded."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from cli.output import DIM, GREEN, YELLOW, error, paint, print_json
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.maintenance.vacuum import VacuumPlan, VacuumResult
+
+COMMAND = "vacuum"
+ORDER = 40
+HELP = "delete old file versions of Delta tables (dry run, then confirm)"
+DESCRIPTION = """\
+VACUUM one table or all of them (OPS-03). First lists the files and bytes that would go (a dry
+run), then asks to confirm. The retention (VACUUM_RETENTION_HOURS, default 168 h = 7 days) is
+always passed explicitly; below 168 h is refused unless --force --reason TEXT, and who forced it
+and why go to logs/app.log. Only data files are deleted: a README or any other file in a table
+folder is kept, in --full mode too. Crash leftovers (unreferenced or partial parquet files of a
+killed write) are removed once older than the retention. Every vacuum is recorded."""
+EPILOG = """\
+exit codes: 0 done (or dry run), 1 refused or failed, 2 unknown table or bad arguments,
+            75 a pipeline run holds the lake's lock, 130 cancelled
+examples:
+  lakeconsole vacuum --dry-run                 what a vacuum of every table would delete
+  lakeconsole vacuum silver/sales_orders       one table, asks to confirm
+  lakeconsole vacuum --yes                     every table, no question (cron)
+  lakeconsole vacuum gold/sales/daily_revenue --retention-hours 0 --force \\
+      --reason "purging rows loaded by mistake" --yes"""
+
+EXIT_REFUSED, EXIT_USAGE, EXIT_LOCKED, EXIT_CANCELLED = 1, 2, 75, 130
+LISTED_FILES = 30  # per table; the totals are always complete
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "table",
+        nargs="?",
+        default="all",
+        help="a table as the lake names it (silver/sales_orders), or all (default)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    p.add_argument(
+        "--retention-hours",
+        type=int,
+        metavar="H",
+        help="keep this many hours of history (default: VACUUM_RETENTION_HOURS)",
+    )
+    p.add_argument("--force", action="store_true", help="allow a retention under 168 h (OPS-03)")
+    p.add_argument("--reason", default="", metavar="TEXT", help="why you force it (logged)")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask to confirm")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="also delete data files unreferenced since before the last checkpoint",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def plan_lines(plans: list[VacuumPlan], no_color: bool, listed: int = LISTED_FILES) -> list[str]:
+    """The dry-run listing: per table its files (kind, size) and totals, and its flags."""
+    from core.maintenance.tables import MIN_RETENTION_HOURS, RETENTION_PROPERTY, human_bytes
+
+    out = sys.stdout
+    lines: list[str] = []
+    for plan in plans:
+        lines.append(plan.summary())
+        for f in plan.files[:listed]:
+            lines.append(
+                paint(f"    {f.path}  {human_bytes(f.bytes)}  ({f.kind})", DIM, out, no_color)
+            )
+        if len(plan.files) > listed:
+            lines.append(f"    … and {len(plan.files) - listed} more file(s)")
+        for kept in plan.kept:
+            lines.append(f"    keeps {kept}: not a data file")
+        if plan.retention_flagged:
+            lines.append(
+                paint(
+                    f"    warning: {RETENTION_PROPERTY} is {plan.table_retention_hours:g} h, under "
+                    f"{MIN_RETENTION_HOURS} h (OPS-03); lakeconsole passes {plan.retention_hours} h"
+                    " explicitly, other tools may not",
+                    YELLOW,
+                    out,
+                    no_color,
+                )
+            )
+    total_files = sum(len(p.files) for p in plans)
+    total_bytes = sum(p.bytes for p in plans)
+    lines.append(
+        f"total: {total_files} file(s), {human_bytes(total_bytes)} in {len(plans)} table(s)"
+    )
+    return lines
+
+
+def plan_json(plan: VacuumPlan) -> dict[str, object]:
+    return {
+        "table": plan.name,
+        "retention_hours": plan.retention_hours,
+        "forced": plan.forced,
+        "table_retention_hours": plan.table_retention_hours,
+        "retention_flagged": plan.retention_flagged,
+        "files": [{"path": f.path, "bytes": f.bytes, "kind": f.kind} for f in plan.files],
+        "bytes": plan.bytes,
+        "kept": list(plan.kept),
+    }
+
+
+def result_json(result: VacuumResult) -> dict[str, object]:
+    return {
+        "table": result.name,
+        "files": result.files,
+        "bytes": result.bytes,
+        "leftovers": result.leftovers,
+        "retention_hours": result.retention_hours,
+        "forced": result.forced,
+        "reason": result.reason,
+        "user": result.user,
+        "at": result.at,
+    }
+
+
+def confirm(question: str) -> bool:
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.maintenance.tables import TableNotFound, human_bytes, resolve_tables
+    from core.maintenance.vacuum import VacuumRefused, plan_tables
+
+    no_color = "NO_COLOR" in settings.raw
+    if args.reason and not args.force:
+        error("--reason goes with --force: add --force, or drop --reason", no_color)
+        return EXIT_USAGE
+    try:
+        tables = resolve_tables(settings.data_dir, args.table)
+        plans = plan_tables(
+            tables,
+            settings,
+            args.retention_hours,
+            force=args.force,
+            reason=args.reason,
+            full=args.full,
+        )
+    except TableNotFound as exc:
+        error(str(exc), no_color)
+        return EXIT_USAGE
+    except VacuumRefused as exc:
+        error(str(exc), no_color)
+        return EXIT_REFUSED
+    if not plans:
+        print("No tables in the lake yet: nothing to vacuum.")
+        return 0
+    if not args.json:
+        print("\n".join(plan_lines(plans, no_color)))
+    if args.dry_run:
+        if args.json:
+            print_json({"dry_run": True, "plans": [plan_json(p) for p in plans]})
+        return 0
+    files = sum(len(p.files) for p in plans)
+    # Nothing to delete still runs: the vacuum is recorded, so the table is no longer overdue.
+    if files and not args.yes:
+        if not sys.stdin.isatty():
+            if args.json:
+                print_json({"dry_run": True, "plans": [plan_json(p) for p in plans]})
+            error(
+                f"VACUUM not run: it would delete {files} file(s). Confirm with --yes "
+                "(no terminal to ask on).",
+                no_color,
+            )
+            return EXIT_REFUSED
+        total = human_bytes(sum(p.bytes for p in plans))
+        if not confirm(f"Delete {files} file(s), {total}?"):
+            print("Nothing deleted.")
+            return EXIT_REFUSED
+    return _execute(plans, settings, args.json, no_color)
+
+
+def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_color: bool) -> int:
+    from core.lock import RunLocked
+    from core.maintenance.vacuum import VacuumRefused, vacuum_tables
+
+    cancel = threading.Event()
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("stopping after the current table (Ctrl+C again to force)…", file=sys.stderr)
+
+    def progress(done: int, total: int, what: str) -> None:
+        if not as_json and what != "done":
+            print(f"[{done + 1}/{total}] vacuum {what}", flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        results = vacuum_tables(plans, settings, progress=progress, cancel=cancel)
+    except (RunLocked, VacuumRefused) as exc:
+        error(f"✗ VACUUM failed: {exc}", no_color)
+        return EXIT_LOCKED if isinstance(exc, RunLocked) else EXIT_REFUSED
+    except Exception as exc:  # a delta-rs error: one line, details in the log
+        import logging
+
+        logging.getLogger("lakeconsole.maintenance").exception("vacuum failed")
+        error(f"✗ VACUUM failed: {exc} (details in logs/app.log)", no_color)
+        return EXIT_REFUSED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if as_json:
+        print_json(
+            {
+                "dry_run": False,
+                "results": [result_json(r) for r in results],
+                "cancelled": len(results) < len(plans),
+            }
+        )
+    else:
+        for r in results:
+            print(paint(f"✓ {r.summary()}", GREEN, sys.stdout, no_color))
+    if len(results) < len(plans):
+        error(f"cancelled: {len(plans) - len(results)} table(s) not vacuumed", no_color)
+        return EXIT_CANCELLED
+    return 0

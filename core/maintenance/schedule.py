@@ -1,0 +1,136 @@
+"""Scheduled upkeep (`lakeconsole maintain`): do what is due, say what was done.
+
+Due means: tables not vacuumed for VACUUM_INTERVAL_DAYS (OPS-03), and the weekly backup
+(OPS-07) when the backup area offers `core.backup.run_backup`. The latency watch and retention
+flags are reported, never acted on: optimizing is a choice the user makes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.maintenance.status import latency_status, table_upkeep, vacuum_status
+from core.maintenance.tables import human_bytes
+from core.maintenance.vacuum import VacuumResult, plan_tables, vacuum_tables
+from core.settings import Settings
+
+BACKUP_MODULE = "core.backup"
+BACKUP_STATUS = "core.backup.status"
+
+
+@dataclass
+class MaintenanceReport:
+    """What `maintain` did, what it found, and what went wrong."""
+
+    done: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings worth reading, not failures
+    errors: list[str] = field(default_factory=list)
+    vacuumed: list[VacuumResult] = field(default_factory=list)
+    locked: bool = False  # a pipeline run held the lake's lock
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def heartbeat(self) -> str:
+        """`✓ Maintenance Finished: …` or `✗ Maintenance Failed: …` (OPS-09 style)."""
+        if self.errors:
+            return "✗ Maintenance Failed: " + "; ".join(self.errors)
+        return "✓ Maintenance Finished: " + ("; ".join(self.done) or "nothing was due")
+
+
+def _backup_api() -> tuple[Callable[..., Any] | None, Callable[[Settings], Any] | None]:
+    """`run_backup` and `backup_status` of the backup area, if it offers them yet."""
+    try:
+        run = getattr(importlib.import_module(BACKUP_MODULE), "run_backup", None)
+    except ImportError:
+        run = None
+    try:
+        status = getattr(importlib.import_module(BACKUP_STATUS), "backup_status", None)
+    except ImportError:
+        status = None
+    return run, status
+
+
+def _backup_if_due(
+    settings: Settings, report: MaintenanceReport, dry_run: bool, cancel: threading.Event | None
+) -> None:
+    run_backup, backup_status = _backup_api()
+    if run_backup is None or backup_status is None:
+        report.notes.append(
+            "backup: not available in this version (core.backup.run_backup missing)"
+        )
+        return
+    if not any(item.overdue for item in backup_status(settings)):
+        report.done.append("backup not due")
+        return
+    if not settings.backup_target:
+        report.errors.append("backup due but BACKUP_TARGET is not set: set it in .env (OPS-07)")
+        return
+    if dry_run:
+        report.done.append("backup due (dry run: not started)")
+        return
+    kwargs: dict[str, Any] = {}
+    if "cancel_event" in inspect.signature(run_backup).parameters:
+        kwargs["cancel_event"] = cancel
+    try:
+        result = run_backup(settings, **kwargs)
+    except Exception as exc:  # the backup area's errors carry their fix
+        report.errors.append(f"backup: {exc}")
+        return
+    summary = getattr(result, "summary", None)
+    report.done.append(f"backup: {summary() if callable(summary) else 'done'}")
+
+
+def run_maintenance(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    now: float | None = None,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> MaintenanceReport:
+    """Vacuum the overdue tables, back up if due, and report latency creep and retention flags."""
+    from core.lock import RunLocked
+    from core.maintenance.vacuum import VacuumRefused
+
+    report = MaintenanceReport()
+    due = [t.path for t in table_upkeep(settings, now) if t.overdue]
+    if not due:
+        report.done.append("vacuum not due")
+    else:
+        try:
+            plans = plan_tables(due, settings, now=now)
+            if dry_run:
+                files = sum(len(p.files) for p in plans)
+                report.done.append(
+                    f"vacuum due on {len(plans)} table(s) ({files} file(s); dry run)"
+                )
+            else:
+                results = vacuum_tables(plans, settings, progress=progress, cancel=cancel, now=now)
+                report.vacuumed = results
+                report.done.append(
+                    f"vacuumed {len(results)} table(s), {sum(r.files for r in results)} file(s), "
+                    f"{human_bytes(sum(r.bytes for r in results))}"
+                )
+                if len(results) < len(plans):
+                    report.errors.append(f"cancelled: {len(plans) - len(results)} table(s) left")
+        except (VacuumRefused, RunLocked) as exc:
+            report.locked = isinstance(exc, RunLocked)
+            report.errors.append(str(exc))
+        except Exception as exc:  # delta-rs: one line here, the traceback in app.log
+            import logging
+
+            logging.getLogger("lakeconsole.maintenance").exception("scheduled vacuum failed")
+            report.errors.append(f"vacuum: {exc}")
+    if not report.errors:
+        _backup_if_due(settings, report, dry_run, cancel)
+    for item in [*vacuum_status(settings, now), *latency_status(settings)]:
+        if item.name != "vacuum" and item.overdue:
+            report.notes.append(f"{item.name}: {item.detail}")
+    return report
