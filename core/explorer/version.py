@@ -130,7 +130,7 @@ def rows_page(path: Path, version: int | None = None, offset: int = 0,
     from deltalake.exceptions import DeltaProtocolError
 
     dt = open_table(path, version)
-    total = _total_rows(dt)
+    total = total_rows(dt)
     try:
         return _page_from_files(dt, path, offset, limit, total)
     except DeltaProtocolError:
@@ -152,7 +152,8 @@ def _read_error(exc: Exception, path: Path, version: int) -> ExplorerError:
     return explain(exc, path, version)
 
 
-def _total_rows(dt: DeltaTable) -> int | None:
+def total_rows(dt: DeltaTable) -> int | None:
+    """Rows of the snapshot from the add actions' stats; None when a file has no stats."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
