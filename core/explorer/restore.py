@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from core.explorer.table import ExplorerError, explain, open_table
-from core.explorer.version import SchemaDiff, total_rows, columns_of, diff_schemas
+from core.explorer.version import SchemaDiff, columns_of, diff_schemas, total_rows
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ class RestorePlan:
         if not self.schema.empty:
             lines.append("Schema changes: " + "; ".join(self.schema.lines()))
         lines.append(
-            f"This commits a RESTORE as version {self.current + 1}; versions "
-            f"{self.target + 1}..{self.current} stay in the history."
+            f"This commits a RESTORE as version {self.current + 1}; "
+            f"the versions in between stay in the history."
         )
         return "\n".join(lines)
 
@@ -87,7 +87,8 @@ def restore_version(plan: RestorePlan) -> int:
     if plan.missing_files:
         raise ExplorerError(
             f"Cannot restore {plan.path} to version {plan.target}: "
-            f"{len(plan.missing_files)} of its data files were removed by a VACUUM. Restore from a backup, or pick a newer version"
+            f"{len(plan.missing_files)} of its data files were removed by a VACUUM. "
+            "Restore from a backup, or pick a newer version"
         )
     dt = open_table(plan.path)
     if dt.version() != plan.current:
