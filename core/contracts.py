@@ -1,0 +1,343 @@
+"""Schema contracts (OPS-06): semantic versions, schema diffs and the bump a change needs.
+
+A silver or gold table declares its schema and a semantic version. Before each write the engine
+calls `enforce_contract(table, schema, version)`: a schema change without a big enough version
+bump is refused with a `ContractError` before anything is committed; an allowed change tells the
+writer which `schema_mode` to use. The table's version is read back from its table property or,
+failing that, from the newest commit's `userMetadata` (`{"version": "x.y.z"}`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.schema_version import commit_properties, commit_schema_version, table_schema_version
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# How far back in history to look for a commit carrying a version (maintenance commits such as
+# VACUUM or SET TBLPROPERTIES carry none).
+HISTORY_LOOKBACK = 50
+log = logging.getLogger("lakeconsole.contracts")
+_SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+class ContractError(Exception):
+    """A write would break a table's contract; the message shows the diff and the fix."""
+
+
+@dataclass(frozen=True, order=True)
+class SemVer:
+    """A semantic version, ordered as versions are (1.10.0 > 1.9.0)."""
+
+    major: int
+    minor: int
+    patch: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    def next_minor(self) -> SemVer:
+        return SemVer(self.major, self.minor + 1, 0)
+
+    def next_major(self) -> SemVer:
+        return SemVer(self.major + 1, 0, 0)
+
+
+def parse_version(text: str | SemVer) -> SemVer:
+    """'1.2.0' (or 'v1.2.0') → SemVer(1, 2, 0); anything else is a ContractError."""
+    if isinstance(text, SemVer):
+        return text
+    match = _SEMVER.match(str(text).strip())
+    if not match:
+        raise ContractError(
+            f"'{text}' is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.0 (OPS-06)"
+        )
+    return SemVer(*(int(g) for g in match.groups()))
+
+
+class Bump(IntEnum):
+    """How big a version change is, or must be."""
+
+    NONE = 0
+    PATCH = 1
+    MINOR = 2
+    MAJOR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+def bump_between(old: SemVer, new: SemVer) -> Bump:
+    """The size of the step from `old` to `new` (NONE when equal or going backwards)."""
+    if new <= old:
+        return Bump.NONE
+    if new.major > old.major:
+        return Bump.MAJOR
+    if new.minor > old.minor:
+        return Bump.MINOR
+    return Bump.PATCH
+
+
+def type_name(dtype: pa.DataType) -> str:
+    """A type's name as Delta keeps it: string, large_string and string_view are one type."""
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_string(dtype) or t.is_large_string(dtype) or t.is_string_view(dtype):
+        return "string"
+    if t.is_binary(dtype) or t.is_large_binary(dtype) or t.is_binary_view(dtype):
+        return "binary"
+    if t.is_list(dtype) or t.is_large_list(dtype) or t.is_list_view(dtype):
+        return f"list<{type_name(dtype.value_type)}>"
+    if pa.types.is_map(dtype):
+        return f"map<{type_name(dtype.key_type)}, {type_name(dtype.item_type)}>"
+    if pa.types.is_struct(dtype):
+        inner = ", ".join(f"{f.name}: {type_name(f.type)}" for f in dtype)
+        return f"struct<{inner}>"
+    if pa.types.is_dictionary(dtype):
+        return type_name(dtype.value_type)
+    return str(dtype)
+
+
+@dataclass(frozen=True)
+class SchemaDiff:
+    """What changed between two schemas. A rename shows as one removed and one added column."""
+
+    added: list[tuple[str, str]] = field(default_factory=list)  # (name, type)
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (name, type)
+    changed: list[tuple[str, str, str]] = field(default_factory=list)  # (name, old, new)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+    @property
+    def required_bump(self) -> Bump:
+        """Removing or retyping breaks readers (major); adding does not (minor)."""
+        if self.removed or self.changed:
+            return Bump.MAJOR
+        if self.added:
+            return Bump.MINOR
+        return Bump.NONE
+
+    def lines(self) -> list[str]:
+        """The diff in the style of a unified diff: `+ col: type`, `- col: type`, `~ col: a → b`."""
+        out = [f"+ {name}: {t}" for name, t in self.added]
+        out += [f"- {name}: {t}" for name, t in self.removed]
+        out += [f"~ {name}: {old} → {new}" for name, old, new in self.changed]
+        return out
+
+    def summary(self) -> str:
+        """One line: `added discount; removed tax; tax_rate int32 → int64`."""
+        parts = []
+        if self.added:
+            parts.append("added " + ", ".join(n for n, _ in self.added))
+        if self.removed:
+            parts.append("removed " + ", ".join(n for n, _ in self.removed))
+        if self.changed:
+            parts.append(", ".join(f"{n} {a} → {b}" for n, a, b in self.changed))
+        return "; ".join(parts) or "no change"
+
+
+def schema_diff(current: pa.Schema, new: pa.Schema) -> SchemaDiff:
+    """Columns added, removed and retyped from `current` to `new` (ignores order, nullability)."""
+    old_types = {f.name: type_name(f.type) for f in current}
+    new_types = {f.name: type_name(f.type) for f in new}
+    return SchemaDiff(
+        added=[(n, t) for n, t in new_types.items() if n not in old_types],
+        removed=[(n, t) for n, t in old_types.items() if n not in new_types],
+        changed=[
+            (n, old_types[n], t)
+            for n, t in new_types.items()
+            if n in old_types and old_types[n] != t
+        ],
+    )
+
+
+def required_version(current_version: SemVer, diff: SchemaDiff) -> SemVer:
+    """The smallest version the new schema may carry."""
+    bump = diff.required_bump
+    if bump is Bump.MAJOR:
+        return current_version.next_major()
+    if bump is Bump.MINOR:
+        return current_version.next_minor()
+    return current_version
+
+
+def check_schema_change(
+    current_schema: pa.Schema | None,
+    current_version: str | SemVer | None,
+    new_schema: pa.Schema,
+    declared_version: str | SemVer,
+    table: str = "the table",
+) -> SchemaDiff:
+    """Refuse (ContractError) a schema change whose declared version is not bumped enough.
+
+    A new table (no current schema) is always accepted. A table without a recorded version is
+    treated as 0.0.0, so its first declared version is already a major bump. Returns the diff.
+    """
+    declared = parse_version(declared_version)
+    if current_schema is None:
+        return SchemaDiff()
+    current = parse_version(current_version) if current_version else SemVer(0, 0, 0)
+    diff = schema_diff(current_schema, new_schema)
+    if declared < current:
+        raise ContractError(
+            f"{table}: declared version {declared} is older than the table's {current} (OPS-06). "
+            f"Declare {current} or later in the pipeline definition."
+        )
+    needed = diff.required_bump
+    if needed is Bump.NONE or bump_between(current, declared) >= needed:
+        return diff
+    minimum = required_version(current, diff)
+    raise ContractError(
+        f"{table}: schema change refused, version {current} → {declared} is not a {needed.label} "
+        f"bump (OPS-06). Schema diff:\n"
+        + "\n".join(f"  {line}" for line in diff.lines())
+        + f"\nDeclare version {minimum} or later for this table in the pipeline definition."
+    )
+
+
+@dataclass(frozen=True)
+class ContractDecision:
+    """What the writer needs after an accepted check: the diff and the schema_mode to write with."""
+
+    table: str
+    diff: SchemaDiff
+    version: SemVer
+    previous: SemVer | None
+
+    @property
+    def schema_mode(self) -> str | None:
+        """None for an unchanged schema, 'merge' to add columns, 'overwrite' to drop or retype."""
+        bump = self.diff.required_bump
+        if bump is Bump.MAJOR:
+            return "overwrite"
+        if bump is Bump.MINOR:
+            return "merge"
+        return None
+
+    def commit_properties(self) -> Any:
+        """CommitProperties stamping the declared version (userMetadata {"version": ...})."""
+        return commit_properties(str(self.version))
+
+
+def _open(table: str | Path | Any) -> Any:
+    from deltalake import DeltaTable
+
+    return table if isinstance(table, DeltaTable) else DeltaTable(str(table))
+
+
+def table_schema(table: str | Path | Any) -> pa.Schema:
+    """The table's current schema as a pyarrow schema."""
+    import pyarrow as pa
+
+    return pa.schema(_open(table).schema().to_arrow())
+
+
+def table_version(table: str | Path | Any) -> str | None:
+    """The table's schema version: its table property, else the newest commit's userMetadata."""
+    dt = _open(table)
+    version = table_schema_version(dt)
+    if version:
+        return version
+    for entry in dt.history(HISTORY_LOOKBACK):
+        version = commit_schema_version(entry)
+        if version:
+            return version
+    return None
+
+
+def version_history(
+    table: str | Path | Any, limit: int | None = None
+) -> list[tuple[int, str | None]]:
+    """(commit number, schema version or None) for each commit, newest first."""
+    dt = _open(table)
+    return [
+        (int(entry["version"]), commit_schema_version(entry))
+        for entry in dt.history(limit)
+    ]
+
+
+def enforce_contract(
+    table: str | Path,
+    new_schema: pa.Schema,
+    declared_version: str | SemVer,
+    name: str | None = None,
+) -> ContractDecision:
+    """The one call before a silver/gold write: check the change, say how to write it.
+
+    Raises ContractError (nothing is written) when the declared version is not bumped enough.
+    """
+    path = Path(table)
+    name = name or path.name
+    declared = parse_version(declared_version)
+    if not (path / "_delta_log").is_dir():
+        return ContractDecision(name, SchemaDiff(), declared, None)
+    dt = _open(path)
+    current_raw = table_version(dt)
+    diff = check_schema_change(table_schema(dt), current_raw, new_schema, declared, table=name)
+    previous = parse_version(current_raw) if current_raw else None
+    return ContractDecision(name, diff, declared, previous)
+
+
+@dataclass(frozen=True)
+class DeclaredTable:
+    """A table's contract as the pipeline definition declares it."""
+
+    name: str  # path under the data dir, e.g. "gold/sales/daily_revenue"
+    layer: str
+    schema: pa.Schema | None
+    version: str | None
+    descriptions: dict[str, str]
+
+
+def _definition_module(settings: Settings) -> Any:
+    module_name = settings.pipeline.partition(":")[0]
+    try:
+        return importlib.import_module(module_name)
+    except Exception as exc:  # a broken definition must not break the check or the console
+        log.warning("cannot read table contracts from %s: %s", module_name, exc)
+        return None
+
+
+def declared_tables(settings: Settings) -> list[DeclaredTable]:
+    """The tables the pipeline definition declares (its `TABLES`), read leniently.
+
+    A definition without `TABLES`, or specs without a schema or version, give what they have;
+    a pipeline that declares nothing gives an empty list."""
+    module = _definition_module(settings)
+    tables = getattr(module, "TABLES", None) if module is not None else None
+    if not isinstance(tables, dict):
+        return []
+    out = []
+    for key, spec in tables.items():
+        name = str(getattr(spec, "name", key)).strip("/")
+        try:
+            schema = getattr(spec, "schema", None)
+            describe = getattr(spec, "descriptions", None)
+            descriptions = describe() if callable(describe) else {}
+        except Exception as exc:
+            log.warning("table %s: cannot read its declared schema: %s", name, exc)
+            schema, descriptions = None, {}
+        version = getattr(spec, "version", None)
+        out.append(
+            DeclaredTable(
+                name=name,
+                layer=str(getattr(spec, "layer", name.split("/")[0])),
+                schema=schema,
+                version=str(version) if version else None,
+                descriptions=dict(descriptions or {}),
+            )
+        )
+    return out
