@@ -78,10 +78,20 @@ class Commit:
         return ", ".join(parts)
 
     def metrics_line(self) -> str:
-        """Counts in one short line, e.g. `+3 rows, +1 files, -2 files`."""
-        signs = {"rows_added": "+{} rows", "rows_updated": "~{} rows", "rows_deleted": "-{} rows",
-                 "files_added": "+{} files", "files_removed": "-{} files"}
-        return ", ".join(signs[k].format(v) for k, v in self.counts().items() if v)
+        """Counts in one short line, e.g. `+3 rows, 1 updated, files +1 -2`."""
+        c = self.counts()
+        parts = []
+        if c.get("rows_added"):
+            parts.append(f"+{c['rows_added']} rows")
+        if c.get("rows_updated"):
+            parts.append(f"{c['rows_updated']} updated")
+        if c.get("rows_deleted"):
+            parts.append(f"-{c['rows_deleted']} rows")
+        signed = (("files_added", "+"), ("files_removed", "-"))
+        files = " ".join(f"{sign}{c[k]}" for k, sign in signed if c.get(k))
+        if files:
+            parts.append(f"files {files}")
+        return ", ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         return {

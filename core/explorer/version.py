@@ -218,3 +218,18 @@ def _page_from_scan(dt: DeltaTable, offset: int, limit: int, total: int | None) 
     schema = pa.schema(dt.schema().to_arrow())
     table = pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
     return RowsPage(table, offset, total, ordered=False)
+
+
+def cell_text(value: Any, width: int = 40) -> str:
+    """A value as one short line for a table cell: None as empty, long text cut with '…'."""
+    if value is None:
+        return ""
+    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") and not isinstance(value, str) \
+        else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def text_rows(table: pa.Table, width: int = 40) -> list[list[str]]:
+    """A page's rows as display strings, in column order."""
+    return [[cell_text(v, width) for v in row.values()] for row in table.to_pylist()]
