@@ -1,0 +1,104 @@
+"""A small synthetic pipeline for the console tests: real Delta tables in tmp_path, steps that
+fail or wait on demand, and a fixed clock for deterministic snapshots."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+
+from core.dag import Pipeline, Step, StepContext, StepResult
+from core.events import Layer
+from core.upkeep import UpkeepItem
+
+FIXED_NOW = 1_795_000_000.0  # 2026-11-18T08:53:20Z
+
+
+def fixed_clock() -> float:
+    return FIXED_NOW
+
+
+def fixed_upkeep(settings: object) -> list[UpkeepItem]:
+    return [
+        UpkeepItem("vacuum", FIXED_NOW - 2 * 86400, False, "3 tables"),
+        UpkeepItem("backup", None, True, "never backed up"),
+    ]
+
+
+@dataclass
+class Controls:
+    """What a test can make the pipeline do."""
+
+    fail_bronze: bool = False
+    gate: threading.Event | None = None  # bronze waits for it (cancellable) when set
+    waiting: threading.Event = field(default_factory=threading.Event)  # bronze is at the gate
+
+
+def table_rows(path: Path) -> int | None:
+    """Rows in the Delta table at `path`, or None when it was never created."""
+    if not (path / "_delta_log").is_dir():
+        return None
+    return DeltaTable(str(path)).count()
+
+
+def synthetic_pipeline(controls: Controls | None = None, rows: int = 12) -> Pipeline:
+    """bronze_orders → silver_orders → gold_revenue, each writing a tiny real Delta table."""
+    c = controls or Controls()
+
+    def bronze(ctx: StepContext) -> StepResult:
+        if c.fail_bronze:
+            raise ValueError("landing file orders.csv: column 'qty' is not a number")
+        ctx.progress(rows // 2, rows, "rows")
+        if c.gate is not None:
+            c.waiting.set()
+            while not c.gate.wait(0.02):
+                ctx.check_cancelled()
+        ctx.check_cancelled()
+        write_deltalake(
+            str(ctx.data_dir / "bronze/orders"), pa.table({"id": list(range(rows))}), mode="append"
+        )
+        ctx.progress(rows, rows, "rows")
+        return StepResult(records_in=rows, records_out=rows, landing_rows=rows)
+
+    def silver(ctx: StepContext) -> StepResult:
+        n = DeltaTable(str(ctx.data_dir / "bronze/orders")).count()
+        write_deltalake(
+            str(ctx.data_dir / "silver/orders"), pa.table({"id": list(range(n))}), mode="overwrite"
+        )
+        return StepResult(records_in=n, records_out=n)
+
+    def gold(ctx: StepContext) -> StepResult:
+        n = DeltaTable(str(ctx.data_dir / "silver/orders")).count()
+        write_deltalake(
+            str(ctx.data_dir / "gold/revenue"), pa.table({"orders": [n]}), mode="overwrite"
+        )
+        return StepResult(records_in=n, records_out=1)
+
+    return Pipeline(
+        [
+            Step("bronze_orders", Layer.BRONZE, bronze, outputs=("bronze/orders",)),
+            Step(
+                "silver_orders",
+                Layer.SILVER,
+                silver,
+                depends_on=("bronze_orders",),
+                outputs=("silver/orders",),
+            ),
+            Step(
+                "gold_revenue",
+                Layer.GOLD,
+                gold,
+                depends_on=("silver_orders",),
+                outputs=("gold/revenue",),
+            ),
+        ]
+    )
+
+
+def lake_tables(data_dir: Path) -> Iterator[tuple[str, int | None]]:
+    for name in ("bronze/orders", "silver/orders", "gold/revenue"):
+        yield name, table_rows(data_dir / name)

@@ -1,0 +1,426 @@
+"""The console: `lakeconsole` with no subcommand. Runs the pipeline in a thread worker, renders
+the runner's events live, routes keys to the views, and turns failures into a dialog."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from core.dag import Pipeline, PipelineError
+from core.events import Event, RunFinished, RunStatus, StepStarted
+from core.lock import RunLocked, current_holder
+from core.runner import RunOutcome, describe_error, run_pipeline
+from core.runs import load_runs
+from core.settings import Settings
+from core.upkeep import UpkeepItem, upkeep_status
+from tui.dashboard import DashboardScreen
+from tui.help import HelpScreen
+from tui.landing import LandingPanel
+from tui.messages import ExternalRun, HistoryLoaded, RunEvent, UpkeepLoaded
+from tui.modals import ErrorScreen
+
+RUN_COMMAND = "lakeconsole console"
+HISTORY_RUNS = 30
+UPKEEP_EVERY_S = 60.0
+
+# key → (module, class, what the user calls it); imported when the key is pressed, so a view
+# that is not written yet, or is slow to import, costs nothing until it is wanted.
+VIEWS: dict[str, tuple[str, str, str]] = {
+    "tables": ("tui.screens.tables", "TablesScreen", "Tables"),
+    "maintenance": ("tui.screens.maintenance", "MaintenanceScreen", "Maintenance"),
+    "backup": ("tui.screens.backup", "BackupScreen", "Backup"),
+    "marts": ("tui.screens.marts", "MartsScreen", "Mart docs"),
+}
+
+UpkeepSource = Callable[[Settings], list[UpkeepItem]]
+
+
+def parse_keymap(text: str) -> dict[str, str]:
+    """`run=R;quit=ctrl+q` → {"run": "R", "quit": "ctrl+q"}; malformed entries are ignored."""
+    keymap: dict[str, str] = {}
+    for entry in text.split(";"):
+        binding_id, _, keys = entry.partition("=")
+        if binding_id.strip() and keys.strip():
+            keymap[binding_id.strip()] = keys.strip()
+    return keymap
+
+
+class ConsoleApp(App[int]):
+    """lakeconsole's terminal UI."""
+
+    CSS_PATH = "console.tcss"
+    TITLE = "lakeconsole"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run", "Run", id="run"),
+        Binding("f", "run_from", "From", id="run-from"),
+        Binding("c", "cancel_run", "Cancel", id="cancel"),
+        Binding("t", "open_view('tables')", "Tables", id="tables"),
+        Binding("m", "open_view('maintenance')", "Maint", id="maintenance"),
+        Binding("b", "open_view('backup')", "Backup", id="backup"),
+        Binding("d", "open_view('marts')", "Docs", id="marts"),
+        Binding("l", "logs", "Logs", id="logs"),
+        # Shown in the landing panel's corner rather than the footer, which is full at 80 columns.
+        Binding("a", "toggle_auto_run", "Auto-run", id="auto-run", show=False),
+        Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline | None,
+        *,
+        pipeline_error: str | None = None,
+        clock: Callable[[], float] = time.time,
+        upkeep: UpkeepSource = upkeep_status,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.pipeline = pipeline
+        self.pipeline_error = pipeline_error or (None if pipeline else "No pipeline is loaded")
+        self.clock = clock
+        self.upkeep_source = upkeep
+        self.poll_interval_s = poll_interval_s
+        self.auto_run = settings.auto_run_on_landing
+        self._cancel = threading.Event()
+        self._run: Worker[RunOutcome] | None = None
+        self._external_run_id: str | None = None
+        self.board = DashboardScreen(settings, pipeline, self.pipeline_error, clock)
+        if "NO_COLOR" in settings.raw and not self.no_color:
+            # NO_COLOR set in .env rather than the environment, which Textual reads itself.
+            from textual.filter import Monochrome
+
+            self.no_color = True
+            self._filters.append(Monochrome())
+
+    # --- start-up and background refresh -------------------------------------------------
+
+    def on_mount(self) -> None:
+        keymap = parse_keymap(self.settings.console_keymap)
+        if keymap:
+            self.set_keymap(keymap)
+        self.push_screen(self.board)
+        self.load_history()
+        self.load_upkeep()
+        self.set_interval(self.poll_interval_s, self.poll_lake, name="poll lake")
+        self.set_interval(UPKEEP_EVERY_S, self.load_upkeep, name="poll upkeep")
+        self.set_interval(0.5, self.board.tick, name="durations")
+
+    @property
+    def run_active(self) -> bool:
+        return self._run is not None and self._run.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
+    def load_history(self) -> None:
+        self.post_message(HistoryLoaded(load_runs(self.settings.state_dir, limit=HISTORY_RUNS)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="upkeep")
+    def load_upkeep(self) -> None:
+        try:
+            items = self.upkeep_source(self.settings)
+        except Exception as exc:  # the summary says it could not check; the console stays up
+            self.post_message(UpkeepLoaded([], error=describe_error(exc)))
+        else:
+            self.post_message(UpkeepLoaded(items))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def poll_lake(self) -> None:
+        """Is another process running the pipeline on this lake? Follow its record while it does."""
+        holder = current_holder(self.settings.state_dir)
+        if holder is not None and holder.pid == os.getpid():
+            return  # our own run: its events come straight from the runner
+        run_id = holder.run_id if holder else self._external_run_id
+        if run_id is None:
+            return
+        record = next(
+            (r for r in load_runs(self.settings.state_dir, limit=5) if r.run_id == run_id), None
+        )
+        self.post_message(ExternalRun(holder, record))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        self.board.show_history(message.runs)
+
+    def on_upkeep_loaded(self, message: UpkeepLoaded) -> None:
+        self.board.show_upkeep(message.items, message.error)
+
+    def on_external_run(self, message: ExternalRun) -> None:
+        if self.run_active:
+            return
+        if message.record is not None:
+            self.board.show_record(message.record)
+        if message.holder is not None:
+            self._external_run_id = message.holder.run_id
+            self.board.show_external(message.holder)
+        else:  # it ended
+            self._external_run_id = None
+            if message.record is not None:
+                self.board.show_finished(RunStatus(message.record.status))
+            self.load_history()
+            self.load_upkeep()
+
+    # --- runs ----------------------------------------------------------------------------
+
+    def start_run(self, start: str | None = None) -> None:
+        """Start a run unless one is going (here or in another process)."""
+        if self.pipeline is None:
+            self.push_screen(
+                ErrorScreen(
+                    self.pipeline_error or "No pipeline is loaded",
+                    title="Cannot run",
+                    where="LAKECONSOLE_PIPELINE in .env",
+                )
+            )
+            return
+        if self.run_active:
+            self.notify(
+                "A run is already going: one run at a time (c cancels it).", severity="warning"
+            )
+            return
+        if self._external_run_id is not None:
+            self.notify(
+                "Another process is running the pipeline on this lake; wait for it to finish.",
+                severity="warning",
+            )
+            return
+        self._cancel = threading.Event()
+        self.board.set_status(f"starting{' from ' + start if start else ''}…", "running")
+        self._run = self.execute_run(start)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run", name="pipeline run")
+    def execute_run(self, start: str | None) -> RunOutcome:
+        """The whole run, off the event loop; each event is posted to the console as it happens."""
+        assert self.pipeline is not None
+        return run_pipeline(
+            self.pipeline,
+            self.settings,
+            self.forward_event,
+            start=start,
+            cancel_event=self._cancel,
+            command=RUN_COMMAND,
+            clock=self.clock,
+        )
+
+    def forward_event(self, event: Event) -> None:
+        """Runner thread → event loop (post_message is thread-safe)."""
+        self.post_message(RunEvent(event))
+
+    def on_run_event(self, message: RunEvent) -> None:
+        event = message.event
+        self.board.apply_event(event)
+        if isinstance(event, RunFinished):
+            self.run_finished(event)
+        elif isinstance(event, StepStarted):
+            self.board.set_status(f"running {event.step}", "running")
+
+    def run_finished(self, event: RunFinished) -> None:
+        self.board.show_finished(event.status)
+        self.load_history()
+        self.load_upkeep()
+        if event.status == RunStatus.CANCELLED:
+            self.notify("Run cancelled: the tables are at their last committed version.")
+        elif event.status == RunStatus.FAILED:
+            failed = [s.name for s in self.board.view.steps.values() if s.state.value == "failed"]
+            where = (
+                f"{self.settings.log_file} (step {', '.join(failed)})"
+                if failed
+                else str(self.settings.log_file)
+            )
+            self.push_screen(
+                ErrorScreen(event.error or "The run failed", title="✗ Pipeline Failed", where=where)
+            )
+        for warning in event.warnings:
+            self.notify(warning, severity="warning", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where a worker's failure reaches the user."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        if worker.group == "run":
+            self.run_refused(error)
+        elif worker.group in ("landing", "log"):
+            self.notify(
+                f"Stopped watching {worker.group}: {describe_error(error or Exception())}",
+                severity="error",
+            )
+        else:
+            self.push_screen(
+                ErrorScreen(describe_error(error or Exception()), where=str(self.settings.log_file))
+            )
+
+    def run_refused(self, error: BaseException | None) -> None:
+        """The runner raised before or outside the steps (a step's failure is an event instead)."""
+        if isinstance(error, RunLocked):
+            self.notify(str(error), title="Run not started", severity="warning", timeout=8)
+            if error.holder is not None:
+                self._external_run_id = error.holder.run_id
+                self.board.show_external(error.holder)
+            return
+        title = "Cannot start the run" if isinstance(error, PipelineError) else "✗ Pipeline Failed"
+        self.board.set_status(
+            "not started" if isinstance(error, PipelineError) else "failed", "failed"
+        )
+        self.push_screen(
+            ErrorScreen(
+                describe_error(error or Exception("unknown error")),
+                title=title,
+                where=str(self.settings.log_file),
+            )
+        )
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        """Run the whole pipeline."""
+        self.start_run(None)
+
+    def action_run_from(self) -> None:
+        """Run from the selected layer or step, and everything downstream of it."""
+        target = self.board.selected()
+        if target is None:
+            self.notify("Select a layer or a step first (Tab, or click it), then press f.")
+            return
+        self.start_run(target)
+
+    def action_cancel_run(self) -> None:
+        """Stop the run at its next safe point."""
+        if self.run_active:
+            self._cancel.set()
+            self.board.set_status("cancelling…", "running")
+            self.notify("Cancelling at the next safe point…")
+        elif self._external_run_id is not None:
+            self.notify("That run belongs to another process: stop it there.", severity="warning")
+        else:
+            self.notify("No run to cancel.")
+
+    def action_toggle_auto_run(self) -> None:
+        """Start a run when new files land, or stop doing so."""
+        self.auto_run = not self.auto_run
+        self.board.landing.set_auto_run(self.auto_run)
+        self.notify(f"Auto-run on new landing files is {'on' if self.auto_run else 'off'}.")
+
+    def on_landing_panel_files_arrived(self, message: LandingPanel.FilesArrived) -> None:
+        if (
+            self.auto_run
+            and not self.run_active
+            and self._external_run_id is None
+            and self.pipeline
+        ):
+            self.notify(f"New in landing: {', '.join(message.names[:3])}… running the pipeline.")
+            self.start_run(None)
+
+    def action_logs(self) -> None:
+        """Enlarge the log panel, or shrink it back."""
+        if self.screen is not self.board:
+            if isinstance(self.screen, ModalScreen):
+                return
+            self.back_to_dashboard()
+        if self.board.maximized is not None:
+            self.board.minimize()
+        else:
+            self.board.maximize(self.board.log_panel)
+            self.board.log_panel.focus()
+
+    def action_help(self) -> None:
+        """Keys and panels."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(list(self.key_list())))
+
+    def key_list(self) -> Iterable[tuple[str, str, str]]:
+        """(keys as bound now, description, binding id) for the console's own bindings."""
+        keymap = parse_keymap(self.settings.console_keymap)
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding) and binding.id
+            keys = keymap.get(binding.id, binding.key_display or binding.key)
+            yield keys, binding.description, binding.id
+
+    def action_open_view(self, name: str) -> None:
+        """Open the tables, maintenance, backup or mart docs view."""
+        module_name, class_name, label = VIEWS[name]
+        if isinstance(self.screen, ModalScreen):
+            return
+        if type(self.screen).__name__ == class_name:
+            return
+        try:
+            screen_class = getattr(importlib.import_module(module_name), class_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                self.notify(f"The {label} view is not available yet.", severity="warning")
+                return
+            self.push_screen(ErrorScreen(f"The {label} view cannot load: {describe_error(exc)}"))
+            return
+        except (ImportError, AttributeError) as exc:
+            self.push_screen(ErrorScreen(f"The {label} view cannot load: {describe_error(exc)}"))
+            return
+        try:
+            screen: Screen[Any] = screen_class(self.settings)
+        except Exception as exc:  # a broken view must not take the console down
+            self.push_screen(ErrorScreen(f"The {label} view cannot open: {describe_error(exc)}"))
+            return
+        self.back_to_dashboard()
+        self.push_screen(screen)
+
+    def back_to_dashboard(self) -> None:
+        while len(self.screen_stack) > 1 and self.screen is not self.board:
+            self.pop_screen()
+
+    async def action_quit(self) -> None:
+        """Quit; a run going is cancelled first and stops at its next safe point."""
+        if self.run_active:
+            self._cancel.set()
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The console's keys in the command palette, next to Textual's own (themes, …)."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Run the pipeline", "Bronze → Silver → Gold (r)", self.action_run)
+        yield SystemCommand(
+            "Run from the selection", "The selected layer or step onwards (f)", self.action_run_from
+        )
+        yield SystemCommand(
+            "Cancel the run", "Stop at the next safe point (c)", self.action_cancel_run
+        )
+        for name, (_, _, label) in VIEWS.items():
+            yield SystemCommand(
+                f"Open {label}",
+                f"The {label.lower()} view",
+                lambda n=name: self.action_open_view(n),
+            )
+        yield SystemCommand("Logs", "Enlarge or shrink the log panel (l)", self.action_logs)
+        yield SystemCommand(
+            "Toggle auto-run", "Run when new files land (a)", self.action_toggle_auto_run
+        )
+
+
+def run_console(settings: Settings) -> int:
+    """Open the console on the lake in `settings`; returns the process exit code."""
+    from core.pipeline import load_pipeline
+
+    pipeline: Pipeline | None = None
+    error: str | None = None
+    try:
+        pipeline = load_pipeline(settings)
+    except PipelineError as exc:
+        error = str(exc)
+    except Exception as exc:  # a pipeline module that does not import must not stop the console
+        error = f"Cannot load the pipeline '{settings.pipeline}': {describe_error(exc)}"
+    code = ConsoleApp(settings, pipeline, pipeline_error=error).run()
+    return code or 0
+
+
+__all__ = ["ConsoleApp", "run_console"]

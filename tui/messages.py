@@ -1,0 +1,64 @@
+"""Typed messages that workers post to the console; the only way a thread talks to widgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.message import Message
+
+from core.events import Event
+from core.lock import LockHolder
+from core.runs import RunRecord
+from core.upkeep import UpkeepItem
+
+
+class RunEvent(Message):
+    """An event from the runner of a run this console started."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class HistoryLoaded(Message):
+    """Recent runs, newest first."""
+
+    def __init__(self, runs: list[RunRecord]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class ExternalRun(Message):
+    """The lake's lock is held by another process (cron, a terminal); its record so far."""
+
+    def __init__(self, holder: LockHolder | None, record: RunRecord | None) -> None:
+        super().__init__()
+        self.holder = holder
+        self.record = record
+
+
+class UpkeepLoaded(Message):
+    """The maintenance summary."""
+
+    def __init__(self, items: list[UpkeepItem], error: str | None = None) -> None:
+        super().__init__()
+        self.items = items
+        self.error = error
+
+
+class LandingFiles(Message):
+    """The files waiting in data/landing: (path, size in bytes), sorted by name."""
+
+    def __init__(self, files: list[tuple[Path, int]], error: str | None = None) -> None:
+        super().__init__()
+        self.files = files
+        self.error = error
+
+
+class LogLines(Message):
+    """Lines appended to logs/app.log; `rotated` when the file was replaced since the last read."""
+
+    def __init__(self, lines: list[str], rotated: bool) -> None:
+        super().__init__()
+        self.lines = lines
+        self.rotated = rotated

@@ -1,0 +1,114 @@
+"""The last run's heartbeat (OPS-09), recent latency as a chart, and the maintenance summary."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Sparkline, Static
+
+from core.events import RunStatus
+from core.heartbeat import heartbeat_line, is_success
+from core.runs import RunRecord
+from core.upkeep import UpkeepItem
+from tui.dag_view import seconds
+
+LATENCY_RUNS = 30  # how many recent runs the chart shows
+
+
+def last_finished(runs: list[RunRecord]) -> RunRecord | None:
+    return next((r for r in runs if r.status != RunStatus.RUNNING.value), None)
+
+
+class HeartbeatLine(Static):
+    """The OPS-09 line as the CLI prints it: green `✓ Pipeline Finished…` or red `✗ …`."""
+
+    def show(
+        self, status: RunStatus | str | None, records: int = 0, error: str | None = None
+    ) -> None:
+        if status is None:
+            self.update("No runs yet: press r to run the pipeline")
+            self.set_class(False, "-ok")
+            self.set_class(False, "-failed")
+            return
+        if status == RunStatus.ABORTED.value:
+            status, error = (
+                RunStatus.FAILED,
+                error or "the run's process stopped before the end (aborted)",
+            )
+        ok = is_success(status)
+        self.update(heartbeat_line(status, records, error))
+        self.set_class(ok, "-ok")
+        self.set_class(not ok, "-failed")
+
+    def show_record(self, record: RunRecord | None) -> None:
+        if record is None:
+            self.show(None)
+        else:
+            self.show(record.status, record.records_processed, record.error)
+
+
+class LatencyChart(Vertical):
+    """End-to-end latency (start of bronze to end of gold) of recent runs, oldest to newest."""
+
+    def compose(self) -> ComposeResult:
+        yield Sparkline([], summary_function=max)
+        yield Label("no completed runs yet", classes="latency-text")
+
+    def on_mount(self) -> None:
+        self.border_title = "Latency"
+
+    def show(self, runs: list[RunRecord]) -> None:
+        latencies = [r.latency_s for r in reversed(runs[:LATENCY_RUNS]) if r.latency_s is not None]
+        self.query_one(Sparkline).data = latencies
+        self.border_title = f"Latency · {len(latencies)} runs" if latencies else "Latency"
+        text = self.query_one(".latency-text", Label)
+        if not latencies:
+            text.update("no completed runs yet")
+        else:
+            text.update(
+                f"last {seconds(latencies[-1])} · median {seconds(statistics.median(latencies))}"
+            )
+
+
+class UpkeepPanel(Vertical):
+    """Last vacuum, last backup, what is overdue: one line per upkeep item."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, **kwargs: str) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield Static("checking…", classes="upkeep-text", markup=False)
+
+    def on_mount(self) -> None:
+        self.border_title = "Maintenance"
+
+    def show(self, items: list[UpkeepItem], error: str | None = None) -> None:
+        text = self.query_one(".upkeep-text", Static)
+        overdue = [i for i in items if i.overdue]
+        self.set_class(bool(overdue) or error is not None, "-overdue")
+        self.border_title = f"Maintenance · {len(overdue)} due" if overdue else "Maintenance"
+        if error:
+            text.update(f"could not check: {error}")
+        elif not items:
+            text.update("nothing to check yet")
+        else:
+            text.update("\n".join(self.line(i) for i in items))
+
+    def line(self, item: UpkeepItem) -> str:
+        mark = "!" if item.overdue else "·"
+        when = "never" if item.last_done is None else f"{ago(self.clock() - item.last_done)} ago"
+        return f"{mark} {item.name}: {when}" + (f" · {item.detail}" if item.detail else "")
+
+
+def ago(s: float) -> str:
+    """A rough age: 40s, 5m, 3h, 2d."""
+    s = max(0.0, s)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if s >= size:
+            return f"{int(s // size)}{unit}"
+    return f"{int(s)}s"
