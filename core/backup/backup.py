@@ -1,0 +1,198 @@
+"""`run_backup`: one dated snapshot of the lake into the target, then pruning to BACKUP_KEEP."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from core.backup.hashes import HashCache, hash_files
+from core.backup.lake_files import LakePlan, plan_lake
+from core.backup.model import (
+    BackupCancelled,
+    BackupError,
+    BackupProgress,
+    BackupResult,
+    FileEntry,
+    Manifest,
+    ProgressSink,
+    TableEntry,
+)
+from core.backup.status import backup_state_dir, record
+from core.backup.target import MANIFEST, Target, blob_key, parse_target
+from core.settings import Settings
+
+
+@contextmanager
+def backup_lock(settings: Settings) -> Iterator[None]:
+    """One backup or restore at a time per lake (an OS lock: a killed process frees it)."""
+    folder = backup_state_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / "backup.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError("Another backup or restore of this lake is running; wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def snapshot_id(now: float, taken: list[str]) -> str:
+    """A UTC timestamp name, unique among the target's snapshots."""
+    base = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    name, n = base, 0
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def run_backup(
+    settings: Settings,
+    target: str | None = None,
+    verify: bool = False,
+    on_progress: ProgressSink | None = None,
+    cancel_event: threading.Event | None = None,
+) -> BackupResult:
+    """Back the lake up to `target` (default BACKUP_TARGET) as a new snapshot, prune old ones.
+
+    Raises BackupError (TargetError, BackupCancelled) with a one-line message naming the fix.
+    The lake is only read."""
+    started = time.time()
+    spec = settings.backup_target if target is None else target
+    report = on_progress or (lambda p: None)
+    try:
+        with backup_lock(settings):
+            tgt = parse_target(spec, settings, cancel_event)
+            report(BackupProgress("scan", 0, None, message=f"checking {tgt}"))
+            tgt.check()
+            result = _backup(settings, tgt, started, report, cancel_event)
+            if verify:
+                from core.backup.verify import verify_on
+
+                result.verify = verify_on(settings, tgt, result.snapshot, report)
+    except BackupCancelled:
+        raise
+    except BackupError as exc:
+        record(settings, "last_error", {"at": time.time(), "message": str(exc)})
+        raise
+    return result
+
+
+def _backup(settings: Settings, tgt: Target, started: float, report: ProgressSink,
+            cancel_event: threading.Event | None) -> BackupResult:
+    report(BackupProgress("scan", 0, None, message="reading the lake's tables"))
+    plan = plan_lake(settings.data_dir, settings.state_dir)
+    files = plan.all_files()
+    total = sum(f.size for _, f in files)
+    hashed_bytes = [0]
+
+    def hashed(size: int) -> None:
+        hashed_bytes[0] += size
+        report(BackupProgress("hash", hashed_bytes[0], total, "bytes"))
+
+    cache = HashCache(backup_state_dir(settings) / "hashes.json")
+    shas = hash_files(files, cache, cancel_event, hashed)
+    manifest = build_manifest(settings, plan, shas, started)
+    for rel, _ in files:
+        if rel not in shas:
+            manifest.warnings.append(f"{rel} disappeared during the backup; not included")
+
+    report(BackupProgress("send", 0, None, message="listing what the target has"))
+    existing = tgt.list_blobs()
+    taken = tgt.list_snapshot_ids()
+    manifest.snapshot = snapshot_id(started, taken)
+    sources = {shas[rel]: f.path for rel, f in files if rel in shas}
+    new = {sha: path for sha, path in sources.items() if sha not in existing}
+    new_bytes = sum(_size(p) for p in new.values())
+
+    with tempfile.TemporaryDirectory(dir=backup_state_dir(settings), prefix="staging-") as tmp:
+        staging = Path(tmp)
+        for sha, path in new.items():
+            _stage(path, staging / "blobs" / blob_key(sha))
+        manifest.finished_at = time.time()
+        manifest_path = staging / "snapshots" / manifest.snapshot / MANIFEST
+        manifest_path.parent.mkdir(parents=True)
+        manifest_path.write_text(manifest.to_json())
+        push_bytes = new_bytes + manifest_path.stat().st_size
+        sent = [0]
+
+        def pushed(n: int) -> None:
+            sent[0] += n
+            report(BackupProgress("send", min(sent[0], push_bytes), push_bytes, "bytes",
+                                  f"{len(new)} new files"))
+
+        report(BackupProgress("send", 0, push_bytes, "bytes", f"{len(new)} new files"))
+        tgt.push(staging, pushed)
+    cache.save()
+    record(settings, "last_backup", {
+        "at": time.time(), "snapshot": manifest.snapshot, "target": str(tgt), "files": manifest.file_count,
+        "bytes": manifest.bytes, "sent_bytes": new_bytes,
+        "tables": {name: t.version for name, t in manifest.tables.items()},
+    })
+    report(BackupProgress("prune", 0, None, message=f"keeping the last {settings.backup_keep} snapshots"))
+    pruned, prune_warnings = prune(tgt, settings.backup_keep)
+    return BackupResult(
+        snapshot=manifest.snapshot, target=str(tgt),
+        tables={name: t.version for name, t in manifest.tables.items()},
+        files=manifest.file_count, bytes=manifest.bytes, sent_files=len(new), sent_bytes=new_bytes,
+        duration_s=time.time() - started, pruned=pruned, warnings=manifest.warnings + prune_warnings,
+    )
+
+
+def build_manifest(settings: Settings, plan: LakePlan, shas: dict[str, str], started: float) -> Manifest:
+    manifest = Manifest(snapshot="", created_at=started, source=str(settings.data_dir),
+                        warnings=list(plan.warnings))
+    for name, table in plan.tables.items():
+        entry = TableEntry(version=table.version, missing=list(table.missing))
+        for f in table.files:
+            sha = shas.get(f"{name}/{f.rel}")
+            if sha is not None:
+                entry.files[f.rel] = FileEntry(sha, f.size)
+        manifest.tables[name] = entry
+    for f in plan.other_files:
+        if f.rel in shas:
+            manifest.other_files[f.rel] = FileEntry(shas[f.rel], f.size)
+    return manifest
+
+
+def prune(tgt: Target, keep: int) -> tuple[list[str], list[str]]:
+    """Drop all but the newest `keep` snapshots, then the blobs no kept snapshot uses.
+
+    Runs only after a new snapshot is complete. If a kept manifest cannot be read, no blob is
+    deleted (it might be one of its blobs)."""
+    ids = tgt.list_snapshot_ids()
+    old, kept = ids[:-keep] if len(ids) > keep else [], ids[-keep:]
+    tgt.delete_snapshots(old)
+    used: set[str] = set()
+    for snapshot in kept:
+        try:
+            used |= Manifest.from_json(tgt.read_manifest(snapshot)).blobs()
+        except (BackupError, ValueError, KeyError) as exc:
+            return old, [f"blobs not pruned: manifest of {snapshot} unreadable ({exc})"]
+    tgt.delete_blobs(tgt.list_blobs() - used)
+    return old, []
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _stage(src: Path, dest: Path) -> None:
+    # A hard link costs nothing and is safe: Delta files never change once written.
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)

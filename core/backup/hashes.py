@@ -1,0 +1,58 @@
+"""SHA-256 of lake files, remembered by (path, size, mtime) so an unchanged lake is not re-hashed."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from core.backup.lake_files import LakeFile
+from core.backup.model import BackupCancelled
+from core.backup.target import file_sha256
+
+
+class HashCache:
+    """`state_dir/backup/hashes.json`: {lake-relative path: [size, mtime_ns, sha256]}."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen: dict[str, list[object]] = {}
+        try:
+            self.known: dict[str, list[object]] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.known = {}
+
+    def sha256(self, rel: str, f: LakeFile) -> str:
+        entry = self.known.get(rel)
+        if entry is not None and entry[0] == f.size and entry[1] == f.mtime_ns:
+            sha = str(entry[2])
+        else:
+            sha = file_sha256(f.path)
+        self.seen[rel] = [f.size, f.mtime_ns, sha]
+        return sha
+
+    def save(self) -> None:
+        """Keep only what this backup saw: deleted files drop out of the cache."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.seen))
+        os.replace(tmp, self.path)
+
+
+def hash_files(files: list[tuple[str, LakeFile]], cache: HashCache,
+               cancel_event: threading.Event | None = None,
+               on_file: Callable[[int], None] | None = None) -> dict[str, str]:
+    """Lake-relative path → SHA-256 for every file still there; `on_file(size)` after each one."""
+    out: dict[str, str] = {}
+    for rel, f in files:
+        if cancel_event is not None and cancel_event.is_set():
+            raise BackupCancelled()
+        try:
+            out[rel] = cache.sha256(rel, f)
+        except OSError:
+            pass  # gone since the scan (a landing file moved, a vacuum): the caller reports it
+        if on_file is not None:
+            on_file(f.size)
+    return out

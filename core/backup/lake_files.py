@@ -1,0 +1,186 @@
+"""What goes into a snapshot: each Delta table at one committed version, plus the lake's other files.
+
+A table is read at V = its latest commit when the backup starts. Its snapshot is the log up to V
+(commits, checkpoints, crc files) and the data files those commits reference, so a pipeline run
+committing V+1 meanwhile changes nothing: its new files are not referenced by any commit ≤ V.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+COMMIT = re.compile(r"^(\d{20})\.json$")
+CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(\.\d+\.\d+)?\.parquet$")
+CRC = re.compile(r"^(\d{20})\.crc$")
+LAST_CHECKPOINT = "_last_checkpoint"
+STATE_SKIP = ("run.lock", "backup")  # under the state dir: the live run lock, and backup's own state
+
+
+@dataclass(frozen=True)
+class LakeFile:
+    """A file to back up: path relative to its table (or to the lake), and where it is now."""
+
+    rel: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class TablePlan:
+    version: int
+    files: list[LakeFile] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    missing_active: int = 0  # files of version V itself that are gone: the table will not read
+
+
+@dataclass
+class LakePlan:
+    tables: dict[str, TablePlan] = field(default_factory=dict)
+    other_files: list[LakeFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def all_files(self) -> list[tuple[str, LakeFile]]:
+        out = [(f"{name}/{f.rel}", f) for name, t in self.tables.items() for f in t.files]
+        return out + [(f.rel, f) for f in self.other_files]
+
+
+def plan_lake(data_dir: Path, state_dir: Path) -> LakePlan:
+    """Walk the lake: Delta tables at their current version, other files as they are."""
+    plan = LakePlan()
+    skip = {state_dir / name for name in STATE_SKIP}
+    for folder, dirnames, filenames in os.walk(data_dir):
+        here = Path(folder)
+        if "_delta_log" in dirnames:
+            name = here.relative_to(data_dir).as_posix()
+            table = plan_table(here)
+            if table is None:
+                plan.warnings.append(f"{name}: a _delta_log without commits; skipped")
+            else:
+                plan.tables[name] = table
+                if table.missing_active:
+                    plan.warnings.append(f"{name}: {table.missing_active} data files of version "
+                                         f"{table.version} are missing from the lake")
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(d for d in dirnames if here / d not in skip)
+        for filename in sorted(filenames):
+            path = here / filename
+            if path in skip or filename.startswith(".write-check-") or filename.endswith(".lock"):
+                continue
+            found = _stat(path, path.relative_to(data_dir).as_posix())
+            if found is not None:
+                plan.other_files.append(found)
+    return plan
+
+
+def plan_table(table_dir: Path) -> TablePlan | None:
+    """The table at its latest committed version: log files ≤ V and the data files they reference."""
+    log_dir = table_dir / "_delta_log"
+    names = os.listdir(log_dir)
+    commits = {int(m[1]): n for n in names if (m := COMMIT.match(n))}
+    checkpoints = [(int(m[1]), n) for n in names if (m := CHECKPOINT.match(n))]
+    if not commits and not checkpoints:
+        return None
+    version = max(commits) if commits else max(v for v, _ in checkpoints)
+    log_names = [n for v, n in commits.items() if v <= version]
+    log_names += [n for v, n in checkpoints if v <= version]
+    log_names += [n for n in names if (m := CRC.match(n)) and int(m[1]) <= version]
+    if LAST_CHECKPOINT in names and _last_checkpoint_version(log_dir) <= version:
+        log_names.append(LAST_CHECKPOINT)
+
+    active, referenced = _replay(log_dir, commits, checkpoints, version)
+    plan = TablePlan(version=version)
+    for name in sorted(log_names):
+        found = _stat(log_dir / name, f"_delta_log/{name}")
+        if found is not None:
+            plan.files.append(found)
+    for rel in sorted(referenced):
+        found = _stat(table_dir / rel, rel)
+        if found is not None:
+            plan.files.append(found)
+        else:
+            plan.missing.append(rel)
+            plan.missing_active += rel in active
+    return plan
+
+
+def _replay(log_dir: Path, commits: dict[int, str], checkpoints: list[tuple[int, str]],
+            version: int) -> tuple[set[str], set[str]]:
+    """(files active at `version`, every data file referenced by the log up to it)."""
+    active: set[str] = set()
+    referenced: set[str] = set()
+    first = min((v for v in commits if v <= version), default=version + 1)
+    if first > 0:
+        # Older commits were cleaned up: the newest checkpoint before them holds the state.
+        base = [(v, n) for v, n in checkpoints if v < first]
+        if base:
+            v, _ = max(base)
+            for part in sorted(n for cv, n in checkpoints if cv == v):
+                adds, removes = _checkpoint_paths(log_dir / part)
+                active |= adds
+                referenced |= adds | removes
+    for v in sorted(v for v in commits if v <= version):
+        for kind, rel in _commit_paths(log_dir / commits[v]):
+            referenced.add(rel)
+            if kind == "add":
+                active.add(rel)
+            elif kind == "remove":
+                active.discard(rel)
+    return active, referenced
+
+
+def _commit_paths(path: Path) -> list[tuple[str, str]]:
+    out = []
+    with path.open() as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            action = json.loads(line)
+            for kind in ("add", "remove", "cdc"):
+                if kind in action:
+                    rel = _relative(action[kind].get("path", ""))
+                    if rel:
+                        out.append((kind, rel))
+    return out
+
+
+def _checkpoint_paths(path: Path) -> tuple[set[str], set[str]]:
+    import pyarrow.parquet as pq
+
+    schema_names = pq.read_schema(path).names
+    columns = [c for c in ("add", "remove") if c in schema_names]
+    table = pq.read_table(path, columns=columns)
+    found: dict[str, set[str]] = {"add": set(), "remove": set()}
+    for column in columns:
+        for item in table.column(column).to_pylist():
+            if item and (rel := _relative(item.get("path") or "")):
+                found[column].add(rel)
+    return found["add"], found["remove"]
+
+
+def _relative(raw: str) -> str:
+    # Paths in the log are URL-encoded and relative; absolute URIs (shallow clones) are not ours to copy.
+    if not raw or "://" in raw or raw.startswith("/"):
+        return ""
+    return unquote(raw)
+
+
+def _last_checkpoint_version(log_dir: Path) -> int:
+    try:
+        return int(json.loads((log_dir / LAST_CHECKPOINT).read_text())["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 1 << 62  # unreadable: leave it out, readers list the log instead
+
+
+def _stat(path: Path, rel: str) -> LakeFile | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return LakeFile(rel, path, st.st_size, st.st_mtime_ns)

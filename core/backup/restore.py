@@ -1,0 +1,187 @@
+"""`lakeconsole restore`: rebuild the lake (or a copy of it) from a snapshot, every file hash-checked."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.backup.backup import backup_lock
+from core.backup.model import BackupCancelled, BackupError, BackupProgress, Manifest, ProgressSink
+from core.backup.target import Target, blob_key, parse_target
+from core.settings import Settings
+
+FETCH_BATCH = 500  # blobs downloaded at a time: bounds the temporary space a remote restore needs
+IGNORED = (".write-check-",)
+BACKUP_STATE = ("_lakeconsole", "backup")  # backup's own records: not lake content
+
+
+@dataclass
+class SnapshotInfo:
+    snapshot: str
+    created_at: float
+    tables: dict[str, int]
+    files: int
+    bytes: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"snapshot": self.snapshot, "created_at": self.created_at, "tables": self.tables,
+                "files": self.files, "bytes": self.bytes}
+
+
+@dataclass
+class RestoreResult:
+    snapshot: str
+    dest: Path
+    files: int
+    bytes: int
+    tables: dict[str, int]
+    moved_aside: Path | None = None
+    duration_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"snapshot": self.snapshot, "dest": str(self.dest), "files": self.files, "bytes": self.bytes,
+                "tables": self.tables, "moved_aside": str(self.moved_aside) if self.moved_aside else None,
+                "duration_s": round(self.duration_s, 3), "warnings": self.warnings}
+
+
+def list_snapshots(settings: Settings, target: str | None = None,
+                   cancel_event: threading.Event | None = None) -> list[SnapshotInfo]:
+    """The target's complete snapshots, oldest first."""
+    tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
+    out = []
+    for snapshot in tgt.list_snapshot_ids():
+        m = Manifest.from_json(tgt.read_manifest(snapshot))
+        out.append(SnapshotInfo(snapshot, m.created_at, {n: t.version for n, t in m.tables.items()},
+                                m.file_count, m.bytes))
+    return out
+
+
+def lake_content(folder: Path) -> list[Path]:
+    """Files that make a folder a non-empty lake (empty layer folders and lock files do not count)."""
+    if not folder.exists():
+        return []
+    return [
+        path for path in folder.rglob("*")
+        if path.is_file() and not path.name.startswith(IGNORED) and not path.name.endswith(".lock")
+        and path.relative_to(folder).parts[:2] != BACKUP_STATE
+    ]
+
+
+def restore_snapshot(
+    settings: Settings,
+    snapshot: str | None = None,
+    to: Path | None = None,
+    force: bool = False,
+    target: str | None = None,
+    on_progress: ProgressSink | None = None,
+    cancel_event: threading.Event | None = None,
+) -> RestoreResult:
+    """Restore a snapshot (default: newest) into `to` (default: the lake).
+
+    Refuses a non-empty destination unless `force`; then the new lake is built beside it and the
+    old one is moved to `<dest>.before-restore-<time>`, never deleted."""
+    started = time.time()
+    report = on_progress or (lambda p: None)
+    dest = (to or settings.data_dir).expanduser().resolve()
+    tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
+    with backup_lock(settings):
+        manifest = _load_manifest(tgt, snapshot)
+        content = lake_content(dest)
+        if content and not force:
+            raise BackupError(
+                f"Restore refused: {dest} is not empty ({len(content)} files). Restore into an empty "
+                "folder with --to DIR, or add --force to move the current lake aside first")
+        if dest == settings.data_dir.resolve():
+            from core.lock import current_holder
+
+            holder = current_holder(settings.state_dir)
+            if holder is not None:
+                raise BackupError(f"Restore refused: a pipeline run (process {holder.pid}) is using the "
+                                  "lake; wait for it to finish")
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
+        build = dest.with_name(f".{dest.name}.restoring-{stamp}") if content else dest
+        try:
+            write_snapshot(tgt, manifest, build, report, cancel_event)
+        except BaseException:
+            if build != dest:
+                shutil.rmtree(build, ignore_errors=True)
+            raise
+        moved = None
+        if build != dest:
+            moved = dest.with_name(f"{dest.name}.before-restore-{stamp}")
+            dest.rename(moved)
+            build.rename(dest)
+            _carry_backup_state(moved, dest, settings)
+    return RestoreResult(manifest.snapshot, dest, manifest.file_count, manifest.bytes,
+                         {n: t.version for n, t in manifest.tables.items()}, moved,
+                         time.time() - started, list(manifest.warnings))
+
+
+def _load_manifest(tgt: Target, snapshot: str | None) -> Manifest:
+    ids = tgt.list_snapshot_ids()
+    if not ids:
+        raise BackupError(f"No snapshots in {tgt}; nothing to restore")
+    if snapshot is not None and snapshot not in ids:
+        raise BackupError(f"No snapshot {snapshot} in {tgt}; `lakeconsole backup --list` shows them")
+    try:
+        return Manifest.from_json(tgt.read_manifest(snapshot or ids[-1]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BackupError(f"The manifest of snapshot {snapshot or ids[-1]} is unreadable ({exc}); "
+                          "pick another snapshot") from None
+
+
+def write_snapshot(tgt: Target, manifest: Manifest, dest: Path, report: ProgressSink,
+                   cancel_event: threading.Event | None) -> None:
+    """Write every file of the manifest under `dest`, checking each against its SHA-256."""
+    by_blob: dict[str, list[str]] = {}
+    for rel, f in manifest.all_files():
+        by_blob.setdefault(f.sha256, []).append(rel)
+    total, done = manifest.bytes, 0
+    dest.mkdir(parents=True, exist_ok=True)
+    shas = sorted(by_blob)
+    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".lakeconsole-fetch-") as tmp:
+        for start in range(0, len(shas), FETCH_BATCH):
+            batch = shas[start:start + FETCH_BATCH]
+            if tgt.local_blob(batch[0]) is None:
+                report(BackupProgress("fetch", done, total, "bytes", f"downloading from {tgt}"))
+                tgt.fetch_blobs(batch, Path(tmp))
+            for sha in batch:
+                if cancel_event is not None and cancel_event.is_set():
+                    raise BackupCancelled()
+                src = tgt.local_blob(sha) or Path(tmp) / blob_key(sha)
+                for rel in by_blob[sha]:
+                    _copy_checked(src, dest / rel, sha)
+                    done += src.stat().st_size
+                report(BackupProgress("restore", done, total, "bytes", f"writing {dest}"))
+                if tgt.local_blob(sha) is None:
+                    src.unlink()
+
+
+def _copy_checked(src: Path, dest: Path, sha: str) -> None:
+    if not src.is_file():
+        raise BackupError(f"The backup lacks the content of {dest.name} (blob {sha[:12]}…); it is damaged: "
+                          "run `lakeconsole backup --verify-only` and restore an older snapshot")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with src.open("rb") as fin, dest.open("wb") as fout:
+        while block := fin.read(1 << 20):
+            digest.update(block)
+            fout.write(block)
+    if digest.hexdigest() != sha:
+        raise BackupError(f"{dest.name} is corrupted in the backup (checksum mismatch); restore an older "
+                          "snapshot, and run `lakeconsole backup --verify-only`")
+
+
+def _carry_backup_state(old: Path, new: Path, settings: Settings) -> None:
+    # The backup records describe the target, not the lake: keep them across a restore.
+    rel = settings.state_dir.resolve().relative_to(settings.data_dir.resolve()) / "backup"
+    src = old / rel
+    if src.is_dir():
+        shutil.copytree(src, new / rel, dirs_exist_ok=True, ignore=shutil.ignore_patterns("staging-*"))

@@ -1,0 +1,77 @@
+"""The backup's own records (last backup, verify, drill) and the upkeep summary built from them.
+
+Kept in `state_dir/backup/status.json`; the folder is left out of backups (it describes them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from core.settings import Settings
+from core.upkeep import UpkeepItem
+
+DAY_S = 86_400
+
+
+def backup_state_dir(settings: Settings) -> Path:
+    return settings.state_dir / "backup"
+
+
+def read_status(settings: Settings) -> dict[str, Any]:
+    """{'last_backup': {...}, 'last_verify': {...}, 'last_drill': {...}, 'last_error': {...}}."""
+    try:
+        data = json.loads((backup_state_dir(settings) / "status.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record(settings: Settings, key: str, value: dict[str, Any]) -> None:
+    """Store one record (atomically; several processes may read it)."""
+    folder = backup_state_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = read_status(settings)
+    data[key] = value
+    tmp = folder / f"status.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, folder / "status.json")
+
+
+def last_backup_at(settings: Settings) -> float | None:
+    last = read_status(settings).get("last_backup") or {}
+    at = last.get("at")
+    return float(at) if isinstance(at, int | float) else None
+
+
+def backup_due(settings: Settings, now: float | None = None) -> bool:
+    """True when there is no backup yet or the last one is older than BACKUP_INTERVAL_DAYS."""
+    at = last_backup_at(settings)
+    now = time.time() if now is None else now
+    return at is None or now - at >= settings.backup_interval_days * DAY_S
+
+
+def backup_status(settings: Settings) -> list[UpkeepItem]:
+    """The backup line of the upkeep summary (dashboard, `maintain`, `check`)."""
+    status = read_status(settings)
+    at = last_backup_at(settings)
+    due = backup_due(settings)
+    parts = []
+    if not settings.backup_target:
+        parts.append("no BACKUP_TARGET set")
+    if at is None:
+        parts.append("never backed up")
+    else:
+        age = (time.time() - at) / DAY_S
+        parts.append(f"last {time.strftime('%Y-%m-%d %H:%M', time.localtime(at))} ({age:.0f} d ago)")
+        if due:
+            parts.append(f"overdue (every {settings.backup_interval_days} d, OPS-07)")
+    verify = status.get("last_verify")
+    if verify:
+        parts.append("verified ok" if verify.get("ok") else f"verify FAILED ({len(verify.get('problems', []))} problems)")
+    error = status.get("last_error")
+    if error and (at is None or float(error.get("at", 0)) > at):
+        parts.append(f"last attempt failed: {error.get('message', '')}")
+    return [UpkeepItem("backup", at, due, "; ".join(parts))]
