@@ -1,0 +1,54 @@
+"""`lakeconsole check`: the governance lint (OPS-03, OPS-05, OPS-06, OPS-07) for CI and cron."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.output import GREEN, RED, paint, print_json
+from core.settings import Settings
+
+COMMAND = "check"
+ORDER = 30
+HELP = "governance lint: mart READMEs, schema contracts, upkeep, git hygiene (exit 1 on findings)"
+DESCRIPTION = """\
+Check the lake and the project against the runbook and print one line per finding:
+  OPS-05  a gold mart without README.md, a required section (Business Definition, Owner,
+          Refresh Rate) missing or empty, a column dictionary out of step with the schemas
+  OPS-06  a silver/gold table whose schema differs from its contract in the pipeline
+          definition, a version not bumped enough for the change, no version recorded
+  OPS-03  vacuum overdue; a table whose delta.deletedFileRetentionDuration is under 168 h
+  OPS-07  backup overdue; data, logs or .env tracked by git; uncommitted changes in the
+          project's repository (only when the project folder is a git repository)
+Exit code: 0 when all is well, 1 when there are findings, 2 for a usage error."""
+EPILOG = """\
+examples:
+  lakeconsole check
+  lakeconsole check --json | jq '.findings[].code'"""
+
+EXIT_FINDINGS = 1
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--json", action="store_true", help="print {ok, findings: [{code, subject, message}]}"
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import sys
+
+    from core.governance import findings
+
+    found = findings(settings)
+    if args.json:
+        print_json({"ok": not found, "findings": [f.as_dict() for f in found]})
+        return EXIT_FINDINGS if found else 0
+    no_color = "NO_COLOR" in settings.raw
+    if not found:
+        print(paint("✓ Governance check passed: no findings", GREEN, sys.stdout, no_color))
+        return 0
+    for finding in found:
+        code = paint(finding.code, RED, sys.stdout, no_color)
+        print(f"{code} {finding.subject}: {finding.message}")
+    print(f"✗ {len(found)} finding(s)", file=sys.stderr)
+    return EXIT_FINDINGS

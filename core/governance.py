@@ -1,0 +1,291 @@
+"""The governance check: every way the lake and the project break the runbook, as findings.
+
+`findings(settings)` is what `lakeconsole check` prints and the dashboard shows. Each finding
+names its rule, its subject and the fix. Blocking (reads the lake, runs git): call it off the
+UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+log = logging.getLogger("lakeconsole.governance")
+
+# Upkeep items (core.upkeep) that are governance findings when overdue, with their rule and fix.
+UPKEEP_RULES = {
+    "vacuum": ("OPS-03", "run `lakeconsole vacuum` (or `lakeconsole maintain` from cron)"),
+    "backup": ("OPS-07", "run `lakeconsole backup` (or `lakeconsole maintain` from cron)"),
+}
+# Layers whose tables carry a schema contract (OPS-06).
+CONTRACT_LAYERS = ("silver", "gold")
+GIT_TIMEOUT_S = 20
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem: the rule it breaks (e.g. OPS-05), what it is about, and the fix."""
+
+    code: str
+    subject: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.code} {self.subject}: {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _examples(items: list[str], limit: int = 3) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+# --- OPS-05: a README per mart, with its sections and an up-to-date column dictionary ---
+
+
+def mart_findings(settings: Settings) -> list[Finding]:
+    """Marts without README, with missing or empty sections, or with a stale column dictionary."""
+    from core.contracts import declared_tables
+    from core.marts.dictionary import dictionary_current
+    from core.marts.readme import find_marts, readme_state
+
+    declared = declared_tables(settings)
+    out = []
+    for mart in find_marts(settings.data_dir):
+        subject = f"gold/{mart.name}"
+        state = readme_state(mart.path)
+        if state.status == "missing":
+            out.append(Finding("OPS-05", subject, (
+                f"no README.md: run `lakeconsole marts new {mart.name}` and fill in "
+                "Business Definition, Owner and Refresh Rate"
+            )))
+            continue
+        if not state.complete:
+            out.append(Finding("OPS-05", subject, (
+                f"README.md {state.label()}: write them in {mart.readme} "
+                "(or in the console's mart view, key d)"
+            )))
+        if mart.tables and not dictionary_current(mart, settings.data_dir, declared):
+            out.append(Finding("OPS-05", subject, (
+                "README.md column dictionary does not match the tables' schemas: "
+                f"run `lakeconsole marts refresh {mart.name}`"
+            )))
+    return out
+
+
+# --- OPS-06: schema contracts and versions ---
+
+
+def _table_contract_findings(
+    name: str, path: Path, schema: pa.Schema | None, version: str | None
+) -> list[Finding]:
+    from core.contracts import (
+        ContractError,
+        check_schema_change,
+        schema_diff,
+        table_schema,
+        table_version,
+    )
+
+    actual = table_schema(path)
+    current = table_version(path)
+    out = []
+    if current is None:
+        out.append(Finding("OPS-06", name, (
+            "no schema version recorded (table property or commit userMetadata): "
+            "the next pipeline run stamps the declared one"
+        )))
+    if schema is None or version is None:
+        return out
+    diff = schema_diff(actual, schema)
+    try:
+        check_schema_change(actual, current, schema, version, table=name)
+    except ContractError as exc:
+        fix = str(exc).splitlines()[-1]
+        if diff.empty:  # the declared version went backwards
+            out.append(Finding("OPS-06", name, str(exc).removeprefix(f"{name}: ")))
+        else:
+            out.append(Finding("OPS-06", name, (
+                f"version not bumped: schema differs from its contract ({diff.summary()}) and "
+                f"{version} is not a {diff.required_bump.label} bump from "
+                f"{current or '0.0.0'}. {fix}"
+            )))
+        return out
+    if not diff.empty:
+        out.append(Finding("OPS-06", name, (
+            f"schema differs from its contract ({diff.summary()}): run `lakeconsole run` to "
+            f"write it as version {version}"
+        )))
+    return out
+
+
+def contract_findings(settings: Settings) -> list[Finding]:
+    """Silver/gold tables whose schema or version disagrees with the pipeline definition."""
+    from core.contracts import declared_tables
+    from core.lake import find_tables
+    from core.maintenance.tables import table_name
+
+    declared = {d.name: d for d in declared_tables(settings)}
+    out = []
+    for path in find_tables(settings.data_dir):
+        name = table_name(settings.data_dir, path)
+        if name.split("/")[0] not in CONTRACT_LAYERS:
+            continue
+        spec = declared.get(name)
+        if spec is None:
+            if declared:
+                out.append(Finding("OPS-06", name, (
+                    "no contract: declare its schema and version in the pipeline definition "
+                    f"({settings.pipeline.partition(':')[0]}.TABLES)"
+                )))
+            continue
+        out.extend(_table_contract_findings(name, path, spec.schema, spec.version))
+    return out
+
+
+# --- OPS-03 / OPS-07: upkeep overdue, deleted-file retention ---
+
+
+def upkeep_findings(settings: Settings) -> list[Finding]:
+    """Vacuum or backup overdue, as the upkeep summary reports them."""
+    from core.upkeep import upkeep_status
+
+    out = []
+    for item in upkeep_status(settings):
+        rule = UPKEEP_RULES.get(item.name)
+        if rule and item.overdue:
+            code, fix = rule
+            out.append(Finding(code, item.name, f"overdue: {item.detail}; {fix}"))
+    return out
+
+
+def retention_findings(settings: Settings) -> list[Finding]:
+    """Tables that keep deleted files for less than 168 h (their own table property)."""
+    from deltalake import DeltaTable
+
+    from core.lake import find_tables
+    from core.maintenance.tables import (
+        MIN_RETENTION_HOURS,
+        RETENTION_PROPERTY,
+        retention_property_hours,
+        table_name,
+    )
+
+    out = []
+    for path in find_tables(settings.data_dir):
+        hours = retention_property_hours(dict(DeltaTable(str(path)).metadata().configuration))
+        if hours is not None and hours < MIN_RETENTION_HOURS:
+            out.append(Finding("OPS-03", table_name(settings.data_dir, path), (
+                f"{RETENTION_PROPERTY} is {hours:g} h, under {MIN_RETENTION_HOURS} h: set it to "
+                "'interval 7 days' (dt.alter.set_table_properties) so time travel keeps a week"
+            )))
+    return out
+
+
+# --- OPS-07: code in git, data never ---
+
+
+def _git(home: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    """Run git in the project folder; None when git is missing or this is not a repository."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        done = subprocess.run(
+            [git, "-C", str(home), *args],
+            capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("git %s failed: %s", args[0], exc)
+        return None
+    return done if done.returncode == 0 else None
+
+
+def _under(path: str, folder: str | None) -> bool:
+    return folder is not None and (path == folder or path.startswith(folder + "/"))
+
+
+def _relative(home: Path, folder: Path) -> str | None:
+    try:
+        return folder.resolve().relative_to(home.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _is_mart_readme(path: str, data: str | None) -> bool:
+    # gold/<mart>/README.md is documentation and belongs in git (OPS-05, see .gitignore).
+    if not _under(path, data):
+        return False
+    parts = PurePosixPath(path).relative_to(data or ".").parts
+    return len(parts) == 3 and parts[0] == "gold" and parts[2] == "README.md"
+
+
+def tracked_files(settings: Settings, tracked: Iterable[str]) -> dict[str, list[str]]:
+    """Tracked paths that must not be in git, by kind: data, logs, .env."""
+    data = _relative(settings.home, settings.data_dir)
+    logs = _relative(settings.home, settings.log_dir)
+    out: dict[str, list[str]] = {"data": [], "logs": [], ".env": []}
+    for path in tracked:
+        if _under(path, data) and not _is_mart_readme(path, data):
+            out["data"].append(path)
+        elif _under(path, logs):
+            out["logs"].append(path)
+        elif PurePosixPath(path).name == ".env":
+            out[".env"].append(path)
+    return out
+
+
+def git_findings(settings: Settings) -> list[Finding]:
+    """Data, logs or .env tracked by git, and uncommitted changes (when home is a repository)."""
+    listed = _git(settings.home, "ls-files", "-z")
+    if listed is None:
+        return []
+    out = []
+    for kind, paths in tracked_files(settings, filter(None, listed.stdout.split("\0"))).items():
+        if paths:
+            out.append(Finding("OPS-07", f"git: {kind}", (
+                f"{len(paths)} file(s) tracked by git ({_examples(paths)}): "
+                f"run `git rm -r --cached {_examples(paths, 1) if len(paths) == 1 else kind}` "
+                "and commit; .gitignore keeps them out"
+            )))
+    status = _git(settings.home, "status", "--porcelain", "--untracked-files=normal", "--", ".")
+    changes = [line[3:] for line in (status.stdout.splitlines() if status else []) if line.strip()]
+    if changes:
+        out.append(Finding("OPS-07", "git: uncommitted", (
+            f"{len(changes)} uncommitted change(s) ({_examples(changes)}): commit them "
+            "(zero tolerance for uncommitted work at the end of the day)"
+        )))
+    return out
+
+
+CHECKS: tuple[tuple[str, Callable[[Settings], list[Finding]]], ...] = (
+    ("OPS-05", mart_findings),
+    ("OPS-06", contract_findings),
+    ("OPS-03", retention_findings),
+    ("OPS-03", upkeep_findings),
+    ("OPS-07", git_findings),
+)
+
+
+def findings(settings: Settings) -> list[Finding]:
+    """Every governance finding, sorted by rule. A check that cannot run is itself a finding."""
+    out: list[Finding] = []
+    for code, check in CHECKS:
+        try:
+            out.extend(check(settings))
+        except Exception as exc:  # one broken check must not hide the others
+            log.warning("governance check %s failed: %s", check.__name__, exc)
+            out.append(Finding(code, "check", f"could not run {check.__name__}: {exc}"))
+    return sorted(out)
