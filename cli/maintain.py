@@ -30,6 +30,11 @@ EXIT_FAILED, EXIT_LOCKED, EXIT_CANCELLED = 1, 75, 130
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="say what is due, do nothing")
+    p.add_argument(
+        "--skip-backup",
+        action="store_true",
+        help="do not back up even when due (e.g. no BACKUP_TARGET on this machine)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -51,7 +56,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        report = run_maintenance(settings, dry_run=args.dry_run, cancel=cancel, progress=progress)
+        report = run_maintenance(
+            settings,
+            dry_run=args.dry_run,
+            backup=not args.skip_backup,
+            cancel=cancel,
+            progress=progress,
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:

@@ -20,7 +20,6 @@ from core.maintenance.vacuum import VacuumResult, plan_tables, vacuum_tables
 from core.settings import Settings
 
 BACKUP_MODULE = "core.backup"
-BACKUP_STATUS = "core.backup.status"
 
 
 @dataclass
@@ -44,33 +43,38 @@ class MaintenanceReport:
         return "✓ Maintenance Finished: " + ("; ".join(self.done) or "nothing was due")
 
 
-def _backup_api() -> tuple[Callable[..., Any] | None, Callable[[Settings], Any] | None]:
-    """`run_backup` and `backup_status` of the backup area, if it offers them yet."""
+def _backup_api() -> tuple[Callable[..., Any] | None, Callable[[Settings], bool] | None]:
+    """`run_backup` and `backup_due` of the backup area (core.backup), if it offers them."""
     try:
-        run = getattr(importlib.import_module(BACKUP_MODULE), "run_backup", None)
+        module = importlib.import_module(BACKUP_MODULE)
     except ImportError:
-        run = None
-    try:
-        status = getattr(importlib.import_module(BACKUP_STATUS), "backup_status", None)
-    except ImportError:
-        status = None
-    return run, status
+        return None, None
+    return getattr(module, "run_backup", None), getattr(module, "backup_due", None)
+
+
+def _describe_backup(result: Any) -> str:
+    snapshot, files, sent = (getattr(result, k, None) for k in ("snapshot", "files", "sent_bytes"))
+    if snapshot is None:
+        return "backup done"
+    return f"backup {snapshot} ({files} file(s), {human_bytes(sent or 0)} sent)"
 
 
 def _backup_if_due(
     settings: Settings, report: MaintenanceReport, dry_run: bool, cancel: threading.Event | None
 ) -> None:
-    run_backup, backup_status = _backup_api()
-    if run_backup is None or backup_status is None:
+    run_backup, backup_due = _backup_api()
+    if run_backup is None or backup_due is None:
         report.notes.append(
             "backup: not available in this version (core.backup.run_backup missing)"
         )
         return
-    if not any(item.overdue for item in backup_status(settings)):
+    if not backup_due(settings):
         report.done.append("backup not due")
         return
     if not settings.backup_target:
-        report.errors.append("backup due but BACKUP_TARGET is not set: set it in .env (OPS-07)")
+        report.errors.append(
+            "backup due but BACKUP_TARGET is not set: set it in .env, or use --skip-backup (OPS-07)"
+        )
         return
     if dry_run:
         report.done.append("backup due (dry run: not started)")
@@ -83,14 +87,14 @@ def _backup_if_due(
     except Exception as exc:  # the backup area's errors carry their fix
         report.errors.append(f"backup: {exc}")
         return
-    summary = getattr(result, "summary", None)
-    report.done.append(f"backup: {summary() if callable(summary) else 'done'}")
+    report.done.append(_describe_backup(result))
 
 
 def run_maintenance(
     settings: Settings,
     *,
     dry_run: bool = False,
+    backup: bool = True,
     now: float | None = None,
     cancel: threading.Event | None = None,
     progress: Callable[[int, int, str], None] | None = None,
@@ -128,8 +132,10 @@ def run_maintenance(
 
             logging.getLogger("lakeconsole.maintenance").exception("scheduled vacuum failed")
             report.errors.append(f"vacuum: {exc}")
-    if not report.errors:
+    if backup and not report.errors:
         _backup_if_due(settings, report, dry_run, cancel)
+    elif not backup:
+        report.done.append("backup skipped (--skip-backup)")
     for item in [*vacuum_status(settings, now), *latency_status(settings)]:
         if item.name != "vacuum" and item.overdue:
             report.notes.append(f"{item.name}: {item.detail}")

@@ -1,0 +1,74 @@
+"""Crash leftovers: data files a killed write left behind, which the log never references."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+
+from core.leftovers import find_crash_leftovers, remove_crash_leftovers
+from core.maintenance.vacuum import plan_tables, vacuum_tables
+from core.settings import Settings
+from tests.maintenance_fixtures import age, make_table, read_rows
+
+
+def _crash(table: Path) -> tuple[Path, Path]:
+    """What kill -9 in the middle of a write leaves: a whole orphan file and a partial one."""
+    orphan = table / "part-00001-0000dead-beef-c000.snappy.parquet"
+    pq.write_table(pa.table({"id": [99], "version": [99]}), orphan)
+    partial = table / "part-00002-0000dead-beef-c000.snappy.parquet#1"
+    partial.write_bytes(b"PAR1 half a file")
+    return orphan, partial
+
+
+def test_crash_leftovers_are_found_and_committed_files_are_not(settings: Settings) -> None:
+    table = make_table(settings.data_dir / "silver" / "orders", overwrites=1)
+    (table / "README.md").write_text("docs")
+    orphan, partial = _crash(table)
+    assert find_crash_leftovers(table) == sorted([orphan, partial])
+
+
+def test_remove_crash_leftovers_cleans_them_and_the_table_still_reads(settings: Settings) -> None:
+    table = make_table(settings.data_dir / "silver" / "orders", overwrites=1)
+    (table / "README.md").write_text("docs")
+    orphan, partial = _crash(table)
+    removed = remove_crash_leftovers(table, min_age_s=0)
+    assert sorted(removed) == sorted([orphan, partial])
+    assert not orphan.exists() and not partial.exists()
+    assert (table / "README.md").exists()
+    assert read_rows(table) == [{"id": i, "version": 1} for i in range(3)]
+
+
+def test_young_leftovers_are_kept_until_they_are_old_enough(settings: Settings) -> None:
+    table = make_table(settings.data_dir / "silver" / "orders")
+    orphan, partial = _crash(table)
+    assert remove_crash_leftovers(table, min_age_s=3600) == []
+    age(orphan, days=8)
+    assert remove_crash_leftovers(table, min_age_s=168 * 3600) == [orphan]
+    assert partial.exists()
+
+
+def test_files_known_only_to_a_checkpoint_are_not_leftovers(settings: Settings) -> None:
+    table = make_table(settings.data_dir / "silver" / "orders", overwrites=2)
+    DeltaTable(str(table)).create_checkpoint()
+    for commit in (table / "_delta_log").glob("0000000000000000000[01].json"):
+        commit.unlink()  # as after log cleanup: only the checkpoint knows these adds/removes
+    assert find_crash_leftovers(table) == []
+
+
+def test_vacuum_cleans_crash_leftovers_once_older_than_the_retention(settings: Settings) -> None:
+    table = make_table(settings.data_dir / "silver" / "orders")
+    orphan, partial = _crash(table)
+    [plan] = plan_tables([table], settings)
+    assert plan.files == ()  # minutes old: a write might still be going
+    age(orphan, days=8)
+    age(partial, days=8)
+    [plan] = plan_tables([table], settings)
+    assert {f.kind for f in plan.files} == {"crash leftover"}
+    [result] = vacuum_tables([plan], settings, now=time.time())
+    assert result.leftovers == 2
+    assert not orphan.exists() and not partial.exists()
+    assert read_rows(table) == [{"id": i, "version": 1} for i in range(3)]
