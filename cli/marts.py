@@ -1,0 +1,95 @@
+"""`lakeconsole marts`: gold marts, their README state, new marts, column dictionaries (OPS-05)."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.output import error, print_json, table
+from core.settings import Settings
+
+COMMAND = "marts"
+ORDER = 31
+HELP = "list gold marts with their README state; create a mart README; refresh column dictionaries"
+DESCRIPTION = """\
+Every gold mart (a folder under gold/ holding Delta tables) needs a README.md with three
+sections: Business Definition, Owner, Refresh Rate (OPS-05). Below them, a column dictionary
+generated from the tables' schemas, with descriptions from the pipeline definition.
+
+  lakeconsole marts                list marts: tables, README state
+  lakeconsole marts new NAME       create gold/NAME/README.md from the template
+  lakeconsole marts refresh [NAME] regenerate the column dictionary (your text is kept)"""
+EPILOG = """\
+examples:
+  lakeconsole marts --json
+  lakeconsole marts new finance
+  lakeconsole marts refresh sales"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", nargs="?", choices=("list", "new", "refresh"), default="list",
+                   help="list (default), new or refresh")
+    p.add_argument("name", nargs="?", help="the mart's name (folder under gold/)")
+    p.add_argument("--json", action="store_true", help="print JSON (list)")
+
+
+def _list(settings: Settings, as_json: bool) -> int:
+    from core.marts.readme import find_marts, readme_state
+
+    marts = find_marts(settings.data_dir)
+    if as_json:
+        print_json([
+            {"name": m.name, "path": str(m.path), "tables": [t.name for t in m.tables],
+             "readme": readme_state(m.path).status, "problems": list(readme_state(m.path).problems)}
+            for m in marts
+        ])
+        return 0
+    if not marts:
+        print(f"No marts under {settings.data_dir / 'gold'} yet. Run the pipeline "
+              "(lakeconsole run) or start one: lakeconsole marts new NAME")
+        return 0
+    rows = [[m.name, ", ".join(t.name for t in m.tables) or "-", readme_state(m.path).label()]
+            for m in marts]
+    print(table(rows, ["mart", "tables", "README"]))
+    return 0
+
+
+def _new(settings: Settings, name: str | None) -> int:
+    from core.marts.readme import MartError, new_mart
+
+    if not name:
+        error("Name the mart: lakeconsole marts new NAME")
+        return 2
+    try:
+        readme = new_mart(settings.data_dir, name)
+    except MartError as exc:
+        error(str(exc))
+        return 1
+    print(f"Created {readme} from the template: fill in Business Definition, Owner and "
+          "Refresh Rate (or press d in the console)")
+    return 0
+
+
+def _refresh(settings: Settings, name: str | None) -> int:
+    from core.contracts import declared_tables
+    from core.marts.dictionary import refresh_dictionary
+    from core.marts.readme import find_marts
+
+    marts = [m for m in find_marts(settings.data_dir) if name in (None, m.name)]
+    if not marts:
+        known = ", ".join(m.name for m in find_marts(settings.data_dir)) or "none yet"
+        error(f"No mart '{name}' under {settings.data_dir / 'gold'}. Marts: {known}")
+        return 1
+    declared = declared_tables(settings)
+    for mart in marts:
+        changed = refresh_dictionary(mart, settings.data_dir, declared)
+        print(f"{mart.name}: column dictionary {'updated' if changed else 'already up to date'} "
+              f"({mart.readme})")
+    return 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "new":
+        return _new(settings, args.name)
+    if args.action == "refresh":
+        return _refresh(settings, args.name)
+    return _list(settings, args.json)
