@@ -114,7 +114,8 @@ def compare_versions(path: Path, old: int, new: int, keys: list[str] | None = No
                     "repeat); give the columns that identify one row with --key"
                 )
         on = " AND ".join(f"o.{_quote(k)} = n.{_quote(k)}" for k in keys)
-        differs = " OR ".join(f"o.{_quote(c)} IS DISTINCT FROM n.{_quote(c)}" for c in common)
+        # Parenthesised: DataFusion binds OR tighter than IS DISTINCT FROM.
+        differs = " OR ".join(f"(o.{_quote(c)} IS DISTINCT FROM n.{_quote(c)})" for c in common)
         differs = differs or "false"
         select_keys = ", ".join(f"n.{_quote(k)}" for k in keys)
         select_old_keys = ", ".join(f"o.{_quote(k)}" for k in keys)

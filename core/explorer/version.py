@@ -215,8 +215,10 @@ def _page_from_scan(dt: DeltaTable, offset: int, limit: int, total: int | None) 
         need -= piece.num_rows
         if need <= 0:
             break
-    schema = pa.schema(dt.schema().to_arrow())
-    table = pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
+    if batches:
+        table = pa.Table.from_batches(batches)
+    else:
+        table = pa.schema(dt.schema().to_arrow()).empty_table()
     return RowsPage(table, offset, total, ordered=False)
 
 
