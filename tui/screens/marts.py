@@ -1,0 +1,394 @@
+"""The mart docs view (OPS-05): marts with their README state, an editor beside a live preview.
+
+Saving checks the required sections and says which are missing (it still saves: a half-written
+README is better kept than lost). A change made outside the console is picked up by a
+watchfiles worker; a conflicting unsaved edit is never silently overwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Label, Markdown, Static, TextArea
+
+from core.marts.readme import (
+    README,
+    Mart,
+    MartError,
+    ReadmeState,
+    find_marts,
+    gold_dir,
+    new_mart,
+    readme_state,
+    text_state,
+)
+from core.settings import Settings
+from tui.modals import ConfirmScreen
+
+PREVIEW_DELAY_S = 0.15
+
+
+@dataclass(frozen=True)
+class MartRow:
+    mart: Mart
+    state: ReadmeState
+
+
+class MartsLoaded(Message):
+    """The marts and their README states, read by a worker."""
+
+    def __init__(self, rows: list[MartRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class ReadmeChanged(Message):
+    """README.md files changed on disk (by anyone, the console included)."""
+
+    def __init__(self, paths: set[Path]) -> None:
+        super().__init__()
+        self.paths = paths
+
+
+class DictionaryBuilt(Message):
+    """A fresh README text with the column dictionary regenerated from the schemas."""
+
+    def __init__(self, mart: str, text: str) -> None:
+        super().__init__()
+        self.mart, self.text = mart, text
+
+
+class MartNameScreen(ModalScreen[str | None]):
+    """Asks for a new mart's name."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="marts.new.cancel")
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Label("New mart", classes="dialog-title")
+            yield Static("Folder name under gold/ (e.g. finance). Enter creates README.md from "
+                         "the template.", classes="dialog-body")
+            yield Input(placeholder="name", id="mart-name")
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class MartsScreen(Screen[None]):
+    """Marts, their README state, and a README editor with a live preview."""
+
+    CSS_PATH = "marts.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="marts.save", priority=True),
+        Binding("f5", "columns", "Columns", id="marts.columns"),
+        Binding("ctrl+n", "new_mart", "New mart", id="marts.new"),
+        Binding("escape", "back", "Back", id="marts.back"),
+    ]
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.rows: dict[str, MartRow] = {}
+        self.current: Mart | None = None
+        # The README as it was on disk when last loaded or saved: what "unsaved" compares with.
+        self.disk_text = ""
+        self._preview_timer: Timer | None = None
+        self._stop_watch = asyncio.Event()
+        self._asking = False
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="marts-body"):
+            with Vertical(id="marts-side"):
+                yield Label("Marts (OPS-05)", classes="marts-title")
+                yield DataTable(id="marts-list", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="marts-main"):
+                yield Static("", id="marts-status", markup=False)
+                with Horizontal(id="marts-panes"):
+                    yield TextArea.code_editor(
+                        "", language="markdown", id="marts-editor", soft_wrap=True,
+                        show_line_numbers=False,
+                    )
+                    with VerticalScroll(id="marts-preview-box"):
+                        yield Markdown("", id="marts-preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#marts-list", DataTable)
+        table.add_column("mart", key="mart")
+        table.add_column("README", key="readme")
+        self.query_one("#marts-editor", TextArea).disabled = True
+        self.load_marts()
+        self.watch_readmes()
+
+    def on_unmount(self) -> None:
+        self._stop_watch.set()
+
+    # --- state --------------------------------------------------------------------------
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#marts-editor", TextArea)
+
+    @property
+    def dirty(self) -> bool:
+        return self.current is not None and self.editor.text != self.disk_text
+
+    def _show_status(self) -> None:
+        status = self.query_one("#marts-status", Static)
+        if self.current is None:
+            status.update(f"No marts under {gold_dir(self.settings.data_dir)} yet: "
+                          "ctrl+n starts one, or run the pipeline.")
+            return
+        state = text_state(self.editor.text)
+        parts = [f"{self.current.name}/{README}", state.label()]
+        if self.dirty:
+            parts.append("unsaved changes")
+        status.update(" · ".join(parts))
+        status.set_class(not state.complete, "-incomplete")
+
+    def _set_row(self, row: MartRow) -> None:
+        table = self.query_one("#marts-list", DataTable)
+        label = row.state.label()
+        if row.mart.name in table.rows:
+            table.update_cell(row.mart.name, "readme", label)
+        else:
+            table.add_row(row.mart.name, label, key=row.mart.name)
+        self.rows[row.mart.name] = row
+
+    # --- loading ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="marts-load")
+    def load_marts(self) -> None:
+        """Read the marts and their README states (disk) off the UI thread."""
+        marts = find_marts(self.settings.data_dir)
+        self.post_message(MartsLoaded([MartRow(m, readme_state(m.path)) for m in marts]))
+
+    @on(MartsLoaded)
+    def marts_loaded(self, message: MartsLoaded) -> None:
+        for row in message.rows:
+            self._set_row(row)
+        if self.current is None and message.rows:
+            self.open_mart(message.rows[0].mart)
+        self._show_status()
+
+    def open_mart(self, mart: Mart) -> None:
+        """Show the mart's README in the editor (the template if it has none yet)."""
+        from core.marts.readme import template
+
+        path = mart.path / README
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        self.current = mart
+        self.disk_text = text
+        self.editor.disabled = False
+        self.editor.load_text(text or template(mart.name))
+        self._refresh_preview()
+        self._show_status()
+
+    @on(DataTable.RowSelected, "#marts-list")
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        name = str(event.row_key.value)
+        if self.current is not None and name == self.current.name:
+            self.editor.focus()
+            return
+        row = self.rows.get(name)
+        if row is None:
+            return
+        if not self.dirty:
+            self.open_mart(row.mart)
+            self.editor.focus()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.open_mart(row.mart)
+
+        self.app.push_screen(ConfirmScreen(
+            f"{self.current.name if self.current else ''}/README.md has unsaved edits. "
+            f"Discard them and open {name}?", confirm="Discard", cancel="Keep editing",
+            danger=True,
+        ), answered)
+
+    # --- editing and preview ------------------------------------------------------------
+
+    @on(TextArea.Changed, "#marts-editor")
+    def text_changed(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY_S, self._refresh_preview)
+        self._show_status()
+
+    def _refresh_preview(self) -> None:
+        self.query_one("#marts-preview", Markdown).update(self.editor.text)
+
+    # --- actions ------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Write the README; warn clearly when required sections are missing (OPS-05)."""
+        if self.current is None:
+            self.notify("No mart is open.", severity="warning")
+            return
+        text = self.editor.text
+        path = self.current.path / README
+        try:
+            self.current.path.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Could not save {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.disk_text = text
+        state = text_state(text)
+        self._set_row(MartRow(self.current, state))
+        self._show_status()
+        if state.complete:
+            self.notify(f"Saved {self.current.name}/{README}: all required sections present.")
+        else:
+            self.notify(
+                f"Saved {self.current.name}/{README}, but it is incomplete (OPS-05): "
+                f"{', '.join(state.problems)}. `lakeconsole check` will report it.",
+                severity="warning", timeout=8,
+            )
+
+    def action_columns(self) -> None:
+        """Regenerate the column dictionary from the tables' schemas into the editor (unsaved)."""
+        if self.current is None:
+            return
+        self.build_dictionary(self.current, self.editor.text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="marts-columns")
+    def build_dictionary(self, mart: Mart, text: str) -> None:
+        from core.contracts import declared_tables
+        from core.marts.dictionary import (
+            mart_columns,
+            render_block,
+            with_block,
+            written_descriptions,
+        )
+
+        data_dir = self.settings.data_dir
+        tables = mart_columns(mart, data_dir, declared_tables(self.settings),
+                              written_descriptions(text))
+        self.post_message(DictionaryBuilt(mart.name, with_block(text, render_block(tables))))
+
+    @on(DictionaryBuilt)
+    def dictionary_built(self, message: DictionaryBuilt) -> None:
+        if self.current is None or message.mart != self.current.name:
+            return
+        if message.text == self.editor.text:
+            self.notify("The column dictionary is already up to date.")
+            return
+        self.editor.load_text(message.text)
+        self._show_status()
+        self.notify("Column dictionary regenerated from the schemas: ctrl+s to save.")
+
+    def action_new_mart(self) -> None:
+        def created(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                new_mart(self.settings.data_dir, name)
+            except MartError as exc:
+                self.notify(str(exc), severity="error", timeout=8)
+                return
+            self.notify(f"Created gold/{name}/{README} from the template.")
+            self.load_marts()
+
+        self.app.push_screen(MartNameScreen(), created)
+
+    def action_back(self) -> None:
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen(
+            "The README has unsaved edits. Leave and lose them?",
+            confirm="Leave", cancel="Keep editing", danger=True,
+        ), answered)
+
+    # --- changes made outside the console -------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="marts-watch")
+    async def watch_readmes(self) -> None:
+        """Report README.md changes under gold/ (and new mart folders) as they happen."""
+        from watchfiles import awatch
+
+        gold = gold_dir(self.settings.data_dir)
+        gold.mkdir(parents=True, exist_ok=True)
+
+        def wanted(_change: object, path: str) -> bool:
+            p = Path(path)
+            return p.name == README or p.parent == gold
+
+        async for changes in awatch(gold, watch_filter=wanted, stop_event=self._stop_watch,
+                                    debounce=400, step=50):
+            self.post_message(ReadmeChanged({Path(p) for _, p in changes}))
+
+    @on(ReadmeChanged)
+    def readme_changed(self, message: ReadmeChanged) -> None:
+        self.load_marts()
+        if self.current is None:
+            return
+        path = self.current.path / README
+        if path.resolve() not in {p.resolve() for p in message.paths}:
+            return
+        theirs = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if theirs == self.disk_text:
+            return  # our own save, or a touch that changed nothing
+        if not self.dirty:
+            self.disk_text = theirs
+            self.editor.load_text(theirs)
+            self._show_status()
+            self.notify(f"{self.current.name}/{README} changed on disk: loaded the new version.")
+            return
+        self._ask_conflict(theirs)
+
+    def _ask_conflict(self, theirs: str) -> None:
+        if self._asking or self.current is None:
+            return
+        self._asking = True
+        name = self.current.name
+
+        def answered(load_theirs: bool | None) -> None:
+            self._asking = False
+            if self.current is None or self.current.name != name:
+                return
+            # Either way the disk version is now known: saving after "keep mine" overwrites it
+            # on purpose.
+            self.disk_text = theirs
+            if load_theirs:
+                self.editor.load_text(theirs)
+                self.notify(f"Loaded the version of {name}/{README} from disk.")
+            else:
+                self.notify("Kept your edits: ctrl+s overwrites the version on disk.")
+            self._show_status()
+
+        self.app.push_screen(ConfirmScreen(
+            f"{name}/{README} was changed outside the console while you have unsaved edits.\n"
+            "Load theirs (your edits are lost) or keep yours (saving overwrites theirs)?",
+            title="README changed on disk", confirm="Load theirs", cancel="Keep mine",
+        ), answered)
