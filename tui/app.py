@@ -4,7 +4,6 @@ the runner's events live, routes keys to the views, and turns failures into a di
 from __future__ import annotations
 
 import importlib
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -140,9 +139,9 @@ class ConsoleApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll_lake(self) -> None:
         """Is another process running the pipeline on this lake? Follow its record while it does."""
+        if self.run_active:
+            return  # our own run holds the lock: its events come straight from the runner
         holder = current_holder(self.settings.state_dir)
-        if holder is not None and holder.pid == os.getpid():
-            return  # our own run: its events come straight from the runner
         run_id = holder.run_id if holder else self._external_run_id
         if run_id is None:
             return
@@ -378,6 +377,11 @@ class ConsoleApp(App[int]):
     def back_to_dashboard(self) -> None:
         while len(self.screen_stack) > 1 and self.screen is not self.board:
             self.pop_screen()
+
+    def on_unmount(self) -> None:
+        # However the console ends (q, ctrl+q, a test harness), a run still going is told to
+        # stop at its next safe point; the process then waits for that, never for a whole step.
+        self._cancel.set()
 
     async def action_quit(self) -> None:
         """Quit; a run going is cancelled first and stops at its next safe point."""

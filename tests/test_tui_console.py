@@ -1,0 +1,357 @@
+"""The console through Pilot: keys pressed, what the user sees, and the real tables behind it."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import Label, Static
+
+from core.events import RunFinished, RunStarted, RunStatus, StepFinished, StepStarted
+from core.lock import RunLock
+from core.runs import RunRecorder, load_runs
+from core.settings import Settings
+from tests.tui_fixtures import Controls, fixed_upkeep, synthetic_pipeline, table_rows
+from tui import app as console_app
+from tui.app import ConsoleApp
+from tui.dag_view import StepCard
+from tui.help import HelpScreen
+from tui.landing import LandingPanel
+from tui.log_panel import LogPanel
+from tui.modals import ConfirmScreen, ErrorScreen
+
+SIZE = (80, 24)
+
+
+def make_app(settings: Settings, controls: Controls | None = None, **kw: object) -> ConsoleApp:
+    return ConsoleApp(settings, synthetic_pipeline(controls), upkeep=fixed_upkeep, **kw)  # type: ignore[arg-type]
+
+
+async def wait_for(pilot: Pilot[int], condition: Callable[[], object], what: str, limit: float = 15) -> None:
+    """Let the app work until `condition` holds (the limit only stops a broken test hanging)."""
+    for _ in range(int(limit / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+def card_text(app: ConsoleApp, step: str) -> str:
+    card = app.board.query_one(f"#step-{step}", StepCard)
+    return " | ".join(str(label.render()) for label in card.query(Label))
+
+
+def status_text(app: ConsoleApp) -> str:
+    return str(app.board.query_one("#run-status", Label).render())
+
+
+def heartbeat_text(app: ConsoleApp) -> str:
+    return str(app.board.query_one("#heartbeat", Static).render())
+
+
+def states(app: ConsoleApp) -> dict[str, str]:
+    return {name: step.state.value for name, step in app.board.view.steps.items()}
+
+
+async def run_to_end(pilot: Pilot[int], app: ConsoleApp, key: str = "r") -> None:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: app._run is not None and not app.run_active, "the run ends")
+    await pilot.pause(0.1)
+
+
+async def test_a_run_moves_every_layer_to_succeeded(settings: Settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "idle" in card_text(app, "bronze_orders")
+        await run_to_end(pilot, app)
+        await wait_for(pilot, lambda: "Processed 12" in heartbeat_text(app), "the heartbeat")
+
+        assert states(app) == dict.fromkeys(("bronze_orders", "silver_orders", "gold_revenue"), "succeeded")
+        assert "✓ bronze_orders" in card_text(app, "bronze_orders")
+        assert "in 12 → out 12" in card_text(app, "silver_orders")
+        assert "in 12 → out 1" in card_text(app, "gold_revenue")
+        assert heartbeat_text(app) == "✓ Pipeline Finished: Processed 12 records"
+        assert "last run succeeded" in status_text(app)
+    assert table_rows(settings.data_dir / "gold/revenue") == 1
+
+
+async def test_silver_and_gold_are_skipped_when_bronze_fails_and_their_tables_stay_unchanged(
+    settings: Settings,
+) -> None:
+    controls = Controls()
+    app = make_app(settings, controls)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)
+        silver_before = (settings.data_dir / "silver/orders/_delta_log").stat().st_mtime_ns
+        gold_logs = sorted((settings.data_dir / "gold/revenue/_delta_log").glob("*.json"))
+
+        controls.fail_bronze = True
+        await run_to_end(pilot, app)
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen), "the failure dialog")
+
+        dialog = app.screen
+        assert isinstance(dialog, ErrorScreen)
+        assert "column 'qty' is not a number" in dialog.message
+        assert "app.log" in dialog.where and "bronze_orders" in dialog.where
+        await pilot.press("escape")
+        assert states(app) == {"bronze_orders": "failed", "silver_orders": "skipped", "gold_revenue": "skipped"}
+        assert "upstream failed: bronze_orders" in card_text(app, "silver_orders")
+        assert "skipped" in card_text(app, "gold_revenue")
+        await wait_for(pilot, lambda: heartbeat_text(app).startswith("✗ Pipeline Failed"), "red heartbeat")
+        assert "column 'qty' is not a number" in heartbeat_text(app)
+    # Downstream tables were not touched: no new commit, same rows.
+    assert (settings.data_dir / "silver/orders/_delta_log").stat().st_mtime_ns == silver_before
+    assert sorted((settings.data_dir / "gold/revenue/_delta_log").glob("*.json")) == gold_logs
+    assert table_rows(settings.data_dir / "silver/orders") == 12
+
+
+async def test_a_failing_bronze_on_a_new_lake_creates_no_silver_or_gold_table(settings: Settings) -> None:
+    app = make_app(settings, Controls(fail_bronze=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen), "the failure dialog")
+    assert table_rows(settings.data_dir / "silver/orders") is None
+    assert table_rows(settings.data_dir / "gold/revenue") is None
+
+
+async def test_keys_are_handled_while_the_run_is_busy(settings: Settings) -> None:
+    controls = Controls(gate=threading.Event())
+    app = make_app(settings, controls)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, controls.waiting.is_set, "bronze waits at the gate")
+        await wait_for(pilot, lambda: "6/12 rows" in card_text(app, "bronze_orders"), "live progress")
+        assert "running" in card_text(app, "bronze_orders")
+        assert "queued" in card_text(app, "gold_revenue")
+
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("l")
+        assert app.board.maximized is app.board.query_one(LogPanel)
+        await pilot.press("l")
+        assert app.board.maximized is None
+        await pilot.press("r")  # a second run is refused, not queued
+        assert any("already going" in n.message for n in app._notifications)
+        assert app.run_active
+
+        controls.gate.set()  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: not app.run_active, "the run ends")
+        await pilot.pause(0.1)
+        assert set(states(app).values()) == {"succeeded"}
+    assert len(load_runs(settings.state_dir)) == 1
+
+
+async def test_cancel_stops_the_run_and_no_table_is_written(settings: Settings) -> None:
+    controls = Controls(gate=threading.Event())
+    app = make_app(settings, controls)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, controls.waiting.is_set, "bronze waits at the gate")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: not app.run_active, "the run stops")
+        await pilot.pause(0.1)
+        assert states(app) == {"bronze_orders": "cancelled", "silver_orders": "skipped", "gold_revenue": "skipped"}
+        await wait_for(pilot, lambda: "cancelled by the user" in heartbeat_text(app), "the heartbeat")
+        assert heartbeat_text(app) == "✗ Pipeline Failed: cancelled by the user"
+    assert load_runs(settings.state_dir)[0].status == RunStatus.CANCELLED.value
+    assert table_rows(settings.data_dir / "bronze/orders") is None
+
+
+async def test_quit_during_a_run_cancels_it_and_exits(settings: Settings) -> None:
+    controls = Controls(gate=threading.Event())
+    app = make_app(settings, controls)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, controls.waiting.is_set, "bronze waits at the gate")
+        await pilot.press("q")
+        await pilot.pause(0.1)
+        assert not app.is_running
+    assert app.return_code == 0
+    # The run's thread stops at its next safe point although the gate never opens.
+    for _ in range(300):
+        if load_runs(settings.state_dir)[0].status != RunStatus.RUNNING.value:
+            break
+        await asyncio.sleep(0.05)
+    assert not controls.gate.is_set()  # type: ignore[union-attr]
+    assert load_runs(settings.state_dir)[0].status == RunStatus.CANCELLED.value
+    assert table_rows(settings.data_dir / "bronze/orders") is None
+
+
+async def test_run_from_the_selected_layer_leaves_the_layers_before_it_alone(settings: Settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)
+        bronze_logs = sorted((settings.data_dir / "bronze/orders/_delta_log").glob("*.json"))
+        await pilot.click("#layer-silver")
+        await run_to_end(pilot, app, key="f")
+        assert states(app) == {"bronze_orders": "idle", "silver_orders": "succeeded", "gold_revenue": "succeeded"}
+    assert sorted((settings.data_dir / "bronze/orders/_delta_log").glob("*.json")) == bronze_logs
+    assert [r.steps[0].name for r in load_runs(settings.state_dir)][0] == "silver_orders"
+
+
+async def test_run_from_without_a_selection_says_how_to_select(settings: Settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        app.set_focus(None)
+        app.board.dag.selected = None  # type: ignore[union-attr]
+        await pilot.press("f")
+        assert any("Select a layer or a step" in n.message for n in app._notifications)
+        assert app._run is None
+
+
+async def test_landing_panel_lists_a_file_when_it_arrives(settings: Settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.board.query_one(LandingPanel)
+        await wait_for(pilot, lambda: "no files waiting" in str(panel.query_one(Static).render()), "first look")
+        (settings.data_dir / "landing" / "orders_2026-11-26.csv").write_text("order_id,qty\n1,2\n")
+        await wait_for(pilot, lambda: "orders_2026-11-26.csv" in str(panel.query_one(Static).render()), "new file")
+        assert panel.border_title == "Landing · 1"
+        (settings.data_dir / "landing" / "orders_2026-11-26.csv").unlink()
+        await wait_for(pilot, lambda: "no files waiting" in str(panel.query_one(Static).render()), "file gone")
+
+
+async def test_auto_run_starts_a_run_when_new_files_land(settings: Settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.board.query_one(LandingPanel)
+        await wait_for(pilot, lambda: panel._seen is not None, "first look")
+        await pilot.press("a")
+        assert panel.border_subtitle == "a: auto-run on"
+        (settings.data_dir / "landing" / "orders.csv").write_text("order_id,qty\n1,2\n")
+        await wait_for(pilot, lambda: app._run is not None, "a run starts by itself")
+        await wait_for(pilot, lambda: not app.run_active, "the run ends")
+    assert load_runs(settings.state_dir)[0].status == RunStatus.SUCCEEDED.value
+
+
+async def test_log_panel_shows_appended_lines_and_follows_rotation(settings: Settings) -> None:
+    log = settings.log_file
+    log.write_text("old line 1\nold line 2\n")
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.board.query_one(LogPanel)
+        await wait_for(pilot, lambda: "old line 2" in panel.lines, "the tail")
+        with log.open("a") as f:
+            f.write("2026-11-26 10:00:00 INFO    lakeconsole.runner: step bronze started\n")
+        await wait_for(pilot, lambda: any("step bronze started" in line for line in panel.lines), "new line")
+
+        log.rename(log.with_name("app.log.2026-11-26"))  # what the daily rotation does (OPS-04)
+        log.write_text("first line of a new day\n")
+        await wait_for(pilot, lambda: "first line of a new day" in panel.lines, "rotated file")
+        assert "old line 1" not in panel.lines
+
+
+async def test_another_process_run_is_shown_live_and_not_started_twice(settings: Settings) -> None:
+    layers = synthetic_pipeline().steps
+    names = ("bronze_orders", "silver_orders", "gold_revenue")
+    recorder = RunRecorder(settings.state_dir, "lakeconsole run")
+    lock = RunLock(settings.state_dir, "20261126T060000-000000Z-1", "lakeconsole run (cron)")
+    lock.acquire()
+    try:
+        recorder(RunStarted(lock.run_id, 1.0, names, {n: layers[n].layer for n in names}))
+        recorder(StepStarted(lock.run_id, 1.0, "bronze_orders", layers["bronze_orders"].layer))
+        recorder(StepFinished(lock.run_id, 3.0, "bronze_orders", layers["bronze_orders"].layer, 5, 5, 2.0))
+        recorder(StepStarted(lock.run_id, 3.0, "silver_orders", layers["silver_orders"].layer))
+        app = make_app(settings, poll_interval_s=0.1)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "run by lakeconsole run (cron)" in status_text(app), "external run")
+            await wait_for(pilot, lambda: states(app)["silver_orders"] == "running", "its live state")
+            assert states(app)["bronze_orders"] == "succeeded"
+            await pilot.press("r")
+            assert app._run is None
+            assert any("Another process is running" in n.message for n in app._notifications)
+
+            recorder(StepFinished(lock.run_id, 4.0, "silver_orders", layers["silver_orders"].layer, 5, 5, 1.0))
+            recorder(StepStarted(lock.run_id, 4.0, "gold_revenue", layers["gold_revenue"].layer))
+            recorder(StepFinished(lock.run_id, 5.0, "gold_revenue", layers["gold_revenue"].layer, 5, 1, 1.0))
+            recorder(RunFinished(lock.run_id, 5.0, RunStatus.SUCCEEDED, 5, 4.0))
+            lock.release()
+            await wait_for(pilot, lambda: "last run succeeded" in status_text(app), "the end of it")
+            await wait_for(pilot, lambda: "Processed 5 records" in heartbeat_text(app), "its heartbeat")
+            assert set(states(app).values()) == {"succeeded"}
+    finally:
+        lock.release()
+
+
+async def test_a_view_that_is_not_written_yet_is_announced(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(console_app.VIEWS, "tables", ("tui.screens.not_written_yet", "TablesScreen", "Tables"))
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        assert any(n.message == "The Tables view is not available yet." for n in app._notifications)
+        assert app.screen is app.board
+
+
+async def test_a_view_opens_over_the_dashboard_and_goes_back(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(console_app.VIEWS, "backup", ("tests.tui_fixtures", "StubScreen", "Backup"))
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        assert type(app.screen).__name__ == "StubScreen"
+        assert app.screen.settings is settings  # type: ignore[attr-defined]
+        await pilot.press("l")  # logs from another view: back to the dashboard, log enlarged
+        assert app.screen is app.board and app.board.maximized is not None
+
+
+async def test_a_pipeline_that_cannot_load_is_explained(settings: Settings) -> None:
+    message = "Cannot load the pipeline 'core.sales.definition:sales_steps' (No module named 'core.sales')"
+    app = ConsoleApp(settings, None, pipeline_error=message, upkeep=fixed_upkeep)
+    async with app.run_test(size=SIZE) as pilot:
+        assert message in str(app.board.query_one("#pipeline-error", Static).render())
+        await pilot.press("r")
+        assert isinstance(app.screen, ErrorScreen)
+        assert "LAKECONSOLE_PIPELINE" in app.screen.where
+
+
+async def test_keys_can_be_remapped_by_binding_id(settings: Settings) -> None:
+    app = make_app(dataclasses.replace(settings, console_keymap="run=x;help=h"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        assert isinstance(app.screen, HelpScreen)
+        assert "x" in str(app.screen.query_one("#help-keys", Static).render()).splitlines()[0]
+        await pilot.press("escape")
+        await run_to_end(pilot, app, key="x")
+        assert set(states(app).values()) == {"succeeded"}
+
+
+async def test_no_color_in_the_env_file_turns_colour_off(settings: Settings) -> None:
+    app = make_app(dataclasses.replace(settings, raw={**settings.raw, "NO_COLOR": "1"}))
+    assert app.no_color
+
+
+class ConfirmHost(App[None]):
+    def __init__(self) -> None:
+        super().__init__(css_path=str(Path(console_app.__file__).with_name("console.tcss")))
+        self.answers: list[bool | None] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label("host")
+
+    def ask(self) -> None:
+        self.push_screen(ConfirmScreen("Vacuum 3 tables?", danger=True), self.answers.append)
+
+
+async def test_confirm_dialog_answers_yes_and_no() -> None:
+    host = ConfirmHost()
+    async with host.run_test(size=SIZE) as pilot:
+        host.ask()
+        await pilot.pause()
+        await pilot.press("y")
+        host.ask()
+        await pilot.pause()
+        await pilot.press("escape")
+        host.ask()
+        await pilot.pause()
+        await pilot.press("enter")  # the focused button is the safe one
+        assert host.answers == [True, False, False]

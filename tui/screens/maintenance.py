@@ -1,0 +1,369 @@
+"""The maintenance view: per-table vacuum state, VACUUM with a dry-run preview, OPTIMIZE /
+Z-ORDER, and the latency chart with the creep warning (OPS-03, OPS-09).
+
+Every lake call runs in a thread worker that posts messages; the widgets are touched only here,
+on the UI thread. VACUUM and OPTIMIZE can be cancelled between tables.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Sparkline, Static
+from textual.worker import Worker, WorkerState
+
+from core.maintenance.latency import LatencyWatch
+from core.maintenance.optimize import OptimizeResult
+from core.maintenance.status import TableUpkeep
+from core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles, human_bytes
+from core.maintenance.vacuum import VacuumPlan, VacuumResult
+from core.settings import Settings
+
+FORCE_WORD = "FORCE"
+PLACEHOLDER_REASON = "(asked on confirmation)"
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the view shows, gathered off the UI thread."""
+
+    tables: list[tuple[TableUpkeep, TableFiles | None]]
+    latency: LatencyWatch
+    candidates: list[tuple[str, str]]
+
+
+class OverviewLoaded(Message):
+    def __init__(self, overview: Overview) -> None:
+        super().__init__()
+        self.overview = overview
+
+
+class PlansReady(Message):
+    def __init__(self, plans: list[VacuumPlan]) -> None:
+        super().__init__()
+        self.plans = plans
+
+
+class WorkProgress(Message):
+    def __init__(self, done: int, total: int, what: str) -> None:
+        super().__init__()
+        self.done, self.total, self.what = done, total, what
+
+
+class WorkFinished(Message):
+    def __init__(self, lines: list[str], cancelled: bool) -> None:
+        super().__init__()
+        self.lines, self.cancelled = lines, cancelled
+
+
+class VacuumPreviewScreen(ModalScreen[str | None]):
+    """The dry-run list and the confirmation. Dismisses with the reason ('' when not forced),
+    or None when cancelled. Forcing under 168 h needs a reason and the typed word FORCE."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="maintenance.preview.cancel"),
+    ]
+
+    def __init__(self, plans: list[VacuumPlan]) -> None:
+        super().__init__(classes="dialog")
+        self.plans = plans
+        self.forced = any(p.forced for p in plans)
+
+    def compose(self) -> ComposeResult:
+        files = sum(len(p.files) for p in self.plans)
+        total = human_bytes(sum(p.bytes for p in self.plans))
+        with Vertical(classes="dialog-box", id="vacuum-preview"):
+            yield Label(
+                f"VACUUM: {files} file(s), {total} would be deleted", classes="dialog-title"
+            )
+            with VerticalScroll(id="preview-files"):
+                yield Static("\n".join(_plan_lines(self.plans)), markup=False)
+            if self.forced:
+                hours = self.plans[0].retention_hours
+                yield Static(
+                    f"Retention {hours} h is below the {MIN_RETENTION_HOURS} h minimum (OPS-03). "
+                    f"Give a reason and type {FORCE_WORD} to override; both are logged.",
+                    classes="dialog-body warning",
+                    markup=False,
+                )
+                yield Input(placeholder="reason (logged)", id="reason")
+                yield Input(placeholder=f"type {FORCE_WORD}", id="typed")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(
+                    "Vacuum",
+                    id="confirm",
+                    variant="error" if self.forced else "primary",
+                    disabled=self.forced,
+                )
+
+    def on_mount(self) -> None:
+        # The safe answer has the focus: a stray Enter must not delete anything.
+        self.query_one("#reason" if self.forced else "#cancel").focus()
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        self.query_one("#confirm", Button).disabled = not self._force_ok()
+
+    def _force_ok(self) -> bool:
+        if not self.forced:
+            return True
+        reason = self.query_one("#reason", Input).value.strip()
+        return bool(reason) and self.query_one("#typed", Input).value.strip() == FORCE_WORD
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id != "confirm":
+            self.dismiss(None)
+        elif self._force_ok():
+            self.dismiss(self.query_one("#reason", Input).value.strip() if self.forced else "")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _plan_lines(plans: list[VacuumPlan]) -> list[str]:
+    lines: list[str] = []
+    for plan in plans:
+        lines.append(plan.summary())
+        lines += [f"  {f.path}  {human_bytes(f.bytes)}  ({f.kind})" for f in plan.files[:200]]
+        if len(plan.files) > 200:
+            lines.append(f"  … and {len(plan.files) - 200} more")
+        lines += [f"  keeps {k}: not a data file" for k in plan.kept]
+    return lines
+
+
+def _ago(at: float | None, now: float) -> str:
+    if at is None:
+        return "never"
+    days = (now - at) / 86400
+    return f"{days:.0f} d ago" if days >= 1 else f"{(now - at) / 3600:.0f} h ago"
+
+
+class MaintenanceScreen(Screen[None]):
+    """Vacuum, optimize and the latency watch, for every table of the lake."""
+
+    CSS_PATH = "maintenance.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "vacuum(False)", "Vacuum", id="maintenance.vacuum"),
+        Binding("V", "vacuum(True)", "Vacuum all", id="maintenance.vacuum-all"),
+        Binding("o", "optimize(False)", "Optimize", id="maintenance.optimize"),
+        Binding("z", "optimize(True)", "Z-order", id="maintenance.zorder"),
+        Binding("R", "refresh", "Refresh", id="maintenance.refresh"),
+        Binding("x", "cancel_work", "Stop", id="maintenance.cancel"),
+        Binding("escape", "back", "Back", id="maintenance.back"),
+    ]
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.cancel = threading.Event()
+        self.busy = False
+        self._status_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Label("Maintenance (OPS-03 vacuum, OPS-09 latency)", id="maintenance-title")
+        yield DataTable(id="maintenance-tables", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="maintenance-controls"):
+            yield Label("Retention hours:")
+            yield Input(str(self.settings.vacuum_retention_hours), id="retention", type="integer")
+            yield ProgressBar(id="maintenance-progress", show_eta=False)
+        yield Static("", id="maintenance-status", markup=False)
+        yield Label("End-to-end latency of recent runs", id="latency-title")
+        yield Sparkline([], id="latency-chart", summary_function=max)
+        yield Static("", id="latency-text", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#maintenance-tables", DataTable)
+        table.add_columns("Table", "Files", "Size", "Last vacuum", "Overdue", "Retention")
+        self.action_refresh()
+
+    # --- loading -------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self._status("loading…")
+        self.load_overview()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-load")
+    def load_overview(self) -> None:
+        from core.maintenance.latency import latency_watch, optimize_candidates
+        from core.maintenance.status import table_upkeep
+        from core.maintenance.tables import table_files
+
+        rows: list[tuple[TableUpkeep, TableFiles | None]] = []
+        for t in table_upkeep(self.settings):
+            try:
+                files: TableFiles | None = table_files(t.path)
+            except Exception:  # one unreadable table must not hide the others
+                files = None
+            rows.append((t, files))
+        watch = latency_watch(self.settings)
+        candidates = optimize_candidates(self.settings) if watch.creeping else []
+        self.post_message(OverviewLoaded(Overview(rows, watch, candidates)))
+
+    def on_overview_loaded(self, message: OverviewLoaded) -> None:
+        table = self.query_one("#maintenance-tables", DataTable)
+        now = time.time()
+        table.clear()
+        for upkeep, files in message.overview.tables:
+            retention = (
+                "default" if upkeep.retention_hours is None else f"{upkeep.retention_hours:g} h"
+            )
+            table.add_row(
+                upkeep.name,
+                "?" if files is None else str(files.files),
+                "?" if files is None else human_bytes(files.bytes),
+                _ago(upkeep.last_vacuum, now),
+                "OVERDUE" if upkeep.overdue else "no",
+                f"{retention} ⚠ under {MIN_RETENTION_HOURS} h"
+                if upkeep.retention_flagged
+                else retention,
+                key=str(upkeep.path),
+            )
+        watch = message.overview.latency
+        self.query_one("#latency-chart", Sparkline).data = [p.latency_s for p in watch.points[-60:]]
+        text = watch.message
+        if watch.creeping:
+            names = ", ".join(f"{n} ({why})" for n, why in message.overview.candidates)
+            text += f"\nOptimize candidates: {names or 'none with many small files'}. Press z."
+        latency = self.query_one("#latency-text", Static)
+        latency.update(text)
+        latency.set_class(watch.creeping, "creeping")
+        if self._status_text == "loading…":  # keep the outcome of the last vacuum/optimize
+            self._status(f"{len(message.overview.tables)} table(s)")
+
+    # --- vacuum --------------------------------------------------------------------------
+    def _selected(self, every: bool) -> list[Path]:
+        table = self.query_one("#maintenance-tables", DataTable)
+        if every:
+            return [Path(str(k.value)) for k in table.rows]
+        if table.row_count == 0:
+            return []
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return [Path(str(key.value))]
+
+    def _retention(self) -> int | None:
+        raw = self.query_one("#retention", Input).value.strip()
+        if not raw.isdigit():
+            self.notify("Retention hours must be a whole number", severity="error")
+            return None
+        return int(raw)
+
+    def action_vacuum(self, every: bool) -> None:
+        tables, hours = self._selected(every), self._retention()
+        if self.busy or hours is None:
+            return
+        if not tables:
+            self.notify("No tables in the lake yet", severity="warning")
+            return
+        self._status("dry run…")
+        self.plan_vacuum(tables, hours)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-plan")
+    def plan_vacuum(self, tables: list[Path], hours: int) -> None:
+        from core.maintenance.vacuum import plan_tables
+
+        forced = hours < MIN_RETENTION_HOURS
+        reason = PLACEHOLDER_REASON if forced else ""
+        plans = plan_tables(tables, self.settings, hours, force=forced, reason=reason)
+        self.post_message(PlansReady(plans))
+
+    def on_plans_ready(self, message: PlansReady) -> None:
+        self._status("waiting for confirmation")
+
+        def confirmed(reason: str | None) -> None:
+            if reason is None:
+                self._status("vacuum cancelled: nothing deleted")
+                return
+            plans = [replace(p, reason=reason) if p.forced else p for p in message.plans]
+            self._start()
+            self.run_vacuum(plans)
+
+        self.app.push_screen(VacuumPreviewScreen(message.plans), confirmed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-work")
+    def run_vacuum(self, plans: list[VacuumPlan]) -> None:
+        from core.maintenance.vacuum import vacuum_tables
+
+        results: list[VacuumResult] = vacuum_tables(
+            plans, self.settings, progress=self._progress, cancel=self.cancel
+        )
+        lines = [r.summary() for r in results]
+        self.post_message(WorkFinished(lines, len(results) < len(plans)))
+
+    # --- optimize ------------------------------------------------------------------------
+    def action_optimize(self, zorder: bool) -> None:
+        tables = self._selected(False)
+        if self.busy or not tables:
+            return
+        self._start()
+        self.run_optimize(tables, zorder)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-work")
+    def run_optimize(self, tables: list[Path], zorder: bool) -> None:
+        from core.maintenance.optimize import optimize_tables
+
+        results: list[OptimizeResult] = optimize_tables(
+            tables, self.settings, zorder, progress=self._progress, cancel=self.cancel
+        )
+        self.post_message(WorkFinished([r.summary() for r in results], len(results) < len(tables)))
+
+    # --- progress, cancel, errors ----------------------------------------------------------
+    def _progress(self, done: int, total: int, what: str) -> None:
+        self.post_message(WorkProgress(done, total, what))  # thread-safe: no widget touched
+
+    def _start(self) -> None:
+        self.busy = True
+        self.cancel.clear()
+        self.query_one("#maintenance-progress", ProgressBar).update(total=None, progress=0)
+
+    def on_work_progress(self, message: WorkProgress) -> None:
+        bar = self.query_one("#maintenance-progress", ProgressBar)
+        bar.update(total=max(message.total, 1), progress=message.done)
+        if message.what != "done":
+            self._status(f"[{message.done + 1}/{message.total}] {message.what}…")
+
+    def on_work_finished(self, message: WorkFinished) -> None:
+        self.busy = False
+        tail = "; stopped by you" if message.cancelled else ""
+        self._status("; ".join(message.lines) + tail if message.lines else "nothing done" + tail)
+        self.action_refresh_quietly()
+
+    def action_refresh_quietly(self) -> None:
+        self.load_overview()
+
+    def action_cancel_work(self) -> None:
+        if self.busy:
+            self.cancel.set()
+            self._status("stopping after the current table…")
+
+    def action_back(self) -> None:
+        self.cancel.set()  # leaving stops long work at its next table
+        self.app.pop_screen()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        self.busy = False
+        error = event.worker.error
+        self._status(f"failed: {error}")
+        from tui.modals import ErrorScreen
+
+        self.app.push_screen(
+            ErrorScreen(str(error), title="Maintenance failed", where="logs/app.log")
+        )
+
+    def _status(self, text: str) -> None:
+        self._status_text = text
+        self.query_one("#maintenance-status", Static).update(text)
