@@ -1,0 +1,101 @@
+"""The console's maintenance view through Pilot: the vacuum preview and its confirmation."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Button, DataTable, Input, Static
+
+from core.applog import setup_logging
+from core.maintenance.ledger import read_records
+from core.settings import Settings
+from tests.maintenance_fixtures import backdate_tombstones, data_files, make_table
+from tui.screens.maintenance import MaintenanceScreen, VacuumPreviewScreen
+
+
+class Host(App[None]):
+    """The smallest app that opens the view, as the console does on `m`."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def on_mount(self) -> None:
+        self.push_screen(MaintenanceScreen(self.settings))
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_vacuum_shows_the_dry_run_then_deletes_on_confirm(settings: Settings) -> None:
+    table = make_table(settings.data_dir / "silver" / "orders", overwrites=2)
+    backdate_tombstones(table, commit=1, days=8)  # the first overwrite expired, the second not
+    before = data_files(table)
+    async with Host(settings).run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        rows = pilot.app.screen.query_one("#maintenance-tables", DataTable)
+        assert rows.row_count == 1 and rows.get_row_at(0)[0] == "silver/orders"
+        await pilot.press("v")
+        await _settle(pilot)
+        preview = pilot.app.screen
+        assert isinstance(preview, VacuumPreviewScreen)
+        assert "1 file(s)" in str(preview.query_one("#preview-files Static", Static).render())
+        assert data_files(table) == before  # a preview deletes nothing
+        await pilot.click("#confirm")
+        await _settle(pilot)
+        assert isinstance(pilot.app.screen, MaintenanceScreen)
+        status = str(pilot.app.screen.query_one("#maintenance-status", Static).render())
+        assert "silver/orders: deleted 1 file(s)" in status
+    assert len(data_files(table)) == len(before) - 1
+    assert [r["table"] for r in read_records(settings.state_dir, "vacuum")] == ["silver/orders"]
+
+
+async def test_cancelling_the_preview_deletes_nothing(settings: Settings) -> None:
+    table = make_table(settings.data_dir / "silver" / "orders", overwrites=2)
+    backdate_tombstones(table, commit=1, days=8)
+    before = data_files(table)
+    async with Host(settings).run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("v")
+        await _settle(pilot)
+        assert isinstance(pilot.app.screen, VacuumPreviewScreen)
+        await pilot.press("escape")
+        await _settle(pilot)
+        status = str(pilot.app.screen.query_one("#maintenance-status", Static).render())
+        assert "nothing deleted" in status
+    assert data_files(table) == before
+    assert read_records(settings.state_dir) == []
+
+
+async def test_forcing_under_168_hours_needs_a_reason_and_the_typed_word(
+    settings: Settings,
+) -> None:
+    setup_logging(settings)
+    table = make_table(settings.data_dir / "silver" / "orders", overwrites=2)
+    async with Host(settings).run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        pilot.app.screen.query_one("#retention", Input).value = "0"
+        pilot.app.screen.query_one("#maintenance-tables", DataTable).focus()
+        await pilot.press("v")
+        await _settle(pilot)
+        preview = pilot.app.screen
+        assert isinstance(preview, VacuumPreviewScreen)
+        confirm = preview.query_one("#confirm", Button)
+        assert confirm.disabled
+        preview.query_one("#reason", Input).value = "purging a bad load"
+        preview.query_one("#typed", Input).value = "yes"
+        await pilot.pause()
+        assert confirm.disabled  # only the exact word unlocks it
+        preview.query_one("#typed", Input).value = "FORCE"
+        await pilot.pause()
+        assert not confirm.disabled
+        await pilot.click("#confirm")
+        await _settle(pilot)
+    assert len(data_files(table)) == 1
+    [record] = read_records(settings.state_dir, "vacuum")
+    assert record["forced"] and record["reason"] == "purging a bad load"
+    assert "reason: purging a bad load" in settings.log_file.read_text()
