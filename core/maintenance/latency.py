@@ -106,6 +106,9 @@ def optimize_candidates(
                 out.append((name, f"{then} → {files.files} files since the last OPTIMIZE"))
         elif files.small_files >= 2:
             out.append(
-                (name, f"{files.small_files} small files share partitions ({files.files} files)")
+                (
+                    name,
+                    f"{files.small_files} of {files.files} files are small and share a partition",
+                )
             )
     return out
