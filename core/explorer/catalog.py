@@ -83,23 +83,45 @@ def human_bytes(n: float | None) -> str:
 
 def lake_tables(settings: Settings, now: float | None = None) -> list[TableSummary]:
     """Every Delta table in the lake, by layer then name. Blocking: call off the UI thread."""
-    summaries = [summarize(p, settings, now) for p in find_tables(settings.data_dir)]
+    now = time.time() if now is None else now
+    overdue = maintenance_overdue(settings, now)
+    summaries = [summarize(p, settings, now, overdue) for p in find_tables(settings.data_dir)]
     rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
     return sorted(summaries, key=lambda s: (rank.get(s.layer, len(rank)), s.name))
 
 
-def summarize(path: Path, settings: Settings, now: float | None = None) -> TableSummary:
-    """The summary of one table; an unreadable table becomes a row with its error."""
-    name, layer = table_name(settings.data_dir, path), layer_of(settings.data_dir, path)
+def maintenance_overdue(settings: Settings, now: float) -> dict[Path, bool] | None:
+    """Overdue per table as the maintenance view sees it (its ledger), so both views agree;
+    None when that area is not installed or cannot answer."""
     try:
-        return _summarize(path, name, layer, settings, time.time() if now is None else now)
+        from core.maintenance.status import table_upkeep
+
+        return {u.path.resolve(): bool(u.overdue) for u in table_upkeep(settings, now)}
+    except Exception:  # optional area, or one unreadable table: fall back to the Delta log
+        return None
+
+
+def summarize(path: Path, settings: Settings, now: float | None = None,
+              overdue: dict[Path, bool] | None = None) -> TableSummary:
+    """The summary of one table; an unreadable table becomes a row with its error.
+
+    `overdue` (from maintenance_overdue) decides the vacuum flag; without it the Delta log does.
+    """
+    name, layer = table_name(settings.data_dir, path), layer_of(settings.data_dir, path)
+    now = time.time() if now is None else now
+    try:
+        late = overdue.get(path.resolve()) if overdue is not None else None
+        if late is None:
+            late = vacuum_overdue(path, settings, now)
+        return _summarize(path, name, layer, settings, late)
     except ExplorerError as exc:
         return TableSummary(name, layer, path, error=str(exc))
     except Exception as exc:  # delta-rs raises many kinds; each becomes one line
         return TableSummary(name, layer, path, error=str(explain(exc, path)))
 
 
-def _summarize(path: Path, name: str, layer: str, settings: Settings, now: float) -> TableSummary:
+def _summarize(path: Path, name: str, layer: str, settings: Settings,
+               overdue: bool) -> TableSummary:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -115,7 +137,7 @@ def _summarize(path: Path, name: str, layer: str, settings: Settings, now: float
         rows = None if col.null_count else int(pc.sum(col).as_py() or 0)
     config = dict(dt.metadata().configuration or {})
     last = to_commit(read_commit(path, version))
-    flags = _flags(path, files, size, config, settings, now)
+    flags = _flags(files, size, config, settings, overdue)
     return TableSummary(name, layer, path, version, rows, files, size, last.timestamp_ms,
                         schema_version(path, config), flags)
 
@@ -130,15 +152,15 @@ def schema_version(path: Path, config: dict[str, str]) -> str | None:
     return schema_version_of(config.get("delta.userMetadata"))
 
 
-def _flags(path: Path, files: int, size: int, config: dict[str, str], settings: Settings,
-           now: float) -> list[str]:
+def _flags(files: int, size: int, config: dict[str, str], settings: Settings,
+           overdue: bool) -> list[str]:
     flags = []
     if files > SMALL_FILES_MIN_COUNT and size / files < SMALL_FILE_BYTES:
         flags.append(f"many small files ({files}, avg {human_bytes(size / files)}): optimize")
     hours = interval_hours(config.get(RETENTION_PROPERTY, ""))
     if hours is not None and hours < MIN_RETENTION_HOURS:
         flags.append(f"retention {hours:g} h < {MIN_RETENTION_HOURS} h")
-    if vacuum_overdue(path, settings, now):
+    if overdue:
         flags.append(f"vacuum overdue (> {settings.vacuum_interval_days} d)")
     return flags
 
