@@ -97,8 +97,9 @@ def _backup(settings: Settings, tgt: Target, started: float, report: ProgressSin
 
     def hashed(size: int) -> None:
         hashed_bytes[0] += size
-        report(BackupProgress("hash", hashed_bytes[0], total, "bytes"))
+        report(BackupProgress("hash", hashed_bytes[0], total, "bytes", f"{len(files)} files"))
 
+    report(BackupProgress("hash", 0, total, "bytes", f"{len(files)} files"))
     cache = HashCache(backup_state_dir(settings) / "hashes.json")
     shas = hash_files(files, cache, cancel_event, hashed)
     manifest = build_manifest(settings, plan, shas, started)

@@ -116,18 +116,19 @@ def _replay(log_dir: Path, commits: dict[int, str], checkpoints: list[tuple[int,
     active: set[str] = set()
     referenced: set[str] = set()
     first = min((v for v in commits if v <= version), default=version + 1)
-    if first > 0:
-        # Older commits were cleaned up: the newest checkpoint before them holds the state.
-        base = [(v, n) for v, n in checkpoints if v < first]
-        if base:
-            v, _ = max(base)
-            for part in sorted(n for cv, n in checkpoints if cv == v):
-                adds, removes = _checkpoint_paths(log_dir / part)
-                active |= adds
-                referenced |= adds | removes
+    replay_after = -1
+    if first > 0 and checkpoints:
+        # Older commits were cleaned up: the newest checkpoint ≤ V holds the state up to it.
+        replay_after = max(v for v, _ in checkpoints if v <= version)
+        for part in sorted(n for cv, n in checkpoints if cv == replay_after):
+            adds, removes = _checkpoint_paths(log_dir / part)
+            active |= adds
+            referenced |= adds | removes
     for v in sorted(v for v in commits if v <= version):
         for kind, rel in _commit_paths(log_dir / commits[v]):
             referenced.add(rel)
+            if v <= replay_after:
+                continue  # already in the checkpoint's state
             if kind == "add":
                 active.add(rel)
             elif kind == "remove":

@@ -170,6 +170,17 @@ class BackupResult:
     warnings: list[str] = field(default_factory=list)
     verify: VerifyResult | None = None
 
+    def summary(self) -> str:
+        """One line: what was backed up where, and what it cost."""
+        text = (f"snapshot {self.snapshot} in {self.target}: {len(self.tables)} tables, "
+                f"{self.files} files ({human_bytes(self.bytes)}), {self.sent_files} new "
+                f"({human_bytes(self.sent_bytes)}) in {self.duration_s:.1f}s")
+        if self.pruned:
+            text += f", pruned {len(self.pruned)} old"
+        if self.verify is not None:
+            text += ", verified ok" if self.verify.ok else f", VERIFY FAILED ({len(self.verify.problems)})"
+        return text
+
     def to_json(self) -> dict[str, Any]:
         return {
             "snapshot": self.snapshot, "target": self.target, "tables": self.tables, "files": self.files,
@@ -177,3 +188,11 @@ class BackupResult:
             "duration_s": round(self.duration_s, 3), "pruned": self.pruned, "warnings": self.warnings,
             "verify": self.verify.to_json() if self.verify else None,
         }
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"

@@ -106,9 +106,13 @@ class Target(ABC):
             on_stderr_line: Callable[[str], None] | None = None,
             on_stdout_line: Callable[[str], None] | None = None) -> tuple[int, str, str]:
         """Call a tool with the settings' environment; stderr is returned redacted."""
-        result = call_tool(argv, self.settings.subprocess_env(), self.cancel_event, timeout_s,
+        result = call_tool(argv, self.tool_env(), self.cancel_event, timeout_s,
                            on_stderr_line, on_stdout_line)
         return result.returncode, result.stdout, self.redact(result.stderr)
+
+    def tool_env(self) -> dict[str, str]:
+        """The environment for the tool: the settings' (with .env credentials), never logged."""
+        return self.settings.subprocess_env()
 
     def redact(self, text: str) -> str:
         for secret in self.settings.secret_values():

@@ -33,6 +33,13 @@ class S3Target(Target):
             self.common += ["--endpoint-url", endpoint]
         self.endpoint = endpoint
 
+    def tool_env(self) -> dict[str, str]:
+        env = self.settings.subprocess_env()
+        # aws's default (5 attempts with back-off) makes an unreachable endpoint take 10+ s to report.
+        env.setdefault("AWS_RETRY_MODE", "standard")
+        env.setdefault("AWS_MAX_ATTEMPTS", "3")
+        return env
+
     def url(self, *parts: str) -> str:
         return "s3://" + "/".join(p for p in (self.bucket, self.prefix, *parts) if p)
 
