@@ -1,0 +1,165 @@
+"""Silver's cleaning of bronze lines: trim, cast, validate. Vectorised with pyarrow.compute.
+
+Each rule below is checked on every line; a line that fails any goes to quarantine with the
+first rule it failed (in this order) and what was wrong. docs/pipeline.md lists the same rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core.sales.definition import LANDING_COLUMNS, LINEAGE, MONEY, QUARANTINE_ROWS, SILVER_ORDERS, UTC_TS
+
+# A timestamp must be ISO 8601 to the second: date, 'T' or space, time, optional fraction,
+# optional zone ('Z' or ±hh:mm; none means UTC).
+TS_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?$"
+MONEY_SHAPE = r"^[+-]?\d{1,16}(\.\d{1,2})?$"
+INT_SHAPE = r"^[+-]?\d{1,18}$"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    column: str
+    problem: str  # completes "<column> '<value>' <problem>"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("order_id_missing", "order_id", "is empty"),
+    Rule("line_no_invalid", "line_no", "is not a whole number of at least 1"),
+    Rule("order_ts_unparseable", "order_ts", "is not an ISO 8601 date and time"),
+    Rule("customer_id_missing", "customer_id", "is empty"),
+    Rule("product_id_missing", "product_id", "is empty"),
+    Rule("region_missing", "region", "is empty"),
+    Rule("price_not_a_number", "price", "is not a number with at most 2 decimals"),
+    Rule("price_negative", "price", "is below zero"),
+    Rule("qty_not_an_integer", "qty", "is not a whole number"),
+    Rule("qty_not_positive", "qty", "is not at least 1"),
+    Rule("tax_not_a_number", "tax", "is not a number with at most 2 decimals"),
+    Rule("tax_negative", "tax", "is below zero"),
+    Rule("currency_invalid", "currency", "is not a 3-letter currency code"),
+)
+
+
+@dataclass
+class Cleaned:
+    valid: pa.Table  # silver columns
+    rejected: pa.Table  # quarantine columns (without _run_id)
+
+
+def clean(raw: pa.Table) -> Cleaned:
+    """Split bronze lines into typed silver rows and rejected lines with their rule."""
+    text = {c: pc.utf8_trim_whitespace(raw.column(c)) for c in LANDING_COLUMNS}
+    line_no = _to_int(text["line_no"])
+    order_ts = parse_timestamps(text["order_ts"])
+    price, tax = _to_money(text["price"]), _to_money(text["tax"])
+    qty = _to_int(text["qty"])
+    currency = pc.utf8_upper(text["currency"])
+    failed = {
+        "order_id_missing": _empty(text["order_id"]),
+        "line_no_invalid": _null_or(line_no, pc.less(line_no, 1)),
+        "order_ts_unparseable": pc.is_null(order_ts),
+        "customer_id_missing": _empty(text["customer_id"]),
+        "product_id_missing": _empty(text["product_id"]),
+        "region_missing": _empty(text["region"]),
+        "price_not_a_number": pc.is_null(price),
+        "price_negative": pc.fill_null(pc.less(price, pa.scalar(0, MONEY)), False),
+        "qty_not_an_integer": pc.is_null(qty),
+        "qty_not_positive": pc.fill_null(pc.less(qty, 1), False),
+        "tax_not_a_number": pc.is_null(tax),
+        "tax_negative": pc.fill_null(pc.less(tax, pa.scalar(0, MONEY)), False),
+        "currency_invalid": pc.invert(pc.match_substring_regex(currency, r"^[A-Z]{3}$")),
+    }
+    bad = failed[RULES[0].name]
+    for rule in RULES[1:]:
+        bad = pc.or_(bad, failed[rule.name])
+    good = pc.invert(bad)
+
+    lineage = {c.name: raw.column(c.name) for c in LINEAGE}
+    valid = pa.table({
+        "order_id": text["order_id"], "line_no": line_no, "order_ts": order_ts,
+        "order_date": pc.cast(order_ts, pa.date32()),
+        "order_month": pc.strftime(order_ts, format="%Y-%m"),
+        "customer_id": text["customer_id"], "product_id": text["product_id"],
+        "region": text["region"], "price": price, "qty": qty, "tax": tax, "currency": currency,
+        **lineage,
+    }).filter(good)
+
+    rule_name, detail = _first_failure(failed, text)
+    rejected_schema = pa.schema([f for f in QUARANTINE_ROWS.schema if f.name != "_run_id"])
+    rejected = pa.table({
+        **{c: raw.column(c) for c in LANDING_COLUMNS}, **lineage, "rule": rule_name, "detail": detail,
+    }).filter(bad).cast(rejected_schema)
+    return Cleaned(valid.cast(SILVER_ORDERS.schema), rejected)
+
+
+def keep_latest(rows: pa.Table) -> tuple[pa.Table, int]:
+    """One row per (order_id, line_no): the most recently ingested. Returns it and how many lost."""
+    if rows.num_rows < 2:
+        return rows, 0
+    rows = rows.sort_by([("order_id", "ascending"), ("line_no", "ascending"),
+                         ("_ingested_at", "ascending"), ("_source_row", "ascending")])
+    n = rows.num_rows
+    ids, lines = rows.column("order_id"), rows.column("line_no")
+    last_of_key = pc.or_(pc.not_equal(ids.slice(0, n - 1), ids.slice(1)),
+                         pc.not_equal(lines.slice(0, n - 1), lines.slice(1)))
+    keep = pa.concat_arrays([*last_of_key.chunks, pa.array([True])]) if isinstance(
+        last_of_key, pa.ChunkedArray) else pa.concat_arrays([last_of_key, pa.array([True])])
+    live = rows.filter(keep)
+    return live, n - live.num_rows
+
+
+def parse_timestamps(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """ISO 8601 strings → timestamp[us, UTC]; null for anything else, impossible dates included."""
+    shaped = pc.match_substring_regex(text, TS_SHAPE)
+    text = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
+    main = pc.replace_substring(pc.utf8_slice_codeunits(text, 0, 19), " ", "T")
+    naive = pc.strptime(main, format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=True)
+    # strptime rolls 30 February over into March: a real date prints back as it was written.
+    # (%S prints fractions, so compare up to the minute).
+    printed = pc.strftime(naive, format="%Y-%m-%dT%H:%M")
+    naive = pc.if_else(pc.equal(printed, pc.utf8_slice_codeunits(main, 0, 16)), naive,
+                       pa.scalar(None, naive.type))
+    rest = pc.utf8_slice_codeunits(text, 19)
+    fraction = pc.struct_field(pc.extract_regex(rest, r"^\.(?P<f>\d{1,6})"), [0])
+    micros = pc.fill_null(pc.cast(pc.utf8_rpad(fraction, width=6, padding="0"), pa.int64()), 0)
+    zone = pc.extract_regex(rest, r"(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})$")
+    minutes = pc.add(pc.multiply(pc.cast(pc.struct_field(zone, [1]), pa.int64()), 60),
+                     pc.cast(pc.struct_field(zone, [2]), pa.int64()))
+    sign = pc.if_else(pc.equal(pc.struct_field(zone, [0]), "-"), -1, 1)
+    offset_us = pc.fill_null(pc.multiply(pc.multiply(minutes, sign), 60_000_000), 0)
+    utc_us = pc.subtract(pc.add(pc.cast(naive, pa.int64()), micros), offset_us)
+    return pc.cast(utc_us, UTC_TS)
+
+
+def _first_failure(failed: dict[str, pa.Array], text: dict[str, pa.Array]) -> tuple[pa.Array, pa.Array]:
+    """The first failed rule per line and its detail, e.g. "qty '-3' is not at least 1"."""
+    null = pa.scalar(None, pa.string())
+    name: pa.Array | pa.ChunkedArray | pa.Scalar = null
+    detail: pa.Array | pa.ChunkedArray | pa.Scalar = null
+    for rule in reversed(RULES):
+        message = pc.binary_join_element_wise(f"{rule.column} '", text[rule.column], f"' {rule.problem}", "")
+        name = pc.if_else(failed[rule.name], pa.scalar(rule.name), name)
+        detail = pc.if_else(failed[rule.name], message, detail)
+    return name, detail
+
+
+def _empty(values: pa.Array) -> pa.Array:
+    return pc.equal(pc.utf8_length(values), 0)
+
+
+def _null_or(values: pa.Array, condition: pa.Array) -> pa.Array:
+    return pc.or_(pc.is_null(values), pc.fill_null(condition, False))
+
+
+def _to_int(text: pa.Array) -> pa.Array:
+    shaped = pc.match_substring_regex(text, INT_SHAPE)
+    return pc.cast(pc.if_else(shaped, text, pa.scalar(None, pa.string())), pa.int64())
+
+
+def _to_money(text: pa.Array) -> pa.Array:
+    shaped = pc.match_substring_regex(text, MONEY_SHAPE)
+    return pc.cast(pc.if_else(shaped, text, pa.scalar(None, pa.string())), MONEY)

@@ -1,0 +1,209 @@
+"""The sales pipeline in one place: steps, dependencies, and every table it writes.
+
+To add a gold table: declare its `TableSpec` below (path under `gold/<mart>/`), write a step
+function like `core.sales.gold.run_daily_revenue`, and add a `Step` to `sales_steps()` that
+depends on `silver_orders`. docs/pipeline.md walks through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from core.dag import Step, StepContext, StepResult
+from core.events import Layer
+
+MONEY = pa.decimal128(18, 2)
+# Sums over a whole day of one product stay exact in 20 digits.
+MONEY_SUM = pa.decimal128(20, 2)
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+# The columns a landing CSV must have (in any order), as the demo writes them.
+LANDING_COLUMNS: tuple[str, ...] = (
+    "order_id", "line_no", "order_ts", "customer_id", "product_id",
+    "region", "price", "qty", "tax", "currency",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a declared schema, with its description for the data dictionary."""
+
+    name: str
+    type: pa.DataType
+    description: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table the pipeline writes: where it lives, how it is laid out, its contract."""
+
+    name: str  # also its path under the data dir, e.g. "silver/sales_orders"
+    layer: str  # bronze, silver, gold or quarantine
+    columns: tuple[Column, ...]
+    version: str  # semantic version of the schema (OPS-06)
+    description: str
+    key: tuple[str, ...] = ()
+    partition_by: tuple[str, ...] = ()
+    zorder_by: tuple[str, ...] = ()
+    mart: str | None = None  # gold tables: the mart folder under gold/
+    column_notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type) for c in self.columns])
+
+    def path(self, data_dir: Path) -> Path:
+        return data_dir / self.name
+
+    def descriptions(self) -> dict[str, str]:
+        return {c.name: c.description for c in self.columns}
+
+
+LINEAGE = (
+    Column("_source_file", pa.string(), "Landing file name the line came from"),
+    Column("_source_hash", pa.string(), "SHA-256 of the landing file's content"),
+    Column("_source_row", pa.int64(), "Data row number in the landing file (1 = first after the header)"),
+    Column("_ingested_at", UTC_TS, "When bronze ingested the file; later wins when a line is re-sent"),
+)
+
+_RAW = tuple(Column(name, pa.string(), f"{name} exactly as in the landing file") for name in LANDING_COLUMNS)
+
+BRONZE_ORDERS = TableSpec(
+    name="bronze/sales_orders_raw",
+    layer="bronze",
+    columns=(*_RAW, *LINEAGE, Column("_run_id", pa.string(), "Run that ingested the file")),
+    version="1.0.0",
+    description="Landing order lines as raw strings plus lineage. Append-only, never rewritten.",
+)
+
+SILVER_ORDERS = TableSpec(
+    name="silver/sales_orders",
+    layer="silver",
+    columns=(
+        Column("order_id", pa.string(), "Order identifier"),
+        Column("line_no", pa.int64(), "Line number within the order"),
+        Column("order_ts", UTC_TS, "When the order was placed, in UTC"),
+        Column("order_date", pa.date32(), "UTC date of order_ts"),
+        Column("order_month", pa.string(), "UTC month of order_ts (YYYY-MM); the partition"),
+        Column("customer_id", pa.string(), "Customer identifier"),
+        Column("product_id", pa.string(), "Product identifier"),
+        Column("region", pa.string(), "Sales region"),
+        Column("price", MONEY, "Unit price, exact to the cent"),
+        Column("qty", pa.int64(), "Units ordered (at least 1)"),
+        Column("tax", MONEY, "Tax on the line, exact to the cent"),
+        Column("currency", pa.string(), "ISO 4217 currency code"),
+        *LINEAGE,
+    ),
+    version="1.0.0",
+    description="Clean order lines: typed, validated, one live row per (order_id, line_no).",
+    key=("order_id", "line_no"),
+    partition_by=("order_month",),
+    zorder_by=("order_date", "product_id"),
+)
+
+QUARANTINE_ROWS = TableSpec(
+    name="quarantine/sales_orders_rejected",
+    layer="quarantine",
+    columns=(
+        *_RAW,
+        *LINEAGE,
+        Column("rule", pa.string(), "First validation rule the line failed (see docs/pipeline.md)"),
+        Column("detail", pa.string(), "What was wrong, in words"),
+        Column("_run_id", pa.string(), "Run that quarantined the line"),
+    ),
+    version="1.0.0",
+    description="Landing lines that failed a silver validation rule, with the rule and lineage.",
+    key=("_source_hash", "_source_row"),
+)
+
+QUARANTINE_FILES = TableSpec(
+    name="quarantine/sales_files_rejected",
+    layer="quarantine",
+    columns=(
+        Column("file", pa.string(), "Landing file name (the file is left in place)"),
+        Column("content_hash", pa.string(), "SHA-256 of the file's content"),
+        Column("size_bytes", pa.int64(), "File size"),
+        Column("reason", pa.string(), "Why it could not be read as the expected CSV"),
+        Column("detected_at", UTC_TS, "When bronze rejected it"),
+        Column("_run_id", pa.string(), "Run that rejected it"),
+    ),
+    version="1.0.0",
+    description="Landing files bronze could not read (binary, empty, bad header, not UTF-8).",
+    key=("file", "content_hash"),
+)
+
+GOLD_DAILY_REVENUE = TableSpec(
+    name="gold/sales/daily_revenue",
+    layer="gold",
+    columns=(
+        Column("order_date", pa.date32(), "UTC order date"),
+        Column("region", pa.string(), "Sales region"),
+        Column("product_id", pa.string(), "Product identifier"),
+        Column("currency", pa.string(), "Currency of the amounts"),
+        Column("gross_revenue", MONEY_SUM, "Σ(price × qty)"),
+        Column("tax", MONEY_SUM, "Σ tax"),
+        Column("net_revenue", MONEY_SUM, "Net Revenue = Σ(price × qty) − Σ tax"),
+        Column("order_count", pa.int64(), "Distinct orders with a line of this product"),
+        Column("line_count", pa.int64(), "Order lines"),
+    ),
+    version="1.0.0",
+    description="Daily revenue per order date, region and product (mart sales).",
+    key=("order_date", "region", "product_id", "currency"),
+    partition_by=("order_date",),
+    zorder_by=("region", "product_id"),
+    mart="sales",
+)
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (BRONZE_ORDERS, SILVER_ORDERS, QUARANTINE_ROWS, QUARANTINE_FILES, GOLD_DAILY_REVENUE)
+}
+
+
+def marts() -> dict[str, list[TableSpec]]:
+    """Gold marts and their tables: {"sales": [daily_revenue]}. Each mart folder holds a README.md."""
+    out: dict[str, list[TableSpec]] = {}
+    for spec in TABLES.values():
+        if spec.mart:
+            out.setdefault(spec.mart, []).append(spec)
+    return out
+
+
+def mart_dir(data_dir: Path, mart: str) -> Path:
+    return data_dir / "gold" / mart
+
+
+def _bronze(ctx: StepContext) -> StepResult:
+    from core.sales.bronze import run_bronze
+
+    return run_bronze(ctx)
+
+
+def _silver(ctx: StepContext) -> StepResult:
+    from core.sales.silver import run_silver
+
+    return run_silver(ctx)
+
+
+def _gold(ctx: StepContext) -> StepResult:
+    from core.sales.gold import run_daily_revenue
+
+    return run_daily_revenue(ctx)
+
+
+def sales_steps() -> list[Step]:
+    """The shipped pipeline: bronze_ingest → silver_orders → gold_daily_revenue (OPS-01)."""
+    return [
+        Step("bronze_ingest", Layer.BRONZE, _bronze, (),
+             (BRONZE_ORDERS.name,),
+             "Append new landing CSV files to bronze as raw strings with lineage"),
+        Step("silver_orders", Layer.SILVER, _silver, ("bronze_ingest",),
+             (SILVER_ORDERS.name,),
+             "Cast, validate (bad lines to quarantine), dedupe and MERGE into silver"),
+        Step("gold_daily_revenue", Layer.GOLD, _gold, ("silver_orders",),
+             (GOLD_DAILY_REVENUE.name,),
+             "Recompute daily revenue for the order dates silver changed"),
+    ]

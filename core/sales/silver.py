@@ -1,0 +1,171 @@
+"""Silver: bronze lines not yet processed → cast, validate, dedupe → MERGE into silver.
+
+Works through new bronze lines in batches of SILVER_BATCH_ROWS (memory is bounded by the batch).
+Per batch, in this order, each write idempotent so a crash anywhere is repaired by a re-run:
+1. the order dates the batch touches are added to gold's pending set (a superset is harmless);
+2. rejected lines go to quarantine by an insert-only MERGE keyed on (file hash, row);
+3. the live lines MERGE into silver, pruned to the batch's month partitions; a target row is only
+   replaced by a line ingested later, so replaying a batch changes nothing and commits nothing;
+4. the watermark (how far through bronze silver is) is written after the commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core.dag import StepContext, StepResult
+from core.sales.cleaning import clean, keep_latest
+from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
+from core.sales.faults import crash_point
+from core.sales.ledger import Ingested, load_ledger
+from core.sales.state import read_state, write_state
+from core.sales.tables import query, remove_leftovers, sql_list
+from core.schema_version import commit_properties, open_or_create
+
+WATERMARK = "silver_watermark"
+GOLD_PENDING = "gold_pending"
+
+# A newer line replaces the live one; replaying the same line (same ingest, same row) does not.
+NEWER = "s._ingested_at > t._ingested_at OR (s._ingested_at = t._ingested_at AND s._source_row > t._source_row)"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Rows first..last of one ingested landing file."""
+
+    file: Ingested
+    first: int
+    last: int
+
+    @property
+    def rows(self) -> int:
+        return self.last - self.first + 1
+
+    def sql(self) -> str:
+        return (f"(_source_hash = '{self.file.hash}' AND _source_file = {sql_list([self.file.file])[1:-1]}"
+                f" AND _source_row BETWEEN {self.first} AND {self.last})")
+
+
+def run_silver(ctx: StepContext) -> StepResult:
+    """Clean and merge every bronze line past the watermark."""
+    settings = ctx.settings
+    data_dir = settings.data_dir
+    silver_path, quarantine_path = SILVER_ORDERS.path(data_dir), QUARANTINE_ROWS.path(data_dir)
+    leftovers = remove_leftovers([silver_path, quarantine_path])
+    open_or_create(silver_path, SILVER_ORDERS.schema, SILVER_ORDERS.version,
+                   list(SILVER_ORDERS.partition_by), SILVER_ORDERS.description)
+    open_or_create(quarantine_path, QUARANTINE_ROWS.schema, QUARANTINE_ROWS.version,
+                   description=QUARANTINE_ROWS.description)
+    batches = plan_batches(pending_segments(ctx), settings.silver_batch_rows)
+    total = sum(s.rows for batch in batches for s in batch)
+    counts = {"rows_read": 0, "quarantined": 0, "duplicates_superseded": 0, "inserted": 0,
+              "updated": 0, "already_in_silver": 0, "batches": len(batches),
+              "leftovers_removed": len(leftovers)}
+    ctx.progress(0, total, "rows")
+    from deltalake import DeltaTable
+
+    bronze = DeltaTable(str(BRONZE_ORDERS.path(data_dir)))
+    for batch in batches:
+        ctx.check_cancelled()
+        raw = query(bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze")
+        _merge_batch(ctx, raw, counts)
+        last = batch[-1]
+        write_state(settings, WATERMARK, {"ingested_at": last.file.ingested_at, "file": last.file.file,
+                                          "row": last.last})
+        ctx.progress(counts["rows_read"], total, "rows")
+    result = StepResult(records_in=counts["rows_read"], records_out=counts["inserted"] + counts["updated"])
+    result.details.update(counts)
+    if counts["quarantined"]:
+        result.warnings.append(f"{counts['quarantined']} line(s) failed validation and were quarantined "
+                               f"in {QUARANTINE_ROWS.name}")
+    return result
+
+
+def pending_segments(ctx: StepContext) -> list[Segment]:
+    """The bronze rows past the watermark, oldest ingest first."""
+    ledger = load_ledger(ctx.settings, BRONZE_ORDERS.path(ctx.settings.data_dir))
+    mark = read_state(ctx.settings, WATERMARK)
+    mark_key = (mark.get("ingested_at", ""), mark.get("file", ""))
+    segments = []
+    for entry in sorted(ledger.files, key=lambda f: (f.ingested_at, f.file)):
+        key = (entry.ingested_at, entry.file)
+        if key < mark_key:
+            continue
+        first = int(mark.get("row", 0)) + 1 if key == mark_key else 1
+        if first <= entry.rows:
+            segments.append(Segment(entry, first, entry.rows))
+    return segments
+
+
+def plan_batches(segments: list[Segment], batch_rows: int) -> list[list[Segment]]:
+    """Group segments into batches of at most `batch_rows` rows, splitting big files."""
+    batches: list[list[Segment]] = []
+    current: list[Segment] = []
+    room = batch_rows
+    for seg in segments:
+        first = seg.first
+        while first <= seg.last:
+            last = min(seg.last, first + room - 1)
+            current.append(Segment(seg.file, first, last))
+            room -= last - first + 1
+            first = last + 1
+            if room == 0:
+                batches.append(current)
+                current, room = [], batch_rows
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _merge_batch(ctx: StepContext, raw: pa.Table, counts: dict[str, int]) -> None:
+    from deltalake import DeltaTable
+
+    data_dir = ctx.settings.data_dir
+    cleaned = clean(raw)
+    live, superseded = keep_latest(cleaned.valid)
+    counts["rows_read"] += raw.num_rows
+    counts["duplicates_superseded"] += superseded
+    counts["quarantined"] += cleaned.rejected.num_rows
+    if live.num_rows:
+        _add_gold_pending(ctx, live)
+    if cleaned.rejected.num_rows:
+        rejected = cleaned.rejected.append_column(
+            "_run_id", pa.array([ctx.run_id] * cleaned.rejected.num_rows, pa.string()))
+        ctx.check_cancelled()
+        quarantine = DeltaTable(str(QUARANTINE_ROWS.path(data_dir)))
+        hashes = sql_list(sorted(set(rejected.column("_source_hash").to_pylist())))
+        (quarantine.merge(
+            rejected,
+            f"t._source_hash IN {hashes} AND t._source_hash = s._source_hash AND t._source_row = s._source_row",
+            source_alias="s", target_alias="t", commit_properties=commit_properties(QUARANTINE_ROWS.version))
+         .when_not_matched_insert_all().execute())
+    crash_point(ctx.settings, "silver.after_quarantine")
+    if not live.num_rows:
+        return
+    ctx.check_cancelled()
+    silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
+    months = sql_list(sorted(set(live.column("order_month").to_pylist())))
+    metrics = (silver.merge(
+        live,
+        f"t.order_month IN {months} AND t.order_month = s.order_month "
+        "AND t.order_id = s.order_id AND t.line_no = s.line_no",
+        source_alias="s", target_alias="t", commit_properties=commit_properties(SILVER_ORDERS.version))
+        .when_matched_update_all(predicate=NEWER)
+        .when_not_matched_insert_all()
+        .execute())
+    crash_point(ctx.settings, "silver.after_merge")
+    counts["inserted"] += int(metrics.get("num_target_rows_inserted", 0))
+    counts["updated"] += int(metrics.get("num_target_rows_updated", 0))
+    counts["already_in_silver"] += (live.num_rows - int(metrics.get("num_target_rows_inserted", 0))
+                                    - int(metrics.get("num_target_rows_updated", 0)))
+
+
+def _add_gold_pending(ctx: StepContext, live: pa.Table) -> None:
+    """Remember the dates this batch may change, before changing them."""
+    dates = {d.isoformat() for d in pc.unique(live.column("order_date")).to_pylist()}
+    pending = set(read_state(ctx.settings, GOLD_PENDING).get("dates", []))
+    if not dates <= pending:
+        write_state(ctx.settings, GOLD_PENDING, {"dates": sorted(pending | dates)})

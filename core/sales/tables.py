@@ -1,0 +1,60 @@
+"""Reading and tidying the pipeline's Delta tables (reads go through delta-rs's QueryBuilder,
+which streams and does not abort at interpreter exit the way `to_pyarrow_table()` can)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+
+def exists(path: Path) -> bool:
+    return (path / "_delta_log").is_dir()
+
+
+def remove_leftovers(paths: Iterable[Path]) -> list[str]:
+    """Delete files a killed write left behind in these tables (we hold the run lock)."""
+    try:
+        from core.leftovers import remove_crash_leftovers
+    except ImportError:  # the maintenance area is not installed
+        return []
+    removed: list[str] = []
+    for path in paths:
+        if exists(path):
+            removed += [str(p) for p in remove_crash_leftovers(path, min_age_s=0)]
+    return removed
+
+
+def query_batches(dt: DeltaTable, sql: str, name: str = "t") -> Iterator[pa.RecordBatch]:
+    """Stream the result of `sql` over the table registered as `name`."""
+    import pyarrow as pa
+    from deltalake import QueryBuilder
+
+    reader = pa.RecordBatchReader.from_stream(QueryBuilder().register(name, dt).execute(sql))
+    yield from reader
+
+
+def query(dt: DeltaTable, sql: str, name: str = "t") -> pa.Table:
+    """The whole result of `sql` over the table registered as `name`."""
+    import pyarrow as pa
+    from deltalake import QueryBuilder
+
+    return plain_strings(pa.table(QueryBuilder().register(name, dt).execute(sql)))
+
+
+def plain_strings(table: pa.Table) -> pa.Table:
+    """DataFusion answers with string_view columns, which many pyarrow kernels refuse: cast back."""
+    import pyarrow as pa
+
+    fields = [pa.field(f.name, pa.string()) if f.type == pa.string_view() else f for f in table.schema]
+    return table.cast(pa.schema(fields)) if fields != list(table.schema) else table
+
+
+def sql_list(values: Iterable[object]) -> str:
+    """A SQL IN-list of quoted literals: ('a', 'b')."""
+    quoted = ["'" + str(v).replace("'", "''") + "'" for v in values]
+    return "(" + ", ".join(quoted) + ")"

@@ -1,0 +1,80 @@
+"""Schema versions on Delta tables (OPS-06): one place that stamps them on commits and tables.
+
+Every silver and gold commit carries `userMetadata = {"version": "x.y.z"}` (the runbook's
+`delta.userMetadata`) and the table keeps its current version as the table property
+`lakeconsole.schema_version`. Bump enforcement (issue 8) builds on `table_schema_version`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import CommitProperties, DeltaTable
+
+VERSION_PROPERTY = "lakeconsole.schema_version"
+
+
+def user_metadata(version: str) -> str:
+    """The commit's `userMetadata` string for a schema version."""
+    return json.dumps({"version": version})
+
+
+def commit_properties(version: str, extra: dict[str, str] | None = None) -> CommitProperties:
+    """Commit properties that stamp the schema version (plus any extra string keys)."""
+    from deltalake import CommitProperties
+
+    metadata: dict[str, Any] = {"userMetadata": user_metadata(version)}
+    metadata.update(extra or {})
+    return CommitProperties(custom_metadata=metadata)
+
+
+def commit_schema_version(entry: dict[str, Any]) -> str | None:
+    """The schema version recorded in one `history()` entry, if any."""
+    raw = entry.get("userMetadata")
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    version = value.get("version") if isinstance(value, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def table_schema_version(dt: DeltaTable) -> str | None:
+    """The version kept in the table property, or None for a table that never had one."""
+    return dt.metadata().configuration.get(VERSION_PROPERTY)
+
+
+def open_or_create(
+    path: Path,
+    schema: pa.Schema,
+    version: str,
+    partition_by: list[str] | None = None,
+    description: str | None = None,
+) -> DeltaTable:
+    """Open the table at `path`, creating it (empty, stamped with `version`) when missing.
+
+    An existing table whose property lags the declared version gets the property set; the data
+    written next carries the same version in its commit metadata."""
+    from deltalake import DeltaTable
+
+    if (path / "_delta_log").is_dir():
+        dt = DeltaTable(str(path))
+        if table_schema_version(dt) != version:
+            dt.alter.set_table_properties(
+                {VERSION_PROPERTY: version}, raise_if_not_exists=False,
+                commit_properties=commit_properties(version),
+            )
+            dt = DeltaTable(str(path))
+        return dt
+    path.mkdir(parents=True, exist_ok=True)
+    return DeltaTable.create(
+        str(path), schema, mode="error", partition_by=partition_by, description=description,
+        configuration={VERSION_PROPERTY: version}, raise_if_key_not_exists=False,
+        commit_properties=commit_properties(version),
+    )
