@@ -1,0 +1,288 @@
+"""One table's history: commits newest first, paged; open a version, compare, restore.
+
+Keys: Enter opens the selected version; m marks a version and c compares the marked version
+with the selected one (without a mark: the selected version with the one before it); r restores
+the table to the selected version after a confirmation; n loads older commits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+from textual.worker import Worker, WorkerState
+
+from core.explorer.compare import Comparison
+from core.explorer.history import DEFAULT_PAGE, Commit, HistoryPage
+from core.explorer.restore import RestorePlan
+from core.settings import Settings
+from tui.screens.table_compare import CompareScreen, KeysScreen
+from tui.screens.tables import describe
+
+COLUMNS = ("Version", "Time", "Operation", "Parameters", "Changes", "Schema")
+MARK = "● "
+
+
+class HistoryLoaded(Message):
+    def __init__(self, page: HistoryPage, append: bool) -> None:
+        super().__init__()
+        self.page, self.append = page, append
+
+
+class RestorePlanned(Message):
+    def __init__(self, plan: RestorePlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
+class Restored(Message):
+    def __init__(self, target: int, new_version: int) -> None:
+        super().__init__()
+        self.target, self.new_version = target, new_version
+
+
+class Compared(Message):
+    def __init__(self, result: Comparison) -> None:
+        super().__init__()
+        self.result = result
+
+
+class KeysNeeded(Message):
+    def __init__(self, old: int, new: int, reason: str) -> None:
+        super().__init__()
+        self.old, self.new, self.reason = old, new, reason
+
+
+class TableHistoryScreen(Screen[None]):
+    """The commits of one table; the start of time travel."""
+
+    CSS_PATH = "tables.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_version", "Open version", id="history.open"),
+        Binding("m", "mark", "Mark", id="history.mark"),
+        Binding("c", "compare", "Compare", id="history.compare"),
+        Binding("r", "restore", "Restore", id="history.restore"),
+        Binding("n", "more", "Older", id="history.more"),
+        Binding("R", "refresh", "Refresh", id="history.refresh"),
+        Binding("escape", "back", "Back", id="history.back"),
+    ]
+
+    def __init__(self, settings: Settings, path: Path, name: str,
+                 page_size: int = DEFAULT_PAGE) -> None:
+        super().__init__()
+        self.settings, self.path, self.table_name = settings, path, name
+        self.page_size = page_size
+        self.commits: list[Commit] = []
+        self.latest: int | None = None
+        self.next_before: int | None = None
+        self.marked: int | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Label(f"History of {self.table_name}", id="history-title", classes="title")
+        yield DataTable(id="history-list", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="history-status", classes="status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.version_column = self.query_one("#history-list", DataTable).add_columns(*COLUMNS)[0]
+        self.action_refresh()
+
+    # --- loading ---------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self.query_one("#history-list", DataTable).loading = True
+        self._status("loading…")
+        self.load_page(None, append=False)
+
+    def action_more(self) -> None:
+        if self.next_before is None:
+            self.notify("That is the oldest commit in the log.")
+            return
+        self._status("loading older commits…")
+        self.load_page(self.next_before, append=True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-load")
+    def load_page(self, before: int | None, append: bool) -> None:
+        from core.explorer.history import history_page
+
+        self.post_message(HistoryLoaded(history_page(self.path, before, self.page_size), append))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        table = self.query_one("#history-list", DataTable)
+        table.loading = False
+        page = message.page
+        if not message.append:
+            table.clear()
+            self.commits = []
+            self.marked = None
+        self.latest, self.next_before = page.latest, page.next_before
+        for commit in page.commits:
+            self.commits.append(commit)
+            table.add_row(*self._cells(commit), key=str(commit.version))
+        more = (f"; n: older commits (below {page.next_before})"
+                if page.next_before is not None else "; oldest commit reached")
+        self._status(f"{len(self.commits)} of {page.latest - page.oldest_available + 1} "
+                     f"commits shown, latest version {page.latest}{more}")
+        table.focus()
+
+    def _cells(self, commit: Commit) -> tuple[str, ...]:
+        label = (MARK if commit.version == self.marked else "") + str(commit.version)
+        return (label, commit.local_time, commit.operation, _cut(commit.key_parameters(), 48),
+                commit.metrics_line(), commit.schema_version or "")
+
+    def selected_version(self) -> int | None:
+        table = self.query_one("#history-list", DataTable)
+        if table.row_count == 0:
+            return None
+        return int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+
+    # --- open a version --------------------------------------------------------------------
+    def action_open_version(self) -> None:
+        version = self.selected_version()
+        if version is not None:
+            self._open(version)
+
+    @on(DataTable.RowSelected, "#history-list")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self._open(int(str(event.row_key.value)))
+
+    def _open(self, version: int) -> None:
+        from tui.screens.table_version import TableVersionScreen
+
+        self.app.push_screen(TableVersionScreen(self.settings, self.path, self.table_name,
+                                                version, self.latest))
+
+    # --- compare ---------------------------------------------------------------------------
+    def action_mark(self) -> None:
+        version = self.selected_version()
+        if version is None:
+            return
+        previous = self.marked
+        self.marked = None if previous == version else version
+        table = self.query_one("#history-list", DataTable)
+        shown = {str(k.value) for k in table.rows}
+        for v in (previous, version):
+            if v is not None and str(v) in shown:
+                table.update_cell(str(v), self.version_column,
+                                  (MARK if v == self.marked else "") + str(v))
+        if self.marked is not None:
+            self._status(f"version {self.marked} marked: select another version and press c")
+
+    def action_compare(self, keys: list[str] | None = None) -> None:
+        version = self.selected_version()
+        if version is None:
+            return
+        other = self.marked if self.marked is not None and self.marked != version else version - 1
+        if other < 0:
+            self.notify("Version 0 has nothing before it: mark a version with m first.")
+            return
+        old, new = min(other, version), max(other, version)
+        self._compare(old, new, keys)
+
+    def _compare(self, old: int, new: int, keys: list[str] | None) -> None:
+        self._status(f"comparing versions {old} and {new}…")
+        self.run_compare(old, new, keys)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-compare")
+    def run_compare(self, old: int, new: int, keys: list[str] | None) -> None:
+        from core.explorer.compare import compare_versions
+        from core.explorer.table import ExplorerError
+
+        try:
+            result = compare_versions(self.path, old, new, keys, name=self.table_name)
+        except ExplorerError as exc:
+            if keys is None and "--key" in str(exc):
+                self.post_message(KeysNeeded(old, new, str(exc)))
+                return
+            raise
+        self.post_message(Compared(result))
+
+    def on_keys_needed(self, message: KeysNeeded) -> None:
+        self._status("")
+
+        def answered(text: str | None) -> None:
+            keys = [k.strip() for k in (text or "").split(",") if k.strip()]
+            if keys:
+                self._compare(message.old, message.new, keys)
+
+        self.app.push_screen(KeysScreen(message.reason), answered)
+
+    def on_compared(self, message: Compared) -> None:
+        r = message.result
+        self._status(f"versions {r.old} → {r.new}: +{r.added} added, -{r.removed} removed, "
+                     f"~{r.changed} changed")
+        self.app.push_screen(CompareScreen(self.table_name, r))
+
+    # --- restore ---------------------------------------------------------------------------
+    def action_restore(self) -> None:
+        version = self.selected_version()
+        if version is None or self.busy:
+            return
+        self._status(f"checking version {version}…")
+        self.plan(version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-restore")
+    def plan(self, version: int) -> None:
+        from core.explorer.restore import plan_restore
+
+        self.post_message(RestorePlanned(plan_restore(self.path, version)))
+
+    def on_restore_planned(self, message: RestorePlanned) -> None:
+        from tui.modals import ConfirmScreen, ErrorScreen
+
+        plan = message.plan
+        if plan.missing_files:
+            self._status("")
+            self.app.push_screen(ErrorScreen(
+                f"Cannot restore {self.table_name} to version {plan.target}: "
+                f"{len(plan.missing_files)} of its data files were removed by a VACUUM. "
+                "Restore from a backup, or pick a newer version.", title="Restore refused"))
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.busy = True
+                self._status(f"restoring to version {plan.target}…")
+                self.restore(plan)
+            else:
+                self._status("restore cancelled: nothing changed")
+
+        self.app.push_screen(ConfirmScreen(plan.summary(self.table_name), title="Restore table?",
+                                           confirm="Restore", danger=True), confirmed)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-restore")
+    def restore(self, plan: RestorePlan) -> None:
+        from core.explorer.restore import restore_version
+
+        self.post_message(Restored(plan.target, restore_version(plan)))
+
+    def on_restored(self, message: Restored) -> None:
+        self.busy = False
+        self.notify(f"Restored {self.table_name} to version {message.target}; "
+                    f"the RESTORE is version {message.new_version}.")
+        self.action_refresh()
+
+    # --- common ----------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.busy = False
+            self.query_one("#history-list", DataTable).loading = False
+            self._status(describe(event.worker.error), error=True)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def _status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#history-status", Static)
+        status.update(text)
+        status.set_class(error, "error")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

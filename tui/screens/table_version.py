@@ -1,0 +1,192 @@
+"""One version of a table (time travel): schema, schema changes, rows a page at a time.
+
+Keys: [ and ] move to the older and newer version; n and p page through the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+from textual.worker import Worker, WorkerState
+
+from core.explorer.history import Commit
+from core.explorer.version import DEFAULT_ROWS, RowsPage, VersionSchema
+from core.settings import Settings
+from tui.screens.tables import describe
+
+
+@dataclass(frozen=True)
+class VersionView:
+    schema: VersionSchema
+    commit: Commit
+    page: RowsPage
+
+
+class VersionLoaded(Message):
+    def __init__(self, view: VersionView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class RowsLoaded(Message):
+    def __init__(self, version: int, page: RowsPage) -> None:
+        super().__init__()
+        self.version, self.page = version, page
+
+
+class TableVersionScreen(Screen[None]):
+    """A version's schema, what changed since the previous one, and a preview of its rows."""
+
+    CSS_PATH = "tables.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left_square_bracket", "version(-1)", "Older version", id="version.older",
+                key_display="["),
+        Binding("right_square_bracket", "version(1)", "Newer version", id="version.newer",
+                key_display="]"),
+        Binding("n", "page(1)", "Next rows", id="version.next-rows"),
+        Binding("p", "page(-1)", "Prev rows", id="version.prev-rows"),
+        Binding("escape", "back", "Back", id="version.back"),
+    ]
+
+    def __init__(self, settings: Settings, path: Path, name: str, version: int,
+                 latest: int | None = None, page_size: int = DEFAULT_ROWS) -> None:
+        super().__init__()
+        self.settings, self.path, self.table_name = settings, path, name
+        self.version, self.latest, self.page_size = version, latest, page_size
+        self.row_offset = 0
+        self.page: RowsPage | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="version-title", classes="title")
+        with Horizontal(id="version-top"):
+            yield DataTable(id="version-columns", cursor_type="none", show_cursor=False)
+            yield Static("", id="version-changes", markup=False)
+        yield Label("Rows", id="version-rows-title", classes="title")
+        yield DataTable(id="version-rows", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="version-status", classes="status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#version-columns", DataTable).add_columns("Column", "Type", "Null")
+        self._load()
+
+    def _load(self) -> None:
+        self.row_offset = 0
+        self.query_one("#version-title", Label).update(
+            f"{self.table_name} at version {self.version}")
+        for selector in ("#version-columns", "#version-rows"):
+            self.query_one(selector, DataTable).loading = True
+        self._status("loading…")
+        self.load_version(self.version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="version-load")
+    def load_version(self, version: int) -> None:
+        from core.explorer.history import to_commit
+        from core.explorer.log import read_commit
+        from core.explorer.version import rows_page, schema_at
+
+        schema = schema_at(self.path, version)
+        page = rows_page(self.path, version, 0, self.page_size)
+        commit = to_commit(read_commit(self.path, version))
+        self.post_message(VersionLoaded(VersionView(schema, commit, page)))
+
+    def on_version_loaded(self, message: VersionLoaded) -> None:
+        view = message.view
+        if view.schema.version != self.version:
+            return  # an answer for a version the user already moved away from
+        columns = self.query_one("#version-columns", DataTable)
+        columns.loading = False
+        columns.clear()
+        changed = {c.name for c in view.schema.diff.added} if view.schema.diff else set()
+        for c in view.schema.columns:
+            columns.add_row(("+ " if c.name in changed else "") + c.name, c.type,
+                            "yes" if c.nullable else "no")
+        changes = self.query_one("#version-changes", Static)
+        commit = view.commit
+        head = f"{commit.operation} at {commit.local_time}"
+        if commit.schema_version:
+            head += f", schema {commit.schema_version}"
+        diff = view.schema.diff
+        if diff is None:
+            text = "Schema changes: none to compare (first version, or the log before it is gone)"
+        elif diff.empty:
+            text = f"Schema changes since version {view.schema.previous}: none"
+        else:
+            text = f"Schema changes since version {view.schema.previous}:\n" + "\n".join(
+                diff.lines())
+        changes.update(f"{head}\n{commit.metrics_line()}\n\n{text}")
+        changes.set_class(bool(diff and not diff.empty), "changed")
+        self._show_rows(view.page)
+
+    def _show_rows(self, page: RowsPage) -> None:
+        from core.explorer.version import text_rows
+
+        self.page, self.row_offset = page, page.offset
+        rows = self.query_one("#version-rows", DataTable)
+        rows.loading = False
+        rows.clear(columns=True)
+        rows.add_columns(*page.table.column_names)
+        rows.add_rows(text_rows(page.table))
+        shown = page.table.num_rows
+        total = "?" if page.total_rows is None else f"{page.total_rows:,}"
+        first = page.offset + 1 if shown else page.offset
+        hint = "; n: next rows" if page.has_more else ""
+        hint += "; p: previous rows" if page.offset else ""
+        order = "" if page.ordered else " (order can vary between reads for this table)"
+        self._status(f"rows {first}-{page.offset + shown} of {total}{order}{hint}; "
+                     "[ ]: older/newer version")
+
+    def action_page(self, step: int) -> None:
+        if self.page is None:
+            return
+        if step > 0 and not self.page.has_more:
+            self.notify("That is the last page.")
+            return
+        offset = max(0, self.row_offset + step * self.page_size)
+        if step < 0 and self.row_offset == 0:
+            return
+        self.query_one("#version-rows", DataTable).loading = True
+        self.load_rows(self.version, offset)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="version-rows")
+    def load_rows(self, version: int, offset: int) -> None:
+        from core.explorer.version import rows_page
+
+        self.post_message(RowsLoaded(version, rows_page(self.path, version, offset,
+                                                        self.page_size)))
+
+    def on_rows_loaded(self, message: RowsLoaded) -> None:
+        if message.version == self.version:
+            self._show_rows(message.page)
+
+    def action_version(self, step: int) -> None:
+        target = self.version + step
+        if target < 0 or (self.latest is not None and target > self.latest):
+            self.notify("No older version." if step < 0 else "This is the latest version.")
+            return
+        self.version = target
+        self.page = None
+        self._load()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            for selector in ("#version-columns", "#version-rows"):
+                self.query_one(selector, DataTable).loading = False
+            self._status(describe(event.worker.error), error=True)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def _status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#version-status", Static)
+        status.update(text)
+        status.set_class(error, "error")

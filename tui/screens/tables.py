@@ -1,0 +1,169 @@
+"""The tables view: every Delta table of the lake by layer, and any Delta table by path.
+
+Enter opens a table's history (tui/screens/table_history.py). Every read runs in a thread
+worker that posts a message; widgets are touched only on the UI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from core.explorer.catalog import TableSummary, human_bytes
+from core.settings import Settings
+
+COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
+
+
+class TablesLoaded(Message):
+    def __init__(self, tables: list[TableSummary]) -> None:
+        super().__init__()
+        self.tables = tables
+
+
+class PathResolved(Message):
+    """A table typed by path or name was found: open its history."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        super().__init__()
+        self.path, self.name = path, name
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an error a worker raised."""
+    from core.explorer.table import ExplorerError
+
+    if isinstance(exc, ExplorerError):
+        return str(exc)
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+
+
+class TablesScreen(Screen[None]):
+    """Lake tables with version, rows, files, size, last commit, schema version and flags."""
+
+    CSS_PATH = "tables.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_table", "History", id="tables.open", priority=False),
+        Binding("o", "open_path", "Open path", id="tables.open-path"),
+        Binding("R", "refresh", "Refresh", id="tables.refresh"),
+        Binding("escape", "back", "Back", id="tables.back"),
+    ]
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.summaries: dict[str, TableSummary] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("Tables: every Delta table of the lake", id="tables-title", classes="title")
+        yield DataTable(id="tables-list", cursor_type="row", zebra_stripes=True)
+        yield Input(placeholder="Open a Delta table by path or lake name, then Enter",
+                    id="tables-path")
+        yield Static("", id="tables-status", classes="status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#tables-list", DataTable).add_columns(*COLUMNS)
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.query_one("#tables-list", DataTable).loading = True
+        self._status("loading…")
+        self.load_tables()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tables-load")
+    def load_tables(self) -> None:
+        from core.explorer.catalog import lake_tables
+
+        self.post_message(TablesLoaded(lake_tables(self.settings)))
+
+    def on_tables_loaded(self, message: TablesLoaded) -> None:
+        table = self.query_one("#tables-list", DataTable)
+        table.loading = False
+        table.clear()
+        self.summaries = {str(s.path): s for s in message.tables}
+        for s in message.tables:
+            if s.error:
+                table.add_row(s.layer, s.name, "", "", "", "", "", "", "unreadable: " + s.error,
+                              key=str(s.path))
+                continue
+            table.add_row(
+                s.layer, s.name, str(s.version), "?" if s.rows is None else f"{s.rows:,}",
+                str(s.files), human_bytes(s.size_bytes), s.last_commit_local,
+                s.schema_version or "", "; ".join(s.flags), key=str(s.path),
+            )
+        if message.tables:
+            self._status(f"{len(message.tables)} table(s). Enter: history; o: open another "
+                         "table by path")
+            table.focus()
+        else:
+            self._status(f"No Delta tables in {self.settings.data_dir} yet (run the pipeline), "
+                         "or press o to open one by path")
+
+    def action_open_table(self) -> None:
+        table = self.query_one("#tables-list", DataTable)
+        if self.focused is not table or table.row_count == 0:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        summary = self.summaries.get(str(key.value))
+        if summary is not None:
+            self._open(summary.path, summary.name)
+
+    @on(DataTable.RowSelected, "#tables-list")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        summary = self.summaries.get(str(event.row_key.value))
+        if summary is not None:
+            self._open(summary.path, summary.name)
+
+    def action_open_path(self) -> None:
+        self.query_one("#tables-path", Input).focus()
+
+    @on(Input.Submitted, "#tables-path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if text:
+            self._status(f"opening {text}…")
+            self.resolve_path(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tables-resolve")
+    def resolve_path(self, text: str) -> None:
+        from core.explorer.log import latest_version
+        from core.explorer.table import resolve_table, table_name
+
+        path = resolve_table(text, self.settings.data_dir)
+        latest_version(path)  # a log without commits fails here, not in the next view
+        self.post_message(PathResolved(path, table_name(self.settings.data_dir, path)))
+
+    def on_path_resolved(self, message: PathResolved) -> None:
+        self._status("")
+        self._open(message.path, message.name)
+
+    def _open(self, path: Path, name: str) -> None:
+        from tui.screens.table_history import TableHistoryScreen
+
+        self.app.push_screen(TableHistoryScreen(self.settings, path, name))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.query_one("#tables-list", DataTable).loading = False
+            self._status(describe(event.worker.error), error=True)
+
+    def action_back(self) -> None:
+        path_input = self.query_one("#tables-path", Input)
+        if self.focused is path_input:
+            self.query_one("#tables-list", DataTable).focus()
+            return
+        self.app.pop_screen()
+
+    def _status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#tables-status", Static)
+        status.update(text)
+        status.set_class(error, "error")
