@@ -41,19 +41,34 @@ def _relative(table_path: Path, logged: str) -> str:
     return unquote(logged)
 
 
+def _latest_checkpoint(log_dir: Path) -> list[Path]:
+    """The newest checkpoint's files (one, or the parts of a multi-part one) and v2 sidecars.
+
+    Older checkpoints only know files that the newest one or the later commits know too, or
+    that were removed long enough ago for their tombstones to expire."""
+    checkpoints = sorted(log_dir.glob("*.checkpoint*.parquet"))
+    if not checkpoints:
+        return []
+    newest = checkpoints[-1].name.split(".")[0]
+    return [c for c in checkpoints if c.name.startswith(newest)] + sorted(
+        log_dir.glob("_sidecars/*.parquet")
+    )
+
+
 def referenced_files(table_path: Path) -> set[str]:
-    """Every path any available commit or checkpoint adds or removes, relative to the table."""
+    """Every path the commits still in the log, or the newest checkpoint, add or remove."""
     log_dir = table_path / "_delta_log"
     paths: set[str] = set()
-    for commit in sorted(log_dir.glob("*.json")):
+    for commit in log_dir.glob("*.json"):
         for line in commit.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
+            if '"add"' not in line and '"remove"' not in line:
+                continue  # commitInfo, metaData, protocol: no file paths
             action = json.loads(line)
             for kind in ("add", "remove"):
-                if kind in action and action[kind].get("path"):
-                    paths.add(_relative(table_path, action[kind]["path"]))
-    checkpoints = [*log_dir.glob("*.checkpoint*.parquet"), *log_dir.glob("_sidecars/*.parquet")]
+                entry = action.get(kind)
+                if isinstance(entry, dict) and entry.get("path"):
+                    paths.add(_relative(table_path, entry["path"]))
+    checkpoints = _latest_checkpoint(log_dir)
     if checkpoints:
         import pyarrow.parquet as pq
 

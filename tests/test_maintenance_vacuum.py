@@ -123,3 +123,12 @@ def test_a_longer_table_retention_is_honoured(settings: Settings) -> None:
 def _actions(table: Path, version: int) -> list[dict[str, Any]]:
     text = (table / "_delta_log" / f"{version:020d}.json").read_text()
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_force_with_a_normal_retention_is_not_a_forced_vacuum(settings: Settings) -> None:
+    setup_logging(settings)
+    table = make_table(settings.data_dir / "silver" / "orders")
+    [plan] = plan_tables([table], settings, 168, force=True, reason="habit")
+    assert not plan.forced and plan.reason == ""
+    vacuum_tables([plan], settings)
+    assert "forced" not in settings.log_file.read_text()

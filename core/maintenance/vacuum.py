@@ -134,6 +134,13 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")  # gone already: never "old enough"
+
+
 def plan_vacuum(
     table: Path,
     data_dir: Path,
@@ -151,6 +158,9 @@ def plan_vacuum(
     from deltalake import DeltaTable
 
     check_retention(retention_hours, force, reason)
+    # --force only means something below the minimum; above it nothing is overridden or logged.
+    force = force and retention_hours < MIN_RETENTION_HOURS
+    reason = reason if force else ""
     now = time.time() if now is None else now
     dt = DeltaTable(str(table))
     own = retention_property_hours(dict(dt.metadata().configuration))
@@ -163,7 +173,7 @@ def plan_vacuum(
     blocked = tuple(p for p in expired if not is_data_file(p))
     kept: list[str] = []
     for path in find_crash_leftovers(table):
-        if now - path.stat().st_mtime >= hours * 3600:
+        if now - _mtime(path) >= hours * 3600:
             files.append(DoomedFile(path.relative_to(table).as_posix(), _size(path), LEFTOVER))
     if full:
         listed = {f.path for f in files}
