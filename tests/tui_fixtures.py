@@ -109,7 +109,7 @@ def lake_tables(data_dir: Path) -> Iterator[tuple[str, int | None]]:
 
 
 class StubScreen(Screen[None]):
-    """Stands in for a view written elsewhere (tables, backup…): takes the settings, shows a line."""
+    """Stands in for a view written elsewhere (tables, backup…): takes the settings."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()

@@ -114,7 +114,6 @@ class ConsoleApp(App[int]):
         self.load_upkeep()
         self.set_interval(self.poll_interval_s, self.poll_lake, name="poll lake")
         self.set_interval(UPKEEP_EVERY_S, self.load_upkeep, name="poll upkeep")
-        self.set_interval(0.5, self.board.tick, name="durations")
 
     @property
     def run_active(self) -> bool:
@@ -150,14 +149,21 @@ class ConsoleApp(App[int]):
         )
         self.post_message(ExternalRun(holder, record))
 
+    @property
+    def board_shown(self) -> bool:
+        """False while the console shuts down: a worker's late answer then has nowhere to go."""
+        return self.board.is_attached
+
     def on_history_loaded(self, message: HistoryLoaded) -> None:
-        self.board.show_history(message.runs)
+        if self.board_shown:
+            self.board.show_history(message.runs)
 
     def on_upkeep_loaded(self, message: UpkeepLoaded) -> None:
-        self.board.show_upkeep(message.items, message.error)
+        if self.board_shown:
+            self.board.show_upkeep(message.items, message.error)
 
     def on_external_run(self, message: ExternalRun) -> None:
-        if self.run_active:
+        if self.run_active or not self.board_shown:
             return
         if message.record is not None:
             self.board.show_record(message.record)
@@ -219,6 +225,8 @@ class ConsoleApp(App[int]):
 
     def on_run_event(self, message: RunEvent) -> None:
         event = message.event
+        if not self.board_shown:
+            return
         self.board.apply_event(event)
         if isinstance(event, RunFinished):
             self.run_finished(event)

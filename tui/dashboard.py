@@ -57,6 +57,9 @@ class DashboardScreen(Screen[None]):
         yield LogPanel(self.settings.log_file)
         yield Footer(compact=True, show_command_palette=False)
 
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self.tick, name="durations")
+
     @property
     def dag(self) -> DagView | None:
         found = self.query(DagView)
