@@ -89,3 +89,27 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+def clean_project(home: Path) -> Path:
+    """A project where `lakeconsole check` finds nothing: the sales mart's table as declared,
+    a complete README with its column dictionary, a recent backup, everything committed.
+    Returns the mart folder."""
+    from core.backup.status import record
+    from core.contracts import declared_tables
+    from core.marts.dictionary import refresh_dictionary
+    from core.marts.readme import find_marts
+    from core.sales.definition import GOLD_DAILY_REVENUE
+    from core.schema_version import open_or_create
+    from core.settings import load_settings
+
+    settings = load_settings({"LAKECONSOLE_HOME": str(home)})
+    spec = GOLD_DAILY_REVENUE
+    open_or_create(spec.path(settings.data_dir), spec.schema, spec.version)
+    mart = settings.data_dir / "gold" / "sales"
+    (mart / "README.md").write_text(COMPLETE_README, encoding="utf-8")
+    refresh_dictionary(find_marts(settings.data_dir)[0], settings.data_dir,
+                       declared_tables(settings))
+    record(settings, "last_backup", {"at": time.time()})
+    git_repo(home)
+    return mart
