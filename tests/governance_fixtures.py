@@ -40,8 +40,10 @@ def rows(schema: pa.Schema, n: int = 2) -> pa.Table:
             columns[f.name] = pa.array(range(n), type=f.type)
         elif pa.types.is_floating(f.type):
             columns[f.name] = pa.array([float(i) for i in range(n)], type=f.type)
-        else:
+        elif pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
             columns[f.name] = pa.array([f"{f.name}-{i}" for i in range(n)], type=f.type)
+        else:
+            columns[f.name] = pa.nulls(n, type=f.type)
     return pa.table(columns, schema=schema)
 
 
