@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from deltalake import DeltaTable
 
-from core.leftovers import find_crash_leftovers, remove_crash_leftovers
+from core.leftovers import DATA_FILE, find_crash_leftovers, remove_crash_leftovers
 from core.maintenance.vacuum import plan_tables, vacuum_tables
 from core.settings import Settings
-from tests.maintenance_fixtures import age, make_table, read_rows
+from tests.maintenance_fixtures import age, data_files, make_table, read_rows
 
 
 def _crash(table: Path) -> tuple[Path, Path]:
@@ -72,3 +76,36 @@ def test_vacuum_cleans_crash_leftovers_once_older_than_the_retention(settings: S
     assert result.leftovers == 2
     assert not orphan.exists() and not partial.exists()
     assert read_rows(table) == [{"id": i, "version": 1} for i in range(3)]
+
+
+WRITER = """
+import sys
+import pyarrow as pa
+from deltalake import write_deltalake
+rows = 1_500_000
+data = pa.table({"id": pa.array(range(rows), pa.int64()), "text": ["x" * 40] * rows})
+while True:
+    write_deltalake(sys.argv[1], data, mode="append")
+"""
+
+
+@pytest.mark.slow
+def test_leftovers_of_a_real_kill_9_are_cleaned_and_the_table_reads(settings: Settings) -> None:
+    table = settings.data_dir / "bronze" / "killed"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(table)])
+    try:
+        deadline = time.monotonic() + 90
+        # Kill the moment a write has put a file on disk that no commit knows yet.
+        while not (table / "_delta_log").is_dir() or not find_crash_leftovers(table):
+            assert writer.poll() is None and time.monotonic() < deadline, "no write caught"
+            time.sleep(0.01)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    found = find_crash_leftovers(table)
+    assert found, "the killed write left nothing behind"
+    assert sorted(remove_crash_leftovers(table, min_age_s=0)) == found
+    dt = DeltaTable(str(table))
+    current = {Path(u).relative_to(table).as_posix() for u in dt.file_uris()}
+    assert {f for f in data_files(table) if DATA_FILE.search(f)} == current
+    assert dt.count() == 1_500_000 * (dt.version() + 1)
