@@ -71,7 +71,8 @@ class Commit:
     def key_parameters(self) -> str:
         """Parameters in one short line, e.g. `mode=Append` or `predicate=id = 2`."""
         parts = []
-        for key, value in self.parameters.items():
+        # Sorted: delta-rs writes some parameters (MERGE) in a different order each commit.
+        for key, value in sorted(self.parameters.items()):
             if key in QUIET_PARAMETERS or value in (None, "", "[]", "{}", [], {}):
                 continue
             parts.append(f"{key}={value if isinstance(value, str) else json.dumps(value)}")

@@ -59,12 +59,19 @@ class KeysNeeded(Message):
         self.old, self.new, self.reason = old, new, reason
 
 
+class CommitList(DataTable[str]):
+    """The commits; Enter (shown in the footer) opens the selected version."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open version", id="history.open"),
+    ]
+
+
 class TableHistoryScreen(Screen[None]):
     """The commits of one table; the start of time travel."""
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_version", "Open version", id="history.open"),
         Binding("m", "mark", "Mark", id="history.mark"),
         Binding("c", "compare", "Compare", id="history.compare"),
         Binding("r", "restore", "Restore", id="history.restore"),
@@ -86,7 +93,7 @@ class TableHistoryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label(f"History of {self.table_name}", id="history-title", classes="title")
-        yield DataTable(id="history-list", cursor_type="row", zebra_stripes=True)
+        yield CommitList(id="history-list", cursor_type="row", zebra_stripes=True)
         yield Static("", id="history-status", classes="status", markup=False)
         yield Footer()
 
@@ -143,11 +150,6 @@ class TableHistoryScreen(Screen[None]):
         return int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
     # --- open a version --------------------------------------------------------------------
-    def action_open_version(self) -> None:
-        version = self.selected_version()
-        if version is not None:
-            self._open(version)
-
     @on(DataTable.RowSelected, "#history-list")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self._open(int(str(event.row_key.value)))

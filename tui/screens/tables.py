@@ -46,12 +46,19 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
 
 
+class TableList(DataTable[str]):
+    """The lake's tables; Enter (shown in the footer) opens the selected table's history."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "History", id="tables.open"),
+    ]
+
+
 class TablesScreen(Screen[None]):
     """Lake tables with version, rows, files, size, last commit, schema version and flags."""
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_table", "History", id="tables.open", priority=False),
         Binding("o", "open_path", "Open path", id="tables.open-path"),
         Binding("R", "refresh", "Refresh", id="tables.refresh"),
         Binding("escape", "back", "Back", id="tables.back"),
@@ -64,7 +71,7 @@ class TablesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("Tables: every Delta table of the lake", id="tables-title", classes="title")
-        yield DataTable(id="tables-list", cursor_type="row", zebra_stripes=True)
+        yield TableList(id="tables-list", cursor_type="row", zebra_stripes=True)
         yield Input(placeholder="Open a Delta table by path or lake name, then Enter",
                     id="tables-path")
         yield Static("", id="tables-status", classes="status", markup=False)
@@ -107,15 +114,6 @@ class TablesScreen(Screen[None]):
         else:
             self._status(f"No Delta tables in {self.settings.data_dir} yet (run the pipeline), "
                          "or press o to open one by path")
-
-    def action_open_table(self) -> None:
-        table = self.query_one("#tables-list", DataTable)
-        if self.focused is not table or table.row_count == 0:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        summary = self.summaries.get(str(key.value))
-        if summary is not None:
-            self._open(summary.path, summary.name)
 
     @on(DataTable.RowSelected, "#tables-list")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
