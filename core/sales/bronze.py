@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from core.dag import StepContext, StepResult
@@ -139,8 +140,9 @@ def _append(ctx: StepContext, bronze_path: Path, ledger: Ledger, landing: Landin
 def _with_lineage(
     ctx: StepContext, landing: LandingFile, names: list[str], entry: Ingested, refused: list[BadFile]
 ) -> Iterator[pa.RecordBatch]:
-    ingested_at = pa.scalar(datetime.strptime(entry.ingested_at, "%Y-%m-%dT%H:%M:%S.%fZ")
-                            .replace(tzinfo=UTC), BRONZE_ORDERS.schema.field("_ingested_at").type)
+    ingested_us = int(datetime.strptime(entry.ingested_at, "%Y-%m-%dT%H:%M:%S.%fZ")
+                      .replace(tzinfo=UTC).timestamp() * 1_000_000)
+    ts_type = BRONZE_ORDERS.schema.field("_ingested_at").type
     try:
         for batch in read_batches(landing.path, names):
             n = batch.num_rows
@@ -148,17 +150,22 @@ def _with_lineage(
             entry.rows += n
             yield pa.RecordBatch.from_arrays(
                 [*(batch.column(c) for c in LANDING_COLUMNS),
-                 pa.array([landing.name] * n, pa.string()),
-                 pa.array([entry.hash] * n, pa.string()),
-                 pa.array(range(first, first + n), pa.int64()),
-                 pa.array([ingested_at] * n, ingested_at.type),
-                 pa.array([ctx.run_id] * n, pa.string())],
+                 _constant(landing.name, n), _constant(entry.hash, n),
+                 pa.array(np.arange(first, first + n, dtype=np.int64)),
+                 pa.array(np.full(n, ingested_us, dtype=np.int64)).cast(ts_type),
+                 _constant(ctx.run_id, n)],
                 schema=BRONZE_ORDERS.schema,
             )
             crash_point(ctx.settings, "bronze.mid_write")
     except BadFile as exc:
         refused.append(exc)
         raise
+
+
+def _constant(text: str, n: int) -> pa.Array:
+    """`n` copies of `text` as a plain string column, built in Arrow rather than in Python."""
+    indices = pa.array(np.zeros(n, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([text])).cast(pa.string())
 
 
 def _record_rejects(ctx: StepContext, rejects: list[Rejected]) -> None:

@@ -82,17 +82,17 @@ def clean(raw: pa.Table) -> Cleaned:
     valid = pa.table({
         "order_id": text["order_id"], "line_no": line_no, "order_ts": order_ts,
         "order_date": pc.cast(order_ts, pa.date32()),
-        "order_month": pc.strftime(order_ts, format="%Y-%m"),
+        "order_month": _month(order_ts),
         "customer_id": text["customer_id"], "product_id": text["product_id"],
         "region": text["region"], "price": price, "qty": qty, "tax": tax, "currency": currency,
         **lineage,
     }).filter(good)
 
-    rule_name, detail = _first_failure(failed, text)
     rejected_schema = pa.schema([f for f in QUARANTINE_ROWS.schema if f.name != "_run_id"])
-    rejected = pa.table({
-        **{c: raw.column(c) for c in LANDING_COLUMNS}, **lineage, "rule": rule_name, "detail": detail,
-    }).filter(bad).cast(rejected_schema)
+    rejected = raw.select([*LANDING_COLUMNS, *lineage]).filter(bad)
+    rule_name, detail = _first_failure({k: v.filter(bad) for k, v in failed.items()},
+                                       {k: v.filter(bad) for k, v in text.items()})
+    rejected = rejected.append_column("rule", rule_name).append_column("detail", detail).cast(rejected_schema)
     return Cleaned(valid.cast(SILVER_ORDERS.schema), rejected)
 
 
@@ -118,12 +118,13 @@ def parse_timestamps(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.A
     text = pc.if_else(shaped, text, pa.scalar(None, pa.string()))
     main = pc.replace_substring(pc.utf8_slice_codeunits(text, 0, 19), " ", "T")
     naive = pc.strptime(main, format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=True)
-    # strptime rolls 30 February over into March: a real date prints back as it was written.
-    # (%S prints fractions, so compare up to the minute).
-    printed = pc.strftime(naive, format="%Y-%m-%dT%H:%M")
-    naive = pc.if_else(pc.equal(printed, pc.utf8_slice_codeunits(main, 0, 16)), naive,
-                       pa.scalar(None, naive.type))
+    # strptime rolls 30 February over into 1 March: a real date keeps the day it was written with.
+    written_day = pc.cast(pc.utf8_slice_codeunits(main, 8, 10), pa.int64())
+    naive = pc.if_else(pc.equal(pc.day(naive), written_day), naive, pa.scalar(None, naive.type))
+    utc_us = pc.cast(naive, pa.int64())
     rest = pc.utf8_slice_codeunits(text, 19)
+    if pc.all(pc.fill_null(pc.is_in(rest, pa.array(["", "Z"])), True)).as_py():
+        return pc.cast(utc_us, UTC_TS)  # the common case: whole seconds in UTC
     fraction = pc.struct_field(pc.extract_regex(rest, r"^\.(?P<f>\d{1,6})"), [0])
     micros = pc.fill_null(pc.cast(pc.utf8_rpad(fraction, width=6, padding="0"), pa.int64()), 0)
     zone = pc.extract_regex(rest, r"(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})$")
@@ -131,7 +132,7 @@ def parse_timestamps(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.A
                      pc.cast(pc.struct_field(zone, [2]), pa.int64()))
     sign = pc.if_else(pc.equal(pc.struct_field(zone, [0]), "-"), -1, 1)
     offset_us = pc.fill_null(pc.multiply(pc.multiply(minutes, sign), 60_000_000), 0)
-    utc_us = pc.subtract(pc.add(pc.cast(naive, pa.int64()), micros), offset_us)
+    utc_us = pc.subtract(pc.add(utc_us, micros), offset_us)
     return pc.cast(utc_us, UTC_TS)
 
 
@@ -145,6 +146,12 @@ def _first_failure(failed: dict[str, pa.Array], text: dict[str, pa.Array]) -> tu
         name = pc.if_else(failed[rule.name], pa.scalar(rule.name), name)
         detail = pc.if_else(failed[rule.name], message, detail)
     return name, detail
+
+
+def _month(ts: pa.Array) -> pa.Array:
+    """'YYYY-MM' of UTC timestamps (pc.strftime is ten times slower)."""
+    month = pc.utf8_lpad(pc.cast(pc.month(ts), pa.string()), width=2, padding="0")
+    return pc.binary_join_element_wise(pc.cast(pc.year(ts), pa.string()), month, "-")
 
 
 def _empty(values: pa.Array) -> pa.Array:
