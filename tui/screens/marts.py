@@ -126,10 +126,8 @@ class MartsScreen(Screen[None]):
             with Vertical(id="marts-main"):
                 yield Static("", id="marts-status", markup=False)
                 with Horizontal(id="marts-panes"):
-                    yield TextArea.code_editor(
-                        "", language="markdown", id="marts-editor", soft_wrap=True,
-                        show_line_numbers=False,
-                    )
+                    # Tab moves focus (not indent), so escape and the footer keys work here too.
+                    yield TextArea("", language="markdown", id="marts-editor", soft_wrap=True)
                     with VerticalScroll(id="marts-preview-box"):
                         yield Markdown("", id="marts-preview")
         yield Footer()
