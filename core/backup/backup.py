@@ -133,6 +133,8 @@ def _backup(settings: Settings, tgt: Target, started: float, report: ProgressSin
 
         report(BackupProgress("send", 0, push_bytes, "bytes", f"{len(new)} new files"))
         tgt.push(staging, pushed)
+        tgt.manifest_cache(manifest.snapshot).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(manifest_path, tgt.manifest_cache(manifest.snapshot))
     cache.save()
     record(settings, "last_backup", {
         "at": time.time(), "snapshot": manifest.snapshot, "target": str(tgt), "files": manifest.file_count,
@@ -173,10 +175,12 @@ def prune(tgt: Target, keep: int) -> tuple[list[str], list[str]]:
     ids = tgt.list_snapshot_ids()
     old, kept = ids[:-keep] if len(ids) > keep else [], ids[-keep:]
     tgt.delete_snapshots(old)
+    for snapshot in old:
+        tgt.manifest_cache(snapshot).unlink(missing_ok=True)
     used: set[str] = set()
     for snapshot in kept:
         try:
-            used |= Manifest.from_json(tgt.read_manifest(snapshot)).blobs()
+            used |= Manifest.from_json(tgt.read_manifest_cached(snapshot)).blobs()
         except (BackupError, ValueError, KeyError) as exc:
             return old, [f"blobs not pruned: manifest of {snapshot} unreadable ({exc})"]
     tgt.delete_blobs(tgt.list_blobs() - used)

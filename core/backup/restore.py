@@ -57,7 +57,7 @@ def list_snapshots(settings: Settings, target: str | None = None,
     tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
     out = []
     for snapshot in tgt.list_snapshot_ids():
-        m = Manifest.from_json(tgt.read_manifest(snapshot))
+        m = Manifest.from_json(tgt.read_manifest_cached(snapshot))
         out.append(SnapshotInfo(snapshot, m.created_at, {n: t.version for n, t in m.tables.items()},
                                 m.file_count, m.bytes))
     return out

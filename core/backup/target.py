@@ -65,7 +65,24 @@ class Target(ABC):
         """Snapshots with a manifest (complete ones), oldest first."""
 
     @abstractmethod
-    def read_manifest(self, snapshot: str) -> str: ...
+    def read_manifest(self, snapshot: str) -> str:
+        """The manifest's text, read from the target itself."""
+
+    def manifest_cache(self, snapshot: str) -> Path:
+        key = hashlib.sha256(str(self).encode()).hexdigest()[:16]
+        return self.settings.state_dir / "backup" / "manifests" / key / f"{snapshot}.json"
+
+    def read_manifest_cached(self, snapshot: str) -> str:
+        """The manifest, from a local copy when there is one: snapshots never change once written,
+        so pruning and listing need not download every manifest each time."""
+        cached = self.manifest_cache(snapshot)
+        try:
+            return cached.read_text()
+        except OSError:
+            text = self.read_manifest(snapshot)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(text)
+        return text
 
     @abstractmethod
     def push(self, staging: Path, on_bytes: BytesSink | None = None) -> None:

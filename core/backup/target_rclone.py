@@ -27,6 +27,7 @@ class RcloneTarget(Target):
             raise TargetError(f"rclone target '{spec}' needs a remote name: rclone:REMOTE:path")
         self.root = spec
         self.exe = find_tool("rclone", settings.subprocess_env())
+        self._files: list[str] | None = None
 
     def __str__(self) -> str:
         return f"rclone:{self.root}"
@@ -55,17 +56,23 @@ class RcloneTarget(Target):
 
     def check(self) -> None:
         self.rclone("mkdir", self.root, timeout_s=120)
-        self.rclone("lsf", "--max-depth", "1", self.root, timeout_s=120)
+        self._files = None
+        self.files()
 
-    def lsf(self, *parts: str) -> list[str]:
-        out = self.rclone("lsf", "-R", "--files-only", self.path(*parts), ok_codes=(0, DIR_NOT_FOUND))
-        return [line.strip() for line in out.splitlines() if line.strip()]
+    def files(self) -> list[str]:
+        """Every file under the root, relative to it (one `rclone lsf -R`, cached until a change)."""
+        if self._files is None:
+            out = self.rclone("lsf", "-R", "--files-only", self.root, ok_codes=(0, DIR_NOT_FOUND),
+                              timeout_s=600)
+            self._files = [line.strip() for line in out.splitlines() if line.strip()]
+        return self._files
 
     def list_blobs(self) -> set[str]:
-        return {line.rsplit("/", 1)[-1] for line in self.lsf("blobs")}
+        return {f.rsplit("/", 1)[-1] for f in self.files() if f.startswith("blobs/")}
 
     def list_snapshot_ids(self) -> list[str]:
-        ids = {ln.split("/")[0] for ln in self.lsf("snapshots") if ln.endswith("/" + MANIFEST)}
+        ids = {f.split("/")[1] for f in self.files()
+               if f.startswith("snapshots/") and f.endswith("/" + MANIFEST)}
         return sorted(i for i in ids if SNAPSHOT_ID.match(i))
 
     def read_manifest(self, snapshot: str) -> str:
@@ -87,10 +94,14 @@ class RcloneTarget(Target):
                 sent[0] = done
 
         # Blobs first, manifests after: a snapshot is visible only once its blobs are all there.
+        known, self._files = self._files, None
         for part in ("blobs", "snapshots"):
             if (staging / part).is_dir():
                 self.rclone("copy", str(staging / part), self.path(part), "--use-json-log",
                             "--stats", "1s", "--stats-log-level", "NOTICE", on_stderr_line=stats)
+        if known is not None:  # what is there now, without listing the remote again
+            self._files = known + [p.relative_to(staging).as_posix() for p in staging.rglob("*")
+                                   if p.is_file()]
 
     def with_list(self, shas: Iterable[str]) -> tempfile._TemporaryFileWrapper[str]:
         listing = tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="lakeconsole-")
@@ -120,6 +131,7 @@ class RcloneTarget(Target):
         return found
 
     def delete_snapshots(self, snapshots: Iterable[str]) -> None:
+        self._files = None
         for snapshot in snapshots:
             self.rclone("deletefile", self.path("snapshots", snapshot, MANIFEST), ok_codes=(0, DIR_NOT_FOUND, 4))
             self.rclone("purge", self.path("snapshots", snapshot), ok_codes=(0, DIR_NOT_FOUND, 4))
@@ -128,5 +140,6 @@ class RcloneTarget(Target):
         shas = list(shas)
         if not shas:
             return
+        self._files = None
         with self.with_list(shas) as listing:
             self.rclone("delete", self.path("blobs"), "--files-from-raw", listing.name)

@@ -28,16 +28,17 @@ class S3Target(Target):
         self.exe = find_tool("aws", settings.subprocess_env())
         endpoint = settings.raw.get("AWS_ENDPOINT_URL", "").strip()
         # Fail fast when the endpoint is down instead of aws's long default timeouts.
-        self.common = ["--only-show-errors", "--cli-connect-timeout", "15", "--cli-read-timeout", "60"]
+        self.common = ["--cli-connect-timeout", "15", "--cli-read-timeout", "60"]
         if endpoint:
             self.common += ["--endpoint-url", endpoint]
         self.endpoint = endpoint
+        self._keys: list[str] | None = None
 
     def tool_env(self) -> dict[str, str]:
         env = self.settings.subprocess_env()
         # aws's default (5 attempts with back-off) makes an unreachable endpoint take 10+ s to report.
         env.setdefault("AWS_RETRY_MODE", "standard")
-        env.setdefault("AWS_MAX_ATTEMPTS", "3")
+        env.setdefault("AWS_MAX_ATTEMPTS", "2")
         return env
 
     def url(self, *parts: str) -> str:
@@ -45,7 +46,8 @@ class S3Target(Target):
 
     def aws(self, *args: str, ok_codes: tuple[int, ...] = (0,), timeout_s: float | None = None,
             on_stdout_line: Callable[[str], None] | None = None) -> str:
-        code, out, err = self.run([self.exe, "s3", *args, *self.common], timeout_s,
+        quiet = ["--only-show-errors"] if args[0] in ("cp", "sync", "rm") else []
+        code, out, err = self.run([self.exe, "s3", *args, *quiet, *self.common], timeout_s,
                                   on_stdout_line=on_stdout_line)
         if code not in ok_codes:
             raise TargetError(self.explain(err, args[0]))
@@ -66,36 +68,40 @@ class S3Target(Target):
         return f"aws s3 {verb} on {where} failed: {last}"
 
     def check(self) -> None:
-        # `ls` exits 1 on an empty prefix; errors are 255 (or 254) with text on stderr.
-        self.aws("ls", self.url() + "/", ok_codes=(0, 1), timeout_s=180)
+        self.keys()  # one listing answers "reachable?" and fills the cache for what follows
 
-    def keys(self, *parts: str) -> list[str]:
-        out = self.aws("ls", self.url(*parts) + "/", "--recursive", ok_codes=(0, 1))
-        base = "/".join(p for p in (self.prefix, *parts) if p) + "/"
-        keys = []
-        for line in out.splitlines():
-            fields = line.split(maxsplit=3)
-            if len(fields) == 4 and fields[3].startswith(base):
-                keys.append(fields[3][len(base):])
-        return keys
+    def keys(self) -> list[str]:
+        """Every key under the prefix, relative to it (one `aws s3 ls`, cached until a change)."""
+        if self._keys is None:
+            # `ls` exits 1 on an empty prefix; errors are 255 (or 254) with text on stderr.
+            out = self.aws("ls", self.url() + "/", "--recursive", ok_codes=(0, 1), timeout_s=600)
+            base = f"{self.prefix}/" if self.prefix else ""
+            self._keys = [f[3][len(base):] for line in out.splitlines()
+                          if len(f := line.split(maxsplit=3)) == 4 and f[3].startswith(base)]
+        return self._keys
 
     def list_blobs(self) -> set[str]:
-        return {key.rsplit("/", 1)[-1] for key in self.keys("blobs")}
+        return {key.rsplit("/", 1)[-1] for key in self.keys() if key.startswith("blobs/")}
 
     def list_snapshot_ids(self) -> list[str]:
-        ids = {key.split("/")[0] for key in self.keys("snapshots") if key.endswith("/" + MANIFEST)}
+        ids = {key.split("/")[1] for key in self.keys()
+               if key.startswith("snapshots/") and key.endswith("/" + MANIFEST)}
         return sorted(i for i in ids if SNAPSHOT_ID.match(i))
 
     def read_manifest(self, snapshot: str) -> str:
         return self.aws("cp", self.url("snapshots", snapshot, MANIFEST), "-")
 
     def push(self, staging: Path, on_bytes: BytesSink | None = None) -> None:
+        known, self._keys = self._keys, None
         for part in ("blobs", "snapshots"):  # blobs first: the manifest lands last
             folder = staging / part
             if folder.is_dir():
                 self.aws("sync", str(folder), self.url(part), "--no-progress")
                 if on_bytes is not None:
                     on_bytes(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()))
+        if known is not None:  # what is there now, without listing the bucket again
+            self._keys = known + [p.relative_to(staging).as_posix() for p in staging.rglob("*")
+                                  if p.is_file()]
 
     def in_batches(self, shas: Iterable[str]) -> Iterable[list[str]]:
         wanted = sorted(set(shas))
@@ -108,11 +114,14 @@ class S3Target(Target):
             self.aws("cp", self.url("blobs"), str(dest), "--recursive", "--exclude", "*", *includes)
 
     def delete_snapshots(self, snapshots: Iterable[str]) -> None:
-        for snapshot in snapshots:
-            self.aws("rm", self.url("snapshots", snapshot, MANIFEST))
-            self.aws("rm", self.url("snapshots", snapshot) + "/", "--recursive")
+        # A snapshot folder holds only its manifest: one call removes every old one.
+        for batch in self.in_batches(snapshots):
+            self._keys = None
+            includes = [arg for snapshot in batch for arg in ("--include", f"{snapshot}/*")]
+            self.aws("rm", self.url("snapshots") + "/", "--recursive", "--exclude", "*", *includes)
 
     def delete_blobs(self, shas: Iterable[str]) -> None:
         for batch in self.in_batches(shas):
+            self._keys = None
             includes = [arg for sha in batch for arg in ("--include", blob_key(sha))]
             self.aws("rm", self.url("blobs") + "/", "--recursive", "--exclude", "*", *includes)
