@@ -164,9 +164,14 @@ def _null_or(values: pa.Array, condition: pa.Array) -> pa.Array:
 
 def _to_int(text: pa.Array) -> pa.Array:
     shaped = pc.match_substring_regex(text, INT_SHAPE)
-    return pc.cast(pc.if_else(shaped, text, pa.scalar(None, pa.string())), pa.int64())
+    return pc.cast(_unsigned_plus(pc.if_else(shaped, text, pa.scalar(None, pa.string()))), pa.int64())
 
 
 def _to_money(text: pa.Array) -> pa.Array:
     shaped = pc.match_substring_regex(text, MONEY_SHAPE)
-    return pc.cast(pc.if_else(shaped, text, pa.scalar(None, pa.string())), MONEY)
+    return pc.cast(_unsigned_plus(pc.if_else(shaped, text, pa.scalar(None, pa.string()))), MONEY)
+
+
+def _unsigned_plus(text: pa.Array) -> pa.Array:
+    """Arrow's casts refuse a leading '+': drop it."""
+    return pc.replace_substring_regex(text, r"^\+", "")

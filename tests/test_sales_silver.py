@@ -1,0 +1,127 @@
+"""Silver: validation to quarantine, dedupe keeping the latest, MERGE, row accounting, batches."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
+from core.sales.demo import write_demo
+from core.settings import Settings
+from tests.sales_fixtures import count, line, rows, run, table, write_csv
+
+MALFORMED = {
+    "order_id_missing": line(order_id=""),
+    "line_no_invalid": line("A1", line_no="0"),
+    "order_ts_unparseable": line("A2", order_ts="2024-02-30 25:61"),
+    "customer_id_missing": line("A3", customer_id=" "),
+    "product_id_missing": line("A4", product_id=""),
+    "region_missing": line("A5", region=""),
+    "price_not_a_number": line("A6", price="n/a"),
+    "price_negative": line("A7", price="-1.00"),
+    "qty_not_an_integer": line("A8", qty="1.5"),
+    "qty_not_positive": line("A9", qty="-3"),
+    "tax_not_a_number": line("B1", tax='"12,50"'),
+    "tax_negative": line("B2", tax="-0.01"),
+    "currency_invalid": line("B3", currency="EURO"),
+}
+
+
+def test_each_malformed_kind_is_quarantined_with_its_rule(settings: Settings) -> None:
+    write_csv(settings, "bad_lines.csv", [*MALFORMED.values(), line("OK1")])
+    run(settings)
+    quarantined = {r["_source_row"]: r for r in rows(settings, QUARANTINE_ROWS.name)}
+    for row_number, rule in enumerate(MALFORMED, start=1):
+        assert quarantined[row_number]["rule"] == rule
+        assert quarantined[row_number]["_source_file"] == "bad_lines.csv"
+    assert "'n/a' is not a number" in quarantined[7]["detail"]
+    assert [r["order_id"] for r in rows(settings, SILVER_ORDERS.name)] == ["OK1"]
+
+
+def test_casts_timestamps_to_utc_money_to_decimals_counts_to_integers(settings: Settings) -> None:
+    write_csv(settings, "a.csv", [line("A1", order_ts="2024-03-01T23:30:00-02:00", price="7.5", qty="+4"),
+                                  line("A2", order_ts="2024-03-01 08:00:00.25", currency="eur")])
+    run(settings)
+    live = {r["order_id"]: r for r in rows(settings, SILVER_ORDERS.name)}
+    assert live["A1"]["order_ts"].isoformat() == "2024-03-02T01:30:00+00:00"
+    assert str(live["A1"]["order_date"]) == "2024-03-02"
+    assert live["A1"]["order_month"] == "2024-03"
+    assert (live["A1"]["price"], live["A1"]["qty"]) == (Decimal("7.50"), 4)
+    assert live["A2"]["order_ts"].isoformat() == "2024-03-01T08:00:00.250000+00:00"
+    assert live["A2"]["currency"] == "EUR"
+    schema = pa.schema(table(settings, SILVER_ORDERS.name).schema().to_arrow())
+    assert schema.field("order_ts").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("price").type == pa.decimal128(18, 2)
+
+
+def test_a_resent_line_in_a_later_file_replaces_the_earlier_one(settings: Settings) -> None:
+    write_csv(settings, "f1.csv", [line("A1", qty="1"), line("A2", qty="1")])
+    write_csv(settings, "f2.csv", [line("A1", qty="7")])
+    run(settings)
+    live = {r["order_id"]: r for r in rows(settings, SILVER_ORDERS.name)}
+    assert (live["A1"]["qty"], live["A1"]["_source_file"]) == (7, "f2.csv")
+    assert live["A2"]["qty"] == 1
+
+
+def test_a_resent_line_in_a_later_run_replaces_the_earlier_one(settings: Settings) -> None:
+    write_csv(settings, "f1.csv", [line("A1", qty="1")])
+    run(settings)
+    write_csv(settings, "f2.csv", [line("A1", qty="9")])
+    outcome = run(settings)
+    assert [r["qty"] for r in rows(settings, SILVER_ORDERS.name)] == [9]
+    assert outcome.results["silver_orders"].details["updated"] == 1
+
+
+def test_within_one_file_the_last_line_of_a_key_wins(settings: Settings) -> None:
+    write_csv(settings, "f1.csv", [line("A1", qty="1"), line("A1", qty="2")])
+    outcome = run(settings)
+    assert [r["qty"] for r in rows(settings, SILVER_ORDERS.name)] == [2]
+    assert outcome.results["silver_orders"].details["duplicates_superseded"] == 1
+
+
+def test_every_landing_row_is_live_superseded_or_quarantined(settings: Settings) -> None:
+    written = write_demo(settings.data_dir / "landing", rows=6000, files=3, seed=3)
+    outcome = run(settings)
+    details = outcome.results["silver_orders"].details
+    landing_rows = sum(f.rows for f in written)
+    live = count(settings, SILVER_ORDERS.name)
+    quarantined = count(settings, QUARANTINE_ROWS.name)
+    superseded = details["duplicates_superseded"] + details["updated"]
+    assert outcome.records_processed == landing_rows
+    assert live + superseded + quarantined == landing_rows
+    assert quarantined == sum(f.malformed for f in written)
+    assert superseded == sum(f.resent for f in written)
+
+
+def test_small_batches_give_the_same_silver_as_one_batch(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    write_demo(settings.data_dir / "landing", rows=5000, files=2, seed=5)
+    run(settings)
+    other = replace(settings, data_dir=tmp_path_factory.mktemp("batched") / "data", silver_batch_rows=1000)
+    write_demo(other.data_dir / "landing", rows=5000, files=2, seed=5)
+    outcome = run(other)
+    assert outcome.results["silver_orders"].details["batches"] >= 5
+    assert rows(other, SILVER_ORDERS.name) == rows(settings, SILVER_ORDERS.name)
+    assert rows(other, QUARANTINE_ROWS.name) == rows(settings, QUARANTINE_ROWS.name)
+
+
+def test_silver_and_quarantine_commits_carry_the_schema_version(settings: Settings) -> None:
+    write_csv(settings, "a.csv", [line("A1"), line("", qty="x")])
+    run(settings)
+    for spec in (SILVER_ORDERS, QUARANTINE_ROWS):
+        dt = table(settings, spec.name)
+        assert dt.metadata().configuration["lakeconsole.schema_version"] == spec.version
+        for entry in dt.history():
+            assert json.loads(entry["userMetadata"]) == {"version": spec.version}, entry["operation"]
+
+
+def test_silver_is_partitioned_by_order_month(settings: Settings) -> None:
+    write_csv(settings, "a.csv", [line("A1", order_ts="2024-01-05T00:00:00Z"),
+                                  line("A2", order_ts="2024-02-05T00:00:00Z")])
+    run(settings)
+    folders = sorted(p.name for p in (settings.data_dir / SILVER_ORDERS.name).iterdir() if p.name[0] != "_")
+    assert folders == ["order_month=2024-01", "order_month=2024-02"]
+    assert count(settings, BRONZE_ORDERS.name) == 2
