@@ -1,0 +1,48 @@
+"""Governance findings as the dashboard reads them (`findings(settings)`), for the cases the CLI
+tests do not cover."""
+
+from __future__ import annotations
+
+from deltalake import write_deltalake
+
+from core.governance import Finding, findings
+from core.sales.definition import SILVER_ORDERS
+from core.settings import Settings
+from tests.governance_fixtures import ORDERS, clean_project, rows, write_versioned
+
+
+def _ops06(settings: Settings) -> list[Finding]:
+    return [f for f in findings(settings) if f.code == "OPS-06"]
+
+
+def test_a_silver_table_without_a_contract_is_reported(settings: Settings) -> None:
+    clean_project(settings.home)
+    write_versioned(settings.data_dir / "silver" / "returns", ORDERS, "1.0.0")
+    [finding] = _ops06(settings)
+    assert finding.subject == "silver/returns"
+    assert finding.message.startswith("no contract: declare its schema and version")
+
+
+def test_a_table_without_any_version_is_reported(settings: Settings) -> None:
+    clean_project(settings.home)
+    spec = SILVER_ORDERS
+    write_deltalake(str(spec.path(settings.data_dir)), rows(spec.schema))  # no userMetadata
+    [finding] = _ops06(settings)
+    assert finding.subject == "silver/sales_orders"
+    assert finding.message.startswith("no schema version recorded")
+
+
+def test_bronze_and_quarantine_carry_no_contract(settings: Settings) -> None:
+    clean_project(settings.home)
+    write_deltalake(str(settings.data_dir / "bronze" / "extra"), rows(ORDERS))
+    assert _ops06(settings) == []
+
+
+def test_a_check_that_cannot_run_is_itself_a_finding(settings: Settings) -> None:
+    clean_project(settings.home)
+    broken = settings.data_dir / "silver" / "broken" / "_delta_log"
+    broken.mkdir(parents=True)
+    (broken / "00000000000000000000.json").write_text("not json\n")
+    found = findings(settings)
+    assert any(f.subject == "check" and "could not run" in f.message for f in found)
+    assert found == sorted(found)
