@@ -227,6 +227,12 @@ class ContractDecision:
             return "merge"
         return None
 
+    @property
+    def merge_schema(self) -> bool:
+        """For a MERGE: pass `merge_schema=True` when columns are added. A major change cannot
+        go through a MERGE: the table must be rewritten (schema_mode='overwrite')."""
+        return self.schema_mode == "merge"
+
     def commit_properties(self) -> Any:
         """CommitProperties stamping the declared version (userMetadata {"version": ...})."""
         return commit_properties(str(self.version))
