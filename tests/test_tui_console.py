@@ -121,7 +121,8 @@ async def test_a_failing_bronze_on_a_new_lake_creates_no_silver_or_gold(settings
 
 
 async def test_keys_are_handled_while_the_run_is_busy(settings: Settings) -> None:
-    controls = Controls(gate=threading.Event())
+    gate = threading.Event()
+    controls = Controls(gate=gate)
     app = make_app(settings, controls)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
@@ -141,7 +142,7 @@ async def test_keys_are_handled_while_the_run_is_busy(settings: Settings) -> Non
         assert any("already going" in n.message for n in app._notifications)
         assert app.run_active
 
-        controls.gate.set()  # type: ignore[union-attr]
+        gate.set()
         await wait_for(pilot, lambda: not app.run_active, "the run ends")
         await pilot.pause(0.1)
         assert set(states(app).values()) == {"succeeded"}
@@ -149,7 +150,8 @@ async def test_keys_are_handled_while_the_run_is_busy(settings: Settings) -> Non
 
 
 async def test_cancel_stops_the_run_and_no_table_is_written(settings: Settings) -> None:
-    controls = Controls(gate=threading.Event())
+    gate = threading.Event()
+    controls = Controls(gate=gate)
     app = make_app(settings, controls)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
@@ -165,7 +167,8 @@ async def test_cancel_stops_the_run_and_no_table_is_written(settings: Settings) 
 
 
 async def test_quit_during_a_run_cancels_it_and_exits(settings: Settings) -> None:
-    controls = Controls(gate=threading.Event())
+    gate = threading.Event()
+    controls = Controls(gate=gate)
     app = make_app(settings, controls)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
@@ -179,7 +182,7 @@ async def test_quit_during_a_run_cancels_it_and_exits(settings: Settings) -> Non
         if load_runs(settings.state_dir)[0].status != RunStatus.RUNNING.value:
             break
         await asyncio.sleep(0.05)
-    assert not controls.gate.is_set()  # type: ignore[union-attr]
+    assert not gate.is_set()
     assert load_runs(settings.state_dir)[0].status == RunStatus.CANCELLED.value
     assert table_rows(settings.data_dir / "bronze/orders") is None
 

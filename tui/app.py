@@ -150,6 +150,16 @@ class ConsoleApp(App[int]):
         self.post_message(ExternalRun(holder, record))
 
     @property
+    def log_name(self) -> str:
+        """The app log as the user knows it: logs/app.log when it is in the project folder."""
+        log = self.settings.log_file
+        return (
+            str(log.relative_to(self.settings.home))
+            if log.is_relative_to(self.settings.home)
+            else str(log)
+        )
+
+    @property
     def board_shown(self) -> bool:
         """False while the console shuts down: a worker's late answer then has nowhere to go."""
         return self.board.is_attached
@@ -241,11 +251,7 @@ class ConsoleApp(App[int]):
             self.notify("Run cancelled: the tables are at their last committed version.")
         elif event.status == RunStatus.FAILED:
             failed = [s.name for s in self.board.view.steps.values() if s.state.value == "failed"]
-            where = (
-                f"{self.settings.log_file} (step {', '.join(failed)})"
-                if failed
-                else str(self.settings.log_file)
-            )
+            where = f"{self.log_name} (step {', '.join(failed)})" if failed else self.log_name
             self.push_screen(
                 ErrorScreen(event.error or "The run failed", title="✗ Pipeline Failed", where=where)
             )
@@ -266,9 +272,7 @@ class ConsoleApp(App[int]):
                 severity="error",
             )
         else:
-            self.push_screen(
-                ErrorScreen(describe_error(error or Exception()), where=str(self.settings.log_file))
-            )
+            self.push_screen(ErrorScreen(describe_error(error or Exception()), where=self.log_name))
 
     def run_refused(self, error: BaseException | None) -> None:
         """The runner raised before or outside the steps (a step's failure is an event instead)."""
@@ -286,7 +290,7 @@ class ConsoleApp(App[int]):
             ErrorScreen(
                 describe_error(error or Exception("unknown error")),
                 title=title,
-                where=str(self.settings.log_file),
+                where=self.log_name,
             )
         )
 

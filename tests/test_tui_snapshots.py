@@ -1,0 +1,128 @@
+"""Snapshots of the dashboard at 80×24: idle, running, failed (fixed clock, fixed history).
+
+Regenerate after an intended change: .venv/bin/pytest tests/test_tui_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from core.runs import RunRecord, StepRecord, new_run_id, runs_dir
+from core.settings import Settings
+from tests.tui_fixtures import FIXED_NOW, Controls, fixed_clock, fixed_upkeep, synthetic_pipeline
+from tui.app import ConsoleApp
+from tui.landing import LandingPanel
+from tui.log_panel import LogPanel
+from tui.modals import ErrorScreen
+
+LATENCIES = (4.1, 3.9, 4.4, 4.0, 4.2, 5.8, 6.1)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local times in the snapshots do not depend on the machine's zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def seed_lake(settings: Settings) -> None:
+    """A history of runs with known latencies, one landing file and a few log lines."""
+    folder = runs_dir(settings.state_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, latency in enumerate(LATENCIES):
+        start = FIXED_NOW - (len(LATENCIES) - i) * 86400
+        steps = [
+            StepRecord("bronze_orders", "bronze", "succeeded", start, start + 1, 1200, 1200),
+            StepRecord("gold_revenue", "gold", "succeeded", start + 1, start + latency, 1200, 30),
+        ]
+        record = RunRecord(new_run_id(start), 1, "lakeconsole run", start, "succeeded", start + latency,
+                           1200, latency, steps=steps)  # fmt: skip
+        (folder / f"{record.run_id}.json").write_text(json.dumps(record.to_json()))
+    (settings.data_dir / "landing" / "orders_2026-11-18.csv").write_text("order_id\n" * 300)
+    settings.log_file.write_text(
+        "2026-11-18 08:00:00 INFO    lakeconsole.runner: run started\n"
+        "2026-11-18 08:00:04 INFO    lakeconsole.runner: run succeeded: 1200 records\n"
+    )
+
+
+def console(settings: Settings, controls: Controls | None = None) -> ConsoleApp:
+    seed_lake(settings)
+    return ConsoleApp(
+        settings, synthetic_pipeline(controls), clock=fixed_clock, upkeep=fixed_upkeep
+    )
+
+
+async def settle(
+    pilot: Pilot[Any], app: ConsoleApp, done: Callable[[], bool] = lambda: True
+) -> None:
+    """Wait until every panel has loaded (and `done`), so the picture is always the same."""
+
+    def loaded() -> bool:
+        return (
+            app.board.query_one(LandingPanel)._seen is not None
+            and app.board.query_one(LogPanel).line_count > 0
+            and "loading" not in str(app.board.query_one("#heartbeat").render())
+            and "checking" not in str(app.board.query_one(".upkeep-text").render())
+            and done()
+        )
+
+    for _ in range(300):
+        if loaded():
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.1)
+
+
+def test_dashboard_idle(settings: Settings, snap_compare: Any) -> None:
+    app = console(settings)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=lambda pilot: settle(pilot, app))
+
+
+def test_dashboard_running(settings: Settings, snap_compare: Any) -> None:
+    gate = threading.Event()
+    controls = Controls(gate=gate)
+    app = console(settings, controls)
+
+    async def start(pilot: Pilot[Any]) -> None:
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(pilot, app, lambda: app.board.view.steps["bronze_orders"].done == 6)
+
+    try:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=start)
+    finally:
+        gate.set()
+
+
+def test_dashboard_failed(settings: Settings, snap_compare: Any) -> None:
+    app = console(settings, Controls(fail_bronze=True))
+
+    async def fail(pilot: Pilot[Any]) -> None:
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(pilot, app, lambda: isinstance(app.screen, ErrorScreen))
+        await pilot.press("escape")
+        await settle(pilot, app, lambda: "✗" in str(app.board.query_one("#heartbeat").render()))
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=fail)
+
+
+def test_failure_dialog(settings: Settings, snap_compare: Any) -> None:
+    app = console(settings, Controls(fail_bronze=True))
+
+    async def fail(pilot: Pilot[Any]) -> None:
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(pilot, app, lambda: isinstance(app.screen, ErrorScreen))
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=fail)
