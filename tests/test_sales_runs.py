@@ -1,0 +1,96 @@
+"""The sales pipeline end to end: idempotent re-runs, incremental runs, the demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS
+from core.sales.demo import write_demo
+from core.settings import Settings
+from tests.sales_fixtures import line, run, snapshot, table, versions, write_csv
+
+
+def test_second_run_on_the_same_day_changes_nothing(settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli(["demo", "--rows", "4000", "--files", "3"]).returncode == 0
+    first = cli(["run"])
+    assert first.returncode == 0, first.stderr
+    assert "✓ Pipeline Finished: Processed" in first.stdout
+    contents, tables = snapshot(settings), versions(settings)
+
+    for _ in range(3):  # also: a no-op run exits 0 every time (no abort at interpreter exit)
+        again = cli(["run"])
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.strip().endswith("✓ Pipeline Finished: Processed 0 records")
+    assert versions(settings) == tables
+    assert snapshot(settings) == contents
+
+
+def test_the_run_reports_row_accounting(settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+    cli(["demo", "--rows", "3000", "--files", "2"])
+    out = cli(["run"]).stdout
+    for word in ("rows_ingested", "quarantined", "duplicates_superseded", "inserted", "dates_rewritten"):
+        assert word in out
+
+
+def test_adding_one_file_reads_only_it_and_touches_only_its_partitions(settings: Settings) -> None:
+    write_demo(settings.data_dir / "landing", rows=6000, files=3, seed=11)
+    run(settings)
+    silver_files_before = set(table(settings, SILVER_ORDERS.name).file_uris())
+    bronze_version = table(settings, BRONZE_ORDERS.name).version()
+
+    write_csv(settings, "june.csv", [line(f"J{i}", order_ts=f"2024-06-0{1 + i % 3}T09:00:00Z") for i in range(50)])
+    outcome = run(settings)
+
+    assert outcome.records_processed == 50
+    bronze = table(settings, BRONZE_ORDERS.name)
+    assert bronze.version() == bronze_version + 1
+    assert bronze.history(1)[0]["operationMetrics"]["num_added_rows"] == 50
+    merge = table(settings, SILVER_ORDERS.name).history(1)[0]
+    assert merge["operation"] == "MERGE"
+    assert merge["operationMetrics"]["num_target_files_scanned"] == 0
+    assert merge["operationMetrics"]["num_target_rows_copied"] == 0
+    assert merge["operationMetrics"]["num_target_rows_inserted"] == 50
+    assert silver_files_before <= set(table(settings, SILVER_ORDERS.name).file_uris())
+    gold = table(settings, GOLD_DAILY_REVENUE.name).history(1)[0]
+    assert gold["operationMetrics"]["num_removed_files"] == 0
+    assert outcome.results["gold_daily_revenue"].details["dates_rewritten"] == 3
+
+
+def test_a_resent_line_rewrites_only_its_month_of_silver(settings: Settings) -> None:
+    write_csv(settings, "jan.csv", [line(f"A{i}", order_ts="2024-01-10T09:00:00Z") for i in range(20)])
+    write_csv(settings, "feb.csv", [line(f"B{i}", order_ts="2024-02-10T09:00:00Z") for i in range(20)])
+    run(settings)
+    write_csv(settings, "jan_fix.csv", [line("A3", order_ts="2024-01-10T09:00:00Z", qty="4")])
+    run(settings)
+    metrics = table(settings, SILVER_ORDERS.name).history(1)[0]["operationMetrics"]
+    assert metrics["num_target_rows_updated"] == 1
+    assert metrics["num_target_rows_copied"] == 19  # the rest of January, none of February
+    assert metrics["num_target_files_skipped_during_scan"] >= 1
+
+
+def test_the_demo_is_deterministic(tmp_path: Path) -> None:
+    one = write_demo(tmp_path / "one", rows=3000, files=3, seed=4)
+    two = write_demo(tmp_path / "two", rows=3000, files=3, seed=4)
+    other = write_demo(tmp_path / "other", rows=3000, files=3, seed=5)
+    assert [f.path.read_bytes() for f in one] == [f.path.read_bytes() for f in two]
+    assert [f.path.read_bytes() for f in one] != [f.path.read_bytes() for f in other]
+
+
+def test_the_demo_has_resent_and_malformed_lines_of_each_kind(tmp_path: Path) -> None:
+    files = write_demo(tmp_path, rows=20_000, files=4)
+    text = "".join(f.path.read_text() for f in files)
+    total = sum(f.rows for f in files)
+    assert 0.006 < sum(f.resent for f in files) / total < 0.014
+    assert 0.003 < sum(f.malformed for f in files) / total < 0.007
+    for spoiled in ('"n/a"', '""', '"-3"', '"2024-02-30 25:61"'):
+        assert spoiled in text
+    assert files[0].resent == 0 and all(f.resent > 0 for f in files[1:])
+
+
+def test_demo_command_says_what_it_wrote(settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli(["demo", "--rows", "1000", "--files", "2"])
+    assert result.returncode == 0
+    assert "orders_0001.csv" in result.stdout and "orders_0002.csv" in result.stdout
+    assert (settings.data_dir / "landing" / "orders_0002.csv").exists()
+    bad = cli(["demo", "--rows", "0"])
+    assert bad.returncode == 2 and "--rows" in bad.stderr
