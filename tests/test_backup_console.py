@@ -1,0 +1,77 @@
+"""The backup view through Pilot: back up with a progress bar, restore behind a confirmation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deltalake import DeltaTable
+from textual.app import App
+from textual.widgets import DataTable, Static
+
+from core.settings import Settings
+from tests.backup_fixtures import make_lake, settings_with
+from tui.screens.backup import BackupScreen
+
+
+class Host(App[None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def on_mount(self) -> None:
+        self.push_screen(BackupScreen(self.settings))
+
+
+async def wait_idle(pilot, screen: BackupScreen) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(300):
+        await pilot.pause(0.05)
+        if not screen.busy and not any(w.is_running for w in screen.workers):
+            return
+    raise AssertionError("backup view still busy")
+
+
+async def test_backup_now_adds_a_snapshot_and_restore_asks_first(env: dict[str, str], tmp_path: Path) -> None:
+    settings = settings_with(env, BACKUP_TARGET=str(tmp_path / "usb"))
+    tables = make_lake(settings.data_dir)
+    app = Host(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BackupScreen)
+        await wait_idle(pilot, screen)
+        assert "never" in str(screen.query_one("#backup-summary", Static).content)
+
+        await pilot.press("n")
+        await wait_idle(pilot, screen)
+        assert str(screen.query_one("#backup-status", Static).content).startswith("✓ snapshot")
+        assert screen.query_one("#backup-snapshots", DataTable).row_count == 1
+        assert "Up to date" in str(screen.query_one("#backup-summary", Static).content)
+
+        await pilot.press("R")  # the confirmation defaults to No
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert "nothing changed" in str(screen.query_one("#backup-status", Static).content)
+        assert not list(settings.data_dir.parent.glob("*.before-restore-*"))
+
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        await wait_idle(pilot, screen)
+        assert "✓ restored" in str(screen.query_one("#backup-status", Static).content)
+        assert len(list(settings.data_dir.parent.glob("*.before-restore-*"))) == 1
+        assert DeltaTable(str(tables["bronze"])).version() == 2
+
+
+async def test_backup_view_without_a_target_says_how_to_set_one(settings: Settings) -> None:
+    app = Host(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BackupScreen)
+        await wait_idle(pilot, screen)
+        assert "set BACKUP_TARGET" in str(screen.query_one("#backup-summary", Static).content)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not screen.busy
