@@ -56,10 +56,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _show(args: argparse.Namespace, path: Any, name: str) -> int:
     from core.explorer.history import to_commit
     from core.explorer.log import read_commit
+    from core.explorer.table import open_table
     from core.explorer.version import rows_page, schema_at, text_rows
 
-    schema = schema_at(path, args.version)
-    page = rows_page(path, schema.version, args.offset, args.limit)
+    dt = open_table(path, args.version)
+    schema = schema_at(path, dt=dt)
+    page = rows_page(path, offset=args.offset, limit=args.limit, dt=dt)
     commit = to_commit(read_commit(path, schema.version))
     if args.json:
         print_json({

@@ -125,3 +125,12 @@ def test_tables_json_lists_the_lake(cli, home: Path) -> None:  # type: ignore[no
     [row] = json.loads(result.stdout)
     assert (row["name"], row["layer"], row["version"], row["rows"]) == (
         "gold/sales/orders", "gold", 4, 4)
+
+
+def test_reading_a_vacuumed_version_is_one_clear_line(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    path = orders_table(home / "data" / "silver" / "orders")
+    DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    result = cli(["show", "silver/orders", "--version", "0"])
+    assert result.returncode == 1
+    assert "data files were removed (by a VACUUM)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from deltalake import DeltaTable
 
 
+# How delta-rs and pyarrow say a data file the log names is gone.
+MISSING_FILE_SIGNS = ("no such file", "not found", "failed to fetch metadata", "object at location")
+
+
 class ExplorerError(Exception):
     """A table cannot be shown or changed; the message is one line that says why and what to do."""
 
@@ -94,6 +98,12 @@ def explain(exc: Exception, path: Path, version: int | None = None) -> ExplorerE
         return ExplorerError(
             f"{path} uses a Delta protocol feature delta-rs cannot read ({text[:160]}); "
             "read it with the engine that wrote it (e.g. Spark) or upgrade deltalake"
+        )
+    if any(sign in lowered for sign in MISSING_FILE_SIGNS):
+        which = f"version {version} of {path}" if version is not None else f"a version of {path}"
+        return ExplorerError(
+            f"Cannot read {which}: its data files were removed (by a VACUUM); only versions "
+            "within the retention period can be read"
         )
     if version is not None and ("version" in lowered or "log segment" in lowered):
         latest = latest_version_or_none(path)

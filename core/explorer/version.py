@@ -110,13 +110,24 @@ class VersionSchema:
     previous: int | None
 
 
-def schema_at(path: Path, version: int | None = None) -> VersionSchema:
-    """Schema of `version` (default latest) and its diff against `version - 1`."""
-    dt = open_table(path, version)
+def schema_at(path: Path, version: int | None = None,
+              dt: DeltaTable | None = None) -> VersionSchema:
+    """Schema of `version` (default latest; or of the open `dt`) and its diff against the
+    version before it."""
+    from core.explorer.log import read_commit
+
+    dt = dt or open_table(path, version)
     current = dt.version()
     columns = columns_of(dt)
     if current == 0:
         return VersionSchema(current, columns, None, None)
+    try:
+        # A commit without a metaData action keeps the schema: no need to replay the log
+        # again for the previous version (seconds on a long log without checkpoints).
+        if not read_commit(path, current).changes_metadata:
+            return VersionSchema(current, columns, SchemaDiff(), current - 1)
+    except ExplorerError:
+        pass
     try:
         previous = columns_of(open_table(path, current - 1))
     except ExplorerError:
@@ -125,11 +136,12 @@ def schema_at(path: Path, version: int | None = None) -> VersionSchema:
 
 
 def rows_page(path: Path, version: int | None = None, offset: int = 0,
-              limit: int = DEFAULT_ROWS) -> RowsPage:
-    """Rows of a version (time travel), reading only the files the page needs."""
+              limit: int = DEFAULT_ROWS, dt: DeltaTable | None = None) -> RowsPage:
+    """Rows of a version (time travel; or of the open `dt`), reading only the files the page
+    needs."""
     from deltalake.exceptions import DeltaProtocolError
 
-    dt = open_table(path, version)
+    dt = dt or open_table(path, version)
     total = total_rows(dt)
     try:
         return _page_from_files(dt, path, offset, limit, total)
@@ -139,17 +151,7 @@ def rows_page(path: Path, version: int | None = None, offset: int = 0,
     except ExplorerError:
         raise
     except Exception as exc:
-        raise _read_error(exc, path, dt.version()) from None
-
-
-def _read_error(exc: Exception, path: Path, version: int) -> ExplorerError:
-    text = " ".join(str(exc).split())
-    if "not found" in text.lower() or "no such file" in text.lower():
-        return ExplorerError(
-            f"Version {version} of {path} cannot be read: its data files were removed by a VACUUM; "
-            "only versions still within the retention period can be read"
-        )
-    return explain(exc, path, version)
+        raise explain(exc, path, dt.version()) from None
 
 
 def total_rows(dt: DeltaTable) -> int | None:

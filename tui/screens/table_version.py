@@ -92,10 +92,12 @@ class TableVersionScreen(Screen[None]):
     def load_version(self, version: int) -> None:
         from core.explorer.history import to_commit
         from core.explorer.log import read_commit
+        from core.explorer.table import open_table
         from core.explorer.version import rows_page, schema_at
 
-        schema = schema_at(self.path, version)
-        page = rows_page(self.path, version, 0, self.page_size)
+        dt = open_table(self.path, version)
+        schema = schema_at(self.path, dt=dt)
+        page = rows_page(self.path, offset=0, limit=self.page_size, dt=dt)
         commit = to_commit(read_commit(self.path, version))
         self.post_message(VersionLoaded(VersionView(schema, commit, page)))
 
