@@ -45,8 +45,9 @@ def seed_lake(settings: Settings) -> None:
             StepRecord("bronze_orders", "bronze", "succeeded", start, start + 1, 1200, 1200),
             StepRecord("gold_revenue", "gold", "succeeded", start + 1, start + latency, 1200, 30),
         ]
-        record = RunRecord(new_run_id(start), 1, "lakeconsole run", start, "succeeded", start + latency,
-                           1200, latency, steps=steps)  # fmt: skip
+        end = start + latency
+        record = RunRecord(new_run_id(start), 1, "run", start, "succeeded", end, 1200, latency)
+        record.steps = steps
         (folder / f"{record.run_id}.json").write_text(json.dumps(record.to_json()))
     (settings.data_dir / "landing" / "orders_2026-11-18.csv").write_text("order_id\n" * 300)
     settings.log_file.write_text(

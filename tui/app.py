@@ -60,18 +60,26 @@ class ConsoleApp(App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "lakeconsole"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "run", "Run", id="run"),
-        Binding("f", "run_from", "From", id="run-from"),
-        Binding("c", "cancel_run", "Cancel", id="cancel"),
-        Binding("t", "open_view('tables')", "Tables", id="tables"),
-        Binding("m", "open_view('maintenance')", "Maint", id="maintenance"),
-        Binding("b", "open_view('backup')", "Backup", id="backup"),
-        Binding("d", "open_view('marts')", "Docs", id="marts"),
-        Binding("l", "logs", "Logs", id="logs"),
+        Binding("r", "run", "Run", id="run", tooltip="Run the whole pipeline"),
+        Binding("f", "run_from", "From", id="run-from",
+                tooltip="Run from the selected layer or step onwards"),
+        Binding("c", "cancel_run", "Cancel", id="cancel",
+                tooltip="Cancel the run at its next safe point"),
+        Binding("t", "open_view('tables')", "Tables", id="tables",
+                tooltip="Tables: history, versions, time travel"),
+        Binding("m", "open_view('maintenance')", "Maint", id="maintenance",
+                tooltip="Maintenance: vacuum, optimize, latency watch"),
+        Binding("b", "open_view('backup')", "Backup", id="backup",
+                tooltip="Backup and restore of the lake"),
+        Binding("d", "open_view('marts')", "Docs", id="marts",
+                tooltip="Mart READMEs (data dictionary)"),
+        Binding("l", "logs", "Logs", id="logs", tooltip="Enlarge or shrink the app.log panel"),
         # Shown in the landing panel's corner rather than the footer, which is full at 80 columns.
-        Binding("a", "toggle_auto_run", "Auto-run", id="auto-run", show=False),
-        Binding("question_mark", "help", "Help", id="help", key_display="?"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding("a", "toggle_auto_run", "Auto-run", id="auto-run", show=False,
+                tooltip="Auto-run when new files land: on or off"),
+        Binding("question_mark", "help", "Help", id="help", key_display="?",
+                tooltip="This help"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a run going is cancelled first)"),
     ]
 
     def __init__(
@@ -95,6 +103,7 @@ class ConsoleApp(App[int]):
         self._cancel = threading.Event()
         self._run: Worker[RunOutcome] | None = None
         self._external_run_id: str | None = None
+        self._last_background_error: str | None = None
         self.board = DashboardScreen(settings, pipeline, self.pipeline_error, clock)
         if "NO_COLOR" in settings.raw and not self.no_color:
             # NO_COLOR set in .env rather than the environment, which Textual reads itself.
@@ -263,16 +272,15 @@ class ConsoleApp(App[int]):
         worker = event.worker
         if event.state != WorkerState.ERROR:
             return
-        error = worker.error
         if worker.group == "run":
-            self.run_refused(error)
-        elif worker.group in ("landing", "log"):
-            self.notify(
-                f"Stopped watching {worker.group}: {describe_error(error or Exception())}",
-                severity="error",
-            )
-        else:
-            self.push_screen(ErrorScreen(describe_error(error or Exception()), where=self.log_name))
+            self.run_refused(worker.error)
+            return
+        # Background readers (history, upkeep, polling, watchers) retry on their own: say it
+        # once in a toast rather than a dialog every second.
+        message = f"Could not read {worker.group}: {describe_error(worker.error or Exception())}"
+        if message != self._last_background_error:
+            self._last_background_error = message
+            self.notify(message, severity="error", timeout=10)
 
     def run_refused(self, error: BaseException | None) -> None:
         """The runner raised before or outside the steps (a step's failure is an event instead)."""
@@ -358,7 +366,7 @@ class ConsoleApp(App[int]):
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding) and binding.id
             keys = keymap.get(binding.id, binding.key_display or binding.key)
-            yield keys, binding.description, binding.id
+            yield keys, binding.tooltip or binding.description, binding.id
 
     def action_open_view(self, name: str) -> None:
         """Open the tables, maintenance, backup or mart docs view."""

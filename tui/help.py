@@ -11,22 +11,25 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 PANELS = """\
-Pipeline   Bronze → Silver → Gold, one card per step: state, progress, records in → out, time.
-           Tab / Shift+Tab or a click selects a layer or a step; f runs from the selection.
-Heartbeat  The last run's line, as `lakeconsole run` prints it (OPS-09).
-Landing    Files waiting in data/landing; with auto-run on, new files start a run.
-Latency    End-to-end latency of recent runs (start of bronze to end of gold).
-Maintenance  Last vacuum and backup, and what is overdue.
-Log        The tail of logs/app.log; l enlarges it, l or Escape shrinks it back.
+Panels
+- Pipeline: Bronze → Silver → Gold, a card per step: state, progress, records in → out, \
+time. Tab, Shift+Tab or a click selects a layer or a step.
+- Heartbeat (top line): the last run, as `lakeconsole run` prints it (OPS-09).
+- Landing: files waiting in data/landing; `a` turns auto-run on new files on or off.
+- Latency: end-to-end latency of recent runs (start of bronze to end of gold).
+- Maintenance: last vacuum and backup, and what is overdue.
+- app.log: the tail of the log; `l` enlarges it, `l` or Escape shrinks it.
 
-Remap keys with CONSOLE_KEYMAP in .env, by binding id, e.g. CONSOLE_KEYMAP=run=R;quit=ctrl+q
-NO_COLOR=1 turns colour off; Ctrl+P opens the command palette (themes too)."""
+Remap keys in .env by binding id:  CONSOLE_KEYMAP=run=R;quit=ctrl+q
+NO_COLOR=1 turns colour off. Ctrl+P: command palette, themes."""
 
 
 def key_rows(bindings: list[tuple[str, str, str]]) -> str:
-    """(keys, description, id) → aligned lines."""
-    width = max((len(k) for k, _, _ in bindings), default=4)
-    return "\n".join(f"{k.ljust(width)}  {desc.ljust(28)} id: {bid}" for k, desc, bid in bindings)
+    """(keys, description, id) → aligned lines under a header."""
+    rows = [("key", "what it does", "binding id"), *bindings]
+    key_w = max(len(k) for k, _, _ in rows)
+    desc_w = max(len(d) for _, d, _ in rows)
+    return "\n".join(f"{k.ljust(key_w)}  {d.ljust(desc_w)}  {bid}" for k, d, bid in rows)
 
 
 class HelpScreen(ModalScreen[None]):
