@@ -88,8 +88,15 @@ def bump_between(old: SemVer, new: SemVer) -> Bump:
     return Bump.PATCH
 
 
+_DELTA_PRIMITIVES = {
+    "int8": "byte", "int16": "short", "int32": "integer", "int64": "long",
+    "float": "float", "double": "double", "bool": "boolean", "date32[day]": "date",
+}
+
+
 def type_name(dtype: pa.DataType) -> str:
-    """A type's name as Delta keeps it: string, large_string and string_view are one type."""
+    """A type's name as Delta keeps it (long, decimal(20,2), timestamp, array<string>), so that
+    string, large_string and string_view are one type and readers see Delta's words."""
     import pyarrow as pa
 
     t = pa.types
@@ -97,16 +104,20 @@ def type_name(dtype: pa.DataType) -> str:
         return "string"
     if t.is_binary(dtype) or t.is_large_binary(dtype) or t.is_binary_view(dtype):
         return "binary"
+    if t.is_decimal(dtype):
+        return f"decimal({dtype.precision},{dtype.scale})"
+    if t.is_timestamp(dtype):
+        return "timestamp" if dtype.tz else "timestamp_ntz"
     if t.is_list(dtype) or t.is_large_list(dtype) or t.is_list_view(dtype):
-        return f"list<{type_name(dtype.value_type)}>"
-    if pa.types.is_map(dtype):
-        return f"map<{type_name(dtype.key_type)}, {type_name(dtype.item_type)}>"
-    if pa.types.is_struct(dtype):
-        inner = ", ".join(f"{f.name}: {type_name(f.type)}" for f in dtype)
+        return f"array<{type_name(dtype.value_type)}>"
+    if t.is_map(dtype):
+        return f"map<{type_name(dtype.key_type)},{type_name(dtype.item_type)}>"
+    if t.is_struct(dtype):
+        inner = ",".join(f"{f.name}:{type_name(f.type)}" for f in dtype)
         return f"struct<{inner}>"
-    if pa.types.is_dictionary(dtype):
+    if t.is_dictionary(dtype):
         return type_name(dtype.value_type)
-    return str(dtype)
+    return _DELTA_PRIMITIVES.get(str(dtype), str(dtype))
 
 
 @dataclass(frozen=True)

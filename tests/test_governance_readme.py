@@ -91,7 +91,7 @@ def test_column_dictionary_lists_columns_types_and_descriptions(settings: Settin
     text = (mart / "README.md").read_text()
     assert text.startswith(COMPLETE_README)  # the user's text is left alone
     assert "### `daily_revenue` (version 1.0.0)" in text
-    assert "| `net_revenue` | decimal128(20, 2) | Net Revenue = Σ(price × qty) − Σ tax |" in text
+    assert "| `net_revenue` | decimal(20,2) | Net Revenue = Σ(price × qty) − Σ tax |" in text
     assert dictionary_current(found, settings.data_dir, declared)
     assert not refresh_dictionary(found, settings.data_dir, declared)  # nothing to change
 
