@@ -338,7 +338,8 @@ async def test_keys_can_be_remapped_by_binding_id(settings: Settings) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("h")
         assert isinstance(app.screen, HelpScreen)
-        assert "x" in str(app.screen.query_one("#help-keys", Static).render()).splitlines()[0]
+        rows = str(app.screen.query_one("#help-keys", Static).render()).splitlines()
+        assert any(row.startswith("x ") and row.endswith(" run") for row in rows)
         await pilot.press("escape")
         await run_to_end(pilot, app, key="x")
         assert set(states(app).values()) == {"succeeded"}
