@@ -94,3 +94,21 @@ def test_demo_command_says_what_it_wrote(settings: Settings, cli) -> None:  # ty
     assert (settings.data_dir / "landing" / "orders_0002.csv").exists()
     bad = cli(["demo", "--rows", "0"])
     assert bad.returncode == 2 and "--rows" in bad.stderr
+
+
+def test_leftovers_of_a_killed_write_are_removed_by_the_next_run(settings: Settings) -> None:
+    write_csv(settings, "f1.csv", [line("A1"), line("A2")])
+    run(settings)
+    silver = settings.data_dir / SILVER_ORDERS.name
+    data_file = next(silver.glob("order_month=*/*.parquet"))
+    orphan = data_file.with_name("part-00000-orphan-c000.snappy.parquet")
+    partial = data_file.with_name("part-00001-partial-c000.snappy.parquet#1")
+    orphan.write_bytes(data_file.read_bytes())
+    partial.write_bytes(b"PAR1 half")
+    contents = snapshot(settings)
+
+    outcome = run(settings)
+
+    assert not orphan.exists() and not partial.exists()
+    assert outcome.results["silver_orders"].details["leftovers_removed"] == 2
+    assert snapshot(settings) == contents
