@@ -20,9 +20,9 @@ DESCRIPTION = """\
 Copy the lake to BACKUP_TARGET (or --target) as a dated snapshot (OPS-07). Each Delta table is
 taken at one committed version, even while a pipeline run writes; files the target already has
 are not sent again; the last BACKUP_KEEP snapshots are kept. Targets:
-  /mnt/usb/lake-backup or file:///mnt/usb/lake-backup   a folder (external drive, NAS mount)
-  rclone:REMOTE:path (or REMOTE:path)                    any rclone remote (`rclone config`)
-  s3://bucket/prefix                                     S3 via `aws s3` (AWS_ENDPOINT_URL honoured)"""
+  /mnt/usb/lake-backup or file:///mnt/usb/lake-backup a folder (external drive, NAS mount)
+  rclone:REMOTE:path (or REMOTE:path)                 any rclone remote (`rclone config`)
+  s3://bucket/prefix                                  S3 via `aws s3` (AWS_ENDPOINT_URL honoured)"""
 EPILOG = """\
 exit codes: 0 done, 1 failed (or verify found damage), 2 bad arguments or no target,
             69 target not reachable / tool missing / credentials refused, 130 cancelled
@@ -39,11 +39,18 @@ EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_CANCELLED = 1, 2, 69, 130
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", metavar="TARGET", help="where to back up (default: BACKUP_TARGET)")
-    p.add_argument("--verify", action="store_true", help="after the backup, re-read it and check checksums")
+    p.add_argument(
+        "--verify", action="store_true", help="after the backup, re-read it and check checksums"
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--list", action="store_true", help="list the snapshots in the target")
-    mode.add_argument("--verify-only", nargs="?", const="", metavar="SNAPSHOT",
-                      help="check a snapshot (default: the newest) without backing up")
+    mode.add_argument(
+        "--verify-only",
+        nargs="?",
+        const="",
+        metavar="SNAPSHOT",
+        help="check a snapshot (default: the newest) without backing up",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
 
@@ -80,13 +87,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(signal.SIGINT, previous)
 
 
-def _backup(args: argparse.Namespace, settings: Settings, cancel: threading.Event, no_color: bool) -> int:
+def _backup(
+    args: argparse.Namespace, settings: Settings, cancel: threading.Event, no_color: bool
+) -> int:
     from core.backup import run_backup
     from core.backup.code_split import tracked_data
 
     printer = ProgressPrinter(quiet=args.quiet or args.json)
-    result = run_backup(settings, target=args.target, verify=args.verify, on_progress=printer,
-                        cancel_event=cancel)
+    result = run_backup(
+        settings, target=args.target, verify=args.verify, on_progress=printer, cancel_event=cancel
+    )
     printer.done()
     tracked = tracked_data(settings)
     if args.json:
@@ -97,28 +107,45 @@ def _backup(args: argparse.Namespace, settings: Settings, cancel: threading.Even
         for warning in result.warnings:
             print(paint(f"warning: {warning}", YELLOW, sys.stderr, no_color), file=sys.stderr)
         if tracked:
-            print(paint(f"warning: git tracks lake/log/.env files (OPS-07): {', '.join(tracked[:5])}; "
-                        "`git rm --cached` them", YELLOW, sys.stderr, no_color), file=sys.stderr)
+            print(
+                paint(
+                    f"warning: git tracks lake/log/.env files (OPS-07): {', '.join(tracked[:5])}; "
+                    "`git rm --cached` them",
+                    YELLOW,
+                    sys.stderr,
+                    no_color,
+                ),
+                file=sys.stderr,
+            )
         if result.verify is not None:
             for problem in result.verify.problems:
                 print(paint(f"verify: {problem}", RED, sys.stderr, no_color), file=sys.stderr)
     if result.verify is not None and not result.verify.ok:
         if not args.json:
-            error(f"✗ Backup Failed: snapshot {result.snapshot} does not match its manifest "
-                  f"({len(result.verify.problems)} problems); check the target drive/bucket", no_color)
+            error(
+                f"✗ Backup Failed: snapshot {result.snapshot} does not match its manifest "
+                f"({len(result.verify.problems)} problems); check the target drive/bucket",
+                no_color,
+            )
         return EXIT_FAILED
     if not args.json:
         print(paint(f"✓ Backup Finished: {result.summary()}", GREEN, sys.stdout, no_color))
     return 0
 
 
-def _verify_only(args: argparse.Namespace, settings: Settings, cancel: threading.Event,
-                 no_color: bool) -> int:
+def _verify_only(
+    args: argparse.Namespace, settings: Settings, cancel: threading.Event, no_color: bool
+) -> int:
     from core.backup import verify_snapshot
 
     printer = ProgressPrinter(quiet=args.quiet or args.json)
-    result = verify_snapshot(settings, target=args.target, snapshot=args.verify_only or None,
-                             on_progress=printer, cancel_event=cancel)
+    result = verify_snapshot(
+        settings,
+        target=args.target,
+        snapshot=args.verify_only or None,
+        on_progress=printer,
+        cancel_event=cancel,
+    )
     printer.done()
     if args.json:
         print_json(result.to_json())
@@ -126,8 +153,15 @@ def _verify_only(args: argparse.Namespace, settings: Settings, cancel: threading
     for problem in result.problems:
         print(paint(problem, RED, sys.stderr, no_color), file=sys.stderr)
     if result.ok:
-        print(paint(f"✓ Verify Finished: snapshot {result.snapshot}: {result.checked} files match "
-                    "their checksums", GREEN, sys.stdout, no_color))
+        print(
+            paint(
+                f"✓ Verify Finished: snapshot {result.snapshot}: {result.checked} files match "
+                "their checksums",
+                GREEN,
+                sys.stdout,
+                no_color,
+            )
+        )
         return 0
     error(f"✗ Verify Failed: snapshot {result.snapshot}: {len(result.problems)} problems", no_color)
     return EXIT_FAILED
@@ -144,8 +178,16 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     if not snapshots:
         print("No snapshots yet. Take one with: lakeconsole backup")
         return 0
-    rows = [[s.snapshot, time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at)),
-             str(len(s.tables)), str(s.files), human_bytes(s.bytes)] for s in reversed(snapshots)]
+    rows = [
+        [
+            s.snapshot,
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at)),
+            str(len(s.tables)),
+            str(s.files),
+            human_bytes(s.bytes),
+        ]
+        for s in reversed(snapshots)
+    ]
     print(table(rows, ["snapshot", "taken", "tables", "files", "size"]))
     return 0
 
@@ -169,14 +211,20 @@ class ProgressPrinter:
                 print(file=sys.stdout)
             self.phase = progress.phase
             if not self.tty:
-                print(paint(f"{progress.phase}: {progress.message}".rstrip(": "), DIM, sys.stdout, True),
-                      flush=True)
+                print(
+                    paint(
+                        f"{progress.phase}: {progress.message}".rstrip(": "), DIM, sys.stdout, True
+                    ),
+                    flush=True,
+                )
         if not self.tty or time.monotonic() - self.last < 0.1:
             return
         self.last = time.monotonic()
         if progress.total:
             fmt = human_bytes if progress.unit == "bytes" else str
-            text = f"{progress.phase}: {fmt(progress.done)} / {fmt(progress.total)} {progress.message}"
+            text = (
+                f"{progress.phase}: {fmt(progress.done)} / {fmt(progress.total)} {progress.message}"
+            )
         else:
             text = f"{progress.phase}: {progress.message}"
         print(f"\r\033[K{text}", end="", flush=True)

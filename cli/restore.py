@@ -37,13 +37,23 @@ EXIT_REFUSED = 75
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("snapshot", nargs="?", metavar="SNAPSHOT", help="snapshot name (default: newest)")
+    p.add_argument(
+        "snapshot", nargs="?", metavar="SNAPSHOT", help="snapshot name (default: newest)"
+    )
     p.add_argument("--to", metavar="DIR", type=Path, help="restore into DIR instead of the lake")
-    p.add_argument("--force", action="store_true",
-                   help="restore over a non-empty lake (the current one is moved aside, not deleted)")
-    p.add_argument("--drill", action="store_true",
-                   help="restore into a temporary folder, compare with the lake, report")
-    p.add_argument("--target", metavar="TARGET", help="where the backups are (default: BACKUP_TARGET)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="restore over a non-empty lake (the current one is moved aside, not deleted)",
+    )
+    p.add_argument(
+        "--drill",
+        action="store_true",
+        help="restore into a temporary folder, compare with the lake, report",
+    )
+    p.add_argument(
+        "--target", metavar="TARGET", help="where the backups are (default: BACKUP_TARGET)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the final line")
 
@@ -65,7 +75,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.drill:
             if args.to or args.force:
-                error("--drill restores into a temporary folder: leave out --to and --force", no_color)
+                error(
+                    "--drill restores into a temporary folder: leave out --to and --force", no_color
+                )
                 return 2
             return _drill(args, settings, printer, cancel, no_color)
         return _restore(args, settings, printer, cancel, no_color)
@@ -85,33 +97,66 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(signal.SIGINT, previous)
 
 
-def _restore(args: argparse.Namespace, settings: Settings, printer: ProgressPrinter,
-             cancel: threading.Event, no_color: bool) -> int:
+def _restore(
+    args: argparse.Namespace,
+    settings: Settings,
+    printer: ProgressPrinter,
+    cancel: threading.Event,
+    no_color: bool,
+) -> int:
     from core.backup import restore_snapshot
     from core.backup.model import human_bytes
 
-    result = restore_snapshot(settings, snapshot=args.snapshot, to=args.to, force=args.force,
-                              target=args.target, on_progress=printer, cancel_event=cancel)
+    result = restore_snapshot(
+        settings,
+        snapshot=args.snapshot,
+        to=args.to,
+        force=args.force,
+        target=args.target,
+        on_progress=printer,
+        cancel_event=cancel,
+    )
     printer.done()
     if args.json:
         print_json(result.to_json())
         return 0
     for warning in result.warnings:
-        print(paint(f"warning (from the backup): {warning}", YELLOW, sys.stderr, no_color), file=sys.stderr)
+        print(
+            paint(f"warning (from the backup): {warning}", YELLOW, sys.stderr, no_color),
+            file=sys.stderr,
+        )
     if result.moved_aside:
         print(f"the previous lake was moved to {result.moved_aside}")
     tables = ", ".join(f"{name} v{v}" for name, v in sorted(result.tables.items())) or "no tables"
-    print(paint(f"✓ Restore Finished: snapshot {result.snapshot} into {result.dest}: {result.files} files "
-                f"({human_bytes(result.bytes)}); {tables}", GREEN, sys.stdout, no_color))
+    print(
+        paint(
+            f"✓ Restore Finished: snapshot {result.snapshot} into {result.dest}: "
+            f"{result.files} files "
+            f"({human_bytes(result.bytes)}); {tables}",
+            GREEN,
+            sys.stdout,
+            no_color,
+        )
+    )
     return 0
 
 
-def _drill(args: argparse.Namespace, settings: Settings, printer: ProgressPrinter,
-           cancel: threading.Event, no_color: bool) -> int:
+def _drill(
+    args: argparse.Namespace,
+    settings: Settings,
+    printer: ProgressPrinter,
+    cancel: threading.Event,
+    no_color: bool,
+) -> int:
     from core.backup import restore_drill
 
-    result = restore_drill(settings, target=args.target, snapshot=args.snapshot, on_progress=printer,
-                           cancel_event=cancel)
+    result = restore_drill(
+        settings,
+        target=args.target,
+        snapshot=args.snapshot,
+        on_progress=printer,
+        cancel_event=cancel,
+    )
     printer.done()
     if args.json:
         print_json(result.to_json())
@@ -121,11 +166,20 @@ def _drill(args: argparse.Namespace, settings: Settings, printer: ProgressPrinte
         state = "ok" if not check.problems else "; ".join(check.problems)
         print(f"  {check.table} v{check.version}: {check.rows} rows restored{live} — {state}")
     if result.ok:
-        print(paint(f"✓ Restore Drill Passed: snapshot {result.snapshot}: {result.files} files, "
-                    f"{len(result.tables)} tables restored and compared in {result.duration_s:.1f}s",
-                    GREEN, sys.stdout, no_color))
+        print(
+            paint(
+                f"✓ Restore Drill Passed: snapshot {result.snapshot}: {result.files} files, "
+                f"{len(result.tables)} tables restored and compared in {result.duration_s:.1f}s",
+                GREEN,
+                sys.stdout,
+                no_color,
+            )
+        )
         return 0
     for problem in result.problems:
         print(paint(problem, RED, sys.stderr, no_color), file=sys.stderr)
-    error(f"✗ Restore Drill Failed: snapshot {result.snapshot}: {len(result.problems)} problems", no_color)
+    error(
+        f"✗ Restore Drill Failed: snapshot {result.snapshot}: {len(result.problems)} problems",
+        no_color,
+    )
     return EXIT_FAILED

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from deltalake import DeltaTable, QueryBuilder, write_deltalake
 from core.settings import Settings, load_settings
 
 VENV_BIN = Path(sys.executable).parent
+CliRunner = Callable[..., subprocess.CompletedProcess[str]]  # the `cli` fixture of conftest.py
 
 
 def make_lake(data_dir: Path) -> dict[str, Path]:
@@ -29,15 +30,27 @@ def make_lake(data_dir: Path) -> dict[str, Path]:
     (data_dir / "landing" / "orders_2024-01-02.csv").write_text("order_id,qty\n3,1\n")
     bronze = data_dir / "bronze" / "orders"
     for day in range(3):
-        write_deltalake(str(bronze), pa.table({"order_id": [day * 10, day * 10 + 1], "qty": [day, 7]}),
-                        mode="append")
+        write_deltalake(
+            str(bronze),
+            pa.table({"order_id": [day * 10, day * 10 + 1], "qty": [day, 7]}),
+            mode="append",
+        )
     silver = data_dir / "silver" / "orders"
-    data = pa.table({"order_id": [1, 2, 3], "region": ["north", "south west", "north"], "qty": [2, 5, 1]})
+    data = pa.table(
+        {"order_id": [1, 2, 3], "region": ["north", "south west", "north"], "qty": [2, 5, 1]}
+    )
     write_deltalake(str(silver), data, mode="append", partition_by=["region"])
-    write_deltalake(str(silver), data.slice(0, 1), mode="overwrite", partition_by=["region"],
-                    predicate="region = 'north'")
+    write_deltalake(
+        str(silver),
+        data.slice(0, 1),
+        mode="overwrite",
+        partition_by=["region"],
+        predicate="region = 'north'",
+    )
     gold = data_dir / "gold" / "sales" / "daily_revenue"
-    write_deltalake(str(gold), pa.table({"day": ["2024-01-01"], "revenue": [12.5]}), mode="overwrite")
+    write_deltalake(
+        str(gold), pa.table({"day": ["2024-01-01"], "revenue": [12.5]}), mode="overwrite"
+    )
     (data_dir / "gold" / "sales" / "README.md").write_text("# Sales\n## Owner\nCFO Office\n")
     (data_dir / "_lakeconsole" / "runs").mkdir(parents=True, exist_ok=True)
     (data_dir / "_lakeconsole" / "runs" / "r1.json").write_text('{"run_id": "r1"}')
@@ -53,7 +66,10 @@ def rows(path: Path, version: int | None = None) -> list[dict[str, Any]]:
 
 
 def history(path: Path) -> list[tuple[Any, ...]]:
-    return [(h["version"], h.get("operation"), h.get("timestamp")) for h in DeltaTable(str(path)).history()]
+    return [
+        (h["version"], h.get("operation"), h.get("timestamp"))
+        for h in DeltaTable(str(path)).history()
+    ]
 
 
 def lake_listing(data_dir: Path) -> dict[str, tuple[int, int]]:
@@ -78,16 +94,23 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[dict[str, str]]:
-    """moto's S3-compatible server on 127.0.0.1 with a bucket; yields the environment to reach it."""
+    """moto's S3 server on 127.0.0.1 with a bucket; yields the environment to reach it."""
     moto = shutil.which("moto_server") or str(VENV_BIN / "moto_server")
     aws = shutil.which("aws") or str(VENV_BIN / "aws")
     if not Path(moto).exists() or not Path(aws).exists():
         pytest.skip("moto_server or aws is not installed (pip install 'moto[server]' awscli)")
     port = free_port()
-    proc = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing-secret",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+    proc = subprocess.Popen(
+        [moto, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+    }
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -98,8 +121,13 @@ def s3_server() -> Iterator[dict[str, str]]:
                 if time.monotonic() > deadline:
                     pytest.fail("moto_server did not start")
                 time.sleep(0.1)
-        subprocess.run([aws, "s3", "mb", "s3://lake-backup", "--endpoint-url", env["AWS_ENDPOINT_URL"]],
-                       env={**os.environ, **env}, check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [aws, "s3", "mb", "s3://lake-backup", "--endpoint-url", env["AWS_ENDPOINT_URL"]],
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         yield env
     finally:
         proc.terminate()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from core.settings import Settings
@@ -22,7 +23,7 @@ class Host(App[None]):
         self.push_screen(BackupScreen(self.settings))
 
 
-async def wait_idle(pilot, screen: BackupScreen) -> None:  # type: ignore[no-untyped-def]
+async def wait_idle(pilot: Pilot[None], screen: BackupScreen) -> None:
     for _ in range(300):
         await pilot.pause(0.05)
         if not screen.busy and not any(w.is_running for w in screen.workers):
@@ -30,7 +31,9 @@ async def wait_idle(pilot, screen: BackupScreen) -> None:  # type: ignore[no-unt
     raise AssertionError("backup view still busy")
 
 
-async def test_backup_now_adds_a_snapshot_and_restore_asks_first(env: dict[str, str], tmp_path: Path) -> None:
+async def test_backup_now_adds_a_snapshot_and_restore_asks_first(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     settings = settings_with(env, BACKUP_TARGET=str(tmp_path / "usb"))
     tables = make_lake(settings.data_dir)
     app = Host(settings)

@@ -12,10 +12,12 @@ from deltalake import DeltaTable, write_deltalake
 from core.backup import backup_due, backup_status, read_status, restore_snapshot, run_backup
 from core.backup.restore import list_snapshots
 from core.settings import Settings
-from tests.backup_fixtures import history, lake_listing, make_lake, rows, settings_with
+from tests.backup_fixtures import CliRunner, history, lake_listing, make_lake, rows, settings_with
 
 
-def test_backup_then_restore_gives_the_same_tables_and_history(settings: Settings, tmp_path: Path) -> None:
+def test_backup_then_restore_gives_the_same_tables_and_history(
+    settings: Settings, tmp_path: Path
+) -> None:
     tables = make_lake(settings.data_dir)
     result = run_backup(settings, target=str(tmp_path / "usb"))
     assert result.tables == {"bronze/orders": 2, "silver/orders": 1, "gold/sales/daily_revenue": 0}
@@ -27,7 +29,9 @@ def test_backup_then_restore_gives_the_same_tables_and_history(settings: Setting
         assert rows(copy) == rows(folder)
         assert history(copy) == history(folder)
         assert rows(copy, version=0) == rows(folder, version=0)  # time travel works too
-    assert (restored / "landing" / "orders_2024-01-01.csv").read_text() == "order_id,qty\n1,2\n2,5\n"
+    assert (
+        restored / "landing" / "orders_2024-01-01.csv"
+    ).read_text() == "order_id,qty\n1,2\n2,5\n"
     assert (restored / "gold" / "sales" / "README.md").exists()
     assert (restored / "_lakeconsole" / "runs" / "r1.json").exists()
     assert not (restored / "_lakeconsole" / "run.lock").exists()  # a live lock is not data
@@ -52,7 +56,9 @@ def test_second_backup_sends_only_what_changed(settings: Settings, tmp_path: Pat
     assert len(list_snapshots(settings, target)) == 3
 
 
-def test_file_deleted_from_the_lake_remains_in_the_earlier_snapshot(settings: Settings, tmp_path: Path) -> None:
+def test_file_deleted_from_the_lake_remains_in_the_earlier_snapshot(
+    settings: Settings, tmp_path: Path
+) -> None:
     make_lake(settings.data_dir)
     target = str(tmp_path / "usb")
     first = run_backup(settings, target=target)
@@ -65,7 +71,9 @@ def test_file_deleted_from_the_lake_remains_in_the_earlier_snapshot(settings: Se
     assert not (tmp_path / "new" / "landing" / "orders_2024-01-01.csv").exists()
 
 
-def test_prune_keeps_the_last_n_snapshots_and_drops_unused_blobs(env: dict[str, str], tmp_path: Path) -> None:
+def test_prune_keeps_the_last_n_snapshots_and_drops_unused_blobs(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     settings = settings_with(env, BACKUP_KEEP="2")
     make_lake(settings.data_dir)
     target = tmp_path / "usb"
@@ -79,8 +87,9 @@ def test_prune_keeps_the_last_n_snapshots_and_drops_unused_blobs(env: dict[str, 
     assert third.pruned == [first.snapshot]
     assert len(list_snapshots(settings, str(target))) == 2
     manifest = json.loads((target / "snapshots" / third.snapshot / "manifest.json").read_text())
-    old_blob = json.loads((Path(target) / "snapshots").joinpath(third.snapshot, "manifest.json")
-                          .read_text())["other_files"]["landing/orders_2024-01-03.csv"][0]
+    old_blob = json.loads(
+        (Path(target) / "snapshots").joinpath(third.snapshot, "manifest.json").read_text()
+    )["other_files"]["landing/orders_2024-01-03.csv"][0]
     assert (target / "blobs" / old_blob[:2] / old_blob).exists()
     blobs = {p.name for p in (target / "blobs").glob("*/*")}
     kept = {f[0] for t in manifest["tables"].values() for f in t["files"].values()}
@@ -89,7 +98,9 @@ def test_prune_keeps_the_last_n_snapshots_and_drops_unused_blobs(env: dict[str, 
     assert len(blobs) < first.files + 2  # the deleted landing file's blob is gone with its snapshot
 
 
-def test_verify_detects_a_corrupted_backup_file(settings: Settings, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_verify_detects_a_corrupted_backup_file(
+    settings: Settings, tmp_path: Path, cli: CliRunner
+) -> None:
     make_lake(settings.data_dir)
     target = tmp_path / "usb"
     result = run_backup(settings, target=str(target))
@@ -105,7 +116,9 @@ def test_verify_detects_a_corrupted_backup_file(settings: Settings, tmp_path: Pa
     assert read_status(settings)["last_verify"]["ok"] is False
 
 
-def test_restore_refuses_a_non_empty_lake_unless_forced(settings: Settings, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_a_non_empty_lake_unless_forced(
+    settings: Settings, tmp_path: Path, cli
+) -> None:
     tables = make_lake(settings.data_dir)
     target = str(tmp_path / "usb")
     run_backup(settings, target=target)
@@ -124,7 +137,9 @@ def test_restore_refuses_a_non_empty_lake_unless_forced(settings: Settings, tmp_
     assert len(aside) == 1 and DeltaTable(str(aside[0] / "bronze" / "orders")).version() == 3
 
 
-def test_restore_into_an_empty_folder_with_the_cli(settings: Settings, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_restore_into_an_empty_folder_with_the_cli(
+    settings: Settings, tmp_path: Path, cli: CliRunner
+) -> None:
     tables = make_lake(settings.data_dir)
     target = str(tmp_path / "usb")
     assert cli(["backup", "--target", target]).returncode == 0
@@ -137,7 +152,9 @@ def test_restore_into_an_empty_folder_with_the_cli(settings: Settings, tmp_path:
     assert rows(tmp_path / "copy" / "silver" / "orders") == rows(tables["silver"])
 
 
-def test_restore_drill_passes_and_is_recorded(settings: Settings, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_restore_drill_passes_and_is_recorded(
+    settings: Settings, tmp_path: Path, cli: CliRunner
+) -> None:
     make_lake(settings.data_dir)
     target = str(tmp_path / "usb")
     run_backup(settings, target=target)
@@ -148,7 +165,9 @@ def test_restore_drill_passes_and_is_recorded(settings: Settings, tmp_path: Path
     assert read_status(settings)["last_drill"]["ok"] is True
 
 
-def test_drill_fails_when_the_backup_is_damaged(settings: Settings, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_drill_fails_when_the_backup_is_damaged(
+    settings: Settings, tmp_path: Path, cli: CliRunner
+) -> None:
     make_lake(settings.data_dir)
     target = tmp_path / "usb"
     result = run_backup(settings, target=str(target))
@@ -161,7 +180,9 @@ def test_drill_fails_when_the_backup_is_damaged(settings: Settings, tmp_path: Pa
     assert read_status(settings)["last_drill"]["ok"] is False
 
 
-def test_table_with_a_checkpoint_and_cleaned_up_log_restores(settings: Settings, tmp_path: Path) -> None:
+def test_table_with_a_checkpoint_and_cleaned_up_log_restores(
+    settings: Settings, tmp_path: Path
+) -> None:
     table = settings.data_dir / "silver" / "events"
     for i in range(4):
         write_deltalake(str(table), pa.table({"n": [i]}), mode="append")
@@ -203,10 +224,14 @@ def test_backup_while_a_run_writes_is_consistent(settings: Settings, tmp_path: P
         version = result.tables["bronze/stream"]
         restored = copy / "bronze" / "stream"
         assert DeltaTable(str(restored)).version() == version
-        assert rows(restored) == rows(table, version=version) == [{"n": i} for i in range(version + 1)]
+        assert (
+            rows(restored) == rows(table, version=version) == [{"n": i} for i in range(version + 1)]
+        )
 
 
-def test_backup_status_says_overdue_until_a_backup_is_done(env: dict[str, str], tmp_path: Path) -> None:
+def test_backup_status_says_overdue_until_a_backup_is_done(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     settings = settings_with(env, BACKUP_TARGET=str(tmp_path / "usb"))
     make_lake(settings.data_dir)
     [item] = backup_status(settings)

@@ -1,4 +1,4 @@
-"""OPS-07 backups through the real tools: rclone to a local remote, `aws s3` to a local S3 server."""
+"""OPS-07 backups through the real tools: rclone to a local remote, `aws s3` to local S3."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import pytest
 
 from core.backup import restore_snapshot, run_backup
 from core.backup.restore import list_snapshots
-from tests.backup_fixtures import history, make_lake, rclone_env, rows, s3_server, settings_with
+from tests.backup_fixtures import (
+    CliRunner,
+    history,
+    make_lake,
+    rclone_env,
+    rows,
+    s3_server,
+    settings_with,
+)
 
 __all__ = ["rclone_env", "s3_server"]  # fixtures, used by name
 
@@ -24,8 +32,10 @@ def test_rclone_backup_restores_equal_tables(rclone_env: dict[str, str], tmp_pat
     second = run_backup(settings, target=target)
     assert second.sent_files == 0
     run_backup(settings, target=target)
-    assert [s.snapshot for s in list_snapshots(settings, target)] == [second.snapshot, list_snapshots(
-        settings, target)[-1].snapshot]
+    assert [s.snapshot for s in list_snapshots(settings, target)] == [
+        second.snapshot,
+        list_snapshots(settings, target)[-1].snapshot,
+    ]
 
     restore_snapshot(settings, to=tmp_path / "copy", target=target)
     for folder in tables.values():
@@ -34,7 +44,9 @@ def test_rclone_backup_restores_equal_tables(rclone_env: dict[str, str], tmp_pat
 
 
 def test_rclone_remote_without_prefix_and_verify_finds_corruption(
-    rclone_env: dict[str, str], tmp_path: Path, cli  # type: ignore[no-untyped-def]
+    rclone_env: dict[str, str],
+    tmp_path: Path,
+    cli: CliRunner,
 ) -> None:
     settings = settings_with(rclone_env)
     make_lake(settings.data_dir)
@@ -51,8 +63,9 @@ def test_rclone_remote_without_prefix_and_verify_finds_corruption(
 
 
 @pytest.mark.slow
-def test_s3_backup_restores_equal_tables(env: dict[str, str], s3_server: dict[str, str],
-                                          tmp_path: Path) -> None:
+def test_s3_backup_restores_equal_tables(
+    env: dict[str, str], s3_server: dict[str, str], tmp_path: Path
+) -> None:
     settings = settings_with(env, **s3_server, BACKUP_KEEP="1")
     tables = make_lake(settings.data_dir)
     target = "s3://lake-backup/laptop"
@@ -69,18 +82,25 @@ def test_s3_backup_restores_equal_tables(env: dict[str, str], s3_server: dict[st
     assert not (tmp_path / "copy" / "landing" / "orders_2024-01-01.csv").exists()
 
 
-def test_s3_missing_bucket_is_one_clear_line(env: dict[str, str], s3_server: dict[str, str],
-                                             cli) -> None:  # type: ignore[no-untyped-def]
+def test_s3_missing_bucket_is_one_clear_line(
+    env: dict[str, str], s3_server: dict[str, str], cli
+) -> None:
     out = cli(["backup", "--target", "s3://no-such-bucket/lake"], env={**env, **s3_server})
     assert out.returncode == 69
     assert out.stderr.strip().count("\n") == 0
     assert "bucket 'no-such-bucket' does not exist" in out.stderr and "aws s3 mb" in out.stderr
 
 
-def test_s3_unreachable_endpoint_fails_fast_and_clearly(env: dict[str, str], cli) -> None:  # type: ignore[no-untyped-def]
+def test_s3_unreachable_endpoint_fails_fast_and_clearly(
+    env: dict[str, str], cli: CliRunner
+) -> None:
     if shutil.which("aws") is None:
         pytest.skip("aws is not installed")
-    dead = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    dead = {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "y",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
     out = cli(["backup", "--target", "s3://lake-backup/x"], env={**env, **dead})
     assert out.returncode == 69
     assert "not reachable" in out.stderr and "Traceback" not in out.stderr

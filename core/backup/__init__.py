@@ -2,7 +2,8 @@
 rclone remote or an S3 bucket; verify, restore, restore drill, and the weekly-backup status.
 
 Entry points for other areas (`lakeconsole maintain`, the console):
-    run_backup(settings, target=None, verify=False, on_progress=None, cancel_event=None) -> BackupResult
+    run_backup(settings, target=None, verify=False, on_progress=None, cancel_event=None)
+        -> BackupResult
     backup_due(settings) -> bool
 """
 

@@ -39,7 +39,9 @@ def backup_lock(settings: Settings) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BackupError("Another backup or restore of this lake is running; wait for it to finish") from None
+            raise BackupError(
+                "Another backup or restore of this lake is running; wait for it to finish"
+            ) from None
         yield
     finally:
         os.close(fd)
@@ -87,8 +89,13 @@ def run_backup(
     return result
 
 
-def _backup(settings: Settings, tgt: Target, started: float, report: ProgressSink,
-            cancel_event: threading.Event | None) -> BackupResult:
+def _backup(
+    settings: Settings,
+    tgt: Target,
+    started: float,
+    report: ProgressSink,
+    cancel_event: threading.Event | None,
+) -> BackupResult:
     report(BackupProgress("scan", 0, None, message="reading the lake's tables"))
     plan = plan_lake(settings.data_dir, settings.state_dir)
     files = plan.all_files()
@@ -128,32 +135,56 @@ def _backup(settings: Settings, tgt: Target, started: float, report: ProgressSin
 
         def pushed(n: int) -> None:
             sent[0] += n
-            report(BackupProgress("send", min(sent[0], push_bytes), push_bytes, "bytes",
-                                  f"{len(new)} new files"))
+            report(
+                BackupProgress(
+                    "send", min(sent[0], push_bytes), push_bytes, "bytes", f"{len(new)} new files"
+                )
+            )
 
         report(BackupProgress("send", 0, push_bytes, "bytes", f"{len(new)} new files"))
         tgt.push(staging, pushed)
         tgt.manifest_cache(manifest.snapshot).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(manifest_path, tgt.manifest_cache(manifest.snapshot))
     cache.save()
-    record(settings, "last_backup", {
-        "at": time.time(), "snapshot": manifest.snapshot, "target": str(tgt), "files": manifest.file_count,
-        "bytes": manifest.bytes, "sent_bytes": new_bytes,
-        "tables": {name: t.version for name, t in manifest.tables.items()},
-    })
-    report(BackupProgress("prune", 0, None, message=f"keeping the last {settings.backup_keep} snapshots"))
+    record(
+        settings,
+        "last_backup",
+        {
+            "at": time.time(),
+            "snapshot": manifest.snapshot,
+            "target": str(tgt),
+            "files": manifest.file_count,
+            "bytes": manifest.bytes,
+            "sent_bytes": new_bytes,
+            "tables": {name: t.version for name, t in manifest.tables.items()},
+        },
+    )
+    report(
+        BackupProgress(
+            "prune", 0, None, message=f"keeping the last {settings.backup_keep} snapshots"
+        )
+    )
     pruned, prune_warnings = prune(tgt, settings.backup_keep)
     return BackupResult(
-        snapshot=manifest.snapshot, target=str(tgt),
+        snapshot=manifest.snapshot,
+        target=str(tgt),
         tables={name: t.version for name, t in manifest.tables.items()},
-        files=manifest.file_count, bytes=manifest.bytes, sent_files=len(new), sent_bytes=new_bytes,
-        duration_s=time.time() - started, pruned=pruned, warnings=manifest.warnings + prune_warnings,
+        files=manifest.file_count,
+        bytes=manifest.bytes,
+        sent_files=len(new),
+        sent_bytes=new_bytes,
+        duration_s=time.time() - started,
+        pruned=pruned,
+        warnings=manifest.warnings + prune_warnings,
     )
 
 
-def build_manifest(settings: Settings, plan: LakePlan, shas: dict[str, str], started: float) -> Manifest:
-    manifest = Manifest(snapshot="", created_at=started, source=str(settings.data_dir),
-                        warnings=list(plan.warnings))
+def build_manifest(
+    settings: Settings, plan: LakePlan, shas: dict[str, str], started: float
+) -> Manifest:
+    manifest = Manifest(
+        snapshot="", created_at=started, source=str(settings.data_dir), warnings=list(plan.warnings)
+    )
     for name, table in plan.tables.items():
         entry = TableEntry(version=table.version, missing=list(table.missing))
         for f in table.files:

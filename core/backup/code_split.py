@@ -15,7 +15,7 @@ ALLOWED = ("*/gold/*/README.md",)
 
 
 def tracked_data(settings: Settings) -> list[str]:
-    """Paths git tracks that belong to the lake, the logs or `.env` (empty when not a git checkout)."""
+    """Lake, log and `.env` paths that git tracks (empty when not a git checkout)."""
     git = shutil.which("git", path=settings.raw.get("PATH"))
     if git is None or not (settings.home / ".git").exists():
         return []
@@ -26,8 +26,13 @@ def tracked_data(settings: Settings) -> list[str]:
         except ValueError:
             continue  # outside the checkout: git cannot track it
     try:
-        out = subprocess.run([git, "-C", str(settings.home), "ls-files", "-z", "--", *paths],
-                             capture_output=True, text=True, timeout=30, check=False).stdout
+        out = subprocess.run(
+            [git, "-C", str(settings.home), "ls-files", "-z", "--", *paths],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     tracked = [p for p in out.split("\0") if p]

@@ -42,10 +42,22 @@ class DrillResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "snapshot": self.snapshot, "ok": self.ok, "files": self.files, "at": self.at,
-            "duration_s": round(self.duration_s, 3), "problems": self.problems,
-            "tables": [{"table": t.table, "version": t.version, "rows": t.rows, "live_rows": t.live_rows,
-                        "problems": t.problems} for t in self.tables],
+            "snapshot": self.snapshot,
+            "ok": self.ok,
+            "files": self.files,
+            "at": self.at,
+            "duration_s": round(self.duration_s, 3),
+            "problems": self.problems,
+            "tables": [
+                {
+                    "table": t.table,
+                    "version": t.version,
+                    "rows": t.rows,
+                    "live_rows": t.live_rows,
+                    "problems": t.problems,
+                }
+                for t in self.tables
+            ],
         }
 
 
@@ -73,14 +85,22 @@ def restore_drill(
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     problems += [f"{c.table}: {p}" for c in checks for p in c.problems]
-    result = DrillResult(manifest.snapshot, not problems, manifest.file_count, checks,
-                         time.time() - started, problems, at=time.time())
+    result = DrillResult(
+        manifest.snapshot,
+        not problems,
+        manifest.file_count,
+        checks,
+        time.time() - started,
+        problems,
+        at=time.time(),
+    )
     record(settings, "last_drill", result.to_json())
     return result
 
 
-def compare_tables(settings: Settings, manifest: Manifest, restored: Path,
-                   report: ProgressSink) -> list[TableCheck]:
+def compare_tables(
+    settings: Settings, manifest: Manifest, restored: Path, report: ProgressSink
+) -> list[TableCheck]:
     checks = []
     for i, (name, entry) in enumerate(sorted(manifest.tables.items())):
         report(BackupProgress("compare", i, len(manifest.tables), "tables", name))
@@ -104,14 +124,18 @@ def _compare_one(check: TableCheck, restored: Path, live: Path) -> None:
     if not (live / "_delta_log").is_dir():
         return  # gone from the lake since: the backup is all there is
     live_latest = DeltaTable(str(live))
-    live_history = _history(live_latest, check.version)  # history() only on the latest (delta-rs bug)
+    live_history = _history(
+        live_latest, check.version
+    )  # history() only on the latest (delta-rs bug)
     try:
         live_dt = DeltaTable(str(live), version=check.version)
         check.live_rows = count_rows(live_dt)
     except Exception:
         return  # the live table was vacuumed past V: nothing left to compare with
     if check.live_rows != check.rows:
-        check.problems.append(f"{check.rows} rows restored, the lake had {check.live_rows} at v{check.version}")
+        check.problems.append(
+            f"{check.rows} rows restored, the lake had {check.live_rows} at v{check.version}"
+        )
     if dt.schema().to_json() != live_dt.schema().to_json():
         check.problems.append("schema differs from the lake's")
     if _files(dt) != _files(live_dt):
@@ -132,7 +156,13 @@ def _files(dt: Any) -> set[tuple[str, int]]:
     import pyarrow as pa
 
     actions = pa.table(dt.get_add_actions(flatten=True))
-    return set(zip(actions.column("path").to_pylist(), actions.column("size_bytes").to_pylist(), strict=True))
+    return set(
+        zip(
+            actions.column("path").to_pylist(),
+            actions.column("size_bytes").to_pylist(),
+            strict=True,
+        )
+    )
 
 
 def _history(dt: Any, upto: int) -> list[tuple[Any, ...]]:

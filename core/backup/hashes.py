@@ -1,7 +1,8 @@
-"""SHA-256 of lake files, remembered by (path, size, mtime) so an unchanged lake is not re-hashed."""
+"""SHA-256 of lake files, remembered by (path, size, mtime): an unchanged lake is not re-hashed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -41,18 +42,20 @@ class HashCache:
         os.replace(tmp, self.path)
 
 
-def hash_files(files: list[tuple[str, LakeFile]], cache: HashCache,
-               cancel_event: threading.Event | None = None,
-               on_file: Callable[[int], None] | None = None) -> dict[str, str]:
+def hash_files(
+    files: list[tuple[str, LakeFile]],
+    cache: HashCache,
+    cancel_event: threading.Event | None = None,
+    on_file: Callable[[int], None] | None = None,
+) -> dict[str, str]:
     """Lake-relative path → SHA-256 for every file still there; `on_file(size)` after each one."""
     out: dict[str, str] = {}
     for rel, f in files:
         if cancel_event is not None and cancel_event.is_set():
             raise BackupCancelled()
-        try:
+        # A file gone since the scan (a landing file moved, a vacuum) is reported by the caller.
+        with contextlib.suppress(OSError):
             out[rel] = cache.sha256(rel, f)
-        except OSError:
-            pass  # gone since the scan (a landing file moved, a vacuum): the caller reports it
         if on_file is not None:
             on_file(f.size)
     return out

@@ -1,4 +1,4 @@
-"""What goes into a snapshot: each Delta table at one committed version, plus the lake's other files.
+"""What goes into a snapshot: each Delta table at one committed version, and the other files.
 
 A table is read at V = its latest commit when the backup starts. Its snapshot is the log up to V
 (commits, checkpoints, crc files) and the data files those commits reference, so a pipeline run
@@ -18,7 +18,10 @@ COMMIT = re.compile(r"^(\d{20})\.json$")
 CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(\.\d+\.\d+)?\.parquet$")
 CRC = re.compile(r"^(\d{20})\.crc$")
 LAST_CHECKPOINT = "_last_checkpoint"
-STATE_SKIP = ("run.lock", "backup")  # under the state dir: the live run lock, and backup's own state
+STATE_SKIP = (
+    "run.lock",
+    "backup",
+)  # under the state dir: the live run lock, and backup's own state
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,10 @@ def plan_lake(data_dir: Path, state_dir: Path) -> LakePlan:
             else:
                 plan.tables[name] = table
                 if table.missing_active:
-                    plan.warnings.append(f"{name}: {table.missing_active} data files of version "
-                                         f"{table.version} are missing from the lake")
+                    plan.warnings.append(
+                        f"{name}: {table.missing_active} data files of version "
+                        f"{table.version} are missing from the lake"
+                    )
             dirnames[:] = []
             continue
         dirnames[:] = sorted(d for d in dirnames if here / d not in skip)
@@ -80,7 +85,7 @@ def plan_lake(data_dir: Path, state_dir: Path) -> LakePlan:
 
 
 def plan_table(table_dir: Path) -> TablePlan | None:
-    """The table at its latest committed version: log files ≤ V and the data files they reference."""
+    """The table at its latest version V: log files ≤ V and the data files they reference."""
     log_dir = table_dir / "_delta_log"
     names = os.listdir(log_dir)
     commits = {int(m[1]): n for n in names if (m := COMMIT.match(n))}
@@ -110,8 +115,9 @@ def plan_table(table_dir: Path) -> TablePlan | None:
     return plan
 
 
-def _replay(log_dir: Path, commits: dict[int, str], checkpoints: list[tuple[int, str]],
-            version: int) -> tuple[set[str], set[str]]:
+def _replay(
+    log_dir: Path, commits: dict[int, str], checkpoints: list[tuple[int, str]], version: int
+) -> tuple[set[str], set[str]]:
     """(files active at `version`, every data file referenced by the log up to it)."""
     active: set[str] = set()
     referenced: set[str] = set()
@@ -166,7 +172,7 @@ def _checkpoint_paths(path: Path) -> tuple[set[str], set[str]]:
 
 
 def _relative(raw: str) -> str:
-    # Paths in the log are URL-encoded and relative; absolute URIs (shallow clones) are not ours to copy.
+    # Log paths are URL-encoded and relative; absolute URIs (shallow clones) are not ours to copy.
     if not raw or "://" in raw or raw.startswith("/"):
         return ""
     return unquote(raw)

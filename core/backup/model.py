@@ -108,8 +108,10 @@ class Manifest:
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
         if data.get("format") != MANIFEST_FORMAT:
-            raise BackupError(f"Snapshot manifest format {data.get('format')} is not supported by this "
-                              "lakeconsole; upgrade lakeconsole")
+            raise BackupError(
+                f"Snapshot manifest format {data.get('format')} is not supported by this "
+                "lakeconsole; upgrade lakeconsole"
+            )
         tables = {
             name: TableEntry(
                 version=int(t["version"]),
@@ -119,10 +121,13 @@ class Manifest:
             for name, t in data["tables"].items()
         }
         return cls(
-            snapshot=data["snapshot"], created_at=float(data["created_at"]), source=data["source"],
+            snapshot=data["snapshot"],
+            created_at=float(data["created_at"]),
+            source=data["source"],
             tables=tables,
             other_files={rel: FileEntry.from_json(f) for rel, f in data["other_files"].items()},
-            finished_at=data.get("finished_at"), warnings=list(data.get("warnings", [])),
+            finished_at=data.get("finished_at"),
+            warnings=list(data.get("warnings", [])),
         )
 
 
@@ -150,8 +155,13 @@ class VerifyResult:
     at: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"snapshot": self.snapshot, "ok": self.ok, "checked": self.checked,
-                "problems": self.problems, "at": self.at}
+        return {
+            "snapshot": self.snapshot,
+            "ok": self.ok,
+            "checked": self.checked,
+            "problems": self.problems,
+            "at": self.at,
+        }
 
 
 @dataclass
@@ -172,20 +182,33 @@ class BackupResult:
 
     def summary(self) -> str:
         """One line: what was backed up where, and what it cost."""
-        text = (f"snapshot {self.snapshot} in {self.target}: {len(self.tables)} tables, "
-                f"{self.files} files ({human_bytes(self.bytes)}), {self.sent_files} new "
-                f"({human_bytes(self.sent_bytes)}) in {self.duration_s:.1f}s")
+        text = (
+            f"snapshot {self.snapshot} in {self.target}: {len(self.tables)} tables, "
+            f"{self.files} files ({human_bytes(self.bytes)}), {self.sent_files} new "
+            f"({human_bytes(self.sent_bytes)}) in {self.duration_s:.1f}s"
+        )
         if self.pruned:
             text += f", pruned {len(self.pruned)} old"
         if self.verify is not None:
-            text += ", verified ok" if self.verify.ok else f", VERIFY FAILED ({len(self.verify.problems)})"
+            text += (
+                ", verified ok"
+                if self.verify.ok
+                else f", VERIFY FAILED ({len(self.verify.problems)})"
+            )
         return text
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "snapshot": self.snapshot, "target": self.target, "tables": self.tables, "files": self.files,
-            "bytes": self.bytes, "sent_files": self.sent_files, "sent_bytes": self.sent_bytes,
-            "duration_s": round(self.duration_s, 3), "pruned": self.pruned, "warnings": self.warnings,
+            "snapshot": self.snapshot,
+            "target": self.target,
+            "tables": self.tables,
+            "files": self.files,
+            "bytes": self.bytes,
+            "sent_files": self.sent_files,
+            "sent_bytes": self.sent_bytes,
+            "duration_s": round(self.duration_s, 3),
+            "pruned": self.pruned,
+            "warnings": self.warnings,
             "verify": self.verify.to_json() if self.verify else None,
         }
 

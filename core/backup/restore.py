@@ -1,4 +1,4 @@
-"""`lakeconsole restore`: rebuild the lake (or a copy of it) from a snapshot, every file hash-checked."""
+"""`lakeconsole restore`: rebuild the lake (or a copy) from a snapshot, every file hash-checked."""
 
 from __future__ import annotations
 
@@ -30,8 +30,13 @@ class SnapshotInfo:
     bytes: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"snapshot": self.snapshot, "created_at": self.created_at, "tables": self.tables,
-                "files": self.files, "bytes": self.bytes}
+        return {
+            "snapshot": self.snapshot,
+            "created_at": self.created_at,
+            "tables": self.tables,
+            "files": self.files,
+            "bytes": self.bytes,
+        }
 
 
 @dataclass
@@ -46,30 +51,48 @@ class RestoreResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"snapshot": self.snapshot, "dest": str(self.dest), "files": self.files, "bytes": self.bytes,
-                "tables": self.tables, "moved_aside": str(self.moved_aside) if self.moved_aside else None,
-                "duration_s": round(self.duration_s, 3), "warnings": self.warnings}
+        return {
+            "snapshot": self.snapshot,
+            "dest": str(self.dest),
+            "files": self.files,
+            "bytes": self.bytes,
+            "tables": self.tables,
+            "moved_aside": str(self.moved_aside) if self.moved_aside else None,
+            "duration_s": round(self.duration_s, 3),
+            "warnings": self.warnings,
+        }
 
 
-def list_snapshots(settings: Settings, target: str | None = None,
-                   cancel_event: threading.Event | None = None) -> list[SnapshotInfo]:
+def list_snapshots(
+    settings: Settings, target: str | None = None, cancel_event: threading.Event | None = None
+) -> list[SnapshotInfo]:
     """The target's complete snapshots, oldest first."""
     tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
     out = []
     for snapshot in tgt.list_snapshot_ids():
         m = Manifest.from_json(tgt.read_manifest_cached(snapshot))
-        out.append(SnapshotInfo(snapshot, m.created_at, {n: t.version for n, t in m.tables.items()},
-                                m.file_count, m.bytes))
+        out.append(
+            SnapshotInfo(
+                snapshot,
+                m.created_at,
+                {n: t.version for n, t in m.tables.items()},
+                m.file_count,
+                m.bytes,
+            )
+        )
     return out
 
 
 def lake_content(folder: Path) -> list[Path]:
-    """Files that make a folder a non-empty lake (empty layer folders and lock files do not count)."""
+    """Files that make a folder a non-empty lake (empty layer folders and locks do not count)."""
     if not folder.exists():
         return []
     return [
-        path for path in folder.rglob("*")
-        if path.is_file() and not path.name.startswith(IGNORED) and not path.name.endswith(".lock")
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not path.name.startswith(IGNORED)
+        and not path.name.endswith(".lock")
         and path.relative_to(folder).parts[:2] != BACKUP_STATE
     ]
 
@@ -96,15 +119,19 @@ def restore_snapshot(
         content = lake_content(dest)
         if content and not force:
             raise BackupError(
-                f"Restore refused: {dest} is not empty ({len(content)} files). Restore into an empty "
-                "folder with --to DIR, or add --force to move the current lake aside first")
+                f"Restore refused: {dest} is not empty ({len(content)} files). "
+                "Restore into an empty "
+                "folder with --to DIR, or add --force to move the current lake aside first"
+            )
         if dest == settings.data_dir.resolve():
             from core.lock import current_holder
 
             holder = current_holder(settings.state_dir)
             if holder is not None:
-                raise BackupError(f"Restore refused: a pipeline run (process {holder.pid}) is using the "
-                                  "lake; wait for it to finish")
+                raise BackupError(
+                    f"Restore refused: a pipeline run (process {holder.pid}) is using the "
+                    "lake; wait for it to finish"
+                )
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
         build = dest.with_name(f".{dest.name}.restoring-{stamp}") if content else dest
         try:
@@ -119,9 +146,16 @@ def restore_snapshot(
             dest.rename(moved)
             build.rename(dest)
             _carry_backup_state(moved, dest, settings)
-    return RestoreResult(manifest.snapshot, dest, manifest.file_count, manifest.bytes,
-                         {n: t.version for n, t in manifest.tables.items()}, moved,
-                         time.time() - started, list(manifest.warnings))
+    return RestoreResult(
+        manifest.snapshot,
+        dest,
+        manifest.file_count,
+        manifest.bytes,
+        {n: t.version for n, t in manifest.tables.items()},
+        moved,
+        time.time() - started,
+        list(manifest.warnings),
+    )
 
 
 def _load_manifest(tgt: Target, snapshot: str | None) -> Manifest:
@@ -129,16 +163,25 @@ def _load_manifest(tgt: Target, snapshot: str | None) -> Manifest:
     if not ids:
         raise BackupError(f"No snapshots in {tgt}; nothing to restore")
     if snapshot is not None and snapshot not in ids:
-        raise BackupError(f"No snapshot {snapshot} in {tgt}; `lakeconsole backup --list` shows them")
+        raise BackupError(
+            f"No snapshot {snapshot} in {tgt}; `lakeconsole backup --list` shows them"
+        )
     try:
         return Manifest.from_json(tgt.read_manifest(snapshot or ids[-1]))
     except (ValueError, KeyError, TypeError) as exc:
-        raise BackupError(f"The manifest of snapshot {snapshot or ids[-1]} is unreadable ({exc}); "
-                          "pick another snapshot") from None
+        raise BackupError(
+            f"The manifest of snapshot {snapshot or ids[-1]} is unreadable ({exc}); "
+            "pick another snapshot"
+        ) from None
 
 
-def write_snapshot(tgt: Target, manifest: Manifest, dest: Path, report: ProgressSink,
-                   cancel_event: threading.Event | None) -> None:
+def write_snapshot(
+    tgt: Target,
+    manifest: Manifest,
+    dest: Path,
+    report: ProgressSink,
+    cancel_event: threading.Event | None,
+) -> None:
     """Write every file of the manifest under `dest`, checking each against its SHA-256."""
     by_blob: dict[str, list[str]] = {}
     for rel, f in manifest.all_files():
@@ -148,7 +191,7 @@ def write_snapshot(tgt: Target, manifest: Manifest, dest: Path, report: Progress
     shas = sorted(by_blob)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".lakeconsole-fetch-") as tmp:
         for start in range(0, len(shas), FETCH_BATCH):
-            batch = shas[start:start + FETCH_BATCH]
+            batch = shas[start : start + FETCH_BATCH]
             if tgt.local_blob(batch[0]) is None:
                 report(BackupProgress("fetch", done, total, "bytes", f"downloading from {tgt}"))
                 tgt.fetch_blobs(batch, Path(tmp))
@@ -166,8 +209,10 @@ def write_snapshot(tgt: Target, manifest: Manifest, dest: Path, report: Progress
 
 def _copy_checked(src: Path, dest: Path, sha: str) -> None:
     if not src.is_file():
-        raise BackupError(f"The backup lacks the content of {dest.name} (blob {sha[:12]}…); it is damaged: "
-                          "run `lakeconsole backup --verify-only` and restore an older snapshot")
+        raise BackupError(
+            f"The backup lacks the content of {dest.name} (blob {sha[:12]}…); it is damaged: "
+            "run `lakeconsole backup --verify-only` and restore an older snapshot"
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     with src.open("rb") as fin, dest.open("wb") as fout:
@@ -175,8 +220,10 @@ def _copy_checked(src: Path, dest: Path, sha: str) -> None:
             digest.update(block)
             fout.write(block)
     if digest.hexdigest() != sha:
-        raise BackupError(f"{dest.name} is corrupted in the backup (checksum mismatch); restore an older "
-                          "snapshot, and run `lakeconsole backup --verify-only`")
+        raise BackupError(
+            f"{dest.name} is corrupted in the backup (checksum mismatch); restore an older "
+            "snapshot, and run `lakeconsole backup --verify-only`"
+        )
 
 
 def _carry_backup_state(old: Path, new: Path, settings: Settings) -> None:
@@ -184,4 +231,6 @@ def _carry_backup_state(old: Path, new: Path, settings: Settings) -> None:
     rel = settings.state_dir.resolve().relative_to(settings.data_dir.resolve()) / "backup"
     src = old / rel
     if src.is_dir():
-        shutil.copytree(src, new / rel, dirs_exist_ok=True, ignore=shutil.ignore_patterns("staging-*"))
+        shutil.copytree(
+            src, new / rel, dirs_exist_ok=True, ignore=shutil.ignore_patterns("staging-*")
+        )

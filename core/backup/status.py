@@ -65,12 +65,18 @@ def backup_status(settings: Settings) -> list[UpkeepItem]:
         parts.append("never backed up")
     else:
         age = (time.time() - at) / DAY_S
-        parts.append(f"last {time.strftime('%Y-%m-%d %H:%M', time.localtime(at))} ({age:.0f} d ago)")
+        parts.append(
+            f"last {time.strftime('%Y-%m-%d %H:%M', time.localtime(at))} ({age:.0f} d ago)"
+        )
         if due:
             parts.append(f"overdue (every {settings.backup_interval_days} d, OPS-07)")
     verify = status.get("last_verify")
     if verify:
-        parts.append("verified ok" if verify.get("ok") else f"verify FAILED ({len(verify.get('problems', []))} problems)")
+        parts.append(
+            "verified ok"
+            if verify.get("ok")
+            else f"verify FAILED ({len(verify.get('problems', []))} problems)"
+        )
     error = status.get("last_error")
     if error and (at is None or float(error.get("at", 0)) > at):
         parts.append(f"last attempt failed: {error.get('message', '')}")

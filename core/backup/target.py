@@ -44,7 +44,9 @@ class Target(ABC):
 
     kind: str = ""
 
-    def __init__(self, spec: str, settings: Settings, cancel_event: threading.Event | None = None) -> None:
+    def __init__(
+        self, spec: str, settings: Settings, cancel_event: threading.Event | None = None
+    ) -> None:
         self.spec = spec
         self.settings = settings
         self.cancel_event = cancel_event
@@ -89,7 +91,9 @@ class Target(ABC):
         """Copy the staging tree (blobs/..., snapshots/...) into the target; existing files stay."""
 
     @abstractmethod
-    def fetch_blobs(self, shas: Iterable[str], dest: Path, on_bytes: BytesSink | None = None) -> None:
+    def fetch_blobs(
+        self, shas: Iterable[str], dest: Path, on_bytes: BytesSink | None = None
+    ) -> None:
         """Download blobs to `dest/<blob_key>`."""
 
     @abstractmethod
@@ -102,13 +106,15 @@ class Target(ABC):
         """The blob as a local file when the target is a folder (no download needed)."""
         return None
 
-    def blob_hashes(self, shas: Iterable[str], on_done: Callable[[int], None] | None = None) -> dict[str, str]:
-        """Recompute the SHA-256 of blobs by reading them back: name → actual hash (absent = missing)."""
+    def blob_hashes(
+        self, shas: Iterable[str], on_done: Callable[[int], None] | None = None
+    ) -> dict[str, str]:
+        """Re-read blobs and hash them: name → actual SHA-256 (absent = missing)."""
         wanted = sorted(set(shas))
         out: dict[str, str] = {}
         with tempfile.TemporaryDirectory(prefix="lakeconsole-verify-") as tmp:
             for start in range(0, len(wanted), 500):  # bounded temp space
-                batch = wanted[start:start + 500]
+                batch = wanted[start : start + 500]
                 self.fetch_blobs(batch, Path(tmp))
                 for sha in batch:
                     path = Path(tmp) / blob_key(sha)
@@ -119,12 +125,17 @@ class Target(ABC):
                         on_done(1)
         return out
 
-    def run(self, argv: list[str], timeout_s: float | None = None,
-            on_stderr_line: Callable[[str], None] | None = None,
-            on_stdout_line: Callable[[str], None] | None = None) -> tuple[int, str, str]:
+    def run(
+        self,
+        argv: list[str],
+        timeout_s: float | None = None,
+        on_stderr_line: Callable[[str], None] | None = None,
+        on_stdout_line: Callable[[str], None] | None = None,
+    ) -> tuple[int, str, str]:
         """Call a tool with the settings' environment; stderr is returned redacted."""
-        result = call_tool(argv, self.tool_env(), self.cancel_event, timeout_s,
-                           on_stderr_line, on_stdout_line)
+        result = call_tool(
+            argv, self.tool_env(), self.cancel_event, timeout_s, on_stderr_line, on_stdout_line
+        )
         return result.returncode, result.stdout, self.redact(result.stderr)
 
     def tool_env(self) -> dict[str, str]:
@@ -137,7 +148,9 @@ class Target(ABC):
         return text
 
 
-def parse_target(spec: str, settings: Settings, cancel_event: threading.Event | None = None) -> Target:
+def parse_target(
+    spec: str, settings: Settings, cancel_event: threading.Event | None = None
+) -> Target:
     """The target named by `spec` (BACKUP_TARGET or --target)."""
     from core.backup.target_local import LocalTarget
     from core.backup.target_rclone import RcloneTarget
@@ -145,12 +158,14 @@ def parse_target(spec: str, settings: Settings, cancel_event: threading.Event | 
 
     spec = spec.strip()
     if not spec:
-        raise TargetError("No backup target: set BACKUP_TARGET in .env (a folder, rclone:REMOTE:path "
-                          "or s3://bucket/prefix) or pass --target")
+        raise TargetError(
+            "No backup target: set BACKUP_TARGET in .env (a folder, rclone:REMOTE:path "
+            "or s3://bucket/prefix) or pass --target"
+        )
     if spec.startswith("s3://"):
         return S3Target(spec, settings, cancel_event)
     if spec.startswith("rclone:"):
-        return RcloneTarget(spec[len("rclone:"):], settings, cancel_event)
+        return RcloneTarget(spec[len("rclone:") :], settings, cancel_event)
     if spec.startswith("file://"):
         return LocalTarget(urlparse(spec).path, settings, cancel_event)
     head, colon, _ = spec.partition(":")
@@ -158,8 +173,10 @@ def parse_target(spec: str, settings: Settings, cancel_event: threading.Event | 
         # `REMOTE:path` is an rclone remote only when rclone knows the remote.
         if head in rclone_remotes(settings):
             return RcloneTarget(spec, settings, cancel_event)
-        raise TargetError(f"Backup target '{spec}': '{head}' is not a configured rclone remote. "
-                          f"Run `rclone config` to add it, or write rclone:{spec} / a folder path")
+        raise TargetError(
+            f"Backup target '{spec}': '{head}' is not a configured rclone remote. "
+            f"Run `rclone config` to add it, or write rclone:{spec} / a folder path"
+        )
     return LocalTarget(spec, settings, cancel_event)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -9,14 +10,24 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from core.backup.model import BackupCancelled, TargetError
-from core.backup.target import MANIFEST, SNAPSHOT_ID, BytesSink, Target, blob_key, copy_file_atomic, file_sha256
+from core.backup.target import (
+    MANIFEST,
+    SNAPSHOT_ID,
+    BytesSink,
+    Target,
+    blob_key,
+    copy_file_atomic,
+    file_sha256,
+)
 from core.settings import Settings
 
 
 class LocalTarget(Target):
     kind = "folder"
 
-    def __init__(self, spec: str, settings: Settings, cancel_event: threading.Event | None = None) -> None:
+    def __init__(
+        self, spec: str, settings: Settings, cancel_event: threading.Event | None = None
+    ) -> None:
         super().__init__(spec, settings, cancel_event)
         path = Path(spec).expanduser()
         self.root = (path if path.is_absolute() else settings.home / path).resolve()
@@ -27,20 +38,26 @@ class LocalTarget(Target):
     def check(self) -> None:
         data_dir = self.settings.data_dir.resolve()
         if self.root == data_dir or data_dir in self.root.parents:
-            raise TargetError(f"Backup target {self.root} is inside the lake {data_dir}; "
-                              "pick a folder on another drive")
+            raise TargetError(
+                f"Backup target {self.root} is inside the lake {data_dir}; "
+                "pick a folder on another drive"
+            )
         if not self.root.exists() and not self.root.parent.is_dir():
             # An unmounted drive: do not quietly create the mount path on the laptop's own disk.
-            raise TargetError(f"Backup target {self.root} is not reachable: {self.root.parent} does not "
-                              "exist. Plug in / mount the drive, or fix BACKUP_TARGET")
+            raise TargetError(
+                f"Backup target {self.root} is not reachable: {self.root.parent} does not "
+                "exist. Plug in / mount the drive, or fix BACKUP_TARGET"
+            )
         try:
             self.root.mkdir(exist_ok=True)
             probe = self.root / ".lakeconsole-write-check"
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
-            raise TargetError(f"Backup target {self.root} cannot be written ({exc.strerror or exc}); "
-                              "fix its permissions or pick another folder") from None
+            raise TargetError(
+                f"Backup target {self.root} cannot be written ({exc.strerror or exc}); "
+                "fix its permissions or pick another folder"
+            ) from None
 
     def list_blobs(self) -> set[str]:
         blobs = self.root / "blobs"
@@ -52,18 +69,26 @@ class LocalTarget(Target):
         folder = self.root / "snapshots"
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if SNAPSHOT_ID.match(p.name) and (p / MANIFEST).is_file())
+        return sorted(
+            p.name
+            for p in folder.iterdir()
+            if SNAPSHOT_ID.match(p.name) and (p / MANIFEST).is_file()
+        )
 
     def read_manifest(self, snapshot: str) -> str:
         path = self.root / "snapshots" / snapshot / MANIFEST
         try:
             return path.read_text()
         except OSError:
-            raise TargetError(f"Snapshot {snapshot} has no readable manifest in {self.root}") from None
+            raise TargetError(
+                f"Snapshot {snapshot} has no readable manifest in {self.root}"
+            ) from None
 
     def push(self, staging: Path, on_bytes: BytesSink | None = None) -> None:
         # Blobs before manifests: a snapshot becomes visible only when everything it needs is there.
-        files = sorted((p for p in staging.rglob("*") if p.is_file()), key=lambda p: p.name == MANIFEST)
+        files = sorted(
+            (p for p in staging.rglob("*") if p.is_file()), key=lambda p: p.name == MANIFEST
+        )
         for src in files:
             if self.cancel_event is not None and self.cancel_event.is_set():
                 raise BackupCancelled()
@@ -72,12 +97,15 @@ class LocalTarget(Target):
                 if not dest.exists():
                     copy_file_atomic(src, dest)
             except OSError as exc:
-                raise TargetError(f"Cannot write {dest} ({exc.strerror or exc}); is the drive full "
-                                  "or unplugged?") from None
+                raise TargetError(
+                    f"Cannot write {dest} ({exc.strerror or exc}); is the drive full or unplugged?"
+                ) from None
             if on_bytes is not None:
                 on_bytes(src.stat().st_size)
 
-    def fetch_blobs(self, shas: Iterable[str], dest: Path, on_bytes: BytesSink | None = None) -> None:
+    def fetch_blobs(
+        self, shas: Iterable[str], dest: Path, on_bytes: BytesSink | None = None
+    ) -> None:
         for sha in shas:
             src = self.root / "blobs" / blob_key(sha)
             if src.is_file():
@@ -88,7 +116,9 @@ class LocalTarget(Target):
     def local_blob(self, sha: str) -> Path | None:
         return self.root / "blobs" / blob_key(sha)
 
-    def blob_hashes(self, shas: Iterable[str], on_done: Callable[[int], None] | None = None) -> dict[str, str]:
+    def blob_hashes(
+        self, shas: Iterable[str], on_done: Callable[[int], None] | None = None
+    ) -> dict[str, str]:
         out: dict[str, str] = {}
         for sha in sorted(set(shas)):
             if self.cancel_event is not None and self.cancel_event.is_set():
@@ -111,7 +141,5 @@ class LocalTarget(Target):
         for sha in shas:
             path = self.root / "blobs" / blob_key(sha)
             path.unlink(missing_ok=True)
-            try:
+            with contextlib.suppress(OSError):
                 os.rmdir(path.parent)  # only when empty
-            except OSError:
-                pass

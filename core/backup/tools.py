@@ -30,7 +30,9 @@ def find_tool(name: str, env: dict[str, str]) -> str:
     beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
-    raise TargetError(f"Backup needs `{name}`, which is not installed: {INSTALL_HINT.get(name, name)}")
+    raise TargetError(
+        f"Backup needs `{name}`, which is not installed: {INSTALL_HINT.get(name, name)}"
+    )
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,15 @@ def call_tool(
 ) -> ToolResult:
     """Run a tool (argument list, no shell), stopping it when `cancel_event` is set.
 
-    Output is read line by line so progress (rclone stats, aws upload lines) reaches the callbacks."""
+    Output is read line by line so progress (rclone's stats) reaches the callbacks."""
     proc = subprocess.Popen(
-        list(argv), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, errors="replace",
+        list(argv),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
     )
     out_parts: list[str] = []
     err_lines: list[str] = []
@@ -72,7 +79,10 @@ def call_tool(
             if on_stderr_line is not None:
                 on_stderr_line(line.rstrip("\n"))
 
-    readers = [threading.Thread(target=read_out, daemon=True), threading.Thread(target=read_err, daemon=True)]
+    readers = [
+        threading.Thread(target=read_out, daemon=True),
+        threading.Thread(target=read_err, daemon=True),
+    ]
     for reader in readers:
         reader.start()
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -82,8 +92,10 @@ def call_tool(
             raise BackupCancelled()
         if deadline is not None and time.monotonic() > deadline:
             _stop(proc)
-            raise TargetError(f"`{Path(argv[0]).name}` did not answer within {timeout_s:.0f} s; "
-                              "check that the target is reachable")
+            raise TargetError(
+                f"`{Path(argv[0]).name}` did not answer within {timeout_s:.0f} s; "
+                "check that the target is reachable"
+            )
         time.sleep(0.05)
     for reader in readers:
         reader.join(timeout=5)

@@ -24,7 +24,9 @@ def verify_snapshot(
     if not ids:
         raise BackupError(f"No snapshots in {tgt} yet; run `lakeconsole backup` first")
     if snapshot is not None and snapshot not in ids:
-        raise BackupError(f"No snapshot {snapshot} in {tgt}; `lakeconsole backup --list` shows them")
+        raise BackupError(
+            f"No snapshot {snapshot} in {tgt}; `lakeconsole backup --list` shows them"
+        )
     return verify_on(settings, tgt, snapshot or ids[-1], on_progress or (lambda p: None))
 
 

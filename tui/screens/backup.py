@@ -107,10 +107,19 @@ class BackupScreen(Screen[None]):
                 snapshots = list_snapshots(self.settings)
             except BackupError as exc:
                 problem = str(exc)
-        self.post_message(OverviewLoaded(Overview(
-            self.settings.backup_target, read_status(self.settings), item.overdue, item.detail,
-            snapshots, problem, tracked_data(self.settings),
-        )))
+        self.post_message(
+            OverviewLoaded(
+                Overview(
+                    self.settings.backup_target,
+                    read_status(self.settings),
+                    item.overdue,
+                    item.detail,
+                    snapshots,
+                    problem,
+                    tracked_data(self.settings),
+                )
+            )
+        )
 
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
         o = message.overview
@@ -118,16 +127,25 @@ class BackupScreen(Screen[None]):
         summary.update("\n".join(summary_lines(o)))
         summary.set_class(o.overdue, "-overdue")
         git = self.query_one("#backup-git", Static)
-        git.update(f"⚠ git tracks data/logs/.env files (OPS-07): {', '.join(o.tracked[:4])}"
-                   f"{' …' if len(o.tracked) > 4 else ''} — run `git rm --cached` on them"
-                   if o.tracked else "")
+        git.update(
+            f"⚠ git tracks data/logs/.env files (OPS-07): {', '.join(o.tracked[:4])}"
+            f"{' …' if len(o.tracked) > 4 else ''} — run `git rm --cached` on them"
+            if o.tracked
+            else ""
+        )
         git.display = bool(o.tracked)
         self.snapshots = list(reversed(o.snapshots))  # newest first
         table = self.query_one("#backup-snapshots", DataTable)
         table.clear()
         for s in self.snapshots:
-            table.add_row(s.snapshot, time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at)),
-                          str(len(s.tables)), str(s.files), human_bytes(s.bytes), key=s.snapshot)
+            table.add_row(
+                s.snapshot,
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at)),
+                str(len(s.tables)),
+                str(s.files),
+                human_bytes(s.bytes),
+                key=s.snapshot,
+            )
         if not self.busy and not self._status_text:
             self._status(o.snapshots_error or f"{len(o.snapshots)} snapshot(s)")
 
@@ -137,8 +155,10 @@ class BackupScreen(Screen[None]):
             self.notify("A backup task is already running (x stops it)", severity="warning")
             return False
         if not self.settings.backup_target:
-            self.notify("Set BACKUP_TARGET in .env first (a folder, rclone:REMOTE:path or s3://…)",
-                        severity="error")
+            self.notify(
+                "Set BACKUP_TARGET in .env first (a folder, rclone:REMOTE:path or s3://…)",
+                severity="error",
+            )
             return False
         return True
 
@@ -168,8 +188,9 @@ class BackupScreen(Screen[None]):
 
         lake = self.settings.data_dir
         question = (
-            f"Restore snapshot {snapshot.snapshot} ({len(snapshot.tables)} tables, {snapshot.files} "
-            f"files, {human_bytes(snapshot.bytes)}) from {self.settings.backup_target} into {lake}.\n\n"
+            f"Restore snapshot {snapshot.snapshot} ({len(snapshot.tables)} tables, "
+            f"{snapshot.files} files, {human_bytes(snapshot.bytes)}) "
+            f"from {self.settings.backup_target} into {lake}.\n\n"
             f"The current lake is moved to {lake.name}.before-restore-<time> beside it (nothing is "
             "deleted); every table goes back to its version in the snapshot. Refused while a "
             "pipeline run is going."
@@ -182,8 +203,10 @@ class BackupScreen(Screen[None]):
             else:
                 self._status("restore cancelled: nothing changed")
 
-        self.app.push_screen(ConfirmScreen(question, title="Restore the lake?", confirm="Restore",
-                                           danger=True), confirmed)
+        self.app.push_screen(
+            ConfirmScreen(question, title="Restore the lake?", confirm="Restore", danger=True),
+            confirmed,
+        )
 
     def _selected(self) -> Any:
         table = self.query_one("#backup-snapshots", DataTable)
@@ -204,23 +227,42 @@ class BackupScreen(Screen[None]):
 
         try:
             if task == "backup":
-                result = run_backup(self.settings, on_progress=self._progress, cancel_event=self.cancel)
+                result = run_backup(
+                    self.settings, on_progress=self._progress, cancel_event=self.cancel
+                )
                 self.post_message(WorkFinished(f"✓ {result.summary()}", True))
             elif task == "verify":
-                v = verify_snapshot(self.settings, on_progress=self._progress, cancel_event=self.cancel)
-                text = (f"✓ snapshot {v.snapshot}: {v.checked} files match their checksums" if v.ok
-                        else f"✗ snapshot {v.snapshot}: " + "; ".join(v.problems[:3]))
+                v = verify_snapshot(
+                    self.settings, on_progress=self._progress, cancel_event=self.cancel
+                )
+                text = (
+                    f"✓ snapshot {v.snapshot}: {v.checked} files match their checksums"
+                    if v.ok
+                    else f"✗ snapshot {v.snapshot}: " + "; ".join(v.problems[:3])
+                )
                 self.post_message(WorkFinished(text, v.ok))
             elif task == "drill":
-                d = restore_drill(self.settings, on_progress=self._progress, cancel_event=self.cancel)
-                text = (f"✓ restore drill passed: {d.snapshot}, {len(d.tables)} tables compared" if d.ok
-                        else f"✗ restore drill failed: " + "; ".join(d.problems[:3]))
+                d = restore_drill(
+                    self.settings, on_progress=self._progress, cancel_event=self.cancel
+                )
+                text = (
+                    f"✓ restore drill passed: {d.snapshot}, {len(d.tables)} tables compared"
+                    if d.ok
+                    else "✗ restore drill failed: " + "; ".join(d.problems[:3])
+                )
                 self.post_message(WorkFinished(text, d.ok))
             else:
-                r = restore_snapshot(self.settings, snapshot=snapshot, force=True,
-                                     on_progress=self._progress, cancel_event=self.cancel)
+                r = restore_snapshot(
+                    self.settings,
+                    snapshot=snapshot,
+                    force=True,
+                    on_progress=self._progress,
+                    cancel_event=self.cancel,
+                )
                 aside = f"; the old lake is in {r.moved_aside}" if r.moved_aside else ""
-                self.post_message(WorkFinished(f"✓ restored {r.snapshot}: {r.files} files{aside}", True))
+                self.post_message(
+                    WorkFinished(f"✓ restored {r.snapshot}: {r.files} files{aside}", True)
+                )
         except BackupError as exc:
             self.post_message(WorkFinished(f"✗ {exc}", False, error=str(exc)))
 
@@ -246,8 +288,11 @@ class BackupScreen(Screen[None]):
         bar = self.query_one("#backup-progress", ProgressBar)
         if p.total:
             bar.update(total=p.total, progress=min(p.done, p.total))
-            amount = (f"{human_bytes(p.done)} of {human_bytes(p.total)}" if p.unit == "bytes"
-                      else f"{p.done} of {p.total} {p.unit}")
+            amount = (
+                f"{human_bytes(p.done)} of {human_bytes(p.total)}"
+                if p.unit == "bytes"
+                else f"{p.done} of {p.total} {p.unit}"
+            )
             self._status(f"{p.phase}: {amount} {p.message}".rstrip())
         else:
             bar.update(total=None)
@@ -263,8 +308,13 @@ class BackupScreen(Screen[None]):
         if message.error and "cancelled" not in message.error:
             from tui.modals import ErrorScreen
 
-            self.app.push_screen(ErrorScreen(message.error, title="Backup task failed",
-                                             where="logs/app.log, the backup target"))
+            self.app.push_screen(
+                ErrorScreen(
+                    message.error,
+                    title="Backup task failed",
+                    where="logs/app.log, the backup target",
+                )
+            )
         self.load_overview()
 
     def action_cancel_work(self) -> None:
@@ -283,8 +333,9 @@ class BackupScreen(Screen[None]):
         self._status(f"failed: {event.worker.error}")
         from tui.modals import ErrorScreen
 
-        self.app.push_screen(ErrorScreen(str(event.worker.error), title="Backup view failed",
-                                         where="logs/app.log"))
+        self.app.push_screen(
+            ErrorScreen(str(event.worker.error), title="Backup view failed", where="logs/app.log")
+        )
 
     def _status(self, text: str) -> None:
         self._status_text = text
@@ -295,19 +346,34 @@ def summary_lines(o: Overview) -> list[str]:
     """The summary block: target, last backup, verify, drill, overdue."""
     lines = [f"Target:       {o.target or '(none: set BACKUP_TARGET in .env)'}"]
     last = o.status.get("last_backup")
-    lines.append("Last backup:  " + (
-        f"{_when(last['at'])}  snapshot {last['snapshot']}, {last['files']} files "
-        f"({human_bytes(last['bytes'])}), {human_bytes(last.get('sent_bytes', 0))} sent"
-        if last else "never"))
+    lines.append(
+        "Last backup:  "
+        + (
+            f"{_when(last['at'])}  snapshot {last['snapshot']}, {last['files']} files "
+            f"({human_bytes(last['bytes'])}), {human_bytes(last.get('sent_bytes', 0))} sent"
+            if last
+            else "never"
+        )
+    )
     verify = o.status.get("last_verify")
-    lines.append("Last verify:  " + (
-        f"{_when(verify['at'])}  {verify['snapshot']}: "
-        + ("ok" if verify["ok"] else f"FAILED, {len(verify['problems'])} problems")
-        if verify else "never"))
+    lines.append(
+        "Last verify:  "
+        + (
+            f"{_when(verify['at'])}  {verify['snapshot']}: "
+            + ("ok" if verify["ok"] else f"FAILED, {len(verify['problems'])} problems")
+            if verify
+            else "never"
+        )
+    )
     drill = o.status.get("last_drill")
-    lines.append("Last drill:   " + (
-        f"{_when(drill['at'])}  {drill['snapshot']}: " + ("passed" if drill["ok"] else "FAILED")
-        if drill else "never (d runs one)"))
+    lines.append(
+        "Last drill:   "
+        + (
+            f"{_when(drill['at'])}  {drill['snapshot']}: " + ("passed" if drill["ok"] else "FAILED")
+            if drill
+            else "never (d runs one)"
+        )
+    )
     lines.append(("OVERDUE — " if o.overdue else "Up to date — ") + o.detail)
     return lines
 
