@@ -12,7 +12,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from core.settings import Settings
 from tests.explorer_fixtures import orders_table
@@ -138,11 +138,14 @@ async def test_another_table_opens_by_path_and_a_wrong_path_is_explained(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "No Delta tables" in status(app, "#tables-status"), "empty")
         await pilot.press("o")
-        await pilot.press(*str(tmp_path / "nothing_here"), "enter")
+        path_input = app.screen.query_one("#tables-path", Input)
+        assert app.screen.focused is path_input
+        path_input.value = str(tmp_path / "nothing_here")  # typing it key by key is slow
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "no such path" in status(app, "#tables-status"), "error")
         assert isinstance(app.screen, TablesScreen)
-        app.screen.query_one("#tables-path").clear()  # type: ignore[attr-defined]
-        await pilot.press(*str(outside), "enter")
+        path_input.value = str(outside)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TableHistoryScreen)
                        and loaded(app, "#history-list"), "the history of the path")
         assert len(rows_of(app, "#history-list")) == 5
