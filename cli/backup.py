@@ -83,6 +83,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as exc:
         error(f"✗ Backup Failed: {exc}", no_color)
         return EXIT_FAILED
+    except OSError as exc:  # a lake or temp file that cannot be read or written
+        error(
+            f"✗ Backup Failed: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), no_color
+        )
+        return EXIT_FAILED
     finally:
         signal.signal(signal.SIGINT, previous)
 

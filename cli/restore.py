@@ -93,6 +93,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_REFUSED
         error(f"✗ Restore Failed: {exc}", no_color)
         return EXIT_FAILED
+    except OSError as exc:  # a lake or temp file that cannot be read or written
+        error(
+            f"✗ Restore Failed: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), no_color
+        )
+        return EXIT_FAILED
     finally:
         signal.signal(signal.SIGINT, previous)
 

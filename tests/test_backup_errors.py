@@ -63,3 +63,10 @@ def test_restore_with_no_snapshots_says_so(
     (tmp_path / "usb").mkdir()
     out = cli(["restore", "--to", str(tmp_path / "copy"), "--target", str(tmp_path / "usb")])
     assert out.returncode == 1 and "No snapshots" in out.stderr
+
+
+def test_empty_lake_is_not_backed_up(settings: Settings, tmp_path: Path, cli: CliRunner) -> None:
+    out = cli(["backup", "--target", str(tmp_path / "usb")])
+    assert out.returncode == 1
+    assert "is empty: nothing to back up" in out.stderr
+    assert not (tmp_path / "usb" / "snapshots").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import tempfile
@@ -27,6 +28,8 @@ from core.backup.model import (
 from core.backup.status import backup_state_dir, record
 from core.backup.target import MANIFEST, Target, blob_key, parse_target
 from core.settings import Settings
+
+log = logging.getLogger("lakeconsole.backup")
 
 
 @contextmanager
@@ -76,16 +79,20 @@ def run_backup(
             tgt = parse_target(spec, settings, cancel_event)
             report(BackupProgress("scan", 0, None, message=f"checking {tgt}"))
             tgt.check()
+            log.info("backup of %s to %s started", settings.data_dir, tgt)
             result = _backup(settings, tgt, started, report, cancel_event)
             if verify:
                 from core.backup.verify import verify_on
 
                 result.verify = verify_on(settings, tgt, result.snapshot, report)
     except BackupCancelled:
+        log.warning("backup cancelled")
         raise
     except BackupError as exc:
+        log.error("backup failed: %s", exc)
         record(settings, "last_error", {"at": time.time(), "message": str(exc)})
         raise
+    log.info("backup finished: %s", result.summary())
     return result
 
 
@@ -99,6 +106,12 @@ def _backup(
     report(BackupProgress("scan", 0, None, message="reading the lake's tables"))
     plan = plan_lake(settings.data_dir, settings.state_dir)
     files = plan.all_files()
+    if not files:
+        # An empty snapshot would, BACKUP_KEEP weeks later, have pruned every real one away.
+        raise BackupError(
+            f"The lake at {settings.data_dir} is empty: nothing to back up. "
+            "Check LAKECONSOLE_DATA_DIR (or --data-dir)"
+        )
     total = sum(f.size for _, f in files)
     hashed_bytes = [0]
 

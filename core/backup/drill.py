@@ -5,6 +5,7 @@ and compared with the live table at the backed-up version (rows, schema, files, 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import threading
@@ -19,6 +20,8 @@ from core.backup.restore import _load_manifest, write_snapshot
 from core.backup.status import record
 from core.backup.target import parse_target
 from core.settings import Settings
+
+log = logging.getLogger("lakeconsole.backup")
 
 
 @dataclass
@@ -95,6 +98,7 @@ def restore_drill(
         at=time.time(),
     )
     record(settings, "last_drill", result.to_json())
+    log.info("restore drill of %s: %s", result.snapshot, "passed" if result.ok else problems)
     return result
 
 

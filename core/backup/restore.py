@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import tempfile
 import threading
@@ -16,6 +17,7 @@ from core.backup.model import BackupCancelled, BackupError, BackupProgress, Mani
 from core.backup.target import Target, blob_key, parse_target
 from core.settings import Settings
 
+log = logging.getLogger("lakeconsole.backup")
 FETCH_BATCH = 500  # blobs downloaded at a time: bounds the temporary space a remote restore needs
 IGNORED = (".write-check-",)
 BACKUP_STATE = ("_lakeconsole", "backup")  # backup's own records: not lake content
@@ -140,6 +142,7 @@ def restore_snapshot(
             if build != dest:
                 shutil.rmtree(build, ignore_errors=True)
             raise
+        log.info("restored snapshot %s from %s into %s", manifest.snapshot, tgt, dest)
         moved = None
         if build != dest:
             moved = dest.with_name(f"{dest.name}.before-restore-{stamp}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -9,6 +10,8 @@ from core.backup.model import BackupError, BackupProgress, Manifest, ProgressSin
 from core.backup.status import record
 from core.backup.target import Target, parse_target
 from core.settings import Settings
+
+log = logging.getLogger("lakeconsole.backup")
 
 
 def verify_snapshot(
@@ -59,6 +62,7 @@ def verify_on(settings: Settings, tgt: Target, snapshot: str, report: ProgressSi
     result.checked = total
     result.ok = not result.problems
     record(settings, "last_verify", result.to_json())
+    log.info("verify of %s in %s: %s", snapshot, tgt, "ok" if result.ok else result.problems[:5])
     return result
 
 
