@@ -10,6 +10,7 @@ failing that, from the newest commit's `userMetadata` (`{"version": "x.y.z"}`).
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -17,7 +18,12 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.schema_version import commit_properties, commit_schema_version, table_schema_version
+from core.schema_version import (
+    VERSION_PROPERTY,
+    commit_properties,
+    commit_schema_version,
+    table_schema_version,
+)
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -358,3 +364,98 @@ def declared_tables(settings: Settings) -> list[DeclaredTable]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """A commit that changed a table's schema, with the versions before and after it."""
+
+    commit: int
+    diff: SchemaDiff
+    before: SemVer
+    after: SemVer | None
+
+    @property
+    def required(self) -> SemVer:
+        return required_version(self.before, self.diff)
+
+    @property
+    def bumped_enough(self) -> bool:
+        return self.after is not None and self.after >= self.required
+
+
+def _delta_type(spec: Any) -> str:
+    """A type from a Delta log schemaString ('long' or a nested dict) in Delta's words."""
+    if isinstance(spec, str):
+        return spec
+    kind = spec.get("type")
+    if kind == "array":
+        return f"array<{_delta_type(spec.get('elementType'))}>"
+    if kind == "map":
+        return f"map<{_delta_type(spec.get('keyType'))},{_delta_type(spec.get('valueType'))}>"
+    if kind == "struct":
+        inner = ",".join(f"{f['name']}:{_delta_type(f['type'])}" for f in spec.get("fields", []))
+        return f"struct<{inner}>"
+    return str(kind)
+
+
+def _log_schema(schema_string: str) -> dict[str, str]:
+    fields = json.loads(schema_string).get("fields", [])
+    return {f["name"]: _delta_type(f["type"]) for f in fields}
+
+
+def _diff_types(old: dict[str, str], new: dict[str, str]) -> SchemaDiff:
+    return SchemaDiff(
+        added=[(n, t) for n, t in new.items() if n not in old],
+        removed=[(n, t) for n, t in old.items() if n not in new],
+        changed=[(n, old[n], t) for n, t in new.items() if n in old and old[n] != t],
+    )
+
+
+def _commit_actions(path: Path) -> tuple[dict[str, str] | None, str | None]:
+    """(schema if the commit sets metadata, schema version it records) from one log file."""
+    schema, version = None, None
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            # Only two kinds of action matter; add/remove lines can be thousands per commit.
+            if line.startswith('{"metaData"'):
+                meta = json.loads(line)["metaData"]
+                schema = _log_schema(meta["schemaString"])
+                version = version or meta.get("configuration", {}).get(VERSION_PROPERTY)
+            elif line.startswith('{"commitInfo"'):
+                version = commit_schema_version(json.loads(line)["commitInfo"]) or version
+    return schema, version
+
+
+def schema_changes(table: str | Path, limit: int = 200) -> list[SchemaChange]:
+    """Commits (among the last `limit` still in the log) that changed the schema of a versioned
+    table, oldest first. Each is measured from the version its old schema was established with,
+    so a version stamped just before the changing write is not mistaken for the bump.
+    Reads the log files, not the data."""
+    log_dir = Path(table) / "_delta_log"
+    commits = sorted((int(p.stem), p) for p in log_dir.glob("*.json") if p.stem.isdigit())
+    out = []
+    schema: dict[str, str] | None = None
+    base: SemVer | None = None  # the version the schema in force was established with
+    for number, path in commits[-limit:]:
+        try:
+            new_schema, raw = _commit_actions(path)
+        except (OSError, ValueError, KeyError):
+            continue  # a log file being written or cleaned up: judge by the others
+        version = _lenient_version(raw)
+        diff = _diff_types(schema, new_schema) if schema and new_schema else SchemaDiff()
+        if not diff.empty:
+            if base is not None:
+                out.append(SchemaChange(number, diff, base, version))
+            base = version
+        elif base is None:
+            base = version
+        schema = new_schema or schema
+    return out
+
+
+def _lenient_version(raw: str | None) -> SemVer | None:
+    try:
+        return parse_version(raw) if raw else None
+    except ContractError:
+        return None

@@ -131,6 +131,26 @@ def _table_contract_findings(
     return out
 
 
+def _history_findings(name: str, path: Path) -> list[Finding]:
+    """Schema changes committed without the bump they needed, until a later version covers them."""
+    from core.contracts import parse_version, schema_changes, table_version
+
+    current_raw = table_version(path)
+    current = parse_version(current_raw) if current_raw else None
+    out = []
+    for change in schema_changes(path):
+        if change.bumped_enough or (current is not None and current >= change.required):
+            continue
+        out.append(Finding("OPS-06", name, (
+            f"version not bumped: commit {change.commit} changed the schema "
+            f"({change.diff.summary()}) under version {change.after or 'none'} after "
+            f"{change.before}, not a {change.diff.required_bump.label} bump: declare "
+            f"{change.required} or later and run the pipeline, so readers can tell the schemas "
+            "apart"
+        )))
+    return out
+
+
 def contract_findings(settings: Settings) -> list[Finding]:
     """Silver/gold tables whose schema or version disagrees with the pipeline definition."""
     from core.contracts import declared_tables
@@ -143,6 +163,7 @@ def contract_findings(settings: Settings) -> list[Finding]:
         name = table_name(settings.data_dir, path)
         if name.split("/")[0] not in CONTRACT_LAYERS:
             continue
+        out.extend(_history_findings(name, path))
         spec = declared.get(name)
         if spec is None:
             if declared:

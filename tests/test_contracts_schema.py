@@ -16,6 +16,7 @@ from core.contracts import (
     check_schema_change,
     enforce_contract,
     parse_version,
+    schema_changes,
     schema_diff,
     table_schema,
     table_version,
@@ -135,3 +136,27 @@ def test_version_survives_maintenance_commits_without_metadata(table: Path) -> N
     dt.alter.set_table_properties({"delta.deletedFileRetentionDuration": "interval 7 days"})
     assert version_history(table, 1) == [(1, None)]
     assert table_version(table) == "1.0.0"
+
+
+def test_history_shows_a_schema_change_made_without_a_bump(table: Path) -> None:
+    # A write that went around the contract: new column, same version.
+    write_versioned(table, WITH_DISCOUNT, "1.0.0", mode="append", schema_mode="merge")
+    [change] = schema_changes(table)
+    assert (change.commit, change.diff.summary()) == (1, "added discount")
+    versions = (str(change.before), str(change.after), str(change.required))
+    assert versions == ("1.0.0", "1.0.0", "1.1.0")
+    assert not change.bumped_enough
+
+
+def test_history_of_contracted_writes_has_every_change_bumped(tmp_path: Path) -> None:
+    path = tmp_path / "silver" / "orders"
+    open_or_create(path, ORDERS, "1.0.0")
+    contracted_write(path, ORDERS, "1.0.0")
+    decision = enforce_contract(path, WITH_DISCOUNT, "1.1.0")
+    open_or_create(path, WITH_DISCOUNT, "1.1.0")  # the pipeline stamps the property first
+    write_deltalake(
+        str(path), rows(WITH_DISCOUNT), mode="overwrite", schema_mode=decision.schema_mode,
+        commit_properties=decision.commit_properties(),
+    )
+    [change] = schema_changes(path)
+    assert change.diff.summary() == "added discount" and change.bumped_enough

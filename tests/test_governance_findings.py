@@ -3,10 +3,12 @@ tests do not cover."""
 
 from __future__ import annotations
 
-from deltalake import write_deltalake
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
 
 from core.governance import Finding, findings
-from core.sales.definition import SILVER_ORDERS
+from core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
+from core.schema_version import VERSION_PROPERTY
 from core.settings import Settings
 from tests.governance_fixtures import ORDERS, clean_project, rows, write_versioned
 
@@ -46,3 +48,21 @@ def test_a_check_that_cannot_run_is_itself_a_finding(settings: Settings) -> None
     found = findings(settings)
     assert any(f.subject == "check" and "could not run" in f.message for f in found)
     assert found == sorted(found)
+
+
+def test_a_schema_change_committed_without_a_bump_is_reported_until_bumped(
+    settings: Settings,
+) -> None:
+    clean_project(settings.home)
+    path = GOLD_DAILY_REVENUE.path(settings.data_dir)
+    wider = GOLD_DAILY_REVENUE.schema.append(pa.field("discount", pa.float64()))
+    write_versioned(path, wider, "1.0.0", mode="append", schema_mode="merge")
+    history = [f for f in _ops06(settings) if "commit" in f.message]
+    assert [f.subject for f in history] == ["gold/sales/daily_revenue"]
+    assert "commit 1 changed the schema (added discount)" in history[0].message
+    assert "declare 1.1.0 or later" in history[0].message
+    write_versioned(path, wider, "1.1.0", mode="append")
+    DeltaTable(str(path)).alter.set_table_properties(
+        {VERSION_PROPERTY: "1.1.0"}, raise_if_not_exists=False
+    )
+    assert not [f for f in _ops06(settings) if "commit" in f.message]
