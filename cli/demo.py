@@ -41,13 +41,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     folder = landing_dir(settings.data_dir)
     try:
-        written = write_demo(folder, rows=args.rows, files=args.files, seed=args.seed, prefix=args.prefix)
+        written = write_demo(
+            folder, rows=args.rows, files=args.files, seed=args.seed, prefix=args.prefix
+        )
     except OSError as exc:
-        error(f"demo: cannot write into {folder}: {exc.strerror or exc}. Check the folder's permissions")
+        error(
+            f"demo: cannot write into {folder}: {exc.strerror or exc}. "
+            "Check the folder's permissions"
+        )
         return 1
     if args.json:
-        print_json([{"file": str(f.path), "rows": f.rows, "resent": f.resent, "malformed": f.malformed}
-                    for f in written])
+        print_json(
+            [
+                {"file": str(f.path), "rows": f.rows, "resent": f.resent, "malformed": f.malformed}
+                for f in written
+            ]
+        )
         return 0
     for f in written:
         print(f"wrote {f.path}: {f.rows} lines ({f.resent} re-sent, {f.malformed} malformed)")

@@ -67,14 +67,20 @@ def open_or_create(
         dt = DeltaTable(str(path))
         if table_schema_version(dt) != version:
             dt.alter.set_table_properties(
-                {VERSION_PROPERTY: version}, raise_if_not_exists=False,
+                {VERSION_PROPERTY: version},
+                raise_if_not_exists=False,
                 commit_properties=commit_properties(version),
             )
             dt = DeltaTable(str(path))
         return dt
     path.mkdir(parents=True, exist_ok=True)
     return DeltaTable.create(
-        str(path), schema, mode="error", partition_by=partition_by, description=description,
-        configuration={VERSION_PROPERTY: version}, raise_if_key_not_exists=False,
+        str(path),
+        schema,
+        mode="error",
+        partition_by=partition_by,
+        description=description,
+        configuration={VERSION_PROPERTY: version},
+        raise_if_key_not_exists=False,
         commit_properties=commit_properties(version),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from core.sales.definition import (
 from core.sales.tables import query
 from core.settings import Settings
 
+# The `cli` fixture of conftest: runs the real CLI in a subprocess.
+CLI = Callable[..., subprocess.CompletedProcess[str]]
 HEADER = ",".join(LANDING_COLUMNS)
 # Columns that differ between two lakes fed the same files (times and run ids).
 VOLATILE = {"_ingested_at", "_run_id", "detected_at"}
@@ -31,8 +35,14 @@ def landing(settings: Settings) -> Path:
     return settings.data_dir / "landing"
 
 
-def write_csv(settings: Settings, name: str, lines: list[str], header: str = HEADER,
-              newline: str = "\n", bom: bool = False) -> Path:
+def write_csv(
+    settings: Settings,
+    name: str,
+    lines: list[str],
+    header: str = HEADER,
+    newline: str = "\n",
+    bom: bool = False,
+) -> Path:
     """A landing CSV file from text lines (values as written, commas between)."""
     text = newline.join([header, *lines]) + newline
     path = landing(settings) / name
@@ -40,10 +50,21 @@ def write_csv(settings: Settings, name: str, lines: list[str], header: str = HEA
     return path
 
 
-def line(order_id: str = "A1", line_no: str = "1", order_ts: str = "2024-03-01T10:00:00Z",
-         customer_id: str = "C1", product_id: str = "P1", region: str = "north", price: str = "10.00",
-         qty: str = "1", tax: str = "2.00", currency: str = "EUR") -> str:
-    return ",".join([order_id, line_no, order_ts, customer_id, product_id, region, price, qty, tax, currency])
+def line(
+    order_id: str = "A1",
+    line_no: str = "1",
+    order_ts: str = "2024-03-01T10:00:00Z",
+    customer_id: str = "C1",
+    product_id: str = "P1",
+    region: str = "north",
+    price: str = "10.00",
+    qty: str = "1",
+    tax: str = "2.00",
+    currency: str = "EUR",
+) -> str:
+    return ",".join(
+        [order_id, line_no, order_ts, customer_id, product_id, region, price, qty, tax, currency]
+    )
 
 
 def run(settings: Settings) -> RunOutcome:
@@ -71,7 +92,13 @@ def rows(settings: Settings, name: str, drop: set[str] = VOLATILE) -> list[dict[
 def versions(settings: Settings) -> dict[str, int]:
     """Current version of every pipeline table that exists."""
     out = {}
-    for spec in (BRONZE_ORDERS, SILVER_ORDERS, QUARANTINE_ROWS, QUARANTINE_FILES, GOLD_DAILY_REVENUE):
+    for spec in (
+        BRONZE_ORDERS,
+        SILVER_ORDERS,
+        QUARANTINE_ROWS,
+        QUARANTINE_FILES,
+        GOLD_DAILY_REVENUE,
+    ):
         path = spec.path(settings.data_dir)
         if (path / "_delta_log").is_dir():
             out[spec.name] = DeltaTable(str(path)).version()

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 from core.settings import Settings
-from tests.sales_fixtures import HEADER, count, landing, line, rows, run, table, versions, write_csv
+from tests.sales_fixtures import (
+    CLI,
+    HEADER,
+    count,
+    landing,
+    line,
+    rows,
+    run,
+    table,
+    versions,
+    write_csv,
+)
 
 
 def test_the_same_file_is_never_ingested_twice(settings: Settings) -> None:
@@ -56,15 +67,29 @@ def test_bronze_keeps_raw_strings_and_lineage(settings: Settings) -> None:
 
 def test_csv_variety_with_one_meaning_is_accepted(settings: Settings) -> None:
     reordered = "qty,price,order_id,line_no,order_ts,customer_id,product_id,region,tax,currency"
-    write_csv(settings, "bom_crlf.csv", [line("A1", customer_id='"Smith, John"')], newline="\r\n", bom=True)
-    write_csv(settings, "reordered.csv", ["3,4.50,A2,1,2024-03-01T10:00:00Z,C2,P2,south,1.00,EUR"],
-              header=reordered)
+    write_csv(
+        settings,
+        "bom_crlf.csv",
+        [line("A1", customer_id='"Smith, John"')],
+        newline="\r\n",
+        bom=True,
+    )
+    write_csv(
+        settings,
+        "reordered.csv",
+        ["3,4.50,A2,1,2024-03-01T10:00:00Z,C2,P2,south,1.00,EUR"],
+        header=reordered,
+    )
     outcome = run(settings)
     assert outcome.warnings == []
     live = {r["order_id"]: r for r in rows(settings, SILVER_ORDERS.name)}
     assert live["A1"]["customer_id"] == "Smith, John"
     assert live["A1"]["currency"] == "EUR"  # no stray \r at the end of the line
-    assert (live["A2"]["qty"], str(live["A2"]["price"]), live["A2"]["region"]) == (3, "4.50", "south")
+    assert (live["A2"]["qty"], str(live["A2"]["price"]), live["A2"]["region"]) == (
+        3,
+        "4.50",
+        "south",
+    )
 
 
 BAD_FILES = {
@@ -72,14 +97,25 @@ BAD_FILES = {
     "empty.csv": (b"", "empty file"),
     "header_only.csv": ((HEADER + "\n").encode(), "no data rows"),
     "no_header.csv": ((line("A7") + "\n").encode(), "missing header"),
-    "wrong_header.csv": (("order_id,line_no,when,customer_id,product_id,region,price,qty,tax,currency\n"
-                          + line("A8") + "\n").encode(), "wrong header: missing column(s) order_ts"),
-    "latin1.csv": ((HEADER + "\n" + line("A9", customer_id="Müller")).encode("latin-1"), "not UTF-8"),
+    "wrong_header.csv": (
+        (
+            "order_id,line_no,when,customer_id,product_id,region,price,qty,tax,currency\n"
+            + line("A8")
+            + "\n"
+        ).encode(),
+        "wrong header: missing column(s) order_ts",
+    ),
+    "latin1.csv": (
+        (HEADER + "\n" + line("A9", customer_id="Müller")).encode("latin-1"),
+        "not UTF-8",
+    ),
     "ragged.csv": ((HEADER + "\n" + line("A6") + ",extra\n").encode(), "not a well-formed CSV"),
 }
 
 
-def test_each_bad_file_is_recorded_left_in_place_and_named_in_the_run_output(settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_each_bad_file_is_recorded_left_in_place_and_named_in_the_run_output(
+    settings: Settings, cli: CLI
+) -> None:
     write_csv(settings, "good.csv", [line("A1")])
     for name, (content, _) in BAD_FILES.items():
         (landing(settings) / name).write_bytes(content)
@@ -96,7 +132,9 @@ def test_each_bad_file_is_recorded_left_in_place_and_named_in_the_run_output(set
     assert count(settings, BRONZE_ORDERS.name) == 1
 
 
-def test_a_bad_file_is_recorded_once_and_still_named_on_the_next_run(settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_file_is_recorded_once_and_still_named_on_the_next_run(
+    settings: Settings, cli: CLI
+) -> None:
     (landing(settings) / "empty.csv").write_bytes(b"")
     cli(["run"])
     before = versions(settings)

@@ -18,7 +18,6 @@ from tests.conftest import lakeconsole
 from tests.sales_fixtures import snapshot, versions
 
 
-
 def make_lake(root: Path) -> tuple[dict[str, str], Settings]:
     """A project folder like the `home` fixture's, with the demo files in landing."""
     (root / ".env").write_text("SILVER_BATCH_ROWS=1000\n")
@@ -40,13 +39,16 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", [
-    "bronze.mid_write:2",  # half-way through appending the second file
-    "bronze.after_commit:2",  # bronze committed, the ledger not yet written
-    "silver.after_quarantine:2",  # second batch: quarantine committed, silver not
-    "silver.after_merge:1",  # silver committed, the watermark not yet written
-    "gold.after_commit",  # gold committed, its pending dates not yet cleared
-])
+@pytest.mark.parametrize(
+    "point",
+    [
+        "bronze.mid_write:2",  # half-way through appending the second file
+        "bronze.after_commit:2",  # bronze committed, the ledger not yet written
+        "silver.after_quarantine:2",  # second batch: quarantine committed, silver not
+        "silver.after_merge:1",  # silver committed, the watermark not yet written
+        "gold.after_commit",  # gold committed, its pending dates not yet cleared
+    ],
+)
 def test_a_run_killed_at_any_moment_then_rerun_equals_a_clean_run(
     point: str, tmp_path: Path, clean_run: dict[str, Any]
 ) -> None:

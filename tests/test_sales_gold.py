@@ -11,39 +11,134 @@ from tests.sales_fixtures import line, rows, run, table, write_csv
 
 
 def test_daily_revenue_equals_a_hand_computed_example(settings: Settings) -> None:
-    write_csv(settings, "f1.csv", [
-        line("A1", "1", "2024-03-01T10:00:00Z", product_id="P1", price="10.00", qty="2", tax="4.00"),
-        line("A1", "2", "2024-03-01T10:00:00Z", product_id="P2", price="5.50", qty="1", tax="1.10"),
-        # 23:30 at UTC-2 is 01:30 UTC the next day.
-        line("A2", "1", "2024-03-01T23:30:00-02:00", product_id="P1", price="7.25", qty="4", tax="2.90"),
-        line("A3", "1", "2024-03-01T12:00:00Z", product_id="P1", price="10.00", qty="1", tax="2.00"),
-        line("A4", "1", "2024-03-01T12:00:00Z", product_id="P1", price="abc", qty="1", tax="2.00"),
-        line("A5", "1", "2024-03-01T13:00:00Z", product_id="P1", region="south", price="1.00", qty="1",
-             tax="0.10"),
-    ])
-    write_csv(settings, "f2.csv", [  # A3 re-sent with another qty: it replaces the first one
-        line("A3", "1", "2024-03-01T12:00:00Z", product_id="P1", price="10.00", qty="3", tax="6.00"),
-    ])
+    write_csv(
+        settings,
+        "f1.csv",
+        [
+            line(
+                "A1",
+                "1",
+                "2024-03-01T10:00:00Z",
+                product_id="P1",
+                price="10.00",
+                qty="2",
+                tax="4.00",
+            ),
+            line(
+                "A1",
+                "2",
+                "2024-03-01T10:00:00Z",
+                product_id="P2",
+                price="5.50",
+                qty="1",
+                tax="1.10",
+            ),
+            # 23:30 at UTC-2 is 01:30 UTC the next day.
+            line(
+                "A2",
+                "1",
+                "2024-03-01T23:30:00-02:00",
+                product_id="P1",
+                price="7.25",
+                qty="4",
+                tax="2.90",
+            ),
+            line(
+                "A3",
+                "1",
+                "2024-03-01T12:00:00Z",
+                product_id="P1",
+                price="10.00",
+                qty="1",
+                tax="2.00",
+            ),
+            line(
+                "A4", "1", "2024-03-01T12:00:00Z", product_id="P1", price="abc", qty="1", tax="2.00"
+            ),
+            line(
+                "A5",
+                "1",
+                "2024-03-01T13:00:00Z",
+                product_id="P1",
+                region="south",
+                price="1.00",
+                qty="1",
+                tax="0.10",
+            ),
+        ],
+    )
+    write_csv(
+        settings,
+        "f2.csv",
+        [  # A3 re-sent with another qty: it replaces the first one
+            line(
+                "A3",
+                "1",
+                "2024-03-01T12:00:00Z",
+                product_id="P1",
+                price="10.00",
+                qty="3",
+                tax="6.00",
+            ),
+        ],
+    )
     run(settings)
-    got = {(str(r["order_date"]), r["region"], r["product_id"]): r for r in rows(settings, GOLD_DAILY_REVENUE.name)}
-    assert set(got) == {("2024-03-01", "north", "P1"), ("2024-03-01", "north", "P2"),
-                        ("2024-03-02", "north", "P1"), ("2024-03-01", "south", "P1")}
+    got = {
+        (str(r["order_date"]), r["region"], r["product_id"]): r
+        for r in rows(settings, GOLD_DAILY_REVENUE.name)
+    }
+    assert set(got) == {
+        ("2024-03-01", "north", "P1"),
+        ("2024-03-01", "north", "P2"),
+        ("2024-03-02", "north", "P1"),
+        ("2024-03-01", "south", "P1"),
+    }
 
     def figures(key: tuple[str, str, str]) -> tuple[Decimal, Decimal, Decimal, int, int]:
         r = got[key]
         return r["gross_revenue"], r["tax"], r["net_revenue"], r["order_count"], r["line_count"]
 
     # A1 line 1 (10.00 × 2, tax 4.00) + A3 as re-sent (10.00 × 3, tax 6.00); A4 is quarantined.
-    assert figures(("2024-03-01", "north", "P1")) == (Decimal("50.00"), Decimal("10.00"), Decimal("40.00"), 2, 2)
-    assert figures(("2024-03-01", "north", "P2")) == (Decimal("5.50"), Decimal("1.10"), Decimal("4.40"), 1, 1)
-    assert figures(("2024-03-02", "north", "P1")) == (Decimal("29.00"), Decimal("2.90"), Decimal("26.10"), 1, 1)
-    assert figures(("2024-03-01", "south", "P1")) == (Decimal("1.00"), Decimal("0.10"), Decimal("0.90"), 1, 1)
+    assert figures(("2024-03-01", "north", "P1")) == (
+        Decimal("50.00"),
+        Decimal("10.00"),
+        Decimal("40.00"),
+        2,
+        2,
+    )
+    assert figures(("2024-03-01", "north", "P2")) == (
+        Decimal("5.50"),
+        Decimal("1.10"),
+        Decimal("4.40"),
+        1,
+        1,
+    )
+    assert figures(("2024-03-02", "north", "P1")) == (
+        Decimal("29.00"),
+        Decimal("2.90"),
+        Decimal("26.10"),
+        1,
+        1,
+    )
+    assert figures(("2024-03-01", "south", "P1")) == (
+        Decimal("1.00"),
+        Decimal("0.10"),
+        Decimal("0.90"),
+        1,
+        1,
+    )
 
 
 def test_only_the_dates_a_new_file_touches_are_rewritten(settings: Settings) -> None:
-    write_csv(settings, "f1.csv", [line("A1", order_ts="2024-03-01T10:00:00Z"),
-                                   line("A2", order_ts="2024-03-02T10:00:00Z"),
-                                   line("A3", order_ts="2024-03-03T10:00:00Z")])
+    write_csv(
+        settings,
+        "f1.csv",
+        [
+            line("A1", order_ts="2024-03-01T10:00:00Z"),
+            line("A2", order_ts="2024-03-02T10:00:00Z"),
+            line("A3", order_ts="2024-03-03T10:00:00Z"),
+        ],
+    )
     run(settings)
     before = {r["order_date"]: r for r in rows(settings, GOLD_DAILY_REVENUE.name)}
     write_csv(settings, "f2.csv", [line("B1", order_ts="2024-03-02T18:00:00Z", qty="2")])
@@ -58,7 +153,8 @@ def test_only_the_dates_a_new_file_touches_are_rewritten(settings: Settings) -> 
     after = {r["order_date"]: r for r in rows(settings, GOLD_DAILY_REVENUE.name)}
     assert after[next(d for d in after if str(d) == "2024-03-02")]["line_count"] == 2
     assert {d: r for d, r in after.items() if str(d) != "2024-03-02"} == {
-        d: r for d, r in before.items() if str(d) != "2024-03-02"}
+        d: r for d, r in before.items() if str(d) != "2024-03-02"
+    }
 
 
 def test_a_date_recomputed_to_the_same_numbers_is_not_rewritten(settings: Settings) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 from core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS
 from core.sales.demo import write_demo
 from core.settings import Settings
-from tests.sales_fixtures import line, run, snapshot, table, versions, write_csv
+from tests.sales_fixtures import CLI, line, run, snapshot, table, versions, write_csv
 
 
-def test_second_run_on_the_same_day_changes_nothing(settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_second_run_on_the_same_day_changes_nothing(settings: Settings, cli: CLI) -> None:
     assert cli(["demo", "--rows", "4000", "--files", "3"]).returncode == 0
     first = cli(["run"])
     assert first.returncode == 0, first.stderr
@@ -25,10 +25,16 @@ def test_second_run_on_the_same_day_changes_nothing(settings: Settings, cli) -> 
     assert snapshot(settings) == contents
 
 
-def test_the_run_reports_row_accounting(settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_the_run_reports_row_accounting(settings: Settings, cli: CLI) -> None:
     cli(["demo", "--rows", "3000", "--files", "2"])
     out = cli(["run"]).stdout
-    for word in ("rows_ingested", "quarantined", "duplicates_superseded", "inserted", "dates_rewritten"):
+    for word in (
+        "rows_ingested",
+        "quarantined",
+        "duplicates_superseded",
+        "inserted",
+        "dates_rewritten",
+    ):
         assert word in out
 
 
@@ -38,7 +44,11 @@ def test_adding_one_file_reads_only_it_and_touches_only_its_partitions(settings:
     silver_files_before = set(table(settings, SILVER_ORDERS.name).file_uris())
     bronze_version = table(settings, BRONZE_ORDERS.name).version()
 
-    write_csv(settings, "june.csv", [line(f"J{i}", order_ts=f"2024-06-0{1 + i % 3}T09:00:00Z") for i in range(50)])
+    write_csv(
+        settings,
+        "june.csv",
+        [line(f"J{i}", order_ts=f"2024-06-0{1 + i % 3}T09:00:00Z") for i in range(50)],
+    )
     outcome = run(settings)
 
     assert outcome.records_processed == 50
@@ -57,8 +67,12 @@ def test_adding_one_file_reads_only_it_and_touches_only_its_partitions(settings:
 
 
 def test_a_resent_line_rewrites_only_its_month_of_silver(settings: Settings) -> None:
-    write_csv(settings, "jan.csv", [line(f"A{i}", order_ts="2024-01-10T09:00:00Z") for i in range(20)])
-    write_csv(settings, "feb.csv", [line(f"B{i}", order_ts="2024-02-10T09:00:00Z") for i in range(20)])
+    write_csv(
+        settings, "jan.csv", [line(f"A{i}", order_ts="2024-01-10T09:00:00Z") for i in range(20)]
+    )
+    write_csv(
+        settings, "feb.csv", [line(f"B{i}", order_ts="2024-02-10T09:00:00Z") for i in range(20)]
+    )
     run(settings)
     write_csv(settings, "jan_fix.csv", [line("A3", order_ts="2024-01-10T09:00:00Z", qty="4")])
     run(settings)
@@ -87,7 +101,7 @@ def test_the_demo_has_resent_and_malformed_lines_of_each_kind(tmp_path: Path) ->
     assert files[0].resent == 0 and all(f.resent > 0 for f in files[1:])
 
 
-def test_demo_command_says_what_it_wrote(settings: Settings, cli) -> None:  # type: ignore[no-untyped-def]
+def test_demo_command_says_what_it_wrote(settings: Settings, cli: CLI) -> None:
     result = cli(["demo", "--rows", "1000", "--files", "2"])
     assert result.returncode == 0
     assert "orders_0001.csv" in result.stdout and "orders_0002.csv" in result.stdout

@@ -43,8 +43,14 @@ def test_each_malformed_kind_is_quarantined_with_its_rule(settings: Settings) ->
 
 
 def test_casts_timestamps_to_utc_money_to_decimals_counts_to_integers(settings: Settings) -> None:
-    write_csv(settings, "a.csv", [line("A1", order_ts="2024-03-01T23:30:00-02:00", price="7.5", qty="+4"),
-                                  line("A2", order_ts="2024-03-01 08:00:00.25", currency="eur")])
+    write_csv(
+        settings,
+        "a.csv",
+        [
+            line("A1", order_ts="2024-03-01T23:30:00-02:00", price="7.5", qty="+4"),
+            line("A2", order_ts="2024-03-01 08:00:00.25", currency="eur"),
+        ],
+    )
     run(settings)
     live = {r["order_id"]: r for r in rows(settings, SILVER_ORDERS.name)}
     assert live["A1"]["order_ts"].isoformat() == "2024-03-02T01:30:00+00:00"
@@ -97,10 +103,14 @@ def test_every_landing_row_is_live_superseded_or_quarantined(settings: Settings)
     assert superseded == sum(f.resent for f in written)
 
 
-def test_small_batches_give_the_same_silver_as_one_batch(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_small_batches_give_the_same_silver_as_one_batch(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     write_demo(settings.data_dir / "landing", rows=5000, files=2, seed=5)
     run(settings)
-    other = replace(settings, data_dir=tmp_path_factory.mktemp("batched") / "data", silver_batch_rows=1000)
+    other = replace(
+        settings, data_dir=tmp_path_factory.mktemp("batched") / "data", silver_batch_rows=1000
+    )
     write_demo(other.data_dir / "landing", rows=5000, files=2, seed=5)
     outcome = run(other)
     assert outcome.results["silver_orders"].details["batches"] >= 5
@@ -115,13 +125,20 @@ def test_silver_and_quarantine_commits_carry_the_schema_version(settings: Settin
         dt = table(settings, spec.name)
         assert dt.metadata().configuration["lakeconsole.schema_version"] == spec.version
         for entry in dt.history():
-            assert json.loads(entry["userMetadata"]) == {"version": spec.version}, entry["operation"]
+            assert json.loads(entry["userMetadata"]) == {"version": spec.version}, entry[
+                "operation"
+            ]
 
 
 def test_silver_is_partitioned_by_order_month(settings: Settings) -> None:
-    write_csv(settings, "a.csv", [line("A1", order_ts="2024-01-05T00:00:00Z"),
-                                  line("A2", order_ts="2024-02-05T00:00:00Z")])
+    write_csv(
+        settings,
+        "a.csv",
+        [line("A1", order_ts="2024-01-05T00:00:00Z"), line("A2", order_ts="2024-02-05T00:00:00Z")],
+    )
     run(settings)
-    folders = sorted(p.name for p in (settings.data_dir / SILVER_ORDERS.name).iterdir() if p.name[0] != "_")
+    folders = sorted(
+        p.name for p in (settings.data_dir / SILVER_ORDERS.name).iterdir() if p.name[0] != "_"
+    )
     assert folders == ["order_month=2024-01", "order_month=2024-02"]
     assert count(settings, BRONZE_ORDERS.name) == 2

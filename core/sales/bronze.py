@@ -19,7 +19,14 @@ from core.dag import StepContext, StepResult
 from core.lake import landing_dir
 from core.sales.definition import BRONZE_ORDERS, LANDING_COLUMNS, QUARANTINE_FILES
 from core.sales.faults import crash_point
-from core.sales.landing import BadFile, LandingFile, content_hash, list_landing, read_batches, read_header
+from core.sales.landing import (
+    BadFile,
+    LandingFile,
+    content_hash,
+    list_landing,
+    read_batches,
+    read_header,
+)
 from core.sales.ledger import Ingested, Ledger, Rejected, commit_metadata, iso_utc, load_ledger
 from core.sales.tables import remove_leftovers
 from core.schema_version import commit_properties, open_or_create
@@ -35,8 +42,12 @@ def run_bronze(ctx: StepContext) -> StepResult:
     data_dir = ctx.settings.data_dir
     bronze_path = BRONZE_ORDERS.path(data_dir)
     leftovers = remove_leftovers([bronze_path, QUARANTINE_FILES.path(data_dir)])
-    open_or_create(bronze_path, BRONZE_ORDERS.schema, BRONZE_ORDERS.version,
-                   description=BRONZE_ORDERS.description)
+    open_or_create(
+        bronze_path,
+        BRONZE_ORDERS.schema,
+        BRONZE_ORDERS.version,
+        description=BRONZE_ORDERS.description,
+    )
     ledger = load_ledger(ctx.settings, bronze_path)
     todo, still_rejected, already = _sort_landing(ledger, list_landing(landing_dir(data_dir)))
 
@@ -48,7 +59,9 @@ def run_bronze(ctx: StepContext) -> StepResult:
         try:
             rows = _append(ctx, bronze_path, ledger, landing, digest)
         except BadFile as exc:
-            new_rejects.append(Rejected(landing.name, digest, landing.size, landing.mtime_ns, str(exc)))
+            new_rejects.append(
+                Rejected(landing.name, digest, landing.size, landing.mtime_ns, str(exc))
+            )
             leftovers += remove_leftovers([bronze_path])  # the refused file's half-written parquet
             log.warning("landing file %s rejected: %s", landing.name, exc)
         else:
@@ -62,16 +75,19 @@ def run_bronze(ctx: StepContext) -> StepResult:
     ledger.save(ctx.settings)
     for reject in [*still_rejected, *new_rejects]:
         result.warnings.append(
-            f"landing file {reject.file} was not ingested: {reject.reason}. It is left in place and "
+            f"landing file {reject.file} was not ingested: {reject.reason}. "
+            "It is left in place and "
             f"recorded in {QUARANTINE_FILES.name}; fix or remove it"
         )
     result.records_in = result.records_out = result.landing_rows
-    result.details.update({
-        "files_ingested": len(todo) - len(new_rejects),
-        "files_rejected": len(new_rejects) + len(still_rejected),
-        "rows_ingested": result.landing_rows,
-        "leftovers_removed": len(leftovers),
-    })
+    result.details.update(
+        {
+            "files_ingested": len(todo) - len(new_rejects),
+            "files_rejected": len(new_rejects) + len(still_rejected),
+            "rows_ingested": result.landing_rows,
+            "leftovers_removed": len(leftovers),
+        }
+    )
     return result
 
 
@@ -110,18 +126,24 @@ def _next_ingest_time(ledger: Ledger) -> str:
     return iso_utc(now)
 
 
-def _append(ctx: StepContext, bronze_path: Path, ledger: Ledger, landing: LandingFile, digest: str) -> int:
+def _append(
+    ctx: StepContext, bronze_path: Path, ledger: Ledger, landing: LandingFile, digest: str
+) -> int:
     """Append one landing file to bronze in a single commit; returns its row count."""
     from deltalake import WriterProperties, write_deltalake
 
     names = read_header(landing.path)
-    entry = Ingested(landing.name, digest, 0, _next_ingest_time(ledger), landing.size, landing.mtime_ns)
+    entry = Ingested(
+        landing.name, digest, 0, _next_ingest_time(ledger), landing.size, landing.mtime_ns
+    )
     refused: list[BadFile] = []
     batches = _with_lineage(ctx, landing, names, entry, refused)
     reader = pa.RecordBatchReader.from_batches(BRONZE_ORDERS.schema, batches)
     try:
         write_deltalake(
-            str(bronze_path), reader, mode="append",
+            str(bronze_path),
+            reader,
+            mode="append",
             writer_properties=WriterProperties(max_row_group_size=ROW_GROUP_ROWS),
             commit_properties=commit_properties(BRONZE_ORDERS.version, commit_metadata(entry)),
         )
@@ -138,10 +160,18 @@ def _append(ctx: StepContext, bronze_path: Path, ledger: Ledger, landing: Landin
 
 
 def _with_lineage(
-    ctx: StepContext, landing: LandingFile, names: list[str], entry: Ingested, refused: list[BadFile]
+    ctx: StepContext,
+    landing: LandingFile,
+    names: list[str],
+    entry: Ingested,
+    refused: list[BadFile],
 ) -> Iterator[pa.RecordBatch]:
-    ingested_us = int(datetime.strptime(entry.ingested_at, "%Y-%m-%dT%H:%M:%S.%fZ")
-                      .replace(tzinfo=UTC).timestamp() * 1_000_000)
+    ingested_us = int(
+        datetime.strptime(entry.ingested_at, "%Y-%m-%dT%H:%M:%S.%fZ")
+        .replace(tzinfo=UTC)
+        .timestamp()
+        * 1_000_000
+    )
     ts_type = BRONZE_ORDERS.schema.field("_ingested_at").type
     try:
         for batch in read_batches(landing.path, names):
@@ -149,11 +179,14 @@ def _with_lineage(
             first = entry.rows + 1
             entry.rows += n
             yield pa.RecordBatch.from_arrays(
-                [*(batch.column(c) for c in LANDING_COLUMNS),
-                 _constant(landing.name, n), _constant(entry.hash, n),
-                 pa.array(np.arange(first, first + n, dtype=np.int64)),
-                 pa.array(np.full(n, ingested_us, dtype=np.int64)).cast(ts_type),
-                 _constant(ctx.run_id, n)],
+                [
+                    *(batch.column(c) for c in LANDING_COLUMNS),
+                    _constant(landing.name, n),
+                    _constant(entry.hash, n),
+                    pa.array(np.arange(first, first + n, dtype=np.int64)),
+                    pa.array(np.full(n, ingested_us, dtype=np.int64)).cast(ts_type),
+                    _constant(ctx.run_id, n),
+                ],
                 schema=BRONZE_ORDERS.schema,
             )
             crash_point(ctx.settings, "bronze.mid_write")
@@ -171,19 +204,35 @@ def _constant(text: str, n: int) -> pa.Array:
 def _record_rejects(ctx: StepContext, rejects: list[Rejected]) -> None:
     """Insert-only: a file already recorded (same name and content) is not recorded twice."""
     path = QUARANTINE_FILES.path(ctx.settings.data_dir)
-    dt = open_or_create(path, QUARANTINE_FILES.schema, QUARANTINE_FILES.version,
-                        description=QUARANTINE_FILES.description)
+    dt = open_or_create(
+        path,
+        QUARANTINE_FILES.schema,
+        QUARANTINE_FILES.version,
+        description=QUARANTINE_FILES.description,
+    )
     now = datetime.now(UTC)
-    source = pa.table({
-        "file": [r.file for r in rejects],
-        "content_hash": [r.hash for r in rejects],
-        "size_bytes": pa.array([r.size for r in rejects], pa.int64()),
-        "reason": [r.reason for r in rejects],
-        "detected_at": pa.array([now] * len(rejects), QUARANTINE_FILES.schema.field("detected_at").type),
-        "_run_id": [ctx.run_id] * len(rejects),
-    }, schema=QUARANTINE_FILES.schema)
+    source = pa.table(
+        {
+            "file": [r.file for r in rejects],
+            "content_hash": [r.hash for r in rejects],
+            "size_bytes": pa.array([r.size for r in rejects], pa.int64()),
+            "reason": [r.reason for r in rejects],
+            "detected_at": pa.array(
+                [now] * len(rejects), QUARANTINE_FILES.schema.field("detected_at").type
+            ),
+            "_run_id": [ctx.run_id] * len(rejects),
+        },
+        schema=QUARANTINE_FILES.schema,
+    )
     ctx.check_cancelled()
-    (dt.merge(source, "t.file = s.file AND t.content_hash = s.content_hash",
-              source_alias="s", target_alias="t",
-              commit_properties=commit_properties(QUARANTINE_FILES.version))
-       .when_not_matched_insert_all().execute())
+    (
+        dt.merge(
+            source,
+            "t.file = s.file AND t.content_hash = s.content_hash",
+            source_alias="s",
+            target_alias="t",
+            commit_properties=commit_properties(QUARANTINE_FILES.version),
+        )
+        .when_not_matched_insert_all()
+        .execute()
+    )

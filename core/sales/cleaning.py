@@ -11,7 +11,14 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.sales.definition import LANDING_COLUMNS, LINEAGE, MONEY, QUARANTINE_ROWS, SILVER_ORDERS, UTC_TS
+from core.sales.definition import (
+    LANDING_COLUMNS,
+    LINEAGE,
+    MONEY,
+    QUARANTINE_ROWS,
+    SILVER_ORDERS,
+    UTC_TS,
+)
 
 # A timestamp must be ISO 8601 to the second: date, 'T' or space, time, optional fraction,
 # optional zone ('Z' or ±hh:mm; none means UTC).
@@ -79,20 +86,34 @@ def clean(raw: pa.Table) -> Cleaned:
     good = pc.invert(bad)
 
     lineage = {c.name: raw.column(c.name) for c in LINEAGE}
-    valid = pa.table({
-        "order_id": text["order_id"], "line_no": line_no, "order_ts": order_ts,
-        "order_date": pc.cast(order_ts, pa.date32()),
-        "order_month": _month(order_ts),
-        "customer_id": text["customer_id"], "product_id": text["product_id"],
-        "region": text["region"], "price": price, "qty": qty, "tax": tax, "currency": currency,
-        **lineage,
-    }).filter(good)
+    valid = pa.table(
+        {
+            "order_id": text["order_id"],
+            "line_no": line_no,
+            "order_ts": order_ts,
+            "order_date": pc.cast(order_ts, pa.date32()),
+            "order_month": _month(order_ts),
+            "customer_id": text["customer_id"],
+            "product_id": text["product_id"],
+            "region": text["region"],
+            "price": price,
+            "qty": qty,
+            "tax": tax,
+            "currency": currency,
+            **lineage,
+        }
+    ).filter(good)
 
     rejected_schema = pa.schema([f for f in QUARANTINE_ROWS.schema if f.name != "_run_id"])
     rejected = raw.select([*LANDING_COLUMNS, *lineage]).filter(bad)
-    rule_name, detail = _first_failure({k: v.filter(bad) for k, v in failed.items()},
-                                       {k: v.filter(bad) for k, v in text.items()})
-    rejected = rejected.append_column("rule", rule_name).append_column("detail", detail).cast(rejected_schema)
+    rule_name, detail = _first_failure(
+        {k: v.filter(bad) for k, v in failed.items()}, {k: v.filter(bad) for k, v in text.items()}
+    )
+    rejected = (
+        rejected.append_column("rule", rule_name)
+        .append_column("detail", detail)
+        .cast(rejected_schema)
+    )
     return Cleaned(valid.cast(SILVER_ORDERS.schema), rejected)
 
 
@@ -100,14 +121,25 @@ def keep_latest(rows: pa.Table) -> tuple[pa.Table, int]:
     """One row per (order_id, line_no): the most recently ingested. Returns it and how many lost."""
     if rows.num_rows < 2:
         return rows, 0
-    rows = rows.sort_by([("order_id", "ascending"), ("line_no", "ascending"),
-                         ("_ingested_at", "ascending"), ("_source_row", "ascending")])
+    rows = rows.sort_by(
+        [
+            ("order_id", "ascending"),
+            ("line_no", "ascending"),
+            ("_ingested_at", "ascending"),
+            ("_source_row", "ascending"),
+        ]
+    )
     n = rows.num_rows
     ids, lines = rows.column("order_id"), rows.column("line_no")
-    last_of_key = pc.or_(pc.not_equal(ids.slice(0, n - 1), ids.slice(1)),
-                         pc.not_equal(lines.slice(0, n - 1), lines.slice(1)))
-    keep = pa.concat_arrays([*last_of_key.chunks, pa.array([True])]) if isinstance(
-        last_of_key, pa.ChunkedArray) else pa.concat_arrays([last_of_key, pa.array([True])])
+    last_of_key = pc.or_(
+        pc.not_equal(ids.slice(0, n - 1), ids.slice(1)),
+        pc.not_equal(lines.slice(0, n - 1), lines.slice(1)),
+    )
+    keep = (
+        pa.concat_arrays([*last_of_key.chunks, pa.array([True])])
+        if isinstance(last_of_key, pa.ChunkedArray)
+        else pa.concat_arrays([last_of_key, pa.array([True])])
+    )
     live = rows.filter(keep)
     return live, n - live.num_rows
 
@@ -128,21 +160,27 @@ def parse_timestamps(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.A
     fraction = pc.struct_field(pc.extract_regex(rest, r"^\.(?P<f>\d{1,6})"), [0])
     micros = pc.fill_null(pc.cast(pc.utf8_rpad(fraction, width=6, padding="0"), pa.int64()), 0)
     zone = pc.extract_regex(rest, r"(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})$")
-    minutes = pc.add(pc.multiply(pc.cast(pc.struct_field(zone, [1]), pa.int64()), 60),
-                     pc.cast(pc.struct_field(zone, [2]), pa.int64()))
+    minutes = pc.add(
+        pc.multiply(pc.cast(pc.struct_field(zone, [1]), pa.int64()), 60),
+        pc.cast(pc.struct_field(zone, [2]), pa.int64()),
+    )
     sign = pc.if_else(pc.equal(pc.struct_field(zone, [0]), "-"), -1, 1)
     offset_us = pc.fill_null(pc.multiply(pc.multiply(minutes, sign), 60_000_000), 0)
     utc_us = pc.subtract(pc.add(utc_us, micros), offset_us)
     return pc.cast(utc_us, UTC_TS)
 
 
-def _first_failure(failed: dict[str, pa.Array], text: dict[str, pa.Array]) -> tuple[pa.Array, pa.Array]:
+def _first_failure(
+    failed: dict[str, pa.Array], text: dict[str, pa.Array]
+) -> tuple[pa.Array, pa.Array]:
     """The first failed rule per line and its detail, e.g. "qty '-3' is not at least 1"."""
     null = pa.scalar(None, pa.string())
     name: pa.Array | pa.ChunkedArray | pa.Scalar = null
     detail: pa.Array | pa.ChunkedArray | pa.Scalar = null
     for rule in reversed(RULES):
-        message = pc.binary_join_element_wise(f"{rule.column} '", text[rule.column], f"' {rule.problem}", "")
+        message = pc.binary_join_element_wise(
+            f"{rule.column} '", text[rule.column], f"' {rule.problem}", ""
+        )
         name = pc.if_else(failed[rule.name], pa.scalar(rule.name), name)
         detail = pc.if_else(failed[rule.name], message, detail)
     return name, detail
@@ -164,7 +202,9 @@ def _null_or(values: pa.Array, condition: pa.Array) -> pa.Array:
 
 def _to_int(text: pa.Array) -> pa.Array:
     shaped = pc.match_substring_regex(text, INT_SHAPE)
-    return pc.cast(_unsigned_plus(pc.if_else(shaped, text, pa.scalar(None, pa.string()))), pa.int64())
+    return pc.cast(
+        _unsigned_plus(pc.if_else(shaped, text, pa.scalar(None, pa.string()))), pa.int64()
+    )
 
 
 def _to_money(text: pa.Array) -> pa.Array:

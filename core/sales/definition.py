@@ -22,8 +22,16 @@ UTC_TS = pa.timestamp("us", tz="UTC")
 
 # The columns a landing CSV must have (in any order), as the demo writes them.
 LANDING_COLUMNS: tuple[str, ...] = (
-    "order_id", "line_no", "order_ts", "customer_id", "product_id",
-    "region", "price", "qty", "tax", "currency",
+    "order_id",
+    "line_no",
+    "order_ts",
+    "customer_id",
+    "product_id",
+    "region",
+    "price",
+    "qty",
+    "tax",
+    "currency",
 )
 
 
@@ -65,11 +73,19 @@ class TableSpec:
 LINEAGE = (
     Column("_source_file", pa.string(), "Landing file name the line came from"),
     Column("_source_hash", pa.string(), "SHA-256 of the landing file's content"),
-    Column("_source_row", pa.int64(), "Data row number in the landing file (1 = first after the header)"),
-    Column("_ingested_at", UTC_TS, "When bronze ingested the file; later wins when a line is re-sent"),
+    Column(
+        "_source_row",
+        pa.int64(),
+        "Data row number in the landing file (1 = first after the header)",
+    ),
+    Column(
+        "_ingested_at", UTC_TS, "When bronze ingested the file; later wins when a line is re-sent"
+    ),
 )
 
-_RAW = tuple(Column(name, pa.string(), f"{name} exactly as in the landing file") for name in LANDING_COLUMNS)
+_RAW = tuple(
+    Column(name, pa.string(), f"{name} exactly as in the landing file") for name in LANDING_COLUMNS
+)
 
 BRONZE_ORDERS = TableSpec(
     name="bronze/sales_orders_raw",
@@ -159,12 +175,18 @@ GOLD_DAILY_REVENUE = TableSpec(
 
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
-    for spec in (BRONZE_ORDERS, SILVER_ORDERS, QUARANTINE_ROWS, QUARANTINE_FILES, GOLD_DAILY_REVENUE)
+    for spec in (
+        BRONZE_ORDERS,
+        SILVER_ORDERS,
+        QUARANTINE_ROWS,
+        QUARANTINE_FILES,
+        GOLD_DAILY_REVENUE,
+    )
 }
 
 
 def marts() -> dict[str, list[TableSpec]]:
-    """Gold marts and their tables: {"sales": [daily_revenue]}. Each mart folder holds a README.md."""
+    """Gold marts and their tables: {"sales": [daily_revenue]}. Each mart folder has a README.md."""
     out: dict[str, list[TableSpec]] = {}
     for spec in TABLES.values():
         if spec.mart:
@@ -197,13 +219,28 @@ def _gold(ctx: StepContext) -> StepResult:
 def sales_steps() -> list[Step]:
     """The shipped pipeline: bronze_ingest → silver_orders → gold_daily_revenue (OPS-01)."""
     return [
-        Step("bronze_ingest", Layer.BRONZE, _bronze, (),
-             (BRONZE_ORDERS.name,),
-             "Append new landing CSV files to bronze as raw strings with lineage"),
-        Step("silver_orders", Layer.SILVER, _silver, ("bronze_ingest",),
-             (SILVER_ORDERS.name,),
-             "Cast, validate (bad lines to quarantine), dedupe and MERGE into silver"),
-        Step("gold_daily_revenue", Layer.GOLD, _gold, ("silver_orders",),
-             (GOLD_DAILY_REVENUE.name,),
-             "Recompute daily revenue for the order dates silver changed"),
+        Step(
+            "bronze_ingest",
+            Layer.BRONZE,
+            _bronze,
+            (),
+            (BRONZE_ORDERS.name,),
+            "Append new landing CSV files to bronze as raw strings with lineage",
+        ),
+        Step(
+            "silver_orders",
+            Layer.SILVER,
+            _silver,
+            ("bronze_ingest",),
+            (SILVER_ORDERS.name,),
+            "Cast, validate (bad lines to quarantine), dedupe and MERGE into silver",
+        ),
+        Step(
+            "gold_daily_revenue",
+            Layer.GOLD,
+            _gold,
+            ("silver_orders",),
+            (GOLD_DAILY_REVENUE.name,),
+            "Recompute daily revenue for the order dates silver changed",
+        ),
     ]

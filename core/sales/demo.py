@@ -26,7 +26,12 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 90
 RESEND_SHARE = 0.01
 MALFORMED_SHARE = 0.005
-MALFORMED_KINDS = ("price_not_a_number", "missing_order_id", "negative_qty", "unparseable_timestamp")
+MALFORMED_KINDS = (
+    "price_not_a_number",
+    "missing_order_id",
+    "negative_qty",
+    "unparseable_timestamp",
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,9 @@ class DemoFile:
     malformed: int
 
 
-def write_demo(folder: Path, rows: int = 20_000, files: int = 4, seed: int = 7,
-               prefix: str = "orders") -> list[DemoFile]:
+def write_demo(
+    folder: Path, rows: int = 20_000, files: int = 4, seed: int = 7, prefix: str = "orders"
+) -> list[DemoFile]:
     """Write `files` CSV files with `rows` order lines in all (plus the re-sent ones) into `folder`.
 
     The same arguments always give byte-identical files."""
@@ -54,10 +60,14 @@ def write_demo(folder: Path, rows: int = 20_000, files: int = 4, seed: int = 7,
         previous = lines
         table = pa.concat_tables([lines, resent]) if resent is not None else lines
         path = folder / f"{prefix}_{k + 1:04d}.csv"
-        tmp = path.with_name(f".{path.name}.tmp")  # a half-written file never looks like landing data
+        tmp = path.with_name(
+            f".{path.name}.tmp"
+        )  # a half-written file never looks like landing data
         pcsv.write_csv(table, tmp, write_options=pcsv.WriteOptions(quoting_style="needed"))
         tmp.replace(path)
-        written.append(DemoFile(path, table.num_rows, 0 if resent is None else resent.num_rows, malformed))
+        written.append(
+            DemoFile(path, table.num_rows, 0 if resent is None else resent.num_rows, malformed)
+        )
     return written
 
 
@@ -79,23 +89,27 @@ def _order_lines(rng: np.random.Generator, seed: int, lo: int, hi: int, total: i
     rates = np.vectorize(TAX_RATE.get)(np.array(REGIONS))[region_idx]
     tax_cents = np.rint(price_cents * qty * rates).astype(np.int64)
     ts = pa.array(np.datetime64(START.replace(tzinfo=None), "s") + seconds.astype("timedelta64[s]"))
-    return pa.table({
-        "order_id": _ids("O", order + 1, 9),
-        "line_no": pc.cast(pa.array(line_no), pa.string()),
-        "order_ts": _iso(ts),
-        "customer_id": _ids("C", customer, 5),
-        "product_id": _ids("P", product, 4),
-        "region": pa.array(regions, pa.string()),
-        "price": _money(price_cents),
-        "qty": pc.cast(pa.array(qty), pa.string()),
-        "tax": _money(tax_cents),
-        "currency": pa.array(np.full(n, "EUR"), pa.string()),
-    }).select(list(LANDING_COLUMNS))
+    return pa.table(
+        {
+            "order_id": _ids("O", order + 1, 9),
+            "line_no": pc.cast(pa.array(line_no), pa.string()),
+            "order_ts": _iso(ts),
+            "customer_id": _ids("C", customer, 5),
+            "product_id": _ids("P", product, 4),
+            "region": pa.array(regions, pa.string()),
+            "price": _money(price_cents),
+            "qty": pc.cast(pa.array(qty), pa.string()),
+            "tax": _money(tax_cents),
+            "currency": pa.array(np.full(n, "EUR"), pa.string()),
+        }
+    ).select(list(LANDING_COLUMNS))
 
 
 def _mix(values: np.ndarray, seed: int, salt: int) -> np.ndarray:
     """A cheap deterministic hash of integers (splitmix-style), non-negative."""
-    x = (values.astype(np.uint64) + np.uint64(seed * 1_000_003 + salt)) * np.uint64(0x9E3779B97F4A7C15)
+    x = (values.astype(np.uint64) + np.uint64(seed * 1_000_003 + salt)) * np.uint64(
+        0x9E3779B97F4A7C15
+    )
     x ^= x >> np.uint64(31)
     x *= np.uint64(0xBF58476D1CE4E5B9)
     x ^= x >> np.uint64(29)
@@ -104,7 +118,9 @@ def _mix(values: np.ndarray, seed: int, salt: int) -> np.ndarray:
 
 def _iso(ts: pa.Array) -> pa.Array:
     """ISO 8601 UTC text; a cast is ten times faster than pc.strftime."""
-    return pc.binary_join_element_wise(pc.replace_substring(pc.cast(ts, pa.string()), " ", "T"), "Z", "")
+    return pc.binary_join_element_wise(
+        pc.replace_substring(pc.cast(ts, pa.string()), " ", "T"), "Z", ""
+    )
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
@@ -132,15 +148,18 @@ def _malform(rng: np.random.Generator, lines: pa.Table) -> tuple[pa.Table, int]:
 
 def _resend(rng: np.random.Generator, previous: pa.Table) -> pa.Table | None:
     """About RESEND_SHARE of the previous file's well-formed lines again, with another qty."""
-    checks = [pc.match_substring_regex(previous.column("qty"), r"^[0-9]+$"),
-              pc.match_substring_regex(previous.column("price"), r"^[0-9.]+$"),
-              pc.match_substring_regex(previous.column("order_ts"), "Z$"),
-              pc.not_equal(previous.column("order_id"), "")]
+    checks = [
+        pc.match_substring_regex(previous.column("qty"), r"^[0-9]+$"),
+        pc.match_substring_regex(previous.column("price"), r"^[0-9.]+$"),
+        pc.match_substring_regex(previous.column("order_ts"), "Z$"),
+        pc.not_equal(previous.column("order_id"), ""),
+    ]
     wellformed = checks[0]
     for check in checks[1:]:
         wellformed = pc.and_(wellformed, check)
-    chosen = np.flatnonzero((rng.random(previous.num_rows) < RESEND_SHARE)
-                            & wellformed.to_numpy(zero_copy_only=False))
+    chosen = np.flatnonzero(
+        (rng.random(previous.num_rows) < RESEND_SHARE) & wellformed.to_numpy(zero_copy_only=False)
+    )
     if len(chosen) == 0:
         return None
     again = previous.take(pa.array(chosen))
@@ -148,5 +167,7 @@ def _resend(rng: np.random.Generator, previous: pa.Table) -> pa.Table | None:
     cents = np.rint(np.asarray(pc.cast(again.column("price"), pa.float64())) * 100).astype(np.int64)
     rates = np.array([TAX_RATE[r] for r in again.column("region").to_pylist()])
     tax = np.rint(cents * qty * rates).astype(np.int64)
-    again = again.set_column(again.schema.get_field_index("qty"), "qty", pc.cast(pa.array(qty), pa.string()))
+    again = again.set_column(
+        again.schema.get_field_index("qty"), "qty", pc.cast(pa.array(qty), pa.string())
+    )
     return again.set_column(again.schema.get_field_index("tax"), "tax", _money(tax))

@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,6 +26,9 @@ from core.sales.silver import GOLD_PENDING
 from core.sales.state import read_state, write_state
 from core.sales.tables import exists, query, remove_leftovers, sql_list
 from core.schema_version import commit_properties, open_or_create
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 log = logging.getLogger("lakeconsole.sales")
 
@@ -41,10 +45,17 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     leftovers = remove_leftovers([gold_path])
     silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
     first_build = not exists(gold_path)
-    gold = open_or_create(gold_path, GOLD_DAILY_REVENUE.schema, GOLD_DAILY_REVENUE.version,
-                          list(GOLD_DAILY_REVENUE.partition_by), GOLD_DAILY_REVENUE.description)
+    gold = open_or_create(
+        gold_path,
+        GOLD_DAILY_REVENUE.schema,
+        GOLD_DAILY_REVENUE.version,
+        list(GOLD_DAILY_REVENUE.partition_by),
+        GOLD_DAILY_REVENUE.description,
+    )
     pending = read_state(ctx.settings, GOLD_PENDING).get("dates", [])
-    dates = _all_dates(silver) if first_build else sorted(dt_.date.fromisoformat(d) for d in pending)
+    dates = (
+        _all_dates(silver) if first_build else sorted(dt_.date.fromisoformat(d) for d in pending)
+    )
 
     changed: list[dt_.date] = []
     parts: list[pa.Table] = []
@@ -56,10 +67,15 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     for month, days in sorted(by_month.items()):
         ctx.check_cancelled()
         fresh = daily_revenue(silver, month, days)
-        held = _sorted(query(gold, f"SELECT * FROM gold WHERE order_date IN {sql_list(days)}", "gold")
-                       .select(GOLD_DAILY_REVENUE.schema.names))
+        held = _sorted(
+            query(gold, f"SELECT * FROM gold WHERE order_date IN {sql_list(days)}", "gold").select(
+                GOLD_DAILY_REVENUE.schema.names
+            )
+        )
         for day in days:
-            new_rows = fresh.filter(pc.equal(fresh.column("order_date"), pa.scalar(day, pa.date32())))
+            new_rows = fresh.filter(
+                pc.equal(fresh.column("order_date"), pa.scalar(day, pa.date32()))
+            )
             old_rows = held.filter(pc.equal(held.column("order_date"), pa.scalar(day, pa.date32())))
             if not new_rows.equals(old_rows):
                 changed.append(day)
@@ -72,7 +88,10 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
         ctx.check_cancelled()
         data = pa.concat_tables(parts) if parts else GOLD_DAILY_REVENUE.schema.empty_table()
         write_deltalake(
-            str(gold_path), data, mode="overwrite", predicate=f"order_date IN {sql_list(changed)}",
+            str(gold_path),
+            data,
+            mode="overwrite",
+            predicate=f"order_date IN {sql_list(changed)}",
             partition_by=list(GOLD_DAILY_REVENUE.partition_by),
             commit_properties=commit_properties(GOLD_DAILY_REVENUE.version),
         )
@@ -81,33 +100,52 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     if pending:
         write_state(ctx.settings, GOLD_PENDING, {"dates": []})
     result = StepResult(records_in=len(dates), records_out=written)
-    result.details.update({"dates_recomputed": len(dates), "dates_rewritten": len(changed),
-                           "rows_written": written, "leftovers_removed": len(leftovers)})
+    result.details.update(
+        {
+            "dates_recomputed": len(dates),
+            "dates_rewritten": len(changed),
+            "rows_written": written,
+            "leftovers_removed": len(leftovers),
+        }
+    )
     if readme_written:
         result.details["readme_written"] = str(readme_written)
     return result
 
 
-def daily_revenue(silver: object, month: str, days: list[dt_.date]) -> pa.Table:
+def daily_revenue(silver: DeltaTable, month: str, days: list[dt_.date]) -> pa.Table:
     """Gold rows for `days` (all in `month`), from silver's live rows, sorted by the key."""
-    rows = query(silver, "SELECT order_date, region, product_id, currency, order_id, price, qty, tax "
-                 f"FROM silver WHERE order_month = '{month}' AND order_date IN {sql_list(days)}", "silver")
+    rows = query(
+        silver,
+        "SELECT order_date, region, product_id, currency, order_id, price, qty, tax "
+        f"FROM silver WHERE order_month = '{month}' AND order_date IN {sql_list(days)}",
+        "silver",
+    )
     if rows.num_rows == 0:
         return GOLD_DAILY_REVENUE.schema.empty_table()
     # price (18,2) × qty as (19,0) is exact; sums are narrowed to (20,2) so net = gross − tax fits.
     amount = pc.multiply(rows.column("price"), pc.cast(rows.column("qty"), pa.decimal128(19, 0)))
     rows = rows.append_column("amount", amount)
-    grouped = rows.group_by(GROUP, use_threads=False).aggregate([
-        ("amount", "sum"), ("tax", "sum"), ("order_id", "count_distinct"), ("order_id", "count"),
-    ])
+    grouped = rows.group_by(GROUP, use_threads=False).aggregate(
+        [
+            ("amount", "sum"),
+            ("tax", "sum"),
+            ("order_id", "count_distinct"),
+            ("order_id", "count"),
+        ]
+    )
     gross = pc.cast(grouped.column("amount_sum"), MONEY_SUM)
     tax = pc.cast(grouped.column("tax_sum"), MONEY_SUM)
-    out = pa.table({
-        **{c: grouped.column(c) for c in GROUP},
-        "gross_revenue": gross, "tax": tax, "net_revenue": pc.subtract(gross, tax),
-        "order_count": grouped.column("order_id_count_distinct"),
-        "line_count": grouped.column("order_id_count"),
-    })
+    out = pa.table(
+        {
+            **{c: grouped.column(c) for c in GROUP},
+            "gross_revenue": gross,
+            "tax": tax,
+            "net_revenue": pc.subtract(gross, tax),
+            "order_count": grouped.column("order_id_count_distinct"),
+            "line_count": grouped.column("order_id_count"),
+        }
+    )
     return _sorted(out.cast(GOLD_DAILY_REVENUE.schema))
 
 
@@ -115,7 +153,7 @@ def _sorted(table: pa.Table) -> pa.Table:
     return table.sort_by([(c, "ascending") for c in GROUP]).combine_chunks()
 
 
-def _all_dates(silver: object) -> list[dt_.date]:
+def _all_dates(silver: DeltaTable) -> list[dt_.date]:
     dates = query(silver, "SELECT DISTINCT order_date FROM silver", "silver").column(0).to_pylist()
     return sorted(d for d in dates if d is not None)
 
@@ -125,7 +163,9 @@ def write_mart_readme(data_dir: Path, mart: str) -> Path | None:
     target = mart_dir(data_dir, mart) / "README.md"
     if target.exists():
         return None
-    template = resources.files("core.sales").joinpath(f"mart_{mart}_readme.md").read_text(encoding="utf-8")
+    template = (
+        resources.files("core.sales").joinpath(f"mart_{mart}_readme.md").read_text(encoding="utf-8")
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(".README.md.tmp")
     tmp.write_text(template, encoding="utf-8")

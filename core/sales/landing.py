@@ -76,7 +76,9 @@ def read_header(path: Path) -> list[str]:
     names = [n.strip().lower() for n in next(csv.reader([line]), [])]
     expected = set(LANDING_COLUMNS)
     if not expected & set(names):
-        raise BadFile(f"missing header: the first line must name the columns {', '.join(LANDING_COLUMNS)}")
+        raise BadFile(
+            f"missing header: the first line must name the columns {', '.join(LANDING_COLUMNS)}"
+        )
     problems = []
     missing = [c for c in LANDING_COLUMNS if c not in names]
     extra = [n for n in names if n not in expected]
@@ -106,7 +108,8 @@ def read_batches(path: Path, names: list[str]) -> Iterator[pa.RecordBatch]:
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK_BYTES),
             parse_options=pcsv.ParseOptions(newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
                 include_columns=list(LANDING_COLUMNS),
             ),
         )

@@ -56,15 +56,22 @@ class Ledger:
     files: list[Ingested] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
 
+    def entries(self) -> list[Ingested | Rejected]:
+        return [*self.files, *self.rejected]
+
     def seen(self, landing: LandingFile) -> Ingested | Rejected | None:
         """The entry for this exact file (name, size, modification time) if hashed before."""
-        for entry in [*self.files, *self.rejected]:
-            if (entry.file, entry.size, entry.mtime_ns) == (landing.name, landing.size, landing.mtime_ns):
+        for entry in self.entries():
+            if (entry.file, entry.size, entry.mtime_ns) == (
+                landing.name,
+                landing.size,
+                landing.mtime_ns,
+            ):
                 return entry
         return None
 
     def find(self, name: str, digest: str) -> Ingested | Rejected | None:
-        for entry in [*self.files, *self.rejected]:
+        for entry in self.entries():
             if (entry.file, entry.hash) == (name, digest):
                 return entry
         return None
@@ -73,18 +80,26 @@ class Ledger:
         return max((f.ingested_at for f in self.files), default=None)
 
     def save(self, settings: Settings) -> None:
-        write_state(settings, STATE, {
-            "bronze_version": self.bronze_version,
-            "files": [asdict(f) for f in self.files],
-            "rejected": [asdict(r) for r in self.rejected],
-        })
+        write_state(
+            settings,
+            STATE,
+            {
+                "bronze_version": self.bronze_version,
+                "files": [asdict(f) for f in self.files],
+                "rejected": [asdict(r) for r in self.rejected],
+            },
+        )
 
 
 def commit_metadata(entry: Ingested) -> dict[str, str]:
     """What a bronze append records about its file, for rebuilding the ledger."""
-    return {f"{META}source_file": entry.file, f"{META}source_hash": entry.hash,
-            f"{META}ingested_at": entry.ingested_at, f"{META}size": str(entry.size),
-            f"{META}mtime_ns": str(entry.mtime_ns)}
+    return {
+        f"{META}source_file": entry.file,
+        f"{META}source_hash": entry.hash,
+        f"{META}ingested_at": entry.ingested_at,
+        f"{META}size": str(entry.size),
+        f"{META}mtime_ns": str(entry.mtime_ns),
+    }
 
 
 def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
@@ -125,12 +140,16 @@ def _catch_up(ledger: Ledger, dt: Any, current: int) -> bool:
     added = []
     for entry in sorted(entries, key=lambda e: e["version"]):
         if f"{META}source_hash" in entry:
-            added.append(Ingested(
-                file=entry[f"{META}source_file"], hash=entry[f"{META}source_hash"],
-                rows=int(entry.get("operationMetrics", {}).get("num_added_rows", 0)),
-                ingested_at=entry[f"{META}ingested_at"],
-                size=int(entry[f"{META}size"]), mtime_ns=int(entry[f"{META}mtime_ns"]),
-            ))
+            added.append(
+                Ingested(
+                    file=entry[f"{META}source_file"],
+                    hash=entry[f"{META}source_hash"],
+                    rows=int(entry.get("operationMetrics", {}).get("num_added_rows", 0)),
+                    ingested_at=entry[f"{META}ingested_at"],
+                    size=int(entry[f"{META}size"]),
+                    mtime_ns=int(entry[f"{META}mtime_ns"]),
+                )
+            )
         elif entry.get("operation") not in CONTENT_NEUTRAL:
             return False
     ledger.files.extend(added)
@@ -142,8 +161,14 @@ def _from_rows(dt: Any) -> list[Ingested]:
     import pyarrow as pa
     from deltalake import QueryBuilder
 
-    rows = pa.table(QueryBuilder().register("bronze", dt).execute(
-        "SELECT _source_file, _source_hash, count(*) AS n, min(_ingested_at) AS at "
-        "FROM bronze GROUP BY _source_file, _source_hash ORDER BY at, _source_file"
-    )).to_pylist()
-    return [Ingested(r["_source_file"], r["_source_hash"], int(r["n"]), iso_utc(r["at"])) for r in rows]
+    rows = pa.table(
+        QueryBuilder()
+        .register("bronze", dt)
+        .execute(
+            "SELECT _source_file, _source_hash, count(*) AS n, min(_ingested_at) AS at "
+            "FROM bronze GROUP BY _source_file, _source_hash ORDER BY at, _source_file"
+        )
+    ).to_pylist()
+    return [
+        Ingested(r["_source_file"], r["_source_hash"], int(r["n"]), iso_utc(r["at"])) for r in rows
+    ]

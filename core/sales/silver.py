@@ -29,7 +29,10 @@ WATERMARK = "silver_watermark"
 GOLD_PENDING = "gold_pending"
 
 # A newer line replaces the live one; replaying the same line (same ingest, same row) does not.
-NEWER = "s._ingested_at > t._ingested_at OR (s._ingested_at = t._ingested_at AND s._source_row > t._source_row)"
+NEWER = (
+    "s._ingested_at > t._ingested_at "
+    "OR (s._ingested_at = t._ingested_at AND s._source_row > t._source_row)"
+)
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,11 @@ class Segment:
         return self.last - self.first + 1
 
     def sql(self) -> str:
-        return (f"(_source_hash = '{self.file.hash}' AND _source_file = {sql_list([self.file.file])[1:-1]}"
-                f" AND _source_row BETWEEN {self.first} AND {self.last})")
+        return (
+            f"(_source_hash = '{self.file.hash}' "
+            f"AND _source_file = {sql_list([self.file.file])[1:-1]}"
+            f" AND _source_row BETWEEN {self.first} AND {self.last})"
+        )
 
 
 def run_silver(ctx: StepContext) -> StepResult:
@@ -55,32 +61,57 @@ def run_silver(ctx: StepContext) -> StepResult:
     data_dir = settings.data_dir
     silver_path, quarantine_path = SILVER_ORDERS.path(data_dir), QUARANTINE_ROWS.path(data_dir)
     leftovers = remove_leftovers([silver_path, quarantine_path])
-    open_or_create(silver_path, SILVER_ORDERS.schema, SILVER_ORDERS.version,
-                   list(SILVER_ORDERS.partition_by), SILVER_ORDERS.description)
-    open_or_create(quarantine_path, QUARANTINE_ROWS.schema, QUARANTINE_ROWS.version,
-                   description=QUARANTINE_ROWS.description)
+    open_or_create(
+        silver_path,
+        SILVER_ORDERS.schema,
+        SILVER_ORDERS.version,
+        list(SILVER_ORDERS.partition_by),
+        SILVER_ORDERS.description,
+    )
+    open_or_create(
+        quarantine_path,
+        QUARANTINE_ROWS.schema,
+        QUARANTINE_ROWS.version,
+        description=QUARANTINE_ROWS.description,
+    )
     batches = plan_batches(pending_segments(ctx), settings.silver_batch_rows)
     total = sum(s.rows for batch in batches for s in batch)
-    counts = {"rows_read": 0, "quarantined": 0, "duplicates_superseded": 0, "inserted": 0,
-              "updated": 0, "already_in_silver": 0, "batches": len(batches),
-              "leftovers_removed": len(leftovers)}
+    counts = {
+        "rows_read": 0,
+        "quarantined": 0,
+        "duplicates_superseded": 0,
+        "inserted": 0,
+        "updated": 0,
+        "already_in_silver": 0,
+        "batches": len(batches),
+        "leftovers_removed": len(leftovers),
+    }
     ctx.progress(0, total, "rows")
     from deltalake import DeltaTable
 
     bronze = DeltaTable(str(BRONZE_ORDERS.path(data_dir)))
     for batch in batches:
         ctx.check_cancelled()
-        raw = query(bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze")
+        raw = query(
+            bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
+        )
         _merge_batch(ctx, raw, counts)
         last = batch[-1]
-        write_state(settings, WATERMARK, {"ingested_at": last.file.ingested_at, "file": last.file.file,
-                                          "row": last.last})
+        write_state(
+            settings,
+            WATERMARK,
+            {"ingested_at": last.file.ingested_at, "file": last.file.file, "row": last.last},
+        )
         ctx.progress(counts["rows_read"], total, "rows")
-    result = StepResult(records_in=counts["rows_read"], records_out=counts["inserted"] + counts["updated"])
+    result = StepResult(
+        records_in=counts["rows_read"], records_out=counts["inserted"] + counts["updated"]
+    )
     result.details.update(counts)
     if counts["quarantined"]:
-        result.warnings.append(f"{counts['quarantined']} line(s) failed validation and were quarantined "
-                               f"in {QUARANTINE_ROWS.name}")
+        result.warnings.append(
+            f"{counts['quarantined']} line(s) failed validation and were quarantined "
+            f"in {QUARANTINE_ROWS.name}"
+        )
     return result
 
 
@@ -133,34 +164,50 @@ def _merge_batch(ctx: StepContext, raw: pa.Table, counts: dict[str, int]) -> Non
         _add_gold_pending(ctx, live)
     if cleaned.rejected.num_rows:
         rejected = cleaned.rejected.append_column(
-            "_run_id", pa.array([ctx.run_id] * cleaned.rejected.num_rows, pa.string()))
+            "_run_id", pa.array([ctx.run_id] * cleaned.rejected.num_rows, pa.string())
+        )
         ctx.check_cancelled()
         quarantine = DeltaTable(str(QUARANTINE_ROWS.path(data_dir)))
         hashes = sql_list(sorted(set(rejected.column("_source_hash").to_pylist())))
-        (quarantine.merge(
-            rejected,
-            f"t._source_hash IN {hashes} AND t._source_hash = s._source_hash AND t._source_row = s._source_row",
-            source_alias="s", target_alias="t", commit_properties=commit_properties(QUARANTINE_ROWS.version))
-         .when_not_matched_insert_all().execute())
+        (
+            quarantine.merge(
+                rejected,
+                f"t._source_hash IN {hashes} "
+                "AND t._source_hash = s._source_hash AND t._source_row = s._source_row",
+                source_alias="s",
+                target_alias="t",
+                commit_properties=commit_properties(QUARANTINE_ROWS.version),
+            )
+            .when_not_matched_insert_all()
+            .execute()
+        )
     crash_point(ctx.settings, "silver.after_quarantine")
     if not live.num_rows:
         return
     ctx.check_cancelled()
     silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
     months = sql_list(sorted(set(live.column("order_month").to_pylist())))
-    metrics = (silver.merge(
-        live,
-        f"t.order_month IN {months} AND t.order_month = s.order_month "
-        "AND t.order_id = s.order_id AND t.line_no = s.line_no",
-        source_alias="s", target_alias="t", commit_properties=commit_properties(SILVER_ORDERS.version))
+    metrics = (
+        silver.merge(
+            live,
+            f"t.order_month IN {months} AND t.order_month = s.order_month "
+            "AND t.order_id = s.order_id AND t.line_no = s.line_no",
+            source_alias="s",
+            target_alias="t",
+            commit_properties=commit_properties(SILVER_ORDERS.version),
+        )
         .when_matched_update_all(predicate=NEWER)
         .when_not_matched_insert_all()
-        .execute())
+        .execute()
+    )
     crash_point(ctx.settings, "silver.after_merge")
     counts["inserted"] += int(metrics.get("num_target_rows_inserted", 0))
     counts["updated"] += int(metrics.get("num_target_rows_updated", 0))
-    counts["already_in_silver"] += (live.num_rows - int(metrics.get("num_target_rows_inserted", 0))
-                                    - int(metrics.get("num_target_rows_updated", 0)))
+    counts["already_in_silver"] += (
+        live.num_rows
+        - int(metrics.get("num_target_rows_inserted", 0))
+        - int(metrics.get("num_target_rows_updated", 0))
+    )
 
 
 def _add_gold_pending(ctx: StepContext, live: pa.Table) -> None:

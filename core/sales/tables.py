@@ -50,7 +50,9 @@ def plain_strings(table: pa.Table) -> pa.Table:
     """DataFusion answers with string_view columns, which many pyarrow kernels refuse: cast back."""
     import pyarrow as pa
 
-    fields = [pa.field(f.name, pa.string()) if f.type == pa.string_view() else f for f in table.schema]
+    fields = [
+        pa.field(f.name, pa.string()) if f.type == pa.string_view() else f for f in table.schema
+    ]
     return table.cast(pa.schema(fields)) if fields != list(table.schema) else table
 
 
