@@ -8,7 +8,13 @@ import pyarrow as pa
 import pytest
 
 from core.contracts import declared_tables
-from core.marts.dictionary import END, START, dictionary_current, refresh_dictionary
+from core.marts.dictionary import (
+    END,
+    START,
+    dictionary_current,
+    refresh_dictionary,
+    refresh_mart,
+)
 from core.marts.readme import (
     REQUIRED_SECTIONS,
     MartError,
@@ -114,3 +120,11 @@ def test_column_dictionary_follows_a_schema_change_and_keeps_user_text(settings:
     text = readme.read_text()
     assert "| `margin` | double | Net − cost |" in text
     assert text.endswith("Ask Jo about margins.\n")
+
+
+def test_refresh_mart_is_one_call_for_the_pipeline(settings: Settings) -> None:
+    mart = _sales_mart(settings, COMPLETE_README)
+    assert refresh_mart(settings, "sales") is True
+    assert "| `line_count` | long | Order lines |" in (mart / "README.md").read_text()
+    assert refresh_mart(settings, "sales") is False
+    assert refresh_mart(settings, "no_such_mart") is False

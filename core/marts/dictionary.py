@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.contracts import DeclaredTable, table_schema, table_version, type_name
 from core.marts.readme import README, Mart, template
+from core.settings import Settings
 
 START = "<!-- columns:start -->"
 END = "<!-- columns:end -->"
@@ -156,3 +157,15 @@ def refresh_dictionary(mart: Mart, data_dir: Path, declared: list[DeclaredTable]
         return False
     (mart.path / README).write_text(fresh, encoding="utf-8")
     return True
+
+
+def refresh_mart(settings: Settings, name: str) -> bool:
+    """One call for the pipeline after a gold write: bring gold/<name>/README.md's column
+    dictionary in step with the tables (creating the README from the template if missing)."""
+    from core.contracts import declared_tables
+    from core.marts.readme import find_marts
+
+    for mart in find_marts(settings.data_dir):
+        if mart.name == name:
+            return refresh_dictionary(mart, settings.data_dir, declared_tables(settings))
+    return False
