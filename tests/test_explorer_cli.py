@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from deltalake import DeltaTable
 
 from tests.explorer_fixtures import orders_table, rows_at
 
+CLI = Callable[..., subprocess.CompletedProcess[str]]
 
-def test_history_json_equals_deltalakes_history(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+
+def test_history_json_equals_deltalakes_history(cli: CLI, home: Path) -> None:
     path = orders_table(home / "data" / "silver" / "orders")
     result = cli(["history", "silver/orders", "--json"])
     assert result.returncode == 0, result.stderr
@@ -22,7 +25,7 @@ def test_history_json_equals_deltalakes_history(cli, home: Path) -> None:  # typ
     assert [c["schema_version"] for c in shown["commits"]] == [None, "1.1.0", None, None, "1.0.0"]
 
 
-def test_history_text_pages_with_a_hint_for_older_commits(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_history_text_pages_with_a_hint_for_older_commits(cli: CLI, home: Path) -> None:
     orders_table(home / "data" / "silver" / "orders")
     result = cli(["history", "orders", "--limit", "2"])
     assert result.returncode == 0, result.stderr
@@ -30,7 +33,7 @@ def test_history_text_pages_with_a_hint_for_older_commits(cli, home: Path) -> No
     assert "lakeconsole history orders --before 3" in result.stdout
 
 
-def test_show_a_version_of_any_table_by_path(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_show_a_version_of_any_table_by_path(cli: CLI, tmp_path: Path) -> None:
     path = orders_table(tmp_path / "spark_written")
     result = cli(["show", str(path), "--version", "1", "--json"])
     assert result.returncode == 0, result.stderr
@@ -39,7 +42,7 @@ def test_show_a_version_of_any_table_by_path(cli, tmp_path: Path) -> None:  # ty
     assert [c["name"] for c in shown["columns"]] == ["id", "amount", "channel"]
 
 
-def test_show_text_names_schema_changes(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_show_text_names_schema_changes(cli: CLI, home: Path) -> None:
     orders_table(home / "data" / "silver" / "orders")
     result = cli(["show", "silver/orders", "--version", "3", "--limit", "2"])
     assert result.returncode == 0, result.stderr
@@ -47,7 +50,7 @@ def test_show_text_names_schema_changes(cli, home: Path) -> None:  # type: ignor
     assert "rows 1-2 of 5" in result.stdout
 
 
-def test_compare_through_the_cli(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compare_through_the_cli(cli: CLI, home: Path) -> None:
     orders_table(home / "data" / "silver" / "orders")
     result = cli(["show", "silver/orders", "--compare", "1..4", "--key", "id", "--json"])
     assert result.returncode == 0, result.stderr
@@ -55,7 +58,7 @@ def test_compare_through_the_cli(cli, home: Path) -> None:  # type: ignore[no-un
     assert (shown["added"], shown["removed"], shown["changed"]) == (1, 1, 1)
 
 
-def test_not_a_table_is_one_clear_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_not_a_table_is_one_clear_line(cli: CLI, tmp_path: Path) -> None:
     result = cli(["history", str(tmp_path)])
     assert result.returncode == 1
     assert "is not a Delta table" in result.stderr
@@ -63,7 +66,7 @@ def test_not_a_table_is_one_clear_line(cli, tmp_path: Path) -> None:  # type: ig
     assert "Traceback" not in result.stderr
 
 
-def test_missing_version_is_one_clear_line(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_version_is_one_clear_line(cli: CLI, home: Path) -> None:
     orders_table(home / "data" / "silver" / "orders")
     result = cli(["show", "silver/orders", "--version", "99"])
     assert result.returncode == 1
@@ -72,13 +75,13 @@ def test_missing_version_is_one_clear_line(cli, home: Path) -> None:  # type: ig
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_unknown_name_points_at_the_tables_command(cli) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_name_points_at_the_tables_command(cli: CLI) -> None:
     result = cli(["show", "silver/nothing"])
     assert result.returncode == 1
     assert "lakeconsole tables" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_unreadable_protocol_is_one_clear_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_protocol_is_one_clear_line(cli: CLI, tmp_path: Path) -> None:
     path = orders_table(tmp_path / "future")
     # A table from a future writer: a reader feature delta-rs does not know.
     log = path / "_delta_log" / f"{5:020d}.json"
@@ -92,7 +95,7 @@ def test_unreadable_protocol_is_one_clear_line(cli, tmp_path: Path) -> None:  # 
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
-def test_restore_version_with_yes_commits_a_restore(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_restore_version_with_yes_commits_a_restore(cli: CLI, home: Path) -> None:
     path = orders_table(home / "data" / "silver" / "orders")
     result = cli(["restore-version", "silver/orders", "1", "--yes"])
     assert result.returncode == 0, result.stderr
@@ -100,7 +103,7 @@ def test_restore_version_with_yes_commits_a_restore(cli, home: Path) -> None:  #
     assert DeltaTable(path).history(1)[0]["operation"] == "RESTORE"
 
 
-def test_restore_version_without_a_terminal_asks_for_yes(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_restore_version_without_a_terminal_asks_for_yes(cli: CLI, home: Path) -> None:
     path = orders_table(home / "data" / "silver" / "orders")
     result = cli(["restore-version", "silver/orders", "1"], stdin=subprocess.DEVNULL)
     assert result.returncode == 1
@@ -108,7 +111,7 @@ def test_restore_version_without_a_terminal_asks_for_yes(cli, home: Path) -> Non
     assert DeltaTable(path).version() == 4
 
 
-def test_restore_version_after_vacuum_is_refused(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_restore_version_after_vacuum_is_refused(cli: CLI, home: Path) -> None:
     path = orders_table(home / "data" / "silver" / "orders")
     DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
     vacuumed = DeltaTable(path).version()
@@ -118,7 +121,7 @@ def test_restore_version_after_vacuum_is_refused(cli, home: Path) -> None:  # ty
     assert DeltaTable(path).version() == vacuumed
 
 
-def test_tables_json_lists_the_lake(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_tables_json_lists_the_lake(cli: CLI, home: Path) -> None:
     orders_table(home / "data" / "gold" / "sales" / "orders")
     result = cli(["tables", "--json"])
     assert result.returncode == 0, result.stderr
@@ -127,7 +130,7 @@ def test_tables_json_lists_the_lake(cli, home: Path) -> None:  # type: ignore[no
         "gold/sales/orders", "gold", 4, 4)
 
 
-def test_reading_a_vacuumed_version_is_one_clear_line(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reading_a_vacuumed_version_is_one_clear_line(cli: CLI, home: Path) -> None:
     path = orders_table(home / "data" / "silver" / "orders")
     DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
     result = cli(["show", "silver/orders", "--version", "0"])

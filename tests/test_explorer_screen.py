@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from core.settings import Settings
 from tests.explorer_fixtures import orders_table
@@ -36,7 +37,7 @@ class ExplorerApp(App[None]):
         self.push_screen(TablesScreen(self.settings))
 
 
-async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: str) -> None:
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], object], what: str) -> None:
     """Let the app work until `condition` holds (the limit only stops a broken test hanging)."""
     for _ in range(300):
         try:
@@ -48,21 +49,21 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], what: st
     raise AssertionError(f"never happened: {what}")
 
 
-def rows_of(app: App[None], selector: str) -> list[list[str]]:
+def rows_of(app: App[Any], selector: str) -> list[list[str]]:
     table = app.screen.query_one(selector, DataTable)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-def status(app: App[None], selector: str) -> str:
+def status(app: App[Any], selector: str) -> str:
     return str(app.screen.query_one(selector, Static).content)
 
 
-def loaded(app: App[None], selector: str) -> bool:
+def loaded(app: App[Any], selector: str) -> bool:
     table = app.screen.query_one(selector, DataTable)
     return not table.loading and table.row_count > 0
 
 
-async def open_history(pilot: Pilot[None], app: App[None]) -> None:
+async def open_history(pilot: Pilot[Any], app: App[Any]) -> None:
     await wait_for(pilot, lambda: loaded(app, "#tables-list"), "the tables list")
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, TableHistoryScreen)
@@ -99,7 +100,7 @@ async def test_moving_through_versions_shows_each_versions_rows(settings: Settin
 
         await pilot.press("right_square_bracket", "right_square_bracket")  # version 3
         await wait_for(pilot, lambda: "version 3" in str(
-            app.screen.query_one("#version-title").content) and loaded(app, "#version-rows"),
+            app.screen.query_one("#version-title", Label).content) and loaded(app, "#version-rows"),
             "version 3")
         assert [r[0] for r in rows_of(app, "#version-columns")] == ["id", "amount", "+ note"]
         changes = status(app, "#version-changes")
@@ -108,7 +109,7 @@ async def test_moving_through_versions_shows_each_versions_rows(settings: Settin
 
         await pilot.press("right_square_bracket")  # version 4: order 1 deleted
         await wait_for(pilot, lambda: "version 4" in str(
-            app.screen.query_one("#version-title").content) and loaded(app, "#version-rows"),
+            app.screen.query_one("#version-title", Label).content) and loaded(app, "#version-rows"),
             "version 4")
         assert sorted(r[0] for r in rows_of(app, "#version-rows")) == ["2", "3", "4", "5"]
 
@@ -178,7 +179,7 @@ async def test_compare_shows_added_removed_and_changed_counts(settings: Settings
         await open_history(pilot, app)
         await pilot.press("down", "down", "down", "m", "up", "up", "up", "c")  # 1 .. 4
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the comparison")
-        counts = dict(rows_of(app, "#compare-counts"))  # type: ignore[arg-type]
+        counts = dict(rows_of(app, "#compare-counts"))
         assert counts == {"added": "1", "removed": "1", "changed": "1", "unchanged": "2"}
 
 
@@ -195,7 +196,7 @@ def freeze_timestamps(path: Path, start_ms: int) -> None:
 
 
 @pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     yield
@@ -203,12 +204,31 @@ def utc(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     time.tzset()
 
 
-def test_history_view_snapshot(settings: Settings, snap_compare, utc) -> None:  # type: ignore[no-untyped-def]
+def test_history_view_snapshot(settings: Settings, snap_compare, utc) -> None:
     path = orders_table(settings.data_dir / "silver" / "orders")
     freeze_timestamps(path, 1_795_000_000_000)
     app = ExplorerApp(settings)
 
-    async def opened(pilot: Pilot[None]) -> None:
+    async def opened(pilot: Pilot[Any]) -> None:
         await open_history(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=opened)
+
+
+async def test_the_console_opens_the_tables_view_with_t_and_escape_goes_back(
+        settings: Settings) -> None:
+    from tests.tui_fixtures import fixed_upkeep, synthetic_pipeline
+    from tui.app import ConsoleApp
+
+    orders_table(settings.data_dir / "silver" / "orders")
+    app = ConsoleApp(settings, synthetic_pipeline(), upkeep=fixed_upkeep)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TablesScreen)
+                       and loaded(app, "#tables-list"), "the tables view")
+        assert rows_of(app, "#tables-list")[0][1] == "silver/orders"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TableHistoryScreen)
+                       and loaded(app, "#history-list"), "the history")
+        await pilot.press("escape", "escape")
+        assert app.screen is app.board

@@ -29,31 +29,31 @@ COLUMNS = ("Version", "Time", "Operation", "Parameters", "Changes", "Schema")
 MARK = "● "
 
 
-class HistoryLoaded(Message):
+class CommitsLoaded(Message, bubble=False):
     def __init__(self, page: HistoryPage, append: bool) -> None:
         super().__init__()
         self.page, self.append = page, append
 
 
-class RestorePlanned(Message):
+class RestorePlanned(Message, bubble=False):
     def __init__(self, plan: RestorePlan) -> None:
         super().__init__()
         self.plan = plan
 
 
-class Restored(Message):
+class Restored(Message, bubble=False):
     def __init__(self, target: int, new_version: int) -> None:
         super().__init__()
         self.target, self.new_version = target, new_version
 
 
-class Compared(Message):
+class Compared(Message, bubble=False):
     def __init__(self, result: Comparison) -> None:
         super().__init__()
         self.result = result
 
 
-class KeysNeeded(Message):
+class KeysNeeded(Message, bubble=False):
     def __init__(self, old: int, new: int, reason: str) -> None:
         super().__init__()
         self.old, self.new, self.reason = old, new, reason
@@ -118,9 +118,9 @@ class TableHistoryScreen(Screen[None]):
     def load_page(self, before: int | None, append: bool) -> None:
         from core.explorer.history import history_page
 
-        self.post_message(HistoryLoaded(history_page(self.path, before, self.page_size), append))
+        self.post_message(CommitsLoaded(history_page(self.path, before, self.page_size), append))
 
-    def on_history_loaded(self, message: HistoryLoaded) -> None:
+    def on_commits_loaded(self, message: CommitsLoaded) -> None:
         table = self.query_one("#history-list", DataTable)
         table.loading = False
         page = message.page

@@ -31,13 +31,13 @@ class VersionView:
     page: RowsPage
 
 
-class VersionLoaded(Message):
+class VersionLoaded(Message, bubble=False):
     def __init__(self, view: VersionView) -> None:
         super().__init__()
         self.view = view
 
 
-class RowsLoaded(Message):
+class RowsLoaded(Message, bubble=False):
     def __init__(self, version: int, page: RowsPage) -> None:
         super().__init__()
         self.version, self.page = version, page

@@ -23,13 +23,14 @@ from core.settings import Settings
 COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
 
 
-class TablesLoaded(Message):
+# Explorer messages do not bubble: the app has handlers of its own with similar names.
+class TablesLoaded(Message, bubble=False):
     def __init__(self, tables: list[TableSummary]) -> None:
         super().__init__()
         self.tables = tables
 
 
-class PathResolved(Message):
+class PathResolved(Message, bubble=False):
     """A table typed by path or name was found: open its history."""
 
     def __init__(self, path: Path, name: str) -> None:
