@@ -19,6 +19,7 @@ def test_backup_then_restore_gives_the_same_tables_and_history(
     settings: Settings, tmp_path: Path
 ) -> None:
     tables = make_lake(settings.data_dir)
+    (tables["gold"] / "NOTES.md").write_text("kept\n")  # a note inside a table's folder
     result = run_backup(settings, target=str(tmp_path / "usb"))
     assert result.tables == {"bronze/orders": 2, "silver/orders": 1, "gold/sales/daily_revenue": 0}
 
@@ -34,6 +35,7 @@ def test_backup_then_restore_gives_the_same_tables_and_history(
     ).read_text() == "order_id,qty\n1,2\n2,5\n"
     assert (restored / "gold" / "sales" / "README.md").exists()
     assert (restored / "_lakeconsole" / "runs" / "r1.json").exists()
+    assert (restored / "gold" / "sales" / "daily_revenue" / "NOTES.md").read_text() == "kept\n"
     assert not (restored / "_lakeconsole" / "run.lock").exists()  # a live lock is not data
 
 

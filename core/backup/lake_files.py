@@ -71,6 +71,7 @@ def plan_lake(data_dir: Path, state_dir: Path) -> LakePlan:
                         f"{name}: {table.missing_active} data files of version "
                         f"{table.version} are missing from the lake"
                     )
+            plan.other_files += _beside_table(here, filenames, data_dir)
             dirnames[:] = []
             continue
         dirnames[:] = sorted(d for d in dirnames if here / d not in skip)
@@ -82,6 +83,20 @@ def plan_lake(data_dir: Path, state_dir: Path) -> LakePlan:
             if found is not None:
                 plan.other_files.append(found)
     return plan
+
+
+def _beside_table(table_dir: Path, filenames: list[str], data_dir: Path) -> list[LakeFile]:
+    """Notes a user keeps in a table's own folder (a README): not Delta's, but worth keeping.
+    Parquet files there are the table's business (uncommitted ones are crash leftovers)."""
+    out = []
+    for filename in sorted(filenames):
+        if filename.startswith(("_", ".")) or ".parquet" in filename:
+            continue
+        path = table_dir / filename
+        found = _stat(path, path.relative_to(data_dir).as_posix())
+        if found is not None:
+            out.append(found)
+    return out
 
 
 def plan_table(table_dir: Path) -> TablePlan | None:
