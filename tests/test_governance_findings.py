@@ -66,3 +66,14 @@ def test_a_schema_change_committed_without_a_bump_is_reported_until_bumped(
         {VERSION_PROPERTY: "1.1.0"}, raise_if_not_exists=False
     )
     assert not [f for f in _ops06(settings) if "commit" in f.message]
+
+
+def test_a_pipeline_that_declares_no_contracts_is_checked_without_them(
+    env: dict[str, str],
+) -> None:
+    from core.settings import load_settings
+
+    settings = load_settings({**env, "LAKECONSOLE_PIPELINE": "tests.pipelines:good"})
+    write_deltalake(str(settings.data_dir / "silver" / "orders"), rows(ORDERS))
+    assert _ops06(settings) == []
+    assert [f.code for f in findings(settings)] == ["OPS-07"]  # only: never backed up
