@@ -7,9 +7,18 @@ import threading
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from core.backup import backup_due, backup_status, read_status, restore_snapshot, run_backup
+from core.backup import (
+    BackupCancelled,
+    BackupProgress,
+    backup_due,
+    backup_status,
+    read_status,
+    restore_snapshot,
+    run_backup,
+)
 from core.backup.restore import list_snapshots
 from core.settings import Settings
 from tests.backup_fixtures import CliRunner, history, lake_listing, make_lake, rows, settings_with
@@ -242,3 +251,21 @@ def test_backup_status_says_overdue_until_a_backup_is_done(
     [item] = backup_status(settings)
     assert not item.overdue and item.last_done is not None and "verified ok" in item.detail
     assert backup_due(settings, now=item.last_done + 8 * 86_400)
+
+
+def test_cancelled_backup_records_no_snapshot(settings: Settings, tmp_path: Path) -> None:
+    make_lake(settings.data_dir)
+    target = str(tmp_path / "usb")
+    cancel = threading.Event()
+
+    def stop_while_sending(progress: BackupProgress) -> None:
+        if progress.phase == "send" and progress.total:
+            cancel.set()
+
+    with pytest.raises(BackupCancelled):
+        run_backup(settings, target=target, on_progress=stop_while_sending, cancel_event=cancel)
+    assert list_snapshots(settings, target) == []
+    assert "last_backup" not in read_status(settings)
+
+    done = run_backup(settings, target=target)  # the next one completes and is listed
+    assert [s.snapshot for s in list_snapshots(settings, target)] == [done.snapshot]

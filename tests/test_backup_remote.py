@@ -82,13 +82,16 @@ def test_s3_backup_restores_equal_tables(
     assert not (tmp_path / "copy" / "landing" / "orders_2024-01-01.csv").exists()
 
 
-def test_s3_missing_bucket_is_one_clear_line(
-    env: dict[str, str], s3_server: dict[str, str], cli
+def test_s3_missing_bucket_is_one_clear_line_and_no_secret_leaks(
+    env: dict[str, str], home: Path, s3_server: dict[str, str], cli: CliRunner
 ) -> None:
     out = cli(["backup", "--target", "s3://no-such-bucket/lake"], env={**env, **s3_server})
     assert out.returncode == 69
     assert out.stderr.strip().count("\n") == 0
     assert "bucket 'no-such-bucket' does not exist" in out.stderr and "aws s3 mb" in out.stderr
+    log = (home / "logs" / "app.log").read_text()
+    assert "no-such-bucket" in log  # the failure is logged...
+    assert s3_server["AWS_SECRET_ACCESS_KEY"] not in out.stdout + out.stderr + log  # ...no secret
 
 
 def test_s3_unreachable_endpoint_fails_fast_and_clearly(
@@ -104,3 +107,19 @@ def test_s3_unreachable_endpoint_fails_fast_and_clearly(
     out = cli(["backup", "--target", "s3://lake-backup/x"], env={**env, **dead})
     assert out.returncode == 69
     assert "not reachable" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_s3_without_credentials_names_where_to_set_them(
+    env: dict[str, str], s3_server: dict[str, str], cli: CliRunner
+) -> None:
+    bare = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+    bare.update(
+        AWS_ENDPOINT_URL=s3_server["AWS_ENDPOINT_URL"],
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    out = cli(["backup", "--target", "s3://lake-backup/x"], env=bare)
+    assert out.returncode == 69
+    assert "AWS_ACCESS_KEY_ID" in out.stderr and out.stderr.count("\n") == 1
