@@ -57,22 +57,14 @@ def open_or_create(
     partition_by: list[str] | None = None,
     description: str | None = None,
 ) -> DeltaTable:
-    """Open the table at `path`, creating it (empty, stamped with `version`) when missing.
+    """Open the table at `path`, creating it empty and stamped with `version` when missing.
 
-    An existing table whose property lags the declared version gets the property set; the data
-    written next carries the same version in its commit metadata."""
+    An existing table is opened as it is: check its contract before writing (core.contracts)
+    and call `stamp_version` after the write that brings it to a new version."""
     from deltalake import DeltaTable
 
     if (path / "_delta_log").is_dir():
-        dt = DeltaTable(str(path))
-        if table_schema_version(dt) != version:
-            dt.alter.set_table_properties(
-                {VERSION_PROPERTY: version},
-                raise_if_not_exists=False,
-                commit_properties=commit_properties(version),
-            )
-            dt = DeltaTable(str(path))
-        return dt
+        return DeltaTable(str(path))
     path.mkdir(parents=True, exist_ok=True)
     return DeltaTable.create(
         str(path),
@@ -84,3 +76,18 @@ def open_or_create(
         raise_if_key_not_exists=False,
         commit_properties=commit_properties(version),
     )
+
+
+def stamp_version(path: Path, version: str) -> bool:
+    """Keep the table property in step with the version the last write declared; True if set."""
+    from deltalake import DeltaTable
+
+    dt = DeltaTable(str(path))
+    if table_schema_version(dt) == version:
+        return False
+    dt.alter.set_table_properties(
+        {VERSION_PROPERTY: version},
+        raise_if_not_exists=False,
+        commit_properties=commit_properties(version),
+    )
+    return True

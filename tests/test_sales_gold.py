@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
-from core.sales.definition import GOLD_DAILY_REVENUE, mart_dir
+import pyarrow as pa
+import pytest
+
+from core.events import RunStatus
+from core.pipeline import load_pipeline
+from core.runner import run_pipeline
+from core.sales.definition import GOLD_DAILY_REVENUE, TableSpec, mart_dir
 from core.settings import Settings
 from tests.sales_fixtures import line, rows, run, table, write_csv
 
@@ -189,3 +196,30 @@ def test_gold_commits_carry_the_schema_version(settings: Settings) -> None:
     assert dt.metadata().partition_columns == ["order_date"]
     for entry in dt.history():
         assert json.loads(entry["userMetadata"]) == {"version": GOLD_DAILY_REVENUE.version}
+
+
+def _without_line_count(version: str) -> TableSpec:
+    columns = tuple(c for c in GOLD_DAILY_REVENUE.columns if c.name != "line_count")
+    return replace(GOLD_DAILY_REVENUE, columns=columns, version=version)
+
+
+def test_dropping_a_gold_column_needs_a_major_bump_then_rebuilds_gold(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_csv(settings, "f1.csv", [line("A1"), line("A2", order_ts="2024-03-05T10:00:00Z")])
+    run(settings)
+    before = table(settings, GOLD_DAILY_REVENUE.name).version()
+
+    monkeypatch.setattr("core.sales.gold.GOLD_DAILY_REVENUE", _without_line_count("1.1.0"))
+    refused = run_pipeline(load_pipeline(), settings)
+    assert refused.status == RunStatus.FAILED
+    assert "OPS-06" in (refused.error or "") and "major" in (refused.error or "")
+    assert table(settings, GOLD_DAILY_REVENUE.name).version() == before
+
+    monkeypatch.setattr("core.sales.gold.GOLD_DAILY_REVENUE", _without_line_count("2.0.0"))
+    run(settings)
+    dt = table(settings, GOLD_DAILY_REVENUE.name)
+    assert "line_count" not in pa.schema(dt.schema().to_arrow()).names
+    assert len(rows(settings, GOLD_DAILY_REVENUE.name)) == 2
+    assert dt.metadata().configuration["lakeconsole.schema_version"] == "2.0.0"
+    assert json.loads(dt.history(1)[0]["userMetadata"]) == {"version": "2.0.0"}

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.dag import StepContext, StepResult
+from core.sales.contract import check_contract, stamp_when_current
 from core.sales.definition import GOLD_DAILY_REVENUE, MONEY_SUM, SILVER_ORDERS, mart_dir
 from core.sales.faults import crash_point
 from core.sales.silver import GOLD_PENDING
@@ -45,6 +46,9 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     leftovers = remove_leftovers([gold_path])
     silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
     first_build = not exists(gold_path)
+    # A declared schema change (with its version bump) rebuilds the whole table: gold is derived.
+    decision = check_contract(GOLD_DAILY_REVENUE, data_dir)
+    schema_mode = decision.schema_mode if decision is not None else None
     gold = open_or_create(
         gold_path,
         GOLD_DAILY_REVENUE.schema,
@@ -54,7 +58,9 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     )
     pending = read_state(ctx.settings, GOLD_PENDING).get("dates", [])
     dates = (
-        _all_dates(silver) if first_build else sorted(dt_.date.fromisoformat(d) for d in pending)
+        _all_dates(silver)
+        if first_build or schema_mode
+        else sorted(dt_.date.fromisoformat(d) for d in pending)
     )
 
     changed: list[dt_.date] = []
@@ -67,6 +73,10 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     for month, days in sorted(by_month.items()):
         ctx.check_cancelled()
         fresh = daily_revenue(silver, month, days)
+        if schema_mode:
+            changed += days
+            parts.append(fresh)
+            continue
         held = _sorted(
             query(gold, f"SELECT * FROM gold WHERE order_date IN {sql_list(days)}", "gold").select(
                 GOLD_DAILY_REVENUE.schema.names
@@ -91,11 +101,13 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
             str(gold_path),
             data,
             mode="overwrite",
-            predicate=f"order_date IN {sql_list(changed)}",
+            predicate=None if schema_mode else f"order_date IN {sql_list(changed)}",
+            schema_mode="overwrite" if schema_mode else None,
             partition_by=list(GOLD_DAILY_REVENUE.partition_by),
             commit_properties=commit_properties(GOLD_DAILY_REVENUE.version),
         )
         written = data.num_rows
+    stamp_when_current(GOLD_DAILY_REVENUE, data_dir)
     crash_point(ctx.settings, "gold.after_commit")
     if pending:
         write_state(ctx.settings, GOLD_PENDING, {"dates": []})
@@ -146,7 +158,7 @@ def daily_revenue(silver: DeltaTable, month: str, days: list[dt_.date]) -> pa.Ta
             "line_count": grouped.column("order_id_count"),
         }
     )
-    return _sorted(out.cast(GOLD_DAILY_REVENUE.schema))
+    return _sorted(out.select(GOLD_DAILY_REVENUE.schema.names).cast(GOLD_DAILY_REVENUE.schema))
 
 
 def _sorted(table: pa.Table) -> pa.Table:

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from core.dag import StepContext, StepResult
 from core.sales.cleaning import clean, keep_latest
+from core.sales.contract import check_contract, merge_schema, stamp_when_current
 from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
 from core.sales.faults import crash_point
 from core.sales.ledger import Ingested, load_ledger
@@ -26,6 +27,10 @@ from core.sales.tables import query, remove_leftovers, sql_list
 from core.schema_version import commit_properties, open_or_create
 
 WATERMARK = "silver_watermark"
+REBUILD = (
+    "Rebuild it from bronze: move the table folder aside, delete "
+    "data/_lakeconsole/sales/silver_watermark.json and run again"
+)
 GOLD_PENDING = "gold_pending"
 
 # A newer line replaces the live one; replaying the same line (same ingest, same row) does not.
@@ -61,6 +66,10 @@ def run_silver(ctx: StepContext) -> StepResult:
     data_dir = settings.data_dir
     silver_path, quarantine_path = SILVER_ORDERS.path(data_dir), QUARANTINE_ROWS.path(data_dir)
     leftovers = remove_leftovers([silver_path, quarantine_path])
+    evolve = {
+        spec.name: merge_schema(spec, check_contract(spec, data_dir), REBUILD)
+        for spec in (SILVER_ORDERS, QUARANTINE_ROWS)
+    }
     open_or_create(
         silver_path,
         SILVER_ORDERS.schema,
@@ -95,7 +104,7 @@ def run_silver(ctx: StepContext) -> StepResult:
         raw = query(
             bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
         )
-        _merge_batch(ctx, raw, counts)
+        _merge_batch(ctx, raw, counts, evolve)
         last = batch[-1]
         write_state(
             settings,
@@ -103,6 +112,8 @@ def run_silver(ctx: StepContext) -> StepResult:
             {"ingested_at": last.file.ingested_at, "file": last.file.file, "row": last.last},
         )
         ctx.progress(counts["rows_read"], total, "rows")
+    for spec in (SILVER_ORDERS, QUARANTINE_ROWS):
+        stamp_when_current(spec, data_dir)
     result = StepResult(
         records_in=counts["rows_read"], records_out=counts["inserted"] + counts["updated"]
     )
@@ -151,7 +162,9 @@ def plan_batches(segments: list[Segment], batch_rows: int) -> list[list[Segment]
     return batches
 
 
-def _merge_batch(ctx: StepContext, raw: pa.Table, counts: dict[str, int]) -> None:
+def _merge_batch(
+    ctx: StepContext, raw: pa.Table, counts: dict[str, int], evolve: dict[str, bool]
+) -> None:
     from deltalake import DeltaTable
 
     data_dir = ctx.settings.data_dir
@@ -176,6 +189,7 @@ def _merge_batch(ctx: StepContext, raw: pa.Table, counts: dict[str, int]) -> Non
                 "AND t._source_hash = s._source_hash AND t._source_row = s._source_row",
                 source_alias="s",
                 target_alias="t",
+                merge_schema=evolve[QUARANTINE_ROWS.name],
                 commit_properties=commit_properties(QUARANTINE_ROWS.version),
             )
             .when_not_matched_insert_all()
@@ -194,6 +208,7 @@ def _merge_batch(ctx: StepContext, raw: pa.Table, counts: dict[str, int]) -> Non
             "AND t.order_id = s.order_id AND t.line_no = s.line_no",
             source_alias="s",
             target_alias="t",
+            merge_schema=evolve[SILVER_ORDERS.name],
             commit_properties=commit_properties(SILVER_ORDERS.version),
         )
         .when_matched_update_all(predicate=NEWER)
