@@ -17,7 +17,7 @@ from core.events import RunFinished, RunStarted, RunStatus, StepFinished, StepSt
 from core.lock import RunLock
 from core.runs import RunRecorder, load_runs
 from core.settings import Settings
-from tests.tui_fixtures import Controls, fixed_upkeep, synthetic_pipeline, table_rows
+from tests.tui_fixtures import SYNTHETIC, Controls, fixed_upkeep, synthetic_pipeline, table_rows
 from tui import app as console_app
 from tui.app import ConsoleApp
 from tui.dag_view import StepCard
@@ -27,6 +27,12 @@ from tui.log_panel import LogPanel
 from tui.modals import ConfirmScreen, ErrorScreen
 
 SIZE = (80, 24)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The lake of these tests runs the synthetic pipeline (and its landing hook)."""
+    return dataclasses.replace(settings, pipeline=SYNTHETIC)
 
 
 def make_app(settings: Settings, controls: Controls | None = None, **kw: object) -> ConsoleApp:
@@ -217,9 +223,23 @@ async def test_landing_panel_lists_a_file_when_it_arrives(settings: Settings) ->
         await wait_for(pilot, lambda: "no files waiting" in shown(), "first look")
         (settings.data_dir / "landing" / "orders_2026-11-26.csv").write_text("order_id,qty\n1,2\n")
         await wait_for(pilot, lambda: "orders_2026-11-26.csv" in shown(), "the new file")
-        assert panel.border_title == "Landing · 1"
+        assert panel.border_title == "Landing · 1 waiting"
         (settings.data_dir / "landing" / "orders_2026-11-26.csv").unlink()
         await wait_for(pilot, lambda: "no files waiting" in shown(), "the file gone")
+
+
+async def test_landing_panel_tells_waiting_files_from_ingested_ones(settings: Settings) -> None:
+    landing = settings.data_dir / "landing"
+    (landing / "done_orders_1.csv").write_text("order_id\n1\n")
+    (landing / "orders_2.csv").write_text("order_id\n2\n")
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.board.query_one(LandingPanel)
+        await wait_for(pilot, lambda: panel._seen is not None, "first look")
+        shown = str(panel.query_one(Static).render())
+        assert panel.border_title == "Landing · 1 waiting"
+        assert "orders_2.csv" in shown and "✓ 1 ingested" in shown
+        assert "done_orders_1.csv" not in shown
 
 
 async def test_auto_run_starts_a_run_when_new_files_land(settings: Settings) -> None:

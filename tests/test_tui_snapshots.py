@@ -5,6 +5,7 @@ Regenerate after an intended change: .venv/bin/pytest tests/test_tui_snapshots.p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -16,13 +17,26 @@ from textual.pilot import Pilot
 
 from core.runs import RunRecord, StepRecord, new_run_id, runs_dir
 from core.settings import Settings
-from tests.tui_fixtures import FIXED_NOW, Controls, fixed_clock, fixed_upkeep, synthetic_pipeline
+from tests.tui_fixtures import (
+    FIXED_NOW,
+    SYNTHETIC,
+    Controls,
+    fixed_clock,
+    fixed_upkeep,
+    synthetic_pipeline,
+)
 from tui.app import ConsoleApp
 from tui.landing import LandingPanel
 from tui.log_panel import LogPanel
 from tui.modals import ErrorScreen
 
 LATENCIES = (4.1, 3.9, 4.4, 4.0, 4.2, 5.8, 6.1)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The lake of these tests runs the synthetic pipeline (and its landing hook)."""
+    return dataclasses.replace(settings, pipeline=SYNTHETIC)
 
 
 @pytest.fixture(autouse=True)

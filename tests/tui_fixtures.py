@@ -19,6 +19,7 @@ from core.events import Layer
 from core.settings import Settings
 from core.upkeep import UpkeepItem
 
+SYNTHETIC = "tests.tui_fixtures:steps"  # settings.pipeline for these tests
 FIXED_NOW = 1_795_000_000.0  # 2026-11-18T08:53:20Z
 
 
@@ -101,6 +102,17 @@ def synthetic_pipeline(controls: Controls | None = None, rows: int = 12) -> Pipe
             ),
         ]
     )
+
+
+def steps() -> list[Step]:
+    """For settings.pipeline: the console finds `landing_waiting` below in this module."""
+    return list(synthetic_pipeline().steps.values())
+
+
+def landing_waiting(settings: Settings) -> set[str]:
+    """The pipeline's hook for the landing panel: here, files named done_* were ingested."""
+    folder = settings.data_dir / "landing"
+    return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("done_")}
 
 
 def lake_tables(data_dir: Path) -> Iterator[tuple[str, int | None]]:

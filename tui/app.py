@@ -193,6 +193,7 @@ class ConsoleApp(App[int]):
             self._external_run_id = None
             if message.record is not None:
                 self.board.show_finished(RunStatus(message.record.status))
+            self.board.landing.run_worker(self.board.landing.rescan(), group="landing-scan")
             self.load_history()
             self.load_upkeep()
 
@@ -254,6 +255,7 @@ class ConsoleApp(App[int]):
 
     def run_finished(self, event: RunFinished) -> None:
         self.board.show_finished(event.status)
+        self.board.landing.run_worker(self.board.landing.rescan(), group="landing-scan")
         self.load_history()
         self.load_upkeep()
         if event.status == RunStatus.CANCELLED:

@@ -12,7 +12,6 @@ from textual.widgets import Footer, Label, Static
 
 from core.dag import Pipeline
 from core.events import Event, RunStatus, StepState
-from core.lake import landing_dir
 from core.lock import LockHolder
 from core.runs import RunRecord
 from core.settings import Settings
@@ -49,9 +48,7 @@ class DashboardScreen(Screen[None]):
         else:
             yield DagView(self.view)
         with Horizontal(id="panels"):
-            yield LandingPanel(
-                landing_dir(self.settings.data_dir), self.settings.auto_run_on_landing
-            )
+            yield LandingPanel(self.settings, self.settings.auto_run_on_landing)
             yield LatencyChart(id="latency")
             yield UpkeepPanel(self.clock, id="upkeep")
         yield LogPanel(self.settings.log_file)

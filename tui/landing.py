@@ -1,8 +1,15 @@
-"""Files waiting in data/landing, kept current with watchfiles; new arrivals can start a run."""
+"""Files in data/landing, kept current with watchfiles; new arrivals can start a run.
+
+Which files are still waiting (not ingested) is the pipeline's knowledge, not the console's: a
+pipeline module may define `landing_waiting(settings) -> set[str]` (names relative to the
+landing folder) next to its steps function, and the panel then marks the rest as ingested.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import work
@@ -11,10 +18,15 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from core.lake import landing_dir
+from core.settings import Settings
 from tui.dag_view import count
 from tui.messages import LandingFiles
 
 SHOWN_FILES = 50  # a landing folder with thousands of files lists the first ones and a count
+WAITING_HOOK = "landing_waiting"
+
+WaitingHook = Callable[[Settings], set[str]]
 
 
 def list_landing(folder: Path) -> list[tuple[Path, int]]:
@@ -24,7 +36,7 @@ def list_landing(folder: Path) -> list[tuple[Path, int]]:
         return files
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if any(part.startswith((".", "_")) for part in rel.parts):
+        if any(part.startswith((".", "_", "~")) for part in rel.parts):
             continue
         try:
             if path.is_file():
@@ -34,8 +46,52 @@ def list_landing(folder: Path) -> list[tuple[Path, int]]:
     return files
 
 
+def waiting_hook(settings: Settings) -> WaitingHook | None:
+    """The pipeline module's `landing_waiting`, if it has one."""
+    module = settings.pipeline.partition(":")[0]
+    try:
+        hook: WaitingHook = getattr(importlib.import_module(module), WAITING_HOOK)
+    except (ImportError, AttributeError):
+        return None
+    return hook
+
+
+def look(settings: Settings, hook: WaitingHook | None) -> LandingFiles:
+    """One listing, with what is waiting when the pipeline can say. Blocking: call in a thread."""
+    try:
+        files = list_landing(landing_dir(settings.data_dir))
+    except OSError as exc:
+        return LandingFiles([], error=str(exc))
+    try:
+        waiting = hook(settings) if hook is not None else None
+    except Exception:  # the list is still worth showing without the marks
+        waiting = None
+    return LandingFiles(files, waiting)
+
+
 def size_text(n: int) -> str:
     return f"{count(n)}B" if n >= 1000 else f"{n} B"
+
+
+def describe(message: LandingFiles) -> tuple[str, str]:
+    """(panel title, panel text) for one listing."""
+    files, waiting = message.files, message.waiting
+    if not files:
+        return "Landing", "no files waiting"
+    if waiting is None:
+        shown, rest = files, ""
+        title = f"Landing · {len(files)}"
+    else:
+        shown = [(p, size) for p, size in files if str(p) in waiting]
+        done = len(files) - len(shown)
+        rest = f"✓ {done} ingested" if done else ""
+        title = f"Landing · {len(shown)} waiting"
+        if not shown:
+            return title, f"nothing waiting\n{rest}"
+    lines = [f"{p}  {size_text(size)}" for p, size in shown[:SHOWN_FILES]]
+    if len(shown) > SHOWN_FILES:
+        lines.append(f"… and {len(shown) - SHOWN_FILES} more")
+    return title, "\n".join([*lines, rest] if rest else lines)
 
 
 class LandingPanel(VerticalScroll):
@@ -51,27 +107,28 @@ class LandingPanel(VerticalScroll):
             super().__init__()
             self.names = names
 
-    def __init__(self, folder: Path, auto_run: bool) -> None:
+    def __init__(self, settings: Settings, auto_run: bool) -> None:
         super().__init__(id="landing")
-        self.folder = folder
+        self.settings = settings
+        self.folder = landing_dir(settings.data_dir)
         self.auto_run = auto_run
         self.files: list[tuple[Path, int]] = []
         self._seen: set[str] | None = None  # None until the first listing
+        self._hook: WaitingHook | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("looking…", id="landing-files", markup=False)
 
     def on_mount(self) -> None:
-        self._title()
+        self.border_title = "Landing"
+        self._subtitle()
         self.watch_landing()
 
     def set_auto_run(self, on: bool) -> None:
         self.auto_run = on
-        self._title()
+        self._subtitle()
 
-    def _title(self) -> None:
-        n = f" · {len(self.files)}" if self.files else ""
-        self.border_title = f"Landing{n}"
+    def _subtitle(self) -> None:
         self.border_subtitle = f"a: auto-run {'on' if self.auto_run else 'off'}"
 
     @work(exclusive=True, exit_on_error=False, group="landing")
@@ -80,34 +137,25 @@ class LandingPanel(VerticalScroll):
         from watchfiles import awatch
 
         await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
-        await self._list()
+        self._hook = await asyncio.to_thread(waiting_hook, self.settings)
+        await self.rescan()
         async for _changes in awatch(self.folder, debounce=self.DEBOUNCE_MS, step=50):
-            await self._list()
+            await self.rescan()
 
-    async def _list(self) -> None:
-        try:
-            files = await asyncio.to_thread(list_landing, self.folder)
-        except OSError as exc:
-            self.post_message(LandingFiles([], error=str(exc)))
-            return
-        self.post_message(LandingFiles(files))
+    async def rescan(self) -> None:
+        """Look again (also after a run, when files stop waiting without changing)."""
+        self.post_message(await asyncio.to_thread(look, self.settings, self._hook))
 
     def on_landing_files(self, message: LandingFiles) -> None:
         message.stop()
-        self.files = message.files
-        self._title()
         text = self.query_one("#landing-files", Static)
         if message.error:
             text.update(f"cannot read {self.folder}: {message.error}")
             return
+        self.files = message.files
+        self.border_title, body = describe(message)
+        text.update(body)
         names = {str(p) for p, _ in message.files}
-        if not message.files:
-            text.update("no files waiting")
-        else:
-            lines = [f"{p}  {size_text(size)}" for p, size in message.files[:SHOWN_FILES]]
-            if len(message.files) > SHOWN_FILES:
-                lines.append(f"… and {len(message.files) - SHOWN_FILES} more")
-            text.update("\n".join(lines))
         new = sorted(names - self._seen) if self._seen is not None else []
         self._seen = names
         if new:

@@ -47,11 +47,18 @@ class UpkeepLoaded(Message):
 
 
 class LandingFiles(Message):
-    """The files waiting in data/landing: (path, size in bytes), sorted by name."""
+    """The files in data/landing: (path, size in bytes), sorted by name. `waiting` names those
+    not ingested yet, when the pipeline can tell (None: it cannot, every file is shown alike)."""
 
-    def __init__(self, files: list[tuple[Path, int]], error: str | None = None) -> None:
+    def __init__(
+        self,
+        files: list[tuple[Path, int]],
+        waiting: set[str] | None = None,
+        error: str | None = None,
+    ) -> None:
         super().__init__()
         self.files = files
+        self.waiting = waiting
         self.error = error
 
 
