@@ -200,3 +200,8 @@ def test_several_findings_one_line_each(mart: Path, home: Path, cli: Cli) -> Non
                      "OPS-07 git: uncommitted"]
     plain = cli(["check"])
     assert len(lines(plain)) == 4 and "4 finding(s)" in plain.stderr
+
+
+def test_a_usage_error_exits_two(home: Path, cli: Cli) -> None:
+    done = cli(["check", "--bogus"])
+    assert done.returncode == 2 and "unrecognized arguments: --bogus" in done.stderr

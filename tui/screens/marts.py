@@ -38,6 +38,14 @@ from tui.modals import ConfirmScreen
 PREVIEW_DELAY_S = 0.15
 
 
+def _read(path: Path) -> str | None:
+    """The README's text ('' when there is none), None when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8") if path.is_file() else ""
+    except UnicodeDecodeError:
+        return None
+
+
 @dataclass(frozen=True)
 class MartRow:
     mart: Mart
@@ -196,7 +204,11 @@ class MartsScreen(Screen[None]):
         from core.marts.readme import template
 
         path = mart.path / README
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        text = _read(path)
+        if text is None:
+            self.notify(f"{path} is not UTF-8 text: fix or convert it, then open it again.",
+                        severity="error", timeout=10)
+            return
         self.current = mart
         self.disk_text = text
         self.editor.disabled = False
@@ -342,9 +354,13 @@ class MartsScreen(Screen[None]):
             p = Path(path)
             return p.name == README or p.parent == gold
 
-        async for changes in awatch(gold, watch_filter=wanted, stop_event=self._stop_watch,
-                                    debounce=400, step=50):
-            self.post_message(ReadmeChanged({Path(p) for _, p in changes}))
+        try:
+            async for changes in awatch(gold, watch_filter=wanted, stop_event=self._stop_watch,
+                                        debounce=400, step=50):
+                self.post_message(ReadmeChanged({Path(p) for _, p in changes}))
+        except (OSError, RuntimeError) as exc:  # e.g. the system's inotify watch limit
+            self.notify(f"Changes made outside the console are not picked up: {exc}",
+                        severity="warning", timeout=10)
 
     @on(ReadmeChanged)
     def readme_changed(self, message: ReadmeChanged) -> None:
@@ -354,8 +370,8 @@ class MartsScreen(Screen[None]):
         path = self.current.path / README
         if path.resolve() not in {p.resolve() for p in message.paths}:
             return
-        theirs = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if theirs == self.disk_text:
+        theirs = _read(path)
+        if theirs is None or theirs == self.disk_text:
             return  # our own save, or a touch that changed nothing
         if not self.dirty:
             self.disk_text = theirs
