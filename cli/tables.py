@@ -14,7 +14,8 @@ DESCRIPTION = """\
 List every Delta table under the data dir by layer (bronze, silver, gold, quarantine, the
 engine's own tables): current version, rows, files and size (from the Delta log, no data is
 read), last commit time, schema version (OPS-06) and flags to act on:
-  many small files   more than 50 files averaging under 16 MB: run 'lakeconsole optimize'
+  many small files   more than 50 files beyond one per partition, averaging under 16 MB:
+                     run 'lakeconsole optimize'
   retention < 168 h  delta.deletedFileRetentionDuration below the runbook's 7 days (OPS-03)
   vacuum overdue     no vacuum within VACUUM_INTERVAL_DAYS on a table older than that"""
 EPILOG = """\

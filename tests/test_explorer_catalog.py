@@ -40,11 +40,11 @@ def test_short_retention_property_is_flagged(settings: Settings) -> None:
 def test_many_small_files_are_flagged(settings: Settings) -> None:
     path = settings.data_dir / "bronze" / "chatty"
     dt = None
-    for i in range(51):
+    for i in range(52):
         write_deltalake(dt or path, pa.table({"x": [i]}), mode="append")
         dt = dt or DeltaTable(path)
     flags = lake_tables(settings)[0].flags
-    assert any(f.startswith("many small files (51") for f in flags)
+    assert any(f.startswith("many small files (52") for f in flags)
 
 
 def test_vacuum_is_overdue_on_a_table_not_vacuumed_within_the_interval(settings: Settings) -> None:
@@ -85,3 +85,13 @@ def test_delta_intervals_are_read_in_hours() -> None:
     assert interval_hours("interval 1 hours") == 1
     assert interval_hours("30 minutes") == 0.5
     assert interval_hours("soon") is None
+
+
+def test_one_small_file_per_partition_is_not_flagged(settings: Settings) -> None:
+    path = settings.data_dir / "gold" / "by_day"
+    days = [f"2024-01-{d:02d}" for d in range(1, 29)] + [f"2024-02-{d:02d}" for d in range(1, 29)]
+    write_deltalake(path, pa.table({"day": days, "x": list(range(len(days)))}),
+                    partition_by=["day"])
+    [row] = lake_tables(settings)
+    assert row.files == 56
+    assert row.flags == []

@@ -73,3 +73,15 @@ def test_missing_version_is_one_clear_error(tmp_path: Path) -> None:
     path = orders_table(tmp_path / "orders")
     with pytest.raises(ExplorerError, match=r"Version 42 .* does not exist.*latest is 4"):
         rows_page(path, 42)
+
+
+def test_dates_and_times_show_as_plain_text(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from core.explorer.version import text_rows
+
+    path = tmp_path / "when"
+    stamp = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    write_deltalake(path, pa.table({"day": [dt.date(2024, 1, 2)],
+                                    "at": pa.array([stamp], pa.timestamp("us", tz="UTC"))}))
+    assert text_rows(rows_page(path).table) == [["2024-01-02", "2024-01-02 03:04:05+00:00"]]

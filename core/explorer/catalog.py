@@ -17,8 +17,8 @@ from core.explorer.table import ExplorerError, explain, layer_of, open_table, ta
 from core.lake import find_tables
 from core.settings import Settings
 
-# "Many small files": more than this many files averaging under SMALL_FILE_BYTES each. Past that,
-# every read opens many files for little data; OPTIMIZE (compaction) is the fix.
+# "Many small files": more than this many files beyond one per partition, averaging under
+# SMALL_FILE_BYTES. Past that every read opens many files for little data; OPTIMIZE is the fix.
 SMALL_FILES_MIN_COUNT = 50
 SMALL_FILE_BYTES = 16 * 1024 * 1024
 MIN_RETENTION_HOURS = 168  # OPS-03: keep 7 days of history
@@ -135,9 +135,12 @@ def _summarize(path: Path, name: str, layer: str, settings: Settings,
         col = actions["num_records"]
         # A file without stats (some writers skip them) makes the count unknown, not low.
         rows = None if col.null_count else int(pc.sum(col).as_py() or 0)
+    partition_columns = [c for c in actions.column_names if c.startswith("partition.")]
+    partitions = (len(actions.select(partition_columns).group_by(partition_columns).aggregate([]))
+                  if partition_columns and files else 1)
     config = dict(dt.metadata().configuration or {})
     last = to_commit(read_commit(path, version))
-    flags = _flags(files, size, config, settings, overdue)
+    flags = _flags(files, partitions, size, config, settings, overdue)
     return TableSummary(name, layer, path, version, rows, files, size, last.timestamp_ms,
                         schema_version(path, config), flags)
 
@@ -152,10 +155,12 @@ def schema_version(path: Path, config: dict[str, str]) -> str | None:
     return schema_version_of(config.get("delta.userMetadata"))
 
 
-def _flags(files: int, size: int, config: dict[str, str], settings: Settings,
+def _flags(files: int, partitions: int, size: int, config: dict[str, str], settings: Settings,
            overdue: bool) -> list[str]:
     flags = []
-    if files > SMALL_FILES_MIN_COUNT and size / files < SMALL_FILE_BYTES:
+    # Files beyond one per partition are what compaction can remove; a table partitioned by
+    # day has one small file per day by design and is not flagged for it.
+    if files - partitions > SMALL_FILES_MIN_COUNT and size / files < SMALL_FILE_BYTES:
         flags.append(f"many small files ({files}, avg {human_bytes(size / files)}): optimize")
     hours = interval_hours(config.get(RETENTION_PROPERTY, ""))
     if hours is not None and hours < MIN_RETENTION_HOURS:

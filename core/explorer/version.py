@@ -228,9 +228,7 @@ def cell_text(value: Any, width: int = 40) -> str:
     """A value as one short line for a table cell: None as empty, long text cut with '…'."""
     if value is None:
         return ""
-    text = value.isoformat(sep=" ") if hasattr(value, "isoformat") and not isinstance(value, str) \
-        else str(value)
-    text = " ".join(text.split())
+    text = " ".join(str(value).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
