@@ -19,7 +19,8 @@ EPILOG = """\
 examples:
   lakeconsole demo                          20,000 lines in 4 files
   lakeconsole demo --rows 1000000 --files 10
-  lakeconsole demo --prefix more --seed 8   another batch next to the first (new file names)"""
+  lakeconsole demo --prefix more --seed 8   another batch next to the first (new file names)
+  lakeconsole demo --if-empty               the sample setup.sh puts in a new lake"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,6 +28,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--files", type=int, default=4, help="how many files (default 4)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument("--prefix", default="orders", help="file name prefix (default 'orders')")
+    p.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="write only into an empty lake (no landing files, no bronze table): for setup.sh",
+    )
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
 
 
@@ -40,6 +46,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.sales.demo import write_demo
 
     folder = landing_dir(settings.data_dir)
+    if args.if_empty and _lake_has_data(settings):
+        print(f"demo: the lake in {settings.data_dir} already has data; no sample written")
+        return 0
     try:
         written = write_demo(
             folder, rows=args.rows, files=args.files, seed=args.seed, prefix=args.prefix
@@ -63,3 +72,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     total = sum(f.rows for f in written)
     print(f"{total} lines in {len(written)} file(s) in {folder}. Next: lakeconsole run")
     return 0
+
+
+def _lake_has_data(settings: Settings) -> bool:
+    from core.lake import landing_dir
+
+    landing = landing_dir(settings.data_dir)
+    has_files = landing.is_dir() and any(not p.name.startswith(".") for p in landing.iterdir())
+    return has_files or (settings.data_dir / "bronze" / "sales_orders_raw" / "_delta_log").is_dir()

@@ -126,3 +126,12 @@ def test_leftovers_of_a_killed_write_are_removed_by_the_next_run(settings: Setti
     assert not orphan.exists() and not partial.exists()
     assert outcome.results["silver_orders"].details["leftovers_removed"] == 2
     assert snapshot(settings) == contents
+
+
+def test_demo_if_empty_writes_only_into_an_empty_lake(settings: Settings, cli: CLI) -> None:
+    first = cli(["demo", "--if-empty", "--rows", "1000", "--files", "1"])
+    assert first.returncode == 0 and "orders_0001.csv" in first.stdout
+    (settings.data_dir / "landing" / "orders_0001.csv").write_text("mine")
+    again = cli(["demo", "--if-empty", "--rows", "1000", "--files", "1"])
+    assert again.returncode == 0 and "already has data" in again.stdout
+    assert (settings.data_dir / "landing" / "orders_0001.csv").read_text() == "mine"
