@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from deltalake import DeltaTable
 from textual.app import App
@@ -23,10 +24,10 @@ class Host(App[None]):
         self.push_screen(BackupScreen(self.settings))
 
 
-async def wait_idle(pilot: Pilot[None], screen: BackupScreen) -> None:
+async def wait_idle(pilot: Pilot[Any], screen: BackupScreen) -> None:
     for _ in range(300):
         await pilot.pause(0.05)
-        if not screen.busy and not any(w.is_running for w in screen.workers):
+        if not screen.busy and not any(w.is_running and w.node is screen for w in screen.workers):
             return
     raise AssertionError("backup view still busy")
 
@@ -78,3 +79,31 @@ async def test_backup_view_without_a_target_says_how_to_set_one(settings: Settin
         await pilot.press("n")
         await pilot.pause()
         assert not screen.busy
+
+
+async def test_b_on_the_console_opens_the_backup_view_and_d_runs_a_drill(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from core.backup import read_status, run_backup
+    from tui.app import ConsoleApp
+
+    settings = settings_with(env, BACKUP_TARGET=str(tmp_path / "usb"))
+    make_lake(settings.data_dir)
+    run_backup(settings)
+    app = ConsoleApp(settings, None, pipeline_error="no pipeline in this test")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BackupScreen)
+        await wait_idle(pilot, screen)
+        assert screen.query_one("#backup-snapshots", DataTable).row_count == 1
+
+        await pilot.press("d")  # the view's own key, not the console's mart docs
+        await wait_idle(pilot, screen)
+        assert "restore drill passed" in str(screen.query_one("#backup-status", Static).content)
+        assert read_status(settings)["last_drill"]["ok"] is True
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, BackupScreen)
