@@ -220,12 +220,12 @@ async def test_landing_panel_lists_a_file_when_it_arrives(settings: Settings) ->
     async with app.run_test(size=SIZE) as pilot:
         panel = app.board.query_one(LandingPanel)
         shown = lambda: str(panel.query_one(Static).render())  # noqa: E731
-        await wait_for(pilot, lambda: "no files waiting" in shown(), "first look")
+        await wait_for(pilot, lambda: "no files in landing" in shown(), "first look")
         (settings.data_dir / "landing" / "orders_2026-11-26.csv").write_text("order_id,qty\n1,2\n")
         await wait_for(pilot, lambda: "orders_2026-11-26.csv" in shown(), "the new file")
         assert panel.border_title == "Landing · 1 waiting"
         (settings.data_dir / "landing" / "orders_2026-11-26.csv").unlink()
-        await wait_for(pilot, lambda: "no files waiting" in shown(), "the file gone")
+        await wait_for(pilot, lambda: "no files in landing" in shown(), "the file gone")
 
 
 async def test_landing_panel_tells_waiting_files_from_ingested_ones(settings: Settings) -> None:

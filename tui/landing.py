@@ -77,7 +77,7 @@ def describe(message: LandingFiles) -> tuple[str, str]:
     """(panel title, panel text) for one listing."""
     files, waiting = message.files, message.waiting
     if not files:
-        return "Landing", "no files waiting"
+        return "Landing", "no files in landing"
     if waiting is None:
         shown, rest = files, ""
         title = f"Landing · {len(files)}"
