@@ -6,6 +6,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -40,7 +41,30 @@ def orders_table(path: Path) -> Path:
     return path
 
 
-def many_commits(path: Path, commits: int) -> Path:
+def delta_rs_append(version: int, timestamp_ms: int) -> dict[str, object]:
+    """The commitInfo delta-rs writes for a one-row append."""
+    return {"timestamp": timestamp_ms, "operation": "WRITE",
+            "operationParameters": {"mode": "Append"},
+            "operationMetrics": {"num_added_files": 1, "num_added_rows": 1}}
+
+
+def spark_append(version: int, timestamp_ms: int) -> dict[str, object]:
+    """The commitInfo Spark (Databricks) writes for a one-row append: camelCase metrics as
+    strings, parameters as JSON strings, and engine fields delta-rs does not write."""
+    info: dict[str, object] = {
+        "timestamp": timestamp_ms, "operation": "WRITE",
+        "operationParameters": {"mode": "Append", "partitionBy": "[]"},
+        "isolationLevel": "Serializable", "isBlindAppend": True,
+        "operationMetrics": {"numFiles": "1", "numOutputRows": "1", "numOutputBytes": "500"},
+        "engineInfo": "Apache-Spark/3.5.0 Delta-Lake/3.1.0", "txnId": str(uuid.UUID(int=version)),
+    }
+    if version:
+        info["readVersion"] = version - 1
+    return info
+
+
+def many_commits(path: Path, commits: int,
+                 commit_info: Callable[[int, int], dict[str, object]] = delta_rs_append) -> Path:
     """A valid Delta table with `commits` one-row appends, written straight into the log.
 
     Each commit adds a hard link of one small parquet file, so 1,000 commits take well under a
@@ -57,10 +81,7 @@ def many_commits(path: Path, commits: int) -> Path:
     for version in range(commits):
         name = f"part-{version:06d}.parquet"
         os.link(seed, path / name)
-        actions: list[dict[str, object]] = [{"commitInfo": {
-            "timestamp": start + version, "operation": "WRITE",
-            "operationParameters": {"mode": "Append"},
-            "operationMetrics": {"num_added_files": 1, "num_added_rows": 1}}}]
+        actions: list[dict[str, object]] = [{"commitInfo": commit_info(version, start + version)}]
         if version == 0:
             actions += [
                 {"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}},

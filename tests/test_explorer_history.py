@@ -7,7 +7,7 @@ from pathlib import Path
 from deltalake import DeltaTable
 
 from core.explorer.history import history_page
-from tests.explorer_fixtures import many_commits, orders_table
+from tests.explorer_fixtures import many_commits, orders_table, spark_append
 
 
 def test_history_shown_equals_deltalakes_history(tmp_path: Path) -> None:
@@ -57,3 +57,13 @@ def test_first_page_of_long_history_matches_deltalake(tmp_path: Path) -> None:
     expected = DeltaTable(path).history(20)
     assert [c.version for c in page.commits] == [h["version"] for h in expected]
     assert page.next_before == 980
+
+
+def test_a_spark_written_history_reads_like_deltalakes_with_its_counts(tmp_path: Path) -> None:
+    path = many_commits(tmp_path / "spark", 3, commit_info=spark_append)
+    page = history_page(path)
+    expected = DeltaTable(path).history()
+    assert [c.version for c in page.commits] == [h["version"] for h in expected] == [2, 1, 0]
+    assert [c.metrics for c in page.commits] == [h["operationMetrics"] for h in expected]
+    assert page.commits[0].counts() == {"rows_added": 1, "files_added": 1}
+    assert page.commits[0].key_parameters() == "mode=Append"
