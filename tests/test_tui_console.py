@@ -205,6 +205,50 @@ async def test_run_from_the_selected_layer_leaves_earlier_layers_alone(settings:
     assert load_runs(settings.state_dir)[0].steps[0].name == "silver_orders"
 
 
+async def test_run_from_a_layer_whose_upstream_was_never_built_is_refused(
+    settings: Settings,
+) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#step-gold_revenue")
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen), "the refusal")
+        assert isinstance(app.screen, ErrorScreen)
+        assert app.screen.title_text == "Cannot start the run"
+        assert "never been built" in app.screen.message
+    assert load_runs(settings.state_dir) == []
+
+
+async def test_a_run_refused_by_the_lock_names_who_holds_it(settings: Settings) -> None:
+    lock = RunLock(settings.state_dir, "20261126T060000-000000Z-1", "lakeconsole run (cron)")
+    app = make_app(settings, poll_interval_s=3600)  # the lock is met by the run, not the poll
+    async with app.run_test(size=SIZE) as pilot:
+        with lock:
+            await pilot.press("r")
+            await wait_for(pilot, lambda: app._run is not None and not app.run_active, "refusal")
+            await pilot.pause(0.1)
+        assert any("A run is already going on this lake" in n.message for n in app._notifications)
+        assert "run by lakeconsole run (cron)" in status_text(app)
+        assert table_rows(settings.data_dir / "bronze/orders") is None
+
+
+async def test_ctrl_q_also_cancels_a_run_before_quitting(settings: Settings) -> None:
+    gate = threading.Event()
+    controls = Controls(gate=gate)
+    app = make_app(settings, controls)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, controls.waiting.is_set, "bronze waits at the gate")
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.1)
+        assert not app.is_running
+    for _ in range(300):
+        if load_runs(settings.state_dir)[0].status != RunStatus.RUNNING.value:
+            break
+        await asyncio.sleep(0.05)
+    assert load_runs(settings.state_dir)[0].status == RunStatus.CANCELLED.value
+
+
 async def test_run_from_without_a_selection_says_how_to_select(settings: Settings) -> None:
     app = make_app(settings)
     async with app.run_test(size=SIZE) as pilot:
