@@ -232,3 +232,36 @@ async def test_the_console_opens_the_tables_view_with_t_and_escape_goes_back(
                        and loaded(app, "#history-list"), "the history")
         await pilot.press("escape", "escape")
         assert app.screen is app.board
+
+
+async def test_restore_of_a_vacuumed_version_is_refused_with_a_dialog(settings: Settings) -> None:
+    from tui.modals import ErrorScreen
+
+    path = orders_table(settings.data_dir / "silver" / "orders")
+    DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    vacuumed = DeltaTable(path).version()
+    app = ExplorerApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, app)
+        await pilot.press(*["down"] * 6, "r")  # version 0, below the two VACUUM commits
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen), "the refusal")
+        assert "removed by a VACUUM" in app.screen.message  # type: ignore[attr-defined]
+    assert DeltaTable(path).version() == vacuumed
+
+
+async def test_compare_asks_for_keys_when_none_is_known(settings: Settings) -> None:
+    from tui.screens.table_compare import KeysScreen
+
+    path = settings.data_dir / "silver" / "lines"
+    write_deltalake(path, pa.table({"order_no": [1, 2], "qty": [1, 1]}))
+    write_deltalake(path, pa.table({"order_no": [2, 3], "qty": [5, 1]}), mode="overwrite")
+    app = ExplorerApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, app)
+        await pilot.press("c")  # version 1 against version 0
+        await wait_for(pilot, lambda: isinstance(app.screen, KeysScreen), "the key question")
+        app.screen.query_one("#keys-input", Input).value = "order_no"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the comparison")
+        counts = dict(rows_of(app, "#compare-counts"))
+        assert counts == {"added": "1", "removed": "1", "changed": "1", "unchanged": "0"}
