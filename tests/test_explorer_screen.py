@@ -265,3 +265,17 @@ async def test_compare_asks_for_keys_when_none_is_known(settings: Settings) -> N
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the comparison")
         counts = dict(rows_of(app, "#compare-counts"))
         assert counts == {"added": "1", "removed": "1", "changed": "1", "unchanged": "0"}
+
+
+async def test_a_vacuumed_version_still_shows_its_schema_and_says_why_rows_are_gone(
+        settings: Settings) -> None:
+    path = orders_table(settings.data_dir / "silver" / "orders")
+    DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    app = ExplorerApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, app)
+        await pilot.press(*["down"] * 6, "enter")  # version 0
+        await wait_for(pilot, lambda: isinstance(app.screen, TableVersionScreen)
+                       and "removed" in status(app, "#version-status"), "the explanation")
+        assert "VACUUM" in status(app, "#version-status")
+        assert [r[0] for r in rows_of(app, "#version-columns")] == ["id", "amount", "channel"]

@@ -28,7 +28,8 @@ from tui.screens.tables import describe
 class VersionView:
     schema: VersionSchema
     commit: Commit
-    page: RowsPage
+    page: RowsPage | None
+    rows_error: str = ""  # e.g. the version's files were vacuumed: the schema still shows
 
 
 class VersionLoaded(Message, bubble=False):
@@ -92,13 +93,17 @@ class TableVersionScreen(Screen[None]):
     def load_version(self, version: int) -> None:
         from core.explorer.history import to_commit
         from core.explorer.log import read_commit
-        from core.explorer.table import open_table
+        from core.explorer.table import ExplorerError, open_table
         from core.explorer.version import rows_page, schema_at
 
         dt = open_table(self.path, version)
         schema = schema_at(self.path, dt=dt)
-        page = rows_page(self.path, offset=0, limit=self.page_size, dt=dt)
         commit = to_commit(read_commit(self.path, version))
+        try:
+            page = rows_page(self.path, offset=0, limit=self.page_size, dt=dt)
+        except ExplorerError as exc:
+            self.post_message(VersionLoaded(VersionView(schema, commit, None, str(exc))))
+            return
         self.post_message(VersionLoaded(VersionView(schema, commit, page)))
 
     def on_version_loaded(self, message: VersionLoaded) -> None:
@@ -127,7 +132,13 @@ class TableVersionScreen(Screen[None]):
                 diff.lines())
         changes.update(f"{head}\n{commit.metrics_line()}\n\n{text}")
         changes.set_class(bool(diff and not diff.empty), "changed")
-        self._show_rows(view.page)
+        if view.page is not None:
+            self._show_rows(view.page)
+            return
+        rows = self.query_one("#version-rows", DataTable)
+        rows.loading = False
+        rows.clear(columns=True)
+        self._status(view.rows_error, error=True)
 
     def _show_rows(self, page: RowsPage) -> None:
         from core.explorer.version import text_rows
