@@ -279,3 +279,19 @@ async def test_a_vacuumed_version_still_shows_its_schema_and_says_why_rows_are_g
                        and "removed" in status(app, "#version-status"), "the explanation")
         assert "VACUUM" in status(app, "#version-status")
         assert [r[0] for r in rows_of(app, "#version-columns")] == ["id", "amount", "channel"]
+
+
+async def test_back_from_a_restore_the_tables_list_shows_the_new_version(
+        settings: Settings) -> None:
+    orders_table(settings.data_dir / "silver" / "orders")
+    app = ExplorerApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, app)
+        await pilot.press("down", "r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: loaded(app, "#history-list")
+                       and rows_of(app, "#history-list")[0][2] == "RESTORE", "the RESTORE")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TablesScreen)
+                       and rows_of(app, "#tables-list")[0][2] == "5", "the new version")

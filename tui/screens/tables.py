@@ -82,6 +82,11 @@ class TablesScreen(Screen[None]):
         self.query_one("#tables-list", DataTable).add_columns(*COLUMNS)
         self.action_refresh()
 
+    def on_screen_resume(self) -> None:
+        # Back from a history where a restore may have committed: show the new version.
+        if self.summaries:
+            self.load_tables()
+
     def action_refresh(self) -> None:
         self.query_one("#tables-list", DataTable).loading = True
         self._status("loading…")
@@ -96,6 +101,7 @@ class TablesScreen(Screen[None]):
     def on_tables_loaded(self, message: TablesLoaded) -> None:
         table = self.query_one("#tables-list", DataTable)
         table.loading = False
+        cursor = table.cursor_row
         table.clear()
         self.summaries = {str(s.path): s for s in message.tables}
         for s in message.tables:
@@ -109,6 +115,7 @@ class TablesScreen(Screen[None]):
                 s.schema_version or "", "; ".join(s.flags), key=str(s.path),
             )
         if message.tables:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
             self._status(f"{len(message.tables)} table(s). Enter: history; o: open another "
                          "table by path")
             table.focus()
