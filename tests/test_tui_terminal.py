@@ -48,15 +48,16 @@ class Terminal:
     def press(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", "main", *keys)
 
-    def wait_for(self, text: str) -> str:
-        """The screen once `text` is on it (the limit only stops a broken test hanging)."""
+    def wait_for(self, *texts: str) -> str:
+        """The screen once all `texts` are on it (the limit only stops a broken test hanging).
+        The terminal is painted in pieces, so one text does not mean the rest is there yet."""
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if all(text in screen for text in texts):
                 return screen
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the screen:\n{self.screen()}")
+        raise AssertionError(f"{texts!r} never appeared; the screen:\n{self.screen()}")
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
@@ -77,8 +78,7 @@ def test_the_console_opens_runs_the_pipeline_and_quits(
 ) -> None:
     env["LAKECONSOLE_PIPELINE"] = "tests.pipelines:good"
     terminal.start(CONSOLE)
-    screen = terminal.wait_for("q Quit")
-    assert "Bronze" in screen and "ingest" in screen and "aggregate" in screen
+    terminal.wait_for("q Quit", "Bronze", "○ ingest", "○ aggregate")
     terminal.press("r")
     terminal.wait_for("✓ Pipeline Finished: Processed 3 records")
     terminal.press("q")
@@ -108,7 +108,6 @@ def test_a_pipeline_that_does_not_load_is_explained_in_the_console(
 ) -> None:
     env["LAKECONSOLE_PIPELINE"] = "no_such_module:steps"
     terminal.start(CONSOLE)
-    screen = terminal.wait_for("Cannot load the pipeline")
-    assert "LAKECONSOLE_PIPELINE" in screen
+    terminal.wait_for("Cannot load the pipeline", "LAKECONSOLE_PIPELINE", "q Quit")
     terminal.press("q")
     terminal.wait_for("EXIT=0")
