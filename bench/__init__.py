@@ -1,0 +1,3 @@
+"""lakeconsole's benchmark harness: `python -m bench` (see docs/performance.md).
+
+Each approach runs in its own subprocess so that its peak RSS is its own."""

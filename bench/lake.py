@@ -1,0 +1,57 @@
+"""lakeconsole's own pipeline as the benchmark runs it: the real CLI, in a scratch project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def scratch_home(home: Path, landing: Path) -> Path:
+    """An empty project at `home` whose landing folder holds (hard links to) `landing`'s CSVs."""
+    from core.lake import ensure_layout
+
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "logs").mkdir(parents=True)
+    (home / ".env").write_text("")
+    data = home / "data"
+    ensure_layout(data)
+    for csv in sorted(landing.glob("*.csv")):
+        try:
+            os.link(csv, data / "landing" / csv.name)
+        except OSError:  # another file system
+            shutil.copy2(csv, data / "landing" / csv.name)
+    return data
+
+
+def cli_env(home: Path) -> dict[str, str]:
+    """The environment of a user's shell pointed at `home`, with nothing inherited that steers
+    lakeconsole (a crash hook, another pipeline, another lake)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAKECONSOLE_")}
+    env["LAKECONSOLE_HOME"] = str(home)
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def cli_argv(*args: str) -> list[str]:
+    """`lakeconsole <args>` as this interpreter runs it."""
+    return [sys.executable, "-m", "cli.main", *args]
+
+
+def table_versions(data: Path) -> dict[str, int]:
+    """Every Delta table's latest version, from its log folder alone."""
+    from core.lake import find_tables
+
+    out = {}
+    for table in find_tables(data):
+        commits = [int(p.name[:20]) for p in (table / "_delta_log").glob("*.json")]
+        out[str(table.relative_to(data))] = max(commits, default=-1)
+    return out
+
+
+def new_versions(before: dict[str, int], after: dict[str, int]) -> int:
+    """How many commits were added between two `table_versions` snapshots."""
+    return sum(v - before.get(name, -1) for name, v in after.items())
