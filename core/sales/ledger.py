@@ -79,16 +79,18 @@ class Ledger:
     def last_ingested_at(self) -> str | None:
         return max((f.ingested_at for f in self.files), default=None)
 
+    def state(self) -> dict[str, Any]:
+        return {
+            "bronze_version": self.bronze_version,
+            "files": [asdict(f) for f in self.files],
+            "rejected": [asdict(r) for r in self.rejected],
+        }
+
     def save(self, settings: Settings) -> None:
-        write_state(
-            settings,
-            STATE,
-            {
-                "bronze_version": self.bronze_version,
-                "files": [asdict(f) for f in self.files],
-                "rejected": [asdict(r) for r in self.rejected],
-            },
-        )
+        """Write the ledger if it differs from the file (a no-op run writes nothing)."""
+        state = self.state()
+        if read_state(settings, STATE) != state:
+            write_state(settings, STATE, state)
 
 
 def commit_metadata(entry: Ingested) -> dict[str, str]:

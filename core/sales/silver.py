@@ -199,29 +199,46 @@ def _merge_batch(
     if not live.num_rows:
         return
     ctx.check_cancelled()
-    silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
-    months = sql_list(sorted(set(live.column("order_month").to_pylist())))
-    metrics = (
-        silver.merge(
-            live,
-            f"t.order_month IN {months} AND t.order_month = s.order_month "
-            "AND t.order_id = s.order_id AND t.line_no = s.line_no",
-            source_alias="s",
-            target_alias="t",
-            merge_schema=evolve[SILVER_ORDERS.name],
-            commit_properties=commit_properties(SILVER_ORDERS.version),
-        )
-        .when_matched_update_all(predicate=NEWER)
-        .when_not_matched_insert_all()
-        .execute()
-    )
+    # Two MERGEs, updates then inserts: an update rewrites only the files holding a key it
+    # replaces, and new keys land in files of their own. One combined MERGE would write new keys
+    # into the rewritten files, so every later update would rewrite them again.
+    updated = _merge(ctx, live, evolve[SILVER_ORDERS.name], inserts=False)
     crash_point(ctx.settings, "silver.after_merge")
-    counts["inserted"] += int(metrics.get("num_target_rows_inserted", 0))
-    counts["updated"] += int(metrics.get("num_target_rows_updated", 0))
-    counts["already_in_silver"] += (
-        live.num_rows
-        - int(metrics.get("num_target_rows_inserted", 0))
-        - int(metrics.get("num_target_rows_updated", 0))
+    inserted = _merge(ctx, live, evolve[SILVER_ORDERS.name], inserts=True)
+    counts["inserted"] += inserted
+    counts["updated"] += updated
+    counts["already_in_silver"] += live.num_rows - inserted - updated
+
+
+def _merge(ctx: StepContext, live: pa.Table, evolve: bool, inserts: bool) -> int:
+    """Insert the new keys, or update the keys a later line replaces; returns the rows written."""
+    from deltalake import DeltaTable
+
+    silver = DeltaTable(str(SILVER_ORDERS.path(ctx.settings.data_dir)))
+    merger = silver.merge(
+        live,
+        _merge_condition(live),
+        source_alias="s",
+        target_alias="t",
+        merge_schema=evolve,
+        commit_properties=commit_properties(SILVER_ORDERS.version),
+    )
+    if inserts:
+        metrics = merger.when_not_matched_insert_all().execute()
+        return int(metrics.get("num_target_rows_inserted", 0))
+    metrics = merger.when_matched_update_all(predicate=NEWER).execute()
+    return int(metrics.get("num_target_rows_updated", 0))
+
+
+def _merge_condition(live: pa.Table) -> str:
+    """Match on the key, restricted to the batch's month partitions and order_id range: silver
+    files are written sorted by key, so their statistics let the MERGE skip (and not rewrite)
+    every file outside the range, not only other months."""
+    months = sql_list(sorted(set(live.column("order_month").to_pylist())))
+    low, high = (sql_list([v]) for v in pc.min_max(live.column("order_id")).values())
+    return (
+        f"t.order_month IN {months} AND t.order_id >= {low[1:-1]} AND t.order_id <= {high[1:-1]} "
+        "AND t.order_month = s.order_month AND t.order_id = s.order_id AND t.line_no = s.line_no"
     )
 
 
