@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from core.events import RunStatus, StepProgress
+from core.pipeline import load_pipeline
+from core.runner import run_pipeline
 from core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS
 from core.sales.demo import write_demo
 from core.settings import Settings
@@ -135,3 +142,25 @@ def test_demo_if_empty_writes_only_into_an_empty_lake(settings: Settings, cli: C
     again = cli(["demo", "--if-empty", "--rows", "1000", "--files", "1"])
     assert again.returncode == 0 and "already has data" in again.stdout
     assert (settings.data_dir / "landing" / "orders_0001.csv").read_text() == "mine"
+
+
+def test_a_run_cancelled_between_silver_batches_finishes_on_the_next_run(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    small = replace(settings, silver_batch_rows=1000)
+    write_demo(small.data_dir / "landing", rows=4000, files=2, seed=9)
+    cancel = threading.Event()
+
+    def stop_after_first_batch(event: object) -> None:
+        if isinstance(event, StepProgress) and event.step == "silver_orders" and event.done > 0:
+            cancel.set()
+
+    stopped = run_pipeline(load_pipeline(), small, stop_after_first_batch, cancel_event=cancel)
+    assert stopped.status == RunStatus.CANCELLED
+    assert "gold_daily_revenue" not in stopped.results
+    run(small)
+
+    clean = replace(small, data_dir=tmp_path_factory.mktemp("clean") / "data")
+    write_demo(clean.data_dir / "landing", rows=4000, files=2, seed=9)
+    run(clean)
+    assert snapshot(small) == snapshot(clean)
