@@ -24,11 +24,14 @@ class Host(App[None]):
         self.push_screen(MaintenanceScreen(self.settings))
 
 
-async def _settle(pilot: Pilot[None]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def _settle(pilot: Pilot[object]) -> None:
+    """Wait for the view's workers (not the console's endless watchers), twice: a worker's
+    message may start the next one."""
+    for _ in range(3):
+        mine = [w for w in pilot.app.workers if w.group.startswith("maintenance")]
+        if mine:  # an empty list would mean "every worker"
+            await pilot.app.workers.wait_for_complete(mine)
+        await pilot.pause()
 
 
 async def test_vacuum_shows_the_dry_run_then_deletes_on_confirm(settings: Settings) -> None:
@@ -99,3 +102,19 @@ async def test_forcing_under_168_hours_needs_a_reason_and_the_typed_word(
     [record] = read_records(settings.state_dir, "vacuum")
     assert record["forced"] and record["reason"] == "purging a bad load"
     assert "reason: purging a bad load" in settings.log_file.read_text()
+
+
+async def test_m_on_the_console_opens_the_maintenance_view(settings: Settings) -> None:
+    from tui.app import ConsoleApp
+
+    make_table(settings.data_dir / "silver" / "orders")
+    app = ConsoleApp(settings, None, pipeline_error="no pipeline in this test")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        await _settle(pilot)
+        assert isinstance(app.screen, MaintenanceScreen)
+        rows = app.screen.query_one("#maintenance-tables", DataTable)
+        assert rows.get_row_at(0)[0] == "silver/orders"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, MaintenanceScreen)
