@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Static
@@ -24,7 +26,7 @@ class Host(App[None]):
         self.push_screen(MaintenanceScreen(self.settings))
 
 
-async def _settle(pilot: Pilot[object]) -> None:
+async def _settle(pilot: Pilot[Any]) -> None:
     """Wait for the view's workers (not the console's endless watchers), twice: a worker's
     message may start the next one."""
     for _ in range(3):
