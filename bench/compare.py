@@ -11,10 +11,33 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SILVER = ["order_id", "line_no", "order_ts", "order_date", "order_month", "customer_id",
-          "product_id", "region", "price", "qty", "tax", "currency", "_source_file", "_source_row"]
-GOLD = ["order_date", "region", "product_id", "currency", "gross_revenue", "tax", "net_revenue",
-        "order_count", "line_count"]
+SILVER = [
+    "order_id",
+    "line_no",
+    "order_ts",
+    "order_date",
+    "order_month",
+    "customer_id",
+    "product_id",
+    "region",
+    "price",
+    "qty",
+    "tax",
+    "currency",
+    "_source_file",
+    "_source_row",
+]
+GOLD = [
+    "order_date",
+    "region",
+    "product_id",
+    "currency",
+    "gross_revenue",
+    "tax",
+    "net_revenue",
+    "order_count",
+    "line_count",
+]
 QUARANTINE = ["_source_file", "_source_row", "rule"]
 MONEY = {"price", "tax", "gross_revenue", "net_revenue"}
 
@@ -50,12 +73,21 @@ def same(a: Path, b: Path, columns: list[str], key: list[str]) -> dict[str, Any]
 def main() -> None:
     ours, naive = Path(sys.argv[1]), Path(sys.argv[2])
     report = {
-        "silver": same(ours / "silver/sales_orders", naive / "silver", SILVER,
-                       ["order_id", "line_no"]),
-        "gold": same(ours / "gold/sales/daily_revenue", naive / "gold", GOLD,
-                     ["order_date", "region", "product_id", "currency"]),
-        "quarantine": same(ours / "quarantine/sales_orders_rejected", naive / "quarantine",
-                           QUARANTINE, ["_source_file", "_source_row"]),
+        "silver": same(
+            ours / "silver/sales_orders", naive / "silver", SILVER, ["order_id", "line_no"]
+        ),
+        "gold": same(
+            ours / "gold/sales/daily_revenue",
+            naive / "gold",
+            GOLD,
+            ["order_date", "region", "product_id", "currency"],
+        ),
+        "quarantine": same(
+            ours / "quarantine/sales_orders_rejected",
+            naive / "quarantine",
+            QUARANTINE,
+            ["_source_file", "_source_row"],
+        ),
     }
     print(json.dumps(report))
 

@@ -1,0 +1,229 @@
+"""Results as JSON and as a Markdown table, with the machine they were measured on."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+TARGETS = {
+    "end_to_end_vs_floor": 3.0,
+    "peak_rss_mb": 2048,
+    "incremental_s": 2.0,
+    "noop_s": 0.5,
+    "cold_start_s": 0.6,
+    "key_ms": 100,
+    "history_s": 0.3,
+}
+
+
+def machine() -> dict[str, Any]:
+    """Cores, memory, load, versions: what a reader needs to weigh the figures."""
+    import deltalake
+    import pyarrow
+
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "deltalake": deltalake.__version__,
+        "pyarrow": pyarrow.__version__,
+    }
+
+
+def write_results(results: dict[str, Any], out: Path, stamp: str) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / f"{stamp}.json", out / f"{stamp}.md"
+    json_path.write_text(json.dumps(results, indent=1))
+    md_path.write_text(markdown(results))
+    return json_path, md_path
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as Markdown tables: pipeline per size, increment and no-op, console."""
+    m = results["machine"]
+    lines = [
+        f"# lakeconsole benchmark, {results['started']}",
+        "",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
+        f"deltalake {m['deltalake']}, pyarrow {m['pyarrow']}; load average at start "
+        f"{m['load_average']}, at end {results.get('load_average_end')}.",
+        f"Command: `{results['command']}`",
+        "",
+    ]
+    for size in results["sizes"]:
+        lines += _size_table(size)
+    if results.get("incremental"):
+        lines += _incremental(results["incremental"])
+    if results.get("console"):
+        lines += _console(results["console"])
+    lines += _verdicts(results)
+    return "\n".join(lines) + "\n"
+
+
+def _size_table(size: dict[str, Any]) -> list[str]:
+    rows = size["rows"]
+    out = [
+        f"## {rows:,} landing rows ({size['files']} files)",
+        "",
+        "| approach | layer | wall s | CPU s | peak RSS MB | rows/s |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name in ("floor", "naive", "lakeconsole"):
+        a = size.get(name)
+        if not a:
+            continue
+        status = "" if a.get("ok") else " (FAILED)"
+        out.append(
+            f"| {name}{status} | end to end | {a['wall_s']:.2f} | {a['cpu_s']:.2f} | "
+            f"{a['peak_rss_mb']:.0f} | {_n(a['rows_per_s'])} |"
+        )
+        for layer, f in a.get("layers", {}).items():
+            if name == "floor":
+                continue
+            out.append(
+                f"| {name} | {layer} | {f['wall_s']:.2f} |  | {_n(f['peak_rss_mb'])} | "
+                f"{_n(f['rows_per_s'])} |"
+            )
+    r = size.get("ratios", {})
+    out += [
+        "",
+        "Ratios (wall / CPU): lakeconsole/floor "
+        f"{r.get('lakeconsole_vs_floor_wall')} / {r.get('lakeconsole_vs_floor_cpu')}, "
+        f"lakeconsole/naive {r.get('lakeconsole_vs_naive_wall')} / "
+        f"{r.get('lakeconsole_vs_naive_cpu')}.",
+    ]
+    if "same_tables" in size:
+        same = size["same_tables"]
+        if "error" in same:
+            out.append(f"Same tables as the naive reference: not compared ({same['error']}).")
+        else:
+            verdict = ", ".join(
+                f"{t} {'equal' if v['equal'] else 'NOT equal'} ({v['rows'][0]:,} rows)"
+                for t, v in same.items()
+            )
+            out.append(f"Same tables as the naive reference: {verdict}.")
+    return [*out, ""]
+
+
+def _incremental(inc: dict[str, Any]) -> list[str]:
+    i, n = inc["incremental"], inc["noop"]
+    return [
+        f"## On the {inc['lake_rows']:,}-row lake",
+        "",
+        "| run | wall s | CPU s | peak RSS MB | new table versions |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| one more {inc['increment_rows']:,}-row file | {i['wall_s']:.2f} | {i['cpu_s']:.2f} | "
+        f"{i['peak_rss_mb']:.0f} | {i['new_versions']} |",
+        f"| no-op re-run | {n['wall_s']:.2f} | {n['cpu_s']:.2f} | {n['peak_rss_mb']:.0f} | "
+        f"{n['new_versions']} |",
+        "",
+        "Increment per layer (s): "
+        + ", ".join(f"{k} {v['wall_s']:.2f}" for k, v in i.get("layers", {}).items()),
+        "",
+    ]
+
+
+def _console(c: dict[str, Any]) -> list[str]:
+    cold, keys, hist = c.get("cold_start", {}), c.get("keys", {}), c.get("history", {})
+    return [
+        "## Console",
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        f"| cold start to first screen (tmux, median of {len(cold.get('runs_s', []))}) | "
+        f"{cold.get('median_s', cold.get('error'))} s |",
+        f"| key to screen update during a run (median / p90 / max of "
+        f"{keys.get('presses', 0)}) | {keys.get('median_ms', keys.get('error'))} / "
+        f"{keys.get('p90_ms')} / {keys.get('max_ms')} ms |",
+        f"| history of a {hist.get('commits', '?')}-commit table, first page | "
+        f"{hist.get('first_page_s', hist.get('error'))} s "
+        f"(with its import {hist.get('first_page_with_import_s')} s) |",
+        "",
+    ]
+
+
+def verdicts(results: dict[str, Any]) -> dict[str, tuple[Any, Any, bool | None]]:
+    """Each issue-9 target: (measured, target, met)."""
+    t = TARGETS
+    out: dict[str, tuple[Any, Any, bool | None]] = {}
+    largest = results["sizes"][-1] if results["sizes"] else {}
+    lc = largest.get("lakeconsole") or {}
+    ratio = largest.get("ratios", {}).get("lakeconsole_vs_floor_wall")
+    if lc:
+        out[f"{largest['rows']:,} rows end to end ≤ 3× floor (wall)"] = (
+            ratio,
+            t["end_to_end_vs_floor"],
+            ratio is not None and ratio <= 3,
+        )
+        out["peak RSS ≤ 2 GB"] = (
+            lc["peak_rss_mb"],
+            t["peak_rss_mb"],
+            lc["peak_rss_mb"] <= t["peak_rss_mb"],
+        )
+    peaks = [s["lakeconsole"]["peak_rss_mb"] for s in results["sizes"] if s.get("lakeconsole")]
+    if len(peaks) > 1:
+        grows = peaks[-1] / peaks[0]
+        out["memory flat with lake size (largest / smallest peak ≤ 1.25)"] = (
+            round(grows, 2),
+            1.25,
+            grows <= 1.25,
+        )
+    inc = results.get("incremental")
+    if inc:
+        out[
+            f"one {inc['increment_rows']:,}-row file into the {inc['lake_rows']:,}-row lake ≤ 2 s"
+        ] = (
+            inc["incremental"]["wall_s"],
+            t["incremental_s"],
+            inc["incremental"]["wall_s"] <= t["incremental_s"],
+        )
+        out["no-op re-run ≤ 0.5 s"] = (
+            inc["noop"]["wall_s"],
+            t["noop_s"],
+            inc["noop"]["wall_s"] <= t["noop_s"],
+        )
+        out["no-op re-run: 0 new versions"] = (
+            inc["noop"]["new_versions"],
+            0,
+            inc["noop"]["new_versions"] == 0,
+        )
+    console = results.get("console") or {}
+    if "median_s" in console.get("cold_start", {}):
+        v = console["cold_start"]["median_s"]
+        out["console first screen ≤ 0.6 s"] = (v, t["cold_start_s"], v <= t["cold_start_s"])
+    if "median_ms" in console.get("keys", {}):
+        v = console["keys"]["p90_ms"]
+        out["key to update < 100 ms (p90)"] = (v, t["key_ms"], v < t["key_ms"])
+    if "first_page_s" in console.get("history", {}):
+        v = console["history"]["first_page_with_import_s"]
+        out[f"{console['history']['commits']:,}-commit history ≤ 0.3 s"] = (
+            v,
+            t["history_s"],
+            v <= t["history_s"],
+        )
+    return out
+
+
+def _verdicts(results: dict[str, Any]) -> list[str]:
+    out = ["## Targets (issue 9)", "", "| target | measured | met |", "| --- | ---: | --- |"]
+    for name, (value, _, met) in verdicts(results).items():
+        out.append(f"| {name} | {value} | {'yes' if met else 'no'} |")
+    return [*out, ""]
+
+
+def _n(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if isinstance(value, int | float) else str(value)
