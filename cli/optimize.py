@@ -41,6 +41,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.lock import RunLocked
     from core.maintenance.optimize import optimize_tables
     from core.maintenance.tables import TableNotFound, resolve_tables
+    from core.runner import describe_error
 
     no_color = "NO_COLOR" in settings.raw
     try:
@@ -56,13 +57,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         results = optimize_tables(tables, settings, args.zorder, progress=progress)
     except RunLocked as exc:
-        error(f"✗ OPTIMIZE failed: {exc}", no_color)
+        error(f"✗ OPTIMIZE failed: {describe_error(exc)}", no_color)
         return EXIT_LOCKED
     except Exception as exc:  # delta-rs: one line, the traceback in app.log
         import logging
 
         logging.getLogger("lakeconsole.maintenance").exception("optimize failed")
-        error(f"✗ OPTIMIZE failed: {exc} (details in logs/app.log)", no_color)
+        error(f"✗ OPTIMIZE failed: {describe_error(exc)} (details in logs/app.log)", no_color)
         return EXIT_FAILED
     if args.json:
         print_json(

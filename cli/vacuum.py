@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -137,6 +138,7 @@ def confirm(question: str) -> bool:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.maintenance.tables import TableNotFound, human_bytes, resolve_tables
     from core.maintenance.vacuum import VacuumRefused, plan_tables
+    from core.runner import describe_error
 
     no_color = "NO_COLOR" in settings.raw
     if args.reason and not args.force:
@@ -157,6 +159,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     except VacuumRefused as exc:
         error(str(exc), no_color)
+        return EXIT_REFUSED
+    except Exception as exc:  # an unreadable table (delta-rs error): one line, details in the log
+        logging.getLogger("lakeconsole.maintenance").exception("vacuum dry run failed")
+        error(f"✗ VACUUM failed: {describe_error(exc)} (details in logs/app.log)", no_color)
         return EXIT_REFUSED
     if not plans:
         print("No tables in the lake yet: nothing to vacuum.")
@@ -189,6 +195,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_color: bool) -> int:
     from core.lock import RunLocked
     from core.maintenance.vacuum import VacuumRefused, vacuum_tables
+    from core.runner import describe_error
 
     cancel = threading.Event()
 
@@ -206,13 +213,11 @@ def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_colo
     try:
         results = vacuum_tables(plans, settings, progress=progress, cancel=cancel)
     except (RunLocked, VacuumRefused) as exc:
-        error(f"✗ VACUUM failed: {exc}", no_color)
+        error(f"✗ VACUUM failed: {describe_error(exc)}", no_color)
         return EXIT_LOCKED if isinstance(exc, RunLocked) else EXIT_REFUSED
     except Exception as exc:  # a delta-rs error: one line, details in the log
-        import logging
-
         logging.getLogger("lakeconsole.maintenance").exception("vacuum failed")
-        error(f"✗ VACUUM failed: {exc} (details in logs/app.log)", no_color)
+        error(f"✗ VACUUM failed: {describe_error(exc)} (details in logs/app.log)", no_color)
         return EXIT_REFUSED
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -17,6 +17,7 @@ from typing import Any
 from core.maintenance.status import latency_status, table_upkeep, vacuum_status
 from core.maintenance.tables import human_bytes
 from core.maintenance.vacuum import VacuumResult, plan_tables, vacuum_tables
+from core.runner import describe_error
 from core.settings import Settings
 
 BACKUP_MODULE = "core.backup"
@@ -85,7 +86,7 @@ def _backup_if_due(
     try:
         result = run_backup(settings, **kwargs)
     except Exception as exc:  # the backup area's errors carry their fix
-        report.errors.append(f"backup: {exc}")
+        report.errors.append(f"backup: {describe_error(exc)}")
         return
     report.done.append(_describe_backup(result))
 
@@ -104,7 +105,11 @@ def run_maintenance(
     from core.maintenance.vacuum import VacuumRefused
 
     report = MaintenanceReport()
-    due = [t.path for t in table_upkeep(settings, now) if t.overdue]
+    try:
+        due = [t.path for t in table_upkeep(settings, now) if t.overdue]
+    except Exception as exc:  # e.g. the lake folder cannot be read
+        report.errors.append(f"cannot read the lake: {describe_error(exc)}")
+        return report
     if not due:
         report.done.append("vacuum not due")
     else:
@@ -131,12 +136,15 @@ def run_maintenance(
             import logging
 
             logging.getLogger("lakeconsole.maintenance").exception("scheduled vacuum failed")
-            report.errors.append(f"vacuum: {exc}")
+            report.errors.append(f"vacuum: {describe_error(exc)}")
     if backup and not report.errors:
         _backup_if_due(settings, report, dry_run, cancel)
     elif not backup:
         report.done.append("backup skipped (--skip-backup)")
-    for item in [*vacuum_status(settings, now), *latency_status(settings)]:
-        if item.name != "vacuum" and item.overdue:
-            report.notes.append(f"{item.name}: {item.detail}")
+    try:
+        items = [*vacuum_status(settings, now), *latency_status(settings)]
+    except Exception as exc:  # the notes are extras: never let them fail the upkeep
+        items = []
+        report.notes.append(f"could not check retention and latency: {describe_error(exc)}")
+    report.notes += [f"{i.name}: {i.detail}" for i in items if i.name != "vacuum" and i.overdue]
     return report

@@ -60,7 +60,10 @@ def table_upkeep(settings: Settings, now: float | None = None) -> list[TableUpke
         name = table_name(settings.data_dir, table)
         last = float(vacuumed[name]["at"]) if name in vacuumed else None
         due = (last if last is not None else created_at(table)) + interval
-        own = retention_property_hours(dict(DeltaTable(str(table)).metadata().configuration))
+        try:
+            own = retention_property_hours(dict(DeltaTable(str(table)).metadata().configuration))
+        except Exception:  # an unreadable table: its vacuum state still shows
+            own = None
         out.append(TableUpkeep(name, table, last, due, now > due, own))
     return out
 

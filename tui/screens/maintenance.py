@@ -7,6 +7,7 @@ on the UI thread. VACUUM and OPTIMIZE can be cancelled between tables.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles, human_bytes
 from core.maintenance.vacuum import VacuumPlan, VacuumResult
 from core.settings import Settings
 
+log = logging.getLogger("lakeconsole.maintenance")
 FORCE_WORD = "FORCE"
 PLACEHOLDER_REASON = "(asked on confirmation)"
 
@@ -355,14 +357,15 @@ class MaintenanceScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
-        self.busy = False
-        error = event.worker.error
-        self._status(f"failed: {error}")
+        from core.runner import describe_error
         from tui.modals import ErrorScreen
 
-        self.app.push_screen(
-            ErrorScreen(str(error), title="Maintenance failed", where="logs/app.log")
-        )
+        self.busy = False
+        error = event.worker.error
+        log.error("maintenance view: %s failed", event.worker.group, exc_info=error)
+        message = describe_error(error) if error else "unknown error"
+        self._status(f"failed: {message}")
+        self.app.push_screen(ErrorScreen(message, title="Maintenance failed", where="logs/app.log"))
 
     def _status(self, text: str) -> None:
         self._status_text = text
