@@ -128,10 +128,9 @@ def result_json(result: VacuumResult) -> dict[str, object]:
 
 
 def confirm(question: str) -> bool:
-    try:
-        answer = input(f"{question} [y/N] ")
-    except EOFError:
-        return False
+    """Ask on stderr (stdout stays clean for --json), read the answer from the terminal."""
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
     return answer.strip().lower() in ("y", "yes")
 
 

@@ -151,3 +151,49 @@ def test_maintain_exit_code_is_reliable_over_many_runs(cli: Cli, home: Path) -> 
         if i % 2:
             codes.append(cli(["optimize", "--zorder"]).returncode)
     assert codes == [0] * len(codes)
+
+
+def _on_a_terminal(env: dict[str, str], args: list[str], answer: str) -> tuple[int, str, str]:
+    """Run the CLI with a pseudo-terminal as stdin and answer its question."""
+    import pty
+    import sys
+
+    from tests.conftest import REPO
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", *args],
+        env=env,
+        cwd=str(REPO),
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(follower)
+    os.write(leader, answer.encode())
+    out, err = proc.communicate(timeout=120)
+    os.close(leader)
+    return proc.returncode, out, err
+
+
+def test_on_a_terminal_vacuum_asks_and_no_deletes_nothing(env: dict[str, str], home: Path) -> None:
+    table = _table(home)
+    before = data_files(table)
+    code, out, err = _on_a_terminal(
+        env, ["vacuum", "--retention-hours", "0", "--force", "--reason", "t"], "n\n"
+    )
+    assert "Delete 2 file(s)" in err and "Nothing deleted." in out
+    assert code == 1 and data_files(table) == before
+
+
+def test_on_a_terminal_vacuum_deletes_after_yes(env: dict[str, str], home: Path) -> None:
+    table = _table(home)
+    code, out, err = _on_a_terminal(
+        env, ["vacuum", "--retention-hours", "0", "--force", "--reason", "t", "--json"], "y\n"
+    )
+    assert code == 0, err
+    assert "Delete 2 file(s)" in err
+    result = json.loads(out)  # the question went to stderr: stdout is pure JSON
+    assert result["results"][0]["files"] == 2 and result["results"][0]["forced"] is True
+    assert len(data_files(table)) == 1
