@@ -132,3 +132,15 @@ def test_force_with_a_normal_retention_is_not_a_forced_vacuum(settings: Settings
     assert not plan.forced and plan.reason == ""
     vacuum_tables([plan], settings)
     assert "forced" not in settings.log_file.read_text()
+
+
+def test_full_vacuum_never_touches_a_table_nested_in_the_folder(settings: Settings) -> None:
+    # delta-rs's own full mode lists the inner table's data and log files as unreferenced.
+    outer = make_table(settings.data_dir / "gold" / "sales", overwrites=1)
+    inner = make_table(outer / "daily", overwrites=0)
+    inner_files = data_files(inner)
+    [plan] = plan_tables([outer], settings, 0, force=True, reason="nested", full=True)
+    assert not any(f.path.startswith("daily/") for f in plan.files)
+    vacuum_tables([plan], settings)
+    assert data_files(inner) == inner_files
+    assert read_rows(inner) == [{"id": i, "version": 0} for i in range(3)]

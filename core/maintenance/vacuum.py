@@ -141,6 +141,15 @@ def _mtime(path: Path) -> float:
         return float("inf")  # gone already: never "old enough"
 
 
+def _nested_tables(table: Path) -> list[str]:
+    """Tables inside this table's folder (relative): their files are theirs, never ours."""
+    return [
+        log.parent.relative_to(table).as_posix()
+        for log in table.rglob("_delta_log")
+        if log.is_dir() and log.parent != table
+    ]
+
+
 def plan_vacuum(
     table: Path,
     data_dir: Path,
@@ -180,10 +189,11 @@ def plan_vacuum(
         everything = dt.vacuum(
             retention_hours=hours, dry_run=True, enforce_retention_duration=enforce, full=True
         )
+        nested = _nested_tables(table)
         for p in everything:
             if p in listed or p in expired:
                 continue
-            if is_data_file(p):
+            if is_data_file(p) and not any(p.startswith(f"{n}/") for n in nested):
                 files.append(DoomedFile(p, _size(table / p), UNREFERENCED))
             else:
                 kept.append(p)
