@@ -32,6 +32,7 @@ from core.settings import Settings
 
 log = logging.getLogger("lakeconsole.maintenance")
 FORCE_WORD = "FORCE"
+COLUMNS = ("Table", "Files", "Size", "Last vacuum", "Overdue", "Retention")
 PLACEHOLDER_REASON = "(asked on confirmation)"
 
 
@@ -146,6 +147,21 @@ def _plan_lines(plans: list[VacuumPlan]) -> list[str]:
     return lines
 
 
+def _row(upkeep: TableUpkeep, files: TableFiles | None, now: float) -> tuple[str, ...]:
+    """One table's cells: name, files, size, last vacuum, overdue, retention property."""
+    retention = "default" if upkeep.retention_hours is None else f"{upkeep.retention_hours:g} h"
+    if upkeep.retention_flagged:
+        retention += f" ⚠ under {MIN_RETENTION_HOURS} h"
+    return (
+        upkeep.name,
+        "?" if files is None else str(files.files),
+        "?" if files is None else human_bytes(files.bytes),
+        _ago(upkeep.last_vacuum, now),
+        "OVERDUE" if upkeep.overdue else "no",
+        retention,
+    )
+
+
 def _ago(at: float | None, now: float) -> str:
     if at is None:
         return "never"
@@ -189,7 +205,7 @@ class MaintenanceScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#maintenance-tables", DataTable)
-        table.add_columns("Table", "Files", "Size", "Last vacuum", "Overdue", "Retention")
+        table.add_columns(*COLUMNS)
         self.action_refresh()
 
     # --- loading -------------------------------------------------------------------------
@@ -217,22 +233,18 @@ class MaintenanceScreen(Screen[None]):
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
         table = self.query_one("#maintenance-tables", DataTable)
         now = time.time()
-        table.clear()
-        for upkeep, files in message.overview.tables:
-            retention = (
-                "default" if upkeep.retention_hours is None else f"{upkeep.retention_hours:g} h"
-            )
-            table.add_row(
-                upkeep.name,
-                "?" if files is None else str(files.files),
-                "?" if files is None else human_bytes(files.bytes),
-                _ago(upkeep.last_vacuum, now),
-                "OVERDUE" if upkeep.overdue else "no",
-                f"{retention} ⚠ under {MIN_RETENTION_HOURS} h"
-                if upkeep.retention_flagged
-                else retention,
-                key=str(upkeep.path),
-            )
+        rows = [_row(upkeep, files, now) for upkeep, files in message.overview.tables]
+        keys = [str(upkeep.path) for upkeep, _ in message.overview.tables]
+        cursor = table.cursor_row
+        # Explicit widths from the content: auto-width columns measured on idle came out
+        # clipped after a reload. Rebuilding keeps the user's row by index.
+        table.clear(columns=True)
+        for i, header in enumerate(COLUMNS):
+            table.add_column(header, width=max([len(header), *(len(r[i]) for r in rows)]))
+        for cells, key in zip(rows, keys, strict=True):
+            table.add_row(*cells, key=key)
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
         watch = message.overview.latency
         self.query_one("#latency-chart", Sparkline).data = [p.latency_s for p in watch.points[-60:]]
         text = watch.message
