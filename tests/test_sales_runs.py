@@ -73,7 +73,7 @@ def test_adding_one_file_reads_only_it_and_touches_only_its_partitions(settings:
     assert outcome.results["gold_daily_revenue"].details["dates_rewritten"] == 3
 
 
-def test_a_resent_line_rewrites_only_its_month_of_silver(settings: Settings) -> None:
+def test_a_resent_line_rewrites_only_its_day_of_silver(settings: Settings) -> None:
     write_csv(
         settings, "jan.csv", [line(f"A{i}", order_ts="2024-01-10T09:00:00Z") for i in range(20)]
     )
@@ -85,7 +85,7 @@ def test_a_resent_line_rewrites_only_its_month_of_silver(settings: Settings) -> 
     run(settings)
     metrics = table(settings, SILVER_ORDERS.name).history(1)[0]["operationMetrics"]
     assert metrics["num_target_rows_updated"] == 1
-    assert metrics["num_target_rows_copied"] == 19  # the rest of January, none of February
+    assert metrics["num_target_rows_copied"] == 19  # the rest of 10 January, none of 10 February
     assert metrics["num_target_files_skipped_during_scan"] >= 1
 
 
@@ -121,7 +121,7 @@ def test_leftovers_of_a_killed_write_are_removed_by_the_next_run(settings: Setti
     write_csv(settings, "f1.csv", [line("A1"), line("A2")])
     run(settings)
     silver = settings.data_dir / SILVER_ORDERS.name
-    data_file = next(silver.glob("order_month=*/*.parquet"))
+    data_file = next(silver.glob("order_date=*/*.parquet"))
     orphan = data_file.with_name("part-00000-orphan-c000.snappy.parquet")
     partial = data_file.with_name("part-00001-partial-c000.snappy.parquet#1")
     orphan.write_bytes(data_file.read_bytes())

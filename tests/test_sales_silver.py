@@ -55,7 +55,6 @@ def test_casts_timestamps_to_utc_money_to_decimals_counts_to_integers(settings: 
     live = {r["order_id"]: r for r in rows(settings, SILVER_ORDERS.name)}
     assert live["A1"]["order_ts"].isoformat() == "2024-03-02T01:30:00+00:00"
     assert str(live["A1"]["order_date"]) == "2024-03-02"
-    assert live["A1"]["order_month"] == "2024-03"
     assert (live["A1"]["price"], live["A1"]["qty"]) == (Decimal("7.50"), 4)
     assert live["A2"]["order_ts"].isoformat() == "2024-03-01T08:00:00.250000+00:00"
     assert live["A2"]["currency"] == "EUR"
@@ -130,7 +129,7 @@ def test_silver_and_quarantine_commits_carry_the_schema_version(settings: Settin
             ]
 
 
-def test_silver_is_partitioned_by_order_month(settings: Settings) -> None:
+def test_silver_is_partitioned_by_order_date(settings: Settings) -> None:
     write_csv(
         settings,
         "a.csv",
@@ -140,5 +139,5 @@ def test_silver_is_partitioned_by_order_month(settings: Settings) -> None:
     folders = sorted(
         p.name for p in (settings.data_dir / SILVER_ORDERS.name).iterdir() if p.name[0] != "_"
     )
-    assert folders == ["order_month=2024-01", "order_month=2024-02"]
+    assert folders == ["order_date=2024-01-05", "order_date=2024-02-05"]
     assert count(settings, BRONZE_ORDERS.name) == 2

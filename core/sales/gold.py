@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt_
 import logging
-from collections import defaultdict
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lakeconsole.sales")
 
+DAYS_PER_READ = 7
 GROUP = ["order_date", "region", "product_id", "currency"]
 
 
@@ -65,14 +65,13 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
 
     changed: list[dt_.date] = []
     parts: list[pa.Table] = []
-    by_month: dict[str, list[dt_.date]] = defaultdict(list)
-    for day in dates:
-        by_month[day.strftime("%Y-%m")].append(day)
+    # A week of silver at a time keeps memory bounded however many dates are recomputed.
+    chunks = [dates[i : i + DAYS_PER_READ] for i in range(0, len(dates), DAYS_PER_READ)]
     done = 0
     ctx.progress(0, len(dates), "dates")
-    for month, days in sorted(by_month.items()):
+    for days in chunks:
         ctx.check_cancelled()
-        fresh = daily_revenue(silver, month, days)
+        fresh = daily_revenue(silver, days)
         if schema_mode:
             changed += days
             parts.append(fresh)
@@ -91,7 +90,7 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
                 changed.append(day)
                 parts.append(new_rows)
         done += len(days)
-        ctx.progress(done, len(dates), "dates", month)
+        ctx.progress(done, len(dates), "dates", days[-1].isoformat())
 
     written = 0
     if changed:
@@ -125,12 +124,12 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     return result
 
 
-def daily_revenue(silver: DeltaTable, month: str, days: list[dt_.date]) -> pa.Table:
-    """Gold rows for `days` (all in `month`), from silver's live rows, sorted by the key."""
+def daily_revenue(silver: DeltaTable, days: list[dt_.date]) -> pa.Table:
+    """Gold rows for `days`, from silver's live rows, sorted by the key."""
     rows = query(
         silver,
         "SELECT order_date, region, product_id, currency, order_id, price, qty, tax "
-        f"FROM silver WHERE order_month = '{month}' AND order_date IN {sql_list(days)}",
+        f"FROM silver WHERE order_date IN {sql_list(days)}",
         "silver",
     )
     if rows.num_rows == 0:

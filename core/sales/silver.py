@@ -231,14 +231,13 @@ def _merge(ctx: StepContext, live: pa.Table, evolve: bool, inserts: bool) -> int
 
 
 def _merge_condition(live: pa.Table) -> str:
-    """Match on the key, restricted to the batch's month partitions and order_id range: silver
-    files are written sorted by key, so their statistics let the MERGE skip (and not rewrite)
-    every file outside the range, not only other months."""
-    months = sql_list(sorted(set(live.column("order_month").to_pylist())))
+    """Match on the key, restricted to the batch's day partitions (the MERGE reads no other day)
+    and its order_id range (files written sorted by key are skipped by their statistics)."""
+    days = sql_list(sorted(d.isoformat() for d in pc.unique(live.column("order_date")).to_pylist()))
     low, high = (sql_list([v]) for v in pc.min_max(live.column("order_id")).values())
     return (
-        f"t.order_month IN {months} AND t.order_id >= {low[1:-1]} AND t.order_id <= {high[1:-1]} "
-        "AND t.order_month = s.order_month AND t.order_id = s.order_id AND t.line_no = s.line_no"
+        f"t.order_date IN {days} AND t.order_id >= {low[1:-1]} AND t.order_id <= {high[1:-1]} "
+        "AND t.order_date = s.order_date AND t.order_id = s.order_id AND t.line_no = s.line_no"
     )
 
 
