@@ -76,6 +76,10 @@ def lakeconsole_run(home: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     rows = int(record.get("records_processed", 0))
     figures = approach_figures(m, rows, layers)
+    figures["status"] = record.get("status", "no run record")
+    if record.get("status") != "succeeded":
+        figures["ok"] = False
+        figures["error"] = record.get("error") or figures.get("error")
     figures["latency_s"] = record.get("latency_s")
     figures["steps"] = {s["name"]: s.get("details", {}) for s in record.get("steps", [])}
     return figures, record

@@ -110,7 +110,13 @@ def _size_table(size: dict[str, Any]) -> list[str]:
             out.append(f"Same tables as the naive reference: not compared ({same['error']}).")
         else:
             verdict = ", ".join(
-                f"{t} {'equal' if v['equal'] else 'NOT equal'} ({v['rows'][0]:,} rows)"
+                f"{t} {'equal' if v['equal'] else 'NOT equal'} ({v['rows'][0]:,} rows"
+                + (
+                    f"; {', '.join(v['not_compared'])} in one lake only"
+                    if v.get("not_compared")
+                    else ""
+                )
+                + ")"
                 for t, v in same.items()
             )
             out.append(f"Same tables as the naive reference: {verdict}.")
@@ -119,7 +125,13 @@ def _size_table(size: dict[str, Any]) -> list[str]:
 
 def _incremental(inc: dict[str, Any]) -> list[str]:
     i, n = inc["incremental"], inc["noop"]
+    failed = [
+        f"{what} run FAILED: {r.get('error')}"
+        for what, r in (("incremental", i), ("no-op", n))
+        if not r.get("ok")
+    ]
     return [
+        *failed,
         f"## On the {inc['lake_rows']:,}-row lake",
         "",
         "| run | wall s | CPU s | peak RSS MB | new table versions |",
@@ -181,7 +193,9 @@ def verdicts(results: dict[str, Any]) -> dict[str, tuple[Any, Any, bool | None]]
             grows <= 1.25,
         )
     inc = results.get("incremental")
-    if inc:
+    if inc and not (inc["incremental"].get("ok") and inc["noop"].get("ok")):
+        out["incremental and no-op runs succeed"] = ("failed", "succeeded", False)
+    elif inc:
         out[
             f"one {inc['increment_rows']:,}-row file into the {inc['lake_rows']:,}-row lake ≤ 2 s"
         ] = (
