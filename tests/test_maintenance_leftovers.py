@@ -89,15 +89,30 @@ while True:
 """
 
 
+def _wait_stopped(pid: int) -> None:
+    """Until the kernel reports the process stopped (state T), at most a second."""
+    stat = Path(f"/proc/{pid}/stat")
+    for _ in range(100):
+        if not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] in ("T", "t"):
+            return
+        time.sleep(0.01)
+
+
 @pytest.mark.slow
 def test_leftovers_of_a_real_kill_9_are_cleaned_and_the_table_reads(settings: Settings) -> None:
     table = settings.data_dir / "bronze" / "killed"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(table)])
     try:
         deadline = time.monotonic() + 90
-        # Kill the moment a write has put a file on disk that no commit knows yet.
-        while not (table / "_delta_log").is_dir() or not find_crash_leftovers(table):
+        while True:
             assert writer.poll() is None and time.monotonic() < deadline, "no write caught"
+            if (table / "_delta_log").is_dir() and find_crash_leftovers(table):
+                # Freeze the writer, then check again: the commit may have landed meanwhile.
+                writer.send_signal(signal.SIGSTOP)
+                _wait_stopped(writer.pid)
+                if find_crash_leftovers(table):
+                    break
+                writer.send_signal(signal.SIGCONT)
             time.sleep(0.01)
     finally:
         writer.send_signal(signal.SIGKILL)
