@@ -197,3 +197,18 @@ def test_on_a_terminal_vacuum_deletes_after_yes(env: dict[str, str], home: Path)
     result = json.loads(out)  # the question went to stderr: stdout is pure JSON
     assert result["results"][0]["files"] == 2 and result["results"][0]["forced"] is True
     assert len(data_files(table)) == 1
+
+
+def test_vacuum_waits_for_no_run_holding_the_lock(cli: Cli, home: Path) -> None:
+    from core.lock import RunLock
+
+    table = _table(home)
+    age(table / "_delta_log" / "00000000000000000000.json", days=8)
+    before = data_files(table)
+    with RunLock(home / "data" / "_lakeconsole", "run-1", "lakeconsole run"):
+        done = cli(["maintain", "--skip-backup"])
+        forced = cli(["vacuum", "--retention-hours", "0", "--force", "--reason", "x", "--yes"])
+    assert done.returncode == 75 and forced.returncode == 75
+    assert done.stderr.startswith("✗ Maintenance Failed: A run is already going on this lake")
+    assert "A run is already going" in forced.stderr
+    assert data_files(table) == before
