@@ -144,3 +144,19 @@ def test_full_vacuum_never_touches_a_table_nested_in_the_folder(settings: Settin
     vacuum_tables([plan], settings)
     assert data_files(inner) == inner_files
     assert read_rows(inner) == [{"id": i, "version": 0} for i in range(3)]
+
+
+def test_cancelling_stops_between_tables(settings: Settings) -> None:
+    import threading
+
+    tables = [make_table(settings.data_dir / "silver" / n, overwrites=1) for n in ("a", "b", "c")]
+    cancel = threading.Event()
+
+    def progress(done: int, total: int, what: str) -> None:
+        if what == "silver/a":  # the user presses stop while the first table is vacuumed
+            cancel.set()
+
+    plans = plan_tables(tables, settings, 0, force=True, reason="cancel test")
+    results = vacuum_tables(plans, settings, progress=progress, cancel=cancel)
+    assert [r.name for r in results] == ["silver/a"]
+    assert len(data_files(tables[1])) == 2 and len(data_files(tables[2])) == 2
