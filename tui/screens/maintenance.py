@@ -274,9 +274,16 @@ class MaintenanceScreen(Screen[None]):
             return None
         return int(raw)
 
+    def _idle(self) -> bool:
+        if self.busy:
+            self.notify("Still working: press x to stop it first", severity="warning")
+        return not self.busy
+
     def action_vacuum(self, every: bool) -> None:
+        if not self._idle():
+            return
         tables, hours = self._selected(every), self._retention()
-        if self.busy or hours is None:
+        if hours is None:
             return
         if not tables:
             self.notify("No tables in the lake yet", severity="warning")
@@ -319,7 +326,7 @@ class MaintenanceScreen(Screen[None]):
     # --- optimize ------------------------------------------------------------------------
     def action_optimize(self, zorder: bool) -> None:
         tables = self._selected(False)
-        if self.busy or not tables:
+        if not self._idle() or not tables:
             return
         self._start()
         self.run_optimize(tables, zorder)
@@ -352,10 +359,7 @@ class MaintenanceScreen(Screen[None]):
         self.busy = False
         tail = "; stopped by you" if message.cancelled else ""
         self._status("; ".join(message.lines) + tail if message.lines else "nothing done" + tail)
-        self.action_refresh_quietly()
-
-    def action_refresh_quietly(self) -> None:
-        self.load_overview()
+        self.load_overview()  # quietly: the status line keeps the outcome
 
     def action_cancel_work(self) -> None:
         if self.busy:
