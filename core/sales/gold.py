@@ -44,11 +44,24 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     gold_path = GOLD_DAILY_REVENUE.path(data_dir)
     readme_written = write_mart_readme(data_dir, "sales")
     leftovers = remove_leftovers([gold_path])
-    silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
     first_build = not exists(gold_path)
     # A declared schema change (with its version bump) rebuilds the whole table: gold is derived.
     decision = check_contract(GOLD_DAILY_REVENUE, data_dir)
     schema_mode = decision.schema_mode if decision is not None else None
+    pending = read_state(ctx.settings, GOLD_PENDING).get("dates", [])
+    result = StepResult(
+        details={
+            "dates_recomputed": 0,
+            "dates_rewritten": 0,
+            "rows_written": 0,
+            "leftovers_removed": len(leftovers),
+        }
+    )
+    if readme_written:
+        result.details["readme_written"] = str(readme_written)
+    if not (first_build or schema_mode or pending):
+        return result  # silver changed nothing since the last gold run
+    silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
     gold = open_or_create(
         gold_path,
         GOLD_DAILY_REVENUE.schema,
@@ -56,7 +69,6 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
         list(GOLD_DAILY_REVENUE.partition_by),
         GOLD_DAILY_REVENUE.description,
     )
-    pending = read_state(ctx.settings, GOLD_PENDING).get("dates", [])
     dates = (
         _all_dates(silver)
         if first_build or schema_mode
@@ -106,21 +118,14 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
             commit_properties=commit_properties(GOLD_DAILY_REVENUE.version),
         )
         written = data.num_rows
-    stamp_when_current(GOLD_DAILY_REVENUE, data_dir)
+        stamp_when_current(GOLD_DAILY_REVENUE, data_dir)
     crash_point(ctx.settings, "gold.after_commit")
     if pending:
         write_state(ctx.settings, GOLD_PENDING, {"dates": []})
-    result = StepResult(records_in=len(dates), records_out=written)
+    result.records_in, result.records_out = len(dates), written
     result.details.update(
-        {
-            "dates_recomputed": len(dates),
-            "dates_rewritten": len(changed),
-            "rows_written": written,
-            "leftovers_removed": len(leftovers),
-        }
+        {"dates_recomputed": len(dates), "dates_rewritten": len(changed), "rows_written": written}
     )
-    if readme_written:
-        result.details["readme_written"] = str(readme_written)
     return result
 
 

@@ -12,6 +12,7 @@ Per batch, in this order, each write idempotent so a crash anywhere is repaired 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,7 +24,7 @@ from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
 from core.sales.faults import crash_point
 from core.sales.ledger import Ingested, load_ledger
 from core.sales.state import read_state, write_state
-from core.sales.tables import query, remove_leftovers, sql_list
+from core.sales.tables import exists, query, remove_leftovers, sql_list
 from core.schema_version import commit_properties, open_or_create
 
 WATERMARK = "silver_watermark"
@@ -66,24 +67,10 @@ def run_silver(ctx: StepContext) -> StepResult:
     data_dir = settings.data_dir
     silver_path, quarantine_path = SILVER_ORDERS.path(data_dir), QUARANTINE_ROWS.path(data_dir)
     leftovers = remove_leftovers([silver_path, quarantine_path])
-    evolve = {
-        spec.name: merge_schema(spec, check_contract(spec, data_dir), REBUILD)
-        for spec in (SILVER_ORDERS, QUARANTINE_ROWS)
-    }
-    open_or_create(
-        silver_path,
-        SILVER_ORDERS.schema,
-        SILVER_ORDERS.version,
-        list(SILVER_ORDERS.partition_by),
-        SILVER_ORDERS.description,
-    )
-    open_or_create(
-        quarantine_path,
-        QUARANTINE_ROWS.schema,
-        QUARANTINE_ROWS.version,
-        description=QUARANTINE_ROWS.description,
-    )
     batches = plan_batches(pending_segments(ctx), settings.silver_batch_rows)
+    evolve: dict[str, bool] = {}
+    if batches or not (exists(silver_path) and exists(quarantine_path)):
+        evolve = _prepare_tables(data_dir)
     total = sum(s.rows for batch in batches for s in batch)
     counts = {
         "rows_read": 0,
@@ -98,9 +85,11 @@ def run_silver(ctx: StepContext) -> StepResult:
     ctx.progress(0, total, "rows")
     from deltalake import DeltaTable
 
-    bronze = DeltaTable(str(BRONZE_ORDERS.path(data_dir)))
+    bronze: DeltaTable | None = None
     for batch in batches:
         ctx.check_cancelled()
+        if bronze is None:
+            bronze = DeltaTable(str(BRONZE_ORDERS.path(data_dir)))
         raw = query(
             bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
         )
@@ -112,8 +101,9 @@ def run_silver(ctx: StepContext) -> StepResult:
             {"ingested_at": last.file.ingested_at, "file": last.file.file, "row": last.last},
         )
         ctx.progress(counts["rows_read"], total, "rows")
-    for spec in (SILVER_ORDERS, QUARANTINE_ROWS):
-        stamp_when_current(spec, data_dir)
+    if batches:
+        for spec in (SILVER_ORDERS, QUARANTINE_ROWS):
+            stamp_when_current(spec, data_dir)
     result = StepResult(
         records_in=counts["rows_read"], records_out=counts["inserted"] + counts["updated"]
     )
@@ -124,6 +114,29 @@ def run_silver(ctx: StepContext) -> StepResult:
             f"in {QUARANTINE_ROWS.name}"
         )
     return result
+
+
+def _prepare_tables(data_dir: Path) -> dict[str, bool]:
+    """Check the silver and quarantine contracts (OPS-06), then make sure both tables exist.
+    Returns, per table, whether the MERGE adds columns."""
+    evolve = {
+        spec.name: merge_schema(spec, check_contract(spec, data_dir), REBUILD)
+        for spec in (SILVER_ORDERS, QUARANTINE_ROWS)
+    }
+    open_or_create(
+        SILVER_ORDERS.path(data_dir),
+        SILVER_ORDERS.schema,
+        SILVER_ORDERS.version,
+        list(SILVER_ORDERS.partition_by),
+        SILVER_ORDERS.description,
+    )
+    open_or_create(
+        QUARANTINE_ROWS.path(data_dir),
+        QUARANTINE_ROWS.schema,
+        QUARANTINE_ROWS.version,
+        description=QUARANTINE_ROWS.description,
+    )
+    return evolve
 
 
 def pending_segments(ctx: StepContext) -> list[Segment]:
