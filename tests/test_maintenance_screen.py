@@ -120,3 +120,27 @@ async def test_m_on_the_console_opens_the_maintenance_view(settings: Settings) -
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, MaintenanceScreen)
+
+
+async def test_z_optimizes_the_selected_table_and_shows_before_and_after(
+    settings: Settings,
+) -> None:
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from core.maintenance.optimize import zorder_columns
+
+    table = settings.data_dir / "silver" / "sales_orders"
+    named = zorder_columns(table, settings.data_dir)  # what the pipeline definition names
+    assert named, "the sales pipeline names Z-ORDER columns for silver"
+    for i in range(3):
+        write_deltalake(str(table), pa.table({c: [f"v{i}"] for c in named}), mode="append")
+    async with Host(settings).run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("z")
+        await _settle(pilot)
+        status = str(pilot.app.screen.query_one("#maintenance-status", Static).render())
+        assert f"silver/sales_orders: Z-ORDER by {', '.join(named)}: 3 file(s)" in status
+        assert "→ 1 file(s)" in status
+        rows = pilot.app.screen.query_one("#maintenance-tables", DataTable)
+        assert rows.get_row_at(0)[1] == "1"  # the view reloaded with the new file count

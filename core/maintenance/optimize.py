@@ -85,14 +85,19 @@ def optimize_table(table: Path, settings: Settings, zorder: bool = False) -> Opt
     columns: list[str] = []
     note = ""
     if zorder:
-        partition_cols = set(dt.metadata().partition_columns)
         named = zorder_columns(table, settings.data_dir)
-        # Z-ORDER inside a partition by the partition column is meaningless (and refused).
-        columns = [c for c in named if c not in partition_cols]
+        present = {f.name for f in dt.schema().fields}
+        partition_cols = set(dt.metadata().partition_columns)
+        # Z-ORDER inside a partition by the partition column is meaningless (and refused); a
+        # column the table does not have (yet) would fail the whole OPTIMIZE.
+        columns = [c for c in named if c in present and c not in partition_cols]
+        missing = [c for c in named if c not in present]
         if not named:
             note = "the pipeline definition names no Z-ORDER columns for it; compacted only"
-        elif not columns:
-            note = "its Z-ORDER columns are partition columns; compacted only"
+        elif missing:
+            note = f"not in the table: {', '.join(missing)}"
+        if named and not columns:
+            note = (note + "; " if note else "") + "no usable Z-ORDER column; compacted only"
     if columns:
         dt.optimize.z_order(columns)
     else:
