@@ -14,11 +14,10 @@ from typing import Any
 
 from core.backup.backup import backup_lock
 from core.backup.model import BackupCancelled, BackupError, BackupProgress, Manifest, ProgressSink
-from core.backup.target import Target, blob_key, parse_target
+from core.backup.target import Target, blob_batches, blob_key, parse_target
 from core.settings import Settings
 
 log = logging.getLogger("lakeconsole.backup")
-FETCH_BATCH = 500  # blobs downloaded at a time: bounds the temporary space a remote restore needs
 IGNORED = (".write-check-",)
 BACKUP_STATE = ("_lakeconsole", "backup")  # backup's own records: not lake content
 
@@ -187,46 +186,54 @@ def write_snapshot(
 ) -> None:
     """Write every file of the manifest under `dest`, checking each against its SHA-256."""
     by_blob: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
     for rel, f in manifest.all_files():
         by_blob.setdefault(f.sha256, []).append(rel)
+        sizes[f.sha256] = f.size
     total, done = manifest.bytes, 0
     dest.mkdir(parents=True, exist_ok=True)
-    shas = sorted(by_blob)
+    remote = not tgt.reads_in_place
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".lakeconsole-fetch-") as tmp:
-        for start in range(0, len(shas), FETCH_BATCH):
-            batch = shas[start : start + FETCH_BATCH]
-            if tgt.local_blob(batch[0]) is None:
+        for batch in blob_batches(sizes):
+            if remote:
                 report(BackupProgress("fetch", done, total, "bytes", f"downloading from {tgt}"))
                 tgt.fetch_blobs(batch, Path(tmp))
             for sha in batch:
                 if cancel_event is not None and cancel_event.is_set():
                     raise BackupCancelled()
                 src = tgt.local_blob(sha) or Path(tmp) / blob_key(sha)
-                for rel in by_blob[sha]:
-                    _copy_checked(src, dest / rel, sha)
-                    done += src.stat().st_size
+                paths = by_blob[sha]
+                for i, rel in enumerate(paths):
+                    # A downloaded blob is moved to its last place: no second copy on disk.
+                    _place_checked(src, dest / rel, rel, sha, move=remote and i == len(paths) - 1)
+                    done += sizes[sha]
                 report(BackupProgress("restore", done, total, "bytes", f"writing {dest}"))
-                if tgt.local_blob(sha) is None:
-                    src.unlink()
 
 
-def _copy_checked(src: Path, dest: Path, sha: str) -> None:
+def _place_checked(src: Path, dest: Path, rel: str, sha: str, move: bool) -> None:
     if not src.is_file():
         raise BackupError(
-            f"The backup lacks the content of {dest.name} (blob {sha[:12]}…); it is damaged: "
+            f"The backup lacks the content of {rel} (blob {sha[:12]}…); it is damaged: "
             "run `lakeconsole backup --verify-only` and restore an older snapshot"
         )
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    with src.open("rb") as fin, dest.open("wb") as fout:
-        while block := fin.read(1 << 20):
-            digest.update(block)
-            fout.write(block)
+    if move:
+        with src.open("rb") as fin:
+            while block := fin.read(1 << 20):
+                digest.update(block)
+    else:
+        with src.open("rb") as fin, dest.open("wb") as fout:
+            while block := fin.read(1 << 20):
+                digest.update(block)
+                fout.write(block)
     if digest.hexdigest() != sha:
         raise BackupError(
-            f"{dest.name} is corrupted in the backup (checksum mismatch); restore an older "
+            f"{rel} is corrupted in the backup (checksum mismatch); restore an older "
             "snapshot, and run `lakeconsole backup --verify-only`"
         )
+    if move:
+        src.replace(dest)
 
 
 def _carry_backup_state(old: Path, new: Path, settings: Settings) -> None:

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -31,6 +31,22 @@ def blob_key(sha: str) -> str:
     return f"{sha[:2]}/{sha}"
 
 
+def blob_batches(
+    sizes: dict[str, int], max_count: int = 500, max_bytes: int = 2 << 30
+) -> Iterator[list[str]]:
+    """Blobs in groups bounded in number and bytes: the temporary space a download needs."""
+    batch: list[str] = []
+    used = 0
+    for sha in sorted(sizes):
+        if batch and (len(batch) >= max_count or used + sizes[sha] > max_bytes):
+            yield batch
+            batch, used = [], 0
+        batch.append(sha)
+        used += sizes[sha]
+    if batch:
+        yield batch
+
+
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -43,6 +59,7 @@ class Target(ABC):
     """One place snapshots are kept. Every method raises TargetError with the fix on failure."""
 
     kind: str = ""
+    reads_in_place = False  # True when blobs are local files (no download before a restore)
 
     def __init__(
         self, spec: str, settings: Settings, cancel_event: threading.Event | None = None
@@ -107,14 +124,14 @@ class Target(ABC):
         return None
 
     def blob_hashes(
-        self, shas: Iterable[str], on_done: Callable[[int], None] | None = None
+        self, sizes: dict[str, int], on_done: Callable[[int], None] | None = None
     ) -> dict[str, str]:
-        """Re-read blobs and hash them: name → actual SHA-256 (absent = missing)."""
-        wanted = sorted(set(shas))
+        """Re-read blobs (name → size) and hash them: name → actual SHA-256 (absent = missing)."""
         out: dict[str, str] = {}
-        with tempfile.TemporaryDirectory(prefix="lakeconsole-verify-") as tmp:
-            for start in range(0, len(wanted), 500):  # bounded temp space
-                batch = wanted[start : start + 500]
+        work = self.settings.state_dir / "backup"
+        work.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work, prefix="verify-") as tmp:
+            for batch in blob_batches(sizes):
                 self.fetch_blobs(batch, Path(tmp))
                 for sha in batch:
                     path = Path(tmp) / blob_key(sha)

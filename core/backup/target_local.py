@@ -24,6 +24,7 @@ from core.settings import Settings
 
 class LocalTarget(Target):
     kind = "folder"
+    reads_in_place = True
 
     def __init__(
         self, spec: str, settings: Settings, cancel_event: threading.Event | None = None
@@ -117,10 +118,10 @@ class LocalTarget(Target):
         return self.root / "blobs" / blob_key(sha)
 
     def blob_hashes(
-        self, shas: Iterable[str], on_done: Callable[[int], None] | None = None
+        self, sizes: dict[str, int], on_done: Callable[[int], None] | None = None
     ) -> dict[str, str]:
         out: dict[str, str] = {}
-        for sha in sorted(set(shas)):
+        for sha in sorted(sizes):
             if self.cancel_event is not None and self.cancel_event.is_set():
                 raise BackupCancelled()
             path = self.root / "blobs" / blob_key(sha)

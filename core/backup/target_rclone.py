@@ -166,10 +166,10 @@ class RcloneTarget(Target):
             )
 
     def blob_hashes(
-        self, shas: Iterable[str], on_done: Callable[[int], None] | None = None
+        self, sizes: dict[str, int], on_done: Callable[[int], None] | None = None
     ) -> dict[str, str]:
         # `hashsum --download` streams each blob through a local hash: works on any remote.
-        wanted = set(shas)
+        wanted = set(sizes)
         with self.with_list(wanted) as listing:
             out = self.rclone(
                 "hashsum",

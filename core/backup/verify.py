@@ -42,8 +42,10 @@ def verify_on(settings: Settings, tgt: Target, snapshot: str, report: ProgressSi
         record(settings, "last_verify", result.to_json())
         return result
     users: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
     for rel, f in manifest.all_files():
         users.setdefault(f.sha256, []).append(rel)
+        sizes[f.sha256] = f.size
     total = len(users)
     done = [0]
 
@@ -52,7 +54,7 @@ def verify_on(settings: Settings, tgt: Target, snapshot: str, report: ProgressSi
         report(BackupProgress("verify", done[0], total, "files", f"checking {snapshot}"))
 
     report(BackupProgress("verify", 0, total, "files", f"checking {snapshot}"))
-    actual = tgt.blob_hashes(users, checked)
+    actual = tgt.blob_hashes(sizes, checked)
     for sha, paths in sorted(users.items(), key=lambda kv: kv[1][0]):
         got = actual.get(sha)
         if got is None:
