@@ -126,7 +126,10 @@ def test_maintain_fails_with_a_heartbeat_when_the_vacuum_is_refused(cli: Cli, ho
     (home / ".env").write_text("VACUUM_RETENTION_HOURS=24\n")
     done = cli(["maintain"])
     assert done.returncode == 1
-    assert done.stderr.strip().startswith("✗ Maintenance Failed: VACUUM refused: retention 24 h")
+    assert done.stderr.strip() == (
+        "✗ Maintenance Failed: VACUUM refused: VACUUM_RETENTION_HOURS=24 is below the 168 h "
+        "minimum (OPS-03) and maintain never forces. Set it to 168 or more in .env"
+    )
 
 
 def test_an_unreadable_table_is_one_line_not_a_traceback(cli: Cli, home: Path) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.maintenance.status import latency_status, table_upkeep, vacuum_status
-from core.maintenance.tables import human_bytes
+from core.maintenance.tables import MIN_RETENTION_HOURS, human_bytes
 from core.maintenance.vacuum import VacuumResult, plan_tables, vacuum_tables
 from core.runner import describe_error
 from core.settings import Settings
@@ -129,8 +129,14 @@ def run_maintenance(
                 )
                 if len(results) < len(plans):
                     report.errors.append(f"cancelled: {len(plans) - len(results)} table(s) left")
-        except (VacuumRefused, RunLocked) as exc:
-            report.locked = isinstance(exc, RunLocked)
+        except VacuumRefused:
+            report.errors.append(
+                f"VACUUM refused: VACUUM_RETENTION_HOURS={settings.vacuum_retention_hours} is "
+                f"below the {MIN_RETENTION_HOURS} h minimum (OPS-03) and maintain never forces. "
+                f"Set it to {MIN_RETENTION_HOURS} or more in .env"
+            )
+        except RunLocked as exc:
+            report.locked = True
             report.errors.append(str(exc))
         except Exception as exc:  # delta-rs: one line here, the traceback in app.log
             import logging
