@@ -126,6 +126,12 @@ def test_verify_detects_a_corrupted_backup_file(
     assert "corrupted in the backup: landing/orders_2024-01-02.csv" in out.stderr
     assert read_status(settings)["last_verify"]["ok"] is False
 
+    # The next backup sends the damaged file again (the lake still has it): verify passes.
+    assert cli(["backup", "--target", str(target)]).returncode == 0
+    assert (
+        cli(["backup", "--verify-only", result.snapshot, "--target", str(target)]).returncode == 0
+    )
+
 
 def test_restore_refuses_a_non_empty_lake_unless_forced(
     settings: Settings, tmp_path: Path, cli

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -55,11 +56,17 @@ def test_rclone_remote_without_prefix_and_verify_finds_corruption(
     result = run_backup(settings, target=target)
     manifest = json.loads((remote / "snapshots" / result.snapshot / "manifest.json").read_text())
     sha = manifest["other_files"]["gold/sales/README.md"][0]
-    (remote / "blobs" / sha[:2] / sha).write_text("# tampered\n")
+    blob = remote / "blobs" / sha[:2] / sha
+    mtime = blob.stat().st_mtime_ns
+    blob.write_text("# Sales\n## Owner\nCFO 0ffice\n")  # bit rot: same size, same time
+    os.utime(blob, ns=(mtime, mtime))
 
     out = cli(["backup", "--verify-only", "--target", target], env=rclone_env)
     assert out.returncode == 1
     assert "corrupted in the backup: gold/sales/README.md" in out.stderr
+    assert cli(["backup", "--target", target], env=rclone_env).returncode == 0
+    repaired = cli(["backup", "--verify-only", result.snapshot, "--target", target], env=rclone_env)
+    assert repaired.returncode == 0, repaired.stderr
 
 
 @pytest.mark.slow

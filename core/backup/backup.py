@@ -25,7 +25,7 @@ from core.backup.model import (
     ProgressSink,
     TableEntry,
 )
-from core.backup.status import backup_state_dir, record
+from core.backup.status import backup_state_dir, read_status, record
 from core.backup.target import MANIFEST, Target, blob_key, parse_target
 from core.settings import Settings
 
@@ -128,7 +128,8 @@ def _backup(
             manifest.warnings.append(f"{rel} disappeared during the backup; not included")
 
     report(BackupProgress("send", 0, None, message="listing what the target has"))
-    existing = tgt.list_blobs()
+    # Blobs the last verify found damaged count as absent: sent again while the lake has them.
+    existing = tgt.list_blobs() - damaged_blobs(settings, tgt)
     taken = tgt.list_snapshot_ids()
     manifest.snapshot = snapshot_id(started, taken)
     sources = {shas[rel]: f.path for rel, f in files if rel in shas}
@@ -190,6 +191,12 @@ def _backup(
         pruned=pruned,
         warnings=manifest.warnings + prune_warnings,
     )
+
+
+def damaged_blobs(settings: Settings, tgt: Target) -> set[str]:
+    """Blobs of `tgt` that the last verify found missing or corrupted."""
+    verify = read_status(settings).get("last_verify") or {}
+    return set(verify.get("damaged", [])) if verify.get("target") == str(tgt) else set()
 
 
 def build_manifest(

@@ -153,6 +153,10 @@ class VerifyResult:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
     at: float = 0.0
+    target: str = ""
+    damaged: list[str] = field(
+        default_factory=list
+    )  # blobs missing or wrong: the next backup re-sends
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,6 +165,8 @@ class VerifyResult:
             "checked": self.checked,
             "problems": self.problems,
             "at": self.at,
+            "target": self.target,
+            "damaged": self.damaged,
         }
 
 

@@ -95,8 +95,8 @@ class LocalTarget(Target):
                 raise BackupCancelled()
             dest = self.root / src.relative_to(staging)
             try:
-                if not dest.exists():
-                    copy_file_atomic(src, dest)
+                # Staging holds only what the target lacks or has damaged: always write.
+                copy_file_atomic(src, dest)
             except OSError as exc:
                 raise TargetError(
                     f"Cannot write {dest} ({exc.strerror or exc}); is the drive full or unplugged?"

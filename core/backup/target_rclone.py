@@ -129,10 +129,14 @@ class RcloneTarget(Target):
         known, self._files = self._files, None
         for part in ("blobs", "snapshots"):
             if (staging / part).is_dir():
+                sent[0] = 0  # each rclone call counts from zero
+                # --ignore-times: staging holds only what to send (damaged blobs included), and a
+                # damaged blob can match in size and time.
                 self.rclone(
                     "copy",
                     str(staging / part),
                     self.path(part),
+                    "--ignore-times",
                     "--use-json-log",
                     "--stats",
                     "1s",

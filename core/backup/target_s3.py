@@ -125,7 +125,9 @@ class S3Target(Target):
         for part in ("blobs", "snapshots"):  # blobs first: the manifest lands last
             folder = staging / part
             if folder.is_dir():
-                self.aws("sync", str(folder), self.url(part), "--no-progress")
+                # `cp`, not `sync`: staging holds only what to send, damaged blobs included,
+                # and sync would skip a damaged blob of the same size.
+                self.aws("cp", str(folder), self.url(part), "--recursive", "--no-progress")
                 if on_bytes is not None:
                     on_bytes(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()))
         if known is not None:  # what is there now, without listing the bucket again

@@ -34,7 +34,7 @@ def verify_snapshot(
 
 
 def verify_on(settings: Settings, tgt: Target, snapshot: str, report: ProgressSink) -> VerifyResult:
-    result = VerifyResult(snapshot=snapshot, ok=False, at=time.time())
+    result = VerifyResult(snapshot=snapshot, ok=False, at=time.time(), target=str(tgt))
     try:
         manifest = Manifest.from_json(tgt.read_manifest(snapshot))
     except (ValueError, KeyError, TypeError) as exc:
@@ -61,6 +61,9 @@ def verify_on(settings: Settings, tgt: Target, snapshot: str, report: ProgressSi
             result.problems.append(f"missing in the backup: {paths[0]}" + _more(paths))
         elif got != sha:
             result.problems.append(f"corrupted in the backup: {paths[0]}" + _more(paths))
+        else:
+            continue
+        result.damaged.append(sha)
     result.checked = total
     result.ok = not result.problems
     record(settings, "last_verify", result.to_json())
