@@ -9,10 +9,10 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
+from core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, QUARANTINE_ROWS, SILVER_ORDERS
 from core.sales.demo import write_demo
 from core.settings import Settings
-from tests.sales_fixtures import count, line, rows, run, table, write_csv
+from tests.sales_fixtures import count, line, rows, run, snapshot, table, versions, write_csv
 
 MALFORMED = {
     "order_id_missing": line(order_id=""),
@@ -141,3 +141,43 @@ def test_silver_is_partitioned_by_order_date(settings: Settings) -> None:
     )
     assert folders == ["order_date=2024-01-05", "order_date=2024-02-05"]
     assert count(settings, BRONZE_ORDERS.name) == 2
+
+
+def test_a_line_resent_with_another_order_date_moves_to_that_day(settings: Settings) -> None:
+    write_csv(
+        settings, "f1.csv", [line("A1", order_ts="2024-03-01T10:00:00Z", qty="1"), line("A2")]
+    )
+    run(settings)
+    write_csv(settings, "f2.csv", [line("A1", order_ts="2024-03-05T10:00:00Z", qty="2")])
+    outcome = run(settings)
+
+    a1 = [r for r in rows(settings, SILVER_ORDERS.name) if r["order_id"] == "A1"]
+    assert [(str(r["order_date"]), r["qty"]) for r in a1] == [("2024-03-05", 2)]
+    assert outcome.results["silver_orders"].details["updated"] == 1
+    gold = {
+        (str(r["order_date"]), r["line_count"]) for r in rows(settings, GOLD_DAILY_REVENUE.name)
+    }
+    assert gold == {("2024-03-01", 1), ("2024-03-05", 1)}  # A2 stays on 1 March
+
+    write_csv(settings, "f3.csv", [line("A2", order_ts="2024-03-05T11:00:00Z")])
+    run(settings)
+    gold = {
+        (str(r["order_date"]), r["line_count"]) for r in rows(settings, GOLD_DAILY_REVENUE.name)
+    }
+    assert gold == {("2024-03-05", 2)}  # 1 March has no order left
+
+
+def test_replaying_bronze_after_a_key_moved_day_changes_nothing(settings: Settings) -> None:
+    small = replace(settings, silver_batch_rows=1000)
+    first = [line(f"B{i}", order_ts="2024-03-02T10:00:00Z") for i in range(999)]
+    write_csv(small, "f1.csv", [*first, line("A1", order_ts="2024-03-01T10:00:00Z")])
+    write_csv(small, "f2.csv", [line("A1", order_ts="2024-03-05T10:00:00Z", qty="2")])
+    run(small)
+    contents, tables = snapshot(small), versions(small)
+    (small.state_dir / "sales" / "silver_watermark.json").unlink()  # silver replays all of bronze
+
+    outcome = run(small)
+
+    assert outcome.results["silver_orders"].details["batches"] == 2
+    assert snapshot(small) == contents
+    assert versions(small) == tables

@@ -24,6 +24,7 @@ from core.sales.contract import check_contract, merge_schema, stamp_when_current
 from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
 from core.sales.faults import crash_point
 from core.sales.ledger import Ingested, load_ledger
+from core.sales.moved import delete_moved, find_moves
 from core.sales.state import read_state, write_state
 from core.sales.tables import exists, query, remove_leftovers, sql_list
 from core.schema_version import commit_properties, open_or_create
@@ -213,6 +214,9 @@ def _merge_batch(
     if not live.num_rows:
         return
     ctx.check_cancelled()
+    live, moved = _resolve_moves(ctx, live)
+    counts["duplicates_superseded"] += moved.stale
+    counts["updated"] += moved.deleted
     # Two MERGEs, updates then inserts: an update rewrites only the files holding a key it
     # replaces, and new keys land in files of their own. One combined MERGE would write new keys
     # into the rewritten files, so every later update would rewrite them again.
@@ -222,6 +226,27 @@ def _merge_batch(
     counts["inserted"] += inserted
     counts["updated"] += updated
     counts["already_in_silver"] += live.num_rows - inserted - updated
+
+
+@dataclass
+class _Moved:
+    stale: int = 0
+    deleted: int = 0
+
+
+def _resolve_moves(ctx: StepContext, live: pa.Table) -> tuple[pa.Table, _Moved]:
+    """Keys re-sent with another order date: one live row per key (see core/sales/moved.py)."""
+    from deltalake import DeltaTable
+
+    silver = DeltaTable(str(SILVER_ORDERS.path(ctx.settings.data_dir)))
+    moves = find_moves(silver, live)
+    result = _Moved(stale=moves.stale)
+    if moves.old_days:
+        _add_gold_pending_days(ctx, set(moves.old_days))
+        result.deleted = delete_moved(
+            silver, moves, NEWER, commit_properties(SILVER_ORDERS.version)
+        )
+    return moves.live, result
 
 
 def _merge(ctx: StepContext, live: pa.Table, evolve: bool, inserts: bool) -> int:
@@ -257,7 +282,12 @@ def _merge_condition(live: pa.Table) -> str:
 
 def _add_gold_pending(ctx: StepContext, live: pa.Table) -> None:
     """Remember the dates this batch may change, before changing them."""
-    dates = {d.isoformat() for d in pc.unique(live.column("order_date")).to_pylist()}
+    _add_gold_pending_days(
+        ctx, {d.isoformat() for d in pc.unique(live.column("order_date")).to_pylist()}
+    )
+
+
+def _add_gold_pending_days(ctx: StepContext, dates: set[str]) -> None:
     pending = set(read_state(ctx.settings, GOLD_PENDING).get("dates", []))
     if not dates <= pending:
         write_state(ctx.settings, GOLD_PENDING, {"dates": sorted(pending | dates)})
