@@ -172,7 +172,16 @@ async def test_cancel_stops_the_run_and_no_table_is_written(settings: Settings) 
     assert table_rows(settings.data_dir / "bronze/orders") is None
 
 
-async def test_quit_during_a_run_cancels_it_and_exits(settings: Settings) -> None:
+async def closed(app: ConsoleApp) -> bool:
+    """True once the console has closed (the limit only stops a broken test hanging)."""
+    for _ in range(300):
+        if not app.is_running:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_quit_during_a_run_cancels_it_and_closes_once_it_stopped(settings: Settings) -> None:
     gate = threading.Event()
     controls = Controls(gate=gate)
     app = make_app(settings, controls)
@@ -180,17 +189,30 @@ async def test_quit_during_a_run_cancels_it_and_exits(settings: Settings) -> Non
         await pilot.press("r")
         await wait_for(pilot, controls.waiting.is_set, "bronze waits at the gate")
         await pilot.press("q")
-        await pilot.pause(0.1)
-        assert not app.is_running
+        assert await closed(app)
     assert app.return_code == 0
-    # The run's thread stops at its next safe point although the gate never opens.
-    for _ in range(300):
-        if load_runs(settings.state_dir)[0].status != RunStatus.RUNNING.value:
-            break
-        await asyncio.sleep(0.05)
-    assert not gate.is_set()
+    assert not gate.is_set()  # the step stopped at its safe point; nobody opened the gate
     assert load_runs(settings.state_dir)[0].status == RunStatus.CANCELLED.value
     assert table_rows(settings.data_dir / "bronze/orders") is None
+
+
+async def test_a_second_quit_does_not_wait_for_a_step_that_ignores_cancel(
+    settings: Settings,
+) -> None:
+    gate = threading.Event()
+    controls = Controls(gate=gate, ignore_cancel=True)
+    app = make_app(settings, controls)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("r")
+            await wait_for(pilot, controls.waiting.is_set, "bronze waits at the gate")
+            await pilot.press("q")
+            assert "quitting" in status_text(app)
+            assert app.is_running  # the step cannot stop, so the console waits and says so
+            await pilot.press("q")
+            assert await closed(app)
+    finally:
+        gate.set()
 
 
 async def test_run_from_the_selected_layer_leaves_earlier_layers_alone(settings: Settings) -> None:
@@ -240,12 +262,7 @@ async def test_ctrl_q_also_cancels_a_run_before_quitting(settings: Settings) -> 
         await pilot.press("r")
         await wait_for(pilot, controls.waiting.is_set, "bronze waits at the gate")
         await pilot.press("ctrl+q")
-        await pilot.pause(0.1)
-        assert not app.is_running
-    for _ in range(300):
-        if load_runs(settings.state_dir)[0].status != RunStatus.RUNNING.value:
-            break
-        await asyncio.sleep(0.05)
+        assert await closed(app)
     assert load_runs(settings.state_dir)[0].status == RunStatus.CANCELLED.value
 
 

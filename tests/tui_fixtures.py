@@ -40,6 +40,7 @@ class Controls:
 
     fail_bronze: bool = False
     gate: threading.Event | None = None  # bronze waits for it (cancellable) when set
+    ignore_cancel: bool = False  # bronze waits for the gate even when cancelled
     waiting: threading.Event = field(default_factory=threading.Event)  # bronze is at the gate
 
 
@@ -61,7 +62,8 @@ def synthetic_pipeline(controls: Controls | None = None, rows: int = 12) -> Pipe
         if c.gate is not None:
             c.waiting.set()
             while not c.gate.wait(0.02):
-                ctx.check_cancelled()
+                if not c.ignore_cancel:
+                    ctx.check_cancelled()
         ctx.check_cancelled()
         write_deltalake(
             str(ctx.data_dir / "bronze/orders"), pa.table({"id": list(range(rows))}), mode="append"

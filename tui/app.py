@@ -104,6 +104,7 @@ class ConsoleApp(App[int]):
         self._run: Worker[RunOutcome] | None = None
         self._external_run_id: str | None = None
         self._last_background_error: str | None = None
+        self._quitting = False
         self.board = DashboardScreen(settings, pipeline, self.pipeline_error, clock)
         if "NO_COLOR" in settings.raw and not self.no_color:
             # NO_COLOR set in .env rather than the environment, which Textual reads itself.
@@ -272,6 +273,9 @@ class ConsoleApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where a worker's failure reaches the user."""
         worker = event.worker
+        if worker.group == "run" and self._quitting and worker.is_finished:
+            self.exit(0)
+            return
         if event.state != WorkerState.ERROR:
             return
         if worker.group == "run":
@@ -406,10 +410,14 @@ class ConsoleApp(App[int]):
         self._cancel.set()
 
     async def action_quit(self) -> None:
-        """Quit; a run going is cancelled first and stops at its next safe point."""
-        if self.run_active:
-            self._cancel.set()
-        self.exit(0)
+        """Quit; a run going is cancelled first, and the console closes when it has stopped."""
+        if not self.run_active or self._quitting:
+            # A second q does not wait: the process still lets the step reach its safe point.
+            self.exit(0)
+            return
+        self._quitting = True
+        self._cancel.set()
+        self.board.set_status("quitting: the run stops at its next safe point (q: now)", "running")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The console's keys in the command palette, next to Textual's own (themes, …)."""
