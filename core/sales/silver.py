@@ -23,8 +23,8 @@ from core.sales.cleaning import clean, keep_latest
 from core.sales.contract import check_contract, merge_schema, stamp_when_current
 from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
 from core.sales.faults import crash_point
+from core.sales.keys import delete_moved, plan_batch
 from core.sales.ledger import Ingested, load_ledger
-from core.sales.moved import delete_moved, find_moves
 from core.sales.state import read_state, write_state
 from core.sales.tables import exists, query, remove_leftovers, sql_list
 from core.schema_version import commit_properties, open_or_create
@@ -214,39 +214,30 @@ def _merge_batch(
     if not live.num_rows:
         return
     ctx.check_cancelled()
-    live, moved = _resolve_moves(ctx, live)
-    counts["duplicates_superseded"] += moved.stale
-    counts["updated"] += moved.deleted
-    # Two MERGEs, updates then inserts: an update rewrites only the files holding a key it
+    silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
+    plan = plan_batch(silver, live)
+    counts["duplicates_superseded"] += plan.stale
+    if plan.old_days:
+        _add_gold_pending_days(ctx, set(plan.old_days))
+        counts["updated"] += delete_moved(
+            silver, plan, NEWER, commit_properties(SILVER_ORDERS.version)
+        )
+    # Updates, then inserts, as two MERGEs: an update rewrites only the files holding a key it
     # replaces, and new keys land in files of their own. One combined MERGE would write new keys
     # into the rewritten files, so every later update would rewrite them again.
-    updated = _merge(ctx, live, evolve[SILVER_ORDERS.name], inserts=False)
+    evolve_silver = evolve[SILVER_ORDERS.name]
+    updated = (
+        _merge(ctx, plan.updates, evolve_silver, inserts=False) if plan.updates.num_rows else 0
+    )
     crash_point(ctx.settings, "silver.after_merge")
-    inserted = _merge(ctx, live, evolve[SILVER_ORDERS.name], inserts=True)
+    inserted = (
+        _merge(ctx, plan.inserts, evolve_silver, inserts=True) if plan.inserts.num_rows else 0
+    )
     counts["inserted"] += inserted
     counts["updated"] += updated
-    counts["already_in_silver"] += live.num_rows - inserted - updated
-
-
-@dataclass
-class _Moved:
-    stale: int = 0
-    deleted: int = 0
-
-
-def _resolve_moves(ctx: StepContext, live: pa.Table) -> tuple[pa.Table, _Moved]:
-    """Keys re-sent with another order date: one live row per key (see core/sales/moved.py)."""
-    from deltalake import DeltaTable
-
-    silver = DeltaTable(str(SILVER_ORDERS.path(ctx.settings.data_dir)))
-    moves = find_moves(silver, live)
-    result = _Moved(stale=moves.stale)
-    if moves.old_days:
-        _add_gold_pending_days(ctx, set(moves.old_days))
-        result.deleted = delete_moved(
-            silver, moves, NEWER, commit_properties(SILVER_ORDERS.version)
-        )
-    return moves.live, result
+    counts["already_in_silver"] += (
+        plan.updates.num_rows + plan.inserts.num_rows - inserted - updated
+    )
 
 
 def _merge(ctx: StepContext, live: pa.Table, evolve: bool, inserts: bool) -> int:
