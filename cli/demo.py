@@ -19,7 +19,8 @@ EPILOG = """\
 examples:
   lakeconsole demo                          20,000 lines in 4 files
   lakeconsole demo --rows 1000000 --files 10
-  lakeconsole demo --prefix more --seed 8   another batch next to the first (new file names)
+  lakeconsole demo --prefix next --after 20000 --rows 5000 --files 1
+                                            the next day's file after the default demo
   lakeconsole demo --if-empty               the sample setup.sh puts in a new lake"""
 
 
@@ -28,6 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--files", type=int, default=4, help="how many files (default 4)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument("--prefix", default="orders", help="file name prefix (default 'orders')")
+    p.add_argument(
+        "--after",
+        type=int,
+        default=0,
+        metavar="N",
+        help="continue an earlier demo of N lines (same --seed): new orders, later dates",
+    )
     p.add_argument(
         "--if-empty",
         action="store_true",
@@ -51,7 +59,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     try:
         written = write_demo(
-            folder, rows=args.rows, files=args.files, seed=args.seed, prefix=args.prefix
+            folder,
+            rows=args.rows,
+            files=args.files,
+            seed=args.seed,
+            prefix=args.prefix,
+            after=max(args.after, 0),
         )
     except OSError as exc:
         error(

@@ -14,7 +14,7 @@ from core.runner import run_pipeline
 from core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS
 from core.sales.demo import write_demo
 from core.settings import Settings
-from tests.sales_fixtures import CLI, line, run, snapshot, table, versions, write_csv
+from tests.sales_fixtures import CLI, line, rows, run, snapshot, table, versions, write_csv
 
 
 def test_second_run_on_the_same_day_changes_nothing(settings: Settings, cli: CLI) -> None:
@@ -164,3 +164,21 @@ def test_a_run_cancelled_between_silver_batches_finishes_on_the_next_run(
     write_demo(clean.data_dir / "landing", rows=4000, files=2, seed=9)
     run(clean)
     assert snapshot(small) == snapshot(clean)
+
+
+def test_a_demo_continued_with_after_brings_only_new_orders(settings: Settings) -> None:
+    write_demo(settings.data_dir / "landing", rows=3000, files=2, seed=2)
+    run(settings)
+    dates_before = {r["order_date"] for r in rows(settings, SILVER_ORDERS.name)}
+    nxt = write_demo(
+        settings.data_dir / "landing", rows=500, files=1, seed=2, prefix="next", after=3000
+    )
+
+    outcome = run(settings)
+
+    details = outcome.results["silver_orders"].details
+    assert outcome.records_processed == nxt[0].rows
+    assert details["updated"] == 0
+    assert details["inserted"] == nxt[0].rows - details["quarantined"]
+    new_dates = {r["order_date"] for r in rows(settings, SILVER_ORDERS.name)} - dates_before
+    assert new_dates and min(new_dates) >= max(dates_before)

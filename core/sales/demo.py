@@ -43,18 +43,26 @@ class DemoFile:
 
 
 def write_demo(
-    folder: Path, rows: int = 20_000, files: int = 4, seed: int = 7, prefix: str = "orders"
+    folder: Path,
+    rows: int = 20_000,
+    files: int = 4,
+    seed: int = 7,
+    prefix: str = "orders",
+    after: int = 0,
 ) -> list[DemoFile]:
     """Write `files` CSV files with `rows` order lines in all (plus the re-sent ones) into `folder`.
 
-    The same arguments always give byte-identical files."""
+    `after` continues an earlier demo of that many lines (same seed): new order ids and later
+    dates at the same pace, as the next day's files would be. The same arguments always give
+    byte-identical files."""
     folder.mkdir(parents=True, exist_ok=True)
-    bounds = np.linspace(0, rows, files + 1).astype(np.int64)
+    bounds = after + np.linspace(0, rows, files + 1).astype(np.int64)
+    pace = after or rows  # lines per SPAN_DAYS
     written: list[DemoFile] = []
     previous: pa.Table | None = None
     for k in range(files):
-        rng = np.random.default_rng([seed, k])
-        lines = _order_lines(rng, seed, int(bounds[k]), int(bounds[k + 1]), rows)
+        rng = np.random.default_rng([seed, k, after] if after else [seed, k])
+        lines = _order_lines(rng, seed, int(bounds[k]), int(bounds[k + 1]), pace)
         lines, malformed = _malform(rng, lines)
         resent = _resend(rng, previous) if previous is not None else None
         previous = lines
