@@ -47,19 +47,31 @@ def _version() -> str:
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     # --data-dir is accepted before and after the subcommand.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", metavar="PATH", default=argparse.SUPPRESS,
-                        help="the lake's folder (default: LAKECONSOLE_DATA_DIR or ./data)")
+    common.add_argument(
+        "--data-dir",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="the lake's folder (default: LAKECONSOLE_DATA_DIR or ./data)",
+    )
     parser = argparse.ArgumentParser(
-        prog="lakeconsole", description=DESCRIPTION, epilog=EPILOG, parents=[common],
+        prog="lakeconsole",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        parents=[common],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lakeconsole {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     modules: dict[str, ModuleType] = {}
     for mod in command_modules():
-        p = sub.add_parser(mod.COMMAND, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
-                           parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
-                           epilog=getattr(mod, "EPILOG", None))
+        p = sub.add_parser(
+            mod.COMMAND,
+            help=mod.HELP,
+            description=getattr(mod, "DESCRIPTION", mod.HELP),
+            parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog=getattr(mod, "EPILOG", None),
+        )
         mod.add_arguments(p)
         modules[mod.COMMAND] = mod
     return parser, modules

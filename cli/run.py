@@ -8,7 +8,7 @@ import sys
 import threading
 from types import FrameType
 
-from cli.output import GREEN, RED, DIM, paint, print_json
+from cli.output import DIM, GREEN, RED, paint, print_json
 from core.settings import Settings
 
 COMMAND = "run"
@@ -32,8 +32,12 @@ EXIT_FAILED, EXIT_LOCKED, EXIT_CANCELLED = 1, 75, 130
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="start", metavar="LAYER_OR_STEP",
-                   help="start at this layer (bronze, silver, gold) or step, and run what follows")
+    p.add_argument(
+        "--from",
+        dest="start",
+        metavar="LAYER_OR_STEP",
+        help="start at this layer (bronze, silver, gold) or step, and run what follows",
+    )
     p.add_argument("--only", metavar="STEP", help="run just this step")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the heartbeat line")
@@ -60,8 +64,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        outcome = run_pipeline(load_pipeline(settings), settings, printer, start=args.start, only=args.only,
-                               cancel_event=cancel, command="lakeconsole run")
+        outcome = run_pipeline(
+            load_pipeline(settings),
+            settings,
+            printer,
+            start=args.start,
+            only=args.only,
+            cancel_event=cancel,
+            command="lakeconsole run",
+        )
     except (PipelineError, RunLocked) as exc:
         line = heartbeat_line(RunStatus.FAILED, 0, str(exc))
         if args.json:
@@ -73,8 +84,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(signal.SIGINT, previous)
 
     if args.json:
-        record = next((r for r in load_runs(settings.state_dir, limit=5) if r.run_id == outcome.run_id), None)
-        print_json(record.to_json() if record else {"run_id": outcome.run_id, "status": outcome.status})
+        record = next(
+            (r for r in load_runs(settings.state_dir, limit=5) if r.run_id == outcome.run_id), None
+        )
+        print_json(
+            record.to_json() if record else {"run_id": outcome.run_id, "status": outcome.status}
+        )
     line = heartbeat_line(outcome.status, outcome.records_processed, outcome.error)
     if outcome.status == RunStatus.SUCCEEDED:
         if not args.json:
@@ -100,14 +115,28 @@ class EventPrinter:
         if isinstance(event, StepStarted):
             print(f"--- {event.layer.value.capitalize()}: {event.step} ---", file=out, flush=True)
         elif isinstance(event, StepFinished):
-            extra = ", ".join(f"{k} {v}" for k, v in event.details.items() if isinstance(v, int | float))
-            text = f"    done in {event.duration_s:.2f}s: {event.records_in} in, {event.records_out} out"
-            print(paint(text + (f" ({extra})" if extra else ""), DIM, out, self.no_color), file=out, flush=True)
+            extra = ", ".join(
+                f"{k} {v}" for k, v in event.details.items() if isinstance(v, int | float)
+            )
+            counts = f"{event.records_in} in, {event.records_out} out"
+            text = f"    done in {event.duration_s:.2f}s: {counts}"
+            print(
+                paint(text + (f" ({extra})" if extra else ""), DIM, out, self.no_color),
+                file=out,
+                flush=True,
+            )
         elif isinstance(event, StepFailed):
-            print(paint(f"    failed: {event.error}", RED, sys.stderr, self.no_color), file=sys.stderr, flush=True)
+            print(
+                paint(f"    failed: {event.error}", RED, sys.stderr, self.no_color),
+                file=sys.stderr,
+                flush=True,
+            )
         elif isinstance(event, StepSkipped):
-            print(f"--- {event.layer.value.capitalize()}: {event.step} skipped ({event.reason}) ---",
-                  file=out, flush=True)
+            print(
+                f"--- {event.layer.value.capitalize()}: {event.step} skipped ({event.reason}) ---",
+                file=out,
+                flush=True,
+            )
         elif isinstance(event, RunFinished):
             for warning in event.warnings:
                 print(paint(f"warning: {warning}", RED, sys.stderr, self.no_color), file=sys.stderr)

@@ -34,7 +34,9 @@ def daily_handler(path: Path, keep_days: int) -> TimedRotatingFileHandler:
     The runbook names RotatingFileHandler, but that rotates by size; the timed variant is the
     standard-library handler that does what the rule asks (daily, delete after N days)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = TimedRotatingFileHandler(path, when="midnight", backupCount=keep_days, encoding="utf-8")
+    handler = TimedRotatingFileHandler(
+        path, when="midnight", backupCount=keep_days, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     return handler
 

@@ -47,7 +47,9 @@ class StepContext:
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
-    def progress(self, done: int, total: int | None = None, unit: str = "rows", message: str = "") -> None:
+    def progress(
+        self, done: int, total: int | None = None, unit: str = "rows", message: str = ""
+    ) -> None:
         self.report(done, total, unit, message)
 
     @property
@@ -167,7 +169,11 @@ class Pipeline:
         needed: set[str] = set()
         for name in selected:
             needed |= self.upstream(name)
-        return [n for n in self.order if n in needed - set(selected) and not self.steps[n].is_built(data_dir)]
+        return [
+            n
+            for n in self.order
+            if n in needed - set(selected) and not self.steps[n].is_built(data_dir)
+        ]
 
     def _require_step(self, name: str) -> None:
         if name not in self.steps:

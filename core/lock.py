@@ -40,7 +40,9 @@ class RunLocked(Exception):
 def read_holder(path: Path) -> LockHolder | None:
     try:
         info = json.loads(path.read_text())
-        return LockHolder(int(info["pid"]), str(info["run_id"]), float(info["started_at"]), str(info["command"]))
+        return LockHolder(
+            int(info["pid"]), str(info["run_id"]), float(info["started_at"]), str(info["command"])
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -90,7 +92,12 @@ class RunLock:
         previous = read_holder(self.path)
         if previous and previous.pid != os.getpid():
             self.stale = previous
-        info = {"pid": os.getpid(), "run_id": self.run_id, "started_at": time.time(), "command": self.command}
+        info = {
+            "pid": os.getpid(),
+            "run_id": self.run_id,
+            "started_at": time.time(),
+            "command": self.command,
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         self._fd = fd
@@ -108,6 +115,9 @@ class RunLock:
         return self.acquire()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.release()

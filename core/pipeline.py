@@ -21,7 +21,8 @@ def load_pipeline(settings: Settings | None = None) -> Pipeline:
         factory = getattr(importlib.import_module(module_name), func_name or "steps")
     except (ImportError, AttributeError) as exc:
         raise PipelineError(
-            f"Cannot load the pipeline '{spec}' ({exc}). Set LAKECONSOLE_PIPELINE to module:function"
+            f"Cannot load the pipeline '{spec}' ({exc}). "
+            "Set LAKECONSOLE_PIPELINE to module:function"
         ) from None
     steps: list[Step] = factory()
     return Pipeline(steps)

@@ -74,7 +74,11 @@ def run_pipeline(
     lock = RunLock(settings.state_dir, run_id, command)
     with lock:
         if lock.stale:
-            log.warning("took over the lock of run %s (process %d is gone)", lock.stale.run_id, lock.stale.pid)
+            log.warning(
+                "took over the lock of run %s (process %d is gone)",
+                lock.stale.run_id,
+                lock.stale.pid,
+            )
 
         def emit(event: Event) -> None:
             recorder(event)
@@ -114,7 +118,9 @@ def _run_steps(
         emit(StepStarted(run_id, started, name, step.layer))
         log.info("step %s started", name)
 
-        def report(done: int, total: int | None, unit: str, message: str, _name: str = name) -> None:
+        def report(
+            done: int, total: int | None, unit: str, message: str, _name: str = name
+        ) -> None:
             emit(StepProgress(run_id, clock(), _name, done, total, unit, message))
 
         ctx = StepContext(settings, run_id, name, report, cancel)
@@ -135,8 +141,18 @@ def _run_steps(
             log.error("step %s failed: %s\n%s", name, message, traceback.format_exc())
             continue
         results[name] = result
-        emit(StepFinished(run_id, clock(), name, step.layer, result.records_in, result.records_out,
-                          clock() - started, result.details))
+        emit(
+            StepFinished(
+                run_id,
+                clock(),
+                name,
+                step.layer,
+                result.records_in,
+                result.records_out,
+                clock() - started,
+                result.details,
+            )
+        )
         log.info("step %s finished: %d in, %d out", name, result.records_in, result.records_out)
         if cancel.is_set():
             cancelled = True
@@ -151,8 +167,13 @@ def _run_steps(
     latency = end_to_end_latency(recorder.record) if recorder.record else None
     error = first_error or ("cancelled by the user" if cancelled else None)
     emit(RunFinished(run_id, clock(), status, processed, latency, error, tuple(warnings)))
-    log.info("run %s %s: %d records, latency %s", run_id, status.value, processed,
-             f"{latency:.2f}s" if latency is not None else "n/a")
+    log.info(
+        "run %s %s: %d records, latency %s",
+        run_id,
+        status.value,
+        processed,
+        f"{latency:.2f}s" if latency is not None else "n/a",
+    )
     return RunOutcome(run_id, status, processed, latency, error, results, warnings)
 
 

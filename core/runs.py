@@ -76,7 +76,10 @@ class RunRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
-        steps = [StepRecord(**{k: v for k, v in s.items() if k != "duration_s"}) for s in data.get("steps", [])]
+        steps = [
+            StepRecord(**{k: v for k, v in s.items() if k != "duration_s"})
+            for s in data.get("steps", [])
+        ]
         fields = {k: v for k, v in data.items() if k != "steps"}
         return cls(**fields, steps=steps)
 
@@ -95,7 +98,11 @@ def new_run_id(now: float | None = None) -> str:
 def end_to_end_latency(record: RunRecord) -> float | None:
     """Start of the first bronze step to the end of the last gold step, if the run did both."""
     bronze = [s.started_at for s in record.steps if s.layer == "bronze" and s.started_at]
-    gold = [s.ended_at for s in record.steps if s.layer == "gold" and s.ended_at and s.state == "succeeded"]
+    gold = [
+        s.ended_at
+        for s in record.steps
+        if s.layer == "gold" and s.ended_at and s.state == "succeeded"
+    ]
     if not bronze or not gold:
         return None
     return max(gold) - min(bronze)
@@ -128,7 +135,11 @@ class RunRecorder:
         elif isinstance(event, StepFinished):
             s = rec.step(event.step)
             s.state, s.ended_at = StepState.SUCCEEDED.value, event.at
-            s.records_in, s.records_out, s.details = event.records_in, event.records_out, event.details
+            s.records_in, s.records_out, s.details = (
+                event.records_in,
+                event.records_out,
+                event.details,
+            )
         elif isinstance(event, StepFailed):
             s = rec.step(event.step)
             s.state, s.ended_at, s.error = StepState.FAILED.value, event.at, event.error
@@ -175,6 +186,8 @@ def load_runs(state_dir: Path, limit: int | None = None) -> list[RunRecord]:
             rec.status = RunStatus.ABORTED.value
             for s in rec.steps:
                 if s.state in (StepState.RUNNING.value, StepState.QUEUED.value):
-                    s.state = StepState.CANCELLED.value if s.state == StepState.RUNNING.value else s.state
+                    s.state = (
+                        StepState.CANCELLED.value if s.state == StepState.RUNNING.value else s.state
+                    )
         records.append(rec)
     return records

@@ -119,7 +119,8 @@ def load_settings(
         silver_batch_rows=_int(merged, "SILVER_BATCH_ROWS", 500_000, minimum=1000),
         auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
         console_keymap=merged.get("CONSOLE_KEYMAP", "").strip(),
-        pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip() or "core.sales.definition:sales_steps",
+        pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip()
+        or "core.sales.definition:sales_steps",
         raw=merged,
     )
     if data_dir is not None:

@@ -18,7 +18,7 @@ log = logging.getLogger("lakeconsole.upkeep")
 
 @dataclass(frozen=True)
 class UpkeepItem:
-    """One line of the maintenance summary, e.g. ('vacuum', last_done, overdue=True, '3 tables overdue')."""
+    """One line of the maintenance summary, e.g. vacuum: overdue, '3 tables overdue'."""
 
     name: str
     last_done: float | None  # epoch seconds, None for never
@@ -38,14 +38,16 @@ PROVIDERS: tuple[str, ...] = (
 def _load(spec: str) -> Callable[[Settings], list[UpkeepItem]] | None:
     module, _, func = spec.partition(":")
     try:
-        provider: Callable[[Settings], list[UpkeepItem]] = getattr(importlib.import_module(module), func)
+        provider: Callable[[Settings], list[UpkeepItem]] = getattr(
+            importlib.import_module(module), func
+        )
     except (ImportError, AttributeError):
         return None
     return provider
 
 
 def upkeep_status(settings: Settings) -> list[UpkeepItem]:
-    """Every upkeep item the installed areas report. Blocking (reads the lake): call off the UI thread."""
+    """Every upkeep item the installed areas report. Reads the lake: keep it off the UI thread."""
     items: list[UpkeepItem] = []
     for spec in PROVIDERS:
         provider = _load(spec)

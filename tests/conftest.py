@@ -38,11 +38,18 @@ def settings(env: dict[str, str]) -> Settings:
     return load_settings(env)
 
 
-def lakeconsole(args: list[str], env: dict[str, str], timeout: float = 120, **kw: object) -> subprocess.CompletedProcess[str]:
+def lakeconsole(
+    args: list[str], env: dict[str, str], timeout: float = 120, **kw: object
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as cron would."""
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
-        env=env, cwd=str(REPO), capture_output=True, text=True, timeout=timeout, **kw,  # type: ignore[call-overload]
+        env=env,
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,  # type: ignore[call-overload]
     )
 
 

@@ -17,7 +17,9 @@ from core.events import Layer
 def _write(ctx: StepContext, table: str, rows: int) -> StepResult:
     data = pa.table({"id": list(range(rows)), "step": [ctx.step] * rows})
     write_deltalake(str(ctx.data_dir / table), data, mode="overwrite")
-    return StepResult(records_in=rows, records_out=rows, landing_rows=rows if "bronze" in table else 0)
+    return StepResult(
+        records_in=rows, records_out=rows, landing_rows=rows if "bronze" in table else 0
+    )
 
 
 def _fail(ctx: StepContext) -> StepResult:
@@ -37,15 +39,31 @@ def _wait_for_release(ctx: StepContext) -> StepResult:
 def _steps(bronze_run, extra_bronze: bool = False) -> list[Step]:  # type: ignore[no-untyped-def]
     steps = [
         Step("ingest", Layer.BRONZE, bronze_run, outputs=("bronze/orders",)),
-        Step("clean", Layer.SILVER, lambda c: _write(c, "silver/orders", 3), ("ingest",),
-             outputs=("silver/orders",)),
-        Step("aggregate", Layer.GOLD, lambda c: _write(c, "gold/sales/daily", 1), ("clean",),
-             outputs=("gold/sales/daily",)),
+        Step(
+            "clean",
+            Layer.SILVER,
+            lambda c: _write(c, "silver/orders", 3),
+            ("ingest",),
+            outputs=("silver/orders",),
+        ),
+        Step(
+            "aggregate",
+            Layer.GOLD,
+            lambda c: _write(c, "gold/sales/daily", 1),
+            ("clean",),
+            outputs=("gold/sales/daily",),
+        ),
     ]
     if extra_bronze:
         # An independent branch: must be unaffected by a failure of `ingest`.
-        steps.append(Step("ingest_fx", Layer.BRONZE, lambda c: _write(c, "bronze/fx", 2),
-                          outputs=("bronze/fx",)))
+        steps.append(
+            Step(
+                "ingest_fx",
+                Layer.BRONZE,
+                lambda c: _write(c, "bronze/fx", 2),
+                outputs=("bronze/fx",),
+            )
+        )
     return steps
 
 

@@ -15,21 +15,29 @@ import pytest
 
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)"
+)
 
 
 @pytest.fixture
 def terminal(env: dict[str, str]) -> Iterator[tuple[Callable[[str], None], Callable[[], str], str]]:
     session = f"lc-{uuid.uuid4().hex[:8]}"
-    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if k in ("LAKECONSOLE_HOME", "PATH", "HOME"))
+    exports = " ".join(
+        f"{k}={shlex.quote(v)}" for k, v in env.items() if k in ("LAKECONSOLE_HOME", "PATH", "HOME")
+    )
     command = f"cd {shlex.quote(str(REPO))} && env {exports} TERM=xterm-256color {shlex.quote(sys.executable)} -m cli.main"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True
+    )
 
     def keys(k: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", session, k], check=True)
 
     def screen() -> str:
-        r = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True)
+        r = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+        )
         return r.stdout
 
     try:
@@ -50,7 +58,9 @@ def wait_for(screen: Callable[[], str], text: str, timeout: float = 60) -> str:
 
 
 def session_alive(session: str) -> bool:
-    return subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0
+    return (
+        subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0
+    )
 
 
 @pytest.mark.slow

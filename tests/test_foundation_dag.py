@@ -22,7 +22,9 @@ def test_a_cycle_is_refused_naming_the_steps() -> None:
 
 def test_an_unknown_dependency_is_refused_naming_it() -> None:
     with pytest.raises(PipelineError, match="'clean' depends on unknown step\\(s\\): ingets"):
-        Pipeline([Step("ingest", Layer.BRONZE, noop), Step("clean", Layer.SILVER, noop, ("ingets",))])
+        Pipeline(
+            [Step("ingest", Layer.BRONZE, noop), Step("clean", Layer.SILVER, noop, ("ingets",))]
+        )
 
 
 def test_gold_cannot_feed_silver() -> None:
@@ -44,7 +46,9 @@ def test_from_a_layer_selects_it_and_everything_downstream() -> None:
 
 def test_unknown_start_lists_what_exists() -> None:
     p = Pipeline(pipelines.good())
-    with pytest.raises(PipelineError, match="No step or layer named 'silverr'. Steps: ingest, clean, aggregate"):
+    with pytest.raises(
+        PipelineError, match=r"No step or layer named 'silverr'\. Steps: ingest, clean, aggregate"
+    ):
         p.select(start="silverr")
 
 

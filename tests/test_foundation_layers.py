@@ -19,7 +19,11 @@ def test_no_module_under_core_imports_textual() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.relative_to(REPO)}: {n}" for n in names if n.split(".")[0] in ("textual", "tui")]
+            offenders += [
+                f"{path.relative_to(REPO)}: {n}"
+                for n in names
+                if n.split(".")[0] in ("textual", "tui")
+            ]
     assert offenders == []
 
 
@@ -29,6 +33,8 @@ def test_importing_every_core_module_loads_no_textual() -> None:
         for p in (REPO / "core").rglob("*.py")
     )
     code = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
-    code += "assert not any(m.split('.')[0] == 'textual' for m in sys.modules), 'textual imported'\n"
+    code += (
+        "assert not any(m.split('.')[0] == 'textual' for m in sys.modules), 'textual imported'\n"
+    )
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

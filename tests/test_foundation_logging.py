@@ -14,7 +14,9 @@ from core.settings import load_settings
 DAY = 86_400.0
 
 
-def test_log_rotates_at_midnight_and_keeps_14_days(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_log_rotates_at_midnight_and_keeps_14_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The handler dates its first rollover from the file's mtime (now), so the fake clock starts now.
     start = time.time()
     now = [start]
@@ -34,6 +36,7 @@ def test_log_rotates_at_midnight_and_keeps_14_days(tmp_path: Path, monkeypatch: 
         handler.close()
     rotated = sorted(p.name for p in tmp_path.glob("app.log.*"))
     assert len(rotated) == 14
+
     # One file per day: the newest rotated is yesterday's, the oldest 14 days back; older ones are gone.
     def day(n: int) -> str:
         return "app.log." + time.strftime("%Y-%m-%d", time.localtime(start + n * DAY))
@@ -44,7 +47,9 @@ def test_log_rotates_at_midnight_and_keeps_14_days(tmp_path: Path, monkeypatch: 
 
 
 def test_secret_values_never_appear_in_the_log(tmp_path: Path, env: dict[str, str]) -> None:
-    s = load_settings({**env, "AWS_SECRET_ACCESS_KEY": "s3cr3t-v4lue", "LAKECONSOLE_LOG_DIR": str(tmp_path)})
+    s = load_settings(
+        {**env, "AWS_SECRET_ACCESS_KEY": "s3cr3t-v4lue", "LAKECONSOLE_LOG_DIR": str(tmp_path)}
+    )
     logger = setup_logging(s)
     logging.getLogger("lakeconsole.backup").error("aws failed with key %s", "s3cr3t-v4lue")
     for h in logger.handlers:

@@ -21,8 +21,12 @@ def use(env: dict[str, str], pipeline: str) -> dict[str, str]:
 
 def start_blocking_run(env: dict[str, str], home: Path) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "run"], env=use(env, "blocking_bronze"), cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "cli.main", "run"],
+        env=use(env, "blocking_bronze"),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 30
     while not (home / "data/step-started").exists():
@@ -49,8 +53,13 @@ def test_heartbeat_is_green_on_a_terminal_unless_no_color(env, home) -> None:
         import pty
 
         main_fd, child_fd = pty.openpty()
-        proc = subprocess.Popen([sys.executable, "-c", script], env={**use(env, "good"), **extra}, cwd=REPO,
-                                stdout=child_fd, stderr=child_fd)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script],
+            env={**use(env, "good"), **extra},
+            cwd=REPO,
+            stdout=child_fd,
+            stderr=child_fd,
+        )
         os.close(child_fd)
         out = b""
         while True:
@@ -157,7 +166,7 @@ def test_a_killed_run_shows_as_aborted_and_its_lock_is_taken_over(cli, env, home
 def test_ctrl_c_stops_at_a_safe_point_and_records_cancelled(cli, env, home) -> None:
     proc = start_blocking_run(env, home)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "✗ Pipeline Failed: cancelled by the user" in err
     assert not (home / "data/bronze/orders").exists()

@@ -41,7 +41,7 @@ def test_a_data_dir_that_cannot_be_written_names_the_key(cli, env, home: Path) -
 
 def test_a_data_dir_under_a_file_names_the_key(env, home: Path) -> None:
     (home / "afile").write_text("x")
-    with pytest.raises(SettingsError, match="LAKECONSOLE_DATA_DIR: .* cannot be written"):
+    with pytest.raises(SettingsError, match=r"LAKECONSOLE_DATA_DIR: .* cannot be written"):
         load_settings({**env, "LAKECONSOLE_DATA_DIR": str(home / "afile" / "lake")})
 
 
@@ -62,9 +62,17 @@ def test_every_setting_is_documented_in_the_template() -> None:
     from core.settings import Settings
 
     template = (Path(__file__).resolve().parents[1] / ".env.template").read_text()
-    keys = {line.split("=")[0] for line in template.splitlines() if "=" in line and not line.startswith("#")}
+    keys = {
+        line.split("=")[0]
+        for line in template.splitlines()
+        if "=" in line and not line.startswith("#")
+    }
     # field name -> key, where they differ
-    special = {"data_dir": "LAKECONSOLE_DATA_DIR", "log_dir": "LAKECONSOLE_LOG_DIR", "pipeline": "LAKECONSOLE_PIPELINE"}
+    special = {
+        "data_dir": "LAKECONSOLE_DATA_DIR",
+        "log_dir": "LAKECONSOLE_LOG_DIR",
+        "pipeline": "LAKECONSOLE_PIPELINE",
+    }
     for name in Settings.__dataclass_fields__:
         if name in ("home", "raw"):
             continue

@@ -15,8 +15,13 @@ from tests.conftest import REPO
 
 def scratch_copy(dest: Path) -> Path:
     """The files git tracks (and would be in a fresh clone), as they are in the working tree."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in files:
         src = REPO / name
         if src.is_file():
@@ -30,7 +35,9 @@ def test_setup_twice_in_a_scratch_copy(tmp_path: Path) -> None:
     repo = scratch_copy(tmp_path / "repo")
     # A laptop's shell: its own Python, nothing of ours on PATH.
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHON": sys._base_executable}
-    first = subprocess.run(["./setup.sh"], cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    first = subprocess.run(
+        ["./setup.sh"], cwd=repo, env=env, capture_output=True, text=True, timeout=600
+    )
     assert first.returncode == 0, first.stdout + first.stderr
     assert "created .env from .env.template" in first.stdout
     assert "Next: .venv/bin/lakeconsole" in first.stdout
@@ -41,19 +48,29 @@ def test_setup_twice_in_a_scratch_copy(tmp_path: Path) -> None:
     assert any((repo / "data/landing").glob("*.csv")), "no sample landing data"
 
     (repo / ".env").write_text("BACKUP_KEEP=3\n")  # the user's own edit
-    second = subprocess.run(["./setup.sh"], cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    second = subprocess.run(
+        ["./setup.sh"], cwd=repo, env=env, capture_output=True, text=True, timeout=600
+    )
     assert second.returncode == 0, second.stdout + second.stderr
     assert "packages already installed" in second.stdout
     assert ".env kept as it is" in second.stdout
     assert (repo / ".env").read_text() == "BACKUP_KEEP=3\n"
 
-    r = subprocess.run([".venv/bin/lakeconsole", "--help"], cwd=repo, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [".venv/bin/lakeconsole", "--help"], cwd=repo, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0 and "run the pipeline" in r.stdout
 
 
 def test_setup_names_what_to_install_without_a_python(tmp_path: Path) -> None:
     repo = scratch_copy(tmp_path / "repo")
-    r = subprocess.run(["/bin/bash", "./setup.sh"], cwd=repo, env={"PATH": "/nonexistent"},
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        ["/bin/bash", "./setup.sh"],
+        cwd=repo,
+        env={"PATH": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1
     assert "needs Python 3.11 or newer" in r.stderr and "PYTHON=" in r.stderr
