@@ -96,7 +96,7 @@ def _backup(
     args: argparse.Namespace, settings: Settings, cancel: threading.Event, no_color: bool
 ) -> int:
     from core.backup import run_backup
-    from core.backup.code_split import tracked_data
+    from core.governance import tracked_data
 
     printer = ProgressPrinter(quiet=args.quiet or args.json)
     result = run_backup(

@@ -268,6 +268,15 @@ def tracked_files(settings: Settings, tracked: Iterable[str]) -> dict[str, list[
     return out
 
 
+def tracked_data(settings: Settings) -> list[str]:
+    """Lake, log and .env paths that git tracks, sorted (empty outside a git checkout)."""
+    listed = _git(settings.home, "ls-files", "-z")
+    if listed is None:
+        return []
+    kinds = tracked_files(settings, filter(None, listed.stdout.split("\0")))
+    return sorted(p for paths in kinds.values() for p in paths)
+
+
 def git_findings(settings: Settings) -> list[Finding]:
     """Data, logs or .env tracked by git, and uncommitted changes (when home is a repository)."""
     listed = _git(settings.home, "ls-files", "-z")

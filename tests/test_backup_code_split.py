@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.backup.code_split import tracked_data
+from core.governance import tracked_data
 from core.settings import Settings
 from tests.backup_fixtures import CliRunner, make_lake
 

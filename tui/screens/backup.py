@@ -97,7 +97,7 @@ class BackupScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="backup-load")
     def load_overview(self) -> None:
         from core.backup import BackupError, backup_status, list_snapshots, read_status
-        from core.backup.code_split import tracked_data
+        from core.governance import tracked_data
 
         [item] = backup_status(self.settings)
         snapshots: list[Any] = []
