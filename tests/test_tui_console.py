@@ -17,7 +17,14 @@ from core.events import RunFinished, RunStarted, RunStatus, StepFinished, StepSt
 from core.lock import RunLock
 from core.runs import RunRecorder, load_runs
 from core.settings import Settings
-from tests.tui_fixtures import SYNTHETIC, Controls, fixed_upkeep, synthetic_pipeline, table_rows
+from tests.tui_fixtures import (
+    SYNTHETIC,
+    Controls,
+    fixed_findings,
+    fixed_upkeep,
+    synthetic_pipeline,
+    table_rows,
+)
 from tui import app as console_app
 from tui.app import ConsoleApp
 from tui.dag_view import StepCard
@@ -25,6 +32,7 @@ from tui.help import HelpScreen
 from tui.landing import LandingPanel
 from tui.log_panel import LogPanel
 from tui.modals import ConfirmScreen, ErrorScreen
+from tui.summary import UpkeepPanel
 
 SIZE = (80, 24)
 
@@ -35,8 +43,16 @@ def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, pipeline=SYNTHETIC)
 
 
-def make_app(settings: Settings, controls: Controls | None = None, **kw: object) -> ConsoleApp:
-    return ConsoleApp(settings, synthetic_pipeline(controls), upkeep=fixed_upkeep, **kw)  # type: ignore[arg-type]
+def make_app(
+    settings: Settings, controls: Controls | None = None, poll_interval_s: float = 1.0
+) -> ConsoleApp:
+    return ConsoleApp(
+        settings,
+        synthetic_pipeline(controls),
+        upkeep=fixed_upkeep,
+        findings=fixed_findings,
+        poll_interval_s=poll_interval_s,
+    )
 
 
 async def wait_for(pilot: Pilot[int], condition: Callable[[], object], what: str) -> None:
@@ -377,6 +393,20 @@ async def test_another_process_run_is_shown_live_and_not_started_twice(settings:
             assert set(states(app).values()) == {"succeeded"}
     finally:
         lock.release()
+
+
+async def test_maintenance_panel_shows_what_is_due_and_the_governance_findings(
+    settings: Settings,
+) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.board.query_one(UpkeepPanel)
+        shown = lambda: str(panel.query_one(Static).render())  # noqa: E731
+        await wait_for(pilot, lambda: "OPS-05" in shown(), "the findings")
+        assert "! backup: never" in shown()
+        assert "! OPS-05 gold/sales: README.md missing sections: Owner" in shown()
+        assert "OPS-07 backup" not in shown()  # the same fact as the backup line above it
+        assert panel.border_title == "Maintenance · 2 to fix"
 
 
 async def test_a_view_that_is_not_written_yet_is_announced(

@@ -22,6 +22,7 @@ from tests.tui_fixtures import (
     SYNTHETIC,
     Controls,
     fixed_clock,
+    fixed_findings,
     fixed_upkeep,
     synthetic_pipeline,
 )
@@ -73,7 +74,11 @@ def seed_lake(settings: Settings) -> None:
 def console(settings: Settings, controls: Controls | None = None) -> ConsoleApp:
     seed_lake(settings)
     return ConsoleApp(
-        settings, synthetic_pipeline(controls), clock=fixed_clock, upkeep=fixed_upkeep
+        settings,
+        synthetic_pipeline(controls),
+        clock=fixed_clock,
+        upkeep=fixed_upkeep,
+        findings=fixed_findings,
     )
 
 

@@ -34,6 +34,14 @@ def fixed_upkeep(settings: object) -> list[UpkeepItem]:
     ]
 
 
+def fixed_findings(settings: object) -> list[tuple[str, str, str]]:
+    """Governance findings as `lakeconsole check` words them; `backup` repeats an upkeep item."""
+    return [
+        ("OPS-05", "gold/sales", "README.md missing sections: Owner"),
+        ("OPS-07", "backup", "overdue: never backed up"),
+    ]
+
+
 @dataclass
 class Controls:
     """What a test can make the pipeline do."""

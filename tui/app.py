@@ -42,6 +42,16 @@ VIEWS: dict[str, tuple[str, str, str]] = {
 }
 
 UpkeepSource = Callable[[Settings], list[UpkeepItem]]
+FindingsSource = Callable[[Settings], list[tuple[str, str, str]]]
+
+
+def governance_findings(settings: Settings) -> list[tuple[str, str, str]]:
+    """What `lakeconsole check` reports (issue 8), for the maintenance panel. Blocking."""
+    try:
+        from core.governance import findings
+    except ImportError:
+        return []
+    return [(f.code, f.subject, f.message) for f in findings(settings)]
 
 
 def parse_keymap(text: str) -> dict[str, str]:
@@ -61,24 +71,55 @@ class ConsoleApp(App[int]):
     TITLE = "lakeconsole"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run", "Run", id="run", tooltip="Run the whole pipeline"),
-        Binding("f", "run_from", "From", id="run-from",
-                tooltip="Run from the selected layer or step onwards"),
-        Binding("c", "cancel_run", "Cancel", id="cancel",
-                tooltip="Cancel the run at its next safe point"),
-        Binding("t", "open_view('tables')", "Tables", id="tables",
-                tooltip="Tables: history, versions, time travel"),
-        Binding("m", "open_view('maintenance')", "Maint", id="maintenance",
-                tooltip="Maintenance: vacuum, optimize, latency watch"),
-        Binding("b", "open_view('backup')", "Backup", id="backup",
-                tooltip="Backup and restore of the lake"),
-        Binding("d", "open_view('marts')", "Docs", id="marts",
-                tooltip="Mart READMEs (data dictionary)"),
+        Binding(
+            "f",
+            "run_from",
+            "From",
+            id="run-from",
+            tooltip="Run from the selected layer or step onwards",
+        ),
+        Binding(
+            "c",
+            "cancel_run",
+            "Cancel",
+            id="cancel",
+            tooltip="Cancel the run at its next safe point",
+        ),
+        Binding(
+            "t",
+            "open_view('tables')",
+            "Tables",
+            id="tables",
+            tooltip="Tables: history, versions, time travel",
+        ),
+        Binding(
+            "m",
+            "open_view('maintenance')",
+            "Maint",
+            id="maintenance",
+            tooltip="Maintenance: vacuum, optimize, latency watch",
+        ),
+        Binding(
+            "b",
+            "open_view('backup')",
+            "Backup",
+            id="backup",
+            tooltip="Backup and restore of the lake",
+        ),
+        Binding(
+            "d", "open_view('marts')", "Docs", id="marts", tooltip="Mart READMEs (data dictionary)"
+        ),
         Binding("l", "logs", "Logs", id="logs", tooltip="Enlarge or shrink the app.log panel"),
         # Shown in the landing panel's corner rather than the footer, which is full at 80 columns.
-        Binding("a", "toggle_auto_run", "Auto-run", id="auto-run", show=False,
-                tooltip="Auto-run when new files land: on or off"),
-        Binding("question_mark", "help", "Help", id="help", key_display="?",
-                tooltip="This help"),
+        Binding(
+            "a",
+            "toggle_auto_run",
+            "Auto-run",
+            id="auto-run",
+            show=False,
+            tooltip="Auto-run when new files land: on or off",
+        ),
+        Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="This help"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a run going is cancelled first)"),
     ]
 
@@ -90,6 +131,7 @@ class ConsoleApp(App[int]):
         pipeline_error: str | None = None,
         clock: Callable[[], float] = time.time,
         upkeep: UpkeepSource = upkeep_status,
+        findings: FindingsSource = governance_findings,
         poll_interval_s: float = 1.0,
     ) -> None:
         super().__init__()
@@ -98,6 +140,7 @@ class ConsoleApp(App[int]):
         self.pipeline_error = pipeline_error or (None if pipeline else "No pipeline is loaded")
         self.clock = clock
         self.upkeep_source = upkeep
+        self.findings_source = findings
         self.poll_interval_s = poll_interval_s
         self.auto_run = settings.auto_run_on_landing
         self._cancel = threading.Event()
@@ -138,12 +181,15 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="upkeep")
     def load_upkeep(self) -> None:
+        items: list[UpkeepItem] = []
+        findings: list[tuple[str, str, str]] = []
+        error = None
         try:
             items = self.upkeep_source(self.settings)
+            findings = self.findings_source(self.settings)
         except Exception as exc:  # the summary says it could not check; the console stays up
-            self.post_message(UpkeepLoaded([], error=describe_error(exc)))
-        else:
-            self.post_message(UpkeepLoaded(items))
+            error = describe_error(exc)
+        self.post_message(UpkeepLoaded(items, error, findings))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll_lake(self) -> None:
@@ -180,7 +226,7 @@ class ConsoleApp(App[int]):
 
     def on_upkeep_loaded(self, message: UpkeepLoaded) -> None:
         if self.board_shown:
-            self.board.show_upkeep(message.items, message.error)
+            self.board.show_upkeep(message.items, message.error, message.findings)
 
     def on_external_run(self, message: ExternalRun) -> None:
         if self.run_active or not self.board_shown:

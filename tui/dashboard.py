@@ -20,7 +20,7 @@ from tui.dag_view import DagView
 from tui.landing import LandingPanel
 from tui.log_panel import LogPanel
 from tui.run_view import RunView
-from tui.summary import HeartbeatLine, LatencyChart, UpkeepPanel, last_finished
+from tui.summary import Finding, HeartbeatLine, LatencyChart, UpkeepPanel, last_finished
 
 
 class DashboardScreen(Screen[None]):
@@ -99,8 +99,10 @@ class DashboardScreen(Screen[None]):
         self.query_one(HeartbeatLine).show_record(last_finished(runs))
         self.query_one(LatencyChart).show(runs)
 
-    def show_upkeep(self, items: list[UpkeepItem], error: str | None) -> None:
-        self.query_one(UpkeepPanel).show(items, error)
+    def show_upkeep(
+        self, items: list[UpkeepItem], error: str | None, findings: list[Finding] | None
+    ) -> None:
+        self.query_one(UpkeepPanel).show(items, error, findings)
 
     def show_external(self, holder: LockHolder) -> None:
         when = time.strftime("%H:%M:%S", time.localtime(holder.started_at))

@@ -38,12 +38,18 @@ class ExternalRun(Message):
 
 
 class UpkeepLoaded(Message):
-    """The maintenance summary."""
+    """The maintenance summary, and the governance findings as (rule, subject, message)."""
 
-    def __init__(self, items: list[UpkeepItem], error: str | None = None) -> None:
+    def __init__(
+        self,
+        items: list[UpkeepItem],
+        error: str | None = None,
+        findings: list[tuple[str, str, str]] | None = None,
+    ) -> None:
         super().__init__()
         self.items = items
         self.error = error
+        self.findings = findings
 
 
 class LandingFiles(Message):

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
 from core.events import RunStatus
@@ -64,18 +64,20 @@ class LatencyChart(Vertical):
     def show(self, runs: list[RunRecord]) -> None:
         latencies = [r.latency_s for r in reversed(runs[:LATENCY_RUNS]) if r.latency_s is not None]
         self.query_one(Sparkline).data = latencies
-        self.border_title = f"Latency · {len(latencies)} runs" if latencies else "Latency"
+        self.border_subtitle = f"{len(latencies)} runs" if latencies else ""
         text = self.query_one(".latency-text", Label)
         if not latencies:
             text.update("no completed runs yet")
         else:
-            text.update(
-                f"last {seconds(latencies[-1])} · median {seconds(statistics.median(latencies))}"
-            )
+            last, median = seconds(latencies[-1]), seconds(statistics.median(latencies))
+            text.update(f"last   {last}\nmedian {median}")
 
 
-class UpkeepPanel(Vertical):
-    """Last vacuum, last backup, what is overdue: one line per upkeep item."""
+Finding = tuple[str, str, str]  # (rule, subject, message), as `lakeconsole check` prints them
+
+
+class UpkeepPanel(VerticalScroll, can_focus=True):
+    """Last vacuum, last backup, what is overdue, then the governance findings (scrollable)."""
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -87,17 +89,26 @@ class UpkeepPanel(Vertical):
     def on_mount(self) -> None:
         self.border_title = "Maintenance"
 
-    def show(self, items: list[UpkeepItem], error: str | None = None) -> None:
+    def show(
+        self,
+        items: list[UpkeepItem],
+        error: str | None = None,
+        findings: list[Finding] | None = None,
+    ) -> None:
+        """Upkeep items first; findings after them, less those that repeat an upkeep item."""
         text = self.query_one(".upkeep-text", Static)
-        overdue = [i for i in items if i.overdue]
-        self.set_class(bool(overdue) or error is not None, "-overdue")
-        self.border_title = f"Maintenance · {len(overdue)} due" if overdue else "Maintenance"
+        names = {i.name for i in items}
+        extra = [f for f in findings or [] if f[1] not in names]
+        to_fix = sum(i.overdue for i in items) + len(extra)
+        self.set_class(bool(to_fix) or error is not None, "-overdue")
+        self.border_title = f"Maintenance · {to_fix} to fix" if to_fix else "Maintenance"
+        lines = [self.line(i) for i in items] + [
+            f"! {rule} {subject}: {msg}" for rule, subject, msg in extra
+        ]
         if error:
-            text.update(f"could not check: {error}")
-        elif not items:
-            text.update("nothing to check yet")
-        else:
-            text.update("\n".join(self.line(i) for i in items))
+            lines.insert(0, f"could not check: {error}")
+        text.update("\n".join(lines) if lines else "nothing to check yet")
+        self.tooltip = "\n".join(lines) or None
 
     def line(self, item: UpkeepItem) -> str:
         mark = "!" if item.overdue else "·"
