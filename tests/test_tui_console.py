@@ -282,6 +282,28 @@ async def test_ctrl_q_also_cancels_a_run_before_quitting(settings: Settings) -> 
     assert load_runs(settings.state_dir)[0].status == RunStatus.CANCELLED.value
 
 
+async def test_a_step_can_be_chosen_and_run_by_keyboard_alone(settings: Settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_end(pilot, app)
+        for _ in range(10):
+            if app.focused is not None and app.focused.id == "step-gold_revenue":
+                break
+            await pilot.press("tab")
+        assert app.board.selected() == "gold_revenue"
+        await run_to_end(pilot, app, key="f")
+        assert list(states(app).values()) == ["idle", "idle", "succeeded"]
+
+
+async def test_every_console_key_is_in_the_command_palette(settings: Settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+    for title in ("Run the pipeline", "Run from the selection", "Cancel the run", "Open Tables",
+                  "Open Maintenance", "Open Backup", "Open Mart docs", "Logs", "Toggle auto-run"):
+        assert title in titles
+
+
 async def test_run_from_without_a_selection_says_how_to_select(settings: Settings) -> None:
     app = make_app(settings)
     async with app.run_test(size=SIZE) as pilot:

@@ -146,3 +146,18 @@ def test_failure_dialog(settings: Settings, snap_compare: Any) -> None:
         await settle(pilot, app, lambda: isinstance(app.screen, ErrorScreen))
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=fail)
+
+
+def test_dashboard_failed_without_colour(settings: Settings, snap_compare: Any) -> None:
+    """NO_COLOR: states stay readable from their icons and words alone."""
+    plain = dataclasses.replace(settings, raw={**settings.raw, "NO_COLOR": "1"})
+    app = console(plain, Controls(fail_bronze=True))
+
+    async def fail(pilot: Pilot[Any]) -> None:
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(pilot, app, lambda: isinstance(app.screen, ErrorScreen))
+        await pilot.press("escape")
+        await settle(pilot, app, lambda: "✗" in str(app.board.query_one("#heartbeat").render()))
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=fail)
