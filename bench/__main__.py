@@ -68,11 +68,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="help-open/close pairs timed during a run (default 15)",
     )
     p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for lakeconsole's runs, written into the scratch .env (repeatable), "
+        "e.g. --set SILVER_BATCH_ROWS=250000",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="tiny sizes everywhere: checks the harness works, not the speed",
     )
     args = p.parse_args(argv)
+    bad = [s for s in args.settings if "=" not in s]
+    if bad:
+        p.error(f"--set wants KEY=VALUE, not {bad[0]!r}")
+    args.settings = dict(s.split("=", 1) for s in args.settings)
     args.sizes = sorted(int(r.replace("_", "")) for r in args.rows.split(",") if r.strip())
     if args.quick:
         args.sizes, args.files, args.increment_rows = [20_000], 2, 2_000
@@ -98,7 +111,7 @@ def bench_size(args: argparse.Namespace, rows: int) -> dict[str, Any]:
         say(f"{rows:,} rows: naive pandas pipeline")
         size["naive"], naive_data = pipeline.run_naive(landing, work)
     say(f"{rows:,} rows: lakeconsole run")
-    size["lakeconsole"], lake_data = pipeline.run_lakeconsole(landing, work)
+    size["lakeconsole"], lake_data = pipeline.run_lakeconsole(landing, work, args.settings)
     if naive_data is not None and size["naive"]["ok"] and size["lakeconsole"]["ok"]:
         say(f"{rows:,} rows: comparing tables")
         size["same_tables"] = pipeline.compare(lake_data, naive_data)
@@ -127,7 +140,9 @@ def bench_console(args: argparse.Namespace) -> dict[str, Any]:
     # The largest landing set: its run lasts long enough for every timed key to fall in it
     # (the probe cancels the run when it is done).
     keys_home = args.work / "console-keys"
-    pipeline.scratch_home(keys_home, landing_files(args.sizes[-1], args.files, args.seed))
+    pipeline.scratch_home(
+        keys_home, landing_files(args.sizes[-1], args.files, args.seed), args.settings
+    )
     out["keys"] = console.key_latency(keys_home, args.key_presses)
     say(f"console: history of a {args.history_commits:,}-commit table")
     out["history"] = console.history_open(console.history_table(args.history_commits))
@@ -141,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": machine(),
+        "settings": args.settings,
         "sizes": [],
     }
     for rows in args.sizes:

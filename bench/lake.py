@@ -5,18 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def scratch_home(home: Path, landing: Path) -> Path:
-    """An empty project at `home` whose landing folder holds (hard links to) `landing`'s CSVs."""
+def scratch_home(home: Path, landing: Path, settings: Mapping[str, str] | None = None) -> Path:
+    """An empty project at `home` whose landing folder holds (hard links to) `landing`'s CSVs;
+    `settings` go into its `.env` (e.g. SILVER_BATCH_ROWS)."""
     from core.lake import ensure_layout
 
     shutil.rmtree(home, ignore_errors=True)
     (home / "logs").mkdir(parents=True)
-    (home / ".env").write_text("")
+    (home / ".env").write_text("".join(f"{k}={v}\n" for k, v in (settings or {}).items()))
     data = home / "data"
     ensure_layout(data)
     for csv in sorted(landing.glob("*.csv")):

@@ -30,21 +30,12 @@ def landing_files(rows: int, files: int, seed: int = 7) -> Path:
 
 
 def increment_file(folder: Path, after_rows: int, rows: int = 100_000, seed: int = 7) -> Path:
-    """One more landing file of `rows` new order lines that continue after the first `after_rows`.
+    """One more landing file of `rows` new order lines that continue after the first
+    `after_rows` (`lakeconsole demo --after`): new order ids and later dates, as the next day's
+    file would be."""
+    from core.sales.demo import write_demo
 
-    The orders carry on where the lake's data stops (new order ids, later dates), as the next
-    day's file would; write_demo with another prefix would instead restart the order numbering
-    and re-send every key into every month."""
-    import numpy as np
-    import pyarrow.csv as pcsv
-
-    from core.sales.demo import _malform, _order_lines
-
-    rng = np.random.default_rng([seed, 10_000])
-    lines = _order_lines(rng, seed, after_rows, after_rows + rows, after_rows)
-    lines, _ = _malform(rng, lines)
-    path = folder / "increment_0001.csv"
-    tmp = folder / ".increment.tmp"
-    pcsv.write_csv(lines, tmp, write_options=pcsv.WriteOptions(quoting_style="needed"))
-    tmp.replace(path)
-    return path
+    [written] = write_demo(
+        folder, rows=rows, files=1, seed=seed, prefix="increment", after=after_rows
+    )
+    return written.path

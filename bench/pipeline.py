@@ -57,10 +57,12 @@ def run_naive(landing: Path, work: Path) -> tuple[dict[str, Any], Path]:
     return approach_figures(m, int(report.get("rows", 0)), _layers(report)), data
 
 
-def run_lakeconsole(landing: Path, work: Path) -> tuple[dict[str, Any], Path]:
+def run_lakeconsole(
+    landing: Path, work: Path, settings: dict[str, str] | None = None
+) -> tuple[dict[str, Any], Path]:
     """A first run of `lakeconsole run` on a fresh lake holding every landing file."""
     home = work / "lakeconsole"
-    data = scratch_home(home, landing)
+    data = scratch_home(home, landing, settings)
     figures, _ = lakeconsole_run(home)
     return figures, data
 

@@ -59,7 +59,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
         f"deltalake {m['deltalake']}, pyarrow {m['pyarrow']}; load average at start "
         f"{m['load_average']}, at end {results.get('load_average_end')}.",
-        f"Command: `{results['command']}`",
+        f"Command: `{results['command']}`"
+        + (f"; settings {results['settings']}" if results.get("settings") else ""),
         "",
     ]
     for size in results["sizes"]:
