@@ -85,6 +85,21 @@ def test_the_console_opens_runs_the_pipeline_and_quits(
     terminal.wait_for("EXIT=0")
 
 
+def test_the_sales_pipeline_runs_from_the_keyboard_on_demo_data(
+    terminal: Terminal, env: dict[str, str], home: Path, cli
+) -> None:
+    assert cli(["demo", "--rows", "2000", "--files", "2"]).returncode == 0
+    terminal.start(CONSOLE)
+    terminal.wait_for("q Quit", "bronze_ingest", "gold_daily_revenue")
+    terminal.press("r")
+    screen = terminal.wait_for("✓ Pipeline Finished")
+    terminal.press("q")
+    terminal.wait_for("EXIT=0")
+    run = load_runs(load_settings(env).state_dir)[0]
+    assert run.status == RunStatus.SUCCEEDED.value
+    assert f"✓ Pipeline Finished: Processed {run.records_processed} records" in screen
+
+
 def test_quitting_during_a_run_cancels_it_and_exits_cleanly(
     terminal: Terminal, env: dict[str, str], home: Path
 ) -> None:
