@@ -140,7 +140,9 @@ async def _probe_keys(presses: int) -> dict[str, Any]:
 
     app._display = timed_display  # type: ignore[method-assign]
     latencies: list[float] = []
-    async with app.run_test(size=(120, 36)) as pilot:
+    state = {"during_run": False}
+
+    async def drive(pilot: Any) -> None:
         await pilot.press("r")
         for _ in range(200):
             if app.run_active:
@@ -161,21 +163,29 @@ async def _probe_keys(presses: int) -> dict[str, Any]:
                 if hit:
                     latencies.append(hit[0] - t0)
                 await asyncio.sleep(0.2)
-        during_run = app.run_active
+        state["during_run"] = app.run_active
         app.action_cancel_run()
         for _ in range(600):
             if not app.run_active:
                 break
             await asyncio.sleep(0.05)
+
+    app_error = None
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await drive(pilot)
+    except Exception as exc:  # the console failed: report it with whatever was timed
+        app_error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
     if not latencies:
-        return {"error": "the run ended before any key could be timed"}
+        return {"error": app_error or "the run ended before any key could be timed"}
     ms = sorted(x * 1000 for x in latencies)
     return {
         "presses": len(ms),
         "median_ms": round(statistics.median(ms), 1),
         "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1),
         "max_ms": round(ms[-1], 1),
-        "run_still_going_at_end": during_run,
+        "run_still_going_at_end": state["during_run"],
+        **({"app_error": app_error} if app_error else {}),
     }
 
 

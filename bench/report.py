@@ -156,10 +156,13 @@ def _console(c: dict[str, Any]) -> list[str]:
         "| figure | value |",
         "| --- | --- |",
         f"| cold start to first screen (tmux, median of {len(cold.get('runs_s', []))}) | "
-        f"{cold.get('median_s', cold.get('error'))} s |",
+        f"{cold.get('median_s', cold.get('error'))} s (smallest Textual app: "
+        f"{cold.get('textual_floor_median_s')} s) |",
         f"| key to screen update during a run (median / p90 / max of "
         f"{keys.get('presses', 0)}) | {keys.get('median_ms', keys.get('error'))} / "
-        f"{keys.get('p90_ms')} / {keys.get('max_ms')} ms |",
+        f"{keys.get('p90_ms')} / {keys.get('max_ms')} ms"
+        + (f" (the console failed: {keys['app_error']})" if keys.get("app_error") else "")
+        + " |",
         f"| history of a {hist.get('commits', '?')}-commit table, first page | "
         f"{hist.get('first_page_s', hist.get('error'))} s "
         f"(with its import {hist.get('first_page_with_import_s')} s) |",
