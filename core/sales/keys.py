@@ -2,7 +2,7 @@
 
 One look-up per batch (silver's rows in the batch's order_id range: the files written sorted by
 key are skipped by their statistics) sorts the batch's lines into
-- inserts: keys silver does not hold (an insert-only MERGE: no file is rewritten);
+- inserts: keys silver does not hold (appended: no file is rewritten, nothing is joined);
 - updates: keys held on the same order date (an update MERGE replaces them if the line is newer);
 - movers: keys held on another date by an older row: a line re-sent with another order_ts.
   Silver is partitioned by order date and a MERGE matches within the batch's dates, so the old

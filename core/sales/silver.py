@@ -4,9 +4,10 @@ Works through new bronze lines in batches of SILVER_BATCH_ROWS (memory is bounde
 Per batch, in this order, each write idempotent so a crash anywhere is repaired by a re-run:
 1. the order dates the batch touches are added to gold's pending set (a superset is harmless);
 2. rejected lines go to quarantine by an insert-only MERGE keyed on (file hash, row);
-3. the live lines MERGE into silver (updates, then inserts), pruned to the batch's day partitions;
-   a target row is only replaced by a line ingested later, so replaying a batch changes nothing
-   and commits nothing;
+3. the live lines go to silver after one key look-up (core/sales/keys.py): a DELETE-only MERGE
+   for keys that moved day, an update MERGE for held keys (a target row is only replaced by a
+   line ingested later), an append of the keys the look-up found absent; replaying a batch finds
+   them all held, changes nothing and commits nothing;
 4. the watermark (how far through bronze silver is) is written after the commits.
 """
 
