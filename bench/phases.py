@@ -25,6 +25,8 @@ WRAPPED = (
     "core.sales.silver:write_state",
     "core.sales.silver:_prepare_tables",
     "core.sales.silver:pending_segments",
+    "core.sales.silver:plan_batch",
+    "core.sales.silver:delete_moved",
     "core.sales.gold:query",
     "core.sales.gold:daily_revenue",
     "core.sales.bronze:content_hash",
