@@ -62,11 +62,11 @@ def test_adding_one_file_reads_only_it_and_touches_only_its_partitions(settings:
     bronze = table(settings, BRONZE_ORDERS.name)
     assert bronze.version() == bronze_version + 1
     assert bronze.history(1)[0]["operationMetrics"]["num_added_rows"] == 50
-    insert = table(settings, SILVER_ORDERS.name).history(1)[0]
-    # New keys are appended: nothing of silver is read back or rewritten.
-    assert insert["operation"] == "WRITE" and insert["operationParameters"]["mode"] == "Append"
-    assert insert["operationMetrics"]["num_added_rows"] == 50
-    assert insert["operationMetrics"]["num_removed_files"] == 0
+    merge = table(settings, SILVER_ORDERS.name).history(1)[0]
+    assert merge["operation"] == "MERGE"
+    assert merge["operationMetrics"]["num_target_files_scanned"] == 0
+    assert merge["operationMetrics"]["num_target_rows_copied"] == 0
+    assert merge["operationMetrics"]["num_target_rows_inserted"] == 50
     assert silver_files_before <= set(table(settings, SILVER_ORDERS.name).file_uris())
     gold = table(settings, GOLD_DAILY_REVENUE.name).history(1)[0]
     assert gold["operationMetrics"]["num_removed_files"] == 0
