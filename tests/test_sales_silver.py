@@ -153,7 +153,9 @@ def test_a_line_resent_with_another_order_date_moves_to_that_day(settings: Setti
 
     a1 = [r for r in rows(settings, SILVER_ORDERS.name) if r["order_id"] == "A1"]
     assert [(str(r["order_date"]), r["qty"]) for r in a1] == [("2024-03-05", 2)]
-    assert outcome.results["silver_orders"].details["updated"] == 1
+    silver = outcome.results["silver_orders"]
+    assert silver.details["updated"] == 1 and silver.details["moved_to_another_day"] == 1
+    assert silver.records_out == 1  # the moved line is one row written, not two
     gold = {
         (str(r["order_date"]), r["line_count"]) for r in rows(settings, GOLD_DAILY_REVENUE.name)
     }

@@ -81,6 +81,7 @@ def run_silver(ctx: StepContext) -> StepResult:
         "duplicates_superseded": 0,
         "inserted": 0,
         "updated": 0,
+        "moved_to_another_day": 0,
         "already_in_silver": 0,
         "batches": len(batches),
         "leftovers_removed": len(leftovers),
@@ -107,9 +108,8 @@ def run_silver(ctx: StepContext) -> StepResult:
     if batches:
         for spec in (SILVER_ORDERS, QUARANTINE_ROWS):
             stamp_when_current(spec, data_dir)
-    result = StepResult(
-        records_in=counts["rows_read"], records_out=counts["inserted"] + counts["updated"]
-    )
+    written = counts["inserted"] + counts["updated"] - counts["moved_to_another_day"]
+    result = StepResult(records_in=counts["rows_read"], records_out=written)
     result.details.update(counts)
     if counts["quarantined"]:
         result.warnings.append(
@@ -220,9 +220,11 @@ def _merge_batch(
     counts["duplicates_superseded"] += plan.stale
     if plan.old_days:
         _add_gold_pending_days(ctx, set(plan.old_days))
-        counts["updated"] += delete_moved(
-            silver, plan, NEWER, commit_properties(SILVER_ORDERS.version)
-        )
+        # A moved key's old row is replaced (counted as updated, for the accounting) and its
+        # new row is inserted; records out counts it once.
+        moved = delete_moved(silver, plan, NEWER, commit_properties(SILVER_ORDERS.version))
+        counts["updated"] += moved
+        counts["moved_to_another_day"] += moved
     # Updates, then inserts, as two MERGEs: an update rewrites only the files holding a key it
     # replaces, and new keys land in files of their own. One combined MERGE would write new keys
     # into the rewritten files, so every later update would rewrite them again.
