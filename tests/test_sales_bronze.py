@@ -164,3 +164,15 @@ def test_bronze_commits_name_their_file_so_a_lost_ledger_is_rebuilt(settings: Se
     assert count(settings, BRONZE_ORDERS.name) == 2
     history = table(settings, BRONZE_ORDERS.name).history(1)[0]
     assert history["lakeconsole.source_file"] == "b.csv"
+
+
+def test_the_console_is_told_which_landing_files_are_waiting(settings: Settings) -> None:
+    from core.sales.definition import landing_waiting
+    from core.sales.demo import write_demo
+
+    write_demo(settings.data_dir / "landing", rows=200, files=2, seed=1)
+    assert landing_waiting(settings) == {"orders_0001.csv", "orders_0002.csv"}
+    run(settings)
+    assert landing_waiting(settings) == set()
+    write_demo(settings.data_dir / "landing", rows=100, files=1, seed=2, prefix="late")
+    assert landing_waiting(settings) == {"late_0001.csv"}

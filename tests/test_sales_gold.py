@@ -182,6 +182,8 @@ def test_the_mart_readme_is_written_once_and_never_overwritten(settings: Setting
     for section in ("## Business Definition", "## Owner", "## Refresh Rate", "(Price × Qty) − Tax"):
         assert section in text
     assert not (settings.data_dir / GOLD_DAILY_REVENUE.name / "README.md").exists()
+    # The column dictionary is generated from the table's schema, once, not twice.
+    assert "| `net_revenue` | decimal(20,2) |" in text and text.count("<!-- columns:start -->") == 1
     readme.write_text("# Mine\n")
     write_csv(settings, "f2.csv", [line("A2")])
     run(settings)

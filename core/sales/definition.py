@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from core.dag import Step, StepContext, StepResult
 from core.events import Layer
+from core.settings import Settings
 
 MONEY = pa.decimal128(18, 2)
 # Sums over a whole day of one product stay exact in 20 digits.
@@ -215,6 +216,13 @@ def _gold(ctx: StepContext) -> StepResult:
     from core.sales.gold import run_daily_revenue
 
     return run_daily_revenue(ctx)
+
+
+def landing_waiting(settings: Settings) -> set[str]:
+    """Names of landing files not ingested yet (the console's landing panel asks this)."""
+    from core.sales.ledger import waiting_files
+
+    return waiting_files(settings)
 
 
 def sales_steps() -> list[Step]:

@@ -119,6 +119,8 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
         )
         written = data.num_rows
         stamp_when_current(GOLD_DAILY_REVENUE, data_dir)
+    if changed or readme_written:
+        _refresh_readme_columns(ctx, result)
     crash_point(ctx.settings, "gold.after_commit")
     if pending:
         write_state(ctx.settings, GOLD_PENDING, {"dates": []})
@@ -172,6 +174,20 @@ def _sorted(table: pa.Table) -> pa.Table:
 def _all_dates(silver: DeltaTable) -> list[dt_.date]:
     dates = query(silver, "SELECT DISTINCT order_date FROM silver", "silver").column(0).to_pylist()
     return sorted(d for d in dates if d is not None)
+
+
+def _refresh_readme_columns(ctx: StepContext, result: StepResult) -> None:
+    """OPS-05: the README's column dictionary follows the schema it documents. Only between
+    its markers: a README whose owner removed them is left alone (`lakeconsole check` says so)."""
+    from core.marts.dictionary import START, refresh_mart
+
+    readme = mart_dir(ctx.settings.data_dir, "sales") / "README.md"
+    try:
+        has_markers = START in readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    if has_markers and refresh_mart(ctx.settings, "sales"):
+        result.details["readme_columns_refreshed"] = 1
 
 
 def write_mart_readme(data_dir: Path, mart: str) -> Path | None:

@@ -131,6 +131,26 @@ def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
     return ledger
 
 
+def waiting_files(settings: Settings) -> set[str]:
+    """Landing files the ledger has neither ingested nor rejected: what the next run will read.
+    Read-only and cheap (no bronze catch-up): for the console's landing panel."""
+    from core.lake import landing_dir
+    from core.sales.landing import content_hash, list_landing
+
+    data = read_state(settings, STATE)
+    ledger = Ledger(
+        files=[Ingested(**f) for f in data.get("files", [])],
+        rejected=[Rejected(**r) for r in data.get("rejected", [])],
+    )
+    waiting = set()
+    for landing in list_landing(landing_dir(settings.data_dir)):
+        if ledger.seen(landing) is not None:
+            continue  # same name, size and time as a file already hashed: no need to read it
+        if ledger.find(landing.name, content_hash(landing.path)) is None:
+            waiting.add(landing.name)
+    return waiting
+
+
 def _catch_up(ledger: Ledger, dt: Any, current: int) -> bool:
     """Add the appends committed after the ledger was written; False when the log cannot say."""
     behind = current - ledger.bronze_version
