@@ -1,7 +1,7 @@
 """Silver's cleaning of bronze lines: trim, cast, validate. Vectorised with pyarrow.compute.
 
 Each rule below is checked on every line; a line that fails any goes to quarantine with the
-first rule it failed (in this order) and what was wrong. docs/pipeline.md lists the same rules.
+first rule it failed (in this order) and what was wrong. The README lists the same rules.
 """
 
 from __future__ import annotations

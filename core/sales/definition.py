@@ -2,7 +2,7 @@
 
 To add a gold table: declare its `TableSpec` below (path under `gold/<mart>/`), write a step
 function like `core.sales.gold.run_daily_revenue`, and add a `Step` to `sales_steps()` that
-depends on `silver_orders`. docs/pipeline.md walks through it.
+depends on `silver_orders`. The README (The sales lakehouse pipeline) walks through it.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ QUARANTINE_ROWS = TableSpec(
     columns=(
         *_RAW,
         *LINEAGE,
-        Column("rule", pa.string(), "First validation rule the line failed (see docs/pipeline.md)"),
+        Column("rule", pa.string(), "First validation rule the line failed (listed in the README)"),
         Column("detail", pa.string(), "What was wrong, in words"),
         Column("_run_id", pa.string(), "Run that quarantined the line"),
     ),
