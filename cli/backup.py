@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 import time
-from types import FrameType
 from typing import Any
 
+from cli.interrupt import cancel_on_ctrl_c
 from cli.output import DIM, GREEN, RED, YELLOW, error, paint, print_json, table
 from core.settings import Settings
 
@@ -59,15 +58,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.backup import BackupCancelled, BackupError, TargetError
 
     no_color = "NO_COLOR" in settings.raw
-    cancel = threading.Event()
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        print("stopping the backup (Ctrl+C again to force)…", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    cancel, restore_sigint = cancel_on_ctrl_c("stopping the backup")
     try:
         if args.list:
             return _list(args, settings)
@@ -89,7 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_FAILED
     finally:
-        signal.signal(signal.SIGINT, previous)
+        restore_sigint()
 
 
 def _backup(

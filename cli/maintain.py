@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
 
+from cli.interrupt import cancel_on_ctrl_c
 from cli.output import GREEN, RED, YELLOW, paint, print_json
 from core.settings import Settings
 
@@ -42,19 +40,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.maintenance.schedule import run_maintenance
 
     no_color = "NO_COLOR" in settings.raw
-    cancel = threading.Event()
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        print("stopping after the current table (Ctrl+C again to force)…", file=sys.stderr)
-
     def progress(done: int, total: int, what: str) -> None:
         if not args.json and what != "done":
             print(f"[{done + 1}/{total}] vacuum {what}", flush=True)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    cancel, restore_sigint = cancel_on_ctrl_c("stopping after the current table")
     try:
         report = run_maintenance(
             settings,
@@ -64,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             progress=progress,
         )
     finally:
-        signal.signal(signal.SIGINT, previous)
+        restore_sigint()
     if args.json:
         print_json(
             {

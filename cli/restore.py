@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 
 from cli.backup import EXIT_CANCELLED, EXIT_FAILED, EXIT_UNAVAILABLE, ProgressPrinter
+from cli.interrupt import cancel_on_ctrl_c
 from cli.output import GREEN, RED, YELLOW, error, paint, print_json
 from core.settings import Settings
 
@@ -62,15 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.backup import BackupCancelled, BackupError, TargetError
 
     no_color = "NO_COLOR" in settings.raw
-    cancel = threading.Event()
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        print("stopping the restore (Ctrl+C again to force)…", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    cancel, restore_sigint = cancel_on_ctrl_c("stopping the restore")
     printer = ProgressPrinter(quiet=args.quiet or args.json)
     try:
         if args.drill:
@@ -99,7 +90,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_FAILED
     finally:
-        signal.signal(signal.SIGINT, previous)
+        restore_sigint()
 
 
 def _restore(

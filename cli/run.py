@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
 
+from cli.interrupt import cancel_on_ctrl_c
 from cli.output import DIM, GREEN, RED, paint, print_json
 from core.settings import Settings
 
@@ -53,16 +51,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.runs import load_runs
 
     no_color = "NO_COLOR" in settings.raw
-    cancel = threading.Event()
     printer = EventPrinter(no_color, quiet=args.quiet or args.json)
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt  # second Ctrl+C: stop now
-        cancel.set()
-        print("stopping at the next safe point (Ctrl+C again to force)…", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    cancel, restore_sigint = cancel_on_ctrl_c("stopping at the next safe point")
     try:
         outcome = run_pipeline(
             load_pipeline(settings),
@@ -81,7 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(paint(line, RED, sys.stderr, no_color), file=sys.stderr)
         return EXIT_LOCKED if isinstance(exc, RunLocked) else 2
     finally:
-        signal.signal(signal.SIGINT, previous)
+        restore_sigint()
 
     if args.json:
         record = next(

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
-from types import FrameType
 from typing import TYPE_CHECKING
 
+from cli.interrupt import cancel_on_ctrl_c
 from cli.output import DIM, GREEN, YELLOW, error, paint, print_json
 from core.settings import Settings
 
@@ -196,19 +194,11 @@ def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_colo
     from core.maintenance.vacuum import VacuumRefused, vacuum_tables
     from core.runner import describe_error
 
-    cancel = threading.Event()
-
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        print("stopping after the current table (Ctrl+C again to force)…", file=sys.stderr)
-
     def progress(done: int, total: int, what: str) -> None:
         if not as_json and what != "done":
             print(f"[{done + 1}/{total}] vacuum {what}", flush=True)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    cancel, restore_sigint = cancel_on_ctrl_c("stopping after the current table")
     try:
         results = vacuum_tables(plans, settings, progress=progress, cancel=cancel)
     except (RunLocked, VacuumRefused) as exc:
@@ -219,7 +209,7 @@ def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_colo
         error(f"✗ VACUUM failed: {describe_error(exc)} (details in logs/app.log)", no_color)
         return EXIT_REFUSED
     finally:
-        signal.signal(signal.SIGINT, previous)
+        restore_sigint()
     if as_json:
         print_json(
             {
