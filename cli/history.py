@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from cli.output import error, print_json, table
 from core.settings import Settings
@@ -46,11 +45,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         page = history_page(path, before=args.before, limit=args.limit)
     except ExplorerError as exc:
         error(str(exc))
-        return 1
-    except Exception as exc:  # a delta-rs or pyarrow surprise: one line here, the trace in the log
-        logging.getLogger("lakeconsole.explorer").exception("%s failed", COMMAND)
-        reason = " ".join(str(exc).split())[:300]
-        error(f"{COMMAND} failed: {type(exc).__name__}: {reason} (details in {settings.log_file})")
         return 1
     name = table_name(settings.data_dir, path)
     if args.json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import pkgutil
 import sys
 from types import ModuleType
@@ -92,7 +93,19 @@ def main(argv: list[str] | None = None) -> int:
         from tui.app import run_console
 
         return run_console(settings)
-    code: int = modules[args.command].run(args, settings)
+    try:
+        code: int = modules[args.command].run(args, settings)
+    except KeyboardInterrupt:
+        error("stopped (second Ctrl+C)")
+        return 130
+    except (
+        Exception
+    ) as exc:  # a surprise from delta-rs, pyarrow or a tool: one line, trace in the log
+        logging.getLogger("lakeconsole.cli").exception("%s failed", args.command)
+        reason = " ".join(str(exc).split())[:300]
+        where = f"details in {settings.log_file}"
+        error(f"{args.command} failed: {type(exc).__name__}: {reason} ({where})")
+        return 1
     return code
 
 
