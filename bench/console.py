@@ -200,7 +200,7 @@ def _nice_runs() -> None:
         os.setpriority(os.PRIO_PROCESS, 0, 10)
         return original(*args, **kwargs)
 
-    tui.app.run_pipeline = niced  # type: ignore[assignment]
+    tui.app.run_pipeline = niced
 
 
 def history_table(commits: int) -> Path:
