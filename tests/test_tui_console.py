@@ -337,7 +337,7 @@ async def test_landing_panel_tells_waiting_files_from_ingested_ones(settings: Se
         await wait_for(pilot, lambda: panel._seen is not None, "first look")
         shown = str(panel.query_one(Static).render())
         assert panel.border_title == "Landing · 1 waiting"
-        assert "orders_2.csv" in shown and "✓ 1 ingested" in shown
+        assert "orders_2.csv" in shown and "✓ 1 read (ingested or rejected)" in shown
         assert "done_orders_1.csv" not in shown
 
 

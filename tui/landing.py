@@ -84,7 +84,8 @@ def describe(message: LandingFiles) -> tuple[str, str]:
     else:
         shown = [(p, size) for p, size in files if str(p) in waiting]
         done = len(files) - len(shown)
-        rest = f"✓ {done} ingested" if done else ""
+        # Rejected files are not waiting either: the run reported them and they stay in place.
+        rest = f"✓ {done} read (ingested or rejected)" if done else ""
         title = f"Landing · {len(shown)} waiting"
         if not shown:
             return title, f"nothing waiting\n{rest}"
