@@ -112,8 +112,15 @@ class UpkeepPanel(VerticalScroll, can_focus=True):
 
     def line(self, item: UpkeepItem) -> str:
         mark = "!" if item.overdue else "·"
-        when = "never" if item.last_done is None else f"{ago(self.clock() - item.last_done)} ago"
-        return f"{mark} {item.name}: {when}" + (f" · {item.detail}" if item.detail else "")
+        # "never" only matters for upkeep that is due (a vacuum, a backup); a check such as the
+        # retention flag has no "last done" and reads better as its detail alone.
+        if item.last_done is not None:
+            parts = [f"{ago(self.clock() - item.last_done)} ago"]
+        else:
+            parts = ["never"] if item.overdue else []
+        if item.detail:
+            parts.append(item.detail)
+        return f"{mark} {item.name}: " + " · ".join(parts)
 
 
 def ago(s: float) -> str:
