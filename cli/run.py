@@ -116,8 +116,11 @@ class EventPrinter:
                 flush=True,
             )
         elif isinstance(event, StepFailed):
+            text = f"    failed: {event.error}" + "".join(
+                f"\n      {line}" for line in event.detail.splitlines()
+            )
             print(
-                paint(f"    failed: {event.error}", RED, sys.stderr, self.no_color),
+                paint(text, RED, sys.stderr, self.no_color),
                 file=sys.stderr,
                 flush=True,
             )

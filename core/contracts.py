@@ -217,11 +217,12 @@ def check_schema_change(
     if needed is Bump.NONE or bump_between(current, declared) >= needed:
         return diff
     minimum = required_version(current, diff)
+    # The first line stands alone (it becomes the heartbeat); the full diff follows.
     raise ContractError(
-        f"{table}: schema change refused, version {current} → {declared} is not a {needed.label} "
-        f"bump (OPS-06). Schema diff:\n"
+        f"{table}: schema change refused ({diff.summary()}): version {current} → {declared} is "
+        f"not a {needed.label} bump (OPS-06). Declare version {minimum} or later for this table "
+        "in the pipeline definition.\nSchema diff:\n"
         + "\n".join(f"  {line}" for line in diff.lines())
-        + f"\nDeclare version {minimum} or later for this table in the pipeline definition."
     )
 
 

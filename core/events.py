@@ -76,6 +76,7 @@ class StepFailed(Event):
     layer: Layer
     error: str
     duration_s: float
+    detail: str = ""  # the rest of a multi-line message (e.g. a schema diff), if any
 
 
 @dataclass(frozen=True)

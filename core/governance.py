@@ -94,6 +94,8 @@ def _table_contract_findings(
     from core.contracts import (
         ContractError,
         check_schema_change,
+        parse_version,
+        required_version,
         schema_diff,
         table_schema,
         table_version,
@@ -113,7 +115,8 @@ def _table_contract_findings(
     try:
         check_schema_change(actual, current, schema, version, table=name)
     except ContractError as exc:
-        fix = str(exc).splitlines()[-1]
+        minimum = required_version(parse_version(current or "0.0.0"), diff)
+        fix = f"Declare version {minimum} or later for this table in the pipeline definition."
         if diff.empty:  # the declared version went backwards
             out.append(Finding("OPS-06", name, str(exc).removeprefix(f"{name}: ")))
         else:

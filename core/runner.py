@@ -42,6 +42,17 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
+def error_detail(exc: BaseException, max_lines: int = 20) -> str:
+    """The lines after the first of an error's message, without a Rust backtrace."""
+    lines = str(exc).strip().splitlines()[1:]
+    kept = []
+    for line in lines[:max_lines]:
+        if "backtrace" in line.lower():
+            break
+        kept.append(line)
+    return "\n".join(kept).rstrip()
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for the user: the message, with the exception type only when it says nothing."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -137,7 +148,10 @@ def _run_steps(
             message = describe_error(exc)
             first_error = first_error or f"{name}: {message}"
             blocked[name] = "failed"
-            emit(StepFailed(run_id, clock(), name, step.layer, message, clock() - started))
+            failed = StepFailed(
+                run_id, clock(), name, step.layer, message, clock() - started, error_detail(exc)
+            )
+            emit(failed)
             log.error("step %s failed: %s\n%s", name, message, traceback.format_exc())
             continue
         results[name] = result

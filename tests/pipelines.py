@@ -23,7 +23,7 @@ def _write(ctx: StepContext, table: str, rows: int) -> StepResult:
 
 
 def _fail(ctx: StepContext) -> StepResult:
-    raise ValueError("landing file orders_bad.csv has no header row")
+    raise ValueError("landing file orders_bad.csv has no header row\nexpected: order_id, line_no")
 
 
 def _wait_for_release(ctx: StepContext) -> StepResult:
