@@ -42,7 +42,7 @@ class Settings:
     backup_interval_days: int = 7
     latency_creep_runs: int = 3
     latency_creep_factor: float = 1.5
-    silver_batch_rows: int = 500_000
+    silver_batch_rows: int = 250_000
     auto_run_on_landing: bool = False
     # Console key remaps, "binding_id=keys;binding_id=keys" (e.g. "run=R;quit=ctrl+q").
     console_keymap: str = ""
@@ -116,7 +116,7 @@ def load_settings(
         backup_interval_days=_int(merged, "BACKUP_INTERVAL_DAYS", 7, minimum=1),
         latency_creep_runs=_int(merged, "LATENCY_CREEP_RUNS", 3, minimum=1),
         latency_creep_factor=_float(merged, "LATENCY_CREEP_FACTOR", 1.5, minimum=1.0),
-        silver_batch_rows=_int(merged, "SILVER_BATCH_ROWS", 500_000, minimum=1000),
+        silver_batch_rows=_int(merged, "SILVER_BATCH_ROWS", 250_000, minimum=1000),
         auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
         console_keymap=merged.get("CONSOLE_KEYMAP", "").strip(),
         pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip()
