@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,6 @@ def lakeconsole(
 
 
 @pytest.fixture
-def cli(env: dict[str, str]):  # type: ignore[no-untyped-def]
+def cli(env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
     """`cli(["run"])` runs `lakeconsole run` against the fixture lake; `env=` replaces the environment."""
     return lambda args, env=env, **kw: lakeconsole(args, env, **kw)
