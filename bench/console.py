@@ -190,7 +190,7 @@ async def _probe_keys(presses: int) -> dict[str, Any]:
 
 
 def _nice_runs() -> None:
-    """The experiment behind docs/performance.md's key-latency fix: the console's run thread
+    """The experiment behind the README's key-latency figures: the console's run thread
     lowers its own priority (Linux renices one thread; threads it starts inherit it)."""
     import tui.app
 
