@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,47 +177,51 @@ def _page_from_files(dt: DeltaTable, path: Path, offset: int, limit: int,
     filesystem = pafs.SubTreeFileSystem(str(path), pafs.LocalFileSystem())
     dataset = dt.to_pyarrow_dataset(filesystem=filesystem)
     fragments = sorted(dataset.get_fragments(), key=lambda f: f.path)
-    batches: list[pa.RecordBatch] = []
-    skip, need = offset, limit
-    for fragment in fragments:
-        if need <= 0:
-            break
-        count = fragment.count_rows()
-        if skip >= count:
-            skip -= count
-            continue
-        scanner = ds.Scanner.from_fragment(fragment, schema=dataset.schema)
-        for batch in scanner.to_batches():
-            if skip >= batch.num_rows:
-                skip -= batch.num_rows
-                continue
-            piece = batch.slice(skip, need)
-            skip = 0
-            batches.append(piece)
-            need -= piece.num_rows
-            if need <= 0:
-                break
+
+    skipped, first = _whole_files_before(fragments, offset)
+    stream = (
+        batch
+        for fragment in fragments[first:]
+        for batch in ds.Scanner.from_fragment(fragment, schema=dataset.schema).to_batches()
+    )
+    batches = _slice(stream, offset - skipped, limit)
     table = pa.Table.from_batches(batches, schema=dataset.schema)
     return RowsPage(table, offset, total, ordered=True)
 
 
-def _page_from_scan(dt: DeltaTable, offset: int, limit: int, total: int | None) -> RowsPage:
-    import pyarrow as pa
+def _whole_files_before(fragments: list[Any], offset: int) -> tuple[int, int]:
+    """(rows, files) wholly before `offset`: counted from parquet footers, never read."""
+    skipped = 0
+    for index, fragment in enumerate(fragments):
+        count = int(fragment.count_rows())
+        if skipped + count > offset:
+            return skipped, index
+        skipped += count
+    return skipped, len(fragments)
 
-    reader = dt.scan()
-    batches: list[pa.RecordBatch] = []
-    skip, need = offset, limit
-    for raw in reader:
-        batch = pa.record_batch(raw)
+
+def _slice(batches: Iterable[Any], skip: int, need: int) -> list[Any]:
+    """Rows [skip, skip + need) of a stream of record batches, reading no further than needed."""
+    out: list[Any] = []
+    if need <= 0:
+        return out
+    for batch in batches:
         if skip >= batch.num_rows:
             skip -= batch.num_rows
             continue
         piece = batch.slice(skip, need)
         skip = 0
-        batches.append(piece)
+        out.append(piece)
         need -= piece.num_rows
         if need <= 0:
-            break
+            break  # before pulling another batch, which could open another file
+    return out
+
+
+def _page_from_scan(dt: DeltaTable, offset: int, limit: int, total: int | None) -> RowsPage:
+    import pyarrow as pa
+
+    batches = _slice((pa.record_batch(raw) for raw in dt.scan()), offset, limit)
     if batches:
         table = pa.Table.from_batches(batches)
     else:
