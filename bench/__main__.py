@@ -1,5 +1,5 @@
 """`python -m bench`: lakeconsole against the floor and the naive pandas pipeline, then the
-console figures. Results go to bench/results/<timestamp>.json and .md (see the README, Performance)."""
+console figures. Results go to bench/results/<timestamp>.json and .md (README: Performance)."""
 
 from __future__ import annotations
 
