@@ -1,12 +1,11 @@
 """What upkeep is due: one list the dashboard, `lakeconsole maintain` and `check` all read.
 
-Each area (vacuum, backup, latency) contributes items through a provider function; the list
-of providers is the one place that says which areas exist.
+Each area (vacuum, backup, latency) contributes items through a provider function;
+`providers()` is the one place that says which areas report.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,36 +25,21 @@ class UpkeepItem:
     detail: str
 
 
-# "module:function" providers, each `(settings) -> list[UpkeepItem]`. A provider that is not
-# installed yet is skipped, so the summary shows what exists.
-PROVIDERS: tuple[str, ...] = (
-    "core.maintenance.status:vacuum_status",
-    "core.maintenance.status:latency_status",
-    "core.backup.status:backup_status",
-)
+def providers() -> list[Callable[[Settings], list[UpkeepItem]]]:
+    """The areas that report upkeep. Imported here, not at the top: they import UpkeepItem."""
+    from core.backup.status import backup_status
+    from core.maintenance.status import latency_status, vacuum_status
 
-
-def _load(spec: str) -> Callable[[Settings], list[UpkeepItem]] | None:
-    module, _, func = spec.partition(":")
-    try:
-        provider: Callable[[Settings], list[UpkeepItem]] = getattr(
-            importlib.import_module(module), func
-        )
-    except (ImportError, AttributeError):
-        return None
-    return provider
+    return [vacuum_status, latency_status, backup_status]
 
 
 def upkeep_status(settings: Settings) -> list[UpkeepItem]:
-    """Every upkeep item the installed areas report. Reads the lake: keep it off the UI thread."""
+    """Every upkeep item the areas report. Reads the lake: keep it off the UI thread."""
     items: list[UpkeepItem] = []
-    for spec in PROVIDERS:
-        provider = _load(spec)
-        if provider is None:
-            continue
+    for provider in providers():
         try:
             items.extend(provider(settings))
         except Exception as exc:  # one broken area must not hide the others
-            log.warning("upkeep provider %s failed: %s", spec, exc)
-            items.append(UpkeepItem(spec.split(":")[1], None, False, f"could not check: {exc}"))
+            log.warning("upkeep check %s failed: %s", provider.__name__, exc)
+            items.append(UpkeepItem(provider.__name__, None, False, f"could not check: {exc}"))
     return items

@@ -50,10 +50,8 @@ FindingsSource = Callable[[Settings], list[tuple[str, str, str]]]
 
 def governance_findings(settings: Settings) -> list[tuple[str, str, str]]:
     """What `lakeconsole check` reports (issue 8), for the maintenance panel. Blocking."""
-    try:
-        from core.governance import findings
-    except ImportError:
-        return []
+    from core.governance import findings
+
     return [(f.code, f.subject, f.message) for f in findings(settings)]
 
 

@@ -1,26 +1,21 @@
 """Scheduled upkeep (`lakeconsole maintain`): do what is due, say what was done.
 
 Due means: tables not vacuumed for VACUUM_INTERVAL_DAYS (OPS-03), and the weekly backup
-(OPS-07) when the backup area offers `core.backup.run_backup`. The latency watch and retention
+(OPS-07). The latency watch and retention
 flags are reported, never acted on: optimizing is a choice the user makes.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.maintenance.status import latency_status, table_upkeep, vacuum_status
 from core.maintenance.tables import MIN_RETENTION_HOURS, human_bytes
 from core.maintenance.vacuum import VacuumResult, plan_tables, vacuum_tables
 from core.runner import describe_error
 from core.settings import Settings
-
-BACKUP_MODULE = "core.backup"
 
 
 @dataclass
@@ -44,31 +39,11 @@ class MaintenanceReport:
         return "✓ Maintenance Finished: " + ("; ".join(self.done) or "nothing was due")
 
 
-def _backup_api() -> tuple[Callable[..., Any] | None, Callable[[Settings], bool] | None]:
-    """`run_backup` and `backup_due` of the backup area (core.backup), if it offers them."""
-    try:
-        module = importlib.import_module(BACKUP_MODULE)
-    except ImportError:
-        return None, None
-    return getattr(module, "run_backup", None), getattr(module, "backup_due", None)
-
-
-def _describe_backup(result: Any) -> str:
-    snapshot, files, sent = (getattr(result, k, None) for k in ("snapshot", "files", "sent_bytes"))
-    if snapshot is None:
-        return "backup done"
-    return f"backup {snapshot} ({files} file(s), {human_bytes(sent or 0)} sent)"
-
-
 def _backup_if_due(
     settings: Settings, report: MaintenanceReport, dry_run: bool, cancel: threading.Event | None
 ) -> None:
-    run_backup, backup_due = _backup_api()
-    if run_backup is None or backup_due is None:
-        report.notes.append(
-            "backup: not available in this version (core.backup.run_backup missing)"
-        )
-        return
+    from core.backup import backup_due, run_backup
+
     if not backup_due(settings):
         report.done.append("backup not due")
         return
@@ -80,15 +55,12 @@ def _backup_if_due(
     if dry_run:
         report.done.append("backup due (dry run: not started)")
         return
-    kwargs: dict[str, Any] = {}
-    if "cancel_event" in inspect.signature(run_backup).parameters:
-        kwargs["cancel_event"] = cancel
     try:
-        result = run_backup(settings, **kwargs)
+        result = run_backup(settings, cancel_event=cancel)
     except Exception as exc:  # the backup area's errors carry their fix
         report.errors.append(f"backup: {describe_error(exc)}")
         return
-    report.done.append(_describe_backup(result))
+    report.done.append(f"backup {result.summary()}")
 
 
 def run_maintenance(

@@ -16,11 +16,9 @@ class RebuildNeeded(Exception):
 
 
 def check_contract(spec: TableSpec, data_dir: Path) -> ContractDecision | None:
-    """Refuse (ContractError) a schema change without the bump it needs; None without contracts."""
-    try:
-        from core.contracts import enforce_contract
-    except ImportError:  # the contracts area is not installed
-        return None
+    """Refuse (ContractError) a schema change without the bump it needs (OPS-06)."""
+    from core.contracts import enforce_contract
+
     return enforce_contract(spec.path(data_dir), spec.schema, spec.version, spec.name)
 
 

@@ -18,10 +18,8 @@ def exists(path: Path) -> bool:
 
 def remove_leftovers(paths: Iterable[Path]) -> list[str]:
     """Delete files a killed write left behind in these tables (we hold the run lock)."""
-    try:
-        from core.leftovers import remove_crash_leftovers
-    except ImportError:  # the maintenance area is not installed
-        return []
+    from core.leftovers import remove_crash_leftovers
+
     removed: list[str] = []
     for path in paths:
         if exists(path):
