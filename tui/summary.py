@@ -64,7 +64,8 @@ class LatencyChart(Vertical):
     def show(self, runs: list[RunRecord]) -> None:
         latencies = [r.latency_s for r in reversed(runs[:LATENCY_RUNS]) if r.latency_s is not None]
         self.query_one(Sparkline).data = latencies
-        self.border_subtitle = f"{len(latencies)} runs" if latencies else ""
+        n = len(latencies)
+        self.border_subtitle = f"{n} run{'s' if n != 1 else ''}" if latencies else ""
         text = self.query_one(".latency-text", Label)
         if not latencies:
             text.update("no completed runs yet")
