@@ -10,7 +10,7 @@ import importlib
 from core.dag import Pipeline, PipelineError, Step
 from core.settings import Settings
 
-DEFAULT_PIPELINE = "core.sales.definition:sales_steps"
+DEFAULT_PIPELINE = "core.sales.steps:sales_steps"
 
 
 def load_pipeline(settings: Settings | None = None) -> Pipeline:

@@ -46,7 +46,7 @@ class Settings:
     auto_run_on_landing: bool = False
     # Console key remaps, "binding_id=keys;binding_id=keys" (e.g. "run=R;quit=ctrl+q").
     console_keymap: str = ""
-    pipeline: str = "core.sales.definition:sales_steps"
+    pipeline: str = "core.sales.steps:sales_steps"
     # Everything from .env and the environment, for tools we call (aws, rclone) and redaction.
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -120,7 +120,7 @@ def load_settings(
         auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
         console_keymap=merged.get("CONSOLE_KEYMAP", "").strip(),
         pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip()
-        or "core.sales.definition:sales_steps",
+        or "core.sales.steps:sales_steps",
         raw=merged,
     )
     if data_dir is not None:

@@ -167,8 +167,8 @@ def test_bronze_commits_name_their_file_so_a_lost_ledger_is_rebuilt(settings: Se
 
 
 def test_the_console_is_told_which_landing_files_are_waiting(settings: Settings) -> None:
-    from core.sales.definition import landing_waiting
     from core.sales.demo import write_demo
+    from core.sales.steps import landing_waiting
 
     write_demo(settings.data_dir / "landing", rows=200, files=2, seed=1)
     assert landing_waiting(settings) == {"orders_0001.csv", "orders_0002.csv"}

@@ -457,7 +457,7 @@ async def test_a_view_opens_over_the_dashboard_and_goes_back(
 
 
 async def test_a_pipeline_that_cannot_load_is_explained(settings: Settings) -> None:
-    message = "Cannot load the pipeline 'core.sales.definition:sales_steps' (No module named …)"
+    message = "Cannot load the pipeline 'core.sales.steps:sales_steps' (No module named …)"
     app = ConsoleApp(settings, None, pipeline_error=message, upkeep=fixed_upkeep)
     async with app.run_test(size=SIZE) as pilot:
         assert message in str(app.board.query_one("#pipeline-error", Static).render())

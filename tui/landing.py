@@ -123,7 +123,9 @@ class LandingPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Landing"
         self._subtitle()
-        self.watch_landing()
+        # After the first screen is drawn: listing asks the pipeline's ledger (pyarrow's import)
+        # and watching imports watchfiles; both would hold up the first frame.
+        self.call_after_refresh(self.watch_landing)
 
     def set_auto_run(self, on: bool) -> None:
         self.auto_run = on
@@ -135,12 +137,11 @@ class LandingPanel(VerticalScroll):
     @work(exclusive=True, exit_on_error=False, group="landing")
     async def watch_landing(self) -> None:
         """List now, then again after every change (the listing runs in a thread)."""
-        from watchfiles import awatch
-
+        watchfiles = await asyncio.to_thread(importlib.import_module, "watchfiles")
         await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
         self._hook = await asyncio.to_thread(waiting_hook, self.settings)
         await self.rescan()
-        async for _changes in awatch(self.folder, debounce=self.DEBOUNCE_MS, step=50):
+        async for _changes in watchfiles.awatch(self.folder, debounce=self.DEBOUNCE_MS, step=50):
             await self.rescan()
 
     async def rescan(self) -> None:

@@ -4,6 +4,7 @@ rotated file (OPS-04) is followed from its start."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 from pathlib import Path
 
 from textual import work
@@ -27,16 +28,16 @@ class LogPanel(Log):
 
     def on_mount(self) -> None:
         self.border_title = self.path.name
-        self.follow_log()
+        self.call_after_refresh(self.follow_log)  # the first screen first (see LandingPanel)
 
     @work(exclusive=True, exit_on_error=False, group="log")
     async def follow_log(self) -> None:
         """Read the tail now, then new lines after every change in the log folder."""
-        from watchfiles import awatch
-
+        watchfiles = await asyncio.to_thread(importlib.import_module, "watchfiles")
         await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
         await self._read()
-        async for _changes in awatch(self.path.parent, debounce=self.DEBOUNCE_MS, step=50):
+        folder = self.path.parent
+        async for _changes in watchfiles.awatch(folder, debounce=self.DEBOUNCE_MS, step=50):
             await self._read()
 
     async def _read(self) -> None:

@@ -1,8 +1,9 @@
-"""The sales pipeline in one place: steps, dependencies, and every table it writes.
+"""The sales pipeline's tables in one place: every table it writes, its schema and version.
 
 To add a gold table: declare its `TableSpec` below (path under `gold/<mart>/`), write a step
-function like `core.sales.gold.run_daily_revenue`, and add a `Step` to `sales_steps()` that
-depends on `silver_orders`. The README (The sales lakehouse pipeline) walks through it.
+function like `core.sales.gold.run_daily_revenue`, and add a `Step` to `sales_steps()` in
+`core/sales/steps.py` that depends on `silver_orders`. The README (The sales lakehouse
+pipeline) walks through it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-
-from core.dag import Step, StepContext, StepResult
-from core.events import Layer
-from core.settings import Settings
 
 MONEY = pa.decimal128(18, 2)
 # Sums over a whole day of one product stay exact in 20 digits.
@@ -200,56 +197,8 @@ def mart_dir(data_dir: Path, mart: str) -> Path:
     return data_dir / "gold" / mart
 
 
-def _bronze(ctx: StepContext) -> StepResult:
-    from core.sales.bronze import run_bronze
+# The steps live in core/sales/steps.py (no pyarrow, for the console's start); these names stay
+# importable from here for .env files that still say core.sales.definition:sales_steps.
+from core.sales.steps import landing_waiting, sales_steps  # noqa: E402
 
-    return run_bronze(ctx)
-
-
-def _silver(ctx: StepContext) -> StepResult:
-    from core.sales.silver import run_silver
-
-    return run_silver(ctx)
-
-
-def _gold(ctx: StepContext) -> StepResult:
-    from core.sales.gold import run_daily_revenue
-
-    return run_daily_revenue(ctx)
-
-
-def landing_waiting(settings: Settings) -> set[str]:
-    """Names of landing files not ingested yet (the console's landing panel asks this)."""
-    from core.sales.ledger import waiting_files
-
-    return waiting_files(settings)
-
-
-def sales_steps() -> list[Step]:
-    """The shipped pipeline: bronze_ingest → silver_orders → gold_daily_revenue (OPS-01)."""
-    return [
-        Step(
-            "bronze_ingest",
-            Layer.BRONZE,
-            _bronze,
-            (),
-            (BRONZE_ORDERS.name,),
-            "Append new landing CSV files to bronze as raw strings with lineage",
-        ),
-        Step(
-            "silver_orders",
-            Layer.SILVER,
-            _silver,
-            ("bronze_ingest",),
-            (SILVER_ORDERS.name,),
-            "Cast, validate (bad lines to quarantine), dedupe and MERGE into silver",
-        ),
-        Step(
-            "gold_daily_revenue",
-            Layer.GOLD,
-            _gold,
-            ("silver_orders",),
-            (GOLD_DAILY_REVENUE.name,),
-            "Recompute daily revenue for the order dates silver changed",
-        ),
-    ]
+__all__ = ["TABLES", "TableSpec", "landing_waiting", "mart_dir", "marts", "sales_steps"]

@@ -1,0 +1,72 @@
+"""The shipped pipeline's steps: bronze_ingest → silver_orders → gold_daily_revenue (OPS-01).
+
+Kept apart from `definition.py` (the tables and their schemas) because the console loads the
+steps before its first screen, and the schemas need pyarrow (about 0.1 s to import): the steps
+name their tables by path only, and the step bodies import their layer when they run.
+`tests/test_sales_definition.py` checks these names against the declared tables.
+"""
+
+from __future__ import annotations
+
+from core.dag import Step, StepContext, StepResult
+from core.events import Layer
+from core.settings import Settings
+
+BRONZE_TABLE = "bronze/sales_orders_raw"
+SILVER_TABLE = "silver/sales_orders"
+GOLD_TABLE = "gold/sales/daily_revenue"
+
+
+def _bronze(ctx: StepContext) -> StepResult:
+    from core.sales.bronze import run_bronze
+
+    return run_bronze(ctx)
+
+
+def _silver(ctx: StepContext) -> StepResult:
+    from core.sales.silver import run_silver
+
+    return run_silver(ctx)
+
+
+def _gold(ctx: StepContext) -> StepResult:
+    from core.sales.gold import run_daily_revenue
+
+    return run_daily_revenue(ctx)
+
+
+def landing_waiting(settings: Settings) -> set[str]:
+    """Names of landing files not ingested yet (the console's landing panel asks this)."""
+    from core.sales.ledger import waiting_files
+
+    return waiting_files(settings)
+
+
+def sales_steps() -> list[Step]:
+    """The shipped pipeline: bronze_ingest → silver_orders → gold_daily_revenue (OPS-01)."""
+    return [
+        Step(
+            "bronze_ingest",
+            Layer.BRONZE,
+            _bronze,
+            (),
+            (BRONZE_TABLE,),
+            "Append new landing CSV files to bronze as raw strings with lineage",
+        ),
+        Step(
+            "silver_orders",
+            Layer.SILVER,
+            _silver,
+            ("bronze_ingest",),
+            (SILVER_TABLE,),
+            "Cast, validate (bad lines to quarantine), dedupe and MERGE into silver",
+        ),
+        Step(
+            "gold_daily_revenue",
+            Layer.GOLD,
+            _gold,
+            ("silver_orders",),
+            (GOLD_TABLE,),
+            "Recompute daily revenue for the order dates silver changed",
+        ),
+    ]
