@@ -46,6 +46,7 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "bronze.after_commit:2",  # bronze committed, the ledger not yet written
         "silver.after_quarantine:2",  # second batch: quarantine committed, silver not
         "silver.after_merge:1",  # silver committed, the watermark not yet written
+        "silver.after_batch:2",  # two batches (the newest) done and recorded, older ones not
         "gold.after_commit",  # gold committed, its pending dates not yet cleared
     ],
 )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from decimal import Decimal
 
 import pyarrow as pa
 import pytest
 
+from core.events import Event, RunStatus, StepProgress
+from core.pipeline import load_pipeline
+from core.runner import run_pipeline
 from core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, QUARANTINE_ROWS, SILVER_ORDERS
 from core.sales.demo import write_demo
 from core.settings import Settings
@@ -183,3 +187,64 @@ def test_replaying_bronze_after_a_key_moved_day_changes_nothing(settings: Settin
     assert outcome.results["silver_orders"].details["batches"] == 2
     assert snapshot(small) == contents
     assert versions(small) == tables
+
+
+def _rows_updated(settings: Settings) -> int:
+    """Rows silver's commits replaced, from the Delta history's operation metrics."""
+    return sum(
+        int((entry.get("operationMetrics") or {}).get("num_target_rows_updated", 0))
+        for entry in table(settings, SILVER_ORDERS.name).history()
+    )
+
+
+def test_a_line_resent_within_one_run_is_written_once(settings: Settings) -> None:
+    # Batches of one line: the re-sent A1 is in a later batch than the first A1.
+    small = replace(settings, silver_batch_rows=1)
+    write_csv(small, "f1.csv", [line("A1", qty="1"), line("A2", qty="1")])
+    write_csv(small, "f2.csv", [line("A1", qty="7")])
+
+    silver = run(small).results["silver_orders"]
+
+    assert {r["order_id"]: r["qty"] for r in rows(small, SILVER_ORDERS.name)} == {"A1": 7, "A2": 1}
+    assert silver.details["batches"] == 3
+    assert (silver.details["updated"], silver.details["duplicates_superseded"]) == (0, 1)
+    assert _rows_updated(small) == 0  # the older A1 never reached silver, so no rewrite
+
+
+def test_an_invalid_resend_leaves_the_earlier_line_live(settings: Settings) -> None:
+    small = replace(settings, silver_batch_rows=1)
+    write_csv(small, "f1.csv", [line("A1", qty="3")])
+    write_csv(small, "f2.csv", [line("A1", qty="-3")])
+    run(small)
+    assert [r["qty"] for r in rows(small, SILVER_ORDERS.name)] == [3]
+    assert [r["rule"] for r in rows(small, QUARANTINE_ROWS.name)] == ["qty_not_positive"]
+
+
+def test_a_run_cancelled_between_batches_resumes_where_it_stopped(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    small = replace(settings, silver_batch_rows=1000)
+    written = write_demo(small.data_dir / "landing", rows=3000, files=3, seed=4)
+    whole = replace(small, data_dir=tmp_path_factory.mktemp("whole") / "data")
+    write_demo(whole.data_dir / "landing", rows=3000, files=3, seed=4)
+    run(whole)
+    landing_rows = sum(f.rows for f in written)
+
+    cancel = threading.Event()
+    read: list[int] = [0]
+
+    def stop_after_two_batches(event: Event) -> None:
+        if isinstance(event, StepProgress) and event.step == "silver_orders":
+            read.append(event.done)
+            if event.done >= 2000:
+                cancel.set()
+
+    first = run_pipeline(load_pipeline(), small, stop_after_two_batches, cancel_event=cancel)
+    assert first.status == RunStatus.CANCELLED
+    done_first = read[-1]
+
+    second = run(small).results["silver_orders"].details
+
+    assert 2000 <= done_first < landing_rows
+    assert second["rows_read"] == landing_rows - done_first  # the done batches are not read again
+    assert snapshot(small) == snapshot(whole)

@@ -41,3 +41,10 @@ def test_loading_the_pipeline_does_not_import_pyarrow() -> None:
     assert out.strip() == "[]"
     assert DEFAULT_PIPELINE == "core.sales.steps:sales_steps"
     assert list(load_pipeline().steps) == [s.name for s in sales_steps()]
+
+
+def test_the_steps_module_answers_for_the_declared_tables() -> None:
+    # core.contracts reads TABLES from the module LAKECONSOLE_PIPELINE names.
+    import core.sales.steps as steps
+
+    assert steps.TABLES is TABLES

@@ -2,13 +2,16 @@
 
 One look-up per batch (silver's rows in the batch's order_id range: the files written sorted by
 key are skipped by their statistics) sorts the batch's lines into
-- inserts: keys silver does not hold (appended: no file is rewritten, nothing is joined);
-- updates: keys held on the same order date (an update MERGE replaces them if the line is newer);
-- movers: keys held on another date by an older row: a line re-sent with another order_ts.
+- inserts: keys silver does not hold (an insert-only MERGE: no file is rewritten);
+- updates: keys held on the same order date by an older line (an update MERGE replaces them);
+- movers: keys held on another date by an older line: a line re-sent with another order_ts.
   Silver is partitioned by order date and a MERGE matches within the batch's dates, so the old
   row is deleted first (DELETE-only MERGE on the old dates) and the line inserted on its new date;
-- stale: keys held on another date by a newer row (only a replay of old bronze lines does that):
-  the line is superseded and dropped.
+- superseded: keys held by a newer line (silver works through a run's batches newest first, so
+  the older copy of a line re-sent within the run lands here and is never written);
+- replayed: the very line silver holds (a batch done before a crash, read again): nothing to do.
+A line replaces a held row only when it is newer, so the order batches are applied in does not
+change the result.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ class Plan:
     updates: pa.Table
     movers: pa.Table
     old_days: list[str]  # dates holding the rows movers replace
-    stale: int
+    stale: int  # superseded: silver holds a newer line of the key
+    replayed: int  # silver holds this very line
 
 
 def plan_batch(silver: DeltaTable, live: pa.Table) -> Plan:
@@ -43,15 +47,16 @@ def plan_batch(silver: DeltaTable, live: pa.Table) -> Plan:
     held = query(
         silver,
         "SELECT order_id, line_no, order_date AS held_date, _ingested_at AS held_at, "
-        f"_source_row AS held_row FROM silver WHERE order_id >= {low[1:-1]} "
+        "_source_row AS held_row, _source_file AS held_file "
+        f"FROM silver WHERE order_id >= {low[1:-1]} "
         f"AND order_id <= {high[1:-1]}",
         "silver",
     )
     if held.num_rows == 0:
-        return Plan(live, live.schema.empty_table(), live.schema.empty_table(), [], 0)
-    keys = live.select([*KEY, "order_date", "_ingested_at", "_source_row"]).append_column(
-        "i", pa.array(np.arange(live.num_rows, dtype=np.int64))
-    )
+        return Plan(live, live.schema.empty_table(), live.schema.empty_table(), [], 0, 0)
+    keys = live.select(
+        [*KEY, "order_date", "_ingested_at", "_source_row", "_source_file"]
+    ).append_column("i", pa.array(np.arange(live.num_rows, dtype=np.int64)))
     joined = keys.join(held, keys=KEY, join_type="left outer")
     is_new = pc.is_null(joined.column("held_date"))
     same_day = pc.fill_null(
@@ -64,20 +69,32 @@ def plan_batch(silver: DeltaTable, live: pa.Table) -> Plan:
             pc.greater(joined.column("_source_row"), joined.column("held_row")),
         ),
     )
-    moved = pc.and_(pc.invert(is_new), pc.invert(same_day))
-    movers = joined.filter(pc.and_(moved, pc.fill_null(newer, False)))
-    stale = joined.filter(pc.and_(moved, pc.invert(pc.fill_null(newer, False)))).num_rows
+    newer = pc.fill_null(newer, False)
+    same_line = pc.fill_null(
+        pc.and_(
+            pc.and_(
+                pc.equal(joined.column("_ingested_at"), joined.column("held_at")),
+                pc.equal(joined.column("_source_row"), joined.column("held_row")),
+            ),
+            pc.equal(joined.column("_source_file"), joined.column("held_file")),
+        ),
+        False,
+    )
+    is_held = pc.invert(is_new)
+    moved = pc.and_(is_held, pc.invert(same_day))
+    movers = joined.filter(pc.and_(moved, newer))
 
     def lines(mask: pa.ChunkedArray | pa.Array) -> pa.Table:
         rows = np.sort(joined.filter(mask).column("i").to_numpy())
         return live.take(pa.array(rows))
 
     return Plan(
-        inserts=lines(pc.or_(is_new, pc.and_(moved, pc.fill_null(newer, False)))),
-        updates=lines(same_day),
-        movers=lines(pc.and_(moved, pc.fill_null(newer, False))),
+        inserts=lines(pc.or_(is_new, pc.and_(moved, newer))),
+        updates=lines(pc.and_(same_day, newer)),
+        movers=lines(pc.and_(moved, newer)),
         old_days=sorted({d.isoformat() for d in movers.column("held_date").to_pylist()}),
-        stale=stale,
+        stale=joined.filter(pc.and_(is_held, pc.invert(pc.or_(newer, same_line)))).num_rows,
+        replayed=joined.filter(same_line).num_rows,
     )
 
 

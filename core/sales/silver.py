@@ -1,20 +1,24 @@
 """Silver: bronze lines not yet processed → cast, validate, dedupe → MERGE into silver.
 
-Works through new bronze lines in batches of SILVER_BATCH_ROWS (memory is bounded by the batch).
+Works through new bronze lines in batches of SILVER_BATCH_ROWS (memory is bounded by the batch),
+newest batch first, the next one read and cleaned in a second thread while one is written.
 Per batch, in this order, each write idempotent so a crash anywhere is repaired by a re-run:
 1. the order dates the batch touches are added to gold's pending set (a superset is harmless);
 2. rejected lines go to quarantine by an insert-only MERGE keyed on (file hash, row);
 3. the live lines go to silver after one key look-up (core/sales/keys.py): a DELETE-only MERGE
-   for keys that moved day, an update MERGE for held keys (a target row is only replaced by a
-   line ingested later), an append of the keys the look-up found absent; replaying a batch finds
-   them all held, changes nothing and commits nothing;
-4. the watermark (how far through bronze silver is) is written after the commits.
+   for keys that moved day, an update MERGE for keys held by an older line, an insert-only MERGE
+   for keys silver does not hold; a line older than the one silver holds is dropped, so the
+   order of batches does not change the result, and replaying a batch commits nothing;
+4. the batch's row ranges are added to the watermark's `done` list; once all are done the
+   watermark (how far through bronze silver is) moves past them.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -87,24 +91,32 @@ def run_silver(ctx: StepContext) -> StepResult:
         "leftovers_removed": len(leftovers),
     }
     ctx.progress(0, total, "rows")
-    from deltalake import DeltaTable
-
-    bronze: DeltaTable | None = None
-    for batch in batches:
-        ctx.check_cancelled()
-        if bronze is None:
-            bronze = DeltaTable(str(BRONZE_ORDERS.path(data_dir)))
-        raw = query(
-            bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
-        )
-        _merge_batch(ctx, raw, counts, evolve)
-        last = batch[-1]
-        write_state(
-            settings,
-            WATERMARK,
-            {"ingested_at": last.file.ingested_at, "file": last.file.file, "row": last.last},
-        )
-        ctx.progress(counts["rows_read"], total, "rows")
+    mark = read_state(settings, WATERMARK)
+    done: list[list[object]] = list(mark.get("done", []))
+    # Newest batch first: the older copy of a line re-sent within this run then meets the newer
+    # one in silver and is dropped, instead of being written and rewritten by an update MERGE.
+    # The next batch is read and cleaned in a second thread while this one is written: both
+    # halves spend most of their time in Arrow and delta-rs code that releases the GIL, so on
+    # two cores they overlap. Writes stay one batch at a time, in this thread.
+    newest_first = batches[::-1]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="silver-prepare") as pool:
+        ahead = pool.submit(_prepare_batch, data_dir, newest_first[0]) if batches else None
+        for k, batch in enumerate(newest_first):
+            ctx.check_cancelled()
+            assert ahead is not None
+            prepared = ahead.result()
+            ahead = (
+                pool.submit(_prepare_batch, data_dir, newest_first[k + 1])
+                if k + 1 < len(newest_first)
+                else None
+            )
+            _merge_batch(ctx, prepared, counts, evolve)
+            done += [[s.file.ingested_at, s.file.file, s.first, s.last] for s in batch]
+            write_state(settings, WATERMARK, {**_position(mark), "done": done})
+            crash_point(settings, "silver.after_batch")
+            ctx.progress(counts["rows_read"], total, "rows")
+    if done:  # every line past the mark is in silver now: one position says so
+        write_state(settings, WATERMARK, _furthest(mark, done))
     if batches:
         for spec in (SILVER_ORDERS, QUARANTINE_ROWS):
             stamp_when_current(spec, data_dir)
@@ -143,19 +155,53 @@ def _prepare_tables(data_dir: Path) -> dict[str, bool]:
 
 
 def pending_segments(ctx: StepContext) -> list[Segment]:
-    """The bronze rows past the watermark, oldest ingest first."""
+    """The bronze rows past the watermark that no batch has done yet, oldest ingest first.
+
+    The watermark is a position (ingest time, file, row): every line up to it is in silver.
+    Its `done` list names the row ranges past it that batches of an unfinished run wrote."""
     ledger = load_ledger(ctx.settings, BRONZE_ORDERS.path(ctx.settings.data_dir))
     mark = read_state(ctx.settings, WATERMARK)
     mark_key = (mark.get("ingested_at", ""), mark.get("file", ""))
+    done: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for ingested_at, file, first, last in mark.get("done", []):
+        done.setdefault((ingested_at, file), []).append((first, last))
     segments = []
     for entry in sorted(ledger.files, key=lambda f: (f.ingested_at, f.file)):
         key = (entry.ingested_at, entry.file)
         if key < mark_key:
             continue
         first = int(mark.get("row", 0)) + 1 if key == mark_key else 1
-        if first <= entry.rows:
-            segments.append(Segment(entry, first, entry.rows))
+        for a, b in _not_done(first, entry.rows, done.get(key, [])):
+            segments.append(Segment(entry, a, b))
     return segments
+
+
+def _not_done(first: int, last: int, done: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of rows first..last outside the `done` ranges."""
+    parts = []
+    for a, b in sorted(done):
+        if a > first:
+            parts.append((first, min(last, a - 1)))
+        first = max(first, b + 1)
+    if first <= last:
+        parts.append((first, last))
+    return [(a, b) for a, b in parts if a <= b]
+
+
+def _position(mark: dict[str, Any]) -> dict[str, Any]:
+    return {k: mark[k] for k in ("ingested_at", "file", "row") if k in mark}
+
+
+def _furthest(mark: dict[str, Any], done: list[list[Any]]) -> dict[str, Any]:
+    """The watermark once every line past `mark` is done: the last line of the last range."""
+    ingested_at, file, _, row = max(done, key=lambda d: (d[0], d[1], d[3]))
+    if (mark.get("ingested_at", ""), mark.get("file", ""), int(mark.get("row", 0))) > (
+        ingested_at,
+        file,
+        row,
+    ):
+        return _position(mark)
+    return {"ingested_at": ingested_at, "file": file, "row": row}
 
 
 def plan_batches(segments: list[Segment], batch_rows: int) -> list[list[Segment]]:
@@ -178,22 +224,44 @@ def plan_batches(segments: list[Segment], batch_rows: int) -> list[list[Segment]
     return batches
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One batch of bronze lines, cleaned: the live lines (one per key) and the rejected ones."""
+
+    rows_read: int
+    live: pa.Table
+    superseded: int
+    rejected: pa.Table
+
+
+def _prepare_batch(data_dir: Path, batch: list[Segment]) -> Prepared:
+    """Read the batch's bronze lines, clean them, keep the latest line per key. Writes nothing."""
+    from deltalake import DeltaTable
+
+    bronze = DeltaTable(str(BRONZE_ORDERS.path(data_dir)))
+    raw = query(
+        bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
+    )
+    cleaned = clean(raw)
+    live, superseded = keep_latest(cleaned.valid)
+    return Prepared(raw.num_rows, live, superseded, cleaned.rejected)
+
+
 def _merge_batch(
-    ctx: StepContext, raw: pa.Table, counts: dict[str, int], evolve: dict[str, bool]
+    ctx: StepContext, prepared: Prepared, counts: dict[str, int], evolve: dict[str, bool]
 ) -> None:
     from deltalake import DeltaTable
 
     data_dir = ctx.settings.data_dir
-    cleaned = clean(raw)
-    live, superseded = keep_latest(cleaned.valid)
-    counts["rows_read"] += raw.num_rows
-    counts["duplicates_superseded"] += superseded
-    counts["quarantined"] += cleaned.rejected.num_rows
+    live = prepared.live
+    counts["rows_read"] += prepared.rows_read
+    counts["duplicates_superseded"] += prepared.superseded
+    counts["quarantined"] += prepared.rejected.num_rows
     if live.num_rows:
         _add_gold_pending(ctx, live)
-    if cleaned.rejected.num_rows:
-        rejected = cleaned.rejected.append_column(
-            "_run_id", pa.array([ctx.run_id] * cleaned.rejected.num_rows, pa.string())
+    if prepared.rejected.num_rows:
+        rejected = prepared.rejected.append_column(
+            "_run_id", pa.array([ctx.run_id] * prepared.rejected.num_rows, pa.string())
         )
         ctx.check_cancelled()
         quarantine = DeltaTable(str(QUARANTINE_ROWS.path(data_dir)))
@@ -218,6 +286,7 @@ def _merge_batch(
     silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
     plan = plan_batch(silver, live)
     counts["duplicates_superseded"] += plan.stale
+    counts["already_in_silver"] += plan.replayed
     if plan.old_days:
         _add_gold_pending_days(ctx, set(plan.old_days))
         # A moved key's old row is replaced (counted as updated, for the accounting) and its

@@ -70,3 +70,13 @@ def sales_steps() -> list[Step]:
             "Recompute daily revenue for the order dates silver changed",
         ),
     ]
+
+
+def __getattr__(name: str) -> object:
+    """`TABLES`, for readers that find a pipeline's declared tables in its module (contracts,
+    data dictionary): loaded from definition.py when first asked for, not at import."""
+    if name == "TABLES":
+        from core.sales.definition import TABLES
+
+        return TABLES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
