@@ -19,6 +19,9 @@ from typing import Any
 # module:function pairs, as the pipeline modules hold them.
 WRAPPED = (
     "core.sales.silver:query",
+    "core.sales.keys:query",
+    "core.sales.silver:_prepare_batch",
+    "core.sales.silver:_merge_batch",
     "core.sales.silver:clean",
     "core.sales.silver:keep_latest",
     "core.sales.silver:_add_gold_pending",

@@ -145,8 +145,21 @@ def keep_latest(rows: pa.Table) -> tuple[pa.Table, int]:
 
 def parse_timestamps(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """ISO 8601 strings → timestamp[us, UTC]; null for anything else, impossible dates included."""
-    # Masks on fixed-width arrays, not pc.if_else on strings (ten times slower).
     shaped = pc.fill_null(pc.match_substring_regex(text, TS_SHAPE), False)
+    try:
+        # Arrow's own ISO 8601 cast (a third of the time of the general way below) takes every
+        # well-shaped value with a zone; it refuses impossible dates and values without a zone,
+        # and then the general way decides, value by value.
+        return _cast_where(text, shaped, UTC_TS)
+    except pa.ArrowInvalid:
+        return _parse_shaped(text, shaped)
+
+
+def _parse_shaped(
+    text: pa.ChunkedArray | pa.Array, shaped: pa.ChunkedArray | pa.Array
+) -> pa.ChunkedArray | pa.Array:
+    """parse_timestamps, value by value: zone-less values are UTC, impossible dates null."""
+    # Masks on fixed-width arrays, not pc.if_else on strings (ten times slower).
     main = pc.replace_substring(pc.utf8_slice_codeunits(text, 0, 19), " ", "T")
     naive = pc.strptime(main, format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=True)
     # strptime rolls 30 February over into 1 March: a real date keeps the day it was written with.

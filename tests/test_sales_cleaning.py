@@ -1,0 +1,46 @@
+"""Silver's timestamp parsing: the quick path (Arrow's ISO 8601 cast) and the general one agree."""
+
+from __future__ import annotations
+
+import itertools
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core.sales.cleaning import TS_SHAPE, _parse_shaped, parse_timestamps
+
+DAYS = ["2024-01-10", "2024-02-29", "2023-02-29", "2024-02-30", "2024-04-31", "2024-12-31"]
+TIMES = ["00:05:29", "23:59:59", "23:59:60", "24:00:00", "12:60:00"]
+FRACTIONS = ["", ".5", ".123456"]
+ZONES = ["", "Z", "+01:00", "-0130", "+14:00"]
+
+
+def _general(values: list[str]) -> list[object]:
+    text = pa.array(values)
+    shaped = pc.fill_null(pc.match_substring_regex(text, TS_SHAPE), False)
+    return _parse_shaped(text, shaped).to_pylist()
+
+
+def test_every_shape_parses_the_same_both_ways() -> None:
+    values = [
+        f"{day}{sep}{time}{fraction}{zone}"
+        for day, sep, time, fraction, zone in itertools.product(
+            DAYS, ["T", " "], TIMES, FRACTIONS, ZONES
+        )
+    ]
+    # One by one (a batch with one odd value takes the general way for all of it) and together.
+    for value in values:
+        assert parse_timestamps(pa.array([value, None, "nonsense"])).to_pylist() == _general(
+            [value, None, "nonsense"]
+        ), value
+    assert parse_timestamps(pa.array(values)).to_pylist() == _general(values)
+
+
+def test_a_clean_batch_takes_arrows_cast_and_keeps_utc() -> None:
+    got = parse_timestamps(pa.array(["2024-01-10T00:05:29Z", "2024-01-10T01:05:29+01:00", "x"]))
+    assert got.type == pa.timestamp("us", tz="UTC")
+    assert [v.isoformat() if v else None for v in got.to_pylist()] == [
+        "2024-01-10T00:05:29+00:00",
+        "2024-01-10T00:05:29+00:00",
+        None,
+    ]
