@@ -44,3 +44,13 @@ def test_a_clean_batch_takes_arrows_cast_and_keeps_utc() -> None:
         "2024-01-10T00:05:29+00:00",
         None,
     ]
+
+
+def test_whole_numbers_follow_the_rule_whichever_way_they_are_read() -> None:
+    from core.sales.cleaning import _to_int
+
+    clean_batch = ["1", "007", "-3", "123456789012345678"]
+    assert _to_int(pa.array(clean_batch)).to_pylist() == [1, 7, -3, 123456789012345678]
+    # One value Arrow's cast refuses, or one longer than the rule's 18 digits: value by value.
+    assert _to_int(pa.array(["+5", "1", "", "1.0"])).to_pylist() == [5, 1, None, None]
+    assert _to_int(pa.array(["1234567890123456789", "2"])).to_pylist() == [None, 2]

@@ -52,11 +52,16 @@ def plan_batch(silver: DeltaTable, live: pa.Table) -> Plan:
         f"AND order_id <= {high[1:-1]}",
         "silver",
     )
-    if held.num_rows == 0:
+    # Only lines whose order_id silver holds need the join; usually a few re-sent ones.
+    maybe_held = pc.is_in(live.column("order_id"), value_set=pc.unique(held.column("order_id")))
+    if held.num_rows == 0 or not pc.any(maybe_held).as_py():
         return Plan(live, live.schema.empty_table(), live.schema.empty_table(), [], 0, 0)
-    keys = live.select(
-        [*KEY, "order_date", "_ingested_at", "_source_row", "_source_file"]
-    ).append_column("i", pa.array(np.arange(live.num_rows, dtype=np.int64)))
+    position = pa.array(np.arange(live.num_rows, dtype=np.int64))
+    keys = (
+        live.select([*KEY, "order_date", "_ingested_at", "_source_row", "_source_file"])
+        .append_column("i", position)
+        .filter(maybe_held)
+    )
     joined = keys.join(held, keys=KEY, join_type="left outer")
     is_new = pc.is_null(joined.column("held_date"))
     same_day = pc.fill_null(
@@ -88,8 +93,13 @@ def plan_batch(silver: DeltaTable, live: pa.Table) -> Plan:
         rows = np.sort(joined.filter(mask).column("i").to_numpy())
         return live.take(pa.array(rows))
 
+    # Inserts: the lines not held at all, and the held ones found new or moving (batch order).
+    insert_rows = pc.is_in(
+        position,
+        value_set=pc.drop_null(joined.filter(pc.or_(is_new, pc.and_(moved, newer))).column("i")),
+    )
     return Plan(
-        inserts=lines(pc.or_(is_new, pc.and_(moved, newer))),
+        inserts=live.filter(pc.or_(pc.invert(maybe_held), insert_rows)),
         updates=lines(pc.and_(same_day, newer)),
         movers=lines(pc.and_(moved, newer)),
         old_days=sorted({d.isoformat() for d in movers.column("held_date").to_pylist()}),
