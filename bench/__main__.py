@@ -21,7 +21,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark lakeconsole's pipeline against the floor (pyarrow CSV → one "
-        "parquet file) and a naive pandas pipeline, then the console's figures.",
+        "parquet file), a minimal three-layer pipeline (appends and casts only) and a naive "
+        "pandas pipeline, then the console's figures.",
         epilog="examples:\n  python -m bench                     1M and 10M rows, everything\n"
         "  python -m bench --rows 1000000      one size\n"
         "  python -m bench --skip-naive        when the naive run would need too much memory\n"
@@ -106,6 +107,8 @@ def bench_size(args: argparse.Namespace, rows: int) -> dict[str, Any]:
     size: dict[str, Any] = {"rows": rows, "files": args.files}
     say(f"{rows:,} rows: floor")
     size["floor"] = pipeline.run_floor(landing, work)
+    say(f"{rows:,} rows: minimal three-layer pipeline")
+    size["minimal"] = pipeline.run_minimal(landing, work)
     naive_data = None
     if not args.skip_naive:
         say(f"{rows:,} rows: naive pandas pipeline")
@@ -118,7 +121,10 @@ def bench_size(args: argparse.Namespace, rows: int) -> dict[str, Any]:
     if naive_data is not None:
         shutil.rmtree(naive_data, ignore_errors=True)
     lc, fl, nv = size["lakeconsole"], size["floor"], size.get("naive") or {}
+    mn = size["minimal"]
     size["ratios"] = {
+        "minimal_vs_floor_wall": pipeline.ratio(mn["wall_s"], fl["wall_s"]),
+        "lakeconsole_vs_minimal_wall": pipeline.ratio(lc["wall_s"], mn["wall_s"]),
         "lakeconsole_vs_floor_wall": pipeline.ratio(lc["wall_s"], fl["wall_s"]),
         "lakeconsole_vs_floor_cpu": pipeline.ratio(lc["cpu_s"], fl["cpu_s"]),
         "lakeconsole_vs_naive_wall": pipeline.ratio(lc["wall_s"], nv.get("wall_s")),

@@ -49,6 +49,18 @@ def run_floor(landing: Path, work: Path) -> dict[str, Any]:
     return approach_figures(m, rows, _layers(report))
 
 
+def run_minimal(landing: Path, work: Path) -> dict[str, Any]:
+    """The minimal three-layer pipeline (bench/minimal.py) on a scratch folder, then removed."""
+    data = work / "minimal"
+    shutil.rmtree(data, ignore_errors=True)
+    m = run_measured(
+        [sys.executable, "-m", "bench.minimal", str(landing), str(data)], cwd=str(REPO)
+    )
+    report = _json_line(m.stdout)
+    shutil.rmtree(data, ignore_errors=True)
+    return approach_figures(m, int(report.get("rows", 0)), _layers(report))
+
+
 def run_naive(landing: Path, work: Path) -> tuple[dict[str, Any], Path]:
     data = work / "naive"
     shutil.rmtree(data, ignore_errors=True)

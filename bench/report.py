@@ -81,7 +81,7 @@ def _size_table(size: dict[str, Any]) -> list[str]:
         "| approach | layer | wall s | CPU s | peak RSS MB | rows/s |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
-    for name in ("floor", "naive", "lakeconsole"):
+    for name in ("floor", "minimal", "naive", "lakeconsole"):
         a = size.get(name)
         if not a:
             continue
@@ -103,7 +103,9 @@ def _size_table(size: dict[str, Any]) -> list[str]:
         "Ratios (wall / CPU): lakeconsole/floor "
         f"{r.get('lakeconsole_vs_floor_wall')} / {r.get('lakeconsole_vs_floor_cpu')}, "
         f"lakeconsole/naive {r.get('lakeconsole_vs_naive_wall')} / "
-        f"{r.get('lakeconsole_vs_naive_cpu')}.",
+        f"{r.get('lakeconsole_vs_naive_cpu')}; minimal three-layer pipeline/floor "
+        f"{r.get('minimal_vs_floor_wall')}, lakeconsole/minimal "
+        f"{r.get('lakeconsole_vs_minimal_wall')} (wall).",
     ]
     if "same_tables" in size:
         same = size["same_tables"]
