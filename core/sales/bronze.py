@@ -28,7 +28,7 @@ from core.sales.landing import (
     read_header,
 )
 from core.sales.ledger import Ingested, Ledger, Rejected, commit_metadata, iso_utc, load_ledger
-from core.sales.tables import remove_leftovers
+from core.sales.tables import remove_leftovers, writer_properties
 from core.schema_version import commit_properties, open_or_create
 
 log = logging.getLogger("lakeconsole.sales")
@@ -130,7 +130,7 @@ def _append(
     ctx: StepContext, bronze_path: Path, ledger: Ledger, landing: LandingFile, digest: str
 ) -> int:
     """Append one landing file to bronze in a single commit; returns its row count."""
-    from deltalake import WriterProperties, write_deltalake
+    from deltalake import write_deltalake
 
     names = read_header(landing.path)
     entry = Ingested(
@@ -144,7 +144,7 @@ def _append(
             str(bronze_path),
             reader,
             mode="append",
-            writer_properties=WriterProperties(max_row_group_size=ROW_GROUP_ROWS),
+            writer_properties=writer_properties(BRONZE_ORDERS, ROW_GROUP_ROWS),
             commit_properties=commit_properties(BRONZE_ORDERS.version, commit_metadata(entry)),
         )
     except Exception:

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from core.sales.tables import query, sql_list
 
 if TYPE_CHECKING:
-    from deltalake import CommitProperties, DeltaTable
+    from deltalake import CommitProperties, DeltaTable, WriterProperties
 
 KEY = ["order_id", "line_no"]
 
@@ -109,7 +109,11 @@ def plan_batch(silver: DeltaTable, live: pa.Table) -> Plan:
 
 
 def delete_moved(
-    silver: DeltaTable, plan: Plan, newer: str, commit_properties: CommitProperties
+    silver: DeltaTable,
+    plan: Plan,
+    newer: str,
+    commit_properties: CommitProperties,
+    writer_properties: WriterProperties,
 ) -> int:
     """Delete the rows on the old dates that the movers replace; returns how many."""
     metrics = (
@@ -119,6 +123,7 @@ def delete_moved(
             "AND t.line_no = s.line_no AND t.order_date <> s.order_date",
             source_alias="s",
             target_alias="t",
+            writer_properties=writer_properties,
             commit_properties=commit_properties,
         )
         .when_matched_delete(predicate=newer)

@@ -31,7 +31,7 @@ from core.sales.faults import crash_point
 from core.sales.keys import delete_moved, plan_batch
 from core.sales.ledger import Ingested, load_ledger
 from core.sales.state import read_state, write_state
-from core.sales.tables import exists, query, remove_leftovers, sql_list
+from core.sales.tables import exists, query, remove_leftovers, sql_list, writer_properties
 from core.schema_version import commit_properties, open_or_create
 
 WATERMARK = "silver_watermark"
@@ -291,7 +291,13 @@ def _merge_batch(
         _add_gold_pending_days(ctx, set(plan.old_days))
         # A moved key's old row is replaced (counted as updated, for the accounting) and its
         # new row is inserted; records out counts it once.
-        moved = delete_moved(silver, plan, NEWER, commit_properties(SILVER_ORDERS.version))
+        moved = delete_moved(
+            silver,
+            plan,
+            NEWER,
+            commit_properties(SILVER_ORDERS.version),
+            writer_properties(SILVER_ORDERS),
+        )
         counts["updated"] += moved
         counts["moved_to_another_day"] += moved
     # Updates, then inserts, as two MERGEs: an update rewrites only the files holding a key it
@@ -323,6 +329,7 @@ def _merge(ctx: StepContext, live: pa.Table, evolve: bool, inserts: bool) -> int
         source_alias="s",
         target_alias="t",
         merge_schema=evolve,
+        writer_properties=writer_properties(SILVER_ORDERS),
         commit_properties=commit_properties(SILVER_ORDERS.version),
     )
     if inserts:

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from deltalake import DeltaTable
+    from deltalake import DeltaTable, WriterProperties
+
+    from core.sales.definition import TableSpec
 
 
 def exists(path: Path) -> bool:
@@ -58,3 +60,16 @@ def sql_list(values: Iterable[object]) -> str:
     """A SQL IN-list of quoted literals: ('a', 'b')."""
     quoted = ["'" + str(v).replace("'", "''") + "'" for v in values]
     return "(" + ", ".join(quoted) + ")"
+
+
+def writer_properties(spec: TableSpec, max_row_group_size: int | None = None) -> WriterProperties:
+    """How the pipeline writes `spec`'s files: Snappy-compressed (delta-rs writes uncompressed
+    by default), no dictionary for the columns whose values are mostly distinct."""
+    from deltalake import ColumnProperties, WriterProperties
+
+    plain = {c: ColumnProperties(dictionary_enabled=False) for c in spec.no_dictionary}
+    return WriterProperties(
+        compression="SNAPPY",
+        max_row_group_size=max_row_group_size,
+        column_properties=plain or None,
+    )
