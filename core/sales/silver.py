@@ -18,7 +18,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,6 +33,9 @@ from core.sales.ledger import Ingested, load_ledger
 from core.sales.state import read_state, write_state
 from core.sales.tables import exists, query, remove_leftovers, sql_list, writer_properties
 from core.schema_version import commit_properties, open_or_create
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 WATERMARK = "silver_watermark"
 REBUILD = (
@@ -99,18 +102,20 @@ def run_silver(ctx: StepContext) -> StepResult:
     # halves spend most of their time in Arrow and delta-rs code that releases the GIL, so on
     # two cores they overlap. Writes stay one batch at a time, in this thread.
     newest_first = batches[::-1]
+    targets = Targets(data_dir)
+    bronze = _open(BRONZE_ORDERS.path(data_dir)) if batches else None  # unchanged meanwhile
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="silver-prepare") as pool:
-        ahead = pool.submit(_prepare_batch, data_dir, newest_first[0]) if batches else None
+        ahead = pool.submit(_prepare_batch, bronze, newest_first[0]) if bronze else None
         for k, batch in enumerate(newest_first):
             ctx.check_cancelled()
-            assert ahead is not None
+            assert ahead is not None and bronze is not None
             prepared = ahead.result()
             ahead = (
-                pool.submit(_prepare_batch, data_dir, newest_first[k + 1])
+                pool.submit(_prepare_batch, bronze, newest_first[k + 1])
                 if k + 1 < len(newest_first)
                 else None
             )
-            _merge_batch(ctx, prepared, counts, evolve)
+            _merge_batch(ctx, prepared, counts, evolve, targets)
             done += [[s.file.ingested_at, s.file.file, s.first, s.last] for s in batch]
             write_state(settings, WATERMARK, {**_position(mark), "done": done})
             crash_point(settings, "silver.after_batch")
@@ -234,11 +239,8 @@ class Prepared:
     rejected: pa.Table
 
 
-def _prepare_batch(data_dir: Path, batch: list[Segment]) -> Prepared:
+def _prepare_batch(bronze: DeltaTable, batch: list[Segment]) -> Prepared:
     """Read the batch's bronze lines, clean them, keep the latest line per key. Writes nothing."""
-    from deltalake import DeltaTable
-
-    bronze = DeltaTable(str(BRONZE_ORDERS.path(data_dir)))
     raw = query(
         bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
     )
@@ -247,12 +249,41 @@ def _prepare_batch(data_dir: Path, batch: list[Segment]) -> Prepared:
     return Prepared(raw.num_rows, live, superseded, cleaned.rejected)
 
 
-def _merge_batch(
-    ctx: StepContext, prepared: Prepared, counts: dict[str, int], evolve: dict[str, bool]
-) -> None:
+def _open(path: Path) -> DeltaTable:
     from deltalake import DeltaTable
 
-    data_dir = ctx.settings.data_dir
+    return DeltaTable(str(path))
+
+
+@dataclass
+class Targets:
+    """Silver and quarantine, opened once per run: each MERGE leaves its table object at the
+    version it committed, and opening a table reads its log again (20–30 ms a time)."""
+
+    data_dir: Path
+    _silver: DeltaTable | None = None
+    _quarantine: DeltaTable | None = None
+
+    @property
+    def silver(self) -> DeltaTable:
+        if self._silver is None:
+            self._silver = _open(SILVER_ORDERS.path(self.data_dir))
+        return self._silver
+
+    @property
+    def quarantine(self) -> DeltaTable:
+        if self._quarantine is None:
+            self._quarantine = _open(QUARANTINE_ROWS.path(self.data_dir))
+        return self._quarantine
+
+
+def _merge_batch(
+    ctx: StepContext,
+    prepared: Prepared,
+    counts: dict[str, int],
+    evolve: dict[str, bool],
+    targets: Targets,
+) -> None:
     live = prepared.live
     counts["rows_read"] += prepared.rows_read
     counts["duplicates_superseded"] += prepared.superseded
@@ -264,10 +295,9 @@ def _merge_batch(
             "_run_id", pa.array([ctx.run_id] * prepared.rejected.num_rows, pa.string())
         )
         ctx.check_cancelled()
-        quarantine = DeltaTable(str(QUARANTINE_ROWS.path(data_dir)))
         hashes = sql_list(sorted(set(rejected.column("_source_hash").to_pylist())))
         (
-            quarantine.merge(
+            targets.quarantine.merge(
                 rejected,
                 f"t._source_hash IN {hashes} "
                 "AND t._source_hash = s._source_hash AND t._source_row = s._source_row",
@@ -283,7 +313,7 @@ def _merge_batch(
     if not live.num_rows:
         return
     ctx.check_cancelled()
-    silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
+    silver = targets.silver
     plan = plan_batch(silver, live)
     counts["duplicates_superseded"] += plan.stale
     counts["already_in_silver"] += plan.replayed
@@ -305,11 +335,11 @@ def _merge_batch(
     # into the rewritten files, so every later update would rewrite them again.
     evolve_silver = evolve[SILVER_ORDERS.name]
     updated = (
-        _merge(ctx, plan.updates, evolve_silver, inserts=False) if plan.updates.num_rows else 0
+        _merge(silver, plan.updates, evolve_silver, inserts=False) if plan.updates.num_rows else 0
     )
     crash_point(ctx.settings, "silver.after_merge")
     inserted = (
-        _merge(ctx, plan.inserts, evolve_silver, inserts=True) if plan.inserts.num_rows else 0
+        _merge(silver, plan.inserts, evolve_silver, inserts=True) if plan.inserts.num_rows else 0
     )
     counts["inserted"] += inserted
     counts["updated"] += updated
@@ -318,11 +348,8 @@ def _merge_batch(
     )
 
 
-def _merge(ctx: StepContext, live: pa.Table, evolve: bool, inserts: bool) -> int:
+def _merge(silver: DeltaTable, live: pa.Table, evolve: bool, inserts: bool) -> int:
     """Insert the new keys, or update the keys a later line replaces; returns the rows written."""
-    from deltalake import DeltaTable
-
-    silver = DeltaTable(str(SILVER_ORDERS.path(ctx.settings.data_dir)))
     merger = silver.merge(
         live,
         _merge_condition(live),
