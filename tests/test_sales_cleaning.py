@@ -54,3 +54,30 @@ def test_whole_numbers_follow_the_rule_whichever_way_they_are_read() -> None:
     # One value Arrow's cast refuses, or one longer than the rule's 18 digits: value by value.
     assert _to_int(pa.array(["+5", "1", "", "1.0"])).to_pylist() == [5, 1, None, None]
     assert _to_int(pa.array(["1234567890123456789", "2"])).to_pylist() == [None, 2]
+
+
+def _lines(keys: list[tuple[str, int]]) -> pa.Table:
+    n = len(keys)
+    return pa.table(
+        {
+            "order_id": [k[0] for k in keys],
+            "line_no": pa.array([k[1] for k in keys], pa.int64()),
+            "_ingested_at": pa.array([1] * n, pa.int64()),
+            "_source_row": pa.array(range(1, n + 1), pa.int64()),
+        }
+    )
+
+
+def test_keep_latest_sorts_by_key_and_keeps_the_last_line() -> None:
+    from core.sales.cleaning import keep_latest
+
+    ordered = _lines([("A", 1), ("A", 2), ("B", 1)])
+    assert keep_latest(ordered) == (ordered, 0)  # already in key order: kept as it is
+    live, lost = keep_latest(_lines([("B", 1), ("A", 2), ("A", 1), ("B", 1)]))
+    assert lost == 1
+    assert list(zip(live["order_id"].to_pylist(), live["line_no"].to_pylist(), strict=True)) == [
+        ("A", 1),
+        ("A", 2),
+        ("B", 1),
+    ]
+    assert live["_source_row"].to_pylist() == [3, 2, 4]  # the later B1 line won

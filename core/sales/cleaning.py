@@ -118,7 +118,7 @@ def clean(raw: pa.Table) -> Cleaned:
 
 def keep_latest(rows: pa.Table) -> tuple[pa.Table, int]:
     """One row per (order_id, line_no): the most recently ingested. Returns it and how many lost."""
-    if rows.num_rows < 2:
+    if rows.num_rows < 2 or _sorted_and_unique(rows):
         return rows, 0
     rows = rows.sort_by(
         [
@@ -141,6 +141,19 @@ def keep_latest(rows: pa.Table) -> tuple[pa.Table, int]:
     )
     live = rows.filter(keep)
     return live, n - live.num_rows
+
+
+def _sorted_and_unique(rows: pa.Table) -> bool:
+    """Whether the keys already ascend strictly, as landing files written in order have them:
+    then there is nothing to sort or drop (a tenth of the sort's time)."""
+    n = rows.num_rows
+    ids, lines = rows.column("order_id"), rows.column("line_no")
+    a, b = ids.slice(0, n - 1), ids.slice(1)
+    ascending = pc.or_(
+        pc.less(a, b),
+        pc.and_(pc.equal(a, b), pc.less(lines.slice(0, n - 1), lines.slice(1))),
+    )
+    return bool(pc.all(pc.fill_null(ascending, False)).as_py())
 
 
 def parse_timestamps(text: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
