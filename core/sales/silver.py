@@ -98,20 +98,25 @@ def run_silver(ctx: StepContext) -> StepResult:
     done: list[list[object]] = list(mark.get("done", []))
     # Newest batch first: the older copy of a line re-sent within this run then meets the newer
     # one in silver and is dropped, instead of being written and rewritten by an update MERGE.
-    # The next batch is read and cleaned in a second thread while this one is written: both
-    # halves spend most of their time in Arrow and delta-rs code that releases the GIL, so on
-    # two cores they overlap. Writes stay one batch at a time, in this thread.
+    # The next batch is read, cleaned and its rejected lines quarantined in a second thread
+    # while this one is written to silver: both halves spend most of their time in Arrow and
+    # delta-rs code that releases the GIL, so on two cores they overlap. Silver's writes stay
+    # one batch at a time, in this thread; a batch is marked done after both halves.
     newest_first = batches[::-1]
     targets = Targets(data_dir)
     bronze = _open(BRONZE_ORDERS.path(data_dir)) if batches else None  # unchanged meanwhile
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="silver-prepare") as pool:
-        ahead = pool.submit(_prepare_batch, bronze, newest_first[0]) if bronze else None
+        ahead = (
+            pool.submit(_prepare_batch, ctx, bronze, newest_first[0], evolve, targets)
+            if bronze
+            else None
+        )
         for k, batch in enumerate(newest_first):
             ctx.check_cancelled()
             assert ahead is not None and bronze is not None
             prepared = ahead.result()
             ahead = (
-                pool.submit(_prepare_batch, bronze, newest_first[k + 1])
+                pool.submit(_prepare_batch, ctx, bronze, newest_first[k + 1], evolve, targets)
                 if k + 1 < len(newest_first)
                 else None
             )
@@ -239,14 +244,43 @@ class Prepared:
     rejected: pa.Table
 
 
-def _prepare_batch(bronze: DeltaTable, batch: list[Segment]) -> Prepared:
-    """Read the batch's bronze lines, clean them, keep the latest line per key. Writes nothing."""
+def _prepare_batch(
+    ctx: StepContext,
+    bronze: DeltaTable,
+    batch: list[Segment],
+    evolve: dict[str, bool],
+    targets: Targets,
+) -> Prepared:
+    """Read the batch's bronze lines, clean them, keep the latest line per key, and put the
+    rejected lines in quarantine (insert-only, keyed: a replay adds nothing). Quarantine is
+    written here, in the second thread, to share the work evenly with silver's writes."""
     raw = query(
         bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
     )
     cleaned = clean(raw)
     live, superseded = keep_latest(cleaned.valid)
-    return Prepared(raw.num_rows, live, superseded, cleaned.rejected)
+    prepared = Prepared(raw.num_rows, live, superseded, cleaned.rejected)
+    if prepared.rejected.num_rows:
+        rejected = prepared.rejected.append_column(
+            "_run_id", pa.array([ctx.run_id] * prepared.rejected.num_rows, pa.string())
+        )
+        ctx.check_cancelled()
+        hashes = sql_list(sorted(set(rejected.column("_source_hash").to_pylist())))
+        (
+            targets.quarantine.merge(
+                rejected,
+                f"t._source_hash IN {hashes} "
+                "AND t._source_hash = s._source_hash AND t._source_row = s._source_row",
+                source_alias="s",
+                target_alias="t",
+                merge_schema=evolve[QUARANTINE_ROWS.name],
+                commit_properties=commit_properties(QUARANTINE_ROWS.version),
+            )
+            .when_not_matched_insert_all()
+            .execute()
+        )
+    crash_point(ctx.settings, "silver.after_quarantine")
+    return prepared
 
 
 def _open(path: Path) -> DeltaTable:
@@ -290,26 +324,6 @@ def _merge_batch(
     counts["quarantined"] += prepared.rejected.num_rows
     if live.num_rows:
         _add_gold_pending(ctx, live)
-    if prepared.rejected.num_rows:
-        rejected = prepared.rejected.append_column(
-            "_run_id", pa.array([ctx.run_id] * prepared.rejected.num_rows, pa.string())
-        )
-        ctx.check_cancelled()
-        hashes = sql_list(sorted(set(rejected.column("_source_hash").to_pylist())))
-        (
-            targets.quarantine.merge(
-                rejected,
-                f"t._source_hash IN {hashes} "
-                "AND t._source_hash = s._source_hash AND t._source_row = s._source_row",
-                source_alias="s",
-                target_alias="t",
-                merge_schema=evolve[QUARANTINE_ROWS.name],
-                commit_properties=commit_properties(QUARANTINE_ROWS.version),
-            )
-            .when_not_matched_insert_all()
-            .execute()
-        )
-    crash_point(ctx.settings, "silver.after_quarantine")
     if not live.num_rows:
         return
     ctx.check_cancelled()
