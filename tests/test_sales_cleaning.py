@@ -71,8 +71,8 @@ def _lines(keys: list[tuple[str, int]]) -> pa.Table:
 def test_keep_latest_sorts_by_key_and_keeps_the_last_line() -> None:
     from core.sales.cleaning import keep_latest
 
-    ordered = _lines([("A", 1), ("A", 2), ("B", 1)])
-    assert keep_latest(ordered) == (ordered, 0)  # already in key order: kept as it is
+    unique = _lines([("B", 1), ("A", 2), ("A", 1)])
+    assert keep_latest(unique) == (unique, 0)  # no key twice: kept as it is
     live, lost = keep_latest(_lines([("B", 1), ("A", 2), ("A", 1), ("B", 1)]))
     assert lost == 1
     assert list(zip(live["order_id"].to_pylist(), live["line_no"].to_pylist(), strict=True)) == [
@@ -81,3 +81,13 @@ def test_keep_latest_sorts_by_key_and_keeps_the_last_line() -> None:
         ("B", 1),
     ]
     assert live["_source_row"].to_pylist() == [3, 2, 4]  # the later B1 line won
+
+
+def test_keep_latest_finds_duplicates_whatever_the_line_numbers() -> None:
+    from core.sales.cleaning import keep_latest
+
+    big = 1 << 21  # beyond what the quick check packs: the sort decides
+    live, lost = keep_latest(_lines([("A", big), ("B", 1), ("A", big)]))
+    assert (live.num_rows, lost) == (2, 1)
+    live, lost = keep_latest(_lines([("A", 1), ("B", 1), ("A", 1), ("A", 2)]))
+    assert (live.num_rows, lost) == (3, 1)

@@ -1,6 +1,6 @@
 """Where silver already holds the keys of a batch, so each line takes the right write.
 
-One look-up per batch (silver's rows in the batch's order_id range: the files written sorted by
+One look-up per batch (silver's rows in the batch's order_id range: files written nearly sorted by
 key are skipped by their statistics) sorts the batch's lines into
 - inserts: keys silver does not hold (an insert-only MERGE: no file is rewritten);
 - updates: keys held on the same order date by an older line (an update MERGE replaces them);
