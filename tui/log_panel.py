@@ -4,14 +4,15 @@ rotated file (OPS-04) is followed from its start."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 from pathlib import Path
 
 from textual import work
 from textual.widgets import Log
 
+from tui.landing import FIRST_FRAME_S
 from tui.log_tail import LogTail
 from tui.messages import LogLines
+from tui.watching import import_watchfiles
 
 KEPT_LINES = 2000  # older lines scroll away: the panel stays fast on a large log
 
@@ -28,12 +29,12 @@ class LogPanel(Log):
 
     def on_mount(self) -> None:
         self.border_title = self.path.name
-        self.call_after_refresh(self.follow_log)  # the first screen first (see LandingPanel)
+        self.set_timer(FIRST_FRAME_S, self.follow_log)  # the first screen first (LandingPanel)
 
     @work(exclusive=True, exit_on_error=False, group="log")
     async def follow_log(self) -> None:
         """Read the tail now, then new lines after every change in the log folder."""
-        watchfiles = await asyncio.to_thread(importlib.import_module, "watchfiles")
+        watchfiles = await asyncio.to_thread(import_watchfiles)
         await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
         await self._read()
         folder = self.path.parent
