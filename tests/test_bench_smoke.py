@@ -42,8 +42,10 @@ def test_quick_bench_writes_results_and_lakeconsole_matches_the_naive_tables(
     [md_file] = out.glob("*.md")
     results = json.loads(json_file.read_text())
     size = results["sizes"][0]
-    assert all(size[a]["ok"] for a in ("floor", "naive", "lakeconsole"))
+    assert all(size[a]["ok"] for a in ("floor", "minimal", "naive", "lakeconsole"))
     assert size["lakeconsole"]["layers"].keys() == {"bronze", "silver", "gold"}
+    assert size["minimal"]["layers"].keys() == {"bronze", "silver", "gold"}
+    assert size["ratios"]["lakeconsole_vs_minimal_wall"] is not None
     assert {t: v["equal"] for t, v in size["same_tables"].items()} == {
         "silver": True,
         "gold": True,
@@ -54,6 +56,7 @@ def test_quick_bench_writes_results_and_lakeconsole_matches_the_naive_tables(
     assert results["machine"]["cores"] >= 1 and results["machine"]["memory_gib"] > 0
     text = md_file.read_text()
     assert "| lakeconsole | silver |" in text and "## Targets (issue 9)" in text
+    assert "| minimal | silver |" in text
     assert "silver equal" in text
 
 
