@@ -102,12 +102,6 @@ def run_silver(ctx: StepContext) -> StepResult:
     ctx.progress(0, total, "rows")
     mark = read_state(settings, WATERMARK)
     done: list[list[object]] = list(mark.get("done", []))
-    # Newest batch first: the older copy of a line re-sent within this run then meets the newer
-    # one in silver and is dropped, instead of being written and rewritten by an update MERGE.
-    # The next batches are read, cleaned and their rejected lines quarantined in other threads
-    # while this one is written to silver: both halves spend most of their time in Arrow and
-    # delta-rs code that releases the GIL, so on two cores they overlap. Silver's writes stay
-    # one batch at a time, in this thread; a batch is marked done after both halves.
     if batches:
         _write_batches(ctx, batches, counts, evolve, _position(mark), done)
     if done:  # every line past the mark is in silver now: one position says so
@@ -135,6 +129,12 @@ def _write_batches(
     done: list[list[object]],
 ) -> None:
     """Every batch, newest first, each recorded in `done` (and the state file) once written."""
+    # Newest batch first: the older copy of a line re-sent within this run then meets the newer
+    # one in silver and is dropped, instead of being written and rewritten by an update MERGE.
+    # The next batches are read, cleaned and their rejected lines quarantined in other threads
+    # while this one is written to silver: both halves spend most of their time in Arrow and
+    # delta-rs code that releases the GIL, so on two cores they overlap. Silver's writes stay
+    # one batch at a time, in this thread; a batch is marked done after both halves.
     settings, data_dir = ctx.settings, ctx.settings.data_dir
     newest_first, total = batches[::-1], sum(s.rows for b in batches for s in b)
     targets = Targets(data_dir)
