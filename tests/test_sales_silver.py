@@ -248,3 +248,13 @@ def test_a_run_cancelled_between_batches_resumes_where_it_stopped(
     assert 2000 <= done_first < landing_rows
     assert second["rows_read"] == landing_rows - done_first  # the done batches are not read again
     assert snapshot(small) == snapshot(whole)
+
+
+def test_rows_done_by_an_unfinished_run_are_left_out() -> None:
+    from core.sales.silver import _not_done
+
+    assert _not_done(1, 10, []) == [(1, 10)]
+    assert _not_done(1, 10, [(4, 6)]) == [(1, 3), (7, 10)]
+    assert _not_done(1, 10, [(1, 3), (4, 10)]) == []
+    assert _not_done(5, 10, [(1, 6), (9, 20)]) == [(7, 8)]
+    assert _not_done(1, 10, [(12, 20)]) == [(1, 10)]
