@@ -123,6 +123,8 @@ async def _probe_keys(presses: int) -> dict[str, Any]:
     """Start a run with `r`, then open and close the help with `?`/escape while it goes, timing
     each key from the press to the first frame the compositor hands to the driver that shows
     the new screen."""
+    from textual import events
+
     from core.pipeline import load_pipeline
     from core.settings import load_settings
     from tui.app import ConsoleApp
@@ -152,9 +154,13 @@ async def _probe_keys(presses: int) -> dict[str, Any]:
         for _ in range(presses):
             if not app.run_active:
                 break
-            for key, want_help in (("question_mark", True), ("escape", False)):
+            for key, char, want_help in (("question_mark", "?", True), ("escape", None, False)):
                 t0 = time.perf_counter()
-                await pilot.press(key)
+                # Straight to the driver, as a terminal's key would arrive: Pilot.press also
+                # waits for the app to be idle, which during a run can take seconds a key.
+                press = events.Key(key, char)
+                press.set_sender(app)
+                app._driver.send_message(press)
                 while not any(t > t0 and shown == want_help for t, shown in frames):
                     if time.perf_counter() - t0 > 10:
                         break
