@@ -176,3 +176,20 @@ def test_the_console_is_told_which_landing_files_are_waiting(settings: Settings)
     assert landing_waiting(settings) == set()
     write_demo(settings.data_dir / "landing", rows=100, files=1, seed=2, prefix="late")
     assert landing_waiting(settings) == {"late_0001.csv"}
+
+
+def test_the_console_is_told_which_landing_files_were_rejected_and_why(
+    settings: Settings,
+) -> None:
+    from core.sales.steps import landing_rejected, landing_waiting
+
+    write_csv(settings, "good.csv", [line("A1")])
+    write_csv(settings, "bad.csv", [line("B1")], header="order_id,line_no")
+    assert landing_rejected(settings) == {}
+    run(settings)
+    write_csv(settings, "late.csv", [line("C1")])
+
+    rejected = landing_rejected(settings)
+    assert list(rejected) == ["bad.csv"]
+    assert rejected["bad.csv"].startswith("wrong header: missing column(s) order_ts")
+    assert landing_waiting(settings) == {"late.csv"}

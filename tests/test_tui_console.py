@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
+from core.dag import Pipeline
 from core.events import RunFinished, RunStarted, RunStatus, StepFinished, StepStarted
 from core.lock import RunLock
 from core.runs import RunRecorder, load_runs
@@ -339,6 +340,29 @@ async def test_landing_panel_tells_waiting_files_from_ingested_ones(settings: Se
         assert panel.border_title == "Landing · 1 waiting"
         assert "orders_2.csv" in shown and "✓ 1 read (ingested or rejected)" in shown
         assert "done_orders_1.csv" not in shown
+
+
+async def test_landing_panel_names_a_rejected_file_and_why(settings: Settings) -> None:
+    from core.pipeline import load_pipeline
+    from core.runner import run_pipeline
+    from core.sales.steps import sales_steps
+
+    sales = dataclasses.replace(settings, pipeline="core.sales.steps:sales_steps")
+    landing = sales.data_dir / "landing"
+    (landing / "bad.csv").write_text("order_id,line_no\nA1,1\n")
+    (landing / "good.csv").write_text(
+        "order_id,line_no,order_ts,customer_id,product_id,region,price,qty,tax,currency\n"
+        "A1,1,2024-03-01T10:00:00Z,C1,P1,north,1.00,1,0.10,EUR\n"
+    )
+    assert run_pipeline(load_pipeline(sales), sales).status == RunStatus.SUCCEEDED
+    app = ConsoleApp(sales, Pipeline(sales_steps()), upkeep=fixed_upkeep, findings=fixed_findings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.board.query_one(LandingPanel)
+        shown = lambda: str(panel.query_one(Static).render())  # noqa: E731
+        await wait_for(pilot, lambda: "✗ bad.csv" in shown(), "the rejected file")
+        assert panel.border_title == "Landing · 0 waiting"
+        assert "✓ 1 ingested" in shown()
+        assert "✗ bad.csv: wrong header: missing column(s)" in shown()
 
 
 async def test_auto_run_starts_a_run_when_new_files_land(settings: Settings) -> None:

@@ -2,7 +2,8 @@
 
 Which files are still waiting (not ingested) is the pipeline's knowledge, not the console's: a
 pipeline module may define `landing_waiting(settings) -> set[str]` (names relative to the
-landing folder) next to its steps function, and the panel then marks the rest as ingested.
+landing folder) next to its steps function, and the panel then marks the rest as read; and
+`landing_rejected(settings) -> dict[str, str]` (name → why), and the panel lists those apart.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -26,8 +29,19 @@ from tui.watching import FIRST_FRAME_S, import_watchfiles
 
 SHOWN_FILES = 50  # a landing folder with thousands of files lists the first ones and a count
 WAITING_HOOK = "landing_waiting"
+REJECTED_HOOK = "landing_rejected"
+SHOWN_REJECTED = 5
 
 WaitingHook = Callable[[Settings], set[str]]
+RejectedHook = Callable[[Settings], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the pipeline module can tell the panel (None: it cannot)."""
+
+    waiting: WaitingHook | None = None
+    rejected: RejectedHook | None = None
 
 
 def list_landing(folder: Path) -> list[tuple[Path, int]]:
@@ -47,27 +61,31 @@ def list_landing(folder: Path) -> list[tuple[Path, int]]:
     return files
 
 
-def waiting_hook(settings: Settings) -> WaitingHook | None:
-    """The pipeline module's `landing_waiting`, if it has one."""
-    module = settings.pipeline.partition(":")[0]
+def pipeline_hooks(settings: Settings) -> Hooks:
+    """The pipeline module's `landing_waiting` and `landing_rejected`, if it has them."""
     try:
-        hook: WaitingHook = getattr(importlib.import_module(module), WAITING_HOOK)
-    except (ImportError, AttributeError):
-        return None
-    return hook
+        module = importlib.import_module(settings.pipeline.partition(":")[0])
+    except ImportError:
+        return Hooks()
+    return Hooks(getattr(module, WAITING_HOOK, None), getattr(module, REJECTED_HOOK, None))
 
 
-def look(settings: Settings, hook: WaitingHook | None) -> LandingFiles:
+def look(settings: Settings, hooks: Hooks) -> LandingFiles:
     """One listing, with what is waiting when the pipeline can say. Blocking: call in a thread."""
     try:
         files = list_landing(landing_dir(settings.data_dir))
     except OSError as exc:
         return LandingFiles([], error=str(exc))
+    return LandingFiles(
+        files, _ask(hooks.waiting, settings), rejected=_ask(hooks.rejected, settings)
+    )
+
+
+def _ask(hook: Callable[[Settings], Any] | None, settings: Settings) -> Any:
     try:
-        waiting = hook(settings) if hook is not None else None
+        return hook(settings) if hook is not None else None
     except Exception:  # the list is still worth showing without the marks
-        waiting = None
-    return LandingFiles(files, waiting)
+        return None
 
 
 def size_text(n: int) -> str:
@@ -84,16 +102,31 @@ def describe(message: LandingFiles) -> tuple[str, str]:
         title = f"Landing · {len(files)}"
     else:
         shown = [(p, size) for p, size in files if str(p) in waiting]
-        done = len(files) - len(shown)
-        # Rejected files are not waiting either: the run reported them and they stay in place.
-        rest = f"✓ {done} read (ingested or rejected)" if done else ""
+        rest = _read_text(files, waiting, message.rejected)
         title = f"Landing · {len(shown)} waiting"
         if not shown:
-            return title, f"nothing waiting\n{rest}"
+            return title, f"nothing waiting\n{rest}".rstrip()
     lines = [f"{p}  {size_text(size)}" for p, size in shown[:SHOWN_FILES]]
     if len(shown) > SHOWN_FILES:
         lines.append(f"… and {len(shown) - SHOWN_FILES} more")
     return title, "\n".join([*lines, rest] if rest else lines)
+
+
+def _read_text(
+    files: list[tuple[Path, int]], waiting: set[str], rejected: dict[str, str] | None
+) -> str:
+    """The files that are not waiting: ingested, and (when the pipeline says) rejected, each
+    named with why, since they stay in place until fixed or removed."""
+    done = [str(p) for p, _ in files if str(p) not in waiting]
+    if rejected is None:
+        return f"✓ {len(done)} read (ingested or rejected)" if done else ""
+    refused = [name for name in done if name in rejected]
+    lines = [f"✓ {len(done) - len(refused)} ingested"] if len(done) > len(refused) else []
+    for name in refused[:SHOWN_REJECTED]:
+        lines.append(f"✗ {name}: {rejected[name]}")
+    if len(refused) > SHOWN_REJECTED:
+        lines.append(f"✗ … and {len(refused) - SHOWN_REJECTED} more rejected")
+    return "\n".join(lines)
 
 
 class LandingPanel(VerticalScroll):
@@ -116,7 +149,7 @@ class LandingPanel(VerticalScroll):
         self.auto_run = auto_run
         self.files: list[tuple[Path, int]] = []
         self._seen: set[str] | None = None  # None until the first listing
-        self._hook: WaitingHook | None = None
+        self._hooks = Hooks()
 
     def compose(self) -> ComposeResult:
         yield Static("looking…", id="landing-files", markup=False)
@@ -141,14 +174,14 @@ class LandingPanel(VerticalScroll):
         """List now, then again after every change (the listing runs in a thread)."""
         watchfiles = await asyncio.to_thread(import_watchfiles)
         await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
-        self._hook = await asyncio.to_thread(waiting_hook, self.settings)
+        self._hooks = await asyncio.to_thread(pipeline_hooks, self.settings)
         await self.rescan()
         async for _changes in watchfiles.awatch(self.folder, debounce=self.DEBOUNCE_MS, step=50):
             await self.rescan()
 
     async def rescan(self) -> None:
         """Look again (also after a run, when files stop waiting without changing)."""
-        self.post_message(await asyncio.to_thread(look, self.settings, self._hook))
+        self.post_message(await asyncio.to_thread(look, self.settings, self._hooks))
 
     def on_landing_files(self, message: LandingFiles) -> None:
         message.stop()

@@ -54,17 +54,20 @@ class UpkeepLoaded(Message):
 
 class LandingFiles(Message):
     """The files in data/landing: (path, size in bytes), sorted by name. `waiting` names those
-    not ingested yet, when the pipeline can tell (None: it cannot, every file is shown alike)."""
+    not ingested yet, when the pipeline can tell (None: it cannot, every file is shown alike);
+    `rejected` the ones the pipeline refused, with why (None: it cannot tell)."""
 
     def __init__(
         self,
         files: list[tuple[Path, int]],
         waiting: set[str] | None = None,
         error: str | None = None,
+        rejected: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.files = files
         self.waiting = waiting
+        self.rejected = rejected
         self.error = error
 
 

@@ -204,6 +204,14 @@ def mart_dir(data_dir: Path, mart: str) -> Path:
 
 # The steps live in core/sales/steps.py (no pyarrow, for the console's start); these names stay
 # importable from here for .env files that still say core.sales.definition:sales_steps.
-from core.sales.steps import landing_waiting, sales_steps  # noqa: E402
+from core.sales.steps import landing_rejected, landing_waiting, sales_steps  # noqa: E402
 
-__all__ = ["TABLES", "TableSpec", "landing_waiting", "mart_dir", "marts", "sales_steps"]
+__all__ = [
+    "TABLES",
+    "TableSpec",
+    "landing_rejected",
+    "landing_waiting",
+    "mart_dir",
+    "marts",
+    "sales_steps",
+]

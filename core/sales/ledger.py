@@ -8,6 +8,7 @@ rebuilt from the bronze rows themselves.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -134,21 +135,46 @@ def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
 def waiting_files(settings: Settings) -> set[str]:
     """Landing files the ledger has neither ingested nor rejected: what the next run will read.
     Read-only and cheap (no bronze catch-up): for the console's landing panel."""
+    return {name for name, entry in _landing_entries(settings).items() if entry is None}
+
+
+def rejected_files(settings: Settings) -> dict[str, str]:
+    """Landing files bronze refused, with the reason (they stay in place until fixed or
+    removed). Read-only and cheap, like `waiting_files`."""
+    return {
+        name: entry.reason
+        for name, entry in _landing_entries(settings).items()
+        if isinstance(entry, Rejected)
+    }
+
+
+def _landing_entries(settings: Settings) -> dict[str, Ingested | Rejected | None]:
+    """Each landing file's ledger entry (None: not read yet)."""
     from core.lake import landing_dir
-    from core.sales.landing import content_hash, list_landing
+    from core.sales.landing import list_landing
 
     data = read_state(settings, STATE)
     ledger = Ledger(
         files=[Ingested(**f) for f in data.get("files", [])],
         rejected=[Rejected(**r) for r in data.get("rejected", [])],
     )
-    waiting = set()
+    entries: dict[str, Ingested | Rejected | None] = {}
     for landing in list_landing(landing_dir(settings.data_dir)):
-        if ledger.seen(landing) is not None:
-            continue  # same name, size and time as a file already hashed: no need to read it
-        if ledger.find(landing.name, content_hash(landing.path)) is None:
-            waiting.add(landing.name)
-    return waiting
+        # Same name, size and time as a file already hashed: no need to read it again.
+        entry = ledger.seen(landing)
+        if entry is None:
+            entry = ledger.find(landing.name, _content_hash(landing))
+        entries[landing.name] = entry
+    return entries
+
+
+@functools.lru_cache(maxsize=256)
+def _content_hash(landing: LandingFile) -> str:
+    """The content hash of a file not in the ledger yet, kept while its size and modification
+    time stay the same: the landing panel asks again after every change in the folder."""
+    from core.sales.landing import content_hash
+
+    return content_hash(landing.path)
 
 
 def _catch_up(ledger: Ledger, dt: Any, current: int) -> bool:

@@ -42,6 +42,13 @@ def landing_waiting(settings: Settings) -> set[str]:
     return waiting_files(settings)
 
 
+def landing_rejected(settings: Settings) -> dict[str, str]:
+    """Landing files bronze refused, with why (the console's landing panel lists them)."""
+    from core.sales.ledger import rejected_files
+
+    return rejected_files(settings)
+
+
 def sales_steps() -> list[Step]:
     """The shipped pipeline: bronze_ingest → silver_orders → gold_daily_revenue (OPS-01)."""
     return [
