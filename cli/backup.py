@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from cli.interrupt import cancel_on_ctrl_c
-from cli.output import DIM, GREEN, RED, YELLOW, error, paint, print_json, table
+from cli.output import DIM, GREEN, RED, YELLOW, error, file_problem, paint, print_json, table
 from core.settings import Settings
 
 COMMAND = "backup"
@@ -55,7 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.backup import BackupCancelled, BackupError, TargetError
+    from core.backup import BackupCancelled, BackupError, NoTargetError, TargetError
 
     no_color = "NO_COLOR" in settings.raw
     cancel, restore_sigint = cancel_on_ctrl_c("stopping the backup")
@@ -70,14 +70,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_CANCELLED
     except TargetError as exc:
         error(f"✗ Backup Failed: {exc}", no_color)
-        return EXIT_USAGE if "No backup target" in str(exc) else EXIT_UNAVAILABLE
+        return EXIT_USAGE if isinstance(exc, NoTargetError) else EXIT_UNAVAILABLE
     except BackupError as exc:
         error(f"✗ Backup Failed: {exc}", no_color)
         return EXIT_FAILED
     except OSError as exc:  # a lake or temp file that cannot be read or written
-        error(
-            f"✗ Backup Failed: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), no_color
-        )
+        error(f"✗ Backup Failed: {file_problem(exc)}", no_color)
         return EXIT_FAILED
     finally:
         restore_sigint()

@@ -22,6 +22,11 @@ def error(message: str, no_color: bool = False) -> None:
     print(paint(message, RED, sys.stderr, no_color), file=sys.stderr)
 
 
+def file_problem(exc: OSError) -> str:
+    """An OSError as a user reads it: "Permission denied: /path/file"."""
+    return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+
+
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 

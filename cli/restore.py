@@ -7,9 +7,15 @@ import sys
 import threading
 from pathlib import Path
 
-from cli.backup import EXIT_CANCELLED, EXIT_FAILED, EXIT_UNAVAILABLE, ProgressPrinter
+from cli.backup import (
+    EXIT_CANCELLED,
+    EXIT_FAILED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    ProgressPrinter,
+)
 from cli.interrupt import cancel_on_ctrl_c
-from cli.output import GREEN, RED, YELLOW, error, paint, print_json
+from cli.output import GREEN, RED, YELLOW, error, file_problem, paint, print_json
 from core.settings import Settings
 
 COMMAND = "restore"
@@ -58,7 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.backup import BackupCancelled, BackupError, TargetError
+    from core.backup import BackupCancelled, BackupError, NoTargetError, RestoreRefused, TargetError
 
     no_color = "NO_COLOR" in settings.raw
     cancel, restore_sigint = cancel_on_ctrl_c("stopping the restore")
@@ -77,17 +83,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_CANCELLED
     except TargetError as exc:
         error(f"✗ Restore Failed: {exc}", no_color)
-        return 2 if "No backup target" in str(exc) else EXIT_UNAVAILABLE
+        return EXIT_USAGE if isinstance(exc, NoTargetError) else EXIT_UNAVAILABLE
+    except RestoreRefused as exc:
+        error(f"✗ {exc}", no_color)
+        return EXIT_REFUSED
     except BackupError as exc:
-        if str(exc).startswith("Restore refused"):
-            error(f"✗ {exc}", no_color)
-            return EXIT_REFUSED
         error(f"✗ Restore Failed: {exc}", no_color)
         return EXIT_FAILED
     except OSError as exc:  # a lake or temp file that cannot be read or written
-        error(
-            f"✗ Restore Failed: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), no_color
-        )
+        error(f"✗ Restore Failed: {file_problem(exc)}", no_color)
         return EXIT_FAILED
     finally:
         restore_sigint()

@@ -14,6 +14,8 @@ from core.backup.model import (
     BackupError,
     BackupProgress,
     BackupResult,
+    NoTargetError,
+    RestoreRefused,
     TargetError,
     VerifyResult,
 )
@@ -27,6 +29,8 @@ __all__ = [
     "BackupProgress",
     "BackupResult",
     "DrillResult",
+    "NoTargetError",
+    "RestoreRefused",
     "RestoreResult",
     "SnapshotInfo",
     "TargetError",

@@ -18,6 +18,14 @@ class TargetError(BackupError):
     """The target cannot be used: tool missing, not reachable, bad credentials, bad name."""
 
 
+class NoTargetError(TargetError):
+    """No target is set: a usage error (BACKUP_TARGET or --target), not an unreachable one."""
+
+
+class RestoreRefused(BackupError):
+    """The restore would overwrite a lake or race a run; nothing was touched."""
+
+
 class BackupCancelled(BackupError):
     """The user stopped it; nothing half-done is visible as a snapshot."""
 

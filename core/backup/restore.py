@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from core.backup.backup import backup_lock
-from core.backup.model import BackupCancelled, BackupError, BackupProgress, Manifest, ProgressSink
+from core.backup.model import (
+    BackupCancelled,
+    BackupError,
+    BackupProgress,
+    Manifest,
+    ProgressSink,
+    RestoreRefused,
+)
 from core.backup.target import Target, blob_batches, blob_key, parse_target
 from core.settings import Settings
 
@@ -119,7 +126,7 @@ def restore_snapshot(
         manifest = _load_manifest(tgt, snapshot)
         content = lake_content(dest)
         if content and not force:
-            raise BackupError(
+            raise RestoreRefused(
                 f"Restore refused: {dest} is not empty ({len(content)} files). "
                 "Restore into an empty "
                 "folder with --to DIR, or add --force to move the current lake aside first"
@@ -129,7 +136,7 @@ def restore_snapshot(
 
             holder = current_holder(settings.state_dir)
             if holder is not None:
-                raise BackupError(
+                raise RestoreRefused(
                     f"Restore refused: a pipeline run (process {holder.pid}) is using the "
                     "lake; wait for it to finish"
                 )

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-from core.backup.model import TargetError
+from core.backup.model import NoTargetError, TargetError
 from core.backup.tools import call_tool, find_tool
 from core.settings import Settings
 
@@ -175,7 +175,7 @@ def parse_target(
 
     spec = spec.strip()
     if not spec:
-        raise TargetError(
+        raise NoTargetError(
             "No backup target: set BACKUP_TARGET in .env (a folder, rclone:REMOTE:path "
             "or s3://bucket/prefix) or pass --target"
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.explorer.table import ExplorerError, explain, open_table
+from core.explorer.table import ExplorerError, KeyNeeded, explain, open_table
 from core.explorer.version import SchemaDiff, columns_of, diff_schemas
 
 KEYS_PROPERTY = "lakeconsole.keys"
@@ -60,7 +60,7 @@ def infer_keys(path: Path, name: str, columns: list[str],
     if not keys and "id" in columns:
         keys = ["id"]
     if not keys:
-        raise ExplorerError(
+        raise KeyNeeded(
             f"No key known for {name}; give the columns that identify a row, "
             "e.g. --key order_id,line_no"
         )
@@ -109,7 +109,7 @@ def compare_versions(path: Path, old: int, new: int, keys: list[str] | None = No
                            f"GROUP BY {_keylist(keys)} HAVING count(*) > 1) d")
             if dupes:
                 version = old if label == "old" else new
-                raise ExplorerError(
+                raise KeyNeeded(
                     f"Key ({', '.join(keys)}) is not unique in version {version} ({dupes} keys "
                     "repeat); give the columns that identify one row with --key"
                 )

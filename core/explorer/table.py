@@ -19,6 +19,11 @@ class ExplorerError(Exception):
     """A table cannot be shown or changed; the message is one line that says why and what to do."""
 
 
+class KeyNeeded(ExplorerError):
+    """Comparing versions needs the columns that identify a row, and none (or no unique ones)
+    are known: the console asks for them, the CLI names --key."""
+
+
 def table_name(data_dir: Path, path: Path) -> str:
     """The name a user types for a lake table (`silver/sales_orders`), else the path itself."""
     try:

@@ -194,12 +194,12 @@ class TableHistoryScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="history-compare")
     def run_compare(self, old: int, new: int, keys: list[str] | None) -> None:
         from core.explorer.compare import compare_versions
-        from core.explorer.table import ExplorerError
+        from core.explorer.table import KeyNeeded
 
         try:
             result = compare_versions(self.path, old, new, keys, name=self.table_name)
-        except ExplorerError as exc:
-            if keys is None and "--key" in str(exc):
+        except KeyNeeded as exc:
+            if keys is None:
                 self.post_message(KeysNeeded(old, new, str(exc)))
                 return
             raise
