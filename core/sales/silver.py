@@ -137,7 +137,7 @@ def _write_batches(
     # one batch at a time, in this thread; a batch is marked done after both halves.
     settings, data_dir = ctx.settings, ctx.settings.data_dir
     newest_first, total = batches[::-1], sum(s.rows for b in batches for s in b)
-    targets = Targets(data_dir)
+    targets = Targets(_open(SILVER_ORDERS.path(data_dir)), _open(QUARANTINE_ROWS.path(data_dir)))
     bronze = _open(BRONZE_ORDERS.path(data_dir))  # unchanged while silver runs
     with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="silver-prepare") as pool:
         ahead = deque(
@@ -306,26 +306,13 @@ def _open(path: Path) -> DeltaTable:
     return DeltaTable(str(path))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Targets:
     """Silver and quarantine, opened once per run: each MERGE leaves its table object at the
     version it committed, and opening a table reads its log again (20–30 ms a time)."""
 
-    data_dir: Path
-    _silver: DeltaTable | None = None
-    _quarantine: DeltaTable | None = None
-
-    @property
-    def silver(self) -> DeltaTable:
-        if self._silver is None:
-            self._silver = _open(SILVER_ORDERS.path(self.data_dir))
-        return self._silver
-
-    @property
-    def quarantine(self) -> DeltaTable:
-        if self._quarantine is None:
-            self._quarantine = _open(QUARANTINE_ROWS.path(self.data_dir))
-        return self._quarantine
+    silver: DeltaTable
+    quarantine: DeltaTable
 
 
 def _merge_batch(
