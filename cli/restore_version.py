@@ -10,12 +10,14 @@ from core.settings import Settings
 
 COMMAND = "restore-version"
 ORDER = 23
+EXIT_REFUSED = 75  # as `lakeconsole restore`: the lake's lock is held, try again later
 HELP = "restore a Delta table to an earlier version (commits a RESTORE, after confirmation)"
 DESCRIPTION = """\
 Restore a table to an earlier version. First shows what will change (rows, files, schema) and
 asks for confirmation; --yes skips the question (needed when not on a terminal). The restore is
 a new commit (RESTORE): the versions in between stay in the history. Refused when the version's
-data files were already removed by a VACUUM. (Restoring the lake from a backup is
+data files were already removed by a VACUUM, and (exit code 75) while a run, vacuum or
+optimize holds the lake's lock. (Restoring the lake from a backup is
 'lakeconsole restore'.)"""
 EPILOG = """\
 examples:
@@ -33,13 +35,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.explorer.restore import plan_restore, restore_version
     from core.explorer.table import ExplorerError, resolve_table, table_name
+    from core.lock import RunLocked
 
     try:
         path = resolve_table(args.table, settings.data_dir)
         name = table_name(settings.data_dir, path)
         plan = plan_restore(path, args.version)
         if plan.missing_files:
-            restore_version(plan)  # raises the refusal with its explanation
+            restore_version(plan, settings)  # raises the refusal with its explanation
         if not args.json:
             print(plan.summary(name))
         if not args.yes:
@@ -49,13 +52,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if input("Restore? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("Not restored.")
                 return 1
-        new_version = restore_version(plan)
+        new_version = restore_version(plan, settings)
+    except RunLocked as exc:
+        error(f"Restore refused: {exc}")
+        return EXIT_REFUSED
     except ExplorerError as exc:
         error(str(exc))
         return 1
     if args.json:
-        print_json({"table": name, "restored_to": plan.target, "new_version": new_version,
-                    "plan": plan.to_json()})
+        print_json(
+            {
+                "table": name,
+                "restored_to": plan.target,
+                "new_version": new_version,
+                "plan": plan.to_json(),
+            }
+        )
     else:
         print(f"Restored {name} to version {plan.target}; the RESTORE is version {new_version}.")
     return 0

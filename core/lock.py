@@ -1,14 +1,27 @@
-"""One run at a time per lake. An OS file lock, so a killed run's lock frees itself."""
+"""One writer at a time per lake. An OS file lock, so a killed process's lock frees itself.
+
+`lake_lock(settings, command)` is the one way in: run, vacuum, optimize, lake restore and table
+RESTORE all take it, so none of them writes while another does.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+log = logging.getLogger("lakeconsole.lock")
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,60 @@ class RunLocked(Exception):
         )
         self.holder = holder
         self.path = path
+
+
+class LockFileBroken(RunLocked):
+    """The lock file cannot be used (a folder, unreadable, a dangling link): nothing can start.
+
+    A RunLocked, so every command that refuses to start on a held lock refuses with this line."""
+
+    def __init__(self, path: Path, problem: str, fix: str) -> None:
+        Exception.__init__(self, f"The lake's lock file {path} {problem}: {fix}, then try again")
+        self.holder = None
+        self.path = path
+
+
+def broken_lock_file(path: Path, exc: OSError) -> LockFileBroken:
+    """Why the lock file at `path` could not be opened, and the fix, in one line."""
+    if path.is_symlink() and not path.exists():
+        target = os.readlink(path)
+        return LockFileBroken(
+            path, f"is a link to {target}, which does not exist", f"remove it (rm {path})"
+        )
+    if path.is_dir():
+        return LockFileBroken(path, "is a folder", f"remove it (rmdir {path})")
+    if isinstance(exc, PermissionError):
+        return LockFileBroken(
+            path,
+            "cannot be opened for writing (permission denied)",
+            f"give this user read and write access (chmod u+rw {path}) or remove it",
+        )
+    problem = f"cannot be opened ({exc.strerror or exc})"
+    return LockFileBroken(path, problem, f"remove it (rm {path})")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (it may not be the one that wrote the lock)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def takeover_message(stale: LockHolder) -> str:
+    """The truth about a lock left behind: its process died, or the pid now names another."""
+    if pid_alive(stale.pid) and stale.pid != os.getpid():
+        why = (
+            f"process {stale.pid} no longer holds the lock (it was restarted or the pid was reused)"
+        )
+    else:
+        why = f"process {stale.pid} is gone"
+    return f"took over the lock of run {stale.run_id} ({why})"
 
 
 def read_holder(path: Path) -> LockHolder | None:
@@ -83,7 +150,13 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if self.path.is_symlink() and not self.path.exists():
+            # O_CREAT would follow the link and make a lock file somewhere else
+            raise broken_lock_file(self.path, FileNotFoundError())
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise broken_lock_file(self.path, exc) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -121,3 +194,15 @@ class RunLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+@contextmanager
+def lake_lock(settings: Settings, command: str, run_id: str | None = None) -> Iterator[RunLock]:
+    """Hold the lake's lock for `command` (raises RunLocked when another process holds it)."""
+    from core.runs import new_run_id  # core.runs reads the lock: imported here, not at the top
+
+    lock = RunLock(settings.state_dir, run_id or new_run_id(), command)
+    with lock:
+        if lock.stale:
+            log.warning(takeover_message(lock.stale))
+        yield lock

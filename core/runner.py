@@ -24,7 +24,7 @@ from core.events import (
     StepSkipped,
     StepStarted,
 )
-from core.lock import RunLock
+from core.lock import lake_lock
 from core.runs import RunRecorder, end_to_end_latency, new_run_id
 from core.settings import Settings
 
@@ -82,14 +82,7 @@ def run_pipeline(
     cancel = cancel_event or threading.Event()
     run_id = new_run_id(clock())
     recorder = RunRecorder(settings.state_dir, command)
-    lock = RunLock(settings.state_dir, run_id, command)
-    with lock:
-        if lock.stale:
-            log.warning(
-                "took over the lock of run %s (process %d is gone)",
-                lock.stale.run_id,
-                lock.stale.pid,
-            )
+    with lake_lock(settings, command, run_id):
 
         def emit(event: Event) -> None:
             recorder(event)

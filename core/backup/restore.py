@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,7 @@ def restore_snapshot(
     report = on_progress or (lambda p: None)
     dest = (to or settings.data_dir).expanduser().resolve()
     tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
-    with backup_lock(settings):
+    with backup_lock(settings), ExitStack() as lake:
         manifest = _load_manifest(tgt, snapshot)
         content = lake_content(dest)
         if content and not force:
@@ -132,14 +133,12 @@ def restore_snapshot(
                 "folder with --to DIR, or add --force to move the current lake aside first"
             )
         if dest == settings.data_dir.resolve():
-            from core.lock import current_holder
+            from core.lock import RunLocked, lake_lock
 
-            holder = current_holder(settings.state_dir)
-            if holder is not None:
-                raise RestoreRefused(
-                    f"Restore refused: a pipeline run (process {holder.pid}) is using the "
-                    "lake; wait for it to finish"
-                )
+            try:  # held to the end: no run, vacuum or RESTORE writes into a lake being replaced
+                lake.enter_context(lake_lock(settings, "lakeconsole restore"))
+            except RunLocked as exc:
+                raise RestoreRefused(f"Restore refused: {exc}") from None
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
         build = dest.with_name(f".{dest.name}.restoring-{stamp}") if content else dest
         try:

@@ -9,6 +9,8 @@ from urllib.parse import unquote, urlparse
 
 from core.explorer.table import ExplorerError, explain, open_table
 from core.explorer.version import SchemaDiff, columns_of, diff_schemas, total_rows
+from core.lock import lake_lock
+from core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,15 @@ class RestorePlan:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "path": str(self.path), "current": self.current, "target": self.target,
-            "rows_now": self.rows_now, "rows_after": self.rows_after,
-            "files_now": self.files_now, "files_after": self.files_after,
-            "schema": self.schema.to_json(), "missing_files": self.missing_files,
+            "path": str(self.path),
+            "current": self.current,
+            "target": self.target,
+            "rows_now": self.rows_now,
+            "rows_after": self.rows_after,
+            "files_now": self.files_now,
+            "files_after": self.files_after,
+            "schema": self.schema.to_json(),
+            "missing_files": self.missing_files,
         }
 
 
@@ -72,17 +79,24 @@ def plan_restore(path: Path, target: int) -> RestorePlan:
     then = open_table(path, target)
     missing = [uri for uri in then.file_uris() if not _local_path(uri).exists()]
     return RestorePlan(
-        path, current, target, total_rows(now), total_rows(then),
-        len(now.file_uris()), len(then.file_uris()),
-        diff_schemas(columns_of(now), columns_of(then)), missing,
+        path,
+        current,
+        target,
+        total_rows(now),
+        total_rows(then),
+        len(now.file_uris()),
+        len(then.file_uris()),
+        diff_schemas(columns_of(now), columns_of(then)),
+        missing,
     )
 
 
-def restore_version(plan: RestorePlan) -> int:
-    """Commit a RESTORE to the plan's target; returns the new version.
+def restore_version(plan: RestorePlan, settings: Settings) -> int:
+    """Commit a RESTORE to the plan's target under the lake's lock; returns the new version.
 
-    Refused when the target's data files were vacuumed, or when the table moved since the plan
-    (the confirmation the user gave described another state).
+    Refused when the target's data files were vacuumed, when the table moved since the plan
+    (the confirmation the user gave described another state), or with RunLocked while a run,
+    vacuum or optimize holds the lake's lock (a RESTORE under a running MERGE loses its rows).
     """
     if plan.missing_files:
         raise ExplorerError(
@@ -90,14 +104,15 @@ def restore_version(plan: RestorePlan) -> int:
             f"{len(plan.missing_files)} of its data files were removed by a VACUUM. "
             "Restore from a backup, or pick a newer version"
         )
-    dt = open_table(plan.path)
-    if dt.version() != plan.current:
-        raise ExplorerError(
-            f"{plan.path} changed while you were deciding (now version {dt.version()}, "
-            f"was {plan.current}); review the restore again"
-        )
-    try:
-        dt.restore(plan.target)
-    except Exception as exc:
-        raise explain(exc, plan.path, plan.target) from None
-    return int(open_table(plan.path).version())
+    with lake_lock(settings, f"lakeconsole restore-version {plan.path.name} {plan.target}"):
+        dt = open_table(plan.path)
+        if dt.version() != plan.current:
+            raise ExplorerError(
+                f"{plan.path} changed while you were deciding (now version {dt.version()}, "
+                f"was {plan.current}); review the restore again"
+            )
+        try:
+            dt.restore(plan.target)
+        except Exception as exc:
+            raise explain(exc, plan.path, plan.target) from None
+        return int(open_table(plan.path).version())

@@ -130,11 +130,10 @@ def optimize_tables(
     cancel: threading.Event | None = None,
 ) -> list[OptimizeResult]:
     """OPTIMIZE several tables under the run lock; cancelling stops between tables."""
-    from core.lock import RunLock
-    from core.runs import new_run_id
+    from core.lock import lake_lock
 
     results: list[OptimizeResult] = []
-    with RunLock(settings.state_dir, new_run_id(), "lakeconsole optimize"):
+    with lake_lock(settings, "lakeconsole optimize"):
         for i, table in enumerate(tables):
             if cancel is not None and cancel.is_set():
                 break

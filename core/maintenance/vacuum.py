@@ -333,11 +333,10 @@ def vacuum_tables(
 ) -> list[VacuumResult]:
     """Execute plans one table at a time under the run lock, so no pipeline write is in flight.
     Cancelling stops between tables (a delta-rs vacuum cannot be interrupted half-way)."""
-    from core.lock import RunLock
-    from core.runs import new_run_id
+    from core.lock import lake_lock
 
     results: list[VacuumResult] = []
-    with RunLock(settings.state_dir, new_run_id(), "lakeconsole vacuum"):
+    with lake_lock(settings, "lakeconsole vacuum"):
         for i, plan in enumerate(plans):
             if cancel is not None and cancel.is_set():
                 break

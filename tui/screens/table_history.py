@@ -262,7 +262,7 @@ class TableHistoryScreen(Screen[None]):
     def restore(self, plan: RestorePlan) -> None:
         from core.explorer.restore import restore_version
 
-        self.post_message(Restored(plan.target, restore_version(plan)))
+        self.post_message(Restored(plan.target, restore_version(plan, self.settings)))
 
     def on_restored(self, message: Restored) -> None:
         self.busy = False
