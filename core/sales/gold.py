@@ -23,8 +23,10 @@ from core.dag import StepContext, StepResult
 from core.sales.contract import check_contract, stamp_when_current
 from core.sales.definition import GOLD_DAILY_REVENUE, MONEY_SUM, SILVER_ORDERS, mart_dir
 from core.sales.faults import crash_point
-from core.sales.silver import GOLD_PENDING
-from core.sales.state import read_state, write_state
+from core.sales.silver_state import GOLD_PENDING
+from core.sales.state import load_state, write_state
+from core.sales.state_shapes import pending_problem
+from core.sales.table_marks import changed_since, mark_of
 from core.sales.tables import exists, query, remove_leftovers, sql_list
 from core.schema_version import commit_properties, open_or_create
 
@@ -49,7 +51,15 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     # A declared schema change (with its version bump) rebuilds the whole table: gold is derived.
     decision = check_contract(GOLD_DAILY_REVENUE, data_dir)
     schema_mode = decision.schema_mode if decision is not None else None
-    pending = read_state(ctx.settings, GOLD_PENDING).get("dates", [])
+    state, unusable = load_state(ctx.settings, GOLD_PENDING, pending_problem)
+    pending = state.get("dates", [])
+    held = None if first_build else DeltaTable(str(gold_path))
+    # Pending dates describe one version of gold: after a RESTORE of gold (or a wrong-shaped file)
+    # they say nothing about what gold holds, so every date is recomputed.
+    untrusted = unusable or changed_since(
+        held, state.get("tables", {}).get("gold"), GOLD_DAILY_REVENUE.name
+    )
+    everything = bool(untrusted or state.get("all_dates"))
     result = StepResult(
         details={
             "dates_recomputed": 0,
@@ -60,7 +70,9 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     )
     if readme_written:
         result.details["readme_written"] = str(readme_written)
-    if not (first_build or schema_mode or pending):
+    if not (first_build or schema_mode or pending or everything):
+        if held is not None and "tables" not in state:  # a file from before marks: add gold's
+            write_state(ctx.settings, GOLD_PENDING, {**state, "tables": {"gold": mark_of(held)}})
         return result  # silver changed nothing since the last gold run
     silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
     gold = open_or_create(
@@ -70,11 +82,15 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
         list(GOLD_DAILY_REVENUE.partition_by),
         GOLD_DAILY_REVENUE.description,
     )
-    dates = (
-        _all_dates(silver)
-        if first_build or schema_mode
-        else sorted(dt_.date.fromisoformat(d) for d in pending)
-    )
+    if first_build or schema_mode:
+        dates = _all_dates(silver, "silver")
+    elif everything:  # gold's own dates too: a date silver no longer has is emptied
+        dates = sorted(set(_all_dates(silver, "silver")) | set(_all_dates(gold, "gold")))
+    else:
+        dates = sorted(dt_.date.fromisoformat(d) for d in pending)
+    if untrusted:
+        result.warnings.append(f"{untrusted}: recomputing gold for all {len(dates):,} dates")
+        log.warning(result.warnings[-1])
 
     changed: list[dt_.date] = []
     parts: list[pa.Table] = []
@@ -112,8 +128,8 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     if changed or readme_written:
         _refresh_readme_columns(ctx, result)
     crash_point(ctx.settings, "gold.after_commit")
-    if pending:
-        write_state(ctx.settings, GOLD_PENDING, {"dates": []})
+    marked = {"gold": mark_of(DeltaTable(str(gold_path)))}  # the version these dates describe
+    write_state(ctx.settings, GOLD_PENDING, {"dates": [], "tables": marked})
     result.records_in, result.records_out = len(dates), written
     result.details.update(
         {"dates_recomputed": len(dates), "dates_rewritten": len(changed), "rows_written": written}
@@ -188,8 +204,8 @@ def _sorted(table: pa.Table) -> pa.Table:
     return table.sort_by([(c, "ascending") for c in GROUP]).combine_chunks()
 
 
-def _all_dates(silver: DeltaTable) -> list[dt_.date]:
-    dates = query(silver, "SELECT DISTINCT order_date FROM silver", "silver").column(0).to_pylist()
+def _all_dates(table: DeltaTable, name: str) -> list[dt_.date]:
+    dates = query(table, f"SELECT DISTINCT order_date FROM {name}", name).column(0).to_pylist()
     return sorted(d for d in dates if d is not None)
 
 

@@ -15,6 +15,7 @@ Per batch, in this order, each write idempotent so a crash anywhere is repaired 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -32,19 +33,29 @@ from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
 from core.sales.faults import crash_point
 from core.sales.keys import delete_moved, plan_batch
 from core.sales.ledger import Ingested, load_ledger
-from core.sales.state import read_state, write_state
+from core.sales.silver_state import (
+    GOLD_PENDING,
+    WATERMARK,
+    add_gold_pending_days,
+    check_gold_pending,
+    current_marks,
+    marks,
+    read_watermark,
+)
+from core.sales.state import write_state
 from core.sales.tables import exists, query, remove_leftovers, sql_list, writer_properties
 from core.schema_version import commit_properties, open_or_create
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
 
-WATERMARK = "silver_watermark"
+log = logging.getLogger("lakeconsole.sales")
+__all__ = ["GOLD_PENDING", "WATERMARK", "run_silver"]  # gold and the tests name the state files
+
 REBUILD = (
     "Rebuild it from bronze: move the table folder aside, delete "
     "data/_lakeconsole/sales/silver_watermark.json and run again"
 )
-GOLD_PENDING = "gold_pending"
 # Batches read and cleaned ahead of the one being written (measured at 10M rows: 2 ahead,
 # silver 14.1 → 13.5 s and 1.06 → 1.18 GB peak; the writes then wait for them less often).
 AHEAD = 2
@@ -83,7 +94,11 @@ def run_silver(ctx: StepContext) -> StepResult:
     data_dir = settings.data_dir
     silver_path, quarantine_path = SILVER_ORDERS.path(data_dir), QUARANTINE_ROWS.path(data_dir)
     leftovers = remove_leftovers([silver_path, quarantine_path])
-    batches = plan_batches(pending_segments(ctx), settings.silver_batch_rows)
+    # A watermark that no longer describes the tables (a RESTORE, a lost commit, a wrong shape)
+    # is dropped: silver then re-reads bronze from its first line.
+    mark, untrusted = read_watermark(data_dir, settings)
+    pending_warning = check_gold_pending(settings)
+    batches = plan_batches(pending_segments(ctx, mark), settings.silver_batch_rows)
     evolve: dict[str, bool] = {}
     if batches or not (exists(silver_path) and exists(quarantine_path)):
         evolve = _prepare_tables(data_dir)
@@ -99,19 +114,28 @@ def run_silver(ctx: StepContext) -> StepResult:
         "batches": len(batches),
         "leftovers_removed": len(leftovers),
     }
-    ctx.progress(0, total, "rows")
-    mark = read_state(settings, WATERMARK)
+    # Say what silver is doing from the start: reading the first batch takes seconds.
+    ctx.progress(0, total, "rows", f"reading batch 1 of {len(batches)}" if batches else "")
     done: list[list[object]] = list(mark.get("done", []))
     if batches:
         _write_batches(ctx, batches, counts, evolve, _position(mark), done)
-    if done:  # every line past the mark is in silver now: one position says so
-        write_state(settings, WATERMARK, _furthest(mark, done))
+    if done or untrusted or not mark.get("tables"):
+        # Every line past the mark is in silver now: one position says so, with the versions
+        # of silver and quarantine it describes.
+        position = _furthest(mark, done) if done else _position(mark)
+        write_state(settings, WATERMARK, {**position, "tables": current_marks(data_dir)})
     if batches:
         for spec in (SILVER_ORDERS, QUARANTINE_ROWS):
             stamp_when_current(spec, data_dir)
     written = counts["inserted"] + counts["updated"] - counts["moved_to_another_day"]
     result = StepResult(records_in=counts["rows_read"], records_out=written)
     result.details.update(counts)
+    if untrusted:
+        result.warnings.append(f"{untrusted}: re-deriving silver from all {total:,} bronze lines")
+    if pending_warning:
+        result.warnings.append(pending_warning)
+    for warning in result.warnings:
+        log.warning(warning)
     if counts["quarantined"]:
         result.warnings.append(
             f"{counts['quarantined']} line(s) failed validation and were quarantined "
@@ -137,6 +161,7 @@ def _write_batches(
     # one batch at a time, in this thread; a batch is marked done after both halves.
     settings, data_dir = ctx.settings, ctx.settings.data_dir
     newest_first, total = batches[::-1], sum(s.rows for b in batches for s in b)
+    n = len(batches)
     targets = Targets(_open(SILVER_ORDERS.path(data_dir)), _open(QUARANTINE_ROWS.path(data_dir)))
     bronze = _open(BRONZE_ORDERS.path(data_dir))  # unchanged while silver runs
     with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="silver-prepare") as pool:
@@ -146,15 +171,18 @@ def _write_batches(
         )
         for k, batch in enumerate(newest_first):
             ctx.check_cancelled()
+            if k:
+                ctx.progress(counts["rows_read"], total, "rows", f"reading batch {k + 1} of {n}")
             prepared = ahead.popleft().result()
             if k + AHEAD < len(newest_first):
                 later = newest_first[k + AHEAD]
                 ahead.append(pool.submit(_prepare_batch, ctx, bronze, later, evolve, targets))
             _merge_batch(ctx, prepared, counts, evolve, targets)
             done += [[s.file.ingested_at, s.file.file, s.first, s.last] for s in batch]
-            write_state(settings, WATERMARK, {**mark, "done": done})
+            tables = marks(targets.silver, targets.quarantine, _QUARANTINE_LOCK)
+            write_state(settings, WATERMARK, {**mark, "done": done, "tables": tables})
             crash_point(settings, "silver.after_batch")
-            ctx.progress(counts["rows_read"], total, "rows")
+            ctx.progress(counts["rows_read"], total, "rows", f"merged batch {k + 1} of {n}")
 
 
 def _prepare_tables(data_dir: Path) -> dict[str, bool]:
@@ -180,13 +208,14 @@ def _prepare_tables(data_dir: Path) -> dict[str, bool]:
     return evolve
 
 
-def pending_segments(ctx: StepContext) -> list[Segment]:
+def pending_segments(ctx: StepContext, mark: dict[str, Any] | None = None) -> list[Segment]:
     """The bronze rows past the watermark that no batch has done yet, oldest ingest first.
 
     The watermark is a position (ingest time, file, row): every line up to it is in silver.
     Its `done` list names the row ranges past it that batches of an unfinished run wrote."""
     ledger = load_ledger(ctx.settings, BRONZE_ORDERS.path(ctx.settings.data_dir))
-    mark = read_state(ctx.settings, WATERMARK)
+    if mark is None:
+        mark = read_watermark(ctx.settings.data_dir, ctx.settings)[0]
     mark_key = (mark.get("ingested_at", ""), mark.get("file", ""))
     done: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for ingested_at, file, first, last in mark.get("done", []):
@@ -403,6 +432,4 @@ def _add_gold_pending(ctx: StepContext, live: pa.Table) -> None:
 
 
 def _add_gold_pending_days(ctx: StepContext, dates: set[str]) -> None:
-    pending = set(read_state(ctx.settings, GOLD_PENDING).get("dates", []))
-    if not dates <= pending:
-        write_state(ctx.settings, GOLD_PENDING, {"dates": sorted(pending | dates)})
+    add_gold_pending_days(ctx.settings, dates)
