@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from core.sales.state_check import state_findings
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -309,6 +310,7 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Finding]]], ...] = (
     ("OPS-03", retention_findings),
     ("OPS-03", upkeep_findings),
     ("OPS-07", git_findings),
+    ("OPS-01", state_findings),
 )
 
 

@@ -201,3 +201,22 @@ def test_silver_says_which_batch_it_reads_before_the_first_is_merged(tmp_path: P
         f"merged batch 1 of {total}",
         f"reading batch 2 of {total}",
     ]
+
+
+def test_check_reports_a_state_file_ahead_of_its_restored_table(tmp_path: Path) -> None:
+    settings = lake(tmp_path)
+    _, first = two_runs(settings)
+    restore(settings, SILVER_ORDERS.name, first[SILVER_ORDERS.name])
+    restore(settings, GOLD_DAILY_REVENUE.name, first[GOLD_DAILY_REVENUE.name])
+
+    result = lakeconsole(["check"], env_of(settings))
+
+    assert (
+        f"OPS-01 {SILVER_ORDERS.name}: the pipeline's state is ahead of the table "
+        f"({SILVER_ORDERS.name} was restored to version {first[SILVER_ORDERS.name]} after the "
+        "last run); run `lakeconsole run`: it re-derives silver"
+    ) in result.stdout
+    assert f"OPS-01 {GOLD_DAILY_REVENUE.name}: " in result.stdout
+    assert "run `lakeconsole run`: it recomputes gold" in result.stdout
+    assert lakeconsole(["run"], env_of(settings)).returncode == 0
+    assert "OPS-01" not in lakeconsole(["check"], env_of(settings)).stdout

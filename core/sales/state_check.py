@@ -1,0 +1,50 @@
+"""`lakeconsole check`: a sales state file that describes a later state than its table has.
+
+The next run repairs it by itself (silver re-reads bronze, gold recomputes every date); the
+finding says so, so that a RESTORE done by hand is not mistaken for a lake that is up to date.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.governance import Finding
+
+
+def state_findings(settings: Settings) -> list[Finding]:
+    """One finding per sales state file that its table no longer matches."""
+    from core.governance import Finding
+    from core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
+    from core.sales.silver_state import GOLD_PENDING, WATERMARK, read_watermark
+    from core.sales.state import load_state, state_path
+    from core.sales.state_shapes import pending_problem
+    from core.sales.table_marks import changed_since
+    from core.sales.tables import exists
+
+    out: list[Finding] = []
+    if state_path(settings, WATERMARK).exists():
+        _, reason = read_watermark(settings.data_dir, settings)
+        if reason:
+            out.append(_finding(Finding, SILVER_ORDERS.name, reason, "it re-derives silver"))
+    if state_path(settings, GOLD_PENDING).exists():
+        state, reason = load_state(settings, GOLD_PENDING, pending_problem)
+        path = GOLD_DAILY_REVENUE.path(settings.data_dir)
+        if not reason and exists(path):
+            from deltalake import DeltaTable
+
+            mark = state.get("tables", {}).get("gold")
+            reason = changed_since(DeltaTable(str(path)), mark, GOLD_DAILY_REVENUE.name)
+        if reason:
+            out.append(_finding(Finding, GOLD_DAILY_REVENUE.name, reason, "it recomputes gold"))
+    return out
+
+
+def _finding(kind: type[Finding], table: str, reason: str, repair: str) -> Finding:
+    return kind(
+        "OPS-01",
+        table,
+        f"the pipeline's state is ahead of the table ({reason}); run `lakeconsole run`: {repair}",
+    )
