@@ -12,9 +12,10 @@ from types import ModuleType
 
 import cli
 from cli.output import error
+from core.exit_codes import CANCELLED, FAILED, USAGE
 from core.settings import SettingsError, load_settings
 
-EXIT_USAGE = 2
+EXIT_USAGE = USAGE
 
 DESCRIPTION = """\
 lakeconsole: a console for a local Delta Lake medallion lakehouse
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         code: int = modules[args.command].run(args, settings)
     except KeyboardInterrupt:
         error("stopped (second Ctrl+C)")
-        return 130
+        return CANCELLED
     except (
         Exception
     ) as exc:  # a surprise from delta-rs, pyarrow or a tool: one line, trace in the log
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         reason = " ".join(str(exc).split())[:300]
         where = f"details in {settings.log_file}"
         error(f"{args.command} failed: {type(exc).__name__}: {reason} ({where})")
-        return 1
+        return FAILED
     return code
 
 

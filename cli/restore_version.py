@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from cli.output import error, print_json
+from core.exit_codes import FAILED, OK, REFUSED
 from core.settings import Settings
 
 COMMAND = "restore-version"
@@ -45,17 +46,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 error("Not restoring: no terminal to confirm on; add --yes to restore anyway")
-                return 1
+                return REFUSED
             if input("Restore? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("Not restored.")
-                return 1
+                return REFUSED
         new_version = restore_version(plan)
     except ExplorerError as exc:
         error(str(exc))
-        return 1
+        return FAILED
     if args.json:
         print_json({"table": name, "restored_to": plan.target, "new_version": new_version,
                     "plan": plan.to_json()})
     else:
         print(f"Restored {name} to version {plan.target}; the RESTORE is version {new_version}.")
-    return 0
+    return OK
