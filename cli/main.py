@@ -11,7 +11,7 @@ import sys
 from types import ModuleType
 
 import cli
-from cli.output import error
+from cli.output import error, reader_went_away
 from core.exit_codes import CANCELLED, FAILED, USAGE
 from core.settings import SettingsError, load_settings
 
@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_console(settings)
     try:
         code: int = modules[args.command].run(args, settings)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+    except BrokenPipeError:
+        return reader_went_away()
     except KeyboardInterrupt:
         error("stopped (second Ctrl+C)")
         return CANCELLED

@@ -79,7 +79,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print_json(
             record.to_json() if record else {"run_id": outcome.run_id, "status": outcome.status}
         )
-    line = heartbeat_line(outcome.status, outcome.records_processed, outcome.error)
+    wrote = {name: result.records_out for name, result in outcome.results.items()}
+    line = heartbeat_line(outcome.status, outcome.records_processed, outcome.error, wrote)
     if outcome.status == RunStatus.SUCCEEDED:
         if not args.json:
             print(paint(line, GREEN, sys.stdout, no_color))

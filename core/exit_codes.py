@@ -19,6 +19,8 @@ UNAVAILABLE = 69
 REFUSED = 75
 # Ctrl+C: the work stopped at a safe point.
 CANCELLED = 130
+# The reader of the output went away (`lakeconsole runs | head`): 128 + SIGPIPE, as `yes | head`.
+CLOSED_PIPE = 141
 
 MEANINGS = {
     OK: "done",
@@ -28,6 +30,7 @@ MEANINGS = {
     REFUSED: "refused, nothing changed: a run holds the lake's lock, or a safety rule needs a "
     "flag (--force, --yes)",
     CANCELLED: "cancelled with Ctrl+C",
+    CLOSED_PIPE: "the output's reader closed it early (e.g. `| head`): stopped quietly",
 }
 
 
