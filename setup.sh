@@ -47,10 +47,13 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
   "$python" -m venv .venv
 fi
 
-# 2. Pinned dependencies (requirements*.lock are compiled from pyproject.toml: make lock).
+# 2. Pinned dependencies (requirements*.lock are compiled from pyproject.toml: make lock). The
+# plain lock pins what the dev lock pins, so the dev set is the plain set plus the dev tools:
+# after --dev a plain set-up is already satisfied, and --dev after a plain one only adds.
 lock=requirements.lock
 [ "$dev" = 1 ] && lock=requirements-dev.lock
-stamp=".venv/.installed-$(.venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[1:])).hexdigest()[:16])' "$lock" pyproject.toml)"
+stamp_of() { echo ".venv/.installed-$(.venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[1:])).hexdigest()[:16])' "$1" pyproject.toml)"; }
+stamp=$(stamp_of "$lock")
 if [ ! -f "$stamp" ]; then
   say "installing pinned packages from $lock"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
@@ -60,6 +63,12 @@ if [ ! -f "$stamp" ]; then
     || .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   rm -f .venv/.installed-*
   touch "$stamp"
+  # The dev set holds every plain pin: a later plain set-up has nothing to do.
+  if [ "$dev" = 1 ] && .venv/bin/python -c 'import sys
+pins = lambda f: {l.strip() for l in open(f) if "==" in l}
+sys.exit(not pins("requirements.lock") <= pins("requirements-dev.lock"))'; then
+    touch "$(stamp_of requirements.lock)"
+  fi
 else
   say "packages already installed from $lock"
 fi

@@ -10,6 +10,7 @@ from typing import Any
 
 from cli.interrupt import cancel_on_ctrl_c
 from cli.output import DIM, GREEN, RED, YELLOW, error, file_problem, paint, print_json, table
+from core import exit_codes
 from core.settings import Settings
 
 COMMAND = "backup"
@@ -33,7 +34,12 @@ examples:
   lakeconsole backup --verify-only        check the newest snapshot without a new backup
   lakeconsole restore --drill             prove the newest snapshot restores"""
 
-EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_CANCELLED = 1, 2, 69, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_CANCELLED = (
+    exit_codes.FAILED,
+    exit_codes.USAGE,
+    exit_codes.UNAVAILABLE,
+    exit_codes.CANCELLED,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

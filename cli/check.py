@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cli.output import GREEN, RED, paint, print_json
+from core import exit_codes
 from core.settings import Settings
 
 COMMAND = "check"
@@ -25,8 +26,6 @@ examples:
   lakeconsole check
   lakeconsole check --json | jq '.findings[].code'"""
 
-EXIT_FINDINGS = 1
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -42,13 +41,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     found = findings(settings)
     if args.json:
         print_json({"ok": not found, "findings": [f.as_dict() for f in found]})
-        return EXIT_FINDINGS if found else 0
+        return exit_codes.FINDINGS if found else exit_codes.OK
     no_color = "NO_COLOR" in settings.raw
     if not found:
         print(paint("✓ Governance check passed: no findings", GREEN, sys.stdout, no_color))
-        return 0
+        return exit_codes.OK
     for finding in found:
         code = paint(finding.code, RED, sys.stdout, no_color)
         print(f"{code} {finding.subject}: {finding.message}")
     print(f"✗ {len(found)} finding(s)", file=sys.stderr)
-    return EXIT_FINDINGS
+    return exit_codes.FINDINGS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from core.exit_codes import FAILED, OK, USAGE
 from core.settings import Settings
 
 COMMAND = "demo"
@@ -50,13 +51,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.rows < 1 or args.files < 1 or args.files > args.rows:
         error("demo: --rows and --files must be at least 1, and --files at most --rows")
-        return 2
+        return USAGE
     from core.sales.demo import write_demo
 
     folder = landing_dir(settings.data_dir)
     if args.if_empty and _lake_has_data(settings):
         print(f"demo: the lake in {settings.data_dir} already has data; no sample written")
-        return 0
+        return OK
     try:
         written = write_demo(
             folder,
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"demo: cannot write into {folder}: {exc.strerror or exc}. "
             "Check the folder's permissions"
         )
-        return 1
+        return FAILED
     if args.json:
         print_json(
             [
@@ -79,12 +80,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 for f in written
             ]
         )
-        return 0
+        return OK
     for f in written:
         print(f"wrote {f.path}: {f.rows} lines ({f.resent} re-sent, {f.malformed} malformed)")
     total = sum(f.rows for f in written)
     print(f"{total} lines in {len(written)} file(s) in {folder}. Next: lakeconsole run")
-    return 0
+    return OK
 
 
 def _lake_has_data(settings: Settings) -> bool:

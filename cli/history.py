@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from cli.output import error, print_json, table
+from core import exit_codes
+from core.exit_codes import FAILED, OK, USAGE
 from core.settings import Settings
 
 COMMAND = "history"
@@ -16,7 +18,8 @@ files added/removed, and the schema version from the commit's userMetadata (OPS-
 TABLE is a lake table name (silver/sales_orders, or just sales_orders when unique) or the path of
 any Delta table (Spark, Databricks, delta-rs). Only the commit files shown are read, so a table
 with 10,000 commits lists as fast as one with ten."""
-EPILOG = """\
+EPILOG = f"""\
+{exit_codes.epilog(OK, FAILED, USAGE)}
 examples:
   lakeconsole history silver/sales_orders
   lakeconsole history /data/spark/events --limit 5
@@ -35,30 +38,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.explorer.history import history_page
-    from core.explorer.table import ExplorerError, resolve_table, table_name
+    from core.explorer.table import ExplorerError, TableNotFound, resolve_table, table_name
 
     if args.limit < 1:
         error("--limit must be 1 or more")
-        return 2
+        return USAGE
     try:
         path = resolve_table(args.table, settings.data_dir)
         page = history_page(path, before=args.before, limit=args.limit)
     except ExplorerError as exc:
         error(str(exc))
-        return 1
+        return USAGE if isinstance(exc, TableNotFound) else FAILED
     name = table_name(settings.data_dir, path)
     if args.json:
         print_json({"table": name, "path": str(path), "latest": page.latest,
                     "next_before": page.next_before,
                     "commits": [c.to_json() for c in page.commits]})
-        return 0
+        return OK
     rows = [[str(c.version), c.local_time, c.operation, _cut(c.key_parameters(), 50),
              c.metrics_line(), c.schema_version or ""] for c in page.commits]
     print(f"{name}  (latest version {page.latest})")
     print(table(rows, ["version", "time", "operation", "parameters", "changes", "schema"]))
     if page.next_before is not None:
         print(f"older commits: lakeconsole history {args.table} --before {page.next_before}")
-    return 0
+    return OK
 
 
 def _cut(text: str, width: int) -> str:

@@ -11,10 +11,11 @@ import sys
 from types import ModuleType
 
 import cli
-from cli.output import error
+from cli.output import error, reader_went_away
+from core.exit_codes import CANCELLED, FAILED, USAGE
 from core.settings import SettingsError, load_settings
 
-EXIT_USAGE = 2
+EXIT_USAGE = USAGE
 
 DESCRIPTION = """\
 lakeconsole: a console for a local Delta Lake medallion lakehouse
@@ -106,9 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_console(settings)
     try:
         code: int = modules[args.command].run(args, settings)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+    except BrokenPipeError:
+        return reader_went_away()
     except KeyboardInterrupt:
         error("stopped (second Ctrl+C)")
-        return 130
+        return CANCELLED
     except (
         Exception
     ) as exc:  # a surprise from delta-rs, pyarrow or a tool: one line, trace in the log
@@ -116,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         reason = " ".join(str(exc).split())[:300]
         where = f"details in {settings.log_file}"
         error(f"{args.command} failed: {type(exc).__name__}: {reason} ({where})")
-        return 1
+        return FAILED
     return code
 
 

@@ -7,6 +7,7 @@ import sys
 
 from cli.interrupt import cancel_on_ctrl_c
 from cli.output import GREEN, RED, YELLOW, paint, print_json
+from core import exit_codes
 from core.settings import Settings
 
 COMMAND = "maintain"
@@ -23,7 +24,11 @@ exit codes: 0 done (or nothing due), 1 something failed, 75 a pipeline run holds
 crontab (every night at 03:30; maintain only acts when something is due):
   30 3 * * * cd /path/to/lakeconsole && .venv/bin/lakeconsole maintain >> logs/cron.log 2>&1"""
 
-EXIT_FAILED, EXIT_LOCKED, EXIT_CANCELLED = 1, 75, 130
+EXIT_FAILED, EXIT_LOCKED, EXIT_CANCELLED = (
+    exit_codes.FAILED,
+    exit_codes.REFUSED,
+    exit_codes.CANCELLED,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cli.output import error, print_json, table
+from core.exit_codes import FAILED, OK, USAGE
 from core.settings import Settings
 
 COMMAND = "marts"
@@ -42,15 +43,15 @@ def _list(settings: Settings, as_json: bool) -> int:
              "readme": readme_state(m.path).status, "problems": list(readme_state(m.path).problems)}
             for m in marts
         ])
-        return 0
+        return OK
     if not marts:
         print(f"No marts under {settings.data_dir / 'gold'} yet. Run the pipeline "
               "(lakeconsole run) or start one: lakeconsole marts new NAME")
-        return 0
+        return OK
     rows = [[m.name, ", ".join(t.name for t in m.tables) or "-", readme_state(m.path).label()]
             for m in marts]
     print(table(rows, ["mart", "tables", "README"]))
-    return 0
+    return OK
 
 
 def _new(settings: Settings, name: str | None) -> int:
@@ -58,15 +59,15 @@ def _new(settings: Settings, name: str | None) -> int:
 
     if not name:
         error("Name the mart: lakeconsole marts new NAME")
-        return 2
+        return USAGE
     try:
         readme = new_mart(settings.data_dir, name)
     except MartError as exc:
         error(str(exc))
-        return 1
+        return FAILED
     print(f"Created {readme} from the template: fill in Business Definition, Owner and "
           "Refresh Rate (or press d in the console)")
-    return 0
+    return OK
 
 
 def _refresh(settings: Settings, name: str | None) -> int:
@@ -78,13 +79,13 @@ def _refresh(settings: Settings, name: str | None) -> int:
     if not marts:
         known = ", ".join(m.name for m in find_marts(settings.data_dir)) or "none yet"
         error(f"No mart '{name}' under {settings.data_dir / 'gold'}. Marts: {known}")
-        return 1
+        return USAGE
     declared = declared_tables(settings)
     for mart in marts:
         changed = refresh_dictionary(mart, settings.data_dir, declared)
         print(f"{mart.name}: column dictionary {'updated' if changed else 'already up to date'} "
               f"({mart.readme})")
-    return 0
+    return OK
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from cli.output import GREEN, error, paint, print_json
+from core import exit_codes
+from core.exit_codes import FAILED, OK, REFUSED, USAGE
 from core.settings import Settings
 
 COMMAND = "optimize"
@@ -15,13 +17,11 @@ DESCRIPTION = """\
 OPTIMIZE one table or all of them: small files are compacted into larger ones; with --zorder the
 rows are also ordered by the Z-ORDER columns the pipeline definition names for each table. Shows
 files and sizes before and after. The replaced files stay until a VACUUM removes them."""
-EPILOG = """\
-exit codes: 0 done, 1 failed, 2 unknown table, 75 a pipeline run holds the lake's lock
+EPILOG = f"""\
+{exit_codes.epilog(OK, FAILED, USAGE, REFUSED)}
 examples:
   lakeconsole optimize                          compact every table
   lakeconsole optimize silver/sales_orders --zorder"""
-
-EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 1, 2, 75
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,9 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.explorer.table import TableNotFound, resolve_tables
     from core.lock import RunLocked
     from core.maintenance.optimize import optimize_tables
-    from core.maintenance.tables import TableNotFound, resolve_tables
     from core.runner import describe_error
 
     no_color = "NO_COLOR" in settings.raw
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         tables = resolve_tables(settings.data_dir, args.table)
     except TableNotFound as exc:
         error(str(exc), no_color)
-        return EXIT_USAGE
+        return USAGE
 
     def progress(done: int, total: int, what: str) -> None:
         if not args.json and what != "done":
@@ -58,13 +58,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         results = optimize_tables(tables, settings, args.zorder, progress=progress)
     except RunLocked as exc:
         error(f"✗ OPTIMIZE failed: {describe_error(exc)}", no_color)
-        return EXIT_LOCKED
+        return REFUSED
     except Exception as exc:  # delta-rs: one line, the traceback in app.log
         import logging
 
         logging.getLogger("lakeconsole.maintenance").exception("optimize failed")
         error(f"✗ OPTIMIZE failed: {describe_error(exc)} (details in logs/app.log)", no_color)
-        return EXIT_FAILED
+        return FAILED
     if args.json:
         print_json(
             [
@@ -84,4 +84,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("No tables in the lake yet: nothing to optimize.")
     for r in results if not args.json else []:
         print(paint(f"✓ {r.summary()}", GREEN, sys.stdout, no_color))
-    return 0
+    return OK

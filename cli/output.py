@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, TextIO
 
@@ -20,6 +21,19 @@ def paint(text: str, colour: str, stream: TextIO, no_color: bool) -> str:
 def error(message: str, no_color: bool = False) -> None:
     """One line on stderr, red on a terminal."""
     print(paint(message, RED, sys.stderr, no_color), file=sys.stderr)
+
+
+def reader_went_away() -> int:
+    """For `except BrokenPipeError` around a command (`lakeconsole runs | head`): stop quietly.
+
+    The Python docs' recipe: point stdout at /dev/null, so the interpreter's last flush does not
+    fail again on the closed pipe and print "Exception ignored"."""
+    from core.exit_codes import CLOSED_PIPE
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return CLOSED_PIPE
 
 
 def file_problem(exc: OSError) -> str:

@@ -16,6 +16,7 @@ from cli.backup import (
 )
 from cli.interrupt import cancel_on_ctrl_c
 from cli.output import GREEN, RED, YELLOW, error, file_problem, paint, print_json
+from core import exit_codes
 from core.settings import Settings
 
 COMMAND = "restore"
@@ -38,7 +39,7 @@ examples:
   lakeconsole restore 20260105T030000Z --force     that snapshot over the lake (old lake kept aside)
   lakeconsole restore --drill                      prove the newest snapshot restores"""
 
-EXIT_REFUSED = 75
+EXIT_REFUSED = exit_codes.REFUSED
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 error(
                     "--drill restores into a temporary folder: leave out --to and --force", no_color
                 )
-                return 2
+                return EXIT_USAGE
             return _drill(args, settings, printer, cancel, no_color)
         return _restore(args, settings, printer, cancel, no_color)
     except BackupCancelled:

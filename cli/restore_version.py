@@ -6,11 +6,11 @@ import argparse
 import sys
 
 from cli.output import error, print_json
+from core.exit_codes import FAILED, OK, REFUSED
 from core.settings import Settings
 
 COMMAND = "restore-version"
 ORDER = 23
-EXIT_REFUSED = 75  # as `lakeconsole restore`: the lake's lock is held, try again later
 HELP = "restore a Delta table to an earlier version (commits a RESTORE, after confirmation)"
 DESCRIPTION = """\
 Restore a table to an earlier version. First shows what will change (rows, files, schema) and
@@ -48,17 +48,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.yes:
             if not sys.stdin.isatty():
                 error("Not restoring: no terminal to confirm on; add --yes to restore anyway")
-                return 1
+                return REFUSED
             if input("Restore? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("Not restored.")
-                return 1
+                return REFUSED
         new_version = restore_version(plan, settings)
     except RunLocked as exc:
         error(f"Restore refused: {exc}")
-        return EXIT_REFUSED
+        return REFUSED
     except ExplorerError as exc:
         error(str(exc))
-        return 1
+        return FAILED
     if args.json:
         print_json(
             {
@@ -70,4 +70,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         print(f"Restored {name} to version {plan.target}; the RESTORE is version {new_version}.")
-    return 0
+    return OK

@@ -7,6 +7,8 @@ import sys
 
 from cli.interrupt import cancel_on_ctrl_c
 from cli.output import DIM, GREEN, RED, paint, print_json
+from core import exit_codes
+from core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
 from core.settings import Settings
 
 COMMAND = "run"
@@ -17,16 +19,13 @@ Run the pipeline in DAG order. A failing step blocks every step downstream of it
 On success prints one green line on stdout: '✓ Pipeline Finished: Processed N records'
 (N = landing rows ingested by this run) and exits 0; on failure one red line on stderr,
 '✗ Pipeline Failed: <message>', and exits 1. Ctrl+C stops at the next safe point (exit 130)."""
-EPILOG = """\
-exit codes: 0 success, 1 a step failed, 2 bad settings or arguments,
-            75 another run holds the lake's lock, 130 cancelled
+EPILOG = f"""\
+{exit_codes.epilog(OK, FAILED, USAGE, REFUSED, CANCELLED)}
 examples:
   lakeconsole run                 everything
   lakeconsole run --from silver   silver and gold, on the bronze already there
   lakeconsole run --only gold_daily_revenue
   lakeconsole run --json          a machine-readable summary instead of text"""
-
-EXIT_FAILED, EXIT_LOCKED, EXIT_CANCELLED = 1, 75, 130
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -69,7 +68,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print_json({"status": "failed", "error": str(exc)})
         else:
             print(paint(line, RED, sys.stderr, no_color), file=sys.stderr)
-        return EXIT_LOCKED if isinstance(exc, RunLocked) else 2
+        return REFUSED if isinstance(exc, RunLocked) else USAGE
     finally:
         restore_sigint()
 
@@ -80,14 +79,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print_json(
             record.to_json() if record else {"run_id": outcome.run_id, "status": outcome.status}
         )
-    line = heartbeat_line(outcome.status, outcome.records_processed, outcome.error)
+    wrote = {name: result.records_out for name, result in outcome.results.items()}
+    line = heartbeat_line(outcome.status, outcome.records_processed, outcome.error, wrote)
     if outcome.status == RunStatus.SUCCEEDED:
         if not args.json:
             print(paint(line, GREEN, sys.stdout, no_color))
-        return 0
+        return OK
     if not args.json:
         print(paint(line, RED, sys.stderr, no_color), file=sys.stderr)
-    return EXIT_CANCELLED if outcome.status == RunStatus.CANCELLED else EXIT_FAILED
+    return CANCELLED if outcome.status == RunStatus.CANCELLED else FAILED
 
 
 class EventPrinter:

@@ -6,6 +6,8 @@ import argparse
 from typing import Any
 
 from cli.output import error, print_json, table
+from core import exit_codes
+from core.exit_codes import FAILED, OK, USAGE
 from core.settings import Settings
 
 COMMAND = "show"
@@ -18,7 +20,8 @@ needs are read, so the first page of a 10M-row table shows at once).
 With --compare OLD..NEW: rows added, removed and changed between two versions, by key. The key
 comes from --key, else the lake's table definition, else a 'lakeconsole.keys' table property,
 else a column named 'id'."""
-EPILOG = """\
+EPILOG = f"""\
+{exit_codes.epilog(OK, FAILED, USAGE)}
 examples:
   lakeconsole show silver/sales_orders                      latest version, first 20 rows
   lakeconsole show silver/sales_orders --version 3 --limit 50 --offset 100
@@ -37,11 +40,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.explorer.table import ExplorerError, resolve_table, table_name
+    from core.explorer.table import ExplorerError, TableNotFound, resolve_table, table_name
 
     if args.limit < 0 or args.offset < 0:
         error("--limit and --offset must be 0 or more")
-        return 2
+        return USAGE
     try:
         path = resolve_table(args.table, settings.data_dir)
         name = table_name(settings.data_dir, path)
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _show(args, path, name)
     except ExplorerError as exc:
         error(str(exc))
-        return 1
+        return USAGE if isinstance(exc, TableNotFound) else FAILED
 
 
 def _show(args: argparse.Namespace, path: Any, name: str) -> int:
@@ -73,7 +76,7 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
             "offset": page.offset, "total_rows": page.total_rows, "ordered": page.ordered,
             "rows": page.table.to_pylist(),
         })
-        return 0
+        return OK
     print(f"{name} at version {schema.version}: {commit.operation} at {commit.local_time}"
           + (f", schema {commit.schema_version}" if commit.schema_version else ""))
     print("\nschema:")
@@ -87,7 +90,7 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
         print(f"\nschema changes since version {schema.previous}:")
         print("\n".join("  " + line for line in schema.diff.lines()))
     if args.limit == 0:
-        return 0
+        return OK
     shown = page.table.num_rows
     total = "?" if page.total_rows is None else f"{page.total_rows:,}"
     print(f"\nrows {page.offset + 1 if shown else page.offset}-{page.offset + shown} of {total}:")
@@ -97,7 +100,7 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
     if page.has_more:
         print(f"next page: lakeconsole show {args.table} --version {schema.version} "
               f"--offset {page.offset + shown} --limit {args.limit}")
-    return 0
+    return OK
 
 
 def _compare(args: argparse.Namespace, path: Any, name: str) -> int:
@@ -108,7 +111,7 @@ def _compare(args: argparse.Namespace, path: Any, name: str) -> int:
     result = compare_versions(path, old, new, keys, name=name)
     if args.json:
         print_json({"table": name, **result.to_json()})
-        return 0
+        return OK
     print(f"{name}: version {old} → {new}, by key ({', '.join(result.keys)})")
     print(table([
         ["added", f"{result.added:,}"], ["removed", f"{result.removed:,}"],
@@ -122,4 +125,4 @@ def _compare(args: argparse.Namespace, path: Any, name: str) -> int:
             keys_text = ", ".join("(" + ", ".join(str(v) for v in row.values()) + ")"
                                   for row in sample[:10])
             print(f"{kind} e.g.: {keys_text}")
-    return 0
+    return OK

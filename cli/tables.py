@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 
 from cli.output import YELLOW, paint, print_json, table
+from core.exit_codes import OK
+from core.explorer.catalog import SMALL_FILES_MIN_COUNT
+from core.maintenance.tables import SMALL_FILE_BYTES
 from core.settings import Settings
+from core.units import human_bytes
 
 COMMAND = "tables"
 ORDER = 20
 HELP = "list the lake's Delta tables: version, rows, files, size, schema version, flags"
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 List every Delta table under the data dir by layer (bronze, silver, gold, quarantine, the
 engine's own tables): current version, rows, files and size (from the Delta log, no data is
 read), last commit time, schema version (OPS-06) and flags to act on:
-  many small files   more than 50 files beyond one per partition, averaging under 16 MB:
-                     run 'lakeconsole optimize'
+  many small files   more than {SMALL_FILES_MIN_COUNT} files beyond one per partition,
+                     averaging under {human_bytes(SMALL_FILE_BYTES)}: run 'lakeconsole optimize'
   retention < 168 h  delta.deletedFileRetentionDuration below the runbook's 7 days (OPS-03)
   vacuum overdue     no vacuum within VACUUM_INTERVAL_DAYS on a table older than that"""
 EPILOG = """\
@@ -31,15 +35,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import sys
 
-    from core.explorer.catalog import human_bytes, lake_tables
+    from core.explorer.catalog import lake_tables
 
     summaries = lake_tables(settings)
     if args.json:
         print_json([s.to_json() for s in summaries])
-        return 0
+        return OK
     if not summaries:
         print(f"No Delta tables in {settings.data_dir} yet. Fill the lake with: lakeconsole run")
-        return 0
+        return OK
     no_color = "NO_COLOR" in settings.raw
     rows = []
     for s in summaries:
@@ -54,4 +58,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ])
     print(table(rows, ["layer", "table", "version", "rows", "files", "size", "last commit",
                        "schema", "flags"]))
-    return 0
+    return OK

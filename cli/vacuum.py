@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from cli.interrupt import cancel_on_ctrl_c
 from cli.output import DIM, GREEN, YELLOW, error, paint, print_json
+from core import exit_codes
+from core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,9 +26,8 @@ always passed explicitly; below 168 h is refused unless --force --reason TEXT, a
 and why go to logs/app.log. Only data files are deleted: a README or any other file in a table
 folder is kept, in --full mode too. Crash leftovers (unreferenced or partial parquet files of a
 killed write) are removed once older than the retention. Every vacuum is recorded."""
-EPILOG = """\
-exit codes: 0 done (or dry run), 1 refused or failed, 2 unknown table or bad arguments,
-            75 a pipeline run holds the lake's lock, 130 cancelled
+EPILOG = f"""\
+{exit_codes.epilog(OK, FAILED, USAGE, REFUSED, CANCELLED)}
 examples:
   lakeconsole vacuum --dry-run                 what a vacuum of every table would delete
   lakeconsole vacuum silver/sales_orders       one table, asks to confirm
@@ -34,7 +35,6 @@ examples:
   lakeconsole vacuum gold/sales/daily_revenue --retention-hours 0 --force \\
       --reason "purging rows loaded by mistake" --yes"""
 
-EXIT_REFUSED, EXIT_USAGE, EXIT_LOCKED, EXIT_CANCELLED = 1, 2, 75, 130
 LISTED_FILES = 30  # per table; the totals are always complete
 
 
@@ -65,7 +65,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def plan_lines(plans: list[VacuumPlan], no_color: bool, listed: int = LISTED_FILES) -> list[str]:
     """The dry-run listing: per table its files (kind, size) and totals, and its flags."""
-    from core.maintenance.tables import MIN_RETENTION_HOURS, RETENTION_PROPERTY, human_bytes
+    from core.maintenance.tables import MIN_RETENTION_HOURS, RETENTION_PROPERTY
+    from core.units import human_bytes
 
     out = sys.stdout
     lines: list[str] = []
@@ -133,14 +134,15 @@ def confirm(question: str) -> bool:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.maintenance.tables import TableNotFound, human_bytes, resolve_tables
+    from core.explorer.table import TableNotFound, resolve_tables
     from core.maintenance.vacuum import VacuumRefused, plan_tables
     from core.runner import describe_error
+    from core.units import human_bytes
 
     no_color = "NO_COLOR" in settings.raw
     if args.reason and not args.force:
         error("--reason goes with --force: add --force, or drop --reason", no_color)
-        return EXIT_USAGE
+        return USAGE
     try:
         tables = resolve_tables(settings.data_dir, args.table)
         plans = plan_tables(
@@ -153,23 +155,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
     except TableNotFound as exc:
         error(str(exc), no_color)
-        return EXIT_USAGE
+        return USAGE
     except VacuumRefused as exc:
         error(str(exc), no_color)
-        return EXIT_REFUSED
+        return REFUSED
     except Exception as exc:  # an unreadable table (delta-rs error): one line, details in the log
         logging.getLogger("lakeconsole.maintenance").exception("vacuum dry run failed")
         error(f"✗ VACUUM failed: {describe_error(exc)} (details in logs/app.log)", no_color)
-        return EXIT_REFUSED
+        return FAILED
     if not plans:
         print("No tables in the lake yet: nothing to vacuum.")
-        return 0
+        return OK
     if not args.json:
         print("\n".join(plan_lines(plans, no_color)))
     if args.dry_run:
         if args.json:
             print_json({"dry_run": True, "plans": [plan_json(p) for p in plans]})
-        return 0
+        return OK
     files = sum(len(p.files) for p in plans)
     # Nothing to delete still runs: the vacuum is recorded, so the table is no longer overdue.
     if files and not args.yes:
@@ -181,11 +183,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 "(no terminal to ask on).",
                 no_color,
             )
-            return EXIT_REFUSED
+            return REFUSED
         total = human_bytes(sum(p.bytes for p in plans))
         if not confirm(f"Delete {files} file(s), {total}?"):
             print("Nothing deleted.")
-            return EXIT_REFUSED
+            return REFUSED
     return _execute(plans, settings, args.json, no_color)
 
 
@@ -203,11 +205,11 @@ def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_colo
         results = vacuum_tables(plans, settings, progress=progress, cancel=cancel)
     except (RunLocked, VacuumRefused) as exc:
         error(f"✗ VACUUM failed: {describe_error(exc)}", no_color)
-        return EXIT_LOCKED if isinstance(exc, RunLocked) else EXIT_REFUSED
+        return REFUSED
     except Exception as exc:  # a delta-rs error: one line, details in the log
         logging.getLogger("lakeconsole.maintenance").exception("vacuum failed")
         error(f"✗ VACUUM failed: {describe_error(exc)} (details in logs/app.log)", no_color)
-        return EXIT_REFUSED
+        return FAILED
     finally:
         restore_sigint()
     if as_json:
@@ -223,5 +225,5 @@ def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_colo
             print(paint(f"✓ {r.summary()}", GREEN, sys.stdout, no_color))
     if len(results) < len(plans):
         error(f"cancelled: {len(plans) - len(results)} table(s) not vacuumed", no_color)
-        return EXIT_CANCELLED
-    return 0
+        return CANCELLED
+    return OK

@@ -165,19 +165,18 @@ class SchemaDiff:
             parts.append(", ".join(f"{n} {a} → {b}" for n, a, b in self.changed))
         return "; ".join(parts) or "no change"
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": [{"name": n, "type": t} for n, t in self.added],
+            "removed": [{"name": n, "type": t} for n, t in self.removed],
+            "type_changed": [{"name": n, "old": o, "new": t} for n, o, t in self.changed],
+        }
+
 
 def schema_diff(current: pa.Schema, new: pa.Schema) -> SchemaDiff:
     """Columns added, removed and retyped from `current` to `new` (ignores order, nullability)."""
-    old_types = {f.name: type_name(f.type) for f in current}
-    new_types = {f.name: type_name(f.type) for f in new}
-    return SchemaDiff(
-        added=[(n, t) for n, t in new_types.items() if n not in old_types],
-        removed=[(n, t) for n, t in old_types.items() if n not in new_types],
-        changed=[
-            (n, old_types[n], t)
-            for n, t in new_types.items()
-            if n in old_types and old_types[n] != t
-        ],
+    return diff_types(
+        {f.name: type_name(f.type) for f in current}, {f.name: type_name(f.type) for f in new}
     )
 
 
@@ -385,27 +384,31 @@ class SchemaChange:
         return self.after is not None and self.after >= self.required
 
 
-def _delta_type(spec: Any) -> str:
-    """A type from a Delta log schemaString ('long' or a nested dict) in Delta's words."""
+def delta_type_name(spec: Any) -> str:
+    """A type from a Delta log schemaString ('long' or a nested dict) in Delta's words, written
+    as type_name writes an Arrow type: the contracts and the explorer print types one way."""
     if isinstance(spec, str):
         return spec
     kind = spec.get("type")
     if kind == "array":
-        return f"array<{_delta_type(spec.get('elementType'))}>"
+        return f"array<{delta_type_name(spec.get('elementType'))}>"
     if kind == "map":
-        return f"map<{_delta_type(spec.get('keyType'))},{_delta_type(spec.get('valueType'))}>"
+        key, value = spec.get("keyType"), spec.get("valueType")
+        return f"map<{delta_type_name(key)},{delta_type_name(value)}>"
     if kind == "struct":
-        inner = ",".join(f"{f['name']}:{_delta_type(f['type'])}" for f in spec.get("fields", []))
+        fields = spec.get("fields", [])
+        inner = ",".join(f"{f['name']}:{delta_type_name(f['type'])}" for f in fields)
         return f"struct<{inner}>"
     return str(kind)
 
 
 def _log_schema(schema_string: str) -> dict[str, str]:
     fields = json.loads(schema_string).get("fields", [])
-    return {f["name"]: _delta_type(f["type"]) for f in fields}
+    return {f["name"]: delta_type_name(f["type"]) for f in fields}
 
 
-def _diff_types(old: dict[str, str], new: dict[str, str]) -> SchemaDiff:
+def diff_types(old: dict[str, str], new: dict[str, str]) -> SchemaDiff:
+    """The one schema diff: columns added, removed and retyped, from {name: type} maps."""
     return SchemaDiff(
         added=[(n, t) for n, t in new.items() if n not in old],
         removed=[(n, t) for n, t in old.items() if n not in new],
@@ -444,7 +447,7 @@ def schema_changes(table: str | Path, limit: int = 200) -> list[SchemaChange]:
         except (OSError, ValueError, KeyError):
             continue  # a log file being written or cleaned up: judge by the others
         version = _lenient_version(raw)
-        diff = _diff_types(schema, new_schema) if schema and new_schema else SchemaDiff()
+        diff = diff_types(schema, new_schema) if schema and new_schema else SchemaDiff()
         if not diff.empty:
             if base is not None:
                 out.append(SchemaChange(number, diff, base, version))

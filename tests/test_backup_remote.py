@@ -24,6 +24,17 @@ from tests.backup_fixtures import (
 __all__ = ["rclone_env", "s3_server"]  # fixtures, used by name
 
 
+def test_unknown_rclone_remote_names_rclone_config(
+    rclone_env: dict[str, str], cli: CliRunner
+) -> None:
+    # Needs the rclone binary to ask it about the remote: skipped without it, like its siblings.
+    out = cli(["backup", "--target", "rclone:nowhere:lake"], env=rclone_env)
+    assert out.returncode == 69
+    assert (
+        "rclone remote 'nowhere' is not configured" in out.stderr and "rclone config" in out.stderr
+    )
+
+
 def test_rclone_backup_restores_equal_tables(rclone_env: dict[str, str], tmp_path: Path) -> None:
     settings = settings_with(rclone_env, BACKUP_KEEP="2")
     tables = make_lake(settings.data_dir)

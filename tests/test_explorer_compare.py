@@ -23,7 +23,7 @@ def test_compare_counts_rows_added_removed_and_changed_by_key(tmp_path: Path) ->
     assert result.changed == 1 and result.samples["changed"] == [{"id": 2}]
     assert result.unchanged == 2
     assert result.compared_columns == ["amount"]  # `note` and `channel` are not in both
-    assert [c.name for c in result.schema.added] == ["note"]
+    assert result.schema.added == [("note", "string")]
 
 
 def test_compare_infers_an_id_key(tmp_path: Path) -> None:

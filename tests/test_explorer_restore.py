@@ -21,7 +21,7 @@ def test_restore_commits_a_restore_and_brings_back_the_versions_rows(
     assert (plan.current, plan.target) == (4, 1)
     assert (plan.rows_now, plan.rows_after) == (4, 4)
     assert "Restore orders from version 4 to version 1" in plan.summary("orders")
-    assert "- note (string)" in plan.summary("orders")  # the confirmation says what changes
+    assert "- note: string" in plan.summary("orders")  # the confirmation says what changes
     new_version = restore_version(plan, settings)
     assert new_version == 5
     assert DeltaTable(path).history(1)[0]["operation"] == "RESTORE"

@@ -104,7 +104,7 @@ async def test_moving_through_versions_shows_each_versions_rows(settings: Settin
             "version 3")
         assert [r[0] for r in rows_of(app, "#version-columns")] == ["id", "amount", "+ note"]
         changes = status(app, "#version-changes")
-        assert "+ note (string)" in changes and "- channel (string)" in changes
+        assert "+ note: string" in changes and "- channel: string" in changes
         assert sorted(r[0] for r in rows_of(app, "#version-rows")) == ["1", "2", "3", "4", "5"]
 
         await pilot.press("right_square_bracket")  # version 4: order 1 deleted

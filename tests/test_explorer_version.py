@@ -27,9 +27,9 @@ def test_schema_diff_names_added_and_removed_columns(tmp_path: Path) -> None:
     assert [c.name for c in schema.columns] == ["id", "amount", "note"]
     assert schema.previous == 2
     assert schema.diff is not None
-    assert [c.name for c in schema.diff.added] == ["note"]
-    assert [c.name for c in schema.diff.removed] == ["channel"]
-    assert schema.diff.lines() == ["+ note (string)", "- channel (string)"]
+    assert schema.diff.added == [("note", "string")]
+    assert schema.diff.removed == [("channel", "string")]
+    assert schema.diff.lines() == ["+ note: string", "- channel: string"]
 
 
 def test_schema_diff_reports_a_changed_type(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_schema_diff_reports_a_changed_type(tmp_path: Path) -> None:
     write_deltalake(path, pa.table({"id": pa.array(["1"], pa.string())}), mode="overwrite",
                     schema_mode="overwrite")
     diff = schema_at(path).diff
-    assert diff is not None and diff.retyped == [("id", "integer", "string")]
+    assert diff is not None and diff.changed == [("id", "integer", "string")]
 
 
 def test_first_version_has_nothing_to_compare(tmp_path: Path) -> None:

@@ -74,3 +74,67 @@ def test_setup_names_what_to_install_without_a_python(tmp_path: Path) -> None:
     )
     assert r.returncode == 1
     assert "needs Python 3.11 or newer" in r.stderr and "PYTHON=" in r.stderr
+
+
+def _pins(lock: Path) -> set[str]:
+    return {line.strip() for line in lock.read_text().splitlines() if "==" in line}
+
+
+def test_the_plain_lock_pins_what_the_dev_lock_pins() -> None:
+    """The dev set is the plain set plus the dev tools, at the same versions: switching between
+    `./setup.sh` and `./setup.sh --dev` never downgrades a package (pip's dependency ERROR)."""
+    differ = _pins(REPO / "requirements.lock") - _pins(REPO / "requirements-dev.lock")
+    assert differ == set(), f"pinned differently in requirements.lock: {sorted(differ)}"
+
+
+def _fake_venv(repo: Path) -> Path:
+    """A .venv whose pip only writes down what it was asked to install (no network, seconds)."""
+    log = repo / "pip.log"
+    bin_dir = repo / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    python = bin_dir / "python"
+    python.write_text(
+        "#!/bin/bash\n"
+        f'if [ "$1" = -m ] && [ "$2" = pip ]; then echo "${{@:3}}" >> {log}; exit 0; fi\n'
+        f'exec {sys.executable} "$@"\n'
+    )
+    python.chmod(0o755)
+    return log
+
+
+def test_switching_between_setup_and_setup_dev_reinstalls_nothing(tmp_path: Path) -> None:
+    repo = scratch_copy(tmp_path / "repo")
+    log = _fake_venv(repo)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHON": sys.executable}
+
+    def setup(*args: str) -> str:
+        done = subprocess.run(
+            ["./setup.sh", "--no-sample", *args],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "ERROR" not in done.stdout + done.stderr
+        return done.stdout
+
+    assert "installing pinned packages from requirements-dev.lock" in setup("--dev")
+    installs = log.read_text()
+    # After --dev, a plain set-up is already satisfied (the dev set includes it), and back.
+    assert "packages already installed" in setup()
+    assert "packages already installed" in setup("--dev")
+    assert log.read_text() == installs
+
+    # Plain first, then --dev: only the dev lock is added on top; plain again needs nothing.
+    for stamp in (repo / ".venv").glob(".installed-*"):
+        stamp.unlink()
+    log.write_text("")
+    assert "installing pinned packages from requirements.lock" in setup()
+    assert "installing pinned packages from requirements-dev.lock" in setup("--dev")
+    assert "packages already installed" in setup()
+    requirement_files = [
+        line.split("-r ")[1].split()[0] for line in log.read_text().splitlines() if "-r " in line
+    ]
+    assert requirement_files == ["requirements.lock", "requirements-dev.lock"]

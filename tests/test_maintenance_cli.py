@@ -23,7 +23,7 @@ def test_cli_refuses_retention_under_168_hours_naming_the_rule(cli: Cli, home: P
     table = _table(home)
     before = data_files(table)
     done = cli(["vacuum", "--retention-hours", "2", "--yes"])
-    assert done.returncode == 1
+    assert done.returncode == 75  # REFUSED, as a refused restore is
     assert done.stderr.strip() == (
         "VACUUM refused: retention 2 h is below the 168 h minimum (OPS-03). "
         "Use --force --reason TEXT to override."
@@ -69,7 +69,7 @@ def test_cli_without_a_terminal_needs_yes(cli: Cli, home: Path) -> None:
         done = cli(
             ["vacuum", "--retention-hours", "0", "--force", "--reason", "x"], stdin=no_terminal
         )
-    assert done.returncode == 1
+    assert done.returncode == 75  # REFUSED: nothing changed, the message names --yes
     assert "Confirm with --yes" in done.stderr
     assert "total: 2 file(s)" in done.stdout  # the plan is shown
     assert data_files(table) == before
@@ -187,7 +187,7 @@ def test_on_a_terminal_vacuum_asks_and_no_deletes_nothing(env: dict[str, str], h
         env, ["vacuum", "--retention-hours", "0", "--force", "--reason", "t"], "n\n"
     )
     assert "Delete 2 file(s)" in err and "Nothing deleted." in out
-    assert code == 1 and data_files(table) == before
+    assert code == 75 and data_files(table) == before
 
 
 def test_on_a_terminal_vacuum_deletes_after_yes(env: dict[str, str], home: Path) -> None:

@@ -27,7 +27,11 @@ class HeartbeatLine(Static):
     """The OPS-09 line as the CLI prints it: green `✓ Pipeline Finished…` or red `✗ …`."""
 
     def show(
-        self, status: RunStatus | str | None, records: int = 0, error: str | None = None
+        self,
+        status: RunStatus | str | None,
+        records: int = 0,
+        error: str | None = None,
+        wrote: dict[str, int] | None = None,
     ) -> None:
         if status is None:
             self.update("No runs yet: press r to run the pipeline")
@@ -40,7 +44,7 @@ class HeartbeatLine(Static):
                 error or "the run's process stopped before the end (aborted)",
             )
         ok = is_success(status)
-        self.update(heartbeat_line(status, records, error))
+        self.update(heartbeat_line(status, records, error, wrote))
         self.set_class(ok, "-ok")
         self.set_class(not ok, "-failed")
 
@@ -48,7 +52,8 @@ class HeartbeatLine(Static):
         if record is None:
             self.show(None)
         else:
-            self.show(record.status, record.records_processed, record.error)
+            wrote = {s.name: s.records_out for s in record.steps}
+            self.show(record.status, record.records_processed, record.error, wrote)
 
 
 class LatencyChart(Vertical):

@@ -7,6 +7,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+# Sizes print one way everywhere (core.units); re-exported for the backup and restore CLIs.
+from core.units import human_bytes as human_bytes
+
 MANIFEST_FORMAT = 1
 
 
@@ -225,11 +228,3 @@ class BackupResult:
             "warnings": self.warnings,
             "verify": self.verify.to_json() if self.verify else None,
         }
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"

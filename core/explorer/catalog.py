@@ -5,7 +5,6 @@ Rows, files and size come from the log's add actions, never from reading data fi
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,23 +14,19 @@ from core.explorer.history import commits_since, iter_commits, schema_version_of
 from core.explorer.log import read_commit
 from core.explorer.table import ExplorerError, explain, layer_of, open_table, table_name
 from core.lake import find_tables
+from core.maintenance.tables import MIN_RETENTION_HOURS, RETENTION_PROPERTY, SMALL_FILE_BYTES
+from core.maintenance.tables import parse_interval_hours as interval_hours
 from core.settings import Settings
+from core.units import human_bytes
 
 # "Many small files": more than this many files beyond one per partition, averaging under
 # SMALL_FILE_BYTES. Past that every read opens many files for little data; OPTIMIZE is the fix.
 SMALL_FILES_MIN_COUNT = 50
-SMALL_FILE_BYTES = 16 * 1024 * 1024
-MIN_RETENTION_HOURS = 168  # OPS-03: keep 7 days of history
-RETENTION_PROPERTY = "delta.deletedFileRetentionDuration"
 SCHEMA_VERSION_PROPERTY = "lakeconsole.schema_version"
 # How far back to look for a commit carrying a schema version, and for the last vacuum.
 SCHEMA_VERSION_SCAN = 200
 VACUUM_SCAN = 5000
 LAYER_ORDER = ("landing", "bronze", "silver", "gold", "quarantine", "engine", "other")
-
-_INTERVAL = re.compile(r"^(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]+?)s?$")
-_UNIT_HOURS = {"microsecond": 1 / 3.6e9, "millisecond": 1 / 3.6e6, "second": 1 / 3600,
-               "minute": 1 / 60, "hour": 1.0, "day": 24.0, "week": 168.0}
 
 
 @dataclass(frozen=True)
@@ -61,24 +56,6 @@ class TableSummary:
         out["path"] = str(self.path)
         out["last_commit_local"] = self.last_commit_local
         return out
-
-
-def interval_hours(value: str) -> float | None:
-    """Hours in a Delta interval such as 'interval 7 days' or '168 hours'; None if unreadable."""
-    m = _INTERVAL.match(value.strip().lower())
-    if not m or m.group(2) not in _UNIT_HOURS:
-        return None
-    return float(m.group(1)) * _UNIT_HOURS[m.group(2)]
-
-
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return ""
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
 
 
 def lake_tables(settings: Settings, now: float | None = None) -> list[TableSummary]:

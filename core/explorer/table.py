@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,9 +15,16 @@ if TYPE_CHECKING:
 # How delta-rs and pyarrow say a data file the log names is gone.
 MISSING_FILE_SIGNS = ("no such file", "not found", "failed to fetch metadata", "object at location")
 
+LISTED_NAMES = 12  # tables named in a "no such table" line; 'lakeconsole tables' has the rest
+
 
 class ExplorerError(Exception):
     """A table cannot be shown or changed; the message is one line that says why and what to do."""
+
+
+class TableNotFound(ExplorerError):
+    """The user named a table the lake does not have (a usage error); the message lists the
+    close matches and the lake's tables."""
 
 
 class KeyNeeded(ExplorerError):
@@ -50,30 +58,63 @@ def is_delta_table(path: Path) -> bool:
 
 
 def resolve_table(name_or_path: str, data_dir: Path) -> Path:
-    """A lake name (`silver/sales_orders`, or `sales_orders` when unique), else a path."""
-    in_lake = data_dir / name_or_path
-    if not Path(name_or_path).is_absolute() and is_delta_table(in_lake):
+    """The one way a table name resolves, for every command: a lake name
+    (`silver/sales_orders`, or `sales_orders` when unique), else the path of a Delta table."""
+    wanted = name_or_path.strip().rstrip("/") or name_or_path
+    in_lake = data_dir / wanted
+    if not Path(wanted).is_absolute() and is_delta_table(in_lake):
         return in_lake.resolve()
-    given = Path(name_or_path).expanduser()
+    given = Path(wanted).expanduser()
     if is_delta_table(given):
         return given.resolve()
-    if "/" not in name_or_path:
-        matches = [t for t in find_tables(data_dir) if t.name == name_or_path]
+    tables = find_tables(data_dir)
+    if "/" not in wanted:
+        matches = [t for t in tables if t.name == wanted]
         if len(matches) == 1:
             return matches[0].resolve()
         if len(matches) > 1:
             names = ", ".join(table_name(data_dir, m) for m in matches)
-            raise ExplorerError(
+            raise TableNotFound(
                 f"'{name_or_path}' matches several lake tables ({names}); give one of those names"
             )
     if given.exists():
-        raise ExplorerError(
+        raise TableNotFound(
             f"{given} is not a Delta table (no _delta_log with commits); give a lake table name "
             "(see 'lakeconsole tables') or the folder of a Delta table"
         )
-    raise ExplorerError(
-        f"No table '{name_or_path}' in the lake ({data_dir}) and no such path; "
-        "run 'lakeconsole tables' to list the lake's tables"
+    raise TableNotFound(not_found_message(name_or_path, data_dir, tables))
+
+
+def resolve_tables(data_dir: Path, name: str | None) -> list[Path]:
+    """`None` or `all` → every lake table; otherwise the one table `resolve_table` finds."""
+    if name in (None, "", "all"):
+        return find_tables(data_dir)
+    return [resolve_table(str(name), data_dir)]
+
+
+def not_found_message(name: str, data_dir: Path, tables: list[Path]) -> str:
+    """No such table: the close matches first, then the lake's tables (or how to fill it)."""
+    names = [table_name(data_dir, t) for t in tables]
+    if name.startswith(("/", "~", ".")):
+        return (
+            f"No table '{name}' in the lake ({data_dir}) and no such path; give the folder of "
+            "a Delta table, or a lake table name ('lakeconsole tables' lists them)"
+        )
+    if not names:
+        return (
+            f"No table '{name}' in the lake at {data_dir}: it has no tables yet "
+            "(fill it with 'lakeconsole run'; 'lakeconsole tables' lists them)"
+        )
+    leaf = name.rstrip("/").rsplit("/", 1)[-1]
+    by_leaf = {n.rsplit("/", 1)[-1]: n for n in names}
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    close += [by_leaf[m] for m in difflib.get_close_matches(leaf, list(by_leaf), n=3, cutoff=0.6)]
+    guess = list(dict.fromkeys(close))[:3]
+    hint = f" Did you mean {' or '.join(guess)}?" if guess else ""
+    listed = ", ".join(names[:LISTED_NAMES]) + (" …" if len(names) > LISTED_NAMES else "")
+    return (
+        f"No table '{name}' in the lake at {data_dir}.{hint} Tables: {listed} "
+        "('lakeconsole tables' lists them)"
     )
 
 

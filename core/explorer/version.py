@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.contracts import SchemaDiff, delta_type_name, diff_types
 from core.explorer.table import ExplorerError, explain, open_table
 
 if TYPE_CHECKING:
@@ -22,33 +23,6 @@ class Column:
     name: str
     type: str
     nullable: bool
-
-
-@dataclass(frozen=True)
-class SchemaDiff:
-    """Top-level columns added, removed and retyped from one schema to the next."""
-
-    added: list[Column] = field(default_factory=list)
-    removed: list[Column] = field(default_factory=list)
-    retyped: list[tuple[str, str, str]] = field(default_factory=list)  # name, old type, new type
-
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.removed or self.retyped)
-
-    def lines(self) -> list[str]:
-        """`+ col (type)`, `- col (type)`, `~ col: old -> new`, one per change."""
-        out = [f"+ {c.name} ({c.type})" for c in self.added]
-        out += [f"- {c.name} ({c.type})" for c in self.removed]
-        out += [f"~ {name}: {old} -> {new}" for name, old, new in self.retyped]
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "added": [c.__dict__ for c in self.added],
-            "removed": [c.__dict__ for c in self.removed],
-            "type_changed": [{"name": n, "old": o, "new": t} for n, o, t in self.retyped],
-        }
 
 
 @dataclass(frozen=True)
@@ -69,35 +43,18 @@ class RowsPage:
 
 
 def columns_of(dt: DeltaTable) -> list[Column]:
-    """The table's top-level columns with Delta type names (`long`, `string`, `struct<...>`)."""
+    """The table's top-level columns with Delta type names (`long`, `string`, `struct<...>`),
+    written as the schema contracts write them."""
     fields = json.loads(dt.schema().to_json())["fields"]
-    return [Column(f["name"], _type_name(f["type"]), bool(f.get("nullable", True))) for f in fields]
-
-
-def _type_name(t: Any) -> str:
-    if isinstance(t, str):
-        return t
-    kind = t.get("type")
-    if kind == "struct":
-        inner = ", ".join(f"{f['name']}: {_type_name(f['type'])}" for f in t["fields"])
-        return f"struct<{inner}>"
-    if kind == "array":
-        return f"array<{_type_name(t['elementType'])}>"
-    if kind == "map":
-        return f"map<{_type_name(t['keyType'])}, {_type_name(t['valueType'])}>"
-    return json.dumps(t)
+    return [
+        Column(f["name"], delta_type_name(f["type"]), bool(f.get("nullable", True)))
+        for f in fields
+    ]
 
 
 def diff_schemas(old: list[Column], new: list[Column]) -> SchemaDiff:
-    """What changed from `old` to `new`, by column name."""
-    before = {c.name: c for c in old}
-    after = {c.name: c for c in new}
-    return SchemaDiff(
-        added=[c for c in new if c.name not in before],
-        removed=[c for c in old if c.name not in after],
-        retyped=[(c.name, before[c.name].type, c.type) for c in new
-                 if c.name in before and before[c.name].type != c.type],
-    )
+    """What changed from `old` to `new`, by column name: the contracts' diff and wording."""
+    return diff_types({c.name: c.type for c in old}, {c.name: c.type for c in new})
 
 
 @dataclass(frozen=True)

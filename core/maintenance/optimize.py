@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from core.maintenance.ledger import append_record
-from core.maintenance.tables import TableFiles, human_bytes, table_files, table_name
+from core.maintenance.tables import TableFiles, table_files, table_name
 from core.settings import Settings
+from core.units import human_bytes
 
 log = logging.getLogger("lakeconsole.maintenance")
 

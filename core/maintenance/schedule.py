@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.maintenance.status import latency_status, table_upkeep, vacuum_status
-from core.maintenance.tables import MIN_RETENTION_HOURS, human_bytes
+from core.maintenance.tables import MIN_RETENTION_HOURS
 from core.maintenance.vacuum import VacuumResult, plan_tables, vacuum_tables
 from core.runner import describe_error
 from core.settings import Settings
+from core.units import human_bytes
 
 
 @dataclass

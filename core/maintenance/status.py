@@ -73,6 +73,28 @@ def _names(items: list[str], limit: int = 4) -> str:
     return ", ".join(items[:limit]) + more
 
 
+def vacuum_detail(tables: list[TableUpkeep], interval_days: int) -> str:
+    """The dashboard's vacuum line: overdue tables first, else how many were vacuumed within the
+    interval and how many never were (a table never vacuumed is not "vacuumed within 7 days")."""
+    overdue = [t for t in tables if t.overdue]
+    if overdue:
+        names = [t.name + (" (never vacuumed)" if t.last_vacuum is None else "") for t in overdue]
+        return (
+            f"{len(overdue)} of {len(tables)} table(s) overdue "
+            f"(OPS-03: vacuum every {interval_days} days): {_names(names)}"
+        )
+    never = sum(1 for t in tables if t.last_vacuum is None)
+    parts = []
+    if never < len(tables):
+        parts.append(f"{len(tables) - never} table(s) vacuumed within {interval_days} days")
+    if never:
+        noun = "never vacuumed" if parts else "table(s) never vacuumed"
+        parts.append(
+            f"{never} {noun} (each due {interval_days} days after its first commit, OPS-03)"
+        )
+    return "; ".join(parts)
+
+
 def vacuum_status(settings: Settings, now: float | None = None) -> list[UpkeepItem]:
     """Upkeep items: the weekly vacuum (overdue tables) and tables keeping deleted files < 168 h."""
     tables = table_upkeep(settings, now)
@@ -81,14 +103,8 @@ def vacuum_status(settings: Settings, now: float | None = None) -> list[UpkeepIt
     done = [t.last_vacuum for t in tables if t.last_vacuum is not None]
     # The oldest last vacuum is the one that matters; None if some table never had one.
     last = min(done) if len(done) == len(tables) else None
-    overdue = [t.name for t in tables if t.overdue]
-    if overdue:
-        detail = (
-            f"{len(overdue)} of {len(tables)} table(s) not vacuumed for more than "
-            f"{settings.vacuum_interval_days} days: {_names(overdue)} (OPS-03)"
-        )
-    else:
-        detail = f"{len(tables)} table(s) vacuumed within {settings.vacuum_interval_days} days"
+    detail = vacuum_detail(tables, settings.vacuum_interval_days)
+    overdue = [t for t in tables if t.overdue]
     flagged = [f"{t.name} ({t.retention_hours:g} h)" for t in tables if t.retention_flagged]
     retention = UpkeepItem(
         "retention",

@@ -7,7 +7,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.lake import find_tables
+# One home each: table names resolve in the explorer, sizes print through core.units, and the
+# small-file size is the explorer's; re-exported here for maintenance's callers.
+from core.explorer.table import TableNotFound, resolve_tables, table_name
+from core.units import MIB, human_bytes
+
+__all__ = [
+    "MIN_RETENTION_HOURS",
+    "RETENTION_PROPERTY",
+    "SMALL_FILE_BYTES",
+    "TableFiles",
+    "TableNotFound",
+    "human_bytes",
+    "resolve_tables",
+    "retention_property_hours",
+    "table_files",
+    "table_name",
+]
 
 # The runbook's minimum history (OPS-03): 7 days.
 MIN_RETENTION_HOURS = 168
@@ -21,33 +37,6 @@ UNIT_HOURS = {
     "day": 24.0,
     "week": 168.0,
 }
-
-
-class TableNotFound(Exception):
-    """The user named a table the lake does not have; the message lists those it has."""
-
-
-def table_name(data_dir: Path, table: Path) -> str:
-    """The name the user types: the folder relative to the lake, e.g. `silver/sales_orders`."""
-    try:
-        return table.resolve().relative_to(data_dir.resolve()).as_posix()
-    except ValueError:
-        return table.as_posix()
-
-
-def resolve_tables(data_dir: Path, name: str | None) -> list[Path]:
-    """`None` or `all` → every table; otherwise the one table with that lake name."""
-    tables = find_tables(data_dir)
-    if name in (None, "", "all"):
-        return tables
-    wanted = name.strip("/")
-    for table in tables:
-        if table_name(data_dir, table) == wanted:
-            return [table]
-    known = (
-        ", ".join(table_name(data_dir, t) for t in tables) or "none yet (run the pipeline first)"
-    )
-    raise TableNotFound(f"No table '{name}' in the lake at {data_dir}. Tables: {known}")
 
 
 def parse_interval_hours(value: str) -> float | None:
@@ -64,6 +53,13 @@ def retention_property_hours(configuration: dict[str, Any]) -> float | None:
     return parse_interval_hours(str(raw)) if raw else None
 
 
+# What a small file is, for the tables list's flag, the maintenance view and the latency watch.
+# delta-rs OPTIMIZE rewrites every file under its 100 MiB target, but a file of 50 MiB costs a
+# reader little more than one of 100; under about a third of the target the per-file cost (open,
+# footer, log entry) dominates and one compaction merges three or more files into one.
+SMALL_FILE_BYTES = 32 * MIB
+
+
 @dataclass(frozen=True)
 class TableFiles:
     """The current version's data files: count, bytes, and how many share a partition."""
@@ -73,9 +69,6 @@ class TableFiles:
     partitions: int
     small_files: int  # files below SMALL_FILE_BYTES in partitions holding two or more of them
     version: int
-
-
-SMALL_FILE_BYTES = 32 * 1024 * 1024
 
 
 def table_files(table: Path) -> TableFiles:
@@ -98,12 +91,3 @@ def table_files(table: Path) -> TableFiles:
             small_by_partition[key] = small_by_partition.get(key, 0) + 1
     small = sum(n for n in small_by_partition.values() if n >= 2)
     return TableFiles(len(sizes), int(sum(sizes)), len(set(keys)), small, dt.version())
-
-
-def human_bytes(n: float) -> str:
-    """1536 → '1.5 KiB'."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"

@@ -19,8 +19,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from core.backup.model import BackupProgress, human_bytes
+from core.backup.model import BackupProgress
 from core.settings import Settings
+from core.units import human_bytes
 
 PROGRESS_EVERY_S = 0.1  # enough for a smooth bar without flooding the message queue
 

@@ -26,9 +26,10 @@ from textual.worker import Worker, WorkerState
 from core.maintenance.latency import LatencyWatch
 from core.maintenance.optimize import OptimizeResult
 from core.maintenance.status import TableUpkeep
-from core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles, human_bytes
+from core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles
 from core.maintenance.vacuum import VacuumPlan, VacuumResult
 from core.settings import Settings
+from core.units import human_bytes
 
 log = logging.getLogger("lakeconsole.maintenance")
 FORCE_WORD = "FORCE"

@@ -113,7 +113,7 @@ class TableVersionScreen(Screen[None]):
         columns = self.query_one("#version-columns", DataTable)
         columns.loading = False
         columns.clear()
-        changed = {c.name for c in view.schema.diff.added} if view.schema.diff else set()
+        changed = {name for name, _ in view.schema.diff.added} if view.schema.diff else set()
         for c in view.schema.columns:
             columns.add_row(("+ " if c.name in changed else "") + c.name, c.type,
                             "yes" if c.nullable else "no")

@@ -17,8 +17,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from core.explorer.catalog import TableSummary, human_bytes
+from core.explorer.catalog import TableSummary
 from core.settings import Settings
+from core.units import human_bytes
 
 COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
 
