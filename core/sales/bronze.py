@@ -50,7 +50,9 @@ def run_bronze(ctx: StepContext) -> StepResult:
         description=BRONZE_ORDERS.description,
     )
     ledger = load_ledger(ctx.settings, bronze_path)
-    todo, still_rejected, already = _sort_landing(ledger, list_landing(landing_dir(data_dir)))
+    files = list_landing(landing_dir(data_dir))
+    crash_point(ctx.settings, "bronze.after_listing")
+    todo, still_rejected, already = _sort_landing(ledger, files)
 
     result = StepResult(details={"files_new": len(todo), "files_already_ingested": already})
     ctx.progress(0, len(todo), "files")
@@ -137,6 +139,7 @@ def _append(
     """Append one landing file to bronze in a single commit; returns its row count."""
     from deltalake import write_deltalake
 
+    crash_point(ctx.settings, "bronze.before_read")
     names = read_header(landing.path)
     entry = Ingested(
         landing.name, digest, 0, _next_ingest_time(ledger), landing.size, landing.mtime_ns
