@@ -71,6 +71,26 @@ def test_a_file_nobody_may_read_is_rejected_and_every_other_file_ingested(
     assert live_ids(settings) == {"A1", "L1"}  # readable again: ingested on the next run
 
 
+def test_a_file_that_fails_to_read_is_rejected_and_every_other_file_ingested(
+    settings: Settings,
+) -> None:
+    # Root reads a mode-000 file, so the same per-file path is taken here by a read that fails
+    # for anyone: /proc/self/mem is a regular file whose first bytes cannot be read (EIO).
+    write_csv(settings, "good.csv", [line("A1")])
+    (landing(settings) / "broken.csv").symlink_to("/proc/self/mem")
+    outcome = run(settings)
+    assert live_ids(settings) == {"A1"}
+    reason = rejected(settings)["broken.csv"]
+    assert reason == "cannot be read: input/output error: check the file"
+    assert any(
+        w.startswith(f"landing file broken.csv was not ingested: {reason}")
+        for w in outcome.warnings
+    )
+    again = run(settings)  # tried again (and named again) on every run, recorded once
+    assert any("broken.csv" in w for w in again.warnings)
+    assert len(rows(settings, QUARANTINE_FILES.name)) == 1
+
+
 @pytest.mark.parametrize("point", ["bronze.after_listing", "bronze.before_read"])
 def test_a_file_deleted_between_listing_and_reading_is_skipped_with_a_warning(
     settings: Settings, point: str

@@ -61,7 +61,10 @@ def test_a_file_rewritten_after_it_was_hashed_is_left_for_the_next_run_then_inge
     second = run(settings)
     assert second.warnings == []
     assert second.records_processed == 150
-    assert source_hashes(settings) == {sha256(path), sha256(settings.data_dir / "landing/other.csv")}
+    assert source_hashes(settings) == {
+        sha256(path),
+        sha256(settings.data_dir / "landing/other.csv"),
+    }
     live = {r["order_id"] for r in rows(settings, SILVER_ORDERS.name)}
     assert live == {f"NEW{i}" for i in range(150)} | {"K1"}
 

@@ -56,5 +56,7 @@ def test_a_ledger_of_the_wrong_shape_is_named_and_rebuilt_and_nothing_is_ingeste
 
     assert outcome.records_processed == 1  # b.csv only: a.csv is known from the bronze rows
     assert count(settings, BRONZE_ORDERS.name) == 2
-    assert any(str(ledger) in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records)
+    assert any(
+        str(ledger) in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records
+    )
     assert json.loads(ledger.read_text())["files"][0]["file"] == "a.csv"  # written whole again
