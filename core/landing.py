@@ -25,7 +25,6 @@ class LandingFile:
     path: Path
     size: int
     mtime_ns: int
-    inode: int = 0
 
     @property
     def name(self) -> str:
@@ -90,12 +89,12 @@ def _classify(path: Path) -> LandingFile | Skipped:
         except OSError as exc:
             return Skipped(name, f"a symbolic link that cannot be followed ({_strerror(exc)})")
         if stat.S_ISREG(target.st_mode):
-            return LandingFile(path, target.st_size, target.st_mtime_ns, target.st_ino)
+            return LandingFile(path, target.st_size, target.st_mtime_ns)
         return Skipped(
             name, f"a symbolic link to {_kind(target.st_mode)}, not a landing file: remove the link"
         )
     if stat.S_ISREG(own.st_mode):
-        return LandingFile(path, own.st_size, own.st_mtime_ns, own.st_ino)
+        return LandingFile(path, own.st_size, own.st_mtime_ns)
     if stat.S_ISDIR(own.st_mode):
         return Skipped(f"{name}/", f"a folder, not a landing file ({_inside(path)}): {FOLDER_FIX}")
     return Skipped(name, f"{_kind(own.st_mode)}, not a landing file: it is never opened; remove it")

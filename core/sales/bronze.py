@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -231,15 +232,12 @@ def _append(
     from deltalake import write_deltalake
 
     crash_point(ctx.settings, "bronze.before_read")
-    try:
+    with _unreadable_as_refusal():
         fh = open_landing(landing.path)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise Unreadable(unreadable(exc)) from None
     with fh:
         opened = os.fstat(fh.fileno())
-        names = read_header(fh)
+        with _unreadable_as_refusal():
+            names = read_header(fh)
         # Size and time of the bytes read (read_batches refuses them if they move): the
         # ledger's shortcut for "this exact file was hashed before" must describe these bytes.
         entry = Ingested(
@@ -268,6 +266,18 @@ def _append(
     ledger.bronze_version = DeltaTable(str(bronze_path)).version()
     ledger.files.append(entry)
     return entry.rows
+
+
+@contextmanager
+def _unreadable_as_refusal() -> Iterator[None]:
+    """An OSError while opening or reading the file is the file's (Unreadable), not the run's;
+    a file that is gone stays FileNotFoundError (vanished, nothing to record)."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise Unreadable(unreadable(exc)) from None
 
 
 def _reading_problem(exc: Exception) -> Exception:

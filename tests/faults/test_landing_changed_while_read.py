@@ -4,13 +4,19 @@ bytes, and the file is left for the next run with a warning (issue 13, item 2)."
 from __future__ import annotations
 
 import hashlib
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from core.sales.definition import BRONZE_ORDERS, SILVER_ORDERS
+import pytest
+
+from core.leftovers import find_crash_leftovers
+from core.sales.definition import BRONZE_ORDERS, SILVER_ORDERS, TABLES
 from core.sales.faults import at_point
 from core.settings import Settings
-from tests.sales_fixtures import HEADER, count, line, rows, run, write_csv
+from tests.conftest import lakeconsole
+from tests.sales_fixtures import HEADER, count, line, rows, run, snapshot, write_csv
+from tests.test_sales_crash import make_lake
 
 # More than one of bronze's 4 MB reads, so a writer can act between two of them.
 BIG = 60_000
@@ -107,3 +113,23 @@ def test_a_file_rewritten_in_place_while_bronze_reads_it_loses_no_row(settings: 
     assert source_hashes(settings) == {sha256(path)}
     live = {r["order_id"] for r in rows(settings, SILVER_ORDERS.name)}
     assert live == {f"NEW{i}" for i in range(BIG)}
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_bronze_reads_a_file_then_rerun_equals_a_clean_run(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "killed").mkdir()
+    clean_env, clean = make_lake(tmp_path / "clean")
+    assert lakeconsole(["run"], clean_env).returncode == 0
+    env, settings = make_lake(tmp_path / "killed")
+
+    killed = lakeconsole(["run"], {**env, "LAKECONSOLE_CRASH_AT": "bronze.mid_read:4"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    rerun = lakeconsole(["run"], env)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert snapshot(settings) == snapshot(clean)
+    for spec in TABLES.values():
+        assert find_crash_leftovers(spec.path(settings.data_dir)) == [], spec.name
