@@ -4,6 +4,8 @@ Which files are still waiting (not ingested) is the pipeline's knowledge, not th
 pipeline module may define `landing_waiting(settings) -> set[str]` (names relative to the
 landing folder) next to its steps function, and the panel then marks the rest as read; and
 `landing_rejected(settings) -> dict[str, str]` (name → why), and the panel lists those apart.
+Which entries are landing files at all is core's one answer (`core.landing.scan_landing`, the
+listing bronze reads too): a folder, FIFO or dangling link is listed as skipped, with why.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core.lake import landing_dir
+from core.landing import scan_landing
 from core.settings import Settings
 from tui.dag_view import count
 from tui.messages import LandingFiles
@@ -44,23 +47,6 @@ class Hooks:
     rejected: RejectedHook | None = None
 
 
-def list_landing(folder: Path) -> list[tuple[Path, int]]:
-    """Data files under the landing folder (hidden and `_` files are partial writes or markers)."""
-    files: list[tuple[Path, int]] = []
-    if not folder.is_dir():
-        return files
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if any(part.startswith((".", "_", "~")) for part in rel.parts):
-            continue
-        try:
-            if path.is_file():
-                files.append((rel, path.stat().st_size))
-        except OSError:
-            continue  # removed while we looked
-    return files
-
-
 def pipeline_hooks(settings: Settings) -> Hooks:
     """The pipeline module's `landing_waiting` and `landing_rejected`, if it has them."""
     try:
@@ -73,11 +59,14 @@ def pipeline_hooks(settings: Settings) -> Hooks:
 def look(settings: Settings, hooks: Hooks) -> LandingFiles:
     """One listing, with what is waiting when the pipeline can say. Blocking: call in a thread."""
     try:
-        files = list_landing(landing_dir(settings.data_dir))
+        landing = scan_landing(landing_dir(settings.data_dir))
     except OSError as exc:
         return LandingFiles([], error=str(exc))
     return LandingFiles(
-        files, _ask(hooks.waiting, settings), rejected=_ask(hooks.rejected, settings)
+        [(Path(f.name), f.size) for f in landing.files],
+        _ask(hooks.waiting, settings),
+        rejected=_ask(hooks.rejected, settings),
+        skipped=[(s.name, s.reason) for s in landing.skipped],
     )
 
 
@@ -95,8 +84,9 @@ def size_text(n: int) -> str:
 def describe(message: LandingFiles) -> tuple[str, str]:
     """(panel title, panel text) for one listing."""
     files, waiting = message.files, message.waiting
+    skipped = _skipped_text(message.skipped)
     if not files:
-        return "Landing", "no files in landing"
+        return "Landing", "\n".join(["no files in landing", *skipped])
     if waiting is None:
         shown, rest = files, ""
         title = f"Landing · {len(files)}"
@@ -105,11 +95,19 @@ def describe(message: LandingFiles) -> tuple[str, str]:
         rest = _read_text(files, waiting, message.rejected)
         title = f"Landing · {len(shown)} waiting"
         if not shown:
-            return title, f"nothing waiting\n{rest}".rstrip()
+            return title, "\n".join(["nothing waiting", *filter(None, [rest]), *skipped])
     lines = [f"{p}  {size_text(size)}" for p, size in shown[:SHOWN_FILES]]
     if len(shown) > SHOWN_FILES:
         lines.append(f"… and {len(shown) - SHOWN_FILES} more")
-    return title, "\n".join([*lines, rest] if rest else lines)
+    return title, "\n".join([*lines, *filter(None, [rest]), *skipped])
+
+
+def _skipped_text(skipped: list[tuple[str, str]]) -> list[str]:
+    """Entries that are not landing files, each with why: bronze names the same in its run."""
+    lines = [f"⊘ {name} skipped: {why}" for name, why in skipped[:SHOWN_REJECTED]]
+    if len(skipped) > SHOWN_REJECTED:
+        lines.append(f"⊘ … and {len(skipped) - SHOWN_REJECTED} more skipped")
+    return lines
 
 
 def _read_text(

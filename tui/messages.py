@@ -55,7 +55,8 @@ class UpkeepLoaded(Message):
 class LandingFiles(Message):
     """The files in data/landing: (path, size in bytes), sorted by name. `waiting` names those
     not ingested yet, when the pipeline can tell (None: it cannot, every file is shown alike);
-    `rejected` the ones the pipeline refused, with why (None: it cannot tell)."""
+    `rejected` the ones the pipeline refused, with why (None: it cannot tell); `skipped` the
+    entries that are not landing files (a folder, a FIFO...), as (name, why)."""
 
     def __init__(
         self,
@@ -63,11 +64,13 @@ class LandingFiles(Message):
         waiting: set[str] | None = None,
         error: str | None = None,
         rejected: dict[str, str] | None = None,
+        skipped: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__()
         self.files = files
         self.waiting = waiting
         self.rejected = rejected
+        self.skipped = skipped or []
         self.error = error
 
 

@@ -7,9 +7,13 @@ are not the expected CSV are recorded in quarantine, named in the run's warnings
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,15 +22,21 @@ import pyarrow as pa
 
 from core.dag import StepContext, StepResult
 from core.lake import landing_dir
+from core.landing import Skipped, scan_landing
 from core.sales.definition import BRONZE_ORDERS, LANDING_COLUMNS, QUARANTINE_FILES
 from core.sales.faults import crash_point
 from core.sales.landing import (
+    BLOCK_BYTES,
     BadFile,
+    FileChanged,
     LandingFile,
+    RowTooLong,
+    Unreadable,
     content_hash,
-    list_landing,
+    open_landing,
     read_batches,
     read_header,
+    unreadable,
 )
 from core.sales.ledger import Ingested, Ledger, Rejected, commit_metadata, iso_utc, load_ledger
 from core.sales.tables import remove_leftovers, writer_properties
@@ -36,6 +46,19 @@ log = logging.getLogger("lakeconsole.sales")
 
 # Small row groups let silver read one batch of a big file without decoding all of it.
 ROW_GROUP_ROWS = 128 * 1024
+
+
+@dataclass
+class Outcomes:
+    """What becomes of each landing file this run; every one ends in exactly one list."""
+
+    todo: list[tuple[LandingFile, str]] = field(default_factory=list)  # new, with their hash
+    already: int = 0
+    rejected_before: list[Rejected] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)  # this run, kept in the ledger
+    unreadable: list[Rejected] = field(default_factory=list)  # tried again every run
+    changed: list[str] = field(default_factory=list)  # left for the next run
+    vanished: list[str] = field(default_factory=list)
 
 
 def run_bronze(ctx: StepContext) -> StepResult:
@@ -50,41 +73,27 @@ def run_bronze(ctx: StepContext) -> StepResult:
         description=BRONZE_ORDERS.description,
     )
     ledger = load_ledger(ctx.settings, bronze_path)
-    todo, still_rejected, already = _sort_landing(ledger, list_landing(landing_dir(data_dir)))
+    landing = scan_landing(landing_dir(data_dir))
+    crash_point(ctx.settings, "bronze.after_listing")
+    out = _sort_landing(ledger, landing.files)
+    new_files = len(out.todo)
+    result = StepResult(details={"files_new": new_files, "files_already_ingested": out.already})
+    leftovers += _ingest_new(ctx, bronze_path, ledger, out, result)
 
-    result = StepResult(details={"files_new": len(todo), "files_already_ingested": already})
-    ctx.progress(0, len(todo), "files")
-    new_rejects: list[Rejected] = []
-    for done, (landing, digest) in enumerate(todo, start=1):
-        ctx.check_cancelled()
-        try:
-            rows = _append(ctx, bronze_path, ledger, landing, digest)
-        except BadFile as exc:
-            new_rejects.append(
-                Rejected(landing.name, digest, landing.size, landing.mtime_ns, str(exc))
-            )
-            leftovers += remove_leftovers([bronze_path])  # the refused file's half-written parquet
-            log.warning("landing file %s rejected: %s", landing.name, exc)
-        else:
-            result.landing_rows += rows
-            ledger.save(ctx.settings)
-        ctx.progress(done, len(todo), "files", landing.name)
-
-    if new_rejects:
-        _record_rejects(ctx, new_rejects)
-        ledger.rejected.extend(new_rejects)
+    if out.rejected or out.unreadable:
+        _record_rejects(ctx, [*out.rejected, *out.unreadable])
+        ledger.rejected.extend(out.rejected)
     ledger.save(ctx.settings)
-    for reject in [*still_rejected, *new_rejects]:
-        result.warnings.append(
-            f"landing file {reject.file} was not ingested: {reject.reason}. "
-            "It is left in place and "
-            f"recorded in {QUARANTINE_FILES.name}; fix or remove it"
-        )
+    result.warnings.extend(_warnings(landing.skipped, out))
+    for warning in result.warnings:
+        log.warning("%s", warning)
     result.records_in = result.records_out = result.landing_rows
     result.details.update(
         {
-            "files_ingested": len(todo) - len(new_rejects),
-            "files_rejected": len(new_rejects) + len(still_rejected),
+            "files_ingested": new_files - len(out.rejected) - len(out.changed),
+            "files_rejected": len(out.rejected_before) + len(out.rejected) + len(out.unreadable),
+            "files_changed_while_read": len(out.changed),
+            "entries_skipped": len(landing.skipped) + len(out.vanished),
             "rows_ingested": result.landing_rows,
             "leftovers_removed": len(leftovers),
         }
@@ -92,33 +101,97 @@ def run_bronze(ctx: StepContext) -> StepResult:
     return result
 
 
-def _sort_landing(
-    ledger: Ledger, files: list[LandingFile]
-) -> tuple[list[tuple[LandingFile, str]], list[Rejected], int]:
-    """Split landing files into new (with their hash), rejected earlier, and already ingested.
+def _ingest_new(
+    ctx: StepContext, bronze_path: Path, ledger: Ledger, out: Outcomes, result: StepResult
+) -> list[str]:
+    """Append each new file, one commit each; a bad one is put in its list, the rest go on.
+    Returns the leftovers removed after files that were not committed."""
+    leftovers: list[str] = []
+    total = len(out.todo)
+    ctx.progress(0, total, "files")
+    for done, (file, digest) in enumerate(out.todo, start=1):
+        ctx.check_cancelled()
+        try:
+            result.landing_rows += _ingest(ctx, bronze_path, ledger, file, digest)
+            ledger.save(ctx.settings)
+        except (BadFile, Unreadable, FileChanged, FileNotFoundError) as exc:
+            _sort_refusal(out, file, digest, exc)
+            leftovers += remove_leftovers([bronze_path])  # the file's half-written parquet
+        ctx.progress(done, total, "files", file.name)
+    return leftovers
+
+
+def _sort_refusal(out: Outcomes, file: LandingFile, digest: str, exc: Exception) -> None:
+    if isinstance(exc, BadFile):
+        out.rejected.append(Rejected(file.name, digest, file.size, file.mtime_ns, str(exc)))
+    elif isinstance(exc, Unreadable):
+        out.unreadable.append(Rejected(file.name, "", file.size, file.mtime_ns, str(exc)))
+    elif isinstance(exc, FileChanged):
+        out.changed.append(file.name)
+    else:
+        out.vanished.append(file.name)
+
+
+def _warnings(skipped: list[Skipped], out: Outcomes) -> list[str]:
+    """One line per landing entry that was not ingested, each with why and what to do."""
+    lines = [f"landing entry {entry.name} skipped: {entry.reason}" for entry in skipped]
+    for reject in [*out.rejected_before, *out.rejected, *out.unreadable]:
+        lines.append(
+            f"landing file {reject.file} was not ingested: {reject.reason}. "
+            "It is left in place and "
+            f"recorded in {QUARANTINE_FILES.name}; fix or remove it"
+        )
+    lines += [f"landing file {name} vanished before it was read: skipped" for name in out.vanished]
+    lines += [
+        f"landing file {name} changed while it was read: left for the next run"
+        for name in out.changed
+    ]
+    return lines
+
+
+def _sort_landing(ledger: Ledger, files: list[LandingFile]) -> Outcomes:
+    """Split landing files into new (with their hash), rejected earlier, already ingested,
+    unreadable and vanished.
 
     A file whose name, size and modification time match a ledger entry is not hashed again."""
-    todo: list[tuple[LandingFile, str]] = []
-    rejected: list[Rejected] = []
-    already = 0
+    out = Outcomes()
     unseen = [f for f in files if ledger.seen(f) is None]
     # Two files at a time: hashlib releases the GIL while it hashes (10 × 90 MB: 0.8 → 0.45 s).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        digests = dict(zip(unseen, pool.map(lambda f: content_hash(f.path), unseen), strict=True))
+        digests = dict(zip(unseen, pool.map(_hash_or_error, unseen), strict=True))
     for landing in files:
         entry = ledger.seen(landing)
         if entry is None:
             digest = digests[landing]
+            if isinstance(digest, FileNotFoundError):
+                out.vanished.append(landing.name)
+                continue
+            if isinstance(digest, OSError):
+                reason = unreadable(digest)
+                out.unreadable.append(
+                    Rejected(landing.name, "", landing.size, landing.mtime_ns, reason)
+                )
+                continue
             entry = ledger.find(landing.name, digest)
             if entry is None:
-                todo.append((landing, digest))
+                out.todo.append((landing, digest))
                 continue
             entry.size, entry.mtime_ns = landing.size, landing.mtime_ns  # touched, same content
         if isinstance(entry, Rejected):
-            rejected.append(entry)
+            out.rejected_before.append(entry)
         else:
-            already += 1
-    return todo, rejected, already
+            out.already += 1
+    return out
+
+
+def _hash_or_error(landing: LandingFile) -> str | OSError:
+    """The file's hash, or why it cannot be read (one unreadable file stops nothing else)."""
+    try:
+        return content_hash(landing.path)
+    except FileChanged:
+        return FileNotFoundError(landing.path)  # no longer a file: gone, as far as bronze goes
+    except OSError as exc:
+        return exc
 
 
 def _next_ingest_time(ledger: Ledger) -> str:
@@ -131,31 +204,62 @@ def _next_ingest_time(ledger: Ledger) -> str:
     return iso_utc(now)
 
 
-def _append(
+def _ingest(
     ctx: StepContext, bronze_path: Path, ledger: Ledger, landing: LandingFile, digest: str
 ) -> int:
-    """Append one landing file to bronze in a single commit; returns its row count."""
+    """Append one landing file to bronze in a single commit; returns its row count. A row
+    longer than the CSV block is read again with the block doubled (the user cannot set it)."""
+    if not landing.name_is_utf8:
+        raise BadFile("the file name is not valid UTF-8: rename it")
+    block = BLOCK_BYTES
+    while True:
+        try:
+            return _append(ctx, bronze_path, ledger, landing, digest, block)
+        except RowTooLong:
+            remove_leftovers([bronze_path])
+            block *= 2
+            log.info("landing file %s: a row is longer than the block, read again", landing.name)
+
+
+def _append(
+    ctx: StepContext,
+    bronze_path: Path,
+    ledger: Ledger,
+    landing: LandingFile,
+    digest: str,
+    block: int,
+) -> int:
     from deltalake import write_deltalake
 
-    names = read_header(landing.path)
-    entry = Ingested(
-        landing.name, digest, 0, _next_ingest_time(ledger), landing.size, landing.mtime_ns
-    )
-    refused: list[BadFile] = []
-    batches = _with_lineage(ctx, landing, names, entry, refused)
-    reader = pa.RecordBatchReader.from_batches(BRONZE_ORDERS.schema, batches)
-    try:
-        write_deltalake(
-            str(bronze_path),
-            reader,
-            mode="append",
-            writer_properties=writer_properties(BRONZE_ORDERS, ROW_GROUP_ROWS),
-            commit_properties=commit_properties(BRONZE_ORDERS.version, commit_metadata(entry)),
+    crash_point(ctx.settings, "bronze.before_read")
+    with _unreadable_as_refusal():
+        fh = open_landing(landing.path)
+    with fh:
+        opened = os.fstat(fh.fileno())
+        with _unreadable_as_refusal():
+            names = read_header(fh)
+        # Size and time of the bytes read (read_batches refuses them if they move): the
+        # ledger's shortcut for "this exact file was hashed before" must describe these bytes.
+        entry = Ingested(
+            landing.name, digest, 0, _next_ingest_time(ledger), opened.st_size, opened.st_mtime_ns
         )
-    except Exception:
-        if refused:
-            raise refused[0] from None
-        raise
+        problems: list[Exception] = []
+        on_read = functools.partial(crash_point, ctx.settings, "bronze.mid_read")
+        rows = read_batches(fh, names, digest, block, on_read)
+        batches = _with_lineage(ctx, landing, rows, entry, problems)
+        reader = pa.RecordBatchReader.from_batches(BRONZE_ORDERS.schema, batches)
+        try:
+            write_deltalake(
+                str(bronze_path),
+                reader,
+                mode="append",
+                writer_properties=writer_properties(BRONZE_ORDERS, ROW_GROUP_ROWS),
+                commit_properties=commit_properties(BRONZE_ORDERS.version, commit_metadata(entry)),
+            )
+        except Exception:
+            if problems:  # the file's fault, raised by our reading while delta-rs pulled rows
+                raise _reading_problem(problems[0]) from None
+            raise
     crash_point(ctx.settings, "bronze.after_commit")
     from deltalake import DeltaTable
 
@@ -164,12 +268,30 @@ def _append(
     return entry.rows
 
 
+@contextmanager
+def _unreadable_as_refusal() -> Iterator[None]:
+    """An OSError while opening or reading the file is the file's (Unreadable), not the run's;
+    a file that is gone stays FileNotFoundError (vanished, nothing to record)."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise Unreadable(unreadable(exc)) from None
+
+
+def _reading_problem(exc: Exception) -> Exception:
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        return Unreadable(unreadable(exc))
+    return exc
+
+
 def _with_lineage(
     ctx: StepContext,
     landing: LandingFile,
-    names: list[str],
+    rows: Iterator[pa.RecordBatch],
     entry: Ingested,
-    refused: list[BadFile],
+    problems: list[Exception],
 ) -> Iterator[pa.RecordBatch]:
     ingested_us = int(
         datetime.strptime(entry.ingested_at, "%Y-%m-%dT%H:%M:%S.%fZ")
@@ -179,7 +301,7 @@ def _with_lineage(
     )
     ts_type = BRONZE_ORDERS.schema.field("_ingested_at").type
     try:
-        for batch in read_batches(landing.path, names):
+        for batch in rows:
             n = batch.num_rows
             first = entry.rows + 1
             entry.rows += n
@@ -195,8 +317,8 @@ def _with_lineage(
                 schema=BRONZE_ORDERS.schema,
             )
             crash_point(ctx.settings, "bronze.mid_write")
-    except BadFile as exc:
-        refused.append(exc)
+    except Exception as exc:
+        problems.append(exc)
         raise
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from core.sales.landing import LandingFile
-from core.sales.state import read_state, write_state
+from core.landing import LandingFile
+from core.sales.state import read_state, state_path, write_state
 from core.settings import Settings
 
 log = logging.getLogger("lakeconsole.sales")
@@ -27,9 +27,12 @@ META = "lakeconsole."  # prefix of our keys in bronze commit metadata
 CONTENT_NEUTRAL = {"OPTIMIZE", "VACUUM START", "VACUUM END", "SET TBLPROPERTIES", "CREATE TABLE"}
 
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def iso_utc(moment: datetime) -> str:
     """Fixed-width UTC text, so ingest times sort as strings."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 @dataclass
@@ -107,12 +110,15 @@ def commit_metadata(entry: Ingested) -> dict[str, str]:
 
 def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
     """The ledger, caught up with the bronze table."""
-    data = read_state(settings, STATE)
-    ledger = Ledger(
-        bronze_version=int(data.get("bronze_version", -1)),
-        files=[Ingested(**f) for f in data.get("files", [])],
-        rejected=[Rejected(**r) for r in data.get("rejected", [])],
-    )
+    try:
+        ledger = _parse(_read(settings))
+    except ValueError as exc:
+        log.warning(
+            "ingestion ledger %s is not what bronze writes (%s): rebuilt from the bronze table",
+            state_path(settings, STATE),
+            exc,
+        )
+        ledger = Ledger()  # as if missing
     if not (bronze_path / "_delta_log").is_dir():
         if ledger.files:
             log.warning("bronze table is gone: forgetting %d ingested file(s)", len(ledger.files))
@@ -126,10 +132,72 @@ def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
         return ledger
     if ledger.bronze_version < current and _catch_up(ledger, dt, current):
         return ledger
-    log.warning("ingestion ledger rebuilt from the bronze rows (it was missing or out of step)")
+    log.warning(
+        "ingestion ledger %s rebuilt from the bronze rows (it was missing or out of step)",
+        state_path(settings, STATE),
+    )
     ledger.files = _from_rows(dt)
     ledger.bronze_version = current
     return ledger
+
+
+def _read(settings: Settings) -> dict[str, Any]:
+    """The ledger's state; ValueError when the file is there but not a JSON object."""
+    data = read_state(settings, STATE)
+    if not data and state_path(settings, STATE).exists():
+        raise ValueError("not a JSON object")
+    return data
+
+
+def _parse(data: dict[str, Any]) -> Ledger:
+    """The ledger in `data` (read_state gives {} for a missing or non-object file), or
+    ValueError naming what is not the shape bronze writes: a hand edit or another program's."""
+    version = data.get("bronze_version", -1)
+    if type(version) is not int:
+        raise ValueError(f"bronze_version is {version!r}, not a number")
+    return Ledger(
+        bronze_version=version,
+        files=[_entry(Ingested, raw) for raw in _list(data, "files")],
+        rejected=[_entry(Rejected, raw) for raw in _list(data, "rejected")],
+    )
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ValueError(f"{key} is not a list")
+    return value
+
+
+E = TypeVar("E", "Ingested", "Rejected")
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "int | None": (int, type(None)),
+}
+
+
+def _entry(kind: type[E], raw: Any) -> E:
+    """One ledger entry, each field of the declared type (bool is not a number here)."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"an entry of {kind.__name__.lower()} is not an object: {raw!r}")
+    values: dict[str, Any] = {}
+    for f in fields(kind):
+        if f.name not in raw:
+            if f.default is not MISSING:
+                continue
+            raise ValueError(f"an entry of {kind.__name__.lower()} has no {f.name!r}")
+        value = raw[f.name]
+        if isinstance(value, bool) or not isinstance(value, _TYPES[str(f.type)]):
+            raise ValueError(f"{f.name} {value!r} of {raw.get('file')!r} is not a {f.type}")
+        values[f.name] = value
+    entry = kind(**values)
+    if isinstance(entry, Ingested):
+        try:
+            datetime.strptime(entry.ingested_at, TIME_FORMAT)
+        except ValueError:
+            raise ValueError(f"ingested_at {entry.ingested_at!r} is not a time") from None
+    return entry
 
 
 def waiting_files(settings: Settings) -> set[str]:
@@ -149,21 +217,28 @@ def rejected_files(settings: Settings) -> dict[str, str]:
 
 
 def _landing_entries(settings: Settings) -> dict[str, Ingested | Rejected | None]:
-    """Each landing file's ledger entry (None: not read yet)."""
+    """Each landing file's ledger entry (None: not read yet); a file that cannot be read is
+    shown as bronze will refuse it."""
     from core.lake import landing_dir
-    from core.sales.landing import list_landing
+    from core.landing import scan_landing
 
-    data = read_state(settings, STATE)
-    ledger = Ledger(
-        files=[Ingested(**f) for f in data.get("files", [])],
-        rejected=[Rejected(**r) for r in data.get("rejected", [])],
-    )
+    try:
+        ledger = _parse(_read(settings))
+    except ValueError:
+        ledger = Ledger()  # bronze rebuilds it on the next run; until then all looks new
     entries: dict[str, Ingested | Rejected | None] = {}
-    for landing in list_landing(landing_dir(settings.data_dir)):
+    for landing in scan_landing(landing_dir(settings.data_dir)).files:
         # Same name, size and time as a file already hashed: no need to read it again.
         entry = ledger.seen(landing)
         if entry is None:
-            entry = ledger.find(landing.name, _content_hash(landing))
+            try:
+                entry = ledger.find(landing.name, _content_hash(landing))
+            except FileNotFoundError:
+                continue  # gone since the listing
+            except OSError as exc:
+                from core.sales.landing import unreadable
+
+                entry = Rejected(landing.name, "", landing.size, landing.mtime_ns, unreadable(exc))
         entries[landing.name] = entry
     return entries
 
@@ -172,9 +247,12 @@ def _landing_entries(settings: Settings) -> dict[str, Ingested | Rejected | None
 def _content_hash(landing: LandingFile) -> str:
     """The content hash of a file not in the ledger yet, kept while its size and modification
     time stay the same: the landing panel asks again after every change in the folder."""
-    from core.sales.landing import content_hash
+    from core.sales.landing import FileChanged, content_hash
 
-    return content_hash(landing.path)
+    try:
+        return content_hash(landing.path)
+    except FileChanged:
+        raise FileNotFoundError(landing.path) from None  # no longer a file: as good as gone
 
 
 def _catch_up(ledger: Ledger, dt: Any, current: int) -> bool:
