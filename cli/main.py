@@ -12,9 +12,15 @@ from types import ModuleType
 
 import cli
 from cli.output import error
+from core.lake import NoLake, require_lake
 from core.settings import SettingsError, load_settings
 
 EXIT_USAGE = 2
+
+# Commands that only read the lake (backup writes its target, not the lake). They create
+# nothing, refuse a missing lake, and work on a read-only one (issue 13). Every other command,
+# and the console, may write: their folders are created and checked for writing first.
+READ_ONLY_COMMANDS = frozenset({"tables", "history", "show", "runs", "check", "backup"})
 
 DESCRIPTION = """\
 lakeconsole: a console for a local Delta Lake medallion lakehouse
@@ -92,9 +98,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 def main(argv: list[str] | None = None) -> int:
     parser, modules = build_parser()
     args = parser.parse_args(argv)
+    reads_only = args.command in READ_ONLY_COMMANDS
     try:
-        settings = load_settings(data_dir=getattr(args, "data_dir", None))
-    except SettingsError as exc:
+        settings = load_settings(
+            data_dir=getattr(args, "data_dir", None), check_writable=not reads_only
+        )
+        if reads_only:
+            require_lake(settings.data_dir)
+    except (SettingsError, NoLake) as exc:
         error(str(exc))
         return EXIT_USAGE
     from core.applog import setup_logging
