@@ -12,6 +12,7 @@ from types import ModuleType
 
 import cli
 from cli.output import error
+from core.disk import disk_full_line, full_at, is_disk_full
 from core.lake import NoLake, require_lake
 from core.settings import SettingsError, load_settings
 
@@ -115,8 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         from tui.app import run_console
 
         return run_console(settings)
+    from cli.native_stderr import native_stderr_to_log
+
     try:
-        code: int = modules[args.command].run(args, settings)
+        with native_stderr_to_log():
+            code: int = modules[args.command].run(args, settings)
     except KeyboardInterrupt:
         error("stopped (second Ctrl+C)")
         return 130
@@ -124,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         Exception
     ) as exc:  # a surprise from delta-rs, pyarrow or a tool: one line, trace in the log
         logging.getLogger("lakeconsole.cli").exception("%s failed", args.command)
+        if is_disk_full(exc):
+            error(f"{args.command} failed: {disk_full_line(full_at(exc, settings.data_dir), 0)}")
+            return 1
         reason = " ".join(str(exc).split())[:300]
         where = f"details in {settings.log_file}"
         error(f"{args.command} failed: {type(exc).__name__}: {reason} ({where})")

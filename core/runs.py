@@ -6,6 +6,7 @@ record that says `running`; `load_runs` reports it as `aborted` once its process
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -183,6 +184,7 @@ class RunRecorder:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.command = command
         self.record: RunRecord | None = None
+        self.unsaved: OSError | None = None  # why the last save failed, while it stays failed
 
     def __call__(self, event: Event) -> None:
         rec = self.record
@@ -226,12 +228,41 @@ class RunRecorder:
         self.save()
 
     def save(self) -> None:
+        """Write the record; a failure (a full disk) is kept in `unsaved`, never raised: the
+        run goes on and says at its end that its record could not be written."""
         if self.record is None:
             return
         path = self.dir / f"{self.record.run_id}.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.record.to_json(), indent=1))
+        try:
+            write_atomically(path, json.dumps(self.record.to_json(), indent=1))
+        except OSError as exc:
+            if self.unsaved is None:
+                log.warning("run record %s could not be written: %s", path, exc)
+            self.unsaved = exc
+        else:
+            self.unsaved = None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step; a failed write leaves no `.json.tmp` behind.
+
+    On a full disk there is no room for the temporary copy: the record is then rewritten in
+    place, in the blocks it already holds, so a run that fails for lack of space still ends
+    as `failed` rather than `running`. (Torn only by a crash in that very write: it is then
+    skipped with a warning naming it.)"""
+    tmp = path.with_suffix(".json.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno != errno.ENOSPC or not path.exists():
+            raise
+        with path.open("r+b") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.truncate()
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def read_record(path: Path) -> RunRecord:
