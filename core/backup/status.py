@@ -4,8 +4,10 @@ Kept in `state_dir/backup/status.json`; the folder is left out of backups (it de
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,14 @@ DAY_S = 86_400
 
 
 def backup_state_dir(settings: Settings) -> Path:
-    return settings.state_dir / "backup"
+    """The backup's own records and scratch space: in the lake's state folder, or, when the lake
+    is read-only (a backup only reads it), in a folder of the temp dir kept per lake."""
+    folder = settings.state_dir / "backup"
+    nearest = next(p for p in (folder, *folder.parents) if p.exists())
+    if os.access(nearest, os.W_OK):
+        return folder
+    lake = hashlib.sha256(str(settings.data_dir).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"lakeconsole-backup-{lake}"
 
 
 def read_status(settings: Settings) -> dict[str, Any]:
