@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     no_color = "NO_COLOR" in settings.raw
     # Read as missing by the upkeep below; cron mails stderr, so a damaged file is seen.
-    for problem in state_problems(settings):
+    for problem in [line for lines in state_problems(settings).values() for line in lines]:
         print(paint(f"warning: {problem}", YELLOW, sys.stderr, no_color), file=sys.stderr)
 
     def progress(done: int, total: int, what: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
@@ -13,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
+from core.state_shape import LIST, NUMBER, TEXT, shape_problem
 from core.upkeep import UpkeepItem
+
+log = logging.getLogger("lakeconsole.backup")
 
 DAY_S = 86_400
 
@@ -29,13 +33,32 @@ def backup_state_dir(settings: Settings) -> Path:
     return Path(tempfile.gettempdir()) / f"lakeconsole-backup-{lake}"
 
 
-def read_status(settings: Settings) -> dict[str, Any]:
-    """{'last_backup': {...}, 'last_verify': {...}, 'last_drill': {...}, 'last_error': {...}}."""
+# The fields the readers rely on, in each record (last_backup, last_verify, ...).
+RECORD_FIELDS = {"at": NUMBER, "ok": (bool,), "problems": LIST, "message": TEXT, "snapshot": TEXT}
+
+
+def read_status(settings: Settings, problems: list[str] | None = None) -> dict[str, Any]:
+    """{'last_backup': {...}, 'last_verify': {...}, 'last_drill': {...}, 'last_error': {...}}.
+
+    A record of the wrong shape is read as missing; `problems` gets a line naming the file."""
+    path = backup_state_dir(settings) / "status.json"
     try:
-        data = json.loads((backup_state_dir(settings) / "status.json").read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        data = {"status.json": data}
+    out = {}
+    for key, value in data.items():
+        why = shape_problem(value, RECORD_FIELDS)
+        if why is None:
+            out[key] = value
+            continue
+        message = f"skipped {key!r} in {path}: not a backup record ({why}); read as if missing"
+        log.warning("%s", message)
+        if problems is not None:
+            problems.append(message)
+    return out
 
 
 def record(settings: Settings, key: str, value: dict[str, Any]) -> None:

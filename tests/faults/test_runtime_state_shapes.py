@@ -97,6 +97,30 @@ def test_maintain_works_with_a_wrong_ledger_and_wrong_run_records(cli, good, hom
     assert f"warning: skipped {runs}/20990101T000000-a-list.json: not a run record" in r.stderr
 
 
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"last_backup": [1]},
+        {"last_backup": {"at": "x"}, "last_verify": "ok", "last_error": {"at": "y"}},
+        [1, 2],
+    ],
+    ids=["record-is-a-list", "text-times", "file-is-a-list"],
+)
+def test_maintain_reads_a_wrong_backup_status_as_missing(cli, good, home: Path, status) -> None:
+    path = home / "data/_lakeconsole/backup/status.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(status))
+    r = cli(["maintain", "--dry-run"], env=good)
+    # As with no backup at all: due, and no BACKUP_TARGET is set.
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == (
+        "✗ Maintenance Failed: backup due but BACKUP_TARGET is not set: set it in .env, "
+        "or use --skip-backup (OPS-07)"
+    )
+    assert f"in {path}: not a backup record (" in r.stderr
+    assert "Traceback" not in r.stderr and "AttributeError" not in r.stderr
+
+
 def test_the_dashboard_upkeep_names_the_damaged_state_files(settings, home: Path) -> None:
     from core.upkeep import upkeep_status
 
@@ -105,5 +129,8 @@ def test_the_dashboard_upkeep_names_the_damaged_state_files(settings, home: Path
     items = {i.name: i for i in upkeep_status(settings)}
     state = items["state files"]
     assert state.overdue
-    assert f"{len(WRONG_RUNS)} run record(s)" in state.detail and str(ledger) in state.detail
+    runs = home / "data/_lakeconsole/runs"
+    assert state.detail.startswith(
+        f"{len(WRONG_RUNS)} in {runs} and {len(WRONG_LEDGER_LINES)} in {ledger} not of the right shape"
+    )
     assert all("could not check" not in i.detail for i in items.values())
