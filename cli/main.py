@@ -12,10 +12,17 @@ from types import ModuleType
 
 import cli
 from cli.output import error, reader_went_away
+from core.disk import disk_full_line, full_at, is_disk_full
 from core.exit_codes import CANCELLED, FAILED, USAGE
+from core.lake import NoLake, require_lake
 from core.settings import SettingsError, load_settings
 
 EXIT_USAGE = USAGE
+
+# Commands that only read the lake (backup writes its target, not the lake). They create
+# nothing, refuse a missing lake, and work on a read-only one (issue 13). Every other command,
+# and the console, may write: their folders are created and checked for writing first.
+READ_ONLY_COMMANDS = frozenset({"tables", "history", "show", "runs", "check", "backup"})
 
 DESCRIPTION = """\
 lakeconsole: a console for a local Delta Lake medallion lakehouse
@@ -93,9 +100,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
 def main(argv: list[str] | None = None) -> int:
     parser, modules = build_parser()
     args = parser.parse_args(argv)
+    reads_only = args.command in READ_ONLY_COMMANDS
     try:
-        settings = load_settings(data_dir=getattr(args, "data_dir", None))
-    except SettingsError as exc:
+        settings = load_settings(
+            data_dir=getattr(args, "data_dir", None), check_writable=not reads_only
+        )
+        if reads_only:
+            require_lake(settings.data_dir)
+    except (SettingsError, NoLake) as exc:
         error(str(exc))
         return EXIT_USAGE
     from core.applog import setup_logging
@@ -105,9 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         from tui.app import run_console
 
         return run_console(settings)
+    from cli.native_stderr import native_stderr_to_log
+
     try:
-        code: int = modules[args.command].run(args, settings)
-        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        with native_stderr_to_log():
+            code: int = modules[args.command].run(args, settings)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
     except BrokenPipeError:
         return reader_went_away()
     except KeyboardInterrupt:
@@ -117,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         Exception
     ) as exc:  # a surprise from delta-rs, pyarrow or a tool: one line, trace in the log
         logging.getLogger("lakeconsole.cli").exception("%s failed", args.command)
+        if is_disk_full(exc):
+            error(f"{args.command} failed: {disk_full_line(full_at(exc, settings.data_dir), 0)}")
+            return FAILED
         reason = " ".join(str(exc).split())[:300]
         where = f"details in {settings.log_file}"
         error(f"{args.command} failed: {type(exc).__name__}: {reason} ({where})")

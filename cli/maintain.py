@@ -43,8 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.maintenance.schedule import run_maintenance
+    from core.upkeep import state_problems
 
     no_color = "NO_COLOR" in settings.raw
+    # Read as missing by the upkeep below; cron mails stderr, so a damaged file is seen.
+    for problem in [line for lines in state_problems(settings).values() for line in lines]:
+        print(paint(f"warning: {problem}", YELLOW, sys.stderr, no_color), file=sys.stderr)
+
     def progress(done: int, total: int, what: str) -> None:
         if not args.json and what != "done":
             print(f"[{done + 1}/{total}] vacuum {what}", flush=True)

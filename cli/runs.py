@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from cli.output import print_json, table
@@ -24,7 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.runs import load_runs
 
-    records = load_runs(settings.state_dir, limit=args.limit)
+    problems: list[str] = []
+    records = load_runs(settings.state_dir, limit=args.limit, problems=problems)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     if args.json:
         print_json([r.to_json() for r in records])
         return 0

@@ -1,10 +1,19 @@
-"""`logs/app.log`, rotated at midnight and kept for N days (OPS-04), secrets masked."""
+"""`logs/app.log`, rotated at midnight and kept for N days (OPS-04), secrets masked.
+
+Several processes write one app.log (the console, cron's `run` and `maintain`). The standard
+library's TimedRotatingFileHandler rotates per process: the second one to pass midnight renames
+the file the first just started over the day it rotated, and a whole day's log is gone. The
+handler of concurrent-log-handler rotates under a lock file shared by every writer, with the next
+rollover time kept in that lock file, so exactly one process rotates and the others reopen.
+"""
 
 from __future__ import annotations
 
 import logging
-from logging.handlers import TimedRotatingFileHandler
+import sys
 from pathlib import Path
+
+from concurrent_log_handler import ConcurrentTimedRotatingFileHandler
 
 from core.settings import Settings
 
@@ -28,32 +37,61 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def daily_handler(path: Path, keep_days: int) -> TimedRotatingFileHandler:
+def log_unwritable(path: Path, exc: BaseException | None) -> str:
+    """The one line a user sees when app.log cannot be written (read-only, disk full...)."""
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"warning: cannot write the log {path} ({reason}); this command's log lines are dropped"
+
+
+class DailyLog(ConcurrentTimedRotatingFileHandler):
+    """app.log, rotated at local midnight by whichever process gets there first.
+
+    A log that cannot be written (disk full, read-only folder) must not put Python's
+    "--- Logging error ---" traceback on the user's screen: one warning line, once."""
+
+    def __init__(self, path: Path, keep_days: int) -> None:
+        super().__init__(
+            str(path), when="midnight", backupCount=keep_days, encoding="utf-8", maxBytes=0
+        )
+        self.path = path
+        self.warned = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not self.warned:
+            self.warned = True
+            print(log_unwritable(self.path, sys.exc_info()[1]), file=sys.stderr)
+
+
+def daily_handler(path: Path, keep_days: int) -> DailyLog:
     """Rotates at local midnight; the runbook's daily rotation with `keep_days` files kept.
 
     The runbook names RotatingFileHandler, but that rotates by size; the timed variant is the
-    standard-library handler that does what the rule asks (daily, delete after N days)."""
+    handler that does what the rule asks (daily, delete after N days). Raises OSError when the
+    log folder cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = TimedRotatingFileHandler(
-        path, when="midnight", backupCount=keep_days, encoding="utf-8"
-    )
+    handler = DailyLog(path, keep_days)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     return handler
 
 
 def setup_logging(settings: Settings) -> logging.Logger:
-    """Attach the app.log handler to the `lakeconsole` logger once per process."""
+    """Attach the app.log handler to the `lakeconsole` logger once per process.
+
+    A log folder that cannot be written costs the log, never the command: one warning line."""
     logger = logging.getLogger(ROOT)
     logger.setLevel(settings.log_level)
+    logger.propagate = False
     target = str(settings.log_file)
     for h in list(logger.handlers):
-        if isinstance(h, TimedRotatingFileHandler):
-            if h.baseFilename == target:
-                return logger
-            logger.removeHandler(h)
-            h.close()
-    handler = daily_handler(settings.log_file, settings.log_retention_days)
+        if isinstance(h, DailyLog) and h.baseFilename == target:
+            return logger
+        logger.removeHandler(h)
+        h.close()
+    try:
+        handler: logging.Handler = daily_handler(settings.log_file, settings.log_retention_days)
+    except OSError as exc:
+        print(log_unwritable(settings.log_file, exc), file=sys.stderr)
+        handler = logging.NullHandler()
     handler.addFilter(RedactSecrets(settings.secret_values()))
     logger.addHandler(handler)
-    logger.propagate = False
     return logger

@@ -7,6 +7,20 @@ from pathlib import Path
 LAYER_FOLDERS = ("landing", "bronze", "silver", "gold", "quarantine")
 
 
+class NoLake(Exception):
+    """A command that only reads was pointed at a folder that does not exist."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(f"no lake at {data_dir} (run `lakeconsole demo` or check --data-dir)")
+        self.data_dir = data_dir
+
+
+def require_lake(data_dir: Path) -> None:
+    """Raise NoLake unless the data dir exists; creates nothing (a typo must not become a lake)."""
+    if not data_dir.is_dir():
+        raise NoLake(data_dir)
+
+
 def ensure_layout(data_dir: Path) -> list[Path]:
     """Create the empty lake folders (and the engine's state folder); returns them."""
     folders = [data_dir / name for name in LAYER_FOLDERS] + [data_dir / "_lakeconsole"]

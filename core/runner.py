@@ -7,9 +7,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from core.dag import Cancelled, Pipeline, PipelineError, StepContext, StepResult
+from core.disk import disk_full_line, free_bytes, full_at, is_disk_full
 from core.events import (
     Event,
     EventSink,
@@ -29,6 +31,8 @@ from core.runs import RunRecorder, end_to_end_latency, new_run_id
 from core.settings import Settings
 
 log = logging.getLogger("lakeconsole.runner")
+
+SWEEPS, SWEEP_PAUSE_S = 10, 0.2  # clear_failed_writes: passes, and the pause between them
 
 
 @dataclass
@@ -51,6 +55,44 @@ def error_detail(exc: BaseException, max_lines: int = 20) -> str:
             break
         kept.append(line)
     return "\n".join(kept).rstrip()
+
+
+def step_error(exc: BaseException, data_dir: Path, free_at_start: int) -> tuple[str, str]:
+    """A failed step's one line and the lines under it. A full disk is named as such, with what
+    to free: the step used up all the space it had at its start and needed more, so freeing as
+    much again is the estimate (delta-rs's panic and error text say neither where nor how much)."""
+    if is_disk_full(exc):
+        return disk_full_line(full_at(exc, data_dir), free_at_start), ""
+    return describe_error(exc), error_detail(exc)
+
+
+def clear_failed_writes(data_dir: Path, outputs: tuple[str, ...]) -> int:
+    """Remove the data files a write that ran out of space left in the step's tables: they hold
+    the very space the user is asked to free, and no commit references them.
+
+    delta-rs's upload tasks still finish files for a moment after the error reaches Python, so
+    this sweeps until a pass finds nothing (a few tenths of a second; at most ~2 s)."""
+    from core.leftovers import remove_crash_leftovers
+
+    tables = [data_dir / o for o in outputs if (data_dir / o / "_delta_log").is_dir()]
+    removed = 0
+    for sweep in range(SWEEPS):
+        found = sum(len(remove_crash_leftovers(t, min_age_s=0)) for t in tables)
+        removed += found
+        if sweep and not found:
+            break
+        time.sleep(SWEEP_PAUSE_S)
+    return removed
+
+
+def unsaved_record_warning(recorder: RunRecorder) -> str:
+    """What the user is told when even the run's final record could not be written."""
+    exc = recorder.unsaved
+    why = (exc.strerror if exc is not None else None) or str(exc)
+    return (
+        f"the record of this run could not be written to {recorder.dir} ({why}); "
+        "`lakeconsole runs` shows the run as aborted"
+    )
 
 
 def describe_error(exc: BaseException) -> str:
@@ -86,6 +128,8 @@ def run_pipeline(
 
         def emit(event: Event) -> None:
             recorder(event)
+            if isinstance(event, RunFinished) and recorder.unsaved is not None:
+                event = replace(event, warnings=(*event.warnings, unsaved_record_warning(recorder)))
             if on_event is not None:
                 on_event(event)
 
@@ -119,6 +163,7 @@ def _run_steps(
             log.warning("step %s skipped (%s)", name, reason)
             continue
         started = clock()
+        free_at_start = free_bytes(settings.data_dir)
         emit(StepStarted(run_id, started, name, step.layer))
         log.info("step %s started", name)
 
@@ -138,11 +183,13 @@ def _run_steps(
             log.warning("step %s cancelled", name)
             continue
         except Exception as exc:  # a step's failure is data for the report, not a crash
-            message = describe_error(exc)
+            message, detail = step_error(exc, settings.data_dir, free_at_start)
+            if is_disk_full(exc):
+                clear_failed_writes(settings.data_dir, step.outputs)
             first_error = first_error or f"{name}: {message}"
             blocked[name] = "failed"
             failed = StepFailed(
-                run_id, clock(), name, step.layer, message, clock() - started, error_detail(exc)
+                run_id, clock(), name, step.layer, message, clock() - started, detail
             )
             emit(failed)
             log.error("step %s failed: %s\n%s", name, message, traceback.format_exc())

@@ -6,10 +6,12 @@ record that says `running`; `load_runs` reports it as `aborted` once its process
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,70 @@ from core.events import (
     StepState,
 )
 from core.lock import current_holder
+from core.state_shape import (
+    LIST,
+    NONE,
+    NUMBER,
+    OBJECT,
+    TEXT,
+    WHOLE,
+    known,
+    list_problem,
+    shape_problem,
+)
+
+log = logging.getLogger("lakeconsole.runs")
+
+RUN_FIELDS = {
+    "run_id": TEXT,
+    "pid": WHOLE,
+    "command": TEXT,
+    "started_at": NUMBER,
+    "status": TEXT,
+    "ended_at": NUMBER + NONE,
+    "records_processed": WHOLE,
+    "latency_s": NUMBER + NONE,
+    "error": TEXT + NONE,
+    "warnings": LIST,
+    "steps": LIST,
+}
+STEP_FIELDS = {
+    "name": TEXT,
+    "layer": TEXT,
+    "state": TEXT,
+    "started_at": NUMBER + NONE,
+    "ended_at": NUMBER + NONE,
+    "records_in": WHOLE,
+    "records_out": WHOLE,
+    "error": TEXT + NONE,
+    "reason": TEXT + NONE,
+    "details": OBJECT,
+}
+
+
+class NotARunRecord(ValueError):
+    """A run record file holds JSON that is not a run record; the message says what is wrong."""
+
+
+def record_problem(data: object) -> str | None:
+    """What makes `data` not a run record, or None."""
+    problem = shape_problem(data, RUN_FIELDS, ("run_id", "pid", "command", "started_at"))
+    if problem or not isinstance(data, dict):
+        return problem
+    if data.get("status", RunStatus.RUNNING.value) not in {s.value for s in RunStatus}:
+        return f"'status' is {data['status']!r}, not a run status"
+    problem = list_problem(data.get("warnings", []), TEXT, "warnings")
+    problem = problem or list_problem(data.get("steps", []), OBJECT, "steps")
+    if problem:
+        return problem
+    states = {s.value for s in StepState}
+    for n, step in enumerate(data.get("steps", [])):
+        problem = shape_problem(step, STEP_FIELDS, ("name", "layer"))
+        if problem:
+            return f"steps[{n}]: {problem}"
+        if step.get("state", StepState.QUEUED.value) not in states:
+            return f"steps[{n}]: 'state' is {step['state']!r}, not a step state"
+    return None
 
 
 @dataclass
@@ -75,13 +141,15 @@ class RunRecord:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunRecord:
-        steps = [
-            StepRecord(**{k: v for k, v in s.items() if k != "duration_s"})
-            for s in data.get("steps", [])
-        ]
-        fields = {k: v for k, v in data.items() if k != "steps"}
-        return cls(**fields, steps=steps)
+    def from_json(cls, data: object) -> RunRecord:
+        """The record in `data`; NotARunRecord (saying what is wrong) if it is not one."""
+        problem = record_problem(data)
+        if problem or not isinstance(data, dict):
+            raise NotARunRecord(problem)
+        step_fields = [f.name for f in fields(StepRecord)]
+        steps = [StepRecord(**known(s, step_fields)) for s in data.get("steps", [])]
+        top = known(data, (f.name for f in fields(cls) if f.name != "steps"))
+        return cls(**top, steps=steps)
 
 
 def runs_dir(state_dir: Path) -> Path:
@@ -116,6 +184,7 @@ class RunRecorder:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.command = command
         self.record: RunRecord | None = None
+        self.unsaved: OSError | None = None  # why the last save failed, while it stays failed
 
     def __call__(self, event: Event) -> None:
         rec = self.record
@@ -159,16 +228,64 @@ class RunRecorder:
         self.save()
 
     def save(self) -> None:
+        """Write the record; a failure (a full disk) is kept in `unsaved`, never raised: the
+        run goes on and says at its end that its record could not be written."""
         if self.record is None:
             return
         path = self.dir / f"{self.record.run_id}.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.record.to_json(), indent=1))
+        try:
+            write_atomically(path, json.dumps(self.record.to_json(), indent=1))
+        except OSError as exc:
+            if self.unsaved is None:
+                log.warning("run record %s could not be written: %s", path, exc)
+            self.unsaved = exc
+        else:
+            self.unsaved = None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step; a failed write leaves no `.json.tmp` behind.
+
+    On a full disk there is no room for the temporary copy: the record is then rewritten in
+    place, in the blocks it already holds, so a run that fails for lack of space still ends
+    as `failed` rather than `running`. (Torn only by a crash in that very write: it is then
+    skipped with a warning naming it.)"""
+    tmp = path.with_suffix(".json.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno != errno.ENOSPC or not path.exists():
+            raise
+        with path.open("r+b") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.truncate()
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
-def load_runs(state_dir: Path, limit: int | None = None) -> list[RunRecord]:
-    """Recent runs, newest first. A `running` record whose process is gone is `aborted`."""
+def read_record(path: Path) -> RunRecord:
+    """One run record file; NotARunRecord (naming what is wrong) if it holds something else."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise NotARunRecord("not UTF-8 text") from None
+    except ValueError as exc:
+        raise NotARunRecord(f"not JSON: {exc}") from None
+    return RunRecord.from_json(data)
+
+
+def skipped_line(path: Path, why: str) -> str:
+    return f"skipped {path}: not a run record ({why}); move it out of the runs folder"
+
+
+def load_runs(
+    state_dir: Path, limit: int | None = None, problems: list[str] | None = None
+) -> list[RunRecord]:
+    """Recent runs, newest first. A `running` record whose process is gone is `aborted`.
+
+    A file that is not a run record is left out as if missing; `problems` gets a line naming it."""
     folder = runs_dir(state_dir)
     if not folder.is_dir():
         return []
@@ -179,9 +296,15 @@ def load_runs(state_dir: Path, limit: int | None = None) -> list[RunRecord]:
     records = []
     for f in files:
         try:
-            rec = RunRecord.from_json(json.loads(f.read_text()))
-        except (OSError, ValueError, TypeError):
-            continue  # a half-written or foreign file: not a run we can show
+            rec = read_record(f)
+        except FileNotFoundError:
+            continue  # pruned between the listing and the read
+        except (OSError, NotARunRecord) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            log.warning("%s", skipped_line(f, why))
+            if problems is not None:
+                problems.append(skipped_line(f, why))
+            continue
         if rec.status == RunStatus.RUNNING.value and not (holder and holder.run_id == rec.run_id):
             rec.status = RunStatus.ABORTED.value
             for s in rec.steps:

@@ -16,6 +16,8 @@ from dotenv import dotenv_values
 
 # Keys whose values must never be logged or printed (OPS-04 logs, OPS-07 backups).
 SECRET_PATTERN = re.compile(r"(SECRET|PASSWORD|TOKEN|ACCESS_KEY|_KEY$|CREDENTIAL)", re.IGNORECASE)
+# s3://, abfss://, gs://, file://...: Path() would turn "s3://b/lake" into a local folder "s3:".
+URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class SettingsError(Exception):
@@ -24,6 +26,17 @@ class SettingsError(Exception):
     def __init__(self, key: str, problem: str, fix: str) -> None:
         super().__init__(f"Setting {key}: {problem}. {fix}")
         self.key = key
+
+
+class ObjectStorageLake(SettingsError):
+    """The data dir is a URL: delta-rs could write there, but locks, state and backups are local."""
+
+    def __init__(self, source: str, url: str) -> None:
+        Exception.__init__(
+            self,
+            f"object storage lakes are not supported yet: {source} is {url}; use a local folder",
+        )
+        self.key = "LAKECONSOLE_DATA_DIR"
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,10 @@ def load_settings(
     data_dir: str | Path | None = None,
     check_writable: bool = True,
 ) -> Settings:
-    """Build settings: defaults < `.env` < environment < `--data-dir`."""
+    """Build settings: defaults < `.env` < environment < `--data-dir`.
+
+    With `check_writable` the data and log folders are created and test-written (commands that
+    write the lake); without it nothing is created (commands that only read it)."""
     env = dict(os.environ if environ is None else environ)
     home = find_home(env)
     merged: dict[str, str] = {}
@@ -98,6 +114,10 @@ def load_settings(
     if dotenv.exists():
         merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
     merged.update(env)
+    if data_dir is not None:
+        _refuse_url("--data-dir", str(data_dir))
+    else:
+        _refuse_url("LAKECONSOLE_DATA_DIR", merged.get("LAKECONSOLE_DATA_DIR"))
 
     def path(key: str, default: str) -> Path:
         p = Path(merged.get(key) or default).expanduser()
@@ -119,8 +139,7 @@ def load_settings(
         silver_batch_rows=_int(merged, "SILVER_BATCH_ROWS", 250_000, minimum=1000),
         auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
         console_keymap=merged.get("CONSOLE_KEYMAP", "").strip(),
-        pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip()
-        or "core.sales.steps:sales_steps",
+        pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip() or "core.sales.steps:sales_steps",
         raw=merged,
     )
     if data_dir is not None:
@@ -129,6 +148,11 @@ def load_settings(
         _check_writable("LAKECONSOLE_DATA_DIR", settings.data_dir)
         _check_writable("LAKECONSOLE_LOG_DIR", settings.log_dir)
     return settings
+
+
+def _refuse_url(source: str, value: str | None) -> None:
+    if value and URL_PATTERN.match(value.strip()):
+        raise ObjectStorageLake(source, value.strip())
 
 
 def _int(env: Mapping[str, str], key: str, default: int, minimum: int) -> int:

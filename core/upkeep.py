@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.settings import Settings
 
@@ -30,7 +31,43 @@ def providers() -> list[Callable[[Settings], list[UpkeepItem]]]:
     from core.backup.status import backup_status
     from core.maintenance.status import latency_status, vacuum_status
 
-    return [vacuum_status, latency_status, backup_status]
+    return [vacuum_status, latency_status, backup_status, state_files_status]
+
+
+# As many run records as the latency watch reads: the ones anything here looks at.
+RUNS_CHECKED = 200
+
+
+def state_problems(settings: Settings) -> dict[Path, list[str]]:
+    """The engine state records (run records, maintenance ledger lines, backup records) skipped
+    because they are not of the right shape, by the file or folder they are in; each line names
+    its file."""
+    from core.backup.status import backup_state_dir, read_status
+    from core.maintenance.ledger import ledger_path, read_records
+    from core.runs import load_runs, runs_dir
+
+    runs: list[str] = []
+    ledger: list[str] = []
+    backup: list[str] = []
+    load_runs(settings.state_dir, limit=RUNS_CHECKED, problems=runs)
+    read_records(settings.state_dir, problems=ledger)
+    read_status(settings, problems=backup)
+    found = {
+        runs_dir(settings.state_dir): runs,
+        ledger_path(settings.state_dir): ledger,
+        backup_state_dir(settings) / "status.json": backup,
+    }
+    return {where: lines for where, lines in found.items() if lines}
+
+
+def state_files_status(settings: Settings) -> list[UpkeepItem]:
+    """An upkeep item only when some state record was skipped: it is read as if missing."""
+    problems = state_problems(settings)
+    if not problems:
+        return []
+    where = " and ".join(f"{len(lines)} in {place}" for place, lines in problems.items())
+    detail = f"{where} not of the right shape, read as missing (`lakeconsole maintain` names each)"
+    return [UpkeepItem("state files", None, True, detail)]
 
 
 def upkeep_status(settings: Settings) -> list[UpkeepItem]:

@@ -34,7 +34,7 @@ def test_a_bad_number_stops_the_cli_with_one_line_and_exit_2(cli, env) -> None:
 def test_a_data_dir_that_cannot_be_written_names_the_key(cli, env, home: Path) -> None:
     locked = home / "readonly"
     locked.mkdir(mode=0o500)
-    r = cli(["runs"], env={**env, "LAKECONSOLE_DATA_DIR": str(locked / "lake")})
+    r = cli(["run"], env={**env, "LAKECONSOLE_DATA_DIR": str(locked / "lake")})
     assert r.returncode == 2
     assert "Setting LAKECONSOLE_DATA_DIR:" in r.stderr and "cannot be written" in r.stderr
 
@@ -47,10 +47,11 @@ def test_a_data_dir_under_a_file_names_the_key(env, home: Path) -> None:
 
 def test_data_dir_option_works_before_and_after_the_subcommand(cli, env, home: Path) -> None:
     other = home / "other-lake"
-    for args in (["--data-dir", str(other), "runs"], ["runs", "--data-dir", str(other)]):
+    demo = ["demo", "--rows", "10", "--files", "1"]
+    for args in (["--data-dir", str(other), *demo], [*demo, "--data-dir", str(other)]):
         r = cli(args, env=env)
         assert r.returncode == 0, r.stderr
-    assert other.is_dir()
+    assert (other / "landing").is_dir()
 
 
 def test_data_dir_from_environment(env, home: Path) -> None:

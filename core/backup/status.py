@@ -4,29 +4,61 @@ Kept in `state_dir/backup/status.json`; the folder is left out of backups (it de
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
+from core.state_shape import LIST, NUMBER, TEXT, shape_problem
 from core.upkeep import UpkeepItem
+
+log = logging.getLogger("lakeconsole.backup")
 
 DAY_S = 86_400
 
 
 def backup_state_dir(settings: Settings) -> Path:
-    return settings.state_dir / "backup"
+    """The backup's own records and scratch space: in the lake's state folder, or, when the lake
+    is read-only (a backup only reads it), in a folder of the temp dir kept per lake."""
+    folder = settings.state_dir / "backup"
+    nearest = next(p for p in (folder, *folder.parents) if p.exists())
+    if os.access(nearest, os.W_OK):
+        return folder
+    lake = hashlib.sha256(str(settings.data_dir).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"lakeconsole-backup-{lake}"
 
 
-def read_status(settings: Settings) -> dict[str, Any]:
-    """{'last_backup': {...}, 'last_verify': {...}, 'last_drill': {...}, 'last_error': {...}}."""
+# The fields the readers rely on, in each record (last_backup, last_verify, ...).
+RECORD_FIELDS = {"at": NUMBER, "ok": (bool,), "problems": LIST, "message": TEXT, "snapshot": TEXT}
+
+
+def read_status(settings: Settings, problems: list[str] | None = None) -> dict[str, Any]:
+    """{'last_backup': {...}, 'last_verify': {...}, 'last_drill': {...}, 'last_error': {...}}.
+
+    A record of the wrong shape is read as missing; `problems` gets a line naming the file."""
+    path = backup_state_dir(settings) / "status.json"
     try:
-        data = json.loads((backup_state_dir(settings) / "status.json").read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        data = {"status.json": data}
+    out = {}
+    for key, value in data.items():
+        why = shape_problem(value, RECORD_FIELDS)
+        if why is None:
+            out[key] = value
+            continue
+        message = f"skipped {key!r} in {path}: not a backup record ({why}); read as if missing"
+        log.warning("%s", message)
+        if problems is not None:
+            problems.append(message)
+    return out
 
 
 def record(settings: Settings, key: str, value: dict[str, Any]) -> None:

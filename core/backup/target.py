@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from core.backup.model import NoTargetError, TargetError
+from core.backup.status import backup_state_dir
 from core.backup.tools import call_tool, find_tool
 from core.settings import Settings
 
@@ -89,7 +90,7 @@ class Target(ABC):
 
     def manifest_cache(self, snapshot: str) -> Path:
         key = hashlib.sha256(str(self).encode()).hexdigest()[:16]
-        return self.settings.state_dir / "backup" / "manifests" / key / f"{snapshot}.json"
+        return backup_state_dir(self.settings) / "manifests" / key / f"{snapshot}.json"
 
     def read_manifest_cached(self, snapshot: str) -> str:
         """The manifest, from a local copy when there is one: snapshots never change once written,
@@ -128,7 +129,7 @@ class Target(ABC):
     ) -> dict[str, str]:
         """Re-read blobs (name → size) and hash them: name → actual SHA-256 (absent = missing)."""
         out: dict[str, str] = {}
-        work = self.settings.state_dir / "backup"
+        work = backup_state_dir(self.settings)
         work.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=work, prefix="verify-") as tmp:
             for batch in blob_batches(sizes):

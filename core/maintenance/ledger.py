@@ -7,11 +7,32 @@ It lives in the engine's state folder (`data/_lakeconsole/maintenance.jsonl`) an
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
+from core.state_shape import LIST, NUMBER, OBJECT, TEXT, WHOLE, shape_problem
+
+log = logging.getLogger("lakeconsole.maintenance")
+
 LEDGER_FILE = "maintenance.jsonl"
+# What the readers rely on; vacuum and optimize write more (files, bytes, user, reason...).
+RECORD_FIELDS = {
+    "action": TEXT,
+    "table": TEXT,
+    "at": NUMBER,
+    "files": WHOLE,
+    "bytes": WHOLE,
+    "files_before": WHOLE,
+    "files_after": WHOLE,
+    "bytes_before": WHOLE,
+    "bytes_after": WHOLE,
+    "zorder_by": LIST,
+    "kept": LIST,
+    "details": OBJECT,
+}
+REQUIRED = ("action", "table", "at")
 
 
 def ledger_path(state_dir: Path) -> Path:
@@ -22,28 +43,62 @@ def append_record(state_dir: Path, record: dict[str, Any]) -> None:
     """Append one record in a single write to an O_APPEND file: concurrent appends never mix."""
     state_dir.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode("utf-8")
-    fd = os.open(ledger_path(state_dir), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(ledger_path(state_dir), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line  # after a crash's torn line: do not glue this record to it
         os.write(fd, line)
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def read_records(state_dir: Path, action: str | None = None) -> list[dict[str, Any]]:
-    """Every record, oldest first; a torn last line (a crash mid-write) is skipped."""
+def line_problem(line: str) -> str | None:
+    """What makes one ledger line not a maintenance record, or None."""
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        return f"not JSON: {exc}"
+    return shape_problem(record, RECORD_FIELDS, REQUIRED)
+
+
+def read_records(
+    state_dir: Path, action: str | None = None, problems: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every record, oldest first. A line that is not a record (a torn last line after a crash,
+    a hand edit) counts as missing; `problems` gets a line naming it. A torn last line is
+    silent: it is a crash's half-written append, and the next append starts a new line."""
     path = ledger_path(state_dir)
-    if not path.exists():
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
         return []
+    lines = text.split("\n")
     records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
             continue
-        if isinstance(record, dict) and (action is None or record.get("action") == action):
+        problem = line_problem(line)
+        if problem:
+            torn = n == len(lines) and not text.endswith("\n")
+            if not torn:
+                message = skipped_line(path, n, problem)
+                log.warning("%s", message)
+                if problems is not None:
+                    problems.append(message)
+            continue
+        record = json.loads(line)
+        if action is None or record.get("action") == action:
             records.append(record)
     return records
+
+
+def skipped_line(path: Path, n: int, why: str) -> str:
+    return (
+        f"skipped line {n} of {path}: not a maintenance record ({why}); read as if missing "
+        "(the table it names counts as not vacuumed or optimized then)"
+    )
 
 
 def last_done(state_dir: Path, action: str) -> dict[str, dict[str, Any]]:
@@ -51,6 +106,6 @@ def last_done(state_dir: Path, action: str) -> dict[str, dict[str, Any]]:
     latest: dict[str, dict[str, Any]] = {}
     for record in read_records(state_dir, action):
         table = str(record.get("table", ""))
-        if table and float(record.get("at", 0)) >= float(latest.get(table, {}).get("at", 0)):
+        if table and float(record["at"]) >= float(latest.get(table, {}).get("at", 0)):
             latest[table] = record
     return latest

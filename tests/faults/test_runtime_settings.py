@@ -1,0 +1,50 @@
+"""Issue 13 item 12: a URL data dir is refused and a typo creates nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+READ_ONLY = [["tables"], ["runs"], ["check"], ["backup", "--list"], ["history", "bronze/orders"]]
+
+
+@pytest.mark.parametrize("command", [["run"], ["tables"], ["demo"]])
+def test_an_object_storage_data_dir_is_refused_before_anything_is_written(
+    cli, env, home: Path, command: list[str]
+) -> None:
+    r = cli(command, env={**env, "LAKECONSOLE_DATA_DIR": "s3://bucket/lake"})
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "object storage lakes are not supported yet: LAKECONSOLE_DATA_DIR is s3://bucket/lake; "
+        "use a local folder"
+    )
+    assert not list(home.rglob("s3*")), "a local folder named after the URL was written"
+
+
+def test_a_url_given_with_data_dir_names_the_option(cli, env, home: Path) -> None:
+    r = cli(["--data-dir", "abfss://container@account/lake", "run"], env=env)
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "object storage lakes are not supported yet: --data-dir is abfss://container@account/lake; "
+        "use a local folder"
+    )
+    assert not list(home.rglob("abfss*"))
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=lambda c: c[0])
+def test_a_read_only_command_on_a_missing_lake_says_so_and_creates_nothing(
+    cli, env, tmp_path: Path, command: list[str]
+) -> None:
+    typo = tmp_path / "typo"
+    r = cli(["--data-dir", str(typo), *command], env=env)
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"no lake at {typo} (run `lakeconsole demo` or check --data-dir)"
+    assert not typo.exists()
+
+
+def test_demo_still_creates_the_lake(cli, env, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    r = cli(["--data-dir", str(fresh), "demo", "--rows", "10", "--files", "1"], env=env)
+    assert r.returncode == 0, r.stderr
+    assert (fresh / "landing").is_dir()
