@@ -26,6 +26,7 @@ from core.settings import Settings
 
 log = logging.getLogger("lakeconsole.backup")
 IGNORED = (".write-check-",)
+HALF_RESTORE_PREFIX = ".{name}.restoring-"  # + time: a restore being built, renamed when done
 BACKUP_STATE = ("_lakeconsole", "backup")  # backup's own records: not lake content
 
 
@@ -127,8 +128,8 @@ def restore_snapshot(
         content = lake_content(dest)
         if content and not force:
             raise RestoreRefused(
-                f"Restore refused: {dest} is not empty ({len(content)} files). "
-                "Restore into an empty "
+                f"Restore refused: {dest} is not empty ({len(content)} files, e.g. "
+                f"{content[0].relative_to(dest)}). Restore into an empty "
                 "folder with --to DIR, or add --force to move the current lake aside first"
             )
         if dest == settings.data_dir.resolve():
@@ -140,21 +141,19 @@ def restore_snapshot(
                     f"Restore refused: a pipeline run (process {holder.pid}) is using the "
                     "lake; wait for it to finish"
                 )
+        warnings = [*manifest.warnings, *remove_half_restores(dest)]
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
-        build = dest.with_name(f".{dest.name}.restoring-{stamp}") if content else dest
+        # Built hidden beside DIR and renamed into place: a killed restore leaves no half lake.
+        build = dest.with_name(f"{HALF_RESTORE_PREFIX.format(name=dest.name)}{stamp}")
         try:
-            write_snapshot(tgt, manifest, build, report, cancel_event)
+            write_snapshot(
+                tgt, manifest, build, _crash_point_after_each_file(settings, report), cancel_event
+            )
         except BaseException:
-            if build != dest:
-                shutil.rmtree(build, ignore_errors=True)
+            shutil.rmtree(build, ignore_errors=True)
             raise
         log.info("restored snapshot %s from %s into %s", manifest.snapshot, tgt, dest)
-        moved = None
-        if build != dest:
-            moved = dest.with_name(f"{dest.name}.before-restore-{stamp}")
-            dest.rename(moved)
-            build.rename(dest)
-            _carry_backup_state(moved, dest, settings)
+        moved = _put_in_place(build, dest, bool(content), stamp, settings)
     return RestoreResult(
         manifest.snapshot,
         dest,
@@ -163,8 +162,54 @@ def restore_snapshot(
         {n: t.version for n, t in manifest.tables.items()},
         moved,
         time.time() - started,
-        list(manifest.warnings),
+        warnings,
     )
+
+
+def _put_in_place(
+    build: Path, dest: Path, content: bool, stamp: str, settings: Settings
+) -> Path | None:
+    """Rename the finished `build` to `dest`; a lake already there is moved aside (returned)."""
+    if content:
+        moved = dest.with_name(f"{dest.name}.before-restore-{stamp}")
+        dest.rename(moved)
+        build.rename(dest)
+        _carry_backup_state(moved, dest, settings)
+        return moved
+    if dest.exists():  # empty layer folders, backup records, locks: nothing of the lake's
+        empty = dest.with_name(f".{dest.name}.replaced-{stamp}")
+        dest.rename(empty)
+        build.rename(dest)
+        _carry_backup_state(empty, dest, settings)
+        shutil.rmtree(empty, ignore_errors=True)
+        return None
+    build.rename(dest)
+    return None
+
+
+def remove_half_restores(dest: Path) -> list[str]:
+    """Delete what a killed restore into `dest` left (its hidden build folder, the empty fetch
+    folders of older versions); one warning line per folder removed. Call under backup_lock."""
+    out = []
+    pattern = HALF_RESTORE_PREFIX.format(name=dest.name) + "*"
+    for folder in sorted(dest.parent.glob(pattern)):
+        shutil.rmtree(folder, ignore_errors=True)
+        out.append(f"removed {folder}, a half-written restore left by an interrupted one")
+    for folder in sorted(dest.parent.glob(".lakeconsole-fetch-*")):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return out
+
+
+def _crash_point_after_each_file(settings: Settings, report: ProgressSink) -> ProgressSink:
+    from core.sales.faults import crash_point  # test-only: the crash tests kill a restore here
+
+    def progress(p: BackupProgress) -> None:
+        report(p)
+        if p.phase == "restore":
+            crash_point(settings, "restore.mid_write")
+
+    return progress
 
 
 def _load_manifest(tgt: Target, snapshot: str | None) -> Manifest:
@@ -200,7 +245,8 @@ def write_snapshot(
     total, done = manifest.bytes, 0
     dest.mkdir(parents=True, exist_ok=True)
     remote = not tgt.reads_in_place
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".lakeconsole-fetch-") as tmp:
+    # Inside `dest`, so a killed restore leaves nothing beside it (and moves stay on one disk).
+    with tempfile.TemporaryDirectory(dir=dest, prefix=".lakeconsole-fetch-") as tmp:
         for batch in blob_batches(sizes):
             if remote:
                 report(BackupProgress("fetch", done, total, "bytes", f"downloading from {tgt}"))
