@@ -125,6 +125,8 @@ def _restore(
             paint(f"warning (from the backup): {warning}", YELLOW, sys.stderr, no_color),
             file=sys.stderr,
         )
+    for line in result.cleaned:
+        print(paint(f"warning: {line}", YELLOW, sys.stderr, no_color), file=sys.stderr)
     if result.moved_aside:
         print(f"the previous lake was moved to {result.moved_aside}")
     tables = ", ".join(f"{name} v{v}" for name, v in sorted(result.tables.items())) or "no tables"

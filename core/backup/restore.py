@@ -57,7 +57,8 @@ class RestoreResult:
     tables: dict[str, int]
     moved_aside: Path | None = None
     duration_s: float = 0.0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # recorded in the snapshot by the backup
+    cleaned: list[str] = field(default_factory=list)  # what an interrupted restore left, removed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +70,7 @@ class RestoreResult:
             "moved_aside": str(self.moved_aside) if self.moved_aside else None,
             "duration_s": round(self.duration_s, 3),
             "warnings": self.warnings,
+            "cleaned": self.cleaned,
         }
 
 
@@ -141,7 +143,7 @@ def restore_snapshot(
                     f"Restore refused: a pipeline run (process {holder.pid}) is using the "
                     "lake; wait for it to finish"
                 )
-        warnings = [*manifest.warnings, *remove_half_restores(dest)]
+        cleaned = remove_half_restores(dest)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
         # Built hidden beside DIR and renamed into place: a killed restore leaves no half lake.
         build = dest.with_name(f"{HALF_RESTORE_PREFIX.format(name=dest.name)}{stamp}")
@@ -162,7 +164,8 @@ def restore_snapshot(
         {n: t.version for n, t in manifest.tables.items()},
         moved,
         time.time() - started,
-        warnings,
+        list(manifest.warnings),
+        cleaned,
     )
 
 
