@@ -192,7 +192,8 @@ def _open(path: Path, name: str) -> DeltaTable:
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         cause = cause.removeprefix("Kernel error: ").removeprefix("Generic delta kernel error: ")
         raise TableDamaged(
-            f"table {name} is damaged: its log does not open ({cause[:160]}). {RESTORE_FIX}"
+            f"table {name} does not open ({cause[:160]}). If a newer Delta writer made it, "
+            f"upgrade deltalake; else {RESTORE_FIX[0].lower()}{RESTORE_FIX[1:]}"
         ) from None
 
 

@@ -231,3 +231,30 @@ def test_run_after_a_lost_commit_deletes_none_of_its_files(
 
     assert done.returncode != 0
     assert sorted(p for p in silver.rglob("*.parquet") if "_delta_log" not in p.parts) == files
+
+
+# `show` reads only the first page's files and `tables` only the log: a lost parquet file
+# shows up there when those are read.
+@pytest.mark.parametrize(
+    ("command", "damage"),
+    [
+        (["show", SILVER], "garbage commit"),
+        (["tables"], "garbage commit"),
+        (["vacuum", SILVER, "--dry-run"], "garbage commit"),
+        (["vacuum", SILVER, "--dry-run"], "deleted live parquet"),
+        (["optimize", SILVER], "garbage commit"),
+        (["optimize", SILVER], "deleted live parquet"),
+    ],
+    ids=["show", "tables", "vacuum", "vacuum-lost-file", "optimize", "optimize-lost-file"],
+)
+def test_every_command_says_a_damaged_table_in_one_line_with_the_fix(
+    command: list[str], damage: str, lake: tuple[dict[str, str], Settings]
+) -> None:
+    env, settings = lake
+    problem = DAMAGES[damage](SILVER_ORDERS.path(settings.data_dir))
+
+    done = lakeconsole(command, env)
+
+    assert problem in done.stdout + done.stderr
+    assert FIX.get(damage, "`lakeconsole restore`") in done.stdout + done.stderr
+    no_raw_text(done.stdout + done.stderr)
