@@ -182,14 +182,27 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
         [
             s.snapshot,
             time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at)),
+            LAKE_LABEL[s.owner].format(path=s.lake),
             str(len(s.tables)),
             str(s.files),
             human_bytes(s.bytes),
         ]
         for s in reversed(snapshots)
     ]
-    print(table(rows, ["snapshot", "taken", "tables", "files", "size"]))
+    print(table(rows, ["snapshot", "taken", "lake", "tables", "files", "size"]))
+    if any(s.owner == "other" for s in snapshots):
+        print(
+            "* another lake's snapshot (the target is shared): `lakeconsole restore` leaves "
+            "them alone unless given --from-other-lake"
+        )
     return 0
+
+
+LAKE_LABEL = {
+    "this": "this lake",
+    "other": "* other lake: {path}",
+    "unknown": "{path} (taken before lake ids)",
+}
 
 
 class ProgressPrinter:

@@ -10,9 +10,11 @@ from core.settings import Settings
 
 COMMAND = "check"
 ORDER = 30
-HELP = "governance lint: mart READMEs, schema contracts, upkeep, git hygiene (exit 1 on findings)"
+HELP = "governance lint: damaged tables, mart READMEs, contracts, upkeep, git (exit 1 on findings)"
 DESCRIPTION = """\
 Check the lake and the project against the runbook and print one line per finding:
+  DAMAGE  a table whose log has an empty, unreadable or missing commit or checkpoint, or whose
+          live data files are gone or truncated (with the fix: a restore, or `lakeconsole repair`)
   OPS-05  a gold mart without README.md, a required section (Business Definition, Owner,
           Refresh Rate) missing or empty, a column dictionary out of step with the schemas
   OPS-06  a silver/gold table whose schema differs from its contract in the pipeline

@@ -53,6 +53,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="restore over a non-empty lake (the current one is moved aside, not deleted)",
     )
     p.add_argument(
+        "--from-other-lake",
+        action="store_true",
+        help="restore a snapshot another lake sharing the target took (`backup --list` marks them)",
+    )
+    p.add_argument(
         "--drill",
         action="store_true",
         help="restore into a temporary folder, compare with the lake, report",
@@ -116,6 +121,7 @@ def _restore(
         target=args.target,
         on_progress=printer,
         cancel_event=cancel,
+        from_other_lake=args.from_other_lake,
     )
     printer.done()
     if args.json:
@@ -126,6 +132,8 @@ def _restore(
             paint(f"warning (from the backup): {warning}", YELLOW, sys.stderr, no_color),
             file=sys.stderr,
         )
+    for line in result.notes:
+        print(paint(f"warning: {line}", YELLOW, sys.stderr, no_color), file=sys.stderr)
     if result.moved_aside:
         print(f"the previous lake was moved to {result.moved_aside}")
     tables = ", ".join(f"{name} v{v}" for name, v in sorted(result.tables.items())) or "no tables"

@@ -258,7 +258,9 @@ class ContractDecision:
 def _open(table: str | Path | Any) -> Any:
     from deltalake import DeltaTable
 
-    return table if isinstance(table, DeltaTable) else DeltaTable(str(table))
+    from core.table_health import open_table  # a damaged table: one line with the fix
+
+    return table if isinstance(table, DeltaTable) else open_table(Path(table))
 
 
 def table_schema(table: str | Path | Any) -> pa.Schema:

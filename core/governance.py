@@ -31,6 +31,7 @@ UPKEEP_RULES = {
 # Layers whose tables carry a schema contract (OPS-06).
 CONTRACT_LAYERS = ("silver", "gold")
 GIT_TIMEOUT_S = 20
+DAMAGE = "DAMAGE"  # sorts before the OPS rules: a broken table comes first
 
 
 @dataclass(frozen=True, order=True)
@@ -51,6 +52,29 @@ class Finding:
 def _examples(items: list[str], limit: int = 3) -> str:
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more
+
+
+# --- DAMAGE: a table whose log or live files are broken (core.table_health) ---
+
+
+def damage_findings(settings: Settings) -> list[Finding]:
+    """Tables with an empty, unreadable or missing commit or checkpoint, or lost live files."""
+    from core.lake import find_tables
+    from core.maintenance.tables import table_name
+    from core.table_health import table_damage
+
+    out = []
+    for path in find_tables(settings.data_dir):
+        name = table_name(settings.data_dir, path)
+        out += [Finding(DAMAGE, name, d.message) for d in table_damage(path, name)]
+    return out
+
+
+def _damaged(path: Path) -> bool:
+    """Skip a damaged table in the other checks: damage_findings names it, with the fix."""
+    from core.table_health import log_damage
+
+    return bool(log_damage(path))
 
 
 # --- OPS-05: a README per mart, with its sections and an up-to-date column dictionary ---
@@ -165,7 +189,7 @@ def contract_findings(settings: Settings) -> list[Finding]:
     out = []
     for path in find_tables(settings.data_dir):
         name = table_name(settings.data_dir, path)
-        if name.split("/")[0] not in CONTRACT_LAYERS:
+        if name.split("/")[0] not in CONTRACT_LAYERS or _damaged(path):
             continue
         out.extend(_history_findings(name, path))
         spec = declared.get(name)
@@ -210,6 +234,8 @@ def retention_findings(settings: Settings) -> list[Finding]:
 
     out = []
     for path in find_tables(settings.data_dir):
+        if _damaged(path):
+            continue
         hours = retention_property_hours(dict(DeltaTable(str(path)).metadata().configuration))
         if hours is not None and hours < MIN_RETENTION_HOURS:
             out.append(Finding("OPS-03", table_name(settings.data_dir, path), (
@@ -305,6 +331,7 @@ def git_findings(settings: Settings) -> list[Finding]:
 
 
 CHECKS: tuple[tuple[str, Callable[[Settings], list[Finding]]], ...] = (
+    (DAMAGE, damage_findings),
     ("OPS-05", mart_findings),
     ("OPS-06", contract_findings),
     ("OPS-03", retention_findings),

@@ -116,7 +116,12 @@ def remove_crash_leftovers(
     """Delete leftovers at least `min_age_s` old (by modification time); returns the removed paths.
 
     Call it only while no write is going on this table (under the run lock): a running write's
-    files are unreferenced until it commits."""
+    files are unreferenced until it commits. A damaged log (core.table_health) is refused with
+    TableDamaged: the files a lost commit added look unreferenced, and may be all that is left."""
+    from core.table_health import TableDamaged, log_damage
+
+    if (Path(table_path) / "_delta_log").is_dir() and (found := log_damage(Path(table_path))):
+        raise TableDamaged(found[0].message)
     now = time.time() if now is None else now
     removed: list[Path] = []
     for path in find_crash_leftovers(Path(table_path)):

@@ -60,11 +60,14 @@ def open_or_create(
     """Open the table at `path`, creating it empty and stamped with `version` when missing.
 
     An existing table is opened as it is: check its contract before writing (core.contracts)
-    and call `stamp_version` after the write that brings it to a new version."""
+    and call `stamp_version` after the write that brings it to a new version. A damaged one
+    (core.table_health) is refused with TableDamaged: writing on top would bury the damage."""
     from deltalake import DeltaTable
 
+    from core.table_health import open_healthy
+
     if (path / "_delta_log").is_dir():
-        return DeltaTable(str(path))
+        return open_healthy(path)
     path.mkdir(parents=True, exist_ok=True)
     return DeltaTable.create(
         str(path),

@@ -4,6 +4,7 @@ tests do not cover."""
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from core.governance import Finding, findings
@@ -40,13 +41,36 @@ def test_bronze_and_quarantine_carry_no_contract(settings: Settings) -> None:
     assert _ops06(settings) == []
 
 
-def test_a_check_that_cannot_run_is_itself_a_finding(settings: Settings) -> None:
+def test_a_table_with_an_unreadable_commit_is_a_damage_finding_not_a_crashed_check(
+    settings: Settings,
+) -> None:
     clean_project(settings.home)
     broken = settings.data_dir / "silver" / "broken" / "_delta_log"
     broken.mkdir(parents=True)
     (broken / "00000000000000000000.json").write_text("not json\n")
     found = findings(settings)
-    assert any(f.subject == "check" and "could not run" in f.message for f in found)
+    assert [f.line() for f in found if f.subject == "silver/broken"] == [
+        "DAMAGE silver/broken: table silver/broken is damaged: commit 0 "
+        "(_delta_log/00000000000000000000.json) is unreadable. Restore the lake from a backup "
+        "(`lakeconsole restore`)"
+    ]
+    assert not any(f.subject == "check" for f in found)
+    assert found == sorted(found)
+
+
+def test_a_check_that_cannot_run_is_itself_a_finding(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.governance
+
+    clean_project(settings.home)
+
+    def unreadable(settings: Settings) -> list[Finding]:
+        raise OSError("[Errno 5] Input/output error")
+
+    monkeypatch.setattr(core.governance, "CHECKS", (*core.governance.CHECKS, ("OPS-05", unreadable)))
+    found = findings(settings)
+    assert any(f.subject == "check" and "could not run unreadable" in f.message for f in found)
     assert found == sorted(found)
 
 

@@ -178,7 +178,7 @@ def _backup(
             "prune", 0, None, message=f"keeping the last {settings.backup_keep} snapshots"
         )
     )
-    pruned, prune_warnings = prune(tgt, settings.backup_keep)
+    pruned, prune_warnings = prune(tgt, settings.backup_keep, settings)
     return BackupResult(
         snapshot=manifest.snapshot,
         target=str(tgt),
@@ -202,8 +202,14 @@ def damaged_blobs(settings: Settings, tgt: Target) -> set[str]:
 def build_manifest(
     settings: Settings, plan: LakePlan, shas: dict[str, str], started: float
 ) -> Manifest:
+    from core.backup.lake_id import lake_id
+
     manifest = Manifest(
-        snapshot="", created_at=started, source=str(settings.data_dir), warnings=list(plan.warnings)
+        snapshot="",
+        created_at=started,
+        source=str(settings.data_dir),
+        warnings=list(plan.warnings),
+        lake_id=lake_id(settings, create=True),
     )
     for name, table in plan.tables.items():
         entry = TableEntry(version=table.version, missing=list(table.missing))
@@ -218,24 +224,39 @@ def build_manifest(
     return manifest
 
 
-def prune(tgt: Target, keep: int) -> tuple[list[str], list[str]]:
-    """Drop all but the newest `keep` snapshots, then the blobs no kept snapshot uses.
+def prune(tgt: Target, keep: int, settings: Settings) -> tuple[list[str], list[str]]:
+    """Drop all but the newest `keep` snapshots of this lake, then the blobs no remaining
+    snapshot uses. Another lake's snapshots in the same target are its own to prune.
 
-    Runs only after a new snapshot is complete. If a kept manifest cannot be read, no blob is
-    deleted (it might be one of its blobs)."""
+    Runs only after a new snapshot is complete. If a remaining manifest cannot be read, no blob
+    is deleted (it might be one of its blobs)."""
     ids = tgt.list_snapshot_ids()
-    old, kept = ids[:-keep] if len(ids) > keep else [], ids[-keep:]
+    ours = [s for s in ids if _of_this_lake(tgt, s, settings)]
+    old = ours[:-keep] if len(ours) > keep else []
     tgt.delete_snapshots(old)
     for snapshot in old:
         tgt.manifest_cache(snapshot).unlink(missing_ok=True)
     used: set[str] = set()
-    for snapshot in kept:
+    for snapshot in (s for s in ids if s not in old):
         try:
             used |= Manifest.from_json(tgt.read_manifest_cached(snapshot)).blobs()
         except (BackupError, ValueError, KeyError) as exc:
             return old, [f"blobs not pruned: manifest of {snapshot} unreadable ({exc})"]
     tgt.delete_blobs(tgt.list_blobs() - used)
     return old, []
+
+
+def _of_this_lake(tgt: Target, snapshot: str, settings: Settings) -> bool:
+    """This lake's by its id, or (taken before lake ids) by the path it was taken from."""
+    from core.backup.lake_id import lake_id
+
+    try:
+        m = Manifest.from_json(tgt.read_manifest_cached(snapshot))
+    except (BackupError, ValueError, KeyError):
+        return False  # unreadable: not ours to delete
+    if m.lake_id is not None:
+        return m.lake_id == lake_id(settings)
+    return m.source == str(settings.data_dir)
 
 
 def _size(path: Path) -> int:

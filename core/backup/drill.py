@@ -76,7 +76,7 @@ def restore_drill(
     report = on_progress or (lambda p: None)
     tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
     with backup_lock(settings):
-        manifest = _load_manifest(tgt, snapshot)
+        manifest = _load_manifest(tgt, snapshot, settings)
         tmp = Path(tempfile.mkdtemp(prefix="lakeconsole-drill-"))
         try:
             problems: list[str] = []

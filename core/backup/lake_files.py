@@ -66,7 +66,9 @@ def plan_lake(data_dir: Path, state_dir: Path) -> LakePlan:
                 plan.warnings.append(f"{name}: a _delta_log without commits; skipped")
             else:
                 plan.tables[name] = table
-                if table.missing_active:
+                if damaged := _damage_warning(here, name):
+                    plan.warnings.append(damaged)
+                elif table.missing_active:
                     plan.warnings.append(
                         f"{name}: {table.missing_active} data files of version "
                         f"{table.version} are missing from the lake"
@@ -83,6 +85,18 @@ def plan_lake(data_dir: Path, state_dir: Path) -> LakePlan:
             if found is not None:
                 plan.other_files.append(found)
     return plan
+
+
+def _damage_warning(table_dir: Path, name: str) -> str | None:
+    """One line for a damaged table (core.table_health), which is backed up as it is: its
+    files may be all there is to recover from, and the snapshot then says it holds damage."""
+    from core.table_health import table_damage
+
+    found = table_damage(table_dir, name)
+    if not found:
+        return None
+    more = f"; {len(found) - 1} more problem(s) in `lakeconsole check`" if found[1:] else ""
+    return f"{found[0].message} (backed up as it is{more})"
 
 
 def _beside_table(table_dir: Path, filenames: list[str], data_dir: Path) -> list[LakeFile]:
@@ -159,11 +173,14 @@ def _replay(
 
 def _commit_paths(path: Path) -> list[tuple[str, str]]:
     out = []
-    with path.open() as fh:
+    with path.open(errors="replace") as fh:
         for line in fh:
-            if not line.strip():
+            try:
+                action = json.loads(line) if line.strip() else None
+            except ValueError:  # a damaged commit: _damage_warning names it
                 continue
-            action = json.loads(line)
+            if not isinstance(action, dict):
+                continue
             for kind in ("add", "remove", "cdc"):
                 if kind in action:
                     rel = _relative(action[kind].get("path", ""))
@@ -175,9 +192,12 @@ def _commit_paths(path: Path) -> list[tuple[str, str]]:
 def _checkpoint_paths(path: Path) -> tuple[set[str], set[str]]:
     import pyarrow.parquet as pq
 
-    schema_names = pq.read_schema(path).names
-    columns = [c for c in ("add", "remove") if c in schema_names]
-    table = pq.read_table(path, columns=columns)
+    try:
+        schema_names = pq.read_schema(path).names
+        columns = [c for c in ("add", "remove") if c in schema_names]
+        table = pq.read_table(path, columns=columns)
+    except Exception:  # a damaged checkpoint: _damage_warning names it
+        return set(), set()
     found: dict[str, set[str]] = {"add": set(), "remove": set()}
     for column in columns:
         for item in table.column(column).to_pylist():

@@ -75,6 +75,7 @@ class Manifest:
     other_files: dict[str, FileEntry] = field(default_factory=dict)  # lake-relative path →
     finished_at: float | None = None
     warnings: list[str] = field(default_factory=list)
+    lake_id: str | None = None  # which lake (core.backup.lake_id); None: taken before ids
 
     def all_files(self) -> Iterator[tuple[str, FileEntry]]:
         """Every file as (lake-relative path, entry)."""
@@ -101,6 +102,7 @@ class Manifest:
             "created_at": self.created_at,
             "finished_at": self.finished_at,
             "source": self.source,
+            "lake_id": self.lake_id,
             "warnings": self.warnings,
             "tables": {
                 name: {
@@ -139,6 +141,7 @@ class Manifest:
             other_files={rel: FileEntry.from_json(f) for rel, f in data["other_files"].items()},
             finished_at=data.get("finished_at"),
             warnings=list(data.get("warnings", [])),
+            lake_id=data.get("lake_id"),
         )
 
 

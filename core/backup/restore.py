@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from core.backup.backup import backup_lock
+from core.backup.lake_id import Owner, adopt_lake_id, lake_id, owner
 from core.backup.model import (
     BackupCancelled,
     BackupError,
@@ -27,6 +28,7 @@ from core.settings import Settings
 
 log = logging.getLogger("lakeconsole.backup")
 IGNORED = (".write-check-",)
+HALF_RESTORE_PREFIX = ".{name}.restoring-"  # + time: a restore being built, renamed when done
 BACKUP_STATE = ("_lakeconsole", "backup")  # backup's own records: not lake content
 
 
@@ -37,6 +39,8 @@ class SnapshotInfo:
     tables: dict[str, int]
     files: int
     bytes: int
+    lake: str = ""  # the path of the lake it was taken from
+    owner: Owner = "unknown"  # this lake's, another lake's, or taken before lake ids
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +49,8 @@ class SnapshotInfo:
             "tables": self.tables,
             "files": self.files,
             "bytes": self.bytes,
+            "lake": self.lake,
+            "owner": self.owner,
         }
 
 
@@ -57,7 +63,8 @@ class RestoreResult:
     tables: dict[str, int]
     moved_aside: Path | None = None
     duration_s: float = 0.0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # recorded in the snapshot by the backup
+    notes: list[str] = field(default_factory=list)  # said about this restore: leftovers removed…
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +76,7 @@ class RestoreResult:
             "moved_aside": str(self.moved_aside) if self.moved_aside else None,
             "duration_s": round(self.duration_s, 3),
             "warnings": self.warnings,
+            "notes": self.notes,
         }
 
 
@@ -77,6 +85,7 @@ def list_snapshots(
 ) -> list[SnapshotInfo]:
     """The target's complete snapshots, oldest first."""
     tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
+    ours = lake_id(settings)
     out = []
     for snapshot in tgt.list_snapshot_ids():
         m = Manifest.from_json(tgt.read_manifest_cached(snapshot))
@@ -87,6 +96,8 @@ def list_snapshots(
                 {n: t.version for n, t in m.tables.items()},
                 m.file_count,
                 m.bytes,
+                m.source,
+                owner(m.lake_id, ours),
             )
         )
     return out
@@ -114,22 +125,25 @@ def restore_snapshot(
     target: str | None = None,
     on_progress: ProgressSink | None = None,
     cancel_event: threading.Event | None = None,
+    from_other_lake: bool = False,
 ) -> RestoreResult:
-    """Restore a snapshot (default: newest) into `to` (default: the lake).
+    """Restore a snapshot (default: this lake's newest) into `to` (default: the lake).
 
     Refuses a non-empty destination unless `force`; then the new lake is built beside it and the
-    old one is moved to `<dest>.before-restore-<time>`, never deleted."""
+    old one is moved to `<dest>.before-restore-<time>`, never deleted. Refuses another lake's
+    snapshot unless `from_other_lake`."""
     started = time.time()
     report = on_progress or (lambda p: None)
     dest = (to or settings.data_dir).expanduser().resolve()
     tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
     with backup_lock(settings), ExitStack() as lake:
-        manifest = _load_manifest(tgt, snapshot)
+        manifest = _load_manifest(tgt, snapshot, settings)
+        notes = check_lake(manifest, settings, from_other_lake)
         content = lake_content(dest)
         if content and not force:
             raise RestoreRefused(
-                f"Restore refused: {dest} is not empty ({len(content)} files). "
-                "Restore into an empty "
+                f"Restore refused: {dest} is not empty ({len(content)} files, e.g. "
+                f"{content[0].relative_to(dest)}). Restore into an empty "
                 "folder with --to DIR, or add --force to move the current lake aside first"
             )
         if dest == settings.data_dir.resolve():
@@ -139,21 +153,21 @@ def restore_snapshot(
                 lake.enter_context(lake_lock(settings, "lakeconsole restore"))
             except RunLocked as exc:
                 raise RestoreRefused(f"Restore refused: {exc}") from None
+        notes += remove_half_restores(dest)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(started))
-        build = dest.with_name(f".{dest.name}.restoring-{stamp}") if content else dest
+        # Built hidden beside DIR and renamed into place: a killed restore leaves no half lake.
+        build = dest.with_name(f"{HALF_RESTORE_PREFIX.format(name=dest.name)}{stamp}")
         try:
-            write_snapshot(tgt, manifest, build, report, cancel_event)
+            write_snapshot(
+                tgt, manifest, build, _crash_point_after_each_file(settings, report), cancel_event
+            )
         except BaseException:
-            if build != dest:
-                shutil.rmtree(build, ignore_errors=True)
+            shutil.rmtree(build, ignore_errors=True)
             raise
         log.info("restored snapshot %s from %s into %s", manifest.snapshot, tgt, dest)
-        moved = None
-        if build != dest:
-            moved = dest.with_name(f"{dest.name}.before-restore-{stamp}")
-            dest.rename(moved)
-            build.rename(dest)
-            _carry_backup_state(moved, dest, settings)
+        moved = _put_in_place(build, dest, bool(content), stamp, settings)
+        if dest == settings.data_dir.resolve() and manifest.lake_id and not lake_id(settings):
+            adopt_lake_id(settings, manifest.lake_id)  # a lost lake rebuilt: it is that lake
     return RestoreResult(
         manifest.snapshot,
         dest,
@@ -163,10 +177,57 @@ def restore_snapshot(
         moved,
         time.time() - started,
         list(manifest.warnings),
+        notes,
     )
 
 
-def _load_manifest(tgt: Target, snapshot: str | None) -> Manifest:
+def _put_in_place(
+    build: Path, dest: Path, content: bool, stamp: str, settings: Settings
+) -> Path | None:
+    """Rename the finished `build` to `dest`; a lake already there is moved aside (returned)."""
+    if content:
+        moved = dest.with_name(f"{dest.name}.before-restore-{stamp}")
+        dest.rename(moved)
+        build.rename(dest)
+        _carry_backup_state(moved, dest, settings)
+        return moved
+    if dest.exists():  # empty layer folders, backup records, locks: nothing of the lake's
+        empty = dest.with_name(f".{dest.name}.replaced-{stamp}")
+        dest.rename(empty)
+        build.rename(dest)
+        _carry_backup_state(empty, dest, settings)
+        shutil.rmtree(empty, ignore_errors=True)
+        return None
+    build.rename(dest)
+    return None
+
+
+def remove_half_restores(dest: Path) -> list[str]:
+    """Delete what a killed restore into `dest` left (its hidden build folder, the empty fetch
+    folders of older versions); one warning line per folder removed. Call under backup_lock."""
+    out = []
+    pattern = HALF_RESTORE_PREFIX.format(name=dest.name) + "*"
+    for folder in sorted(dest.parent.glob(pattern)):
+        shutil.rmtree(folder, ignore_errors=True)
+        out.append(f"removed {folder}, a half-written restore left by an interrupted one")
+    for folder in sorted(dest.parent.glob(".lakeconsole-fetch-*")):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return out
+
+
+def _crash_point_after_each_file(settings: Settings, report: ProgressSink) -> ProgressSink:
+    from core.sales.faults import crash_point  # test-only: the crash tests kill a restore here
+
+    def progress(p: BackupProgress) -> None:
+        report(p)
+        if p.phase == "restore":
+            crash_point(settings, "restore.mid_write")
+
+    return progress
+
+
+def _load_manifest(tgt: Target, snapshot: str | None, settings: Settings) -> Manifest:
     ids = tgt.list_snapshot_ids()
     if not ids:
         raise BackupError(f"No snapshots in {tgt}; nothing to restore")
@@ -174,13 +235,51 @@ def _load_manifest(tgt: Target, snapshot: str | None) -> Manifest:
         raise BackupError(
             f"No snapshot {snapshot} in {tgt}; `lakeconsole backup --list` shows them"
         )
+    name = snapshot or _newest_of_this_lake(tgt, ids, settings)
     try:
-        return Manifest.from_json(tgt.read_manifest(snapshot or ids[-1]))
+        return Manifest.from_json(tgt.read_manifest(name))
     except (ValueError, KeyError, TypeError) as exc:
         raise BackupError(
-            f"The manifest of snapshot {snapshot or ids[-1]} is unreadable ({exc}); "
-            "pick another snapshot"
+            f"The manifest of snapshot {name} is unreadable ({exc}); pick another snapshot"
         ) from None
+
+
+def _newest_of_this_lake(tgt: Target, ids: list[str], settings: Settings) -> str:
+    """The newest snapshot not of another lake (the newest of all when every one is)."""
+    ours = lake_id(settings)
+    for snapshot in reversed(ids):
+        try:
+            m = Manifest.from_json(tgt.read_manifest_cached(snapshot))
+        except (BackupError, ValueError, KeyError, TypeError):
+            continue
+        if owner(m.lake_id, ours) != "other":
+            return snapshot
+    return ids[-1]
+
+
+def check_lake(manifest: Manifest, settings: Settings, from_other_lake: bool) -> list[str]:
+    """Refuse another lake's snapshot unless asked for; a note for one older than lake ids."""
+    ours = lake_id(settings)
+    whose = owner(manifest.lake_id, ours)
+    if whose == "unknown":
+        return [
+            f"snapshot {manifest.snapshot} was taken before snapshots named their lake: "
+            f"restored as asked (it is of the lake at {manifest.source})"
+        ]
+    if whose == "other" and not from_other_lake:
+        this = f"lake id {ours[:8]}" if ours else "no lake id yet: never backed up"
+        raise RestoreRefused(
+            f"Restore refused: snapshot {manifest.snapshot} is of another lake "
+            f"({manifest.source}, lake id {(manifest.lake_id or '')[:8]}), not of this one "
+            f"({settings.data_dir}, {this}). Pick one of this lake's snapshots "
+            "(`lakeconsole backup --list`), or pass --from-other-lake to restore it anyway"
+        )
+    if whose == "other":
+        return [
+            f"snapshot {manifest.snapshot} is of another lake ({manifest.source}): restored "
+            "as asked (--from-other-lake)"
+        ]
+    return []
 
 
 def write_snapshot(
@@ -199,7 +298,8 @@ def write_snapshot(
     total, done = manifest.bytes, 0
     dest.mkdir(parents=True, exist_ok=True)
     remote = not tgt.reads_in_place
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".lakeconsole-fetch-") as tmp:
+    # Inside `dest`, so a killed restore leaves nothing beside it (and moves stay on one disk).
+    with tempfile.TemporaryDirectory(dir=dest, prefix=".lakeconsole-fetch-") as tmp:
         for batch in blob_batches(sizes):
             if remote:
                 report(BackupProgress("fetch", done, total, "bytes", f"downloading from {tgt}"))

@@ -135,6 +135,8 @@ def explain(exc: Exception, path: Path, version: int | None = None) -> ExplorerE
     text = " ".join(str(exc).split())
     if isinstance(exc, ExplorerError):
         return exc
+    if damaged := _damage(path):
+        return ExplorerError(damaged)
     if isinstance(exc, TableNotFoundError):
         return ExplorerError(
             f"{path} is not a Delta table ({text[:120]}); give the folder of a Delta table"
@@ -169,3 +171,15 @@ def latest_version_or_none(path: Path) -> int | None:
         return latest_version(path)
     except ExplorerError:
         return None
+
+
+def _damage(path: Path) -> str | None:
+    """The table's damage (core.table_health), said with its fix, when that is why it failed."""
+    from core.table_health import table_damage
+
+    try:
+        found = table_damage(path) if (path / "_delta_log").is_dir() else []
+    except OSError:
+        return None
+    damaged = [d for d in found if d.kind != "unreadable"]  # explain() knows those better
+    return damaged[0].message if damaged else None

@@ -78,11 +78,11 @@ def optimize_table(table: Path, settings: Settings, zorder: bool = False) -> Opt
     """Compact one table, or Z-ORDER it when asked and the pipeline names columns.
 
     Hold the run lock while calling this."""
-    from deltalake import DeltaTable
+    from core.table_health import open_healthy
 
     name = table_name(settings.data_dir, table)
+    dt = open_healthy(table, name)  # rewriting a damaged table would bury the damage
     before = table_files(table)
-    dt = DeltaTable(str(table))
     columns: list[str] = []
     note = ""
     if zorder:

@@ -164,14 +164,14 @@ def plan_vacuum(
 
     A table whose own retention property is longer than asked keeps it (unless forced): a table
     owner who wants more history gets it."""
-    from deltalake import DeltaTable
+    from core.table_health import open_healthy
 
     check_retention(retention_hours, force, reason)
     # --force only means something below the minimum; above it nothing is overridden or logged.
     force = force and retention_hours < MIN_RETENTION_HOURS
     reason = reason if force else ""
     now = time.time() if now is None else now
-    dt = DeltaTable(str(table))
+    dt = open_healthy(table, table_name(data_dir, table))  # a damaged table: TableDamaged
     own = retention_property_hours(dict(dt.metadata().configuration))
     hours = retention_hours
     if not force and own is not None and own > hours:

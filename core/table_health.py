@@ -1,0 +1,241 @@
+"""Is a Delta table whole? Its log from the last checkpoint on, and the files that log keeps live.
+
+delta-rs reads a 0-byte commit as an empty one (its rows silently vanish) and fails on a truncated
+commit, a gap or a lost parquet file with delta-kernel text and Rust frames. `table_damage` finds
+each of those and says what to do; `open_healthy` is the gate a pipeline write passes through.
+Cost: one read of the log files after the last checkpoint, a checkpoint footer, one stat per live
+file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+from core.backup.lake_files import CHECKPOINT, COMMIT, LAST_CHECKPOINT
+from core.lake import LAYER_FOLDERS
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+RESTORE_FIX = "Restore the lake from a backup (`lakeconsole restore`)"
+
+
+class TableDamaged(Exception):
+    """A table's log or live files are damaged; the message names the table and the fix."""
+
+
+@dataclass(frozen=True)
+class Damage:
+    """One problem of one table, in a line that ends with the fix."""
+
+    table: str
+    kind: str  # "commit", "checkpoint", "files", "unreadable"
+    message: str
+
+
+def lake_table_name(path: Path) -> str:
+    """The name the user types (`silver/sales_orders`), found from the table's folder alone:
+    relative to the lake, the nearest folder above it that holds the engine's `_lakeconsole`
+    (else the one above its layer folder)."""
+    for parent in path.parents:
+        if (parent / "_lakeconsole").is_dir():
+            return path.relative_to(parent).as_posix()
+    for parent in path.parents:
+        if parent.name in LAYER_FOLDERS:
+            return path.relative_to(parent.parent).as_posix()
+    return path.as_posix()
+
+
+def commit_file(version: int) -> str:
+    return f"_delta_log/{version:020d}.json"
+
+
+def _commit_problem(log_dir: Path, version: int) -> str | None:
+    """'empty' or 'unreadable' when a commit file is not a list of JSON actions, else None."""
+    try:
+        text = (log_dir / f"{version:020d}.json").read_bytes()
+    except OSError:
+        return "unreadable"
+    if not text.strip():
+        return "empty"
+    try:
+        for line in text.decode().splitlines():
+            if line.strip() and not isinstance(json.loads(line), dict):
+                return "unreadable"
+    except ValueError:  # bad UTF-8 or bad JSON: a truncated or overwritten file
+        return "unreadable"
+    return None
+
+
+def _last_checkpoint(log_dir: Path, names: set[str]) -> int | None:
+    """The checkpoint readers start from: `_last_checkpoint`'s, else the newest one listed."""
+    if LAST_CHECKPOINT in names:
+        try:
+            return int(json.loads((log_dir / LAST_CHECKPOINT).read_text())["version"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # delta-rs ignores an unreadable hint and lists the log: so do we
+    listed = [int(m[1]) for n in names if (m := CHECKPOINT.match(n))]
+    return max(listed) if listed else None
+
+
+def _checkpoint_damage(name: str, log_dir: Path, version: int, names: set[str]) -> Damage | None:
+    import pyarrow.parquet as pq
+
+    parts = sorted(n for n in names if (m := CHECKPOINT.match(n)) and int(m[1]) == version)
+    where = f"_delta_log/{version:020d}.checkpoint.parquet"
+    aside = (
+        "or move _delta_log/_last_checkpoint and the checkpoint aside (the table then reads "
+        "from its commits, when they all are still there)"
+    )
+    if not parts:
+        return Damage(
+            name,
+            "checkpoint",
+            (
+                f"table {name} is damaged: checkpoint {version} ({where}) is missing. "
+                f"{RESTORE_FIX}, {aside}"
+            ),
+        )
+    for part in parts:
+        try:
+            pq.read_metadata(log_dir / part)
+        except Exception:  # any footer pyarrow cannot read is a checkpoint delta-rs cannot
+            return Damage(
+                name,
+                "checkpoint",
+                (
+                    f"table {name} is damaged: checkpoint {version} (_delta_log/{part}) is "
+                    f"unreadable. {RESTORE_FIX}, {aside}"
+                ),
+            )
+    return None
+
+
+def log_damage(path: Path, name: str | None = None) -> list[Damage]:
+    """Damage in the log a reader of the latest version needs: the last checkpoint and every
+    commit after it (present, non-empty, one JSON action a line, no version missing)."""
+    name = name or lake_table_name(path)
+    log_dir = path / "_delta_log"
+    names = set(os.listdir(log_dir))
+    commits = sorted(int(m[1]) for n in names if (m := COMMIT.match(n)))
+    checkpoint = _last_checkpoint(log_dir, names)
+    out: list[Damage] = []
+    if checkpoint is not None:
+        found = _checkpoint_damage(name, log_dir, checkpoint, names)
+        out += [found] if found else []
+    start = checkpoint + 1 if checkpoint is not None else 0
+    newest = max(commits, default=checkpoint if checkpoint is not None else -1)
+    present = set(commits)
+    for version in range(start, newest + 1):
+        problem = "missing" if version not in present else _commit_problem(log_dir, version)
+        if problem is not None:
+            out.append(Damage(name, "commit", _commit_message(name, version, newest, problem)))
+    return out
+
+
+def _commit_message(name: str, version: int, newest: int, problem: str) -> str:
+    where = f"table {name} is damaged: commit {version} ({commit_file(version)}) is {problem}"
+    if problem == "missing":
+        return f"{where} from its log (versions go on to {newest}). {RESTORE_FIX}"
+    if version == newest and version > 0:
+        return (
+            f"{where}. {RESTORE_FIX}, or, as {version} is the newest commit, move it aside and "
+            f"the table returns to version {version - 1}"
+        )
+    return f"{where}. {RESTORE_FIX}"
+
+
+def file_damage(dt: DeltaTable, path: Path, name: str | None = None) -> list[Damage]:
+    """Live files (add actions of the latest version) that are gone or not the recorded size."""
+    import pyarrow as pa
+
+    name = name or lake_table_name(path)
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    missing: list[str] = []
+    resized: list[str] = []
+    for rel, size in zip(
+        actions.column("path").to_pylist(), actions.column("size_bytes").to_pylist(), strict=True
+    ):
+        file = path / unquote(rel)
+        try:
+            actual = file.stat().st_size
+        except OSError:
+            missing.append(rel)
+            continue
+        if size is not None and actual != size:
+            resized.append(f"{rel}: {actual} bytes, the log says {size}")
+    repair = f"`lakeconsole repair {name}` (dry run first: `lakeconsole repair {name} --dry-run`)"
+    out = []
+    if missing:
+        text = f"{len(missing)} live file(s) of {name} are missing (e.g. {missing[0]})."
+        fix = f"Restore them from a backup, or drop them from the table with {repair}"
+        out.append(Damage(name, "files", f"{text} {fix}"))
+    if resized:
+        text = f"{len(resized)} live file(s) of {name} are not the size the log records"
+        fix = f"Restore them from a backup, or move them aside and drop them with {repair}"
+        out.append(Damage(name, "files", f"{text} (e.g. {resized[0]}). {fix}"))
+    return out
+
+
+def _open(path: Path, name: str) -> DeltaTable:
+    """DeltaTable(path), with delta-rs's error text turned into one line with the fix."""
+    from deltalake import DeltaTable
+
+    try:
+        return DeltaTable(str(path))
+    except Exception as exc:  # delta-kernel errors: only the first line means anything
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        cause = cause.removeprefix("Kernel error: ").removeprefix("Generic delta kernel error: ")
+        raise TableDamaged(
+            f"table {name} does not open ({cause[:160]}). If a newer Delta writer made it, "
+            f"upgrade deltalake; else {RESTORE_FIX[0].lower()}{RESTORE_FIX[1:]}"
+        ) from None
+
+
+def table_damage(path: Path, name: str | None = None) -> list[Damage]:
+    """Every problem of the table at `path` (empty: it is whole). Reads, never writes."""
+    name = name or lake_table_name(path)
+    found = log_damage(path, name)
+    if found:
+        return found
+    try:
+        dt = _open(path, name)
+    except TableDamaged as exc:
+        return [Damage(name, "unreadable", str(exc))]
+    return file_damage(dt, path, name)
+
+
+def open_healthy(path: Path, name: str | None = None) -> DeltaTable:
+    """The table at `path`, opened; TableDamaged (its first problem, one line) if it is damaged."""
+    name = name or lake_table_name(path)
+    found = log_damage(path, name)
+    dt = None if found else _open(path, name)
+    if dt is not None:
+        found = file_damage(dt, path, name)
+    if found:
+        more = f" (and {len(found) - 1} more problem(s): `lakeconsole check`)" if found[1:] else ""
+        raise TableDamaged(found[0].message + more)
+    assert dt is not None
+    return dt
+
+
+def open_table(path: Path, version: int | None = None, name: str | None = None) -> DeltaTable:
+    """DeltaTable(path, version) for readers: cheap when it opens, and when it does not, the
+    reason as one line naming the table and the fix (TableDamaged) instead of delta-rs's text."""
+    from deltalake import DeltaTable
+
+    try:
+        return DeltaTable(str(path), version=version)
+    except Exception:
+        name = name or lake_table_name(path)
+        found = log_damage(path, name) if (path / "_delta_log").is_dir() else []
+        if found:
+            raise TableDamaged(found[0].message) from None
+        if version is None:
+            _open(path, name)  # raises the cleaned-up line
+        raise
