@@ -18,12 +18,19 @@ def state_findings(settings: Settings) -> list[Finding]:
     """One finding per sales state file that its table no longer matches."""
     from core.governance import Finding
     from core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
-    from core.sales.silver_state import GOLD_PENDING, WATERMARK, read_watermark
+    from core.sales.silver_state import GOLD_PENDING, MARKED, WATERMARK, read_watermark
     from core.sales.state import load_state, state_path
     from core.sales.state_shapes import pending_problem
     from core.sales.table_marks import changed_since
     from core.sales.tables import exists
+    from core.table_health import log_damage
 
+    # A damaged table is its own finding (DAMAGE, with its repair); its state is judged after.
+    if any(
+        exists(path) and log_damage(path)
+        for path in (s.path(settings.data_dir) for s in (*MARKED.values(), GOLD_DAILY_REVENUE))
+    ):
+        return []
     out: list[Finding] = []
     if state_path(settings, WATERMARK).exists():
         _, reason = read_watermark(settings.data_dir, settings)
