@@ -29,10 +29,12 @@ examples:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("table", metavar="TABLE", help="lake table name or path to a Delta table")
-    p.add_argument("--limit", type=int, default=20, metavar="N",
-                   help="how many commits (default 20)")
-    p.add_argument("--before", type=int, metavar="VERSION",
-                   help="start below this version (the next page)")
+    p.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="how many commits (default 20)"
+    )
+    p.add_argument(
+        "--before", type=int, metavar="VERSION", help="start below this version (the next page)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -51,12 +53,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return USAGE if isinstance(exc, TableNotFound) else FAILED
     name = table_name(settings.data_dir, path)
     if args.json:
-        print_json({"table": name, "path": str(path), "latest": page.latest,
-                    "next_before": page.next_before,
-                    "commits": [c.to_json() for c in page.commits]})
+        print_json(
+            {
+                "table": name,
+                "path": str(path),
+                "latest": page.latest,
+                "next_before": page.next_before,
+                "commits": [c.to_json() for c in page.commits],
+            }
+        )
         return OK
-    rows = [[str(c.version), c.local_time, c.operation, _cut(c.key_parameters(), 50),
-             c.metrics_line(), c.schema_version or ""] for c in page.commits]
+    rows = [
+        [
+            str(c.version),
+            c.local_time,
+            c.operation,
+            _cut(c.key_parameters(), 50),
+            c.metrics_line(),
+            c.schema_version or "",
+        ]
+        for c in page.commits
+    ]
     print(f"{name}  (latest version {page.latest})")
     print(table(rows, ["version", "time", "operation", "parameters", "changes", "schema"]))
     if page.next_before is not None:

@@ -27,8 +27,13 @@ examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", nargs="?", choices=("list", "new", "refresh"), default="list",
-                   help="list (default), new or refresh")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "new", "refresh"),
+        default="list",
+        help="list (default), new or refresh",
+    )
     p.add_argument("name", nargs="?", help="the mart's name (folder under gold/)")
     p.add_argument("--json", action="store_true", help="print JSON (list)")
 
@@ -38,18 +43,29 @@ def _list(settings: Settings, as_json: bool) -> int:
 
     marts = find_marts(settings.data_dir)
     if as_json:
-        print_json([
-            {"name": m.name, "path": str(m.path), "tables": [t.name for t in m.tables],
-             "readme": readme_state(m.path).status, "problems": list(readme_state(m.path).problems)}
-            for m in marts
-        ])
+        print_json(
+            [
+                {
+                    "name": m.name,
+                    "path": str(m.path),
+                    "tables": [t.name for t in m.tables],
+                    "readme": readme_state(m.path).status,
+                    "problems": list(readme_state(m.path).problems),
+                }
+                for m in marts
+            ]
+        )
         return OK
     if not marts:
-        print(f"No marts under {settings.data_dir / 'gold'} yet. Run the pipeline "
-              "(lakeconsole run) or start one: lakeconsole marts new NAME")
+        print(
+            f"No marts under {settings.data_dir / 'gold'} yet. Run the pipeline "
+            "(lakeconsole run) or start one: lakeconsole marts new NAME"
+        )
         return OK
-    rows = [[m.name, ", ".join(t.name for t in m.tables) or "-", readme_state(m.path).label()]
-            for m in marts]
+    rows = [
+        [m.name, ", ".join(t.name for t in m.tables) or "-", readme_state(m.path).label()]
+        for m in marts
+    ]
     print(table(rows, ["mart", "tables", "README"]))
     return OK
 
@@ -65,8 +81,10 @@ def _new(settings: Settings, name: str | None) -> int:
     except MartError as exc:
         error(str(exc))
         return FAILED
-    print(f"Created {readme} from the template: fill in Business Definition, Owner and "
-          "Refresh Rate (or press d in the console)")
+    print(
+        f"Created {readme} from the template: fill in Business Definition, Owner and "
+        "Refresh Rate (or press d in the console)"
+    )
     return OK
 
 
@@ -83,8 +101,10 @@ def _refresh(settings: Settings, name: str | None) -> int:
     declared = declared_tables(settings)
     for mart in marts:
         changed = refresh_dictionary(mart, settings.data_dir, declared)
-        print(f"{mart.name}: column dictionary {'updated' if changed else 'already up to date'} "
-              f"({mart.readme})")
+        print(
+            f"{mart.name}: column dictionary {'updated' if changed else 'already up to date'} "
+            f"({mart.readme})"
+        )
     return OK
 
 

@@ -67,21 +67,33 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
     page = rows_page(path, offset=args.offset, limit=args.limit, dt=dt)
     commit = to_commit(read_commit(path, schema.version))
     if args.json:
-        print_json({
-            "table": name, "path": str(path), "version": schema.version,
-            "commit": commit.to_json(),
-            "columns": [c.__dict__ for c in schema.columns],
-            "schema_changes": schema.diff.to_json() if schema.diff else None,
-            "compared_with": schema.previous,
-            "offset": page.offset, "total_rows": page.total_rows, "ordered": page.ordered,
-            "rows": page.table.to_pylist(),
-        })
+        print_json(
+            {
+                "table": name,
+                "path": str(path),
+                "version": schema.version,
+                "commit": commit.to_json(),
+                "columns": [c.__dict__ for c in schema.columns],
+                "schema_changes": schema.diff.to_json() if schema.diff else None,
+                "compared_with": schema.previous,
+                "offset": page.offset,
+                "total_rows": page.total_rows,
+                "ordered": page.ordered,
+                "rows": page.table.to_pylist(),
+            }
+        )
         return OK
-    print(f"{name} at version {schema.version}: {commit.operation} at {commit.local_time}"
-          + (f", schema {commit.schema_version}" if commit.schema_version else ""))
+    print(
+        f"{name} at version {schema.version}: {commit.operation} at {commit.local_time}"
+        + (f", schema {commit.schema_version}" if commit.schema_version else "")
+    )
     print("\nschema:")
-    print(table([[c.name, c.type, "" if c.nullable else "not null"] for c in schema.columns],
-                ["column", "type", ""]))
+    print(
+        table(
+            [[c.name, c.type, "" if c.nullable else "not null"] for c in schema.columns],
+            ["column", "type", ""],
+        )
+    )
     if schema.diff is None:
         print("\nschema changes: none to compare (first version, or the previous log is gone)")
     elif schema.diff.empty:
@@ -98,8 +110,10 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
     if not page.ordered:
         print("(this table is read by delta-rs's own reader: page order can vary between reads)")
     if page.has_more:
-        print(f"next page: lakeconsole show {args.table} --version {schema.version} "
-              f"--offset {page.offset + shown} --limit {args.limit}")
+        print(
+            f"next page: lakeconsole show {args.table} --version {schema.version} "
+            f"--offset {page.offset + shown} --limit {args.limit}"
+        )
     return OK
 
 
@@ -113,16 +127,24 @@ def _compare(args: argparse.Namespace, path: Any, name: str) -> int:
         print_json({"table": name, **result.to_json()})
         return OK
     print(f"{name}: version {old} → {new}, by key ({', '.join(result.keys)})")
-    print(table([
-        ["added", f"{result.added:,}"], ["removed", f"{result.removed:,}"],
-        ["changed", f"{result.changed:,}"], ["unchanged", f"{result.unchanged:,}"],
-    ], ["rows", "count"]))
+    print(
+        table(
+            [
+                ["added", f"{result.added:,}"],
+                ["removed", f"{result.removed:,}"],
+                ["changed", f"{result.changed:,}"],
+                ["unchanged", f"{result.unchanged:,}"],
+            ],
+            ["rows", "count"],
+        )
+    )
     if not result.schema.empty:
         print("schema changes: " + "; ".join(result.schema.lines()))
     for kind in ("added", "removed", "changed"):
         sample = result.samples.get(kind) or []
         if sample:
-            keys_text = ", ".join("(" + ", ".join(str(v) for v in row.values()) + ")"
-                                  for row in sample[:10])
+            keys_text = ", ".join(
+                "(" + ", ".join(str(v) for v in row.values()) + ")" for row in sample[:10]
+            )
             print(f"{kind} e.g.: {keys_text}")
     return OK

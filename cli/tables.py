@@ -48,14 +48,47 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     rows = []
     for s in summaries:
         if s.error:
-            rows.append([s.layer, s.name, "", "", "", "", "", "",
-                         paint("unreadable: " + s.error, YELLOW, sys.stdout, no_color)])
+            rows.append(
+                [
+                    s.layer,
+                    s.name,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    paint("unreadable: " + s.error, YELLOW, sys.stdout, no_color),
+                ]
+            )
             continue
-        rows.append([
-            s.layer, s.name, str(s.version), "?" if s.rows is None else f"{s.rows:,}",
-            str(s.files), human_bytes(s.size_bytes), s.last_commit_local, s.schema_version or "",
-            paint("; ".join(s.flags), YELLOW, sys.stdout, no_color) if s.flags else "",
-        ])
-    print(table(rows, ["layer", "table", "version", "rows", "files", "size", "last commit",
-                       "schema", "flags"]))
+        rows.append(
+            [
+                s.layer,
+                s.name,
+                str(s.version),
+                "?" if s.rows is None else f"{s.rows:,}",
+                str(s.files),
+                human_bytes(s.size_bytes),
+                s.last_commit_local,
+                s.schema_version or "",
+                paint("; ".join(s.flags), YELLOW, sys.stdout, no_color) if s.flags else "",
+            ]
+        )
+    print(
+        table(
+            rows,
+            [
+                "layer",
+                "table",
+                "version",
+                "rows",
+                "files",
+                "size",
+                "last commit",
+                "schema",
+                "flags",
+            ],
+        )
+    )
     return OK

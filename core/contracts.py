@@ -95,8 +95,14 @@ def bump_between(old: SemVer, new: SemVer) -> Bump:
 
 
 _DELTA_PRIMITIVES = {
-    "int8": "byte", "int16": "short", "int32": "integer", "int64": "long",
-    "float": "float", "double": "double", "bool": "boolean", "date32[day]": "date",
+    "int8": "byte",
+    "int16": "short",
+    "int32": "integer",
+    "int64": "long",
+    "float": "float",
+    "double": "double",
+    "bool": "boolean",
+    "date32[day]": "date",
 }
 
 
@@ -288,10 +294,7 @@ def version_history(
 ) -> list[tuple[int, str | None]]:
     """(commit number, schema version or None) for each commit, newest first."""
     dt = _open(table)
-    return [
-        (int(entry["version"]), commit_schema_version(entry))
-        for entry in dt.history(limit)
-    ]
+    return [(int(entry["version"]), commit_schema_version(entry)) for entry in dt.history(limit)]
 
 
 def enforce_contract(

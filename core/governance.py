@@ -92,21 +92,39 @@ def mart_findings(settings: Settings) -> list[Finding]:
         subject = f"gold/{mart.name}"
         state = readme_state(mart.path)
         if state.status == "missing":
-            out.append(Finding("OPS-05", subject, (
-                f"no README.md: run `lakeconsole marts new {mart.name}` and fill in "
-                "Business Definition, Owner and Refresh Rate"
-            )))
+            out.append(
+                Finding(
+                    "OPS-05",
+                    subject,
+                    (
+                        f"no README.md: run `lakeconsole marts new {mart.name}` and fill in "
+                        "Business Definition, Owner and Refresh Rate"
+                    ),
+                )
+            )
             continue
         if not state.complete:
-            out.append(Finding("OPS-05", subject, (
-                f"README.md {state.label()}: write them in {mart.readme} "
-                "(or in the console's mart view, key d)"
-            )))
+            out.append(
+                Finding(
+                    "OPS-05",
+                    subject,
+                    (
+                        f"README.md {state.label()}: write them in {mart.readme} "
+                        "(or in the console's mart view, key d)"
+                    ),
+                )
+            )
         if mart.tables and not dictionary_current(mart, settings.data_dir, declared):
-            out.append(Finding("OPS-05", subject, (
-                "README.md column dictionary does not match the tables' schemas: "
-                f"run `lakeconsole marts refresh {mart.name}`"
-            )))
+            out.append(
+                Finding(
+                    "OPS-05",
+                    subject,
+                    (
+                        "README.md column dictionary does not match the tables' schemas: "
+                        f"run `lakeconsole marts refresh {mart.name}`"
+                    ),
+                )
+            )
     return out
 
 
@@ -130,10 +148,16 @@ def _table_contract_findings(
     current = table_version(path)
     out = []
     if current is None:
-        out.append(Finding("OPS-06", name, (
-            "no schema version recorded (table property or commit userMetadata): "
-            "the next pipeline run stamps the declared one"
-        )))
+        out.append(
+            Finding(
+                "OPS-06",
+                name,
+                (
+                    "no schema version recorded (table property or commit userMetadata): "
+                    "the next pipeline run stamps the declared one"
+                ),
+            )
+        )
     if schema is None or version is None:
         return out
     diff = schema_diff(actual, schema)
@@ -145,17 +169,31 @@ def _table_contract_findings(
         if diff.empty:  # the declared version went backwards
             out.append(Finding("OPS-06", name, str(exc).removeprefix(f"{name}: ")))
         else:
-            out.append(Finding("OPS-06", name, (
-                f"version not bumped: schema differs from its contract ({diff.summary()}) and "
-                f"{version} is not a {diff.required_bump.label} bump from "
-                f"{current or '0.0.0'}. {fix}"
-            )))
+            out.append(
+                Finding(
+                    "OPS-06",
+                    name,
+                    (
+                        f"version not bumped: schema differs from its contract ({diff.summary()}) "
+                        f"and "
+                        f"{version} is not a {diff.required_bump.label} bump from "
+                        f"{current or '0.0.0'}. {fix}"
+                    ),
+                )
+            )
         return out
     if not diff.empty:
-        out.append(Finding("OPS-06", name, (
-            f"schema differs from its contract ({diff.summary()}): run `lakeconsole run` to "
-            f"write it as version {version}"
-        )))
+        out.append(
+            Finding(
+                "OPS-06",
+                name,
+                (
+                    f"schema differs from its contract ({diff.summary()}): "
+                    "run `lakeconsole run` to "
+                    f"write it as version {version}"
+                ),
+            )
+        )
     return out
 
 
@@ -169,13 +207,19 @@ def _history_findings(name: str, path: Path) -> list[Finding]:
     for change in schema_changes(path):
         if change.bumped_enough or (current is not None and current >= change.required):
             continue
-        out.append(Finding("OPS-06", name, (
-            f"version not bumped: commit {change.commit} changed the schema "
-            f"({change.diff.summary()}) under version {change.after or 'none'} after "
-            f"{change.before}, not a {change.diff.required_bump.label} bump: declare "
-            f"{change.required} or later and run the pipeline, so readers can tell the schemas "
-            "apart"
-        )))
+        out.append(
+            Finding(
+                "OPS-06",
+                name,
+                (
+                    f"version not bumped: commit {change.commit} changed the schema "
+                    f"({change.diff.summary()}) under version {change.after or 'none'} after "
+                    f"{change.before}, not a {change.diff.required_bump.label} bump: declare "
+                    f"{change.required} or later and run the pipeline, so readers can tell the "
+                    "schemas apart"
+                ),
+            )
+        )
     return out
 
 
@@ -195,10 +239,17 @@ def contract_findings(settings: Settings) -> list[Finding]:
         spec = declared.get(name)
         if spec is None:
             if declared:
-                out.append(Finding("OPS-06", name, (
-                    "no contract: declare its schema and version in the pipeline definition "
-                    f"({settings.pipeline.partition(':')[0]}.TABLES)"
-                )))
+                out.append(
+                    Finding(
+                        "OPS-06",
+                        name,
+                        (
+                            "no contract: declare its schema and version in the pipeline "
+                            "definition "
+                            f"({settings.pipeline.partition(':')[0]}.TABLES)"
+                        ),
+                    )
+                )
             continue
         out.extend(_table_contract_findings(name, path, spec.schema, spec.version))
     return out
@@ -238,10 +289,18 @@ def retention_findings(settings: Settings) -> list[Finding]:
             continue
         hours = retention_property_hours(dict(DeltaTable(str(path)).metadata().configuration))
         if hours is not None and hours < MIN_RETENTION_HOURS:
-            out.append(Finding("OPS-03", table_name(settings.data_dir, path), (
-                f"{RETENTION_PROPERTY} is {hours:g} h, under {MIN_RETENTION_HOURS} h: set it to "
-                "'interval 7 days' (dt.alter.set_table_properties) so time travel keeps a week"
-            )))
+            out.append(
+                Finding(
+                    "OPS-03",
+                    table_name(settings.data_dir, path),
+                    (
+                        f"{RETENTION_PROPERTY} is {hours:g} h, under {MIN_RETENTION_HOURS} h: "
+                        "set it to "
+                        "'interval 7 days' (dt.alter.set_table_properties) so time travel keeps "
+                        "a week"
+                    ),
+                )
+            )
     return out
 
 
@@ -256,7 +315,10 @@ def _git(home: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
     try:
         done = subprocess.run(
             [git, "-C", str(home), *args],
-            capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.warning("git %s failed: %s", args[0], exc)
@@ -315,18 +377,31 @@ def git_findings(settings: Settings) -> list[Finding]:
     out = []
     for kind, paths in tracked_files(settings, filter(None, listed.stdout.split("\0"))).items():
         if paths:
-            out.append(Finding("OPS-07", f"git: {kind}", (
-                f"{len(paths)} file(s) tracked by git ({_examples(paths)}): "
-                f"run `git rm -r --cached {_examples(paths, 1) if len(paths) == 1 else kind}` "
-                "and commit; .gitignore keeps them out"
-            )))
+            out.append(
+                Finding(
+                    "OPS-07",
+                    f"git: {kind}",
+                    (
+                        f"{len(paths)} file(s) tracked by git ({_examples(paths)}): "
+                        "run `git rm -r --cached "
+                        f"{_examples(paths, 1) if len(paths) == 1 else kind}` "
+                        "and commit; .gitignore keeps them out"
+                    ),
+                )
+            )
     status = _git(settings.home, "status", "--porcelain", "--untracked-files=normal", "--", ".")
     changes = [line[3:] for line in (status.stdout.splitlines() if status else []) if line.strip()]
     if changes:
-        out.append(Finding("OPS-07", "git: uncommitted", (
-            f"{len(changes)} uncommitted change(s) ({_examples(changes)}): commit them "
-            "(zero tolerance for uncommitted work at the end of the day)"
-        )))
+        out.append(
+            Finding(
+                "OPS-07",
+                "git: uncommitted",
+                (
+                    f"{len(changes)} uncommitted change(s) ({_examples(changes)}): commit them "
+                    "(zero tolerance for uncommitted work at the end of the day)"
+                ),
+            )
+        )
     return out
 
 

@@ -51,8 +51,11 @@ def write_versioned(path: Path, schema: pa.Schema, version: str, **kw: object) -
     """Write rows the way the pipeline does: userMetadata {"version"} on the commit."""
     meta = {"userMetadata": json.dumps({"version": version})}
     write_deltalake(
-        str(path), rows(schema), mode=kw.pop("mode", "overwrite"),  # type: ignore[arg-type]
-        commit_properties=CommitProperties(custom_metadata=meta), **kw,  # type: ignore[arg-type]
+        str(path),
+        rows(schema),
+        mode=kw.pop("mode", "overwrite"),  # type: ignore[arg-type]
+        commit_properties=CommitProperties(custom_metadata=meta),
+        **kw,  # type: ignore[arg-type]
     )
     return DeltaTable(str(path))
 
@@ -67,8 +70,9 @@ def make_mart(data_dir: Path, name: str = "sales", readme: str | None = COMPLETE
 
 
 def git(home: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(home), *args], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        ["git", "-C", str(home), *args], capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -110,8 +114,9 @@ def clean_project(home: Path) -> Path:
     open_or_create(spec.path(settings.data_dir), spec.schema, spec.version)
     mart = settings.data_dir / "gold" / "sales"
     (mart / "README.md").write_text(COMPLETE_README, encoding="utf-8")
-    refresh_dictionary(find_marts(settings.data_dir)[0], settings.data_dir,
-                       declared_tables(settings))
+    refresh_dictionary(
+        find_marts(settings.data_dir)[0], settings.data_dir, declared_tables(settings)
+    )
     record(settings, "last_backup", {"at": time.time()})
     git_repo(home)
     return mart

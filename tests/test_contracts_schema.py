@@ -33,7 +33,10 @@ def contracted_write(path: Path, schema: pa.Schema, version: str) -> None:
     """What a silver/gold step does: one contract call, then the write it allows."""
     decision = enforce_contract(path, schema, version)
     write_deltalake(
-        str(path), rows(schema), mode="overwrite", schema_mode=decision.schema_mode,
+        str(path),
+        rows(schema),
+        mode="overwrite",
+        schema_mode=decision.schema_mode,
         commit_properties=decision.commit_properties(),
     )
 
@@ -155,7 +158,10 @@ def test_history_of_contracted_writes_has_every_change_bumped(tmp_path: Path) ->
     decision = enforce_contract(path, WITH_DISCOUNT, "1.1.0")
     open_or_create(path, WITH_DISCOUNT, "1.1.0")  # the pipeline stamps the property first
     write_deltalake(
-        str(path), rows(WITH_DISCOUNT), mode="overwrite", schema_mode=decision.schema_mode,
+        str(path),
+        rows(WITH_DISCOUNT),
+        mode="overwrite",
+        schema_mode=decision.schema_mode,
         commit_properties=decision.commit_properties(),
     )
     [change] = schema_changes(path)

@@ -18,13 +18,16 @@ def test_tables_are_listed_by_layer_with_version_rows_files_and_size(settings: S
     orders_table(settings.data_dir / "silver" / "orders")
     write_deltalake(settings.data_dir / "bronze" / "raw", pa.table({"x": [1, 2]}))
     tables = lake_tables(settings)
-    assert [(t.layer, t.name) for t in tables] == [("bronze", "bronze/raw"),
-                                                   ("silver", "silver/orders")]
+    assert [(t.layer, t.name) for t in tables] == [
+        ("bronze", "bronze/raw"),
+        ("silver", "silver/orders"),
+    ]
     orders = tables[1]
     dt = DeltaTable(orders.path)
     assert (orders.version, orders.rows, orders.files) == (4, 4, len(dt.file_uris()))
-    assert orders.size_bytes == sum(Path(u.removeprefix("file://")).stat().st_size
-                                    for u in dt.file_uris())
+    assert orders.size_bytes == sum(
+        Path(u.removeprefix("file://")).stat().st_size for u in dt.file_uris()
+    )
     assert orders.schema_version == "1.1.0"
     assert orders.flags == []
 
@@ -33,7 +36,8 @@ def test_short_retention_property_is_flagged(settings: Settings) -> None:
     path = settings.data_dir / "gold" / "short"
     write_deltalake(path, pa.table({"x": [1]}))
     DeltaTable(path).alter.set_table_properties(
-        {"delta.deletedFileRetentionDuration": "interval 2 hours"})
+        {"delta.deletedFileRetentionDuration": "interval 2 hours"}
+    )
     assert lake_tables(settings)[0].flags == ["retention 2 h < 168 h"]
 
 
@@ -70,8 +74,9 @@ def test_names_resolve_in_the_lake_then_as_paths(settings: Settings, tmp_path: P
     assert resolve_table(str(outside), settings.data_dir) == outside.resolve()
 
 
-def test_a_folder_that_is_not_a_table_is_one_clear_error(settings: Settings,
-                                                         tmp_path: Path) -> None:
+def test_a_folder_that_is_not_a_table_is_one_clear_error(
+    settings: Settings, tmp_path: Path
+) -> None:
     try:
         resolve_table(str(tmp_path), settings.data_dir)
     except ExplorerError as exc:
@@ -90,8 +95,9 @@ def test_delta_intervals_are_read_in_hours() -> None:
 def test_one_small_file_per_partition_is_not_flagged(settings: Settings) -> None:
     path = settings.data_dir / "gold" / "by_day"
     days = [f"2024-01-{d:02d}" for d in range(1, 29)] + [f"2024-02-{d:02d}" for d in range(1, 29)]
-    write_deltalake(path, pa.table({"day": days, "x": list(range(len(days)))}),
-                    partition_by=["day"])
+    write_deltalake(
+        path, pa.table({"day": days, "x": list(range(len(days)))}), partition_by=["day"]
+    )
     [row] = lake_tables(settings)
     assert row.files == 56
     assert row.flags == []

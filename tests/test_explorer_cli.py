@@ -85,10 +85,21 @@ def test_unreadable_protocol_is_one_clear_line(cli: CLI, tmp_path: Path) -> None
     path = orders_table(tmp_path / "future")
     # A table from a future writer: a reader feature delta-rs does not know.
     log = path / "_delta_log" / f"{5:020d}.json"
-    log.write_text(json.dumps({"protocol": {"minReaderVersion": 3, "minWriterVersion": 7,
-                                            "readerFeatures": ["futureMagic"],
-                                            "writerFeatures": ["futureMagic"]}}) + "\n"
-                   + json.dumps({"commitInfo": {"timestamp": 1, "operation": "UPGRADE"}}) + "\n")
+    log.write_text(
+        json.dumps(
+            {
+                "protocol": {
+                    "minReaderVersion": 3,
+                    "minWriterVersion": 7,
+                    "readerFeatures": ["futureMagic"],
+                    "writerFeatures": ["futureMagic"],
+                }
+            }
+        )
+        + "\n"
+        + json.dumps({"commitInfo": {"timestamp": 1, "operation": "UPGRADE"}})
+        + "\n"
+    )
     result = cli(["show", str(path)])
     assert result.returncode == 1
     assert "cannot read" in result.stderr
@@ -127,7 +138,11 @@ def test_tables_json_lists_the_lake(cli: CLI, home: Path) -> None:
     assert result.returncode == 0, result.stderr
     [row] = json.loads(result.stdout)
     assert (row["name"], row["layer"], row["version"], row["rows"]) == (
-        "gold/sales/orders", "gold", 4, 4)
+        "gold/sales/orders",
+        "gold",
+        4,
+        4,
+    )
 
 
 def test_reading_a_vacuumed_version_is_one_clear_line(cli: CLI, home: Path) -> None:

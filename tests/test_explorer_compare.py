@@ -34,10 +34,14 @@ def test_compare_infers_an_id_key(tmp_path: Path) -> None:
 
 def test_compare_uses_a_composite_key(tmp_path: Path) -> None:
     path = tmp_path / "lines"
-    write_deltalake(path, pa.table({"order_id": ["a", "a", "b"], "line_no": [1, 2, 1],
-                                    "qty": [1, 2, 3]}))
-    write_deltalake(path, pa.table({"order_id": ["a", "a", "b"], "line_no": [1, 2, 2],
-                                    "qty": [1, 5, 3]}), mode="overwrite")
+    write_deltalake(
+        path, pa.table({"order_id": ["a", "a", "b"], "line_no": [1, 2, 1], "qty": [1, 2, 3]})
+    )
+    write_deltalake(
+        path,
+        pa.table({"order_id": ["a", "a", "b"], "line_no": [1, 2, 2], "qty": [1, 5, 3]}),
+        mode="overwrite",
+    )
     result = compare_versions(path, 0, 1, ["order_id", "line_no"])
     assert (result.added, result.removed, result.changed, result.unchanged) == (1, 1, 1, 1)
     assert result.samples["changed"] == [{"order_id": "a", "line_no": 2}]

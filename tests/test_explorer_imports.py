@@ -12,14 +12,17 @@ def imported_after(statement: str) -> set[str]:
     """Top-level modules loaded by `statement` in a fresh interpreter."""
     listing = "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     code = f"{statement}\nimport sys\n{listing}"
-    out = subprocess.run([sys.executable, "-c", code], cwd=str(REPO), capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=str(REPO), capture_output=True, text=True, check=True
+    )
     return set(out.stdout.split())
 
 
 def test_the_explorer_engine_never_imports_textual() -> None:
-    loaded = imported_after("import core.explorer.catalog, core.explorer.compare, "
-                            "core.explorer.history, core.explorer.restore, core.explorer.version")
+    loaded = imported_after(
+        "import core.explorer.catalog, core.explorer.compare, "
+        "core.explorer.history, core.explorer.restore, core.explorer.version"
+    )
     assert "textual" not in loaded
 
 

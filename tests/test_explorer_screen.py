@@ -66,8 +66,11 @@ def loaded(app: App[Any], selector: str) -> bool:
 async def open_history(pilot: Pilot[Any], app: App[Any]) -> None:
     await wait_for(pilot, lambda: loaded(app, "#tables-list"), "the tables list")
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, TableHistoryScreen)
-                   and loaded(app, "#history-list"), "the history")
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, TableHistoryScreen) and loaded(app, "#history-list"),
+        "the history",
+    )
 
 
 async def test_tables_view_lists_the_lake_and_enter_opens_the_history(settings: Settings) -> None:
@@ -76,8 +79,13 @@ async def test_tables_view_lists_the_lake_and_enter_opens_the_history(settings: 
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app, "#tables-list"), "the tables list")
         [row] = rows_of(app, "#tables-list")
-        assert row[:5] == ["silver", "silver/orders", "4", "4", str(
-            len(DeltaTable(settings.data_dir / "silver" / "orders").file_uris()))]
+        assert row[:5] == [
+            "silver",
+            "silver/orders",
+            "4",
+            "4",
+            str(len(DeltaTable(settings.data_dir / "silver" / "orders").file_uris())),
+        ]
         assert row[7] == "1.1.0"
         await open_history(pilot, app)
         history = rows_of(app, "#history-list")
@@ -93,24 +101,37 @@ async def test_moving_through_versions_shows_each_versions_rows(settings: Settin
     async with app.run_test(size=SIZE) as pilot:
         await open_history(pilot, app)
         await pilot.press("down", "down", "down", "enter")  # version 1
-        await wait_for(pilot, lambda: isinstance(app.screen, TableVersionScreen)
-                       and loaded(app, "#version-rows"), "version 1")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TableVersionScreen) and loaded(app, "#version-rows"),
+            "version 1",
+        )
         assert sorted(r[0] for r in rows_of(app, "#version-rows")) == ["1", "2", "3", "4"]
         assert [r[0] for r in rows_of(app, "#version-columns")] == ["id", "amount", "channel"]
 
         await pilot.press("right_square_bracket", "right_square_bracket")  # version 3
-        await wait_for(pilot, lambda: "version 3" in str(
-            app.screen.query_one("#version-title", Label).content) and loaded(app, "#version-rows"),
-            "version 3")
+        await wait_for(
+            pilot,
+            lambda: (
+                "version 3" in str(app.screen.query_one("#version-title", Label).content)
+                and loaded(app, "#version-rows")
+            ),
+            "version 3",
+        )
         assert [r[0] for r in rows_of(app, "#version-columns")] == ["id", "amount", "+ note"]
         changes = status(app, "#version-changes")
         assert "+ note: string" in changes and "- channel: string" in changes
         assert sorted(r[0] for r in rows_of(app, "#version-rows")) == ["1", "2", "3", "4", "5"]
 
         await pilot.press("right_square_bracket")  # version 4: order 1 deleted
-        await wait_for(pilot, lambda: "version 4" in str(
-            app.screen.query_one("#version-title", Label).content) and loaded(app, "#version-rows"),
-            "version 4")
+        await wait_for(
+            pilot,
+            lambda: (
+                "version 4" in str(app.screen.query_one("#version-title", Label).content)
+                and loaded(app, "#version-rows")
+            ),
+            "version 4",
+        )
         assert sorted(r[0] for r in rows_of(app, "#version-rows")) == ["2", "3", "4", "5"]
 
 
@@ -121,8 +142,11 @@ async def test_rows_preview_pages_forward_and_back(settings: Settings) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_history(pilot, app)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TableVersionScreen)
-                       and loaded(app, "#version-rows"), "the first page")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TableVersionScreen) and loaded(app, "#version-rows"),
+            "the first page",
+        )
         assert [r[0] for r in rows_of(app, "#version-rows")] == [str(i) for i in range(20)]
         assert "rows 1-20 of 45" in status(app, "#version-status")
         await pilot.press("n", "n")
@@ -133,7 +157,8 @@ async def test_rows_preview_pages_forward_and_back(settings: Settings) -> None:
 
 
 async def test_another_table_opens_by_path_and_a_wrong_path_is_explained(
-        settings: Settings, tmp_path: Path) -> None:
+    settings: Settings, tmp_path: Path
+) -> None:
     outside = orders_table(tmp_path / "spark_table")
     app = ExplorerApp(settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -147,8 +172,11 @@ async def test_another_table_opens_by_path_and_a_wrong_path_is_explained(
         assert isinstance(app.screen, TablesScreen)
         path_input.value = str(outside)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TableHistoryScreen)
-                       and loaded(app, "#history-list"), "the history of the path")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TableHistoryScreen) and loaded(app, "#history-list"),
+            "the history of the path",
+        )
         assert len(rows_of(app, "#history-list")) == 5
 
 
@@ -167,8 +195,13 @@ async def test_restore_asks_first_then_commits_a_restore(settings: Settings) -> 
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")
-        await wait_for(pilot, lambda: loaded(app, "#history-list")
-                       and rows_of(app, "#history-list")[0][2] == "RESTORE", "the RESTORE")
+        await wait_for(
+            pilot,
+            lambda: (
+                loaded(app, "#history-list") and rows_of(app, "#history-list")[0][2] == "RESTORE"
+            ),
+            "the RESTORE",
+        )
     assert DeltaTable(path).version() == 5
 
 
@@ -216,7 +249,8 @@ def test_history_view_snapshot(settings: Settings, snap_compare, utc) -> None:
 
 
 async def test_the_console_opens_the_tables_view_with_t_and_escape_goes_back(
-        settings: Settings) -> None:
+    settings: Settings,
+) -> None:
     from tests.tui_fixtures import fixed_upkeep, synthetic_pipeline
     from tui.app import ConsoleApp
 
@@ -224,12 +258,18 @@ async def test_the_console_opens_the_tables_view_with_t_and_escape_goes_back(
     app = ConsoleApp(settings, synthetic_pipeline(), upkeep=fixed_upkeep)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, TablesScreen)
-                       and loaded(app, "#tables-list"), "the tables view")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TablesScreen) and loaded(app, "#tables-list"),
+            "the tables view",
+        )
         assert rows_of(app, "#tables-list")[0][1] == "silver/orders"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TableHistoryScreen)
-                       and loaded(app, "#history-list"), "the history")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TableHistoryScreen) and loaded(app, "#history-list"),
+            "the history",
+        )
         await pilot.press("escape", "escape")
         assert app.screen is app.board
 
@@ -268,21 +308,29 @@ async def test_compare_asks_for_keys_when_none_is_known(settings: Settings) -> N
 
 
 async def test_a_vacuumed_version_still_shows_its_schema_and_says_why_rows_are_gone(
-        settings: Settings) -> None:
+    settings: Settings,
+) -> None:
     path = orders_table(settings.data_dir / "silver" / "orders")
     DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
     app = ExplorerApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await open_history(pilot, app)
         await pilot.press(*["down"] * 6, "enter")  # version 0
-        await wait_for(pilot, lambda: isinstance(app.screen, TableVersionScreen)
-                       and "removed" in status(app, "#version-status"), "the explanation")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, TableVersionScreen)
+                and "removed" in status(app, "#version-status")
+            ),
+            "the explanation",
+        )
         assert "VACUUM" in status(app, "#version-status")
         assert [r[0] for r in rows_of(app, "#version-columns")] == ["id", "amount", "channel"]
 
 
 async def test_back_from_a_restore_the_tables_list_shows_the_new_version(
-        settings: Settings) -> None:
+    settings: Settings,
+) -> None:
     orders_table(settings.data_dir / "silver" / "orders")
     app = ExplorerApp(settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -290,8 +338,18 @@ async def test_back_from_a_restore_the_tables_list_shows_the_new_version(
         await pilot.press("down", "r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")
-        await wait_for(pilot, lambda: loaded(app, "#history-list")
-                       and rows_of(app, "#history-list")[0][2] == "RESTORE", "the RESTORE")
+        await wait_for(
+            pilot,
+            lambda: (
+                loaded(app, "#history-list") and rows_of(app, "#history-list")[0][2] == "RESTORE"
+            ),
+            "the RESTORE",
+        )
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, TablesScreen)
-                       and rows_of(app, "#tables-list")[0][2] == "5", "the new version")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, TablesScreen) and rows_of(app, "#tables-list")[0][2] == "5"
+            ),
+            "the new version",
+        )

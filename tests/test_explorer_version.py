@@ -35,8 +35,12 @@ def test_schema_diff_names_added_and_removed_columns(tmp_path: Path) -> None:
 def test_schema_diff_reports_a_changed_type(tmp_path: Path) -> None:
     path = tmp_path / "t"
     write_deltalake(path, pa.table({"id": pa.array([1], pa.int32())}))
-    write_deltalake(path, pa.table({"id": pa.array(["1"], pa.string())}), mode="overwrite",
-                    schema_mode="overwrite")
+    write_deltalake(
+        path,
+        pa.table({"id": pa.array(["1"], pa.string())}),
+        mode="overwrite",
+        schema_mode="overwrite",
+    )
     diff = schema_at(path).diff
     assert diff is not None and diff.changed == [("id", "integer", "string")]
 
@@ -66,7 +70,10 @@ def test_partitioned_table_rows_carry_their_partition_values(tmp_path: Path) -> 
     write_deltalake(path, pa.table({"day": ["a", "b", "a"], "id": [1, 2, 3]}), partition_by=["day"])
     rows = rows_page(path, None, 0, 10).table.to_pylist()
     assert sorted(rows, key=lambda r: r["id"]) == [
-        {"day": "a", "id": 1}, {"day": "b", "id": 2}, {"day": "a", "id": 3}]
+        {"day": "a", "id": 1},
+        {"day": "b", "id": 2},
+        {"day": "a", "id": 3},
+    ]
 
 
 def test_missing_version_is_one_clear_error(tmp_path: Path) -> None:
@@ -82,6 +89,10 @@ def test_dates_and_times_show_as_plain_text(tmp_path: Path) -> None:
 
     path = tmp_path / "when"
     stamp = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    write_deltalake(path, pa.table({"day": [dt.date(2024, 1, 2)],
-                                    "at": pa.array([stamp], pa.timestamp("us", tz="UTC"))}))
+    write_deltalake(
+        path,
+        pa.table(
+            {"day": [dt.date(2024, 1, 2)], "at": pa.array([stamp], pa.timestamp("us", tz="UTC"))}
+        ),
+    )
     assert text_rows(rows_page(path).table) == [["2024-01-02", "2024-01-02 03:04:05+00:00"]]

@@ -87,7 +87,10 @@ def test_silver_does_not_start_when_bronze_fails(cli, env, home) -> None:
     )
     assert "Pipeline Finished" not in r.stdout
     # The step's whole message is shown above the one-line heartbeat.
-    assert "failed: landing file orders_bad.csv has no header row\n      expected: order_id, line_no" in r.stderr
+    assert (
+        "failed: landing file orders_bad.csv has no header row\n      expected: order_id, line_no"
+        in r.stderr
+    )
     assert "clean skipped (upstream failed: ingest)" in r.stdout
     assert "aggregate skipped (upstream failed: clean)" in r.stdout
     # No table downstream of the failure was written...

@@ -196,8 +196,12 @@ def test_several_findings_one_line_each(mart: Path, home: Path, cli: Cli) -> Non
     done = cli(["check", "--json"])
     assert done.returncode == 1
     codes = [f["code"] + " " + f["subject"] for f in json.loads(done.stdout)["findings"]]
-    assert codes == ["OPS-05 gold/sales", "OPS-05 gold/sales", "OPS-07 backup",
-                     "OPS-07 git: uncommitted"]
+    assert codes == [
+        "OPS-05 gold/sales",
+        "OPS-05 gold/sales",
+        "OPS-07 backup",
+        "OPS-07 git: uncommitted",
+    ]
     plain = cli(["check"])
     assert len(lines(plain)) == 4 and "4 finding(s)" in plain.stderr
 

@@ -68,7 +68,9 @@ def test_a_check_that_cannot_run_is_itself_a_finding(
     def unreadable(settings: Settings) -> list[Finding]:
         raise OSError("[Errno 5] Input/output error")
 
-    monkeypatch.setattr(core.governance, "CHECKS", (*core.governance.CHECKS, ("OPS-05", unreadable)))
+    monkeypatch.setattr(
+        core.governance, "CHECKS", (*core.governance.CHECKS, ("OPS-05", unreadable))
+    )
     found = findings(settings)
     assert any(f.subject == "check" and "could not run unreadable" in f.message for f in found)
     assert found == sorted(found)

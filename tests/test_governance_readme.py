@@ -110,8 +110,13 @@ def test_column_dictionary_follows_a_schema_change_and_keeps_user_text(settings:
     readme = mart / "README.md"
     # The user describes a column the definition does not know and adds a note after the block.
     evolved = GOLD_DAILY_REVENUE.schema.append(pa.field("margin", pa.float64()))
-    write_versioned(GOLD_DAILY_REVENUE.path(settings.data_dir), evolved, "1.1.0",
-                    mode="append", schema_mode="merge")
+    write_versioned(
+        GOLD_DAILY_REVENUE.path(settings.data_dir),
+        evolved,
+        "1.1.0",
+        mode="append",
+        schema_mode="merge",
+    )
     refresh_dictionary(found, settings.data_dir, declared)
     text = readme.read_text()
     text = text.replace("| `margin` | double |  |", "| `margin` | double | Net − cost |")

@@ -300,8 +300,17 @@ async def test_every_console_key_is_in_the_command_palette(settings: Settings) -
     app = make_app(settings)
     async with app.run_test(size=SIZE):
         titles = [c.title for c in app.get_system_commands(app.screen)]
-    for title in ("Run the pipeline", "Run from the selection", "Cancel the run", "Open Tables",
-                  "Open Maintenance", "Open Backup", "Open Mart docs", "Logs", "Toggle auto-run"):
+    for title in (
+        "Run the pipeline",
+        "Run from the selection",
+        "Cancel the run",
+        "Open Tables",
+        "Open Maintenance",
+        "Open Backup",
+        "Open Mart docs",
+        "Logs",
+        "Toggle auto-run",
+    ):
         assert title in titles
 
 

@@ -78,8 +78,12 @@ def maintenance_overdue(settings: Settings, now: float) -> dict[Path, bool] | No
         return None
 
 
-def summarize(path: Path, settings: Settings, now: float | None = None,
-              overdue: dict[Path, bool] | None = None) -> TableSummary:
+def summarize(
+    path: Path,
+    settings: Settings,
+    now: float | None = None,
+    overdue: dict[Path, bool] | None = None,
+) -> TableSummary:
     """The summary of one table; an unreadable table becomes a row with its error.
 
     `overdue` (from maintenance_overdue) decides the vacuum flag; without it the Delta log does.
@@ -97,8 +101,9 @@ def summarize(path: Path, settings: Settings, now: float | None = None,
         return TableSummary(name, layer, path, error=str(explain(exc, path)))
 
 
-def _summarize(path: Path, name: str, layer: str, settings: Settings,
-               overdue: bool) -> TableSummary:
+def _summarize(
+    path: Path, name: str, layer: str, settings: Settings, overdue: bool
+) -> TableSummary:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -113,13 +118,26 @@ def _summarize(path: Path, name: str, layer: str, settings: Settings,
         # A file without stats (some writers skip them) makes the count unknown, not low.
         rows = None if col.null_count else int(pc.sum(col).as_py() or 0)
     partition_columns = [c for c in actions.column_names if c.startswith("partition.")]
-    partitions = (len(actions.select(partition_columns).group_by(partition_columns).aggregate([]))
-                  if partition_columns and files else 1)
+    partitions = (
+        len(actions.select(partition_columns).group_by(partition_columns).aggregate([]))
+        if partition_columns and files
+        else 1
+    )
     config = dict(dt.metadata().configuration or {})
     last = to_commit(read_commit(path, version))
     flags = _flags(files, partitions, size, config, settings, overdue)
-    return TableSummary(name, layer, path, version, rows, files, size, last.timestamp_ms,
-                        schema_version(path, config), flags)
+    return TableSummary(
+        name,
+        layer,
+        path,
+        version,
+        rows,
+        files,
+        size,
+        last.timestamp_ms,
+        schema_version(path, config),
+        flags,
+    )
 
 
 def schema_version(path: Path, config: dict[str, str]) -> str | None:
@@ -132,8 +150,14 @@ def schema_version(path: Path, config: dict[str, str]) -> str | None:
     return schema_version_of(config.get("delta.userMetadata"))
 
 
-def _flags(files: int, partitions: int, size: int, config: dict[str, str], settings: Settings,
-           overdue: bool) -> list[str]:
+def _flags(
+    files: int,
+    partitions: int,
+    size: int,
+    config: dict[str, str],
+    settings: Settings,
+    overdue: bool,
+) -> list[str]:
     flags = []
     # Files beyond one per partition are what compaction can remove; a table partitioned by
     # day has one small file per day by design and is not flagged for it.
@@ -175,4 +199,3 @@ def vacuum_overdue(path: Path, settings: Settings, now: float) -> bool:
     commits, reached = commits_since(path, since_ms, VACUUM_SCAN)
     # Unknown (log longer than the scan) is not flagged: false alarms teach users to ignore flags.
     return reached and bool(commits) and commits[-1].timestamp_ms < since_ms
-

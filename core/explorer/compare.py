@@ -31,10 +31,17 @@ class Comparison:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "path": str(self.path), "old": self.old, "new": self.new, "keys": self.keys,
-            "added": self.added, "removed": self.removed, "changed": self.changed,
-            "unchanged": self.unchanged, "compared_columns": self.compared_columns,
-            "schema": self.schema.to_json(), "samples": self.samples,
+            "path": str(self.path),
+            "old": self.old,
+            "new": self.new,
+            "keys": self.keys,
+            "added": self.added,
+            "removed": self.removed,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "compared_columns": self.compared_columns,
+            "schema": self.schema.to_json(),
+            "samples": self.samples,
         }
 
 
@@ -51,8 +58,9 @@ def parse_range(text: str) -> tuple[int, int]:
         ) from None
 
 
-def infer_keys(path: Path, name: str, columns: list[str],
-               configuration: dict[str, str]) -> list[str]:
+def infer_keys(
+    path: Path, name: str, columns: list[str], configuration: dict[str, str]
+) -> list[str]:
     """The table's keys: the lake's table definition, a `lakeconsole.keys` property, or `id`."""
     keys = _keys_from_definition(name)
     if not keys and configuration.get(KEYS_PROPERTY):
@@ -81,8 +89,14 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def compare_versions(path: Path, old: int, new: int, keys: list[str] | None = None,
-                     name: str | None = None, sample: int = SAMPLE_ROWS) -> Comparison:
+def compare_versions(
+    path: Path,
+    old: int,
+    new: int,
+    keys: list[str] | None = None,
+    name: str | None = None,
+    sample: int = SAMPLE_ROWS,
+) -> Comparison:
     """Rows added, removed and changed by key from version `old` to `new`. Reads both versions."""
     from deltalake import QueryBuilder
 
@@ -105,8 +119,10 @@ def compare_versions(path: Path, old: int, new: int, keys: list[str] | None = No
 
     try:
         for label, table in (("old", "old_v"), ("new", "new_v")):
-            dupes = scalar(f"SELECT count(*) AS n FROM (SELECT {_keylist(keys)} FROM {table} "
-                           f"GROUP BY {_keylist(keys)} HAVING count(*) > 1) d")
+            dupes = scalar(
+                f"SELECT count(*) AS n FROM (SELECT {_keylist(keys)} FROM {table} "
+                f"GROUP BY {_keylist(keys)} HAVING count(*) > 1) d"
+            )
             if dupes:
                 version = old if label == "old" else new
                 raise KeyNeeded(
@@ -125,10 +141,15 @@ def compare_versions(path: Path, old: int, new: int, keys: list[str] | None = No
         both = scalar(f"SELECT count(*) AS n FROM old_v o JOIN new_v n ON {on}")
         changed = scalar(f"SELECT count(*) AS n {changed_sql}")
         result = Comparison(
-            path, old, new, keys,
+            path,
+            old,
+            new,
+            keys,
             added=scalar(f"SELECT count(*) AS n {added_sql}"),
             removed=scalar(f"SELECT count(*) AS n {removed_sql}"),
-            changed=changed, unchanged=both - changed, compared_columns=common,
+            changed=changed,
+            unchanged=both - changed,
+            compared_columns=common,
             schema=diff_schemas(old_cols, new_cols),
             samples={
                 "added": _rows(qb, f"SELECT {select_keys} {added_sql} LIMIT {sample}"),

@@ -14,17 +14,43 @@ from core.explorer.log import RawCommit, commit_versions, read_commit
 # Metric names differ by writer: delta-rs (snake_case) and Spark/Databricks (camelCase).
 # Each user-facing count takes the first name present.
 METRIC_NAMES: dict[str, tuple[str, ...]] = {
-    "rows_added": ("num_added_rows", "numOutputRows", "num_target_rows_inserted",
-                   "numTargetRowsInserted"),
-    "rows_updated": ("num_updated_rows", "numUpdatedRows", "num_target_rows_updated",
-                     "numTargetRowsUpdated"),
-    "rows_deleted": ("num_deleted_rows", "numDeletedRows", "num_target_rows_deleted",
-                     "numTargetRowsDeleted"),
-    "files_added": ("num_added_files", "numAddedFiles", "numFiles", "num_target_files_added",
-                    "numTargetFilesAdded", "numFilesAdded", "numRestoredFile", "numRestoredFiles"),
-    "files_removed": ("num_removed_files", "numRemovedFiles", "num_target_files_removed",
-                      "numTargetFilesRemoved", "numFilesRemoved", "numRemovedFile",
-                      "numDeletedFiles"),
+    "rows_added": (
+        "num_added_rows",
+        "numOutputRows",
+        "num_target_rows_inserted",
+        "numTargetRowsInserted",
+    ),
+    "rows_updated": (
+        "num_updated_rows",
+        "numUpdatedRows",
+        "num_target_rows_updated",
+        "numTargetRowsUpdated",
+    ),
+    "rows_deleted": (
+        "num_deleted_rows",
+        "numDeletedRows",
+        "num_target_rows_deleted",
+        "numTargetRowsDeleted",
+    ),
+    "files_added": (
+        "num_added_files",
+        "numAddedFiles",
+        "numFiles",
+        "num_target_files_added",
+        "numTargetFilesAdded",
+        "numFilesAdded",
+        "numRestoredFile",
+        "numRestoredFiles",
+    ),
+    "files_removed": (
+        "num_removed_files",
+        "numRemovedFiles",
+        "num_target_files_removed",
+        "numTargetFilesRemoved",
+        "numFilesRemoved",
+        "numRemovedFile",
+        "numDeletedFiles",
+    ),
 }
 # Spark writes numOutputRows for WRITE (rows added) but also for MERGE (rows in the output);
 # for a MERGE only the inserted count is "added".

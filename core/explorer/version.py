@@ -47,8 +47,7 @@ def columns_of(dt: DeltaTable) -> list[Column]:
     written as the schema contracts write them."""
     fields = json.loads(dt.schema().to_json())["fields"]
     return [
-        Column(f["name"], delta_type_name(f["type"]), bool(f.get("nullable", True)))
-        for f in fields
+        Column(f["name"], delta_type_name(f["type"]), bool(f.get("nullable", True))) for f in fields
     ]
 
 
@@ -68,8 +67,9 @@ class VersionSchema:
     previous: int | None
 
 
-def schema_at(path: Path, version: int | None = None,
-              dt: DeltaTable | None = None) -> VersionSchema:
+def schema_at(
+    path: Path, version: int | None = None, dt: DeltaTable | None = None
+) -> VersionSchema:
     """Schema of `version` (default latest; or of the open `dt`) and its diff against the
     version before it."""
     from core.explorer.log import read_commit
@@ -93,8 +93,13 @@ def schema_at(path: Path, version: int | None = None,
     return VersionSchema(current, columns, diff_schemas(previous, columns), current - 1)
 
 
-def rows_page(path: Path, version: int | None = None, offset: int = 0,
-              limit: int = DEFAULT_ROWS, dt: DeltaTable | None = None) -> RowsPage:
+def rows_page(
+    path: Path,
+    version: int | None = None,
+    offset: int = 0,
+    limit: int = DEFAULT_ROWS,
+    dt: DeltaTable | None = None,
+) -> RowsPage:
     """Rows of a version (time travel; or of the open `dt`), reading only the files the page
     needs."""
     from deltalake.exceptions import DeltaProtocolError
@@ -123,8 +128,9 @@ def total_rows(dt: DeltaTable) -> int | None:
     return int(pc.sum(actions["num_records"]).as_py() or 0)
 
 
-def _page_from_files(dt: DeltaTable, path: Path, offset: int, limit: int,
-                     total: int | None) -> RowsPage:
+def _page_from_files(
+    dt: DeltaTable, path: Path, offset: int, limit: int, total: int | None
+) -> RowsPage:
     """File by file in path order, so page N+1 starts where page N ended."""
     import pyarrow as pa
     import pyarrow.dataset as ds

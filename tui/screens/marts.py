@@ -89,8 +89,11 @@ class MartNameScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Label("New mart", classes="dialog-title")
-            yield Static("Folder name under gold/ (e.g. finance). Enter creates README.md from "
-                         "the template.", classes="dialog-body")
+            yield Static(
+                "Folder name under gold/ (e.g. finance). Enter creates README.md from "
+                "the template.",
+                classes="dialog-body",
+            )
             yield Input(placeholder="name", id="mart-name")
 
     @on(Input.Submitted)
@@ -164,8 +167,10 @@ class MartsScreen(Screen[None]):
     def _show_status(self) -> None:
         status = self.query_one("#marts-status", Static)
         if self.current is None:
-            status.update(f"No marts under {gold_dir(self.settings.data_dir)} yet: "
-                          "ctrl+n starts one, or run the pipeline.")
+            status.update(
+                f"No marts under {gold_dir(self.settings.data_dir)} yet: "
+                "ctrl+n starts one, or run the pipeline."
+            )
             return
         state = text_state(self.editor.text)
         parts = [f"{self.current.name}/{README}", state.label()]
@@ -206,8 +211,11 @@ class MartsScreen(Screen[None]):
         path = mart.path / README
         text = _read(path)
         if text is None:
-            self.notify(f"{path} is not UTF-8 text: fix or convert it, then open it again.",
-                        severity="error", timeout=10)
+            self.notify(
+                f"{path} is not UTF-8 text: fix or convert it, then open it again.",
+                severity="error",
+                timeout=10,
+            )
             return
         self.current = mart
         self.disk_text = text
@@ -234,11 +242,16 @@ class MartsScreen(Screen[None]):
             if discard:
                 self.open_mart(row.mart)
 
-        self.app.push_screen(ConfirmScreen(
-            f"{self.current.name if self.current else ''}/README.md has unsaved edits. "
-            f"Discard them and open {name}?", confirm="Discard", cancel="Keep editing",
-            danger=True,
-        ), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{self.current.name if self.current else ''}/README.md has unsaved edits. "
+                f"Discard them and open {name}?",
+                confirm="Discard",
+                cancel="Keep editing",
+                danger=True,
+            ),
+            answered,
+        )
 
     # --- editing and preview ------------------------------------------------------------
 
@@ -277,7 +290,8 @@ class MartsScreen(Screen[None]):
             self.notify(
                 f"Saved {self.current.name}/{README}, but it is incomplete (OPS-05): "
                 f"{', '.join(state.problems)}. `lakeconsole check` will report it.",
-                severity="warning", timeout=8,
+                severity="warning",
+                timeout=8,
             )
 
     def action_columns(self) -> None:
@@ -297,8 +311,9 @@ class MartsScreen(Screen[None]):
         )
 
         data_dir = self.settings.data_dir
-        tables = mart_columns(mart, data_dir, declared_tables(self.settings),
-                              written_descriptions(text))
+        tables = mart_columns(
+            mart, data_dir, declared_tables(self.settings), written_descriptions(text)
+        )
         self.post_message(DictionaryBuilt(mart.name, with_block(text, render_block(tables))))
 
     @on(DictionaryBuilt)
@@ -335,10 +350,15 @@ class MartsScreen(Screen[None]):
             if leave:
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen(
-            "The README has unsaved edits. Leave and lose them?",
-            confirm="Leave", cancel="Keep editing", danger=True,
-        ), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                "The README has unsaved edits. Leave and lose them?",
+                confirm="Leave",
+                cancel="Keep editing",
+                danger=True,
+            ),
+            answered,
+        )
 
     # --- changes made outside the console -------------------------------------------------
 
@@ -355,12 +375,16 @@ class MartsScreen(Screen[None]):
             return p.name == README or p.parent == gold
 
         try:
-            async for changes in awatch(gold, watch_filter=wanted, stop_event=self._stop_watch,
-                                        debounce=400, step=50):
+            async for changes in awatch(
+                gold, watch_filter=wanted, stop_event=self._stop_watch, debounce=400, step=50
+            ):
                 self.post_message(ReadmeChanged({Path(p) for _, p in changes}))
         except (OSError, RuntimeError) as exc:  # e.g. the system's inotify watch limit
-            self.notify(f"Changes made outside the console are not picked up: {exc}",
-                        severity="warning", timeout=10)
+            self.notify(
+                f"Changes made outside the console are not picked up: {exc}",
+                severity="warning",
+                timeout=10,
+            )
 
     @on(ReadmeChanged)
     def readme_changed(self, message: ReadmeChanged) -> None:
@@ -401,8 +425,13 @@ class MartsScreen(Screen[None]):
                 self.notify("Kept your edits: ctrl+s overwrites the version on disk.")
             self._show_status()
 
-        self.app.push_screen(ConfirmScreen(
-            f"{name}/{README} was changed outside the console while you have unsaved edits.\n"
-            "Load theirs (your edits are lost) or keep yours (saving overwrites theirs)?",
-            title="README changed on disk", confirm="Load theirs", cancel="Keep mine",
-        ), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{name}/{README} was changed outside the console while you have unsaved edits.\n"
+                "Load theirs (your edits are lost) or keep yours (saving overwrites theirs)?",
+                title="README changed on disk",
+                confirm="Load theirs",
+                cancel="Keep mine",
+            ),
+            answered,
+        )

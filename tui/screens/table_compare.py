@@ -29,8 +29,10 @@ class CompareScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         r = self.result
         with Vertical(id="compare-box"):
-            yield Label(f"{self.table_name}: version {r.old} → {r.new}, by key "
-                        f"({', '.join(r.keys)})", classes="title")
+            yield Label(
+                f"{self.table_name}: version {r.old} → {r.new}, by key ({', '.join(r.keys)})",
+                classes="title",
+            )
             yield DataTable(id="compare-counts", cursor_type="none", show_cursor=False)
             yield Static(self._samples(), id="compare-samples", markup=False)
 
@@ -38,8 +40,12 @@ class CompareScreen(ModalScreen[None]):
         table = self.query_one("#compare-counts", DataTable)
         table.add_columns("Rows", "Count")
         r = self.result
-        for label, value in (("added", r.added), ("removed", r.removed),
-                             ("changed", r.changed), ("unchanged", r.unchanged)):
+        for label, value in (
+            ("added", r.added),
+            ("removed", r.removed),
+            ("changed", r.changed),
+            ("unchanged", r.unchanged),
+        ):
             table.add_row(label, f"{value:,}")
 
     def _samples(self) -> str:
@@ -51,8 +57,9 @@ class CompareScreen(ModalScreen[None]):
         for kind in ("added", "removed", "changed"):
             sample = r.samples.get(kind) or []
             if sample:
-                keys = ", ".join("(" + ", ".join(str(v) for v in row.values()) + ")"
-                                 for row in sample[:8])
+                keys = ", ".join(
+                    "(" + ", ".join(str(v) for v in row.values()) + ")" for row in sample[:8]
+                )
                 lines.append(f"{kind.capitalize()}, e.g.: {keys}")
         return "\n".join(lines)
 

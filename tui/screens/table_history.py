@@ -80,8 +80,9 @@ class TableHistoryScreen(Screen[None]):
         Binding("escape", "back", "Back", id="history.back"),
     ]
 
-    def __init__(self, settings: Settings, path: Path, name: str,
-                 page_size: int = DEFAULT_PAGE) -> None:
+    def __init__(
+        self, settings: Settings, path: Path, name: str, page_size: int = DEFAULT_PAGE
+    ) -> None:
         super().__init__()
         self.settings, self.path, self.table_name = settings, path, name
         self.page_size = page_size
@@ -132,16 +133,27 @@ class TableHistoryScreen(Screen[None]):
         for commit in page.commits:
             self.commits.append(commit)
             table.add_row(*self._cells(commit), key=str(commit.version))
-        more = (f"; n: older commits (below {page.next_before})"
-                if page.next_before is not None else "; oldest commit reached")
-        self._status(f"{len(self.commits)} of {page.latest - page.oldest_available + 1} "
-                     f"commits shown, latest version {page.latest}{more}")
+        more = (
+            f"; n: older commits (below {page.next_before})"
+            if page.next_before is not None
+            else "; oldest commit reached"
+        )
+        self._status(
+            f"{len(self.commits)} of {page.latest - page.oldest_available + 1} "
+            f"commits shown, latest version {page.latest}{more}"
+        )
         table.focus()
 
     def _cells(self, commit: Commit) -> tuple[str, ...]:
         label = (MARK if commit.version == self.marked else "") + str(commit.version)
-        return (label, commit.local_time, commit.operation, _cut(commit.key_parameters(), 48),
-                commit.metrics_line(), commit.schema_version or "")
+        return (
+            label,
+            commit.local_time,
+            commit.operation,
+            _cut(commit.key_parameters(), 48),
+            commit.metrics_line(),
+            commit.schema_version or "",
+        )
 
     def selected_version(self) -> int | None:
         table = self.query_one("#history-list", DataTable)
@@ -157,8 +169,9 @@ class TableHistoryScreen(Screen[None]):
     def _open(self, version: int) -> None:
         from tui.screens.table_version import TableVersionScreen
 
-        self.app.push_screen(TableVersionScreen(self.settings, self.path, self.table_name,
-                                                version, self.latest))
+        self.app.push_screen(
+            TableVersionScreen(self.settings, self.path, self.table_name, version, self.latest)
+        )
 
     # --- compare ---------------------------------------------------------------------------
     def action_mark(self) -> None:
@@ -171,8 +184,9 @@ class TableHistoryScreen(Screen[None]):
         shown = {str(k.value) for k in table.rows}
         for v in (previous, version):
             if v is not None and str(v) in shown:
-                table.update_cell(str(v), self.version_column,
-                                  (MARK if v == self.marked else "") + str(v))
+                table.update_cell(
+                    str(v), self.version_column, (MARK if v == self.marked else "") + str(v)
+                )
         if self.marked is not None:
             self._status(f"version {self.marked} marked: select another version and press c")
 
@@ -217,8 +231,10 @@ class TableHistoryScreen(Screen[None]):
 
     def on_compared(self, message: Compared) -> None:
         r = message.result
-        self._status(f"versions {r.old} → {r.new}: +{r.added} added, -{r.removed} removed, "
-                     f"~{r.changed} changed")
+        self._status(
+            f"versions {r.old} → {r.new}: +{r.added} added, -{r.removed} removed, "
+            f"~{r.changed} changed"
+        )
         self.app.push_screen(CompareScreen(self.table_name, r))
 
     # --- restore ---------------------------------------------------------------------------
@@ -241,10 +257,14 @@ class TableHistoryScreen(Screen[None]):
         plan = message.plan
         if plan.missing_files:
             self._status("")
-            self.app.push_screen(ErrorScreen(
-                f"Cannot restore {self.table_name} to version {plan.target}: "
-                f"{len(plan.missing_files)} of its data files were removed by a VACUUM. "
-                "Restore from a backup, or pick a newer version.", title="Restore refused"))
+            self.app.push_screen(
+                ErrorScreen(
+                    f"Cannot restore {self.table_name} to version {plan.target}: "
+                    f"{len(plan.missing_files)} of its data files were removed by a VACUUM. "
+                    "Restore from a backup, or pick a newer version.",
+                    title="Restore refused",
+                )
+            )
             return
 
         def confirmed(ok: bool | None) -> None:
@@ -255,8 +275,15 @@ class TableHistoryScreen(Screen[None]):
             else:
                 self._status("restore cancelled: nothing changed")
 
-        self.app.push_screen(ConfirmScreen(plan.summary(self.table_name), title="Restore table?",
-                                           confirm="Restore", danger=True), confirmed)
+        self.app.push_screen(
+            ConfirmScreen(
+                plan.summary(self.table_name),
+                title="Restore table?",
+                confirm="Restore",
+                danger=True,
+            ),
+            confirmed,
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history-restore")
     def restore(self, plan: RestorePlan) -> None:
@@ -266,8 +293,10 @@ class TableHistoryScreen(Screen[None]):
 
     def on_restored(self, message: Restored) -> None:
         self.busy = False
-        self.notify(f"Restored {self.table_name} to version {message.target}; "
-                    f"the RESTORE is version {message.new_version}.")
+        self.notify(
+            f"Restored {self.table_name} to version {message.target}; "
+            f"the RESTORE is version {message.new_version}."
+        )
         self.action_refresh()
 
     # --- common ----------------------------------------------------------------------------

@@ -49,17 +49,34 @@ class TableVersionScreen(Screen[None]):
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left_square_bracket", "version(-1)", "Older version", id="version.older",
-                key_display="["),
-        Binding("right_square_bracket", "version(1)", "Newer version", id="version.newer",
-                key_display="]"),
+        Binding(
+            "left_square_bracket",
+            "version(-1)",
+            "Older version",
+            id="version.older",
+            key_display="[",
+        ),
+        Binding(
+            "right_square_bracket",
+            "version(1)",
+            "Newer version",
+            id="version.newer",
+            key_display="]",
+        ),
         Binding("n", "page(1)", "Next rows", id="version.next-rows"),
         Binding("p", "page(-1)", "Prev rows", id="version.prev-rows"),
         Binding("escape", "back", "Back", id="version.back"),
     ]
 
-    def __init__(self, settings: Settings, path: Path, name: str, version: int,
-                 latest: int | None = None, page_size: int = DEFAULT_ROWS) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        path: Path,
+        name: str,
+        version: int,
+        latest: int | None = None,
+        page_size: int = DEFAULT_ROWS,
+    ) -> None:
         super().__init__()
         self.settings, self.path, self.table_name = settings, path, name
         self.version, self.latest, self.page_size = version, latest, page_size
@@ -83,7 +100,8 @@ class TableVersionScreen(Screen[None]):
     def _load(self) -> None:
         self.row_offset = 0
         self.query_one("#version-title", Label).update(
-            f"{self.table_name} at version {self.version}")
+            f"{self.table_name} at version {self.version}"
+        )
         for selector in ("#version-columns", "#version-rows"):
             self.query_one(selector, DataTable).loading = True
         self._status("loading…")
@@ -115,8 +133,9 @@ class TableVersionScreen(Screen[None]):
         columns.clear()
         changed = {name for name, _ in view.schema.diff.added} if view.schema.diff else set()
         for c in view.schema.columns:
-            columns.add_row(("+ " if c.name in changed else "") + c.name, c.type,
-                            "yes" if c.nullable else "no")
+            columns.add_row(
+                ("+ " if c.name in changed else "") + c.name, c.type, "yes" if c.nullable else "no"
+            )
         changes = self.query_one("#version-changes", Static)
         commit = view.commit
         head = f"{commit.operation} at {commit.local_time}"
@@ -129,7 +148,8 @@ class TableVersionScreen(Screen[None]):
             text = f"Schema changes since version {view.schema.previous}: none"
         else:
             text = f"Schema changes since version {view.schema.previous}:\n" + "\n".join(
-                diff.lines())
+                diff.lines()
+            )
         changes.update(f"{head}\n{commit.metrics_line()}\n\n{text}")
         changes.set_class(bool(diff and not diff.empty), "changed")
         if view.page is not None:
@@ -155,8 +175,9 @@ class TableVersionScreen(Screen[None]):
         hint = "; n: next rows" if page.has_more else ""
         hint += "; p: previous rows" if page.offset else ""
         order = "" if page.ordered else " (order can vary between reads for this table)"
-        self._status(f"rows {first}-{page.offset + shown} of {total}{order}{hint}; "
-                     "[ ]: older/newer version")
+        self._status(
+            f"rows {first}-{page.offset + shown} of {total}{order}{hint}; [ ]: older/newer version"
+        )
 
     def action_page(self, step: int) -> None:
         if self.page is None:
@@ -174,8 +195,9 @@ class TableVersionScreen(Screen[None]):
     def load_rows(self, version: int, offset: int) -> None:
         from core.explorer.version import rows_page
 
-        self.post_message(RowsLoaded(version, rows_page(self.path, version, offset,
-                                                        self.page_size)))
+        self.post_message(
+            RowsLoaded(version, rows_page(self.path, version, offset, self.page_size))
+        )
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         if message.version == self.version:

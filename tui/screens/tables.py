@@ -74,8 +74,9 @@ class TablesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("Tables: every Delta table of the lake", id="tables-title", classes="title")
         yield TableList(id="tables-list", cursor_type="row", zebra_stripes=True)
-        yield Input(placeholder="Open a Delta table by path or lake name, then Enter",
-                    id="tables-path")
+        yield Input(
+            placeholder="Open a Delta table by path or lake name, then Enter", id="tables-path"
+        )
         yield Static("", id="tables-status", classes="status", markup=False)
         yield Footer()
 
@@ -107,22 +108,42 @@ class TablesScreen(Screen[None]):
         self.summaries = {str(s.path): s for s in message.tables}
         for s in message.tables:
             if s.error:
-                table.add_row(s.layer, s.name, "", "", "", "", "", "", "unreadable: " + s.error,
-                              key=str(s.path))
+                table.add_row(
+                    s.layer,
+                    s.name,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "unreadable: " + s.error,
+                    key=str(s.path),
+                )
                 continue
             table.add_row(
-                s.layer, s.name, str(s.version), "?" if s.rows is None else f"{s.rows:,}",
-                str(s.files), human_bytes(s.size_bytes), s.last_commit_local,
-                s.schema_version or "", "; ".join(s.flags), key=str(s.path),
+                s.layer,
+                s.name,
+                str(s.version),
+                "?" if s.rows is None else f"{s.rows:,}",
+                str(s.files),
+                human_bytes(s.size_bytes),
+                s.last_commit_local,
+                s.schema_version or "",
+                "; ".join(s.flags),
+                key=str(s.path),
             )
         if message.tables:
             table.move_cursor(row=min(cursor, table.row_count - 1))
-            self._status(f"{len(message.tables)} table(s). Enter: history; o: open another "
-                         "table by path")
+            self._status(
+                f"{len(message.tables)} table(s). Enter: history; o: open another table by path"
+            )
             table.focus()
         else:
-            self._status(f"No Delta tables in {self.settings.data_dir} yet (run the pipeline), "
-                         "or press o to open one by path")
+            self._status(
+                f"No Delta tables in {self.settings.data_dir} yet (run the pipeline), "
+                "or press o to open one by path"
+            )
 
     @on(DataTable.RowSelected, "#tables-list")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
