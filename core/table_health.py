@@ -152,10 +152,11 @@ def _commit_message(name: str, version: int, newest: int, problem: str) -> str:
 
 def file_damage(dt: DeltaTable, path: Path, name: str | None = None) -> list[Damage]:
     """Live files (add actions of the latest version) that are gone or not the recorded size."""
-    import pyarrow as pa
 
     name = name or lake_table_name(path)
-    actions = pa.table(dt.get_add_actions(flatten=True))
+    from core.lake import add_actions
+
+    actions = add_actions(dt)
     missing: list[str] = []
     resized: list[str] = []
     for rel, size in zip(

@@ -157,9 +157,10 @@ def count_rows(dt: Any) -> int:
 
 
 def _files(dt: Any) -> set[tuple[str, int]]:
-    import pyarrow as pa
 
-    actions = pa.table(dt.get_add_actions(flatten=True))
+    from core.lake import add_actions
+
+    actions = add_actions(dt)
     return set(
         zip(
             actions.column("path").to_pylist(),

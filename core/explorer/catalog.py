@@ -104,12 +104,13 @@ def summarize(
 def _summarize(
     path: Path, name: str, layer: str, settings: Settings, overdue: bool
 ) -> TableSummary:
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     dt = open_table(path)
     version = dt.version()
-    actions = pa.table(dt.get_add_actions(flatten=True))
+    from core.lake import add_actions
+
+    actions = add_actions(dt)
     files = actions.num_rows
     size = int(pc.sum(actions["size_bytes"]).as_py() or 0) if files else 0
     rows: int | None = 0

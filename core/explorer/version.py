@@ -119,10 +119,11 @@ def rows_page(
 
 def total_rows(dt: DeltaTable) -> int | None:
     """Rows of the snapshot from the add actions' stats; None when a file has no stats."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    actions = pa.table(dt.get_add_actions(flatten=True))
+    from core.lake import add_actions
+
+    actions = add_actions(dt)
     if "num_records" not in actions.column_names or actions["num_records"].null_count:
         return None if actions.num_rows else 0
     return int(pc.sum(actions["num_records"]).as_py() or 0)

@@ -73,11 +73,12 @@ class TableFiles:
 
 def table_files(table: Path) -> TableFiles:
     """Count the current version's files (reads the log only, not the data)."""
-    import pyarrow as pa
     from deltalake import DeltaTable
 
     dt = DeltaTable(str(table))
-    actions = pa.table(dt.get_add_actions(flatten=True))
+    from core.lake import add_actions
+
+    actions = add_actions(dt)
     sizes = actions.column("size_bytes").to_pylist()
     part_cols = [c for c in actions.column_names if c.startswith("partition.")]
     keys = (
