@@ -217,7 +217,7 @@ def remove_half_restores(dest: Path) -> list[str]:
 
 
 def _crash_point_after_each_file(settings: Settings, report: ProgressSink) -> ProgressSink:
-    from core.sales.faults import crash_point  # test-only: the crash tests kill a restore here
+    from core.faults import crash_point  # test-only: the crash tests kill a restore here
 
     def progress(p: BackupProgress) -> None:
         report(p)
