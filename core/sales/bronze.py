@@ -21,10 +21,10 @@ import numpy as np
 import pyarrow as pa
 
 from core.dag import StepContext, StepResult
+from core.faults import crash_point
 from core.lake import landing_dir
 from core.landing import Skipped, scan_landing
 from core.sales.definition import BRONZE_ORDERS, LANDING_COLUMNS, QUARANTINE_FILES
-from core.faults import crash_point
 from core.sales.landing import (
     BLOCK_BYTES,
     BadFile,

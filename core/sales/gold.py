@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.dag import StepContext, StepResult
+from core.faults import crash_point
 from core.sales.contract import check_contract, stamp_when_current
 from core.sales.definition import GOLD_DAILY_REVENUE, MONEY_SUM, SILVER_ORDERS, mart_dir
-from core.faults import crash_point
 from core.sales.silver_state import GOLD_PENDING
 from core.sales.state import load_state, write_state
 from core.sales.state_shapes import pending_problem

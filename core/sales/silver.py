@@ -27,10 +27,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.dag import StepContext, StepResult
+from core.faults import crash_point
 from core.sales.cleaning import clean, keep_latest
 from core.sales.contract import check_contract, merge_schema, stamp_when_current
 from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
-from core.faults import crash_point
 from core.sales.keys import delete_moved, plan_batch
 from core.sales.ledger import Ingested, load_ledger
 from core.sales.silver_state import (

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 from core.faults import at_point
+from core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 from core.settings import Settings
 from tests.sales_fixtures import CLI, HEADER, count, landing, line, rows, run, write_csv
 
