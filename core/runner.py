@@ -29,6 +29,7 @@ from core.events import (
 from core.lock import lake_lock
 from core.runs import RunRecorder, end_to_end_latency, new_run_id
 from core.settings import Settings
+from core.table_health import refuse_damaged_outputs
 
 log = logging.getLogger("lakeconsole.runner")
 
@@ -175,6 +176,7 @@ def _run_steps(
         ctx = StepContext(settings, run_id, name, report, cancel)
         try:
             ctx.check_cancelled()
+            refuse_damaged_outputs(settings.data_dir, step.outputs)
             result = step.run(ctx)
         except Cancelled:
             cancelled = True

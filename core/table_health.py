@@ -240,3 +240,16 @@ def open_table(path: Path, version: int | None = None, name: str | None = None) 
         if version is None:
             _open(path, name)  # raises the cleaned-up line
         raise
+
+
+def refuse_damaged_outputs(data_dir: Path, outputs: tuple[str, ...]) -> None:
+    """TableDamaged when a table a step writes is damaged (its log, or a live file missing):
+    checked before every step, also one that will find nothing to do, so that a run never
+    reports a damaged lake as fine. The log from the last checkpoint on and one stat per live
+    file: milliseconds on a 10M-row lake."""
+    for output in outputs:
+        path = data_dir / output
+        if (path / "_delta_log").is_dir():
+            found = table_damage(path)
+            if found:
+                raise TableDamaged(found[0].message)

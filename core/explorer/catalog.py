@@ -127,6 +127,10 @@ def _summarize(
     config = dict(dt.metadata().configuration or {})
     last = to_commit(read_commit(path, version))
     flags = _flags(files, partitions, size, config, settings, overdue)
+    from core.table_health import log_damage
+
+    # delta-rs opens a table with an empty commit file without a word: the log is read here.
+    flags[:0] = [f"damaged: {d.kind} (lakeconsole check)" for d in log_damage(path, name)]
     return TableSummary(
         name,
         layer,

@@ -66,7 +66,14 @@ def _local_path(uri: str) -> Path:
 
 
 def plan_restore(path: Path, target: int) -> RestorePlan:
-    """Check the target version can be restored and describe the change; raises ExplorerError."""
+    """Check the target version can be restored and describe the change; raises ExplorerError,
+    also when the log is damaged (a RESTORE computed from a log that lies would write its
+    mistake down as the table's truth)."""
+    from core.table_health import log_damage
+
+    damage = log_damage(path)
+    if damage:
+        raise ExplorerError(f"Restore refused: {damage[0].message}")
     now = open_table(path)
     current = now.version()
     if target < 0 or target > current:

@@ -63,6 +63,8 @@ def changed_since(dt: DeltaTable | None, mark: dict[str, Any] | None, name: str)
         elif at > version and operation == "RESTORE":
             target = (entry.get("operationParameters") or {}).get("version", "?")
             return f"{name} was restored to version {target} after the last run"
+        elif at > version and operation == "FSCK":
+            return f"{name} was repaired after the last run (version {at} dropped missing files)"
         elif at > version and operation not in ROW_PRESERVING and not commit_schema_version(entry):
             return f"{name} was changed by a {operation} lakeconsole did not make (version {at})"
     return None
