@@ -11,14 +11,17 @@ from deltalake import DeltaTable
 from core.sales.definition import SILVER_ORDERS
 from core.settings import Settings
 from tests.conftest import lakeconsole
+from tests.faults import test_damaged_tables as damaged
 from tests.faults.test_damaged_tables import (
     SILVER,
-    built,  # noqa: F401  (the module's lake fixture)
     deleted_live_parquet,
     empty_middle_commit,
-    lake,  # noqa: F401
     no_raw_text,
 )
+
+# The corpus's lakes: one clean run built once, a copy per test.
+built = damaged.built
+lake = damaged.lake
 
 
 def test_restore_version_refuses_a_table_whose_log_has_an_empty_commit(
