@@ -50,3 +50,17 @@ def test_the_small_file_size_is_the_same_for_the_tables_flag_and_maintenance(cli
     assert f"averaging under {human_bytes(tables.SMALL_FILE_BYTES)}" in " ".join(
         shown.stdout.split()
     )
+
+
+def test_the_landing_panel_prints_file_sizes_in_the_same_units() -> None:
+    from pathlib import Path
+
+    from core.units import human_bytes
+    from tui.landing import describe
+    from tui.messages import LandingFiles
+
+    _, text = describe(
+        LandingFiles([(Path("orders_0001.csv"), 465_203)], waiting={"orders_0001.csv"})
+    )
+
+    assert f"orders_0001.csv  {human_bytes(465_203)}" in text  # 454.3 KiB, not "465.2kB"

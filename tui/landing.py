@@ -26,7 +26,7 @@ from textual.widgets import Static
 from core.lake import landing_dir
 from core.landing import scan_landing
 from core.settings import Settings
-from tui.dag_view import count
+from core.units import human_bytes
 from tui.messages import LandingFiles
 from tui.watching import FIRST_FRAME_S, import_watchfiles
 
@@ -78,7 +78,7 @@ def _ask(hook: Callable[[Settings], Any] | None, settings: Settings) -> Any:
 
 
 def size_text(n: int) -> str:
-    return f"{count(n)}B" if n >= 1000 else f"{n} B"
+    return human_bytes(n)
 
 
 def describe(message: LandingFiles) -> tuple[str, str]:
