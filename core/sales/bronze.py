@@ -53,6 +53,7 @@ class Outcomes:
     """What becomes of each landing file this run; every one ends in exactly one list."""
 
     todo: list[tuple[LandingFile, str]] = field(default_factory=list)  # new, with their hash
+    ingested: int = 0  # of the new ones, committed this run
     already: int = 0
     rejected_before: list[Rejected] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)  # this run, kept in the ledger
@@ -90,7 +91,7 @@ def run_bronze(ctx: StepContext) -> StepResult:
     result.records_in = result.records_out = result.landing_rows
     result.details.update(
         {
-            "files_ingested": new_files - len(out.rejected) - len(out.changed),
+            "files_ingested": out.ingested,
             "files_rejected": len(out.rejected_before) + len(out.rejected) + len(out.unreadable),
             "files_changed_while_read": len(out.changed),
             "entries_skipped": len(landing.skipped) + len(out.vanished),
@@ -114,6 +115,7 @@ def _ingest_new(
         try:
             result.landing_rows += _ingest(ctx, bronze_path, ledger, file, digest)
             ledger.save(ctx.settings)
+            out.ingested += 1
         except (BadFile, Unreadable, FileChanged, FileNotFoundError) as exc:
             _sort_refusal(out, file, digest, exc)
             leftovers += remove_leftovers([bronze_path])  # the file's half-written parquet
@@ -237,7 +239,7 @@ def _append(
     with fh:
         opened = os.fstat(fh.fileno())
         with _unreadable_as_refusal():
-            names = read_header(fh)
+            names = read_header(fh, digest)
         # Size and time of the bytes read (read_batches refuses them if they move): the
         # ledger's shortcut for "this exact file was hashed before" must describe these bytes.
         entry = Ingested(
