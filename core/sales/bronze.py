@@ -38,7 +38,15 @@ from core.sales.landing import (
     read_header,
     unreadable,
 )
-from core.sales.ledger import Ingested, Ledger, Rejected, commit_metadata, iso_utc, load_ledger
+from core.sales.ledger import (
+    Ingested,
+    Ledger,
+    Rebuilt,
+    Rejected,
+    commit_metadata,
+    iso_utc,
+    load_ledger,
+)
 from core.sales.tables import remove_leftovers, writer_properties
 from core.schema_version import commit_properties, open_or_create
 
@@ -79,6 +87,8 @@ def run_bronze(ctx: StepContext) -> StepResult:
     out = _sort_landing(ledger, landing.files)
     new_files = len(out.todo)
     result = StepResult(details={"files_new": new_files, "files_already_ingested": out.already})
+    if ledger.rebuilt:
+        result.warnings.append(_rebuilt_warning(ledger.rebuilt, out))
     leftovers += _ingest_new(ctx, bronze_path, ledger, out, result)
 
     if out.rejected or out.unreadable:
@@ -132,6 +142,22 @@ def _sort_refusal(out: Outcomes, file: LandingFile, digest: str, exc: Exception)
         out.changed.append(file.name)
     else:
         out.vanished.append(file.name)
+
+
+def _rebuilt_warning(rebuilt: Rebuilt, out: Outcomes) -> str:
+    """The ledger was rebuilt because bronze moved under it: what that means for the files."""
+    dropped = {(f.file, f.hash) for f in rebuilt.dropped}
+    again = sum((file.name, digest) in dropped for file, digest in out.todo)
+    line = (
+        f"{rebuilt.reason}: ingestion ledger rebuilt from the bronze rows; "
+        f"{again} landing file(s) no longer in bronze are ingested again"
+    )
+    if len(dropped) > again:
+        line += (
+            f"; {len(dropped) - again} file(s) no longer in bronze are not in landing/ either: "
+            "put them back in landing/ to ingest their rows again"
+        )
+    return line
 
 
 def _warnings(skipped: list[Skipped], out: Outcomes) -> list[str]:
