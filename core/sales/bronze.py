@@ -38,7 +38,15 @@ from core.sales.landing import (
     read_header,
     unreadable,
 )
-from core.sales.ledger import Ingested, Ledger, Rejected, commit_metadata, iso_utc, load_ledger
+from core.sales.ledger import (
+    Ingested,
+    Ledger,
+    Rebuilt,
+    Rejected,
+    commit_metadata,
+    iso_utc,
+    load_ledger,
+)
 from core.sales.tables import remove_leftovers, writer_properties
 from core.schema_version import commit_properties, open_or_create
 
@@ -53,6 +61,7 @@ class Outcomes:
     """What becomes of each landing file this run; every one ends in exactly one list."""
 
     todo: list[tuple[LandingFile, str]] = field(default_factory=list)  # new, with their hash
+    ingested: int = 0  # of the new ones, committed this run
     already: int = 0
     rejected_before: list[Rejected] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)  # this run, kept in the ledger
@@ -78,6 +87,8 @@ def run_bronze(ctx: StepContext) -> StepResult:
     out = _sort_landing(ledger, landing.files)
     new_files = len(out.todo)
     result = StepResult(details={"files_new": new_files, "files_already_ingested": out.already})
+    if ledger.rebuilt:
+        result.warnings.append(_rebuilt_warning(ledger.rebuilt, out))
     leftovers += _ingest_new(ctx, bronze_path, ledger, out, result)
 
     if out.rejected or out.unreadable:
@@ -90,7 +101,7 @@ def run_bronze(ctx: StepContext) -> StepResult:
     result.records_in = result.records_out = result.landing_rows
     result.details.update(
         {
-            "files_ingested": new_files - len(out.rejected) - len(out.changed),
+            "files_ingested": out.ingested,
             "files_rejected": len(out.rejected_before) + len(out.rejected) + len(out.unreadable),
             "files_changed_while_read": len(out.changed),
             "entries_skipped": len(landing.skipped) + len(out.vanished),
@@ -114,6 +125,7 @@ def _ingest_new(
         try:
             result.landing_rows += _ingest(ctx, bronze_path, ledger, file, digest)
             ledger.save(ctx.settings)
+            out.ingested += 1
         except (BadFile, Unreadable, FileChanged, FileNotFoundError) as exc:
             _sort_refusal(out, file, digest, exc)
             leftovers += remove_leftovers([bronze_path])  # the file's half-written parquet
@@ -130,6 +142,22 @@ def _sort_refusal(out: Outcomes, file: LandingFile, digest: str, exc: Exception)
         out.changed.append(file.name)
     else:
         out.vanished.append(file.name)
+
+
+def _rebuilt_warning(rebuilt: Rebuilt, out: Outcomes) -> str:
+    """The ledger was rebuilt because bronze moved under it: what that means for the files."""
+    dropped = {(f.file, f.hash) for f in rebuilt.dropped}
+    again = sum((file.name, digest) in dropped for file, digest in out.todo)
+    line = (
+        f"{rebuilt.reason}: ingestion ledger rebuilt from the bronze rows; "
+        f"{again} landing file(s) no longer in bronze are ingested again"
+    )
+    if len(dropped) > again:
+        line += (
+            f"; {len(dropped) - again} file(s) no longer in bronze are not in landing/ either: "
+            "put them back in landing/ to ingest their rows again"
+        )
+    return line
 
 
 def _warnings(skipped: list[Skipped], out: Outcomes) -> list[str]:
@@ -237,7 +265,7 @@ def _append(
     with fh:
         opened = os.fstat(fh.fileno())
         with _unreadable_as_refusal():
-            names = read_header(fh)
+            names = read_header(fh, digest)
         # Size and time of the bytes read (read_batches refuses them if they move): the
         # ledger's shortcut for "this exact file was hashed before" must describe these bytes.
         entry = Ingested(

@@ -9,7 +9,9 @@ Which entries of the landing folder are files at all is `core.landing`'s answer.
 The rows are parsed through a reader that hashes every byte it hands to pyarrow: a file whose
 parsed bytes are not the ones bronze hashed to decide it was new (or whose size or modification
 time moved during the read) raises FileChanged, so rows are never stored under another content's
-hash.
+hash. A refusal is held to the same rule: a file is only judged bad on the bytes its hash names,
+so one emptied, cut short or still being written while it is read raises FileChanged, not BadFile
+(a rejection recorded under the hash of its good bytes would refuse them for good).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import hashlib
 import io
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
 
 from core.landing import LandingFile
 from core.sales.definition import LANDING_COLUMNS
@@ -36,6 +40,8 @@ BOM = b"\xef\xbb\xbf"
 BLOCK_BYTES = 4 << 20
 # A row must fit in one block; a longer one retries with the block doubled, up to this.
 MAX_BLOCK_BYTES = 256 << 20
+# How much of a file is read at a time when checking the bytes a refusal was judged on.
+CHECK_BYTES = 1 << 20
 
 
 class BadFile(Exception):
@@ -80,10 +86,21 @@ def unreadable(exc: OSError) -> str:
     return f"cannot be read: {(exc.strerror or type(exc).__name__).lower()}: check the file"
 
 
-def read_header(fh: IO[bytes]) -> list[str]:
-    """The file's column names (normalised), or BadFile with the reason it is not our CSV.
+def read_header(fh: IO[bytes], digest: str) -> list[str]:
+    """The file's column names (normalised), or BadFile with the reason it is not our CSV, or
+    FileChanged when the bytes judged are not the content `digest` names.
     Reads from the start without moving the file's position."""
     head = os.pread(fh.fileno(), HEAD_BYTES, 0)
+    try:
+        return _header_names(head)
+    except BadFile:
+        # A head shorter than asked for is the whole file: the verdict rests on where it ends.
+        judged = ReadSoFar(hashlib.sha256(head), len(head), at_end=len(head) < HEAD_BYTES)
+        check_judged_bytes(fh, digest, judged)
+        raise
+
+
+def _header_names(head: bytes) -> list[str]:
     if not head.strip(BOM + b" \t\r\n"):
         raise BadFile("empty file")
     if b"\x00" in head:
@@ -122,6 +139,38 @@ def _first_line(text: bytes) -> tuple[bytes, bytes]:
     return text[:end], text[end:]
 
 
+@dataclass
+class ReadSoFar:
+    """The bytes a verdict on a file rests on: the hash and length of the start of the file
+    that was read, and whether the read found the file's end there."""
+
+    hash: Any  # a hashlib sha256 object
+    length: int
+    at_end: bool
+
+
+def check_judged_bytes(fh: IO[bytes], digest: str, judged: ReadSoFar) -> None:
+    """FileChanged unless the bytes judged are the content `digest` names: the open file, read
+    again now, starts with them (is exactly them when the read found its end) and hashes to
+    `digest`. Only a file about to be refused is read twice."""
+    fd, whole, offset = fh.fileno(), hashlib.sha256(), 0
+    while offset < judged.length:
+        chunk = os.pread(fd, min(CHECK_BYTES, judged.length - offset), offset)
+        if not chunk:
+            raise FileChanged("it is shorter than when it was read")
+        whole.update(chunk)
+        offset += len(chunk)
+    if whole.hexdigest() != judged.hash.hexdigest():
+        raise FileChanged("its content changed during the read")
+    while chunk := os.pread(fd, CHECK_BYTES, offset):
+        if judged.at_end:
+            raise FileChanged("it grew after it was read")
+        whole.update(chunk)
+        offset += len(chunk)
+    if whole.hexdigest() != digest:
+        raise FileChanged("its content changed during the read")
+
+
 class Hashing:
     """The transform of pyarrow's input stream that hashes each block it hands over, in order:
     at the end, the hash of exactly what was parsed. It runs in pyarrow's read-ahead thread and
@@ -129,17 +178,29 @@ class Hashing:
     bench files: +2% over pyarrow reading the path, where a Python file object that hashed cost
     about 40%). `on_read` runs after each block (a test's fault point)."""
 
-    def __init__(self, on_read: Callable[[], None]) -> None:
+    def __init__(self, on_read: Callable[[], None], block_bytes: int) -> None:
         self._hash = hashlib.sha256()
         self._on_read = on_read
+        self._block_bytes = block_bytes
+        self._length = 0
+        self._at_end = False
+        self._lock = threading.Lock()  # so_far() may ask while the read-ahead still reads
 
     def __call__(self, block: pa.Buffer) -> pa.Buffer:
-        self._hash.update(block)
+        with self._lock:
+            self._hash.update(block)
+            self._length += block.size
+            # pyarrow asks for whole blocks: a shorter one (or none) is the file's end.
+            self._at_end = self._at_end or block.size < self._block_bytes
         self._on_read()
         return block
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
+
+    def so_far(self) -> ReadSoFar:
+        with self._lock:
+            return ReadSoFar(self._hash.copy(), self._length, self._at_end)
 
 
 def read_batches(
@@ -155,13 +216,14 @@ def read_batches(
     Raises (possibly after some batches): BadFile when a row cannot be parsed or decoded,
     RowTooLong when a row does not fit in `block_bytes`, and FileChanged, after the last batch,
     when the bytes parsed do not hash to `digest` or the file's size or modification time
-    changed during the read."""
+    changed during the read; or instead of BadFile, when the bytes judged bad are not the
+    content `digest` names."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
     from pyarrow.lib import TransformInputStream
 
     before = os.fstat(fh.fileno())
-    hashing = Hashing(on_read)
+    hashing = Hashing(on_read, block_bytes)
     with _native(fh) as native:
         try:
             reader = pcsv.open_csv(
@@ -177,14 +239,14 @@ def read_batches(
                 ),
             )
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise _refusal(exc, block_bytes) from None
+            raise _refusal(exc, block_bytes, fh, digest, hashing) from None
         while True:
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
                 break
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                raise _refusal(exc, block_bytes) from None
+                raise _refusal(exc, block_bytes, fh, digest, hashing) from None
             yield batch
     after = os.fstat(fh.fileno())
     if hashing.hexdigest() != digest or _moved(before, after):
@@ -206,7 +268,17 @@ def _moved(before: os.stat_result, after: os.stat_result) -> bool:
     return (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
 
 
-def _refusal(exc: Exception, block_bytes: int) -> Exception:
+def _refusal(
+    exc: Exception, block_bytes: int, fh: IO[bytes], digest: str, hashing: Hashing
+) -> Exception:
+    """What a parse error means; a BadFile only once the bytes judged are `digest`'s."""
+    refusal = _parse_refusal(exc, block_bytes)
+    if isinstance(refusal, BadFile):
+        check_judged_bytes(fh, digest, hashing.so_far())
+    return refusal
+
+
+def _parse_refusal(exc: Exception, block_bytes: int) -> Exception:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "straddling object" in text:
         if block_bytes < MAX_BLOCK_BYTES:

@@ -55,10 +55,20 @@ class Rejected:
 
 
 @dataclass
+class Rebuilt:
+    """Why the ledger was rebuilt from the bronze rows, and the files it listed that bronze no
+    longer holds (the run ingests them again if they are still in landing)."""
+
+    reason: str
+    dropped: list[Ingested]
+
+
+@dataclass
 class Ledger:
     bronze_version: int = -1
     files: list[Ingested] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    rebuilt: Rebuilt | None = None  # this run's news, never saved
 
     def entries(self) -> list[Ingested | Rejected]:
         return [*self.files, *self.rejected]
@@ -136,9 +146,29 @@ def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
         "ingestion ledger %s rebuilt from the bronze rows (it was missing or out of step)",
         state_path(settings, STATE),
     )
-    ledger.files = _from_rows(dt)
+    held = _from_rows(dt)
+    kept = {(f.file, f.hash) for f in held}
+    dropped = [f for f in ledger.files if (f.file, f.hash) not in kept]
+    reason = _out_of_step(dt, ledger.bronze_version, dropped)
+    if reason:
+        ledger.rebuilt = Rebuilt(reason, dropped)
+    ledger.files = held
     ledger.bronze_version = current
     return ledger
+
+
+def _out_of_step(dt: Any, version: int, dropped: list[Ingested]) -> str | None:
+    """Why bronze is no longer what the ledger describes (a RESTORE, a lost commit...), or None
+    when the rebuild changes nothing the user needs to hear about (the ledger was missing)."""
+    from core.sales.definition import BRONZE_ORDERS
+    from core.sales.table_marks import changed_since
+
+    if version < 0:
+        return None
+    reason = changed_since(dt, {"version": version, "timestamp": 0}, BRONZE_ORDERS.name)
+    if reason is None and dropped:
+        reason = f"{BRONZE_ORDERS.name} no longer holds {len(dropped)} file(s) the ledger lists"
+    return reason
 
 
 def _read(settings: Settings) -> dict[str, Any]:
