@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from core.landing import LandingFile
+from core.units import human_bytes
 from core.sales.definition import LANDING_COLUMNS
 
 if TYPE_CHECKING:
@@ -284,7 +285,7 @@ def _parse_refusal(exc: Exception, block_bytes: int) -> Exception:
         if block_bytes < MAX_BLOCK_BYTES:
             return RowTooLong(text)
         return BadFile(
-            f"a row is longer than {MAX_BLOCK_BYTES >> 20} MB (a quote that is never closed?): "
+            f"a row is longer than {human_bytes(MAX_BLOCK_BYTES)} (a quote that is never closed?): "
             "not a well-formed CSV"
         )
     if "UTF8" in text or "utf-8" in text.lower():
