@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from core.landing import LandingFile
-from core.units import human_bytes
 from core.sales.definition import LANDING_COLUMNS
+from core.units import human_bytes
 
 if TYPE_CHECKING:
     import pyarrow as pa
