@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from cli.interrupt import cancel_on_ctrl_c
+from cli.lake_use import LakeUse
 from cli.output import DIM, GREEN, YELLOW, error, paint, print_json
 from core import exit_codes
 from core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
@@ -36,6 +37,13 @@ examples:
       --reason "purging rows loaded by mistake" --yes"""
 
 LISTED_FILES = 30  # per table; the totals are always complete
+
+
+READ_ONLY_FORMS = ("vacuum --dry-run",)
+
+
+def lake_use(args: argparse.Namespace) -> LakeUse:
+    return "reads" if args.dry_run else "writes"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
