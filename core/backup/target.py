@@ -100,8 +100,11 @@ class Target(ABC):
             return cached.read_text()
         except OSError:
             text = self.read_manifest(snapshot)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(text)
+        # Only beside records the lake already has: reading (a listing, a refused restore, a
+        # lost lake) must not create its backup folder.
+        if backup_state_dir(self.settings).is_dir():
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(text)
         return text
 
     @abstractmethod
