@@ -213,5 +213,9 @@ def copy_file_atomic(src: Path, dest: Path) -> None:
     """Copy so that a reader never sees half a file: write beside, then rename."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dest)
+    try:
+        shutil.copyfile(src, tmp)
+        tmp.replace(dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full drive keeps no half copy, and gets its space back
+        raise

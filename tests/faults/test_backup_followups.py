@@ -4,14 +4,17 @@ a full drive says how much to free and leaves no half-copied file there."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
-from deltalake import DeltaTable
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
 
 from core.backup import list_snapshots, run_backup
 from core.settings import Settings
 from tests.backup_fixtures import CliRunner, make_lake
+from tests.faults.runtime_mounts import small_disk
 from tests.test_backup_lakes import other_lake
 
 
@@ -97,3 +100,20 @@ def test_a_lake_with_data_and_no_id_refuses_another_lakes_snapshot_and_creates_n
     assert files_under(settings.data_dir) == before  # not even _lakeconsole/backup
     assert [s.snapshot for s in list_snapshots(settings, target)] == [theirs]
 
+
+def test_a_backup_to_a_full_drive_says_how_much_to_free_and_leaves_no_partial_file(
+    settings: Settings, cli: CliRunner, tmp_path: Path
+) -> None:
+    big = pa.table({"noise": [os.urandom(64 * 1024) for _ in range(96)]})  # 6 MiB, incompressible
+    write_deltalake(str(settings.data_dir / "bronze" / "noise"), big)
+    with small_disk(tmp_path / "usb", "4m") as usb:
+        done = cli(["backup", "--target", str(usb)])
+        left = [p for p in usb.rglob("*") if p.is_file() and p.name.endswith(".partial")]
+        snapshots = list((usb / "snapshots").glob("*")) if (usb / "snapshots").exists() else []
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"✗ Backup Failed: disk full at {usb}: free "), line
+    assert line.endswith(" MiB and re-run"), line
+    assert int(line.split("free ")[1].split(" MiB")[0]) >= 1
+    assert left == []
+    assert snapshots == []
