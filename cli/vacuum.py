@@ -211,8 +211,11 @@ def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_colo
     cancel, restore_sigint = cancel_on_ctrl_c("stopping after the current table")
     try:
         results = vacuum_tables(plans, settings, progress=progress, cancel=cancel)
-    except (RunLocked, VacuumRefused) as exc:
-        error(f"✗ VACUUM failed: {describe_error(exc)}", no_color)
+    except RunLocked as exc:  # refused: nothing changed (exit 75), not failed
+        error(f"✗ VACUUM refused: {describe_error(exc)}", no_color)
+        return REFUSED
+    except VacuumRefused as exc:  # its message starts "VACUUM refused"
+        error(f"✗ {describe_error(exc)}", no_color)
         return REFUSED
     except Exception as exc:  # a delta-rs error: one line, details in the log
         logging.getLogger("lakeconsole.maintenance").exception("vacuum failed")

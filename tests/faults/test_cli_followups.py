@@ -72,3 +72,16 @@ def test_the_console_on_a_read_only_lake_says_in_one_line_what_works(
         "show, tables; marts list; repair --dry-run; restore --drill; vacuum --dry-run"
     )
 
+
+def test_vacuum_while_a_run_holds_the_lock_says_refused(cli, built: dict[str, str]) -> None:
+    from core.lock import RunLock
+    from core.settings import load_settings
+
+    settings = load_settings(built)
+    with RunLock(settings.state_dir, "run-held", "lakeconsole run"):
+        r = cli(["vacuum", "--yes"], env=built)
+        o = cli(["optimize"], env=built)
+    assert r.returncode == 75, r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("✗ VACUUM refused: ")
+    assert o.returncode == 75, o.stderr
+    assert o.stderr.strip().splitlines()[-1].startswith("✗ OPTIMIZE refused: ")
