@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from cli.interrupt import cancel_on_ctrl_c
+from cli.lake_use import reads_only
 from cli.output import DIM, GREEN, RED, YELLOW, error, file_problem, paint, print_json, table
 from core import exit_codes
 from core.settings import Settings
@@ -40,6 +41,9 @@ EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_CANCELLED = (
     exit_codes.UNAVAILABLE,
     exit_codes.CANCELLED,
 )
+
+
+lake_use = reads_only  # backup writes its target, never the lake
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.lake_use import reads_only
 from cli.output import GREEN, RED, paint, print_json
 from core import exit_codes
 from core.settings import Settings
@@ -27,6 +28,9 @@ EPILOG = """\
 examples:
   lakeconsole check
   lakeconsole check --json | jq '.findings[].code'"""
+
+
+lake_use = reads_only
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

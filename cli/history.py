@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.lake_use import reads_only
 from cli.output import error, print_json, table
 from core import exit_codes
 from core.exit_codes import FAILED, OK, USAGE
@@ -25,6 +26,9 @@ examples:
   lakeconsole history /data/spark/events --limit 5
   lakeconsole history gold/sales/daily_revenue --before 120     commits older than version 120
   lakeconsole history silver/sales_orders --json"""
+
+
+lake_use = reads_only
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -8,21 +8,24 @@ import importlib
 import logging
 import pkgutil
 import sys
+from collections.abc import Iterable
 from types import ModuleType
 
 import cli
+from cli.lake_use import use_of, what_only_reads
 from cli.output import error, reader_went_away
 from core.disk import disk_full_line, full_at, is_disk_full
 from core.exit_codes import CANCELLED, FAILED, USAGE
 from core.lake import NoLake, require_lake
-from core.settings import SettingsError, load_settings
+from core.settings import (
+    FolderNotWritable,
+    Settings,
+    SettingsError,
+    check_folders_writable,
+    load_settings,
+)
 
 EXIT_USAGE = USAGE
-
-# Commands that only read the lake (backup writes its target, not the lake). They create
-# nothing, refuse a missing lake, and work on a read-only one (issue 13). Every other command,
-# and the console, may write: their folders are created and checked for writing first.
-READ_ONLY_COMMANDS = frozenset({"tables", "history", "show", "runs", "check", "backup"})
 
 DESCRIPTION = """\
 lakeconsole: a console for a local Delta Lake medallion lakehouse
@@ -97,17 +100,41 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     return parser, modules
 
 
+class ConsoleRefused(Exception):
+    """The console cannot open on this lake; the message says what works instead."""
+
+
+def console_settings(args: argparse.Namespace, modules: Iterable[ModuleType]) -> Settings:
+    """The console writes (runs, vacuums, restores): never on a mistyped folder it would create,
+    and on a read-only lake one line saying what works instead (SettingsError)."""
+    settings = load_settings(data_dir=getattr(args, "data_dir", None), check_writable=False)
+    require_lake(settings.data_dir)
+    try:
+        check_folders_writable(settings)
+    except FolderNotWritable as exc:
+        if exc.folder != settings.data_dir:
+            raise
+        raise ConsoleRefused(
+            f"the lake at {settings.data_dir} is read-only ({exc.reason}): the console needs "
+            f"to write it. These only read it and work: {what_only_reads(modules)}"
+        ) from None
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
     parser, modules = build_parser()
     args = parser.parse_args(argv)
-    reads_only = args.command in READ_ONLY_COMMANDS
     try:
-        settings = load_settings(
-            data_dir=getattr(args, "data_dir", None), check_writable=not reads_only
-        )
-        if reads_only:
-            require_lake(settings.data_dir)
-    except (SettingsError, NoLake) as exc:
+        if args.command is None:
+            settings = console_settings(args, modules.values())
+        else:
+            use = use_of(modules[args.command], args)
+            settings = load_settings(
+                data_dir=getattr(args, "data_dir", None), check_writable=use == "writes"
+            )
+            if use == "reads":
+                require_lake(settings.data_dir)
+    except (SettingsError, NoLake, ConsoleRefused) as exc:
         error(str(exc))
         return EXIT_USAGE
     from core.applog import setup_logging

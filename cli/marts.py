@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.lake_use import LakeUse
 from cli.output import error, print_json, table
 from core.exit_codes import FAILED, OK, USAGE
 from core.settings import Settings
@@ -24,6 +25,13 @@ examples:
   lakeconsole marts --json
   lakeconsole marts new finance
   lakeconsole marts refresh sales"""
+
+
+READ_ONLY_FORMS = ("marts list",)
+
+
+def lake_use(args: argparse.Namespace) -> LakeUse:
+    return "reads" if args.action == "list" else "writes"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

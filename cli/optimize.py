@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         results = optimize_tables(tables, settings, args.zorder, progress=progress)
     except RunLocked as exc:
-        error(f"✗ OPTIMIZE failed: {describe_error(exc)}", no_color)
+        error(f"✗ OPTIMIZE refused: {describe_error(exc)}", no_color)
         return REFUSED
     except Exception as exc:  # delta-rs: one line, the traceback in app.log
         import logging

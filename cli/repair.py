@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cli.lake_use import LakeUse
 from cli.output import GREEN, error, paint
 from core.settings import Settings
 
@@ -25,6 +26,13 @@ examples:
 
 EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 1, 2, 75
 LISTED = 10
+
+
+READ_ONLY_FORMS = ("repair --dry-run",)
+
+
+def lake_use(args: argparse.Namespace) -> LakeUse:
+    return "reads" if args.dry_run else "writes"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

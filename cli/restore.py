@@ -15,6 +15,7 @@ from cli.backup import (
     ProgressPrinter,
 )
 from cli.interrupt import cancel_on_ctrl_c
+from cli.lake_use import LakeUse
 from cli.output import GREEN, RED, YELLOW, error, file_problem, paint, print_json
 from core import exit_codes
 from core.settings import Settings
@@ -40,6 +41,14 @@ examples:
   lakeconsole restore --drill                      prove the newest snapshot restores"""
 
 EXIT_REFUSED = exit_codes.REFUSED
+
+
+READ_ONLY_FORMS = ("restore --drill",)
+
+
+def lake_use(args: argparse.Namespace) -> LakeUse:
+    # A restore builds its lake itself, and may be all that is left of a lost one.
+    return "reads" if args.drill else "rebuilds"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 return REFUSED
         new_version = restore_version(plan, settings)
     except RunLocked as exc:
-        error(f"Restore refused: {exc}")
+        error(f"✗ Restore refused: {exc}")
         return REFUSED
     except ExplorerError as exc:
         error(str(exc))

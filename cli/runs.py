@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from cli.lake_use import reads_only
 from cli.output import print_json, table
 from core.settings import Settings
 
@@ -15,6 +16,9 @@ HELP = "list recent runs with their status and end-to-end latency"
 DESCRIPTION = """\
 List recent pipeline runs, newest first: status, records processed and the end-to-end
 latency (start of bronze to end of gold). A run whose process died shows as 'aborted'."""
+
+
+lake_use = reads_only
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cli.lake_use import reads_only
 from cli.output import error, print_json, table
 from core import exit_codes
 from core.exit_codes import FAILED, OK, USAGE
@@ -27,6 +28,9 @@ examples:
   lakeconsole show silver/sales_orders --version 3 --limit 50 --offset 100
   lakeconsole show /data/spark/events --version 0 --json
   lakeconsole show silver/sales_orders --compare 3..7 --key order_id,line_no"""
+
+
+lake_use = reads_only
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.lake_use import reads_only
 from cli.output import YELLOW, paint, print_json, table
 from core.exit_codes import OK
 from core.explorer.catalog import SMALL_FILES_MIN_COUNT
@@ -26,6 +27,9 @@ EPILOG = """\
 examples:
   lakeconsole tables
   lakeconsole tables --json"""
+
+
+lake_use = reads_only
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

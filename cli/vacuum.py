@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from cli.interrupt import cancel_on_ctrl_c
+from cli.lake_use import LakeUse
 from cli.output import DIM, GREEN, YELLOW, error, paint, print_json
 from core import exit_codes
 from core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
@@ -36,6 +37,13 @@ examples:
       --reason "purging rows loaded by mistake" --yes"""
 
 LISTED_FILES = 30  # per table; the totals are always complete
+
+
+READ_ONLY_FORMS = ("vacuum --dry-run",)
+
+
+def lake_use(args: argparse.Namespace) -> LakeUse:
+    return "reads" if args.dry_run else "writes"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -203,8 +211,11 @@ def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_colo
     cancel, restore_sigint = cancel_on_ctrl_c("stopping after the current table")
     try:
         results = vacuum_tables(plans, settings, progress=progress, cancel=cancel)
-    except (RunLocked, VacuumRefused) as exc:
-        error(f"✗ VACUUM failed: {describe_error(exc)}", no_color)
+    except RunLocked as exc:  # refused: nothing changed (exit 75), not failed
+        error(f"✗ VACUUM refused: {describe_error(exc)}", no_color)
+        return REFUSED
+    except VacuumRefused as exc:  # its message starts "VACUUM refused"
+        error(f"✗ {describe_error(exc)}", no_color)
         return REFUSED
     except Exception as exc:  # a delta-rs error: one line, details in the log
         logging.getLogger("lakeconsole.maintenance").exception("vacuum failed")

@@ -39,6 +39,19 @@ class ObjectStorageLake(SettingsError):
         self.key = "LAKECONSOLE_DATA_DIR"
 
 
+class FolderNotWritable(SettingsError):
+    """The data or log folder cannot be created or written."""
+
+    def __init__(self, key: str, folder: Path, reason: str) -> None:
+        super().__init__(
+            key,
+            f"{folder} cannot be written ({reason})",
+            "Point it at a folder you can write, or fix its permissions",
+        )
+        self.folder = folder
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob of lakeconsole, with the defaults documented in `.env.template`."""
@@ -145,9 +158,14 @@ def load_settings(
     if data_dir is not None:
         settings = settings.with_data_dir(Path(data_dir))
     if check_writable:
-        _check_writable("LAKECONSOLE_DATA_DIR", settings.data_dir)
-        _check_writable("LAKECONSOLE_LOG_DIR", settings.log_dir)
+        check_folders_writable(settings)
     return settings
+
+
+def check_folders_writable(settings: Settings) -> None:
+    """Create the data and log folders and test-write them (FolderNotWritable)."""
+    _check_writable("LAKECONSOLE_DATA_DIR", settings.data_dir)
+    _check_writable("LAKECONSOLE_LOG_DIR", settings.log_dir)
 
 
 def _refuse_url(source: str, value: str | None) -> None:
@@ -209,8 +227,4 @@ def _check_writable(key: str, folder: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
             pass
     except OSError as exc:
-        raise SettingsError(
-            key,
-            f"{folder} cannot be written ({exc.strerror or exc})",
-            "Point it at a folder you can write, or fix its permissions",
-        ) from None
+        raise FolderNotWritable(key, folder, str(exc.strerror or exc)) from None

@@ -136,16 +136,12 @@ def restore_snapshot(
     report = on_progress or (lambda p: None)
     dest = (to or settings.data_dir).expanduser().resolve()
     tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
+    manifest = _load_manifest(tgt, snapshot, settings)
+    # Refused before the lock, whose folder is in the lake: a refused restore creates nothing.
+    check_destination(manifest, settings, dest, force, from_other_lake)
     with backup_lock(settings), ExitStack() as lake:
-        manifest = _load_manifest(tgt, snapshot, settings)
-        notes = check_lake(manifest, settings, from_other_lake)
-        content = lake_content(dest)
-        if content and not force:
-            raise RestoreRefused(
-                f"Restore refused: {dest} is not empty ({len(content)} files, e.g. "
-                f"{content[0].relative_to(dest)}). Restore into an empty "
-                "folder with --to DIR, or add --force to move the current lake aside first"
-            )
+        # Again under the lock: another restore may have filled the folder meanwhile.
+        notes, content = check_destination(manifest, settings, dest, force, from_other_lake)
         if dest == settings.data_dir.resolve():
             from core.lock import RunLocked, lake_lock
 
@@ -257,8 +253,31 @@ def _newest_of_this_lake(tgt: Target, ids: list[str], settings: Settings) -> str
     return ids[-1]
 
 
-def check_lake(manifest: Manifest, settings: Settings, from_other_lake: bool) -> list[str]:
-    """Refuse another lake's snapshot unless asked for; a note for one older than lake ids."""
+def check_destination(
+    manifest: Manifest, settings: Settings, dest: Path, force: bool, from_other_lake: bool
+) -> tuple[list[str], list[Path]]:
+    """Refuse (RestoreRefused) what would replace data it should not; creates nothing.
+    Returns the notes to print and the destination's lake content."""
+    content = lake_content(dest)
+    notes = check_lake(manifest, settings, dest, bool(content), from_other_lake)
+    if content and not force:
+        raise RestoreRefused(
+            f"Restore refused: {dest} is not empty ({len(content)} files, e.g. "
+            f"{content[0].relative_to(dest)}). Restore into an empty "
+            "folder with --to DIR, or add --force to move the current lake aside first"
+        )
+    return notes, content
+
+
+def check_lake(
+    manifest: Manifest, settings: Settings, dest: Path, has_data: bool, from_other_lake: bool
+) -> list[str]:
+    """Keep one lake's snapshot from replacing another lake's data.
+
+    A lake with an id takes its own snapshots only (unless `from_other_lake`). One with no id
+    (never backed up, or lost) takes any snapshot while it holds no data: the new laptop of
+    OPS-07's disaster recovery; with data, a snapshot taken at its own path. A note for a
+    snapshot older than lake ids."""
     ours = lake_id(settings)
     whose = owner(manifest.lake_id, ours)
     if whose == "unknown":
@@ -266,6 +285,13 @@ def check_lake(manifest: Manifest, settings: Settings, from_other_lake: bool) ->
             f"snapshot {manifest.snapshot} was taken before snapshots named their lake: "
             f"restored as asked (it is of the lake at {manifest.source})"
         ]
+    if whose == "other" and ours is None and not has_data:
+        return [
+            f"snapshot {manifest.snapshot} is of the lake at {manifest.source} (lake id "
+            f"{(manifest.lake_id or '')[:8]}); restored into {dest}, which held no lake"
+        ]
+    if whose == "other" and ours is None and manifest.source == str(dest):
+        return []  # this path's own lake, which lost its backup records
     if whose == "other" and not from_other_lake:
         this = f"lake id {ours[:8]}" if ours else "no lake id yet: never backed up"
         raise RestoreRefused(

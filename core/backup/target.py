@@ -100,8 +100,11 @@ class Target(ABC):
             return cached.read_text()
         except OSError:
             text = self.read_manifest(snapshot)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(text)
+        # Only beside records the lake already has: reading (a listing, a refused restore, a
+        # lost lake) must not create its backup folder.
+        if backup_state_dir(self.settings).is_dir():
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(text)
         return text
 
     @abstractmethod
@@ -210,5 +213,9 @@ def copy_file_atomic(src: Path, dest: Path) -> None:
     """Copy so that a reader never sees half a file: write beside, then rename."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dest)
+    try:
+        shutil.copyfile(src, tmp)
+        tmp.replace(dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full drive keeps no half copy, and gets its space back
+        raise

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from core.backup.model import BackupCancelled, TargetError
+from core.backup.model import BackupCancelled, BackupError, TargetError
 from core.backup.target import (
     MANIFEST,
     SNAPSHOT_ID,
@@ -19,6 +19,7 @@ from core.backup.target import (
     copy_file_atomic,
     file_sha256,
 )
+from core.disk import disk_full_line, free_bytes, is_disk_full
 from core.settings import Settings
 
 
@@ -90,7 +91,7 @@ class LocalTarget(Target):
         files = sorted(
             (p for p in staging.rglob("*") if p.is_file()), key=lambda p: p.name == MANIFEST
         )
-        for src in files:
+        for i, src in enumerate(files):
             if self.cancel_event is not None and self.cancel_event.is_set():
                 raise BackupCancelled()
             dest = self.root / src.relative_to(staging)
@@ -98,6 +99,10 @@ class LocalTarget(Target):
                 # Staging holds only what the target lacks or has damaged: always write.
                 copy_file_atomic(src, dest)
             except OSError as exc:
+                if is_disk_full(exc):  # what was sent stays: the re-run sends only the rest
+                    left = sum(p.stat().st_size for p in files[i:])
+                    need = left - free_bytes(self.root)
+                    raise BackupError(disk_full_line(self.root, need)) from None
                 raise TargetError(
                     f"Cannot write {dest} ({exc.strerror or exc}); is the drive full or unplugged?"
                 ) from None

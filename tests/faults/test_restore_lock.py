@@ -128,7 +128,7 @@ def test_restore_version_while_a_run_holds_the_lock_is_refused_with_exit_75(
         result.stderr.strip()
         .splitlines()[-1]
         .startswith(
-            f"Restore refused: A run is already going on this lake: process {holder.pid} "
+            f"✗ Restore refused: A run is already going on this lake: process {holder.pid} "
             "(lakeconsole run, run run-held"
         )
     )

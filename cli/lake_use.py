@@ -1,0 +1,37 @@
+"""Whether one invocation of a command writes the lake: the command's answer for its flags.
+
+Each command module may define `lake_use(args) -> LakeUse` next to the flags that decide it
+(default "writes"). main asks it before building the settings:
+  reads     creates nothing, refuses a missing lake, works on a read-only lake
+  writes    the lake's folders are created and test-written first
+  rebuilds  restore: creates nothing up front (a refused restore leaves no trace) and accepts a
+            missing lake, which it builds itself
+A command that never writes says `lake_use = reads_only`; one that reads only with some flags
+lists those forms in READ_ONLY_FORMS, for the console's line on a read-only lake."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Literal
+
+LakeUse = Literal["reads", "writes", "rebuilds"]
+
+
+def reads_only(args: argparse.Namespace) -> LakeUse:
+    """For commands that never write the lake, whatever the flags."""
+    return "reads"
+
+
+def use_of(module: ModuleType, args: argparse.Namespace) -> LakeUse:
+    ask = getattr(module, "lake_use", None)
+    return "writes" if ask is None else ask(args)
+
+
+def what_only_reads(modules: Iterable[ModuleType]) -> str:
+    """`lakeconsole backup, check…; vacuum --dry-run`: every invocation that works read-only."""
+    mods = list(modules)
+    always = sorted(m.COMMAND for m in mods if getattr(m, "lake_use", None) is reads_only)
+    forms = sorted(form for m in mods for form in getattr(m, "READ_ONLY_FORMS", ()))
+    return "; ".join([f"lakeconsole {', '.join(always)}", *forms])
