@@ -9,10 +9,112 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.sales.demo import DemoFile
+import pytest
+
+from core.sales.definition import SILVER_ORDERS
+from core.sales.demo import DemoFile, write_demo
+from core.sales.state import state_path
 from core.settings import Settings
+from tests.conftest import lakeconsole
+from tests.faults.test_restore_state import env_of, lake
+from tests.sales_fixtures import count, run, snapshot
 
 Edit = Callable[[dict[str, Any], list[DemoFile], Settings], None]
+
+
+def first_run(settings: Settings) -> list[DemoFile]:
+    return write_demo(settings.data_dir / "landing", rows=3000, files=2, seed=13)
+
+
+def next_file(settings: Settings, prefix: str, after: int) -> list[DemoFile]:
+    """The next day's file, as `lakeconsole demo --prefix next --after ... --files 1` writes it."""
+    return write_demo(
+        settings.data_dir / "landing", rows=1000, files=1, seed=13, prefix=prefix, after=after
+    )
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The lake after the three runs when nobody touched the watermark."""
+    settings = lake(tmp_path_factory.mktemp("clean"))
+    first_run(settings)
+    run(settings)
+    next_file(settings, "next", 3000)
+    run(settings)
+    next_file(settings, "later", 4000)
+    run(settings)
+    return snapshot(settings)
+
+
+def _not_a_time(mark: dict[str, Any], written: list[DemoFile], settings: Settings) -> None:
+    mark["ingested_at"] = "not-a-time"
+
+
+def _in_the_future(mark: dict[str, Any], written: list[DemoFile], settings: Settings) -> None:
+    mark["ingested_at"] = "2099-01-01T00:00:00.000000Z"
+
+
+def _done_past_the_file(mark: dict[str, Any], written: list[DemoFile], settings: Settings) -> None:
+    # Back at the first file's first row, with its other rows (and more) said to be done.
+    first = written[0].path.name
+    mark.update(row=1, file=first, ingested_at=_ingested_at(settings, first))
+    mark["done"] = [[mark["ingested_at"], first, 2, written[0].rows + 50]]
+
+
+def _ingested_at(settings: Settings, name: str) -> str:
+    ledger = json.loads(state_path(settings, "bronze_ledger").read_text())
+    return next(f["ingested_at"] for f in ledger["files"] if f["file"] == name)
+
+
+EDITS: dict[str, Edit] = {
+    "not-a-time": _not_a_time,
+    "in-the-future": _in_the_future,
+    "done-past-the-file": _done_past_the_file,
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_watermark_bronze_does_not_hold_is_reported_then_rederived_losing_no_row(
+    edit: str, tmp_path: Path, clean: dict[str, Any]
+) -> None:
+    settings = lake(tmp_path)
+    written = first_run(settings)
+    run(settings)
+    path = state_path(settings, "silver_watermark")
+    mark = json.loads(path.read_text())
+    EDITS[edit](mark, written, settings)
+    path.write_text(json.dumps(mark))  # its table marks are still right
+    env = env_of(settings)
+
+    check = lakeconsole(["check", "--json"], env)
+    findings = [f for f in json.loads(check.stdout)["findings"] if f["code"] == "OPS-01"]
+    assert check.returncode == 1
+    assert [f["subject"] for f in findings] == [SILVER_ORDERS.name]
+    assert (
+        f"{path} names a place in bronze the ingestion ledger does not hold ("
+        in (findings[0]["message"])
+    )
+
+    next_file(settings, "next", 3000)
+    result = lakeconsole(["run"], env)
+    assert result.returncode == 0, result.stderr
+    warning = [x for x in result.stderr.splitlines() if str(path) in x]
+    assert len(warning) == 1, result.stderr
+    assert warning[0].startswith(
+        f"warning: {path} names a place in bronze the ingestion ledger does not hold ("
+    )
+    assert warning[0].endswith(
+        f": re-deriving silver from all {count_bronze(settings):,} bronze lines"
+    )
+
+    next_file(settings, "later", 4000)  # and the files after it are not dropped either
+    again = lakeconsole(["run"], env)
+    assert again.returncode == 0 and "warning: " + str(path) not in again.stderr, again.stderr
+    assert snapshot(settings) == clean
+
+
+def count_bronze(settings: Settings) -> int:
+    return count(settings, "bronze/sales_orders_raw")
 
 
 def _record(**times: float) -> dict[str, Any]:
