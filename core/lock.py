@@ -10,6 +10,7 @@ import fcntl
 import json
 import logging
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,13 +64,9 @@ class LockFileBroken(RunLocked):
 
 def broken_lock_file(path: Path, exc: OSError) -> LockFileBroken:
     """Why the lock file at `path` could not be opened, and the fix, in one line."""
-    if path.is_symlink() and not path.exists():
-        target = os.readlink(path)
-        return LockFileBroken(
-            path, f"is a link to {target}, which does not exist", f"remove it (rm {path})"
-        )
-    if path.is_dir():
-        return LockFileBroken(path, "is a folder", f"remove it (rmdir {path})")
+    odd = not_a_file(path)
+    if odd:
+        return odd
     if isinstance(exc, PermissionError):
         return LockFileBroken(
             path,
@@ -78,6 +75,55 @@ def broken_lock_file(path: Path, exc: OSError) -> LockFileBroken:
         )
     problem = f"cannot be opened ({exc.strerror or exc})"
     return LockFileBroken(path, problem, f"remove it (rm {path})")
+
+
+_KINDS = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+}
+
+
+def not_a_file(path: Path) -> LockFileBroken | None:
+    """The refusal for a lock file that is not a plain file, or None (a file, or nothing there).
+
+    Looked at without following a link or opening it: opening a FIFO blocks until a writer
+    comes, and writing through a link overwrites whatever it points at."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None  # the open that follows says why
+    if stat.S_ISREG(mode):
+        return None
+    rm = f"remove it (rm {path})"
+    if stat.S_ISLNK(mode):
+        target = os.readlink(path)
+        gone = "" if os.path.exists(path) else ", which does not exist"
+        return LockFileBroken(path, f"is a link to {target}{gone}", rm)
+    if stat.S_ISDIR(mode):
+        return LockFileBroken(path, "is a folder", f"remove it (rmdir {path})")
+    kind = _KINDS.get(stat.S_IFMT(mode), "something other than a file")
+    return LockFileBroken(path, f"is {kind}, not a file", rm)
+
+
+def open_lock_file(path: Path, flags: int) -> int:
+    """The lock file opened with `flags`, never through a link and never blocking; raises
+    LockFileBroken when it is not a plain file (checked again on the open file: it may have
+    been swapped since it was looked at)."""
+    odd = not_a_file(path)
+    if odd:
+        raise odd
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise broken_lock_file(path, exc) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise not_a_file(path) or LockFileBroken(path, "is not a file", f"remove it (rm {path})")
+    return fd
 
 
 def pid_alive(pid: int) -> bool:
@@ -104,9 +150,10 @@ def takeover_message(stale: LockHolder) -> str:
     return f"took over the lock of run {stale.run_id} ({why})"
 
 
-def read_holder(path: Path) -> LockHolder | None:
+def read_holder(fd: int) -> LockHolder | None:
+    """Who the open lock file says holds it (read from the file descriptor, never by path)."""
     try:
-        info = json.loads(path.read_text())
+        info = json.loads(os.pread(fd, 64 * 1024, 0))
         return LockHolder(
             int(info["pid"]), str(info["run_id"]), float(info["started_at"]), str(info["command"])
         )
@@ -120,17 +167,14 @@ def lock_path(state_dir: Path) -> Path:
 
 def current_holder(state_dir: Path) -> LockHolder | None:
     """Who is running now, or None. A lock file left by a dead process counts as free."""
-    path = lock_path(state_dir)
-    if not path.exists():
-        return None
     try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError:
-        return None
+        fd = open_lock_file(lock_path(state_dir), os.O_RDONLY)
+    except LockFileBroken:
+        return None  # nothing can hold it; the next writer says why in one line
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        return read_holder(path)
+        return read_holder(fd)
     else:
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
@@ -150,19 +194,14 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.is_symlink() and not self.path.exists():
-            # O_CREAT would follow the link and make a lock file somewhere else
-            raise broken_lock_file(self.path, FileNotFoundError())
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise broken_lock_file(self.path, exc) from None
+        fd = open_lock_file(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = read_holder(fd)
             os.close(fd)
-            raise RunLocked(read_holder(self.path), self.path) from None
-        previous = read_holder(self.path)
+            raise RunLocked(holder, self.path) from None
+        previous = read_holder(fd)
         if previous and previous.pid != os.getpid():
             self.stale = previous
         info = {

@@ -6,6 +6,7 @@ warning naming the file, instead of failing later on `int('x')` far from the cau
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,6 +17,9 @@ NUMBER: Kind = (int, float)
 LIST: Kind = (list,)
 OBJECT: Kind = (dict,)
 NONE: Kind = (type(None),)
+
+# 9999-01-01T00:00:00Z. Past it (or before 1970) time.localtime and datetime cannot show a time.
+_LAST_TIME = 253_370_764_800.0
 
 _WORDS = {str: "text", int: "a whole number", float: "a number", list: "a list", dict: "an object"}
 
@@ -31,6 +35,27 @@ def _expected(kinds: Kind) -> str:
         kinds = tuple(k for k in kinds if k is not int)
     words = [_WORDS.get(k, "null") for k in kinds]
     return " or ".join(words)
+
+
+def is_time(key: str) -> bool:
+    """Whether the field is a moment (seconds since 1970): by the name every state file gives
+    its times, `at` or `..._at`."""
+    return key == "at" or key.endswith("_at")
+
+
+def _number_problem(key: str, value: object) -> str | None:
+    """A number JSON can hold but no reader can use: NaN, infinity, a time outside the calendar."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if is_time(key):
+        if not 0 <= value < _LAST_TIME:  # NaN fails every comparison
+            return (
+                f"{key!r} is {_shown(value)}, expected a time (seconds since 1970, "
+                "before the year 9999)"
+            )
+    elif not math.isfinite(value):
+        return f"{key!r} is {_shown(value)}, expected a finite number"
+    return None
 
 
 def _shown(value: object) -> str:
@@ -49,8 +74,13 @@ def shape_problem(
         if key not in data:
             return f"no {key!r}"
     for key, kinds in fields.items():
-        if key in data and not _fits(data[key], kinds):
+        if key not in data:
+            continue
+        if not _fits(data[key], kinds):
             return f"{key!r} is {_shown(data[key])}, expected {_expected(kinds)}"
+        problem = _number_problem(key, data[key])
+        if problem:
+            return problem
     return None
 
 

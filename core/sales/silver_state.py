@@ -9,9 +9,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.sales.definition import QUARANTINE_ROWS, SILVER_ORDERS
-from core.sales.state import load_state, read_state, write_state
-from core.sales.state_shapes import pending_problem, watermark_problem
+from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
+from core.sales.ledger import load_ledger
+from core.sales.state import load_state, read_state, state_path, write_state
+from core.sales.state_shapes import pending_problem, watermark_place_problem, watermark_problem
 from core.sales.table_marks import changed_since, mark_of
 from core.sales.tables import exists
 from core.settings import Settings
@@ -36,6 +37,21 @@ def read_watermark(data_dir: Path, settings: Settings) -> tuple[dict[str, Any], 
         reason = changed_since(_open(path) if exists(path) else None, tables.get(key), spec.name)
         if reason:
             return {}, reason
+    return _placed_in_bronze(mark, data_dir, settings)
+
+
+def _placed_in_bronze(
+    mark: dict[str, Any], data_dir: Path, settings: Settings
+) -> tuple[dict[str, Any], str | None]:
+    """The watermark when every place it names is a bronze line the ingestion ledger holds."""
+    if not any(key in mark for key in ("ingested_at", "file", "row", "done")):
+        return mark, None  # no place yet: silver starts at the first line anyway
+    ledger = load_ledger(settings, BRONZE_ORDERS.path(data_dir))
+    held = {(f.ingested_at, f.file): f.rows for f in ledger.files}
+    where = watermark_place_problem(mark, held)
+    if where:
+        path = state_path(settings, WATERMARK)
+        return {}, f"{path} names a place in bronze the ingestion ledger does not hold ({where})"
     return mark, None
 
 

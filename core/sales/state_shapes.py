@@ -42,6 +42,24 @@ def watermark_problem(data: dict[str, Any]) -> str | None:
     return _tables_problem(data.get("tables", {}))
 
 
+def watermark_place_problem(data: dict[str, Any], held: dict[tuple[str, str], int]) -> str | None:
+    """What the watermark names that bronze does not hold, or None. `held` is the ingestion
+    ledger's rows per (ingest time, file).
+
+    Silver skips every bronze line up to the position and inside the `done` ranges: a position
+    or range bronze does not hold (a hand edit, a time from nowhere) would skip lines for good."""
+    if any(key in data for key in ("ingested_at", "file", "row")):
+        at, file, row = data.get("ingested_at"), data.get("file"), data.get("row", 0)
+        rows = held.get((str(at), str(file)))
+        if rows is None or not 1 <= row <= rows:
+            return f"{file} ingested at {at!r}, row {row}"
+    for at, file, first, last in data.get("done", []):
+        rows = held.get((at, file))
+        if rows is None or last > rows:
+            return f"{file} ingested at {at!r}, done rows {first}-{last}"
+    return None
+
+
 def pending_problem(data: dict[str, Any]) -> str | None:
     """gold_pending.json: the order dates gold must recompute, and the gold version it describes."""
     dates = data.get("dates", [])
