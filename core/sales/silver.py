@@ -32,7 +32,7 @@ from core.sales.cleaning import clean, keep_latest
 from core.sales.contract import check_contract, merge_schema, stamp_when_current
 from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
 from core.sales.keys import delete_moved, plan_batch
-from core.sales.ledger import Ingested, load_ledger
+from core.sales.ledger import Ingested, Ledger, load_ledger
 from core.sales.silver_state import (
     GOLD_PENDING,
     WATERMARK,
@@ -96,9 +96,10 @@ def run_silver(ctx: StepContext) -> StepResult:
     leftovers = remove_leftovers([silver_path, quarantine_path])
     # A watermark that no longer describes the tables (a RESTORE, a lost commit, a wrong shape)
     # is dropped: silver then re-reads bronze from its first line.
-    mark, untrusted = read_watermark(data_dir, settings)
+    ledger = load_ledger(settings, BRONZE_ORDERS.path(data_dir))  # opens bronze: once a run
+    mark, untrusted = read_watermark(data_dir, settings, ledger)
     pending_warning = check_gold_pending(settings)
-    batches = plan_batches(pending_segments(ctx, mark), settings.silver_batch_rows)
+    batches = plan_batches(pending_segments(ctx, mark, ledger), settings.silver_batch_rows)
     evolve: dict[str, bool] = {}
     if batches or not (exists(silver_path) and exists(quarantine_path)):
         evolve = _prepare_tables(data_dir)
@@ -208,14 +209,17 @@ def _prepare_tables(data_dir: Path) -> dict[str, bool]:
     return evolve
 
 
-def pending_segments(ctx: StepContext, mark: dict[str, Any] | None = None) -> list[Segment]:
+def pending_segments(
+    ctx: StepContext, mark: dict[str, Any] | None = None, ledger: Ledger | None = None
+) -> list[Segment]:
     """The bronze rows past the watermark that no batch has done yet, oldest ingest first.
 
     The watermark is a position (ingest time, file, row): every line up to it is in silver.
     Its `done` list names the row ranges past it that batches of an unfinished run wrote."""
-    ledger = load_ledger(ctx.settings, BRONZE_ORDERS.path(ctx.settings.data_dir))
+    if ledger is None:
+        ledger = load_ledger(ctx.settings, BRONZE_ORDERS.path(ctx.settings.data_dir))
     if mark is None:
-        mark = read_watermark(ctx.settings.data_dir, ctx.settings)[0]
+        mark = read_watermark(ctx.settings.data_dir, ctx.settings, ledger)[0]
     mark_key = (mark.get("ingested_at", ""), mark.get("file", ""))
     done: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for ingested_at, file, first, last in mark.get("done", []):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
-from core.sales.ledger import load_ledger
+from core.sales.ledger import Ledger, load_ledger
 from core.sales.state import load_state, read_state, state_path, write_state
 from core.sales.state_shapes import pending_problem, watermark_place_problem, watermark_problem
 from core.sales.table_marks import changed_since, mark_of
@@ -26,8 +26,11 @@ GOLD_PENDING = "gold_pending"
 MARKED = {"silver": SILVER_ORDERS, "quarantine": QUARANTINE_ROWS}
 
 
-def read_watermark(data_dir: Path, settings: Settings) -> tuple[dict[str, Any], str | None]:
-    """The watermark, or {} and why when it cannot be trusted (then silver re-reads bronze)."""
+def read_watermark(
+    data_dir: Path, settings: Settings, ledger: Ledger | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """The watermark, or {} and why when it cannot be trusted (then silver re-reads bronze).
+    `ledger`: the ingestion ledger when the caller holds it already (it opens bronze)."""
     mark, problem = load_state(settings, WATERMARK, watermark_problem)
     if problem:
         return {}, problem
@@ -37,16 +40,17 @@ def read_watermark(data_dir: Path, settings: Settings) -> tuple[dict[str, Any], 
         reason = changed_since(_open(path) if exists(path) else None, tables.get(key), spec.name)
         if reason:
             return {}, reason
-    return _placed_in_bronze(mark, data_dir, settings)
+    return _placed_in_bronze(mark, data_dir, settings, ledger)
 
 
 def _placed_in_bronze(
-    mark: dict[str, Any], data_dir: Path, settings: Settings
+    mark: dict[str, Any], data_dir: Path, settings: Settings, ledger: Ledger | None
 ) -> tuple[dict[str, Any], str | None]:
     """The watermark when every place it names is a bronze line the ingestion ledger holds."""
     if not any(key in mark for key in ("ingested_at", "file", "row", "done")):
         return mark, None  # no place yet: silver starts at the first line anyway
-    ledger = load_ledger(settings, BRONZE_ORDERS.path(data_dir))
+    if ledger is None:
+        ledger = load_ledger(settings, BRONZE_ORDERS.path(data_dir))
     held = {(f.ingested_at, f.file): f.rows for f in ledger.files}
     where = watermark_place_problem(mark, held)
     if where:
