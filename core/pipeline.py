@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from core.dag import Pipeline, PipelineError, Step
-from core.settings import Settings
+from core.settings import DEFAULT_PIPELINE, Settings
 from core.tables import TableSpec, marts_of
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lakeconsole.pipeline")
 
-DEFAULT_PIPELINE = "core.sales.steps:sales_steps"
 ENTRY_POINT_GROUP = "lakeconsole.pipelines"
 DEFAULT_FUNCTION = "steps"  # `LAKECONSOLE_PIPELINE=shop.pipeline` means shop.pipeline:steps
 TABLES_ATTR = "TABLES"
@@ -127,9 +126,9 @@ def forget_loaded() -> None:
 
 
 def _load(spec: str, home: Path | None) -> LoadedPipeline:
-    module_name, function_name = _resolve(spec)
     if home is not None and str(home) not in sys.path:
         sys.path.insert(0, str(home))
+    module_name, function_name = _resolve(spec)
     importlib.invalidate_caches()  # a module written since the process started
     module = _import(module_name, home)
     factory = getattr(module, function_name, None)
