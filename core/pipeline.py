@@ -128,27 +128,13 @@ def forget_loaded() -> None:
 def _load(spec: str, home: Path | None) -> LoadedPipeline:
     if home is not None and str(home) not in sys.path:
         sys.path.insert(0, str(home))
-    module_name, function_name = _resolve(spec)
-    importlib.invalidate_caches()  # a module written since the process started
-    module = _import(module_name, home)
-    factory = getattr(module, function_name, None)
-    if not callable(factory):
-        raise PipelineError(
-            f"Cannot load the pipeline '{spec}': {module_name} has no function "
-            f"'{function_name}'. Name the function that returns the steps: {HOW_TO_NAME}"
-        )
     try:
-        steps = factory()
-    except Exception as exc:
-        raise PipelineError(
-            f"The pipeline function {module_name}:{function_name} failed: "
-            f"{type(exc).__name__}: {exc}"
-        ) from None
-    if not isinstance(steps, list) or not all(isinstance(s, Step) for s in steps):
-        raise PipelineError(
-            f"{module_name}:{function_name} must return a list of core.dag.Step, "
-            f"not {type(steps).__name__}"
-        )
+        module_name, function_name = _resolve(spec)
+        importlib.invalidate_caches()  # a module written since the process started
+        module = _import(module_name, home)
+        steps = _steps(module, function_name)
+    except PipelineError as exc:
+        raise PipelineError(f"Cannot load the pipeline '{spec}': {exc}") from None
     hooks = Hooks(
         waiting=getattr(module, WAITING_HOOK, None),
         rejected=getattr(module, REJECTED_HOOK, None),
@@ -157,6 +143,25 @@ def _load(spec: str, home: Path | None) -> LoadedPipeline:
     return LoadedPipeline(
         f"{module_name}:{function_name}", steps, lambda: _declared_tables(module), hooks
     )
+
+
+def _steps(module: ModuleType, function_name: str) -> list[Step]:
+    source = f"{module.__name__}:{function_name}"
+    factory = getattr(module, function_name, None)
+    if not callable(factory):
+        raise PipelineError(
+            f"{module.__name__} has no function '{function_name}'. Name the function that "
+            f"returns the steps: {HOW_TO_NAME}"
+        )
+    try:
+        steps = factory()
+    except Exception as exc:
+        raise PipelineError(f"{source} failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(steps, list) or not all(isinstance(s, Step) for s in steps):
+        raise PipelineError(
+            f"{source} must return a list of core.dag.Step, not {type(steps).__name__}"
+        )
+    return steps
 
 
 def _resolve(spec: str) -> tuple[str, str]:
@@ -178,16 +183,16 @@ def _import(module_name: str, home: Path | None) -> ModuleType:
             file = module_name.replace(".", "/") + ".py"
             folder = home if home is not None else Path.cwd()
             raise PipelineError(
-                f"Cannot import '{module_name}'{where}: put {file} in {folder} or install it "
+                f"cannot import '{module_name}'{where}: put {file} in {folder} or install it "
                 f"(pip install -e .); {HOW_TO_NAME}"
             ) from None
         raise PipelineError(
-            f"The pipeline module '{module_name}' imports '{exc.name}', which is not "
-            f"installed: pip install it in lakeconsole's environment"
+            f"its module '{module_name}' imports '{exc.name}', which is not installed: "
+            "pip install it in lakeconsole's environment"
         ) from None
     except Exception as exc:  # a syntax error or a failing line in the user's module
         raise PipelineError(
-            f"Cannot import '{module_name}'{where}: {type(exc).__name__}: {exc}"
+            f"cannot import '{module_name}'{where}: {type(exc).__name__}: {exc}"
         ) from None
 
 

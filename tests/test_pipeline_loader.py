@@ -54,8 +54,9 @@ def test_a_pipeline_module_that_is_not_there_says_where_to_put_it(
     done = cli(["run"], env={**env, "LAKECONSOLE_PIPELINE": "shopfront.pipeline:steps"})
     assert done.returncode != 0
     assert (
-        f"Cannot import 'shopfront.pipeline' from {home}: put shopfront/pipeline.py in {home} "
-        "or install it (pip install -e .); LAKECONSOLE_PIPELINE=module:function"
+        "Cannot load the pipeline 'shopfront.pipeline:steps': cannot import 'shopfront.pipeline' "
+        f"from {home}: put shopfront/pipeline.py in {home} or install it (pip install -e .); "
+        "LAKECONSOLE_PIPELINE=module:function"
     ) in done.stderr
     assert "Traceback" not in done.stderr
 
