@@ -19,8 +19,8 @@ Time travel: the schema of a version, what changed against the previous version'
 (added, removed and retyped columns), and its rows, a page at a time (only the files the page
 needs are read, so the first page of a 10M-row table shows at once).
 With --compare OLD..NEW: rows added, removed and changed between two versions, by key. The key
-comes from --key, else the lake's table definition, else a 'lakeconsole.keys' table property,
-else a column named 'id'."""
+comes from --key, else the key the pipeline declares for the table, else a 'lakeconsole.keys'
+table property, else a column named 'id'."""
 EPILOG = f"""\
 {exit_codes.epilog(OK, FAILED, USAGE)}
 examples:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         path = resolve_table(args.table, settings.data_dir)
         name = table_name(settings.data_dir, path)
         if args.compare:
-            return _compare(args, path, name)
+            return _compare(args, path, name, settings)
         return _show(args, path, name)
     except ExplorerError as exc:
         error(str(exc))
@@ -121,12 +121,12 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
     return OK
 
 
-def _compare(args: argparse.Namespace, path: Any, name: str) -> int:
+def _compare(args: argparse.Namespace, path: Any, name: str, settings: Settings) -> int:
     from core.explorer.compare import compare_versions, parse_range
 
     old, new = parse_range(args.compare)
     keys = [k.strip() for k in args.key.split(",") if k.strip()] if args.key else None
-    result = compare_versions(path, old, new, keys, name=name)
+    result = compare_versions(path, old, new, keys, name=name, settings=settings)
     if args.json:
         print_json({"table": name, **result.to_json()})
         return OK

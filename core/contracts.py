@@ -9,7 +9,6 @@ failing that, from the newest commit's `userMetadata` (`{"version": "x.y.z"}`).
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import re
@@ -28,6 +27,8 @@ from core.settings import Settings
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from core.tables import TableSpec
 
 # How far back in history to look for a commit carrying a version (maintenance commits such as
 # VACUUM or SET TBLPROPERTIES carry none).
@@ -330,45 +331,35 @@ class DeclaredTable:
     descriptions: dict[str, str]
 
 
-def _definition_module(settings: Settings) -> Any:
-    module_name = settings.pipeline.partition(":")[0]
-    try:
-        return importlib.import_module(module_name)
-    except Exception as exc:  # a broken definition must not break the check or the console
-        log.warning("cannot read table contracts from %s: %s", module_name, exc)
-        return None
-
-
 def declared_tables(settings: Settings) -> list[DeclaredTable]:
-    """The tables the pipeline definition declares (its `TABLES`), read leniently.
+    """The tables the loaded pipeline declares; [] when it declares none or does not load
+    (`lakeconsole check` then reports the load error once, as the pipeline's own finding)."""
+    from core.dag import PipelineError
+    from core.pipeline import loaded_or_none
 
-    A definition without `TABLES`, or specs without a schema or version, give what they have;
-    a pipeline that declares nothing gives an empty list."""
-    module = _definition_module(settings)
-    tables = getattr(module, "TABLES", None) if module is not None else None
-    if not isinstance(tables, dict):
+    pipeline = loaded_or_none(settings)
+    try:
+        tables = pipeline.tables if pipeline is not None else {}
+    except PipelineError as exc:
+        log.warning("cannot read the declared tables: %s", exc)
         return []
-    out = []
-    for key, spec in tables.items():
-        name = str(getattr(spec, "name", key)).strip("/")
-        try:
-            schema = getattr(spec, "schema", None)
-            describe = getattr(spec, "descriptions", None)
-            descriptions = describe() if callable(describe) else {}
-        except Exception as exc:
-            log.warning("table %s: cannot read its declared schema: %s", name, exc)
-            schema, descriptions = None, {}
-        version = getattr(spec, "version", None)
-        out.append(
-            DeclaredTable(
-                name=name,
-                layer=str(getattr(spec, "layer", name.split("/")[0])),
-                schema=schema,
-                version=str(version) if version else None,
-                descriptions=dict(descriptions or {}),
-            )
-        )
-    return out
+    return [_declared(spec) for spec in tables.values()]
+
+
+def _declared(spec: TableSpec) -> DeclaredTable:
+    name = spec.name.strip("/")
+    try:
+        schema: pa.Schema | None = spec.schema
+    except Exception as exc:  # a column type pyarrow does not know: the rest still counts
+        log.warning("table %s: cannot read its declared schema: %s", name, exc)
+        schema = None
+    return DeclaredTable(
+        name=name,
+        layer=spec.layer,
+        schema=schema,
+        version=spec.version or None,
+        descriptions=spec.descriptions(),
+    )
 
 
 @dataclass(frozen=True)

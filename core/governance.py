@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from core.sales.state_check import state_findings
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -245,14 +244,37 @@ def contract_findings(settings: Settings) -> list[Finding]:
                         name,
                         (
                             "no contract: declare its schema and version in the pipeline "
-                            "definition "
-                            f"({settings.pipeline.partition(':')[0]}.TABLES)"
+                            f"definition ({_tables_home(settings)})"
                         ),
                     )
                 )
             continue
         out.extend(_table_contract_findings(name, path, spec.schema, spec.version))
     return out
+
+
+def _tables_home(settings: Settings) -> str:
+    """Where a user declares a table: the TABLES next to the loaded pipeline's steps."""
+    from core.pipeline import TABLES_ATTR, loaded_or_none
+
+    pipeline = loaded_or_none(settings)
+    module = pipeline.source.partition(":")[0] if pipeline else settings.pipeline
+    return f"{module}.{TABLES_ATTR}"
+
+
+# --- OPS-01: what the pipeline itself finds (e.g. its state ahead of its tables) ---
+
+
+def pipeline_findings(settings: Settings) -> list[Finding]:
+    """The loaded pipeline's own findings. A pipeline that does not load is the finding."""
+    from core.dag import PipelineError
+    from core.pipeline import load_pipeline
+
+    try:
+        pipeline = load_pipeline(settings)
+    except PipelineError as exc:
+        return [Finding("OPS-01", "pipeline", str(exc))]
+    return pipeline.check_findings(settings)
 
 
 # --- OPS-03 / OPS-07: upkeep overdue, deleted-file retention ---
@@ -412,7 +434,7 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Finding]]], ...] = (
     ("OPS-03", retention_findings),
     ("OPS-03", upkeep_findings),
     ("OPS-07", git_findings),
-    ("OPS-01", state_findings),
+    ("OPS-01", pipeline_findings),
 )
 
 

@@ -18,6 +18,8 @@ from dotenv import dotenv_values
 SECRET_PATTERN = re.compile(r"(SECRET|PASSWORD|TOKEN|ACCESS_KEY|_KEY$|CREDENTIAL)", re.IGNORECASE)
 # s3://, abfss://, gs://, file://...: Path() would turn "s3://b/lake" into a local folder "s3:".
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# The pipeline when LAKECONSOLE_PIPELINE is unset: the shipped sales lakehouse (core.pipeline).
+DEFAULT_PIPELINE = "core.sales.steps:sales_steps"
 
 
 class SettingsError(Exception):
@@ -72,7 +74,7 @@ class Settings:
     auto_run_on_landing: bool = False
     # Console key remaps, "binding_id=keys;binding_id=keys" (e.g. "run=R;quit=ctrl+q").
     console_keymap: str = ""
-    pipeline: str = "core.sales.steps:sales_steps"
+    pipeline: str = DEFAULT_PIPELINE
     # Everything from .env and the environment, for tools we call (aws, rclone) and redaction.
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -152,7 +154,7 @@ def load_settings(
         silver_batch_rows=_int(merged, "SILVER_BATCH_ROWS", 250_000, minimum=1000),
         auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
         console_keymap=merged.get("CONSOLE_KEYMAP", "").strip(),
-        pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip() or "core.sales.steps:sales_steps",
+        pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip() or DEFAULT_PIPELINE,
         raw=merged,
     )
     if data_dir is not None:

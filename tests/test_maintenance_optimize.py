@@ -12,7 +12,7 @@ from tests.maintenance_fixtures import read_rows
 
 def test_zorder_skips_columns_the_table_lacks_and_says_so(settings: Settings) -> None:
     table = settings.data_dir / "silver" / "sales_orders"
-    named = zorder_columns(table, settings.data_dir)
+    named = zorder_columns(table, settings)
     for i in range(2):
         write_deltalake(str(table), pa.table({named[0]: [f"v{i}"], "qty": [i]}), mode="append")
     [result] = optimize_tables([table], settings, zorder=True)

@@ -131,7 +131,7 @@ async def test_z_optimizes_the_selected_table_and_shows_before_and_after(
     from core.maintenance.optimize import zorder_columns
 
     table = settings.data_dir / "silver" / "sales_orders"
-    named = zorder_columns(table, settings.data_dir)  # what the pipeline definition names
+    named = zorder_columns(table, settings)  # what the pipeline definition names
     assert named, "the sales pipeline names Z-ORDER columns for silver"
     for i in range(3):
         write_deltalake(str(table), pa.table({c: [f"v{i}"] for c in named}), mode="append")

@@ -1,9 +1,9 @@
 """Files in data/landing, kept current with watchfiles; new arrivals can start a run.
 
-Which files are still waiting (not ingested) is the pipeline's knowledge, not the console's: a
-pipeline module may define `landing_waiting(settings) -> set[str]` (names relative to the
-landing folder) next to its steps function, and the panel then marks the rest as read; and
-`landing_rejected(settings) -> dict[str, str]` (name → why), and the panel lists those apart.
+Which files are still waiting (not ingested) is the pipeline's knowledge, not the console's: the
+panel asks the loaded pipeline (`core.pipeline`) for `landing_waiting` (names relative to the
+landing folder) and marks the rest as read, and for `landing_rejected` (name → why), and lists
+those apart. A pipeline that cannot say answers None and the panel lists the files unmarked.
 Which entries are landing files at all is core's one answer (`core.landing.scan_landing`, the
 listing bronze reads too): a folder, FIFO or dangling link is listed as skipped, with why.
 """
@@ -11,9 +11,7 @@ listing bronze reads too): a folder, FIFO or dangling link is listed as skipped,
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,38 +23,17 @@ from textual.widgets import Static
 
 from core.lake import landing_dir
 from core.landing import scan_landing
+from core.pipeline import LoadedPipeline, loaded_or_none
 from core.settings import Settings
 from core.units import human_bytes
 from tui.messages import LandingFiles
 from tui.watching import FIRST_FRAME_S, import_watchfiles
 
 SHOWN_FILES = 50  # a landing folder with thousands of files lists the first ones and a count
-WAITING_HOOK = "landing_waiting"
-REJECTED_HOOK = "landing_rejected"
 SHOWN_REJECTED = 5
 
-WaitingHook = Callable[[Settings], set[str]]
-RejectedHook = Callable[[Settings], dict[str, str]]
 
-
-@dataclass(frozen=True)
-class Hooks:
-    """What the pipeline module can tell the panel (None: it cannot)."""
-
-    waiting: WaitingHook | None = None
-    rejected: RejectedHook | None = None
-
-
-def pipeline_hooks(settings: Settings) -> Hooks:
-    """The pipeline module's `landing_waiting` and `landing_rejected`, if it has them."""
-    try:
-        module = importlib.import_module(settings.pipeline.partition(":")[0])
-    except ImportError:
-        return Hooks()
-    return Hooks(getattr(module, WAITING_HOOK, None), getattr(module, REJECTED_HOOK, None))
-
-
-def look(settings: Settings, hooks: Hooks) -> LandingFiles:
+def look(settings: Settings, pipeline: LoadedPipeline | None) -> LandingFiles:
     """One listing, with what is waiting when the pipeline can say. Blocking: call in a thread."""
     try:
         landing = scan_landing(landing_dir(settings.data_dir))
@@ -64,8 +41,8 @@ def look(settings: Settings, hooks: Hooks) -> LandingFiles:
         return LandingFiles([], error=str(exc))
     return LandingFiles(
         [(Path(f.name), f.size) for f in landing.files],
-        _ask(hooks.waiting, settings),
-        rejected=_ask(hooks.rejected, settings),
+        _ask(pipeline.landing_waiting if pipeline else None, settings),
+        rejected=_ask(pipeline.landing_rejected if pipeline else None, settings),
         skipped=[(s.name, s.reason) for s in landing.skipped],
     )
 
@@ -147,7 +124,7 @@ class LandingPanel(VerticalScroll):
         self.auto_run = auto_run
         self.files: list[tuple[Path, int]] = []
         self._seen: set[str] | None = None  # None until the first listing
-        self._hooks = Hooks()
+        self._pipeline: LoadedPipeline | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("looking…", id="landing-files", markup=False)
@@ -172,14 +149,15 @@ class LandingPanel(VerticalScroll):
         """List now, then again after every change (the listing runs in a thread)."""
         watchfiles = await asyncio.to_thread(import_watchfiles)
         await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
-        self._hooks = await asyncio.to_thread(pipeline_hooks, self.settings)
+        # The console loaded it already (loaded once per process): this is the same object.
+        self._pipeline = await asyncio.to_thread(loaded_or_none, self.settings)
         await self.rescan()
         async for _changes in watchfiles.awatch(self.folder, debounce=self.DEBOUNCE_MS, step=50):
             await self.rescan()
 
     async def rescan(self) -> None:
         """Look again (also after a run, when files stop waiting without changing)."""
-        self.post_message(await asyncio.to_thread(look, self.settings, self._hooks))
+        self.post_message(await asyncio.to_thread(look, self.settings, self._pipeline))
 
     def on_landing_files(self, message: LandingFiles) -> None:
         message.stop()

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.explorer.table import ExplorerError, KeyNeeded, explain, open_table
 from core.explorer.version import SchemaDiff, columns_of, diff_schemas
+from core.settings import Settings
 
 KEYS_PROPERTY = "lakeconsole.keys"
 SAMPLE_ROWS = 20
@@ -59,10 +60,13 @@ def parse_range(text: str) -> tuple[int, int]:
 
 
 def infer_keys(
-    path: Path, name: str, columns: list[str], configuration: dict[str, str]
+    name: str,
+    columns: list[str],
+    configuration: dict[str, str],
+    settings: Settings | None = None,
 ) -> list[str]:
-    """The table's keys: the lake's table definition, a `lakeconsole.keys` property, or `id`."""
-    keys = _keys_from_definition(name)
+    """The table's keys: the key the pipeline declares, a `lakeconsole.keys` property, or `id`."""
+    keys = _declared_key(name, settings) if settings is not None else []
     if not keys and configuration.get(KEYS_PROPERTY):
         keys = [k.strip() for k in configuration[KEYS_PROPERTY].split(",") if k.strip()]
     if not keys and "id" in columns:
@@ -75,14 +79,14 @@ def infer_keys(
     return keys
 
 
-def _keys_from_definition(name: str) -> list[str]:
-    # The sales lakehouse declares its tables' keys; the explorer works without it.
-    try:
-        from core.sales.definition import TABLES
-    except ImportError:
-        return []
-    spec = TABLES.get(name)
-    return list(getattr(spec, "key", ()) or ())
+def _declared_key(name: str, settings: Settings) -> list[str]:
+    # The explorer works on any Delta table, so a pipeline that does not load only costs the
+    # declared keys (the console and `check` say why it does not load).
+    from core.pipeline import loaded_or_none
+
+    pipeline = loaded_or_none(settings)
+    spec = pipeline.table(name) if pipeline is not None else None
+    return list(spec.key) if spec is not None else []
 
 
 def _quote(name: str) -> str:
@@ -96,15 +100,18 @@ def compare_versions(
     keys: list[str] | None = None,
     name: str | None = None,
     sample: int = SAMPLE_ROWS,
+    settings: Settings | None = None,
 ) -> Comparison:
-    """Rows added, removed and changed by key from version `old` to `new`. Reads both versions."""
+    """Rows added, removed and changed by key from version `old` to `new`. Reads both versions.
+
+    Without `keys`, the key the pipeline in `settings` declares for table `name` is used."""
     from deltalake import QueryBuilder
 
     before, after = open_table(path, old), open_table(path, new)
     old_cols, new_cols = columns_of(before), columns_of(after)
     names_old, names_new = [c.name for c in old_cols], [c.name for c in new_cols]
     config = dict(after.metadata().configuration or {})
-    keys = keys or infer_keys(path, name or path.name, names_new, config)
+    keys = keys or infer_keys(name or path.name, names_new, config, settings)
     missing = [k for k in keys if k not in names_old or k not in names_new]
     if missing:
         raise ExplorerError(

@@ -1,20 +1,19 @@
 """OPTIMIZE: compact small files, and Z-ORDER by the columns the pipeline definition names.
 
-Z-ORDER columns come from the sales pipeline's `TABLES` mapping (`core.sales.definition`), read
-with getattr so a pipeline without it still compacts and says why it did not Z-ORDER.
+Z-ORDER columns come from the loaded pipeline's table declarations (`core.pipeline`): a table
+it declares none for is compacted, and the result says why it was not Z-ORDERed.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from core.dag import PipelineError
 from core.maintenance.ledger import append_record
 from core.maintenance.tables import TableFiles, table_files, table_name
 from core.settings import Settings
@@ -22,37 +21,15 @@ from core.units import human_bytes
 
 log = logging.getLogger("lakeconsole.maintenance")
 
-DEFINITION_MODULE = "core.sales.definition"
 
+def zorder_columns(table: Path, settings: Settings) -> list[str]:
+    """The Z-ORDER columns the pipeline declares for this table ([] when it names none).
 
-def _field(spec: Any, key: str) -> Any:
-    return spec.get(key) if isinstance(spec, Mapping) else getattr(spec, key, None)
+    Raises PipelineError when the pipeline does not load."""
+    from core.pipeline import load_pipeline
 
-
-def pipeline_tables() -> Mapping[str, Any]:
-    """The pipeline definition's `TABLES` (name → spec), or {} when there is none yet."""
-    try:
-        module = importlib.import_module(DEFINITION_MODULE)
-    except ImportError:
-        return {}
-    tables = getattr(module, "TABLES", None)
-    return tables if isinstance(tables, Mapping) else {}
-
-
-def zorder_columns(table: Path, data_dir: Path) -> list[str]:
-    """The Z-ORDER columns the pipeline names for this table ([] when it names none)."""
-    name = table_name(data_dir, table)
-    for key, spec in pipeline_tables().items():
-        raw_path = _field(spec, "path")
-        if callable(raw_path):  # TableSpec.path(data_dir)
-            raw_path = raw_path(data_dir)
-        candidates = {str(key), str(_field(spec, "name") or key)}
-        if raw_path:
-            p = Path(str(raw_path))
-            candidates.add(table_name(data_dir, p if p.is_absolute() else data_dir / p))
-        if name in candidates or table.name == str(key):
-            return [str(c) for c in (_field(spec, "zorder_by") or ())]
-    return []
+    spec = load_pipeline(settings).table(table_name(settings.data_dir, table))
+    return list(spec.zorder_by) if spec else []
 
 
 @dataclass(frozen=True)
@@ -86,14 +63,17 @@ def optimize_table(table: Path, settings: Settings, zorder: bool = False) -> Opt
     columns: list[str] = []
     note = ""
     if zorder:
-        named = zorder_columns(table, settings.data_dir)
+        try:
+            named = zorder_columns(table, settings)
+        except PipelineError as exc:  # compacting still helps; the note says why not Z-ORDER
+            named, note = [], f"{exc}; compacted only"
         present = {f.name for f in dt.schema().fields}
         partition_cols = set(dt.metadata().partition_columns)
         # Z-ORDER inside a partition by the partition column is meaningless (and refused); a
         # column the table does not have (yet) would fail the whole OPTIMIZE.
         columns = [c for c in named if c in present and c not in partition_cols]
         missing = [c for c in named if c not in present]
-        if not named:
+        if not named and not note:
             note = "the pipeline definition names no Z-ORDER columns for it; compacted only"
         elif missing:
             note = f"not in the table: {', '.join(missing)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.sales.definition import TableSpec
+from core.tables import TableSpec
 
 if TYPE_CHECKING:
     from core.contracts import ContractDecision

@@ -8,9 +8,14 @@ name their tables by path only, and the step bodies import their layer when they
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.dag import Step, StepContext, StepResult
 from core.events import Layer
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.governance import Finding
 
 BRONZE_TABLE = "bronze/sales_orders_raw"
 SILVER_TABLE = "silver/sales_orders"
@@ -47,6 +52,13 @@ def landing_rejected(settings: Settings) -> dict[str, str]:
     from core.sales.ledger import rejected_files
 
     return rejected_files(settings)
+
+
+def check_findings(settings: Settings) -> list[Finding]:
+    """`lakeconsole check`: sales state files that describe a later state than their tables."""
+    from core.sales.state_check import state_findings
+
+    return state_findings(settings)
 
 
 def sales_steps() -> list[Step]:

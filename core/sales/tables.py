@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable, WriterProperties
 
-    from core.sales.definition import TableSpec
+    from core.tables import TableSpec
 
 
 def exists(path: Path) -> bool:

@@ -211,7 +211,9 @@ class TableHistoryScreen(Screen[None]):
         from core.explorer.table import KeyNeeded
 
         try:
-            result = compare_versions(self.path, old, new, keys, name=self.table_name)
+            result = compare_versions(
+                self.path, old, new, keys, name=self.table_name, settings=self.settings
+            )
         except KeyNeeded as exc:
             if keys is None:
                 self.post_message(KeysNeeded(old, new, str(exc)))

@@ -1,0 +1,95 @@
+"""The import rules of the layout (as harlequin's test_import_hygiene does), read from the code:
+core imports no cli, tui or textual; only the loader and the sales package import core.sales;
+cli imports tui only to open the console."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import REPO
+
+LOADER = "core/pipeline.py"
+# The demo generator is the sales pipeline's until each pipeline ships its own (issue 14).
+CLI_USING_SALES = {"cli/demo.py": "core.sales.demo"}
+CONSOLE_OPENER = ("cli/main.py", "tui.app")
+
+
+def modules(folder: str) -> list[Path]:
+    return sorted((REPO / folder).rglob("*.py"))
+
+
+def imports(path: Path) -> set[str]:
+    """Every module an `import` or `from ... import` in the file names, at any depth."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+            out |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return out
+
+
+def named_modules(path: Path) -> set[str]:
+    """Module names written as strings (importlib.import_module("core.sales.definition"))."""
+    return {
+        node.value
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.startswith("core.sales")
+    }
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def where(path: Path) -> str:
+    return path.relative_to(REPO).as_posix()
+
+
+def test_core_imports_no_cli_tui_or_textual() -> None:
+    found = {
+        where(p): sorted(
+            n for n in imports(p) if any(within(n, x) for x in ("cli", "tui", "textual"))
+        )
+        for p in modules("core")
+    }
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_only_the_loader_and_the_sales_package_import_the_sales_pipeline() -> None:
+    found = {}
+    for path in modules("core"):
+        name = where(path)
+        if name == LOADER or name.startswith("core/sales/"):
+            continue
+        sales = sorted(n for n in imports(path) if within(n, "core.sales"))
+        # The one default, overridable by LAKECONSOLE_PIPELINE, is a setting like any other.
+        strings = sorted(named_modules(path)) if name != "core/settings.py" else []
+        if sales or strings:
+            found[name] = sales + strings
+    assert found == {}
+
+
+def test_cli_and_tui_ask_the_loaded_pipeline_not_the_sales_package() -> None:
+    found = {}
+    for path in [*modules("cli"), *modules("tui")]:
+        sales = {n for n in imports(path) if within(n, "core.sales")}
+        allowed = {n for n in sales if within(n, CLI_USING_SALES.get(where(path), "-"))}
+        if sales - allowed:
+            found[where(path)] = sorted(sales - allowed)
+    assert found == {}
+
+
+def test_cli_imports_tui_only_to_open_the_console() -> None:
+    found = {}
+    for path in modules("cli"):
+        tui = {n for n in imports(path) if within(n, "tui") or within(n, "textual")}
+        if where(path) == CONSOLE_OPENER[0]:
+            tui = {n for n in tui if not within(n, CONSOLE_OPENER[1])}
+        if tui:
+            found[where(path)] = sorted(tui)
+    assert found == {}
