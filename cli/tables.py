@@ -7,9 +7,8 @@ import argparse
 from cli.lake_use import reads_only
 from cli.output import YELLOW, paint, print_json, table
 from core.exit_codes import OK
-from core.explorer.catalog import SMALL_FILES_MIN_COUNT
-from core.maintenance.tables import SMALL_FILE_BYTES
 from core.settings import Settings
+from core.small_files import SMALL_FILE_BYTES, SMALL_FILES_MIN_COUNT
 from core.units import human_bytes
 
 COMMAND = "tables"

@@ -93,3 +93,19 @@ def test_cli_imports_tui_only_to_open_the_console() -> None:
         if tui:
             found[where(path)] = sorted(tui)
     assert found == {}
+
+
+def test_building_the_cli_and_the_runner_imports_no_backup_explorer_or_pandas() -> None:
+    """Every command module is imported to build `--help`, and every run imports the runner and
+    the table-health gate: none of them may drag in backup, the explorer or pandas (a no-op run
+    paid 0.16 s CPU for them)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from cli.main import build_parser; import core.runner; build_parser(); "
+        "heavy = [m for m in sys.modules if m == 'pandas' or m.startswith(('core.backup.', "
+        "'core.explorer.', 'core.upkeep'))]; print(' '.join(sorted(heavy)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["core.backup.lake_files"]

@@ -17,11 +17,9 @@ from core.lake import find_tables
 from core.maintenance.tables import MIN_RETENTION_HOURS, RETENTION_PROPERTY, SMALL_FILE_BYTES
 from core.maintenance.tables import parse_interval_hours as interval_hours
 from core.settings import Settings
+from core.small_files import SMALL_FILES_MIN_COUNT
 from core.units import human_bytes
 
-# "Many small files": more than this many files beyond one per partition, averaging under
-# SMALL_FILE_BYTES. Past that every read opens many files for little data; OPTIMIZE is the fix.
-SMALL_FILES_MIN_COUNT = 50
 SCHEMA_VERSION_PROPERTY = "lakeconsole.schema_version"
 # How far back to look for a commit carrying a schema version, and for the last vacuum.
 SCHEMA_VERSION_SCAN = 200

@@ -10,7 +10,8 @@ from typing import Any
 # One home each: table names resolve in the explorer, sizes print through core.units, and the
 # small-file size is the explorer's; re-exported here for maintenance's callers.
 from core.explorer.table import TableNotFound, resolve_tables, table_name
-from core.units import MIB, human_bytes
+from core.small_files import SMALL_FILE_BYTES
+from core.units import human_bytes
 
 __all__ = [
     "MIN_RETENTION_HOURS",
@@ -51,13 +52,6 @@ def retention_property_hours(configuration: dict[str, Any]) -> float | None:
     """The table's own deleted-file retention in hours, or None when it does not set one."""
     raw = configuration.get(RETENTION_PROPERTY)
     return parse_interval_hours(str(raw)) if raw else None
-
-
-# What a small file is, for the tables list's flag, the maintenance view and the latency watch.
-# delta-rs OPTIMIZE rewrites every file under its 100 MiB target, but a file of 50 MiB costs a
-# reader little more than one of 100; under about a third of the target the per-file cost (open,
-# footer, log entry) dominates and one compaction merges three or more files into one.
-SMALL_FILE_BYTES = 32 * MIB
 
 
 @dataclass(frozen=True)
