@@ -6,36 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 from core.faults import at_point
 from core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 from core.settings import Settings
+from tests.faults.test_landing_changed_while_read import BIG, changed_warning, lines, once
 from tests.sales_fixtures import HEADER, count, line, rows, run, write_csv
-
-# More than one of bronze's 4 MB reads, so a writer can act between two of them.
-BIG = 60_000
-
-
-def lines(prefix: str, n: int) -> list[str]:
-    return [line(f"{prefix}{i}", customer_id=f"customer-{i:08d}") for i in range(n)]
-
-
-def once(action: Callable[[], None]) -> Callable[[], None]:
-    """`action` the first time the point is reached, nothing after (one writer, one change)."""
-    done: list[bool] = []
-
-    def act() -> None:
-        if not done:
-            done.append(True)
-            action()
-
-    return act
-
-
-def changed_warning(name: str) -> str:
-    return f"landing file {name} changed while it was read: left for the next run"
 
 
 def rejected(settings: Settings) -> dict[str, str]:
