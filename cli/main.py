@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from core.applog import setup_logging
 
-    setup_logging(settings)
+    # The console opens app.log once its first frame is drawn (tui.app); a command at once.
+    setup_logging(settings, later=args.command is None)
     if args.command is None:
         from tui.app import run_console
 

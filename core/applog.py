@@ -9,11 +9,12 @@ rollover time kept in that lock file, so exactly one process rotates and the oth
 
 from __future__ import annotations
 
+import functools
 import logging
+import logging.handlers
 import sys
 from pathlib import Path
-
-from concurrent_log_handler import ConcurrentTimedRotatingFileHandler
+from typing import Any
 
 from core.settings import Settings
 
@@ -43,49 +44,82 @@ def log_unwritable(path: Path, exc: BaseException | None) -> str:
     return f"warning: cannot write the log {path} ({reason}); this command's log lines are dropped"
 
 
-class DailyLog(ConcurrentTimedRotatingFileHandler):
-    """app.log, rotated at local midnight by whichever process gets there first.
+@functools.cache
+def _daily_log_class() -> Any:
+    """The app.log handler's class, built on first use: concurrent-log-handler imports
+    portalocker and importlib.metadata (0.1 s), which the console's first frame must not
+    wait for."""
+    from concurrent_log_handler import ConcurrentTimedRotatingFileHandler
 
-    A log that cannot be written (disk full, read-only folder) must not put Python's
-    "--- Logging error ---" traceback on the user's screen: one warning line, once."""
+    class DailyLog(ConcurrentTimedRotatingFileHandler):
+        """app.log, rotated at local midnight by whichever process gets there first.
 
-    def __init__(self, path: Path, keep_days: int) -> None:
-        super().__init__(
-            str(path), when="midnight", backupCount=keep_days, encoding="utf-8", maxBytes=0
-        )
-        self.path = path
-        self.warned = False
+        A log that cannot be written (disk full, read-only folder) must not put Python's
+        "--- Logging error ---" traceback on the user's screen: one warning line, once."""
 
-    def handleError(self, record: logging.LogRecord) -> None:
-        if not self.warned:
-            self.warned = True
-            print(log_unwritable(self.path, sys.exc_info()[1]), file=sys.stderr)
+        daily_log = True
+
+        def __init__(self, path: Path, keep_days: int) -> None:
+            super().__init__(
+                str(path), when="midnight", backupCount=keep_days, encoding="utf-8", maxBytes=0
+            )
+            self.path = path
+            self.warned = False
+
+        def handleError(self, record: logging.LogRecord) -> None:
+            if not self.warned:
+                self.warned = True
+                print(log_unwritable(self.path, sys.exc_info()[1]), file=sys.stderr)
+
+    return DailyLog
 
 
-def daily_handler(path: Path, keep_days: int) -> DailyLog:
+class PendingLog(logging.handlers.MemoryHandler):
+    """The console's log lines from its start until app.log is opened (just after the first
+    frame): kept in memory in order, then written to app.log by `attach_log_file`."""
+
+    def __init__(self) -> None:
+        super().__init__(capacity=1_000_000, flushLevel=logging.CRITICAL + 1)
+
+    def shouldFlush(self, record: logging.LogRecord) -> bool:
+        return False  # nowhere to flush to until app.log is open
+
+
+def daily_handler(path: Path, keep_days: int) -> logging.Handler:
     """Rotates at local midnight; the runbook's daily rotation with `keep_days` files kept.
 
     The runbook names RotatingFileHandler, but that rotates by size; the timed variant is the
     handler that does what the rule asks (daily, delete after N days). Raises OSError when the
     log folder cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = DailyLog(path, keep_days)
+    handler: Any = _daily_log_class()(path, keep_days)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     return handler
 
 
-def setup_logging(settings: Settings) -> logging.Logger:
+def setup_logging(settings: Settings, later: bool = False) -> logging.Logger:
     """Attach the app.log handler to the `lakeconsole` logger once per process.
 
-    A log folder that cannot be written costs the log, never the command: one warning line."""
+    `later`: keep the lines in memory until `attach_log_file` opens app.log (the console, whose
+    first frame comes first). A log folder that cannot be written costs the log, never the
+    command: one warning line."""
     logger = logging.getLogger(ROOT)
     logger.setLevel(settings.log_level)
     logger.propagate = False
     target = str(settings.log_file)
+    if later:
+        pending = PendingLog()
+        pending.addFilter(RedactSecrets(settings.secret_values()))
+        _replace_handlers(logger, pending)
+        return logger
     for h in list(logger.handlers):
-        if isinstance(h, DailyLog) and h.baseFilename == target:
+        if getattr(h, "daily_log", False) and getattr(h, "baseFilename", None) == target:
             return logger
+    held = [r for h in logger.handlers if isinstance(h, PendingLog) for r in h.buffer]
+    for h in list(logger.handlers):
         logger.removeHandler(h)
+        if isinstance(h, PendingLog):
+            h.buffer = []
         h.close()
     try:
         handler: logging.Handler = daily_handler(settings.log_file, settings.log_retention_days)
@@ -94,4 +128,19 @@ def setup_logging(settings: Settings) -> logging.Logger:
         handler = logging.NullHandler()
     handler.addFilter(RedactSecrets(settings.secret_values()))
     logger.addHandler(handler)
+    for record in held:
+        handler.handle(record)
     return logger
+
+
+def attach_log_file(settings: Settings) -> None:
+    """Open app.log for a process that started with `setup_logging(later=True)` and write the
+    lines kept until now. Blocking (it imports the rotating handler): call it off the UI thread."""
+    setup_logging(settings)
+
+
+def _replace_handlers(logger: logging.Logger, handler: logging.Handler) -> None:
+    for h in list(logger.handlers):
+        logger.removeHandler(h)
+        h.close()
+    logger.addHandler(handler)

@@ -21,7 +21,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -169,6 +168,8 @@ def _resolve(spec: str) -> tuple[str, str]:
     if ":" in spec:
         module_name, _, function_name = spec.partition(":")
         return module_name.strip(), function_name.strip() or DEFAULT_FUNCTION
+    from importlib.metadata import entry_points  # 30 ms: only for a bare name
+
     for point in entry_points(group=ENTRY_POINT_GROUP, name=spec):
         return point.module, point.attr or DEFAULT_FUNCTION
     return spec, DEFAULT_FUNCTION

@@ -56,3 +56,27 @@ def test_secret_values_never_appear_in_the_log(tmp_path: Path, env: dict[str, st
         h.flush()
     text = (tmp_path / "app.log").read_text()
     assert "aws failed with key ***" in text and "s3cr3t" not in text
+
+
+def test_the_consoles_first_lines_reach_app_log_in_order_once_it_is_opened(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    from core.applog import attach_log_file
+
+    s = load_settings(
+        {**env, "AWS_SECRET_ACCESS_KEY": "s3cr3t-v4lue", "LAKECONSOLE_LOG_DIR": str(tmp_path)}
+    )
+    setup_logging(s, later=True)  # the console: app.log opens after the first frame
+    log = logging.getLogger("lakeconsole.console")
+    log.info("first line")
+    log.warning("second line with %s", "s3cr3t-v4lue")
+    assert not (tmp_path / "app.log").exists()
+
+    attach_log_file(s)
+    log.info("third line")
+    for h in logging.getLogger("lakeconsole").handlers:
+        h.flush()
+
+    text = (tmp_path / "app.log").read_text()
+    assert text.index("first line") < text.index("second line with ***") < text.index("third line")
+    assert "s3cr3t" not in text

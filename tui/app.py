@@ -112,6 +112,7 @@ class ConsoleApp(App[int]):
         self.push_screen(self.board)
         # The first screen first: the history and the upkeep checks (which read the lake and run
         # git) start once it is drawn. Measured with bench.console: 0.77 s → 0.69 s to it.
+        self.call_after_refresh(self.open_log)
         self.call_after_refresh(self.load_history)
         self.call_after_refresh(self.load_upkeep)
         self.set_interval(self.poll_interval_s, self.poll_lake, name="poll lake")
@@ -123,6 +124,13 @@ class ConsoleApp(App[int]):
             WorkerState.PENDING,
             WorkerState.RUNNING,
         )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="log")
+    def open_log(self) -> None:
+        """app.log, opened once the first screen is drawn (cli.main keeps the lines till then)."""
+        from core.applog import attach_log_file
+
+        attach_log_file(self.settings)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history")
     def load_history(self) -> None:
