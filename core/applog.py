@@ -135,8 +135,10 @@ def setup_logging(settings: Settings, later: bool = False) -> logging.Logger:
 
 def attach_log_file(settings: Settings) -> None:
     """Open app.log for a process that started with `setup_logging(later=True)` and write the
-    lines kept until now. Blocking (it imports the rotating handler): call it off the UI thread."""
-    setup_logging(settings)
+    lines kept until now; nothing when the process did not start so (an app built by a test).
+    Blocking (it imports the rotating handler): call it off the UI thread."""
+    if any(isinstance(h, PendingLog) for h in logging.getLogger(ROOT).handlers):
+        setup_logging(settings)
 
 
 def _replace_handlers(logger: logging.Logger, handler: logging.Handler) -> None:
