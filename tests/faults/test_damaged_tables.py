@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from core.lake import ensure_layout
 from core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
 from core.sales.demo import write_demo
 from core.settings import Settings, load_settings
 from tests.conftest import lakeconsole
+from tests.test_sales_crash import make_lake
 
 SILVER = SILVER_ORDERS.name  # silver/sales_orders
 RAW_TEXT = ("Kernel error", "<unknown>", "Traceback", "pthread", "ParsedLogPath", "DeltaError")
@@ -83,17 +83,6 @@ FIX = {
     "deleted live parquet": f"`lakeconsole repair {SILVER} --dry-run`",
     "0-byte newest commit": "move it aside and the table returns to version",
 }
-
-
-def make_lake(root: Path, files: int = 3) -> tuple[dict[str, str], Settings]:
-    (root / ".env").write_text("SILVER_BATCH_ROWS=1000\n")
-    ensure_layout(root / "data")
-    (root / "logs").mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKECONSOLE_", "PYTEST_"))}
-    env["LAKECONSOLE_HOME"] = str(root)
-    settings = load_settings(env)
-    write_demo(settings.data_dir / "landing", rows=3000, files=files, seed=21)
-    return env, settings
 
 
 @pytest.fixture(scope="module")
