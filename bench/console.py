@@ -125,10 +125,10 @@ async def _probe_keys(presses: int) -> dict[str, Any]:
     the new screen."""
     from textual import events
 
-    from core.pipeline import load_pipeline
-    from core.settings import load_settings
-    from tui.app import ConsoleApp
-    from tui.help import HelpScreen
+    from lakeconsole.core.pipeline import load_pipeline
+    from lakeconsole.core.settings import load_settings
+    from lakeconsole.tui.app import ConsoleApp
+    from lakeconsole.tui.help import HelpScreen
 
     settings = load_settings()
     app = ConsoleApp(settings, load_pipeline(settings))
@@ -198,15 +198,16 @@ async def _probe_keys(presses: int) -> dict[str, Any]:
 def _nice_runs() -> None:
     """The experiment behind the README's key-latency figures: the console's run thread
     lowers its own priority (Linux renices one thread; threads it starts inherit it)."""
-    import tui.app
 
-    original = tui.app.run_pipeline
+    import lakeconsole.tui.app
+
+    original = lakeconsole.tui.app.run_pipeline
 
     def niced(*args: Any, **kwargs: Any) -> Any:
         os.setpriority(os.PRIO_PROCESS, 0, 10)
         return original(*args, **kwargs)
 
-    tui.app.run_pipeline = niced
+    lakeconsole.tui.app.run_pipeline = niced
 
 
 def history_table(commits: int) -> Path:
@@ -262,7 +263,7 @@ def history_open(path: Path) -> dict[str, Any]:
 def _probe_history(path: Path) -> dict[str, Any]:
     """What the console does when a table's history is opened: the newest page of commits."""
     t0 = time.perf_counter()
-    from core.explorer.history import history_page
+    from lakeconsole.core.explorer.history import history_page
 
     imported = time.perf_counter()
     page = history_page(path)

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 def scratch_home(home: Path, landing: Path, settings: Mapping[str, str] | None = None) -> Path:
     """An empty project at `home` whose landing folder holds (hard links to) `landing`'s CSVs;
     `settings` go into its `.env` (e.g. SILVER_BATCH_ROWS)."""
-    from core.lake import ensure_layout
+    from lakeconsole.core.lake import ensure_layout
 
     shutil.rmtree(home, ignore_errors=True)
     (home / "logs").mkdir(parents=True)
@@ -40,12 +40,12 @@ def cli_env(home: Path) -> dict[str, str]:
 
 def cli_argv(*args: str) -> list[str]:
     """`lakeconsole <args>` as this interpreter runs it."""
-    return [sys.executable, "-m", "cli.main", *args]
+    return [sys.executable, "-m", "lakeconsole.cli.main", *args]
 
 
 def table_versions(data: Path) -> dict[str, int]:
     """Every Delta table's latest version, from its log folder alone."""
-    from core.lake import find_tables
+    from lakeconsole.core.lake import find_tables
 
     out = {}
     for table in find_tables(data):

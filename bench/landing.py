@@ -17,7 +17,7 @@ def ensure_cache() -> Path:
 
 def landing_files(rows: int, files: int, seed: int = 7) -> Path:
     """A folder of `files` demo CSV files with `rows` order lines, written once and reused."""
-    from core.sales.demo import write_demo
+    from lakeconsole.pipelines.sales.demo import write_demo
 
     ensure_cache()
     folder = CACHE / f"landing-{rows}-{files}-{seed}"
@@ -33,7 +33,7 @@ def increment_file(folder: Path, after_rows: int, rows: int = 100_000, seed: int
     """One more landing file of `rows` new order lines that continue after the first
     `after_rows` (`lakeconsole demo --after`): new order ids and later dates, as the next day's
     file would be."""
-    from core.sales.demo import write_demo
+    from lakeconsole.pipelines.sales.demo import write_demo
 
     [written] = write_demo(
         folder, rows=rows, files=1, seed=seed, prefix="increment", after=after_rows

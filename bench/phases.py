@@ -18,24 +18,24 @@ from typing import Any
 
 # module:function pairs, as the pipeline modules hold them.
 WRAPPED = (
-    "core.sales.silver:query",
-    "core.sales.keys:query",
-    "core.sales.silver:_prepare_batch",
-    "core.sales.silver:_merge_batch",
-    "core.sales.silver:clean",
-    "core.sales.silver:keep_latest",
-    "core.sales.silver:_add_gold_pending",
-    "core.sales.silver:write_state",
-    "core.sales.silver:_prepare_tables",
-    "core.sales.silver:pending_segments",
-    "core.sales.silver:plan_batch",
-    "core.sales.silver:delete_moved",
-    "core.sales.gold:query",
-    "core.sales.gold:daily_revenue",
-    "core.sales.bronze:content_hash",
-    "core.sales.bronze:_sort_landing",
-    "core.sales.silver:stamp_when_current",
-    "core.sales.gold:stamp_when_current",
+    "lakeconsole.core.sales.silver:query",
+    "lakeconsole.core.sales.keys:query",
+    "lakeconsole.core.sales.silver:_prepare_batch",
+    "lakeconsole.core.sales.silver:_merge_batch",
+    "lakeconsole.core.sales.silver:clean",
+    "lakeconsole.core.sales.silver:keep_latest",
+    "lakeconsole.core.sales.silver:_add_gold_pending",
+    "lakeconsole.core.sales.silver:write_state",
+    "lakeconsole.core.sales.silver:_prepare_tables",
+    "lakeconsole.core.sales.silver:pending_segments",
+    "lakeconsole.core.sales.silver:plan_batch",
+    "lakeconsole.core.sales.silver:delete_moved",
+    "lakeconsole.core.sales.gold:query",
+    "lakeconsole.core.sales.gold:daily_revenue",
+    "lakeconsole.core.sales.bronze:content_hash",
+    "lakeconsole.core.sales.bronze:_sort_landing",
+    "lakeconsole.core.sales.silver:stamp_when_current",
+    "lakeconsole.core.sales.gold:stamp_when_current",
 )
 
 totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
@@ -112,7 +112,7 @@ def install() -> None:
 
 def main() -> None:
     install()
-    from cli.main import main as cli_main
+    from lakeconsole.cli.main import main as cli_main
 
     w, c = time.perf_counter(), time.process_time()
     code = cli_main(["run", "--quiet"])

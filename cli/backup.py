@@ -8,11 +8,21 @@ import threading
 import time
 from typing import Any
 
-from cli.interrupt import cancel_on_ctrl_c
-from cli.lake_use import reads_only
-from cli.output import DIM, GREEN, RED, YELLOW, error, file_problem, paint, print_json, table
-from core import exit_codes
-from core.settings import Settings
+from lakeconsole.cli.interrupt import cancel_on_ctrl_c
+from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.output import (
+    DIM,
+    GREEN,
+    RED,
+    YELLOW,
+    error,
+    file_problem,
+    paint,
+    print_json,
+    table,
+)
+from lakeconsole.core import exit_codes
+from lakeconsole.core.settings import Settings
 
 COMMAND = "backup"
 ORDER = 50
@@ -65,7 +75,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.backup import BackupCancelled, BackupError, NoTargetError, TargetError
+    from lakeconsole.core.backup import BackupCancelled, BackupError, NoTargetError, TargetError
 
     no_color = "NO_COLOR" in settings.raw
     cancel, restore_sigint = cancel_on_ctrl_c("stopping the backup")
@@ -94,8 +104,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _backup(
     args: argparse.Namespace, settings: Settings, cancel: threading.Event, no_color: bool
 ) -> int:
-    from core.backup import run_backup
-    from core.governance import tracked_data
+    from lakeconsole.core.backup import run_backup
+    from lakeconsole.core.governance import tracked_data
 
     printer = ProgressPrinter(quiet=args.quiet or args.json)
     result = run_backup(
@@ -140,7 +150,7 @@ def _backup(
 def _verify_only(
     args: argparse.Namespace, settings: Settings, cancel: threading.Event, no_color: bool
 ) -> int:
-    from core.backup import verify_snapshot
+    from lakeconsole.core.backup import verify_snapshot
 
     printer = ProgressPrinter(quiet=args.quiet or args.json)
     result = verify_snapshot(
@@ -172,8 +182,8 @@ def _verify_only(
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
-    from core.backup import list_snapshots
-    from core.backup.model import human_bytes
+    from lakeconsole.core.backup import list_snapshots
+    from lakeconsole.core.backup.model import human_bytes
 
     snapshots = list_snapshots(settings, target=args.target)
     if args.json:
@@ -221,7 +231,7 @@ class ProgressPrinter:
     def __call__(self, progress: Any) -> None:
         if self.quiet:
             return
-        from core.backup.model import human_bytes
+        from lakeconsole.core.backup.model import human_bytes
 
         if progress.phase != self.phase:
             if self.phase and self.tty:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from cli.lake_use import reads_only
-from cli.output import GREEN, RED, paint, print_json
-from core import exit_codes
-from core.settings import Settings
+from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.output import GREEN, RED, paint, print_json
+from lakeconsole.core import exit_codes
+from lakeconsole.core.settings import Settings
 
 COMMAND = "check"
 ORDER = 30
@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import sys
 
-    from core.governance import findings
+    from lakeconsole.core.governance import findings
 
     found = findings(settings)
     if args.json:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from core.exit_codes import FAILED, OK, USAGE
-from core.settings import Settings
+from lakeconsole.core.exit_codes import FAILED, OK, USAGE
+from lakeconsole.core.settings import Settings
 
 COMMAND = "demo"
 ORDER = 5
@@ -46,13 +46,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from cli.output import error, print_json
-    from core.lake import landing_dir
+    from lakeconsole.cli.output import error, print_json
+    from lakeconsole.core.lake import landing_dir
 
     if args.rows < 1 or args.files < 1 or args.files > args.rows:
         error("demo: --rows and --files must be at least 1, and --files at most --rows")
         return USAGE
-    from core.sales.demo import write_demo
+    from lakeconsole.pipelines.sales.demo import write_demo
 
     folder = landing_dir(settings.data_dir)
     if args.if_empty and _lake_has_data(settings):
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _lake_has_data(settings: Settings) -> bool:
-    from core.lake import landing_dir
+    from lakeconsole.core.lake import landing_dir
 
     landing = landing_dir(settings.data_dir)
     has_files = landing.is_dir() and any(not p.name.startswith(".") for p in landing.iterdir())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from cli.lake_use import reads_only
-from cli.output import error, print_json, table
-from core import exit_codes
-from core.exit_codes import FAILED, OK, USAGE
-from core.settings import Settings
+from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.output import error, print_json, table
+from lakeconsole.core import exit_codes
+from lakeconsole.core.exit_codes import FAILED, OK, USAGE
+from lakeconsole.core.settings import Settings
 
 COMMAND = "history"
 ORDER = 21
@@ -43,8 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.explorer.history import history_page
-    from core.explorer.table import ExplorerError, TableNotFound, resolve_table, table_name
+    from lakeconsole.core.explorer.history import history_page
+    from lakeconsole.core.explorer.table import (
+        ExplorerError,
+        TableNotFound,
+        resolve_table,
+        table_name,
+    )
 
     if args.limit < 1:
         error("--limit must be 1 or more")

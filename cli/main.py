@@ -11,13 +11,13 @@ import sys
 from collections.abc import Iterable
 from types import ModuleType
 
-import cli
-from cli.lake_use import use_of, what_only_reads
-from cli.output import error, reader_went_away
-from core.disk import disk_full_line, full_at, is_disk_full
-from core.exit_codes import CANCELLED, FAILED, USAGE
-from core.lake import NoLake, require_lake
-from core.settings import (
+import lakeconsole.cli
+from lakeconsole.cli.lake_use import use_of, what_only_reads
+from lakeconsole.cli.output import error, reader_went_away
+from lakeconsole.core.disk import disk_full_line, full_at, is_disk_full
+from lakeconsole.core.exit_codes import CANCELLED, FAILED, USAGE
+from lakeconsole.core.lake import NoLake, require_lake
+from lakeconsole.core.settings import (
     FolderNotWritable,
     Settings,
     SettingsError,
@@ -40,8 +40,8 @@ LAKECONSOLE_DATA_DIR points at another lake. Run 'lakeconsole COMMAND --help' fo
 
 def command_modules() -> list[ModuleType]:
     mods = []
-    for info in pkgutil.iter_modules(cli.__path__):
-        mod = importlib.import_module(f"cli.{info.name}")
+    for info in pkgutil.iter_modules(lakeconsole.cli.__path__):
+        mod = importlib.import_module(f"lakeconsole.cli.{info.name}")
         if hasattr(mod, "COMMAND") and hasattr(mod, "run"):
             mods.append(mod)
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 50), m.COMMAND))
@@ -137,15 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, NoLake, ConsoleRefused) as exc:
         error(str(exc))
         return EXIT_USAGE
-    from core.applog import setup_logging
+    from lakeconsole.core.applog import setup_logging
 
     # The console opens app.log once its first frame is drawn (tui.app); a command at once.
     setup_logging(settings, later=args.command is None)
     if args.command is None:
-        from tui.app import run_console
+        from lakeconsole.tui.app import run_console
 
         return run_console(settings)
-    from cli.native_stderr import native_stderr_to_log
+    from lakeconsole.cli.native_stderr import native_stderr_to_log
 
     try:
         with native_stderr_to_log():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.interrupt import cancel_on_ctrl_c
-from cli.output import GREEN, RED, YELLOW, paint, print_json
-from core import exit_codes
-from core.settings import Settings
+from lakeconsole.cli.interrupt import cancel_on_ctrl_c
+from lakeconsole.cli.output import GREEN, RED, YELLOW, paint, print_json
+from lakeconsole.core import exit_codes
+from lakeconsole.core.settings import Settings
 
 COMMAND = "maintain"
 ORDER = 42
@@ -42,8 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.maintenance.schedule import run_maintenance
-    from core.upkeep import state_problems
+    from lakeconsole.core.maintenance.schedule import run_maintenance
+    from lakeconsole.core.upkeep import state_problems
 
     no_color = "NO_COLOR" in settings.raw
     # Read as missing by the upkeep below; cron mails stderr, so a damaged file is seen.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from cli.lake_use import LakeUse
-from cli.output import error, print_json, table
-from core.exit_codes import FAILED, OK, USAGE
-from core.settings import Settings
+from lakeconsole.cli.lake_use import LakeUse
+from lakeconsole.cli.output import error, print_json, table
+from lakeconsole.core.exit_codes import FAILED, OK, USAGE
+from lakeconsole.core.settings import Settings
 
 COMMAND = "marts"
 ORDER = 31
@@ -47,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _list(settings: Settings, as_json: bool) -> int:
-    from core.marts.readme import find_marts, readme_state
+    from lakeconsole.core.marts.readme import find_marts, readme_state
 
     marts = find_marts(settings.data_dir)
     if as_json:
@@ -79,7 +79,7 @@ def _list(settings: Settings, as_json: bool) -> int:
 
 
 def _new(settings: Settings, name: str | None) -> int:
-    from core.marts.readme import MartError, new_mart
+    from lakeconsole.core.marts.readme import MartError, new_mart
 
     if not name:
         error("Name the mart: lakeconsole marts new NAME")
@@ -97,9 +97,9 @@ def _new(settings: Settings, name: str | None) -> int:
 
 
 def _refresh(settings: Settings, name: str | None) -> int:
-    from core.contracts import declared_tables
-    from core.marts.dictionary import refresh_dictionary
-    from core.marts.readme import find_marts
+    from lakeconsole.core.contracts import declared_tables
+    from lakeconsole.core.marts.dictionary import refresh_dictionary
+    from lakeconsole.core.marts.readme import find_marts
 
     marts = [m for m in find_marts(settings.data_dir) if name in (None, m.name)]
     if not marts:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.output import GREEN, error, paint, print_json
-from core import exit_codes
-from core.exit_codes import FAILED, OK, REFUSED, USAGE
-from core.settings import Settings
+from lakeconsole.cli.output import GREEN, error, paint, print_json
+from lakeconsole.core import exit_codes
+from lakeconsole.core.exit_codes import FAILED, OK, REFUSED, USAGE
+from lakeconsole.core.settings import Settings
 
 COMMAND = "optimize"
 ORDER = 41
@@ -38,10 +38,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.explorer.table import TableNotFound, resolve_tables
-    from core.lock import RunLocked
-    from core.maintenance.optimize import optimize_tables
-    from core.runner import describe_error
+    from lakeconsole.core.explorer.table import TableNotFound, resolve_tables
+    from lakeconsole.core.lock import RunLocked
+    from lakeconsole.core.maintenance.optimize import optimize_tables
+    from lakeconsole.core.runner import describe_error
 
     no_color = "NO_COLOR" in settings.raw
     try:

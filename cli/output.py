@@ -28,7 +28,7 @@ def reader_went_away() -> int:
 
     The Python docs' recipe: point stdout at /dev/null, so the interpreter's last flush does not
     fail again on the closed pipe and print "Exception ignored"."""
-    from core.exit_codes import CLOSED_PIPE
+    from lakeconsole.core.exit_codes import CLOSED_PIPE
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.lake_use import LakeUse
-from cli.output import GREEN, error, paint
-from core.settings import Settings
+from lakeconsole.cli.lake_use import LakeUse
+from lakeconsole.cli.output import GREEN, error, paint
+from lakeconsole.core.settings import Settings
 
 COMMAND = "repair"
 ORDER = 42
@@ -43,10 +43,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.lock import RunLocked
-    from core.maintenance.tables import TableNotFound
-    from core.table_health import TableDamaged
-    from core.table_repair import repair_table
+    from lakeconsole.core.lock import RunLocked
+    from lakeconsole.core.maintenance.tables import TableNotFound
+    from lakeconsole.core.table_health import TableDamaged
+    from lakeconsole.core.table_repair import repair_table
 
     no_color = "NO_COLOR" in settings.raw
     try:

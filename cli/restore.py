@@ -7,18 +7,18 @@ import sys
 import threading
 from pathlib import Path
 
-from cli.backup import (
+from lakeconsole.cli.backup import (
     EXIT_CANCELLED,
     EXIT_FAILED,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
     ProgressPrinter,
 )
-from cli.interrupt import cancel_on_ctrl_c
-from cli.lake_use import LakeUse
-from cli.output import GREEN, RED, YELLOW, error, file_problem, paint, print_json
-from core import exit_codes
-from core.settings import Settings
+from lakeconsole.cli.interrupt import cancel_on_ctrl_c
+from lakeconsole.cli.lake_use import LakeUse
+from lakeconsole.cli.output import GREEN, RED, YELLOW, error, file_problem, paint, print_json
+from lakeconsole.core import exit_codes
+from lakeconsole.core.settings import Settings
 
 COMMAND = "restore"
 ORDER = 51
@@ -79,7 +79,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.backup import BackupCancelled, BackupError, NoTargetError, RestoreRefused, TargetError
+    from lakeconsole.core.backup import (
+        BackupCancelled,
+        BackupError,
+        NoTargetError,
+        RestoreRefused,
+        TargetError,
+    )
 
     no_color = "NO_COLOR" in settings.raw
     cancel, restore_sigint = cancel_on_ctrl_c("stopping the restore")
@@ -119,8 +125,8 @@ def _restore(
     cancel: threading.Event,
     no_color: bool,
 ) -> int:
-    from core.backup import restore_snapshot
-    from core.backup.model import human_bytes
+    from lakeconsole.core.backup import restore_snapshot
+    from lakeconsole.core.backup.model import human_bytes
 
     result = restore_snapshot(
         settings,
@@ -166,7 +172,7 @@ def _drill(
     cancel: threading.Event,
     no_color: bool,
 ) -> int:
-    from core.backup import restore_drill
+    from lakeconsole.core.backup import restore_drill
 
     result = restore_drill(
         settings,

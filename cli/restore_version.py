@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.output import error, print_json
-from core.exit_codes import FAILED, OK, REFUSED
-from core.settings import Settings
+from lakeconsole.cli.output import error, print_json
+from lakeconsole.core.exit_codes import FAILED, OK, REFUSED
+from lakeconsole.core.settings import Settings
 
 COMMAND = "restore-version"
 ORDER = 23
@@ -33,9 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.explorer.restore import plan_restore, restore_version
-    from core.explorer.table import ExplorerError, resolve_table, table_name
-    from core.lock import RunLocked
+    from lakeconsole.core.explorer.restore import plan_restore, restore_version
+    from lakeconsole.core.explorer.table import ExplorerError, resolve_table, table_name
+    from lakeconsole.core.lock import RunLocked
 
     try:
         path = resolve_table(args.table, settings.data_dir)

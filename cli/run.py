@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.interrupt import cancel_on_ctrl_c
-from cli.output import DIM, GREEN, RED, paint, print_json
-from core import exit_codes
-from core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
-from core.settings import Settings
+from lakeconsole.cli.interrupt import cancel_on_ctrl_c
+from lakeconsole.cli.output import DIM, GREEN, RED, paint, print_json
+from lakeconsole.core import exit_codes
+from lakeconsole.core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
+from lakeconsole.core.settings import Settings
 
 COMMAND = "run"
 ORDER = 10
@@ -41,13 +41,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.dag import PipelineError
-    from core.events import RunStatus
-    from core.heartbeat import heartbeat_line
-    from core.lock import RunLocked
-    from core.pipeline import load_pipeline
-    from core.runner import run_pipeline
-    from core.runs import load_runs
+    from lakeconsole.core.dag import PipelineError
+    from lakeconsole.core.events import RunStatus
+    from lakeconsole.core.heartbeat import heartbeat_line
+    from lakeconsole.core.lock import RunLocked
+    from lakeconsole.core.pipeline import load_pipeline
+    from lakeconsole.core.runner import run_pipeline
+    from lakeconsole.core.runs import load_runs
 
     no_color = "NO_COLOR" in settings.raw
     printer = EventPrinter(no_color, quiet=args.quiet or args.json)
@@ -97,7 +97,13 @@ class EventPrinter:
         self.no_color, self.quiet = no_color, quiet
 
     def __call__(self, event: object) -> None:
-        from core.events import RunFinished, StepFailed, StepFinished, StepSkipped, StepStarted
+        from lakeconsole.core.events import (
+            RunFinished,
+            StepFailed,
+            StepFinished,
+            StepSkipped,
+            StepStarted,
+        )
 
         if self.quiet:
             return

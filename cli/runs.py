@@ -6,9 +6,9 @@ import argparse
 import sys
 import time
 
-from cli.lake_use import reads_only
-from cli.output import print_json, table
-from core.settings import Settings
+from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.output import print_json, table
+from lakeconsole.core.settings import Settings
 
 COMMAND = "runs"
 ORDER = 11
@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.runs import load_runs
+    from lakeconsole.core.runs import load_runs
 
     problems: list[str] = []
     records = load_runs(settings.state_dir, limit=args.limit, problems=problems)

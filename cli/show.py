@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cli.lake_use import reads_only
-from cli.output import error, print_json, table
-from core import exit_codes
-from core.exit_codes import FAILED, OK, USAGE
-from core.settings import Settings
+from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.output import error, print_json, table
+from lakeconsole.core import exit_codes
+from lakeconsole.core.exit_codes import FAILED, OK, USAGE
+from lakeconsole.core.settings import Settings
 
 COMMAND = "show"
 ORDER = 22
@@ -44,7 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.explorer.table import ExplorerError, TableNotFound, resolve_table, table_name
+    from lakeconsole.core.explorer.table import (
+        ExplorerError,
+        TableNotFound,
+        resolve_table,
+        table_name,
+    )
 
     if args.limit < 0 or args.offset < 0:
         error("--limit and --offset must be 0 or more")
@@ -61,10 +66,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _show(args: argparse.Namespace, path: Any, name: str) -> int:
-    from core.explorer.history import to_commit
-    from core.explorer.log import read_commit
-    from core.explorer.table import open_table
-    from core.explorer.version import rows_page, schema_at, text_rows
+    from lakeconsole.core.explorer.history import to_commit
+    from lakeconsole.core.explorer.log import read_commit
+    from lakeconsole.core.explorer.table import open_table
+    from lakeconsole.core.explorer.version import rows_page, schema_at, text_rows
 
     dt = open_table(path, args.version)
     schema = schema_at(path, dt=dt)
@@ -122,7 +127,7 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
 
 
 def _compare(args: argparse.Namespace, path: Any, name: str, settings: Settings) -> int:
-    from core.explorer.compare import compare_versions, parse_range
+    from lakeconsole.core.explorer.compare import compare_versions, parse_range
 
     old, new = parse_range(args.compare)
     keys = [k.strip() for k in args.key.split(",") if k.strip()] if args.key else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from cli.lake_use import reads_only
-from cli.output import YELLOW, paint, print_json, table
-from core.exit_codes import OK
-from core.settings import Settings
-from core.small_files import SMALL_FILE_BYTES, SMALL_FILES_MIN_COUNT
-from core.units import human_bytes
+from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.output import YELLOW, paint, print_json, table
+from lakeconsole.core.exit_codes import OK
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.small_files import SMALL_FILE_BYTES, SMALL_FILES_MIN_COUNT
+from lakeconsole.core.units import human_bytes
 
 COMMAND = "tables"
 ORDER = 20
@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import sys
 
-    from core.explorer.catalog import lake_tables
+    from lakeconsole.core.explorer.catalog import lake_tables
 
     summaries = lake_tables(settings)
     if args.json:

@@ -7,15 +7,15 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from cli.interrupt import cancel_on_ctrl_c
-from cli.lake_use import LakeUse
-from cli.output import DIM, GREEN, YELLOW, error, paint, print_json
-from core import exit_codes
-from core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
-from core.settings import Settings
+from lakeconsole.cli.interrupt import cancel_on_ctrl_c
+from lakeconsole.cli.lake_use import LakeUse
+from lakeconsole.cli.output import DIM, GREEN, YELLOW, error, paint, print_json
+from lakeconsole.core import exit_codes
+from lakeconsole.core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
+from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
-    from core.maintenance.vacuum import VacuumPlan, VacuumResult
+    from lakeconsole.core.maintenance.vacuum import VacuumPlan, VacuumResult
 
 COMMAND = "vacuum"
 ORDER = 40
@@ -73,8 +73,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def plan_lines(plans: list[VacuumPlan], no_color: bool, listed: int = LISTED_FILES) -> list[str]:
     """The dry-run listing: per table its files (kind, size) and totals, and its flags."""
-    from core.maintenance.tables import MIN_RETENTION_HOURS, RETENTION_PROPERTY
-    from core.units import human_bytes
+    from lakeconsole.core.maintenance.tables import MIN_RETENTION_HOURS, RETENTION_PROPERTY
+    from lakeconsole.core.units import human_bytes
 
     out = sys.stdout
     lines: list[str] = []
@@ -142,10 +142,10 @@ def confirm(question: str) -> bool:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from core.explorer.table import TableNotFound, resolve_tables
-    from core.maintenance.vacuum import VacuumRefused, plan_tables
-    from core.runner import describe_error
-    from core.units import human_bytes
+    from lakeconsole.core.explorer.table import TableNotFound, resolve_tables
+    from lakeconsole.core.maintenance.vacuum import VacuumRefused, plan_tables
+    from lakeconsole.core.runner import describe_error
+    from lakeconsole.core.units import human_bytes
 
     no_color = "NO_COLOR" in settings.raw
     if args.reason and not args.force:
@@ -200,9 +200,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _execute(plans: list[VacuumPlan], settings: Settings, as_json: bool, no_color: bool) -> int:
-    from core.lock import RunLocked
-    from core.maintenance.vacuum import VacuumRefused, vacuum_tables
-    from core.runner import describe_error
+    from lakeconsole.core.lock import RunLocked
+    from lakeconsole.core.maintenance.vacuum import VacuumRefused, vacuum_tables
+    from lakeconsole.core.runner import describe_error
 
     def progress(done: int, total: int, what: str) -> None:
         if not as_json and what != "done":

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 ROOT = "lakeconsole"

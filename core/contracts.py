@@ -17,18 +17,18 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.schema_version import (
+from lakeconsole.core.schema_version import (
     VERSION_PROPERTY,
     commit_properties,
     commit_schema_version,
     table_schema_version,
 )
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from core.tables import TableSpec
+    from lakeconsole.core.tables import TableSpec
 
 # How far back in history to look for a commit carrying a version (maintenance commits such as
 # VACUUM or SET TBLPROPERTIES carry none).
@@ -265,7 +265,7 @@ class ContractDecision:
 def _open(table: str | Path | Any) -> Any:
     from deltalake import DeltaTable
 
-    from core.table_health import open_table  # a damaged table: one line with the fix
+    from lakeconsole.core.table_health import open_table  # a damaged table: one line with the fix
 
     return table if isinstance(table, DeltaTable) else open_table(Path(table))
 
@@ -334,8 +334,8 @@ class DeclaredTable:
 def declared_tables(settings: Settings) -> list[DeclaredTable]:
     """The tables the loaded pipeline declares; [] when it declares none or does not load
     (`lakeconsole check` then reports the load error once, as the pipeline's own finding)."""
-    from core.dag import PipelineError
-    from core.pipeline import loaded_or_none
+    from lakeconsole.core.dag import PipelineError
+    from lakeconsole.core.pipeline import loaded_or_none
 
     pipeline = loaded_or_none(settings)
     try:

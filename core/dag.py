@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.events import Layer
-from core.settings import Settings
+from lakeconsole.core.events import Layer
+from lakeconsole.core.settings import Settings
 
 LAYER_ORDER = (Layer.BRONZE, Layer.SILVER, Layer.GOLD)
 

@@ -8,7 +8,7 @@ import math
 import shutil
 from pathlib import Path
 
-from core.units import MIB
+from lakeconsole.core.units import MIB
 
 # delta-rs (object_store) wraps the OS error in its own text; these are the words it keeps.
 RUST_SIGNS = ("no space left on device", "os error 28")

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 
 _reached: Counter[str] = Counter()
 _actions: dict[str, Callable[[], None]] = {}

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -58,9 +58,9 @@ def _examples(items: list[str], limit: int = 3) -> str:
 
 def damage_findings(settings: Settings) -> list[Finding]:
     """Tables with an empty, unreadable or missing commit or checkpoint, or lost live files."""
-    from core.lake import find_tables
-    from core.maintenance.tables import table_name
-    from core.table_health import table_damage
+    from lakeconsole.core.lake import find_tables
+    from lakeconsole.core.maintenance.tables import table_name
+    from lakeconsole.core.table_health import table_damage
 
     out = []
     for path in find_tables(settings.data_dir):
@@ -71,7 +71,7 @@ def damage_findings(settings: Settings) -> list[Finding]:
 
 def _damaged(path: Path) -> bool:
     """Skip a damaged table in the other checks: damage_findings names it, with the fix."""
-    from core.table_health import log_damage
+    from lakeconsole.core.table_health import log_damage
 
     return bool(log_damage(path))
 
@@ -81,9 +81,9 @@ def _damaged(path: Path) -> bool:
 
 def mart_findings(settings: Settings) -> list[Finding]:
     """Marts without README, with missing or empty sections, or with a stale column dictionary."""
-    from core.contracts import declared_tables
-    from core.marts.dictionary import dictionary_current
-    from core.marts.readme import find_marts, readme_state
+    from lakeconsole.core.contracts import declared_tables
+    from lakeconsole.core.marts.dictionary import dictionary_current
+    from lakeconsole.core.marts.readme import find_marts, readme_state
 
     declared = declared_tables(settings)
     out = []
@@ -133,7 +133,7 @@ def mart_findings(settings: Settings) -> list[Finding]:
 def _table_contract_findings(
     name: str, path: Path, schema: pa.Schema | None, version: str | None
 ) -> list[Finding]:
-    from core.contracts import (
+    from lakeconsole.core.contracts import (
         ContractError,
         check_schema_change,
         parse_version,
@@ -198,7 +198,7 @@ def _table_contract_findings(
 
 def _history_findings(name: str, path: Path) -> list[Finding]:
     """Schema changes committed without the bump they needed, until a later version covers them."""
-    from core.contracts import parse_version, schema_changes, table_version
+    from lakeconsole.core.contracts import parse_version, schema_changes, table_version
 
     current_raw = table_version(path)
     current = parse_version(current_raw) if current_raw else None
@@ -224,9 +224,9 @@ def _history_findings(name: str, path: Path) -> list[Finding]:
 
 def contract_findings(settings: Settings) -> list[Finding]:
     """Silver/gold tables whose schema or version disagrees with the pipeline definition."""
-    from core.contracts import declared_tables
-    from core.lake import find_tables
-    from core.maintenance.tables import table_name
+    from lakeconsole.core.contracts import declared_tables
+    from lakeconsole.core.lake import find_tables
+    from lakeconsole.core.maintenance.tables import table_name
 
     declared = {d.name: d for d in declared_tables(settings)}
     out = []
@@ -255,7 +255,7 @@ def contract_findings(settings: Settings) -> list[Finding]:
 
 def _tables_home(settings: Settings) -> str:
     """Where a user declares a table: the TABLES next to the loaded pipeline's steps."""
-    from core.pipeline import TABLES_ATTR, loaded_or_none
+    from lakeconsole.core.pipeline import TABLES_ATTR, loaded_or_none
 
     pipeline = loaded_or_none(settings)
     module = pipeline.source.partition(":")[0] if pipeline else settings.pipeline
@@ -267,8 +267,8 @@ def _tables_home(settings: Settings) -> str:
 
 def pipeline_findings(settings: Settings) -> list[Finding]:
     """The loaded pipeline's own findings. A pipeline that does not load is the finding."""
-    from core.dag import PipelineError
-    from core.pipeline import load_pipeline
+    from lakeconsole.core.dag import PipelineError
+    from lakeconsole.core.pipeline import load_pipeline
 
     try:
         pipeline = load_pipeline(settings)
@@ -282,7 +282,7 @@ def pipeline_findings(settings: Settings) -> list[Finding]:
 
 def upkeep_findings(settings: Settings) -> list[Finding]:
     """Vacuum or backup overdue, as the upkeep summary reports them."""
-    from core.upkeep import upkeep_status
+    from lakeconsole.core.upkeep import upkeep_status
 
     out = []
     for item in upkeep_status(settings):
@@ -297,8 +297,8 @@ def retention_findings(settings: Settings) -> list[Finding]:
     """Tables that keep deleted files for less than 168 h (their own table property)."""
     from deltalake import DeltaTable
 
-    from core.lake import find_tables
-    from core.maintenance.tables import (
+    from lakeconsole.core.lake import find_tables
+    from lakeconsole.core.maintenance.tables import (
         MIN_RETENTION_HOURS,
         RETENTION_PROPERTY,
         retention_property_hours,

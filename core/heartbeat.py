@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core.events import RunStatus
-from core.units import count
+from lakeconsole.core.events import RunStatus
+from lakeconsole.core.units import count
 
 SUCCESS_MARK = "✓"
 FAILURE_MARK = "✗"

@@ -118,7 +118,7 @@ def remove_crash_leftovers(
     Call it only while no write is going on this table (under the run lock): a running write's
     files are unreferenced until it commits. A damaged log (core.table_health) is refused with
     TableDamaged: the files a lost commit added look unreferenced, and may be all that is left."""
-    from core.table_health import TableDamaged, log_damage
+    from lakeconsole.core.table_health import TableDamaged, log_damage
 
     if (Path(table_path) / "_delta_log").is_dir() and (found := log_damage(Path(table_path))):
         raise TableDamaged(found[0].message)

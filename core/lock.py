@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.settings import Settings
+    from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.lock")
 
@@ -238,7 +238,9 @@ class RunLock:
 @contextmanager
 def lake_lock(settings: Settings, command: str, run_id: str | None = None) -> Iterator[RunLock]:
     """Hold the lake's lock for `command` (raises RunLocked when another process holds it)."""
-    from core.runs import new_run_id  # core.runs reads the lock: imported here, not at the top
+    from lakeconsole.core.runs import (
+        new_run_id,  # core.runs reads the lock: imported here, not at the top
+    )
 
     lock = RunLock(settings.state_dir, run_id or new_run_id(), command)
     with lock:

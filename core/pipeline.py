@@ -1,15 +1,18 @@
 """The one loaded pipeline that every feature asks: its steps, its tables, its hooks.
 
-`LAKECONSOLE_PIPELINE` names it: `module:function` (a function returning the list of Steps),
-or a name registered in the `lakeconsole.pipelines` entry-point group that resolves to one
-(`[project.entry-points."lakeconsole.pipelines"] shop = "shop.pipeline:steps"`). The project
-folder (where `.env` is) goes on sys.path first, so a module kept next to `.env` imports.
+`LAKECONSOLE_PIPELINE` names it: `module:attr`, where attr is a `lakeconsole.Pipeline` (the
+pipeline API, core.api) or a function returning one; or a name registered in the
+`lakeconsole.pipelines` entry-point group that resolves to one
+(`[project.entry-points."lakeconsole.pipelines"] shop = "shop.pipeline:shop"`). A bare module
+name means its attribute `pipeline`. The project folder (where `.env` is) goes on sys.path
+first, so a module kept next to `.env` imports.
 
-Only this module reads a pipeline module's attributes. Next to its steps function a module may
-define `TABLES` (name → TableSpec, or a list of TableSpecs), `landing_waiting(settings)`,
-`landing_rejected(settings)` and `check_findings(settings)`; every one is optional.
-Loading imports no pyarrow (the console shows the pipeline before its first screen): the
-tables are read the first time a feature asks for them.
+A declared pipeline tells the features everything (tables, landing status, state checks) through
+the engine's blocks. The older shape, a function returning a list of core.dag.Step, still loads:
+next to it a module may define `TABLES` (name → TableSpec, or a list of TableSpecs),
+`landing_waiting(settings)`, `landing_rejected(settings)` and `check_findings(settings)`.
+Only this module reads a pipeline module's attributes. Loading imports no pyarrow (the console
+shows the pipeline before its first screen).
 """
 
 from __future__ import annotations
@@ -25,22 +28,24 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from core.dag import Pipeline, PipelineError, Step
-from core.settings import DEFAULT_PIPELINE, Settings
-from core.tables import TableSpec, marts_of
+from lakeconsole.core.api import Pipeline as Declared
+from lakeconsole.core.dag import Pipeline, PipelineError, Step
+from lakeconsole.core.settings import DEFAULT_PIPELINE, Settings
+from lakeconsole.core.tables import TableSpec, marts_of
 
 if TYPE_CHECKING:
-    from core.governance import Finding
+    from lakeconsole.core.governance import Finding
 
 log = logging.getLogger("lakeconsole.pipeline")
 
 ENTRY_POINT_GROUP = "lakeconsole.pipelines"
-DEFAULT_FUNCTION = "steps"  # `LAKECONSOLE_PIPELINE=shop.pipeline` means shop.pipeline:steps
+DEFAULT_ATTR = "pipeline"  # `LAKECONSOLE_PIPELINE=shop.pipeline` means shop.pipeline:pipeline
+LEGACY_ATTR = "steps"  # the older default: a function returning the steps
 TABLES_ATTR = "TABLES"
 WAITING_HOOK = "landing_waiting"
 REJECTED_HOOK = "landing_rejected"
 CHECK_HOOK = "check_findings"
-HOW_TO_NAME = "LAKECONSOLE_PIPELINE=module:function"
+HOW_TO_NAME = "LAKECONSOLE_PIPELINE=module:attr"
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,18 @@ class LoadedPipeline(Pipeline):
         steps: list[Step],
         read_tables: Callable[[], Mapping[str, TableSpec]],
         hooks: Hooks,
+        declared: Declared | None = None,
     ) -> None:
         super().__init__(steps)
-        self.source = source  # module:function it was loaded from, for messages
+        self.source = source  # module:attr it was loaded from, for messages
+        self.declared = declared  # the declaration, when written with the pipeline API
         self._read_tables = read_tables
         self._hooks = hooks
+
+    @property
+    def name(self) -> str:
+        """The pipeline's name (its state folder); bare steps are named by their module."""
+        return self.declared.name if self.declared else self.source.split(":")[0]
 
     @cached_property
     def tables(self) -> Mapping[str, TableSpec]:
@@ -97,11 +109,19 @@ _loaded: dict[tuple[str, Path | None], LoadedPipeline] = {}
 _lock = threading.Lock()
 
 
+# What .env files written before issue 14 name: the sales pipeline moved to pipelines/sales.
+RENAMED = {
+    "core.sales.steps:sales_steps": DEFAULT_PIPELINE,
+    "core.sales.definition:sales_steps": DEFAULT_PIPELINE,
+}
+
+
 def load_pipeline(settings: Settings | None = None) -> LoadedPipeline:
     """The pipeline the settings name (default: the sales lakehouse), loaded once per process.
 
     Raises PipelineError, whose message says how to fix it."""
     spec = settings.pipeline if settings is not None else DEFAULT_PIPELINE
+    spec = RENAMED.get(spec.replace(" ", ""), spec)
     home = settings.home if settings is not None else None
     with _lock:
         if (spec, home) not in _loaded:
@@ -128,51 +148,90 @@ def _load(spec: str, home: Path | None) -> LoadedPipeline:
     if home is not None and str(home) not in sys.path:
         sys.path.insert(0, str(home))
     try:
-        module_name, function_name = _resolve(spec)
+        module_name, attr = _resolve(spec)
         importlib.invalidate_caches()  # a module written since the process started
         module = _import(module_name, home)
-        steps = _steps(module, function_name)
+        found = _declared_or_steps(module, attr)
+        if isinstance(found, Declared):
+            steps = found.steps()
     except PipelineError as exc:
         raise PipelineError(f"Cannot load the pipeline '{spec}': {exc}") from None
+    source = f"{module_name}:{attr or DEFAULT_ATTR}"
+    if isinstance(found, Declared):
+        return _from_declaration(source, found, steps)
     hooks = Hooks(
         waiting=getattr(module, WAITING_HOOK, None),
         rejected=getattr(module, REJECTED_HOOK, None),
         check=getattr(module, CHECK_HOOK, None),
     )
-    return LoadedPipeline(
-        f"{module_name}:{function_name}", steps, lambda: _declared_tables(module), hooks
-    )
+    return LoadedPipeline(source, found, lambda: _declared_tables(module), hooks)
 
 
-def _steps(module: ModuleType, function_name: str) -> list[Step]:
-    source = f"{module.__name__}:{function_name}"
-    factory = getattr(module, function_name, None)
-    if not callable(factory):
+def _from_declaration(source: str, declared: Declared, steps: list[Step]) -> LoadedPipeline:
+    """The engine answers for a declared pipeline: its tables, landing status and checks."""
+
+    def waiting(settings: Settings) -> set[str]:
+        from lakeconsole.core.blocks.landing_status import waiting_files
+
+        return waiting_files(settings, declared)
+
+    def rejected(settings: Settings) -> dict[str, str]:
+        from lakeconsole.core.blocks.landing_status import rejected_files
+
+        return rejected_files(settings, declared)
+
+    def check(settings: Settings) -> list[Finding]:
+        from lakeconsole.core.blocks.state_check import state_findings
+
+        return state_findings(settings, declared)
+
+    hooks = Hooks(waiting=waiting, rejected=rejected, check=check)
+    return LoadedPipeline(source, steps, declared.specs, hooks, declared)
+
+
+def _declared_or_steps(module: ModuleType, attr: str | None) -> Declared | list[Step]:
+    """The module's Pipeline (or what its function returns): a declaration or bare steps."""
+    names = [attr] if attr else [DEFAULT_ATTR, LEGACY_ATTR]
+    found = next((getattr(module, n) for n in names if hasattr(module, n)), None)
+    source = f"{module.__name__}:{attr or DEFAULT_ATTR}"
+    if found is None:
         raise PipelineError(
-            f"{module.__name__} has no function '{function_name}'. Name the function that "
-            f"returns the steps: {HOW_TO_NAME}"
+            f"{module.__name__} has no attribute '{attr or DEFAULT_ATTR}'. Name the Pipeline "
+            f"it declares: {HOW_TO_NAME}"
+        )
+    if isinstance(found, Declared):
+        return found
+    if not callable(found):
+        raise PipelineError(
+            f"{source} is a {type(found).__name__}, not a lakeconsole.Pipeline: {HOW_TO_NAME}"
         )
     try:
-        steps = factory()
+        made = found()
+    except PipelineError:
+        raise
     except Exception as exc:
         raise PipelineError(f"{source} failed: {type(exc).__name__}: {exc}") from None
-    if not isinstance(steps, list) or not all(isinstance(s, Step) for s in steps):
+    if isinstance(made, Declared):
+        return made
+    if not isinstance(made, list) or not all(isinstance(s, Step) for s in made):
         raise PipelineError(
-            f"{source} must return a list of core.dag.Step, not {type(steps).__name__}"
+            f"{source} must be a lakeconsole.Pipeline or return one (or a list of "
+            f"core.dag.Step), not {type(made).__name__}"
         )
-    return steps
+    return made
 
 
-def _resolve(spec: str) -> tuple[str, str]:
-    """(module, function) from `module:function`, or from an entry point of that name."""
+def _resolve(spec: str) -> tuple[str, str | None]:
+    """(module, attr) from `module:attr`, or from an entry point of that name (attr None:
+    the module's `pipeline`, or its older `steps`)."""
     if ":" in spec:
-        module_name, _, function_name = spec.partition(":")
-        return module_name.strip(), function_name.strip() or DEFAULT_FUNCTION
+        module_name, _, attr = spec.partition(":")
+        return module_name.strip(), attr.strip() or None
     from importlib.metadata import entry_points  # 30 ms: only for a bare name
 
     for point in entry_points(group=ENTRY_POINT_GROUP, name=spec):
-        return point.module, point.attr or DEFAULT_FUNCTION
-    return spec, DEFAULT_FUNCTION
+        return point.module, point.attr or None
+    return spec, None
 
 
 def _import(module_name: str, home: Path | None) -> ModuleType:

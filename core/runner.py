@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from core.dag import Cancelled, Pipeline, PipelineError, StepContext, StepResult
-from core.disk import disk_full_line, free_bytes, full_at, is_disk_full
-from core.events import (
+from lakeconsole.core.dag import Cancelled, Pipeline, PipelineError, StepContext, StepResult
+from lakeconsole.core.disk import disk_full_line, free_bytes, full_at, is_disk_full
+from lakeconsole.core.events import (
     Event,
     EventSink,
     Layer,
@@ -26,10 +26,10 @@ from core.events import (
     StepSkipped,
     StepStarted,
 )
-from core.lock import lake_lock
-from core.runs import RunRecorder, end_to_end_latency, new_run_id
-from core.settings import Settings
-from core.table_health import refuse_damaged_outputs
+from lakeconsole.core.lock import lake_lock
+from lakeconsole.core.runs import RunRecorder, end_to_end_latency, new_run_id
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.table_health import refuse_damaged_outputs
 
 log = logging.getLogger("lakeconsole.runner")
 
@@ -73,7 +73,7 @@ def clear_failed_writes(data_dir: Path, outputs: tuple[str, ...]) -> int:
 
     delta-rs's upload tasks still finish files for a moment after the error reaches Python, so
     this sweeps until a pass finds nothing (a few tenths of a second; at most ~2 s)."""
-    from core.leftovers import remove_crash_leftovers
+    from lakeconsole.core.leftovers import remove_crash_leftovers
 
     tables = [data_dir / o for o in outputs if (data_dir / o / "_delta_log").is_dir()]
     removed = 0

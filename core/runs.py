@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from core.events import (
+from lakeconsole.core.events import (
     Event,
     RunFinished,
     RunStarted,
@@ -27,8 +27,8 @@ from core.events import (
     StepStarted,
     StepState,
 )
-from core.lock import current_holder
-from core.state_shape import (
+from lakeconsole.core.lock import current_holder
+from lakeconsole.core.state_shape import (
     LIST,
     NONE,
     NUMBER,

@@ -64,7 +64,7 @@ def open_or_create(
     (core.table_health) is refused with TableDamaged: writing on top would bury the damage."""
     from deltalake import DeltaTable
 
-    from core.table_health import open_healthy
+    from lakeconsole.core.table_health import open_healthy
 
     if (path / "_delta_log").is_dir():
         return open_healthy(path)

@@ -19,7 +19,7 @@ SECRET_PATTERN = re.compile(r"(SECRET|PASSWORD|TOKEN|ACCESS_KEY|_KEY$|CREDENTIAL
 # s3://, abfss://, gs://, file://...: Path() would turn "s3://b/lake" into a local folder "s3:".
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # The pipeline when LAKECONSOLE_PIPELINE is unset: the shipped sales lakehouse (core.pipeline).
-DEFAULT_PIPELINE = "core.sales.steps:sales_steps"
+DEFAULT_PIPELINE = "lakeconsole.pipelines.sales:pipeline"
 
 
 class SettingsError(Exception):

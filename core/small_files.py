@@ -3,7 +3,7 @@ latency watch (and the help texts that quote it, so it imports nothing heavy).""
 
 from __future__ import annotations
 
-from core.units import MIB
+from lakeconsole.core.units import MIB
 
 # delta-rs OPTIMIZE rewrites every file under its 100 MiB target, but a file of 50 MiB costs a
 # reader little more than one of 100; under about a third of the target the per-file cost (open,

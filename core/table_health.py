@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from core.backup.lake_files import CHECKPOINT, COMMIT, LAST_CHECKPOINT
-from core.lake import LAYER_FOLDERS
+from lakeconsole.core.backup.lake_files import CHECKPOINT, COMMIT, LAST_CHECKPOINT
+from lakeconsole.core.lake import LAYER_FOLDERS
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -154,7 +154,7 @@ def file_damage(dt: DeltaTable, path: Path, name: str | None = None) -> list[Dam
     """Live files (add actions of the latest version) that are gone or not the recorded size."""
 
     name = name or lake_table_name(path)
-    from core.lake import add_actions
+    from lakeconsole.core.lake import add_actions
 
     actions = add_actions(dt)
     missing: list[str] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,10 @@ class RepairResult:
 
 def repair_table(settings: Settings, name: str, dry_run: bool) -> RepairResult:
     """Drop the missing live files of table `name` (TableNotFound, TableDamaged, RunLocked)."""
-    from core.lock import RunLock
-    from core.maintenance.tables import resolve_tables, table_name
-    from core.runs import new_run_id
-    from core.table_health import open_table
+    from lakeconsole.core.lock import RunLock
+    from lakeconsole.core.maintenance.tables import resolve_tables, table_name
+    from lakeconsole.core.runs import new_run_id
+    from lakeconsole.core.table_health import open_table
 
     (path,) = resolve_tables(settings.data_dir, name)
     table = table_name(settings.data_dir, path)

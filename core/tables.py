@@ -1,8 +1,9 @@
 """What a pipeline declares about a table it writes: `TableSpec` and its `Column`s.
 
-Any pipeline declares its tables with these, not only the shipped one. Importing this module
-imports no pyarrow (the console loads a pipeline before its first screen): a column's type is
-a pyarrow type the declaring module builds, and `schema` imports pyarrow only when asked.
+The pipeline API (core.api) builds one from each table a pipeline declares; every feature
+reads these. Importing this module imports no pyarrow (the console loads a pipeline before its
+first screen): a column's type is a type name (core.types) or a pyarrow type, and `schema`
+imports pyarrow only when asked.
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ class Column:
     """One column of a declared schema, with its description for the data dictionary."""
 
     name: str
-    type: pa.DataType
+    type: str | pa.DataType  # a type name (core.types) or a pyarrow type
     description: str
+
+    @property
+    def arrow(self) -> pa.DataType:
+        """The column's pyarrow type (imports pyarrow)."""
+        from lakeconsole.core.types import arrow_type
+
+        return arrow_type(self.type) if isinstance(self.type, str) else self.type
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,7 @@ class TableSpec:
     def schema(self) -> pa.Schema:
         import pyarrow as pa
 
-        return pa.schema([pa.field(c.name, c.type) for c in self.columns])
+        return pa.schema([pa.field(c.name, c.arrow) for c in self.columns])
 
     def path(self, data_dir: Path) -> Path:
         return data_dir / self.name

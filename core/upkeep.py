@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.upkeep")
 
@@ -28,8 +28,8 @@ class UpkeepItem:
 
 def providers() -> list[Callable[[Settings], list[UpkeepItem]]]:
     """The areas that report upkeep. Imported here, not at the top: they import UpkeepItem."""
-    from core.backup.status import backup_status
-    from core.maintenance.status import latency_status, vacuum_status
+    from lakeconsole.core.backup.status import backup_status
+    from lakeconsole.core.maintenance.status import latency_status, vacuum_status
 
     return [vacuum_status, latency_status, backup_status, state_files_status]
 
@@ -42,9 +42,9 @@ def state_problems(settings: Settings) -> dict[Path, list[str]]:
     """The engine state records (run records, maintenance ledger lines, backup records) skipped
     because they are not of the right shape, by the file or folder they are in; each line names
     its file."""
-    from core.backup.status import backup_state_dir, read_status
-    from core.maintenance.ledger import ledger_path, read_records
-    from core.runs import load_runs, runs_dir
+    from lakeconsole.core.backup.status import backup_state_dir, read_status
+    from lakeconsole.core.maintenance.ledger import ledger_path, read_records
+    from lakeconsole.core.runs import load_runs, runs_dir
 
     runs: list[str] = []
     ledger: list[str] = []

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, QueryBuilder, write_deltalake
 
-from core.settings import Settings, load_settings
+from lakeconsole.core.settings import Settings, load_settings
 
 VENV_BIN = Path(sys.executable).parent
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]  # the `cli` fixture of conftest.py

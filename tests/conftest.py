@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.lake import ensure_layout
-from core.settings import Settings, load_settings
+from lakeconsole.core.lake import ensure_layout
+from lakeconsole.core.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def lakeconsole(
 ) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as cron would."""
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
+        [sys.executable, "-m", "lakeconsole.cli.main", *args],
         env=env,
         cwd=str(REPO),
         capture_output=True,

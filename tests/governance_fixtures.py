@@ -101,13 +101,13 @@ def clean_project(home: Path) -> Path:
     """A project where `lakeconsole check` finds nothing: the sales mart's table as declared,
     a complete README with its column dictionary, a recent backup, everything committed.
     Returns the mart folder."""
-    from core.backup.status import record
-    from core.contracts import declared_tables
-    from core.marts.dictionary import refresh_dictionary
-    from core.marts.readme import find_marts
-    from core.sales.definition import GOLD_DAILY_REVENUE
-    from core.schema_version import open_or_create
-    from core.settings import load_settings
+    from lakeconsole.core.backup.status import record
+    from lakeconsole.core.contracts import declared_tables
+    from lakeconsole.core.marts.dictionary import refresh_dictionary
+    from lakeconsole.core.marts.readme import find_marts
+    from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE
+    from lakeconsole.core.schema_version import open_or_create
+    from lakeconsole.core.settings import load_settings
 
     settings = load_settings({"LAKECONSOLE_HOME": str(home)})
     spec = GOLD_DAILY_REVENUE

@@ -10,8 +10,8 @@ import time
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from core.dag import Step, StepContext, StepResult
-from core.events import Layer
+from lakeconsole.core.dag import Step, StepContext, StepResult
+from lakeconsole.core.events import Layer
 
 
 def _write(ctx: StepContext, table: str, rows: int) -> StepResult:

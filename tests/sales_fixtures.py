@@ -10,10 +10,10 @@ from typing import Any
 import pyarrow as pa
 from deltalake import DeltaTable
 
-from core.events import RunStatus
-from core.pipeline import load_pipeline
-from core.runner import RunOutcome, run_pipeline
-from core.sales.definition import (
+from lakeconsole.core.events import RunStatus
+from lakeconsole.core.pipeline import load_pipeline
+from lakeconsole.core.runner import RunOutcome, run_pipeline
+from lakeconsole.core.sales.definition import (
     BRONZE_ORDERS,
     GOLD_DAILY_REVENUE,
     LANDING_COLUMNS,
@@ -21,8 +21,8 @@ from core.sales.definition import (
     QUARANTINE_ROWS,
     SILVER_ORDERS,
 )
-from core.sales.tables import query
-from core.settings import Settings
+from lakeconsole.core.sales.tables import query
+from lakeconsole.core.settings import Settings
 
 # The `cli` fixture of conftest: runs the real CLI in a subprocess.
 CLI = Callable[..., subprocess.CompletedProcess[str]]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
-from core.dag import Step, StepContext, StepResult
-from core.events import Layer
-from core.schema_version import commit_properties
-from core.tables import Column, TableSpec
+from lakeconsole.core.dag import Step, StepContext, StepResult
+from lakeconsole.core.events import Layer
+from lakeconsole.core.schema_version import commit_properties
+from lakeconsole.core.tables import Column, TableSpec
 
 ORDERS = TableSpec(
     name="silver/shop_orders",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.governance import tracked_data
-from core.settings import Settings
+from lakeconsole.core.governance import tracked_data
+from lakeconsole.core.settings import Settings
 from tests.backup_fixtures import CliRunner, make_lake
 
 

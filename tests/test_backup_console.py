@@ -10,9 +10,9 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.screens.backup import BackupScreen
 from tests.backup_fixtures import make_lake, settings_with
-from tui.screens.backup import BackupScreen
 
 
 class Host(App[None]):
@@ -84,8 +84,8 @@ async def test_backup_view_without_a_target_says_how_to_set_one(settings: Settin
 async def test_b_on_the_console_opens_the_backup_view_and_d_runs_a_drill(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    from core.backup import read_status, run_backup
-    from tui.app import ConsoleApp
+    from lakeconsole.core.backup import read_status, run_backup
+    from lakeconsole.tui.app import ConsoleApp
 
     settings = settings_with(env, BACKUP_TARGET=str(tmp_path / "usb"))
     make_lake(settings.data_dir)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 from tests.backup_fixtures import CliRunner, lake_listing, make_lake
 
 

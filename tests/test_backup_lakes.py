@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.backup import list_snapshots, run_backup
-from core.lake import ensure_layout
-from core.settings import Settings, load_settings
+from lakeconsole.core.backup import list_snapshots, run_backup
+from lakeconsole.core.lake import ensure_layout
+from lakeconsole.core.settings import Settings, load_settings
 from tests.backup_fixtures import CliRunner, make_lake, rows
 from tests.conftest import lakeconsole
 from tests.governance_fixtures import clean_project

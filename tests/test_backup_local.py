@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from core.backup import (
+from lakeconsole.core.backup import (
     BackupCancelled,
     BackupProgress,
     backup_due,
@@ -19,8 +19,8 @@ from core.backup import (
     restore_snapshot,
     run_backup,
 )
-from core.backup.restore import list_snapshots
-from core.settings import Settings
+from lakeconsole.core.backup.restore import list_snapshots
+from lakeconsole.core.settings import Settings
 from tests.backup_fixtures import CliRunner, history, lake_listing, make_lake, rows, settings_with
 
 

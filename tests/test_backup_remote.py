@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.backup import restore_snapshot, run_backup
-from core.backup.restore import list_snapshots
+from lakeconsole.core.backup import restore_snapshot, run_backup
+from lakeconsole.core.backup.restore import list_snapshots
 from tests.backup_fixtures import (
     CliRunner,
     history,

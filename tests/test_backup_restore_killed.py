@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.backup import run_backup
-from core.settings import Settings, load_settings
+from lakeconsole.core.backup import run_backup
+from lakeconsole.core.settings import Settings, load_settings
 from tests.backup_fixtures import CliRunner, history, make_lake, rclone_env, rows
 
 __all__ = ["rclone_env"]  # a fixture: pytest finds it by name

@@ -70,7 +70,7 @@ def test_peak_memory_is_the_measured_process_own(tmp_path: Path) -> None:
 def test_history_table_has_every_commit_and_reads_as_delta(tmp_path: Path) -> None:
     from deltalake import DeltaTable
 
-    from core.explorer.history import history_page
+    from lakeconsole.core.explorer.history import history_page
 
     path = history_table(150)
     page = history_page(path, limit=10)

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from core.contracts import (
+from lakeconsole.core.contracts import (
     Bump,
     ContractError,
     SemVer,
@@ -22,7 +22,7 @@ from core.contracts import (
     table_version,
     version_history,
 )
-from core.schema_version import VERSION_PROPERTY, open_or_create
+from lakeconsole.core.schema_version import VERSION_PROPERTY, open_or_create
 from tests.governance_fixtures import ORDERS, rows, write_versioned
 
 WITH_DISCOUNT = ORDERS.append(pa.field("discount", pa.float64()))

@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
-from core.explorer.catalog import interval_hours, lake_tables
-from core.explorer.table import ExplorerError, resolve_table
-from core.settings import Settings
+from lakeconsole.core.explorer.catalog import interval_hours, lake_tables
+from lakeconsole.core.explorer.table import ExplorerError, resolve_table
+from lakeconsole.core.settings import Settings
 from tests.explorer_fixtures import orders_table
 
 

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 from deltalake import write_deltalake
 
-from core.explorer.compare import compare_versions, parse_range
-from core.explorer.table import ExplorerError
+from lakeconsole.core.explorer.compare import compare_versions, parse_range
+from lakeconsole.core.explorer.table import ExplorerError
 from tests.explorer_fixtures import orders_table
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
-from core.explorer.history import history_page
+from lakeconsole.core.explorer.history import history_page
 from tests.explorer_fixtures import many_commits, orders_table, spark_append
 
 

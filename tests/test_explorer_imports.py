@@ -21,7 +21,7 @@ def imported_after(statement: str) -> set[str]:
 def test_the_explorer_engine_never_imports_textual() -> None:
     loaded = imported_after(
         "import core.explorer.catalog, core.explorer.compare, "
-        "core.explorer.history, core.explorer.restore, core.explorer.version"
+        "lakeconsole.core.explorer.history, core.explorer.restore, core.explorer.version"
     )
     assert "textual" not in loaded
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from core.explorer.restore import plan_restore, restore_version
-from core.explorer.table import ExplorerError
-from core.settings import Settings
+from lakeconsole.core.explorer.restore import plan_restore, restore_version
+from lakeconsole.core.explorer.table import ExplorerError
+from lakeconsole.core.settings import Settings
 from tests.explorer_fixtures import orders_table, rows_at
 
 

@@ -15,13 +15,13 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Static
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.modals import ConfirmScreen
+from lakeconsole.tui.screens.table_compare import CompareScreen
+from lakeconsole.tui.screens.table_history import TableHistoryScreen
+from lakeconsole.tui.screens.table_version import TableVersionScreen
+from lakeconsole.tui.screens.tables import TablesScreen
 from tests.explorer_fixtures import orders_table
-from tui.modals import ConfirmScreen
-from tui.screens.table_compare import CompareScreen
-from tui.screens.table_history import TableHistoryScreen
-from tui.screens.table_version import TableVersionScreen
-from tui.screens.tables import TablesScreen
 
 SIZE = (140, 36)
 
@@ -251,8 +251,8 @@ def test_history_view_snapshot(settings: Settings, snap_compare, utc) -> None:
 async def test_the_console_opens_the_tables_view_with_t_and_escape_goes_back(
     settings: Settings,
 ) -> None:
+    from lakeconsole.tui.app import ConsoleApp
     from tests.tui_fixtures import fixed_upkeep, synthetic_pipeline
-    from tui.app import ConsoleApp
 
     orders_table(settings.data_dir / "silver" / "orders")
     app = ConsoleApp(settings, synthetic_pipeline(), upkeep=fixed_upkeep)
@@ -275,7 +275,7 @@ async def test_the_console_opens_the_tables_view_with_t_and_escape_goes_back(
 
 
 async def test_restore_of_a_vacuumed_version_is_refused_with_a_dialog(settings: Settings) -> None:
-    from tui.modals import ErrorScreen
+    from lakeconsole.tui.modals import ErrorScreen
 
     path = orders_table(settings.data_dir / "silver" / "orders")
     DeltaTable(path).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
@@ -290,7 +290,7 @@ async def test_restore_of_a_vacuumed_version_is_refused_with_a_dialog(settings: 
 
 
 async def test_compare_asks_for_keys_when_none_is_known(settings: Settings) -> None:
-    from tui.screens.table_compare import KeysScreen
+    from lakeconsole.tui.screens.table_compare import KeysScreen
 
     path = settings.data_dir / "silver" / "lines"
     write_deltalake(path, pa.table({"order_no": [1, 2], "qty": [1, 1]}))

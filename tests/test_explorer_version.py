@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 from deltalake import write_deltalake
 
-from core.explorer.table import ExplorerError
-from core.explorer.version import rows_page, schema_at
+from lakeconsole.core.explorer.table import ExplorerError
+from lakeconsole.core.explorer.version import rows_page, schema_at
 from tests.explorer_fixtures import orders_table, rows_at
 
 
@@ -85,7 +85,7 @@ def test_missing_version_is_one_clear_error(tmp_path: Path) -> None:
 def test_dates_and_times_show_as_plain_text(tmp_path: Path) -> None:
     import datetime as dt
 
-    from core.explorer.version import text_rows
+    from lakeconsole.core.explorer.version import text_rows
 
     path = tmp_path / "when"
     stamp = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.dag import Pipeline, PipelineError, Step, StepResult
-from core.events import Layer
+from lakeconsole.core.dag import Pipeline, PipelineError, Step, StepResult
+from lakeconsole.core.events import Layer
 from tests import pipelines
 
 

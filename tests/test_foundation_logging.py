@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.applog import daily_handler, setup_logging
-from core.settings import load_settings
+from lakeconsole.core.applog import daily_handler, setup_logging
+from lakeconsole.core.settings import load_settings
 
 DAY = 86_400.0
 
@@ -61,7 +61,7 @@ def test_secret_values_never_appear_in_the_log(tmp_path: Path, env: dict[str, st
 def test_the_consoles_first_lines_reach_app_log_in_order_once_it_is_opened(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    from core.applog import attach_log_file
+    from lakeconsole.core.applog import attach_log_file
 
     s = load_settings(
         {**env, "AWS_SECRET_ACCESS_KEY": "s3cr3t-v4lue", "LAKECONSOLE_LOG_DIR": str(tmp_path)}

@@ -21,7 +21,7 @@ def use(env: dict[str, str], pipeline: str) -> dict[str, str]:
 
 def start_blocking_run(env: dict[str, str], home: Path) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "run"],
+        [sys.executable, "-m", "lakeconsole.cli.main", "run"],
         env=use(env, "blocking_bronze"),
         cwd=REPO,
         stdout=subprocess.PIPE,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import SettingsError, load_settings
+from lakeconsole.core.settings import SettingsError, load_settings
 
 
 def test_defaults_follow_the_runbook(settings) -> None:
@@ -60,7 +60,7 @@ def test_data_dir_from_environment(env, home: Path) -> None:
 
 
 def test_every_setting_is_documented_in_the_template() -> None:
-    from core.settings import Settings
+    from lakeconsole.core.settings import Settings
 
     template = (Path(__file__).resolve().parents[1] / ".env.template").read_text()
     keys = {
@@ -83,7 +83,7 @@ def test_every_setting_is_documented_in_the_template() -> None:
 def test_help_lists_every_subcommand_with_one_line(cli, env) -> None:
     r = cli(["--help"], env=env)
     assert r.returncode == 0
-    from cli.main import command_modules
+    from lakeconsole.cli.main import command_modules
 
     for mod in command_modules():
         assert mod.COMMAND in r.stdout

@@ -24,7 +24,10 @@ def scratch_copy(dest: Path) -> Path:
     ).stdout.split()
     for name in files:
         src = REPO / name
-        if src.is_file():
+        if src.is_symlink():  # lakeconsole/core → ../core: the package's view of the folders
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).symlink_to(src.readlink())
+        elif src.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / name)
     return dest

@@ -12,8 +12,8 @@ from subprocess import CompletedProcess
 import pytest
 from deltalake import DeltaTable
 
-from core.sales.definition import GOLD_DAILY_REVENUE
-from core.schema_version import open_or_create
+from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE
+from lakeconsole.core.schema_version import open_or_create
 from tests.governance_fixtures import COMPLETE_README, clean_project, git
 
 Cli = Callable[..., CompletedProcess[str]]

@@ -7,10 +7,10 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from core.governance import Finding, findings
-from core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
-from core.schema_version import VERSION_PROPERTY
-from core.settings import Settings
+from lakeconsole.core.governance import Finding, findings
+from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
+from lakeconsole.core.schema_version import VERSION_PROPERTY
+from lakeconsole.core.settings import Settings
 from tests.governance_fixtures import ORDERS, clean_project, rows, write_versioned
 
 
@@ -61,7 +61,8 @@ def test_a_table_with_an_unreadable_commit_is_a_damage_finding_not_a_crashed_che
 def test_a_check_that_cannot_run_is_itself_a_finding(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.governance
+
+    import lakeconsole.core.governance
 
     clean_project(settings.home)
 
@@ -69,7 +70,9 @@ def test_a_check_that_cannot_run_is_itself_a_finding(
         raise OSError("[Errno 5] Input/output error")
 
     monkeypatch.setattr(
-        core.governance, "CHECKS", (*core.governance.CHECKS, ("OPS-05", unreadable))
+        lakeconsole.core.governance,
+        "CHECKS",
+        (*lakeconsole.core.governance.CHECKS, ("OPS-05", unreadable)),
     )
     found = findings(settings)
     assert any(f.subject == "check" and "could not run unreadable" in f.message for f in found)
@@ -97,7 +100,7 @@ def test_a_schema_change_committed_without_a_bump_is_reported_until_bumped(
 def test_a_pipeline_that_declares_no_contracts_is_checked_without_them(
     env: dict[str, str],
 ) -> None:
-    from core.settings import load_settings
+    from lakeconsole.core.settings import load_settings
 
     settings = load_settings({**env, "LAKECONSOLE_PIPELINE": "tests.pipelines:good"})
     write_deltalake(str(settings.data_dir / "silver" / "orders"), rows(ORDERS))

@@ -10,10 +10,10 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Markdown, Static, TextArea
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.modals import ConfirmScreen
+from lakeconsole.tui.screens.marts import MartsScreen
 from tests.governance_fixtures import COMPLETE_README, REPO, make_mart
-from tui.modals import ConfirmScreen
-from tui.screens.marts import MartsScreen
 
 WITHOUT_OWNER = COMPLETE_README.replace("## Owner\n\nCFO Office\n", "")
 

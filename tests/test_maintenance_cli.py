@@ -165,7 +165,7 @@ def _on_a_terminal(env: dict[str, str], args: list[str], answer: str) -> tuple[i
 
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", *args],
+        [sys.executable, "-m", "lakeconsole.cli.main", *args],
         env=env,
         cwd=str(REPO),
         stdin=follower,
@@ -203,7 +203,7 @@ def test_on_a_terminal_vacuum_deletes_after_yes(env: dict[str, str], home: Path)
 
 
 def test_vacuum_waits_for_no_run_holding_the_lock(cli: Cli, home: Path) -> None:
-    from core.lock import RunLock
+    from lakeconsole.core.lock import RunLock
 
     table = _table(home)
     age(table / "_delta_log" / "00000000000000000000.json", days=8)

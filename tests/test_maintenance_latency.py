@@ -7,10 +7,10 @@ import json
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from core.maintenance.latency import LatencyPoint, detect_creep, optimize_candidates
-from core.maintenance.status import latency_status
-from core.runs import RunRecord, runs_dir
-from core.settings import Settings
+from lakeconsole.core.maintenance.latency import LatencyPoint, detect_creep, optimize_candidates
+from lakeconsole.core.maintenance.status import latency_status
+from lakeconsole.core.runs import RunRecord, runs_dir
+from lakeconsole.core.settings import Settings
 
 
 def _points(latencies: list[float]) -> list[LatencyPoint]:
@@ -77,7 +77,7 @@ def test_steady_history_is_not_flagged(settings: Settings) -> None:
 
 
 def test_after_optimize_only_growth_since_then_counts(settings: Settings) -> None:
-    from core.maintenance.optimize import optimize_tables
+    from lakeconsole.core.maintenance.optimize import optimize_tables
 
     table = settings.data_dir / "silver" / "orders"
     for i in range(3):

@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
-from core.leftovers import DATA_FILE, find_crash_leftovers, remove_crash_leftovers
-from core.maintenance.vacuum import plan_tables, vacuum_tables
-from core.settings import Settings
+from lakeconsole.core.leftovers import DATA_FILE, find_crash_leftovers, remove_crash_leftovers
+from lakeconsole.core.maintenance.vacuum import plan_tables, vacuum_tables
+from lakeconsole.core.settings import Settings
 from tests.maintenance_fixtures import age, data_files, make_table, read_rows
 
 

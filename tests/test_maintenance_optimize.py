@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from core.maintenance.optimize import optimize_tables, zorder_columns
-from core.settings import Settings
+from lakeconsole.core.maintenance.optimize import optimize_tables, zorder_columns
+from lakeconsole.core.settings import Settings
 from tests.maintenance_fixtures import read_rows
 
 

@@ -8,11 +8,11 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Static
 
-from core.applog import setup_logging
-from core.maintenance.ledger import read_records
-from core.settings import Settings
+from lakeconsole.core.applog import setup_logging
+from lakeconsole.core.maintenance.ledger import read_records
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.screens.maintenance import MaintenanceScreen, VacuumPreviewScreen
 from tests.maintenance_fixtures import backdate_tombstones, data_files, make_table
-from tui.screens.maintenance import MaintenanceScreen, VacuumPreviewScreen
 
 
 class Host(App[None]):
@@ -107,7 +107,7 @@ async def test_forcing_under_168_hours_needs_a_reason_and_the_typed_word(
 
 
 async def test_m_on_the_console_opens_the_maintenance_view(settings: Settings) -> None:
-    from tui.app import ConsoleApp
+    from lakeconsole.tui.app import ConsoleApp
 
     make_table(settings.data_dir / "silver" / "orders")
     app = ConsoleApp(settings, None, pipeline_error="no pipeline in this test")
@@ -128,7 +128,7 @@ async def test_z_optimizes_the_selected_table_and_shows_before_and_after(
     import pyarrow as pa
     from deltalake import write_deltalake
 
-    from core.maintenance.optimize import zorder_columns
+    from lakeconsole.core.maintenance.optimize import zorder_columns
 
     table = settings.data_dir / "silver" / "sales_orders"
     named = zorder_columns(table, settings)  # what the pipeline definition names

@@ -6,11 +6,11 @@ import time
 
 from deltalake import DeltaTable
 
-from core.maintenance.ledger import append_record, ledger_path, read_records
-from core.maintenance.status import table_upkeep, vacuum_status
-from core.maintenance.vacuum import plan_tables, vacuum_tables
-from core.settings import Settings
-from core.upkeep import upkeep_status
+from lakeconsole.core.maintenance.ledger import append_record, ledger_path, read_records
+from lakeconsole.core.maintenance.status import table_upkeep, vacuum_status
+from lakeconsole.core.maintenance.vacuum import plan_tables, vacuum_tables
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.upkeep import upkeep_status
 from tests.maintenance_fixtures import DAY, make_table
 
 

@@ -9,10 +9,15 @@ from typing import Any
 import pytest
 from deltalake import DeltaTable
 
-from core.applog import setup_logging
-from core.maintenance.ledger import read_records
-from core.maintenance.vacuum import VacuumRefused, plan_tables, plan_vacuum, vacuum_tables
-from core.settings import Settings
+from lakeconsole.core.applog import setup_logging
+from lakeconsole.core.maintenance.ledger import read_records
+from lakeconsole.core.maintenance.vacuum import (
+    VacuumRefused,
+    plan_tables,
+    plan_vacuum,
+    vacuum_tables,
+)
+from lakeconsole.core.settings import Settings
 from tests.maintenance_fixtures import backdate_tombstones, data_files, make_table, read_rows
 
 

@@ -10,8 +10,8 @@ import sys
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from core.runs import RunRecord, new_run_id, runs_dir
-from core.settings import Settings
+from lakeconsole.core.runs import RunRecord, new_run_id, runs_dir
+from lakeconsole.core.settings import Settings
 from tests.conftest import REPO
 
 MANY = 3000  # well over a pipe buffer (64 KiB) of output
@@ -50,7 +50,7 @@ def test_history_piped_into_head_exits_quietly(settings: Settings, env: dict[str
 
 
 def test_a_closed_pipe_has_its_own_exit_code() -> None:
-    from core import exit_codes
+    from lakeconsole.core import exit_codes
 
     assert exit_codes.CLOSED_PIPE == 141  # 128 + SIGPIPE, what `yes | head` reports
     assert (REPO / "README.md").read_text().count("| 141 |") == 1

@@ -7,8 +7,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from core.backup import run_backup
-from core.settings import Settings
+from lakeconsole.core.backup import run_backup
+from lakeconsole.core.settings import Settings
 from tests.backup_fixtures import make_lake
 from tests.conftest import REPO
 from tests.maintenance_fixtures import make_table
@@ -47,7 +47,7 @@ def test_no_cli_module_ends_with_a_bare_number() -> None:
 
 
 def test_help_and_readme_list_the_exit_codes(cli: Cli) -> None:
-    from core.exit_codes import MEANINGS
+    from lakeconsole.core.exit_codes import MEANINGS
 
     readme = (REPO / "README.md").read_text()
     for code, meaning in MEANINGS.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
-from core.heartbeat import heartbeat_line
+from lakeconsole.core.heartbeat import heartbeat_line
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

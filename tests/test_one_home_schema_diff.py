@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from core.contracts import schema_diff, type_name
+from lakeconsole.core.contracts import schema_diff, type_name
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -40,9 +40,9 @@ def test_no_module_formats_bytes_but_core_units() -> None:
 
 
 def test_the_small_file_size_is_the_same_for_the_tables_flag_and_maintenance(cli: Cli) -> None:
-    from core.explorer import catalog
-    from core.maintenance import tables
-    from core.units import human_bytes
+    from lakeconsole.core.explorer import catalog
+    from lakeconsole.core.maintenance import tables
+    from lakeconsole.core.units import human_bytes
 
     assert catalog.SMALL_FILE_BYTES == tables.SMALL_FILE_BYTES
     shown = cli(["tables", "--help"])
@@ -55,9 +55,9 @@ def test_the_small_file_size_is_the_same_for_the_tables_flag_and_maintenance(cli
 def test_the_landing_panel_prints_file_sizes_in_the_same_units() -> None:
     from pathlib import Path
 
-    from core.units import human_bytes
-    from tui.landing import describe
-    from tui.messages import LandingFiles
+    from lakeconsole.core.units import human_bytes
+    from lakeconsole.tui.landing import describe
+    from lakeconsole.tui.messages import LandingFiles
 
     _, text = describe(
         LandingFiles([(Path("orders_0001.csv"), 465_203)], waiting={"orders_0001.csv"})

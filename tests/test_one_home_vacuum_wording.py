@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-from core.maintenance.status import vacuum_status
-from core.maintenance.vacuum import plan_tables, vacuum_tables
-from core.settings import Settings
+from lakeconsole.core.maintenance.status import vacuum_status
+from lakeconsole.core.maintenance.vacuum import plan_tables, vacuum_tables
+from lakeconsole.core.settings import Settings
 from tests.maintenance_fixtures import DAY, make_table
 
 

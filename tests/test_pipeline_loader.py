@@ -9,16 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
-from core.pipeline import load_pipeline
-from core.settings import load_settings
+from lakeconsole.core.pipeline import load_pipeline
+from lakeconsole.core.settings import load_settings
 
 Cli = Callable[..., CompletedProcess[str]]
 
 # A user's own pipeline module, as they would write it next to their .env.
 SHOPFRONT = """
-from core.dag import Step, StepResult
-from core.events import Layer
-from core.tables import Column, TableSpec
+from lakeconsole.core.dag import Step, StepResult
+from lakeconsole.core.events import Layer
+from lakeconsole.core.tables import Column, TableSpec
 
 TABLES = [TableSpec("bronze/visits", "bronze", (), "1.0.0", "Raw visits", key=("visit_id",))]
 
@@ -56,7 +56,7 @@ def test_a_pipeline_module_that_is_not_there_says_where_to_put_it(
     assert (
         "Cannot load the pipeline 'shopfront.pipeline:steps': cannot import 'shopfront.pipeline' "
         f"from {home}: put shopfront/pipeline.py in {home} or install it (pip install -e .); "
-        "LAKECONSOLE_PIPELINE=module:function"
+        "LAKECONSOLE_PIPELINE=module:attr"
     ) in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -68,8 +68,8 @@ def test_a_module_without_the_named_function_says_what_to_name(
     done = cli(["run"], env={**env, "LAKECONSOLE_PIPELINE": "shopfront.pipeline:build"})
     assert done.returncode != 0
     assert (
-        "Cannot load the pipeline 'shopfront.pipeline:build': shopfront.pipeline has no function "
-        "'build'. Name the function that returns the steps: LAKECONSOLE_PIPELINE=module:function"
+        "Cannot load the pipeline 'shopfront.pipeline:build': shopfront.pipeline has no attribute "
+        "'build'. Name the Pipeline it declares: LAKECONSOLE_PIPELINE=module:attr"
     ) in done.stderr
 
 

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from core.pipeline import load_pipeline
-from core.settings import load_settings
+from lakeconsole.core.pipeline import load_pipeline
+from lakeconsole.core.settings import load_settings
 from tests.shop_pipeline import ORDERS, SPEND
 
 Cli = Callable[..., CompletedProcess[str]]

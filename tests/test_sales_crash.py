@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from core.lake import ensure_layout
-from core.leftovers import find_crash_leftovers
-from core.sales.definition import TABLES
-from core.sales.demo import write_demo
-from core.settings import Settings, load_settings
+from lakeconsole.core.lake import ensure_layout
+from lakeconsole.core.leftovers import find_crash_leftovers
+from lakeconsole.core.sales.definition import TABLES
+from lakeconsole.core.settings import Settings, load_settings
+from lakeconsole.pipelines.sales.demo import write_demo
 from tests.conftest import lakeconsole
 from tests.sales_fixtures import snapshot, versions
 

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from core.events import RunStatus
-from core.pipeline import load_pipeline
-from core.runner import run_pipeline
-from core.sales.definition import GOLD_DAILY_REVENUE, TableSpec, mart_dir
-from core.settings import Settings
+from lakeconsole.core.events import RunStatus
+from lakeconsole.core.pipeline import load_pipeline
+from lakeconsole.core.runner import run_pipeline
+from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, TableSpec, mart_dir
+from lakeconsole.core.settings import Settings
 from tests.sales_fixtures import line, rows, run, table, write_csv
 
 
@@ -212,13 +212,17 @@ def test_dropping_a_gold_column_needs_a_major_bump_then_rebuilds_gold(
     run(settings)
     before = table(settings, GOLD_DAILY_REVENUE.name).version()
 
-    monkeypatch.setattr("core.sales.gold.GOLD_DAILY_REVENUE", _without_line_count("1.1.0"))
+    monkeypatch.setattr(
+        "lakeconsole.core.sales.gold.GOLD_DAILY_REVENUE", _without_line_count("1.1.0")
+    )
     refused = run_pipeline(load_pipeline(), settings)
     assert refused.status == RunStatus.FAILED
     assert "OPS-06" in (refused.error or "") and "major" in (refused.error or "")
     assert table(settings, GOLD_DAILY_REVENUE.name).version() == before
 
-    monkeypatch.setattr("core.sales.gold.GOLD_DAILY_REVENUE", _without_line_count("2.0.0"))
+    monkeypatch.setattr(
+        "lakeconsole.core.sales.gold.GOLD_DAILY_REVENUE", _without_line_count("2.0.0")
+    )
     run(settings)
     dt = table(settings, GOLD_DAILY_REVENUE.name)
     assert "line_count" not in pa.schema(dt.schema().to_arrow()).names

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from core.events import RunStatus, StepProgress
-from core.pipeline import load_pipeline
-from core.runner import run_pipeline
-from core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS
-from core.sales.demo import write_demo
-from core.settings import Settings
+from lakeconsole.core.events import RunStatus, StepProgress
+from lakeconsole.core.pipeline import load_pipeline
+from lakeconsole.core.runner import run_pipeline
+from lakeconsole.core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS
+from lakeconsole.core.settings import Settings
+from lakeconsole.pipelines.sales.demo import write_demo
 from tests.sales_fixtures import CLI, line, rows, run, snapshot, table, versions, write_csv
 
 

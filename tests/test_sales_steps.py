@@ -5,9 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from core.pipeline import DEFAULT_PIPELINE, load_pipeline
-from core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS, TABLES
-from core.sales.steps import sales_steps
+from lakeconsole.core.pipeline import DEFAULT_PIPELINE, load_pipeline
+from lakeconsole.core.sales.definition import (
+    BRONZE_ORDERS,
+    GOLD_DAILY_REVENUE,
+    SILVER_ORDERS,
+    TABLES,
+)
+from lakeconsole.core.sales.steps import sales_steps
 
 
 def test_steps_write_the_declared_tables() -> None:
@@ -22,7 +27,7 @@ def test_steps_write_the_declared_tables() -> None:
 
 def test_old_env_setting_still_loads_the_same_steps() -> None:
     # .env files written from an older template name the steps in definition.py.
-    from core.sales.definition import sales_steps as old_name
+    from lakeconsole.core.sales.definition import sales_steps as old_name
 
     assert [s.name for s in old_name()] == [s.name for s in sales_steps()]
 
@@ -39,12 +44,12 @@ def test_loading_the_pipeline_does_not_import_pyarrow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
-    assert DEFAULT_PIPELINE == "core.sales.steps:sales_steps"
+    assert DEFAULT_PIPELINE == "lakeconsole.pipelines.sales:pipeline"
     assert list(load_pipeline().steps) == [s.name for s in sales_steps()]
 
 
 def test_the_steps_module_answers_for_the_declared_tables() -> None:
     # core.contracts reads TABLES from the module LAKECONSOLE_PIPELINE names.
-    import core.sales.steps as steps
+    import lakeconsole.core.sales.steps as steps
 
     assert steps.TABLES is TABLES

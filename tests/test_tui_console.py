@@ -13,11 +13,19 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
-from core.dag import Pipeline
-from core.events import RunFinished, RunStarted, RunStatus, StepFinished, StepStarted
-from core.lock import RunLock
-from core.runs import RunRecorder, load_runs
-from core.settings import Settings
+from lakeconsole.core.dag import Pipeline
+from lakeconsole.core.events import RunFinished, RunStarted, RunStatus, StepFinished, StepStarted
+from lakeconsole.core.lock import RunLock
+from lakeconsole.core.runs import RunRecorder, load_runs
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui import app as console_app
+from lakeconsole.tui.app import ConsoleApp
+from lakeconsole.tui.dag_view import StepCard
+from lakeconsole.tui.help import HelpScreen
+from lakeconsole.tui.landing import LandingPanel
+from lakeconsole.tui.log_panel import LogPanel
+from lakeconsole.tui.modals import ConfirmScreen, ErrorScreen
+from lakeconsole.tui.summary import UpkeepPanel
 from tests.tui_fixtures import (
     SYNTHETIC,
     Controls,
@@ -26,14 +34,6 @@ from tests.tui_fixtures import (
     synthetic_pipeline,
     table_rows,
 )
-from tui import app as console_app
-from tui.app import ConsoleApp
-from tui.dag_view import StepCard
-from tui.help import HelpScreen
-from tui.landing import LandingPanel
-from tui.log_panel import LogPanel
-from tui.modals import ConfirmScreen, ErrorScreen
-from tui.summary import UpkeepPanel
 
 SIZE = (80, 24)
 
@@ -352,11 +352,11 @@ async def test_landing_panel_tells_waiting_files_from_ingested_ones(settings: Se
 
 
 async def test_landing_panel_names_a_rejected_file_and_why(settings: Settings) -> None:
-    from core.pipeline import load_pipeline
-    from core.runner import run_pipeline
-    from core.sales.steps import sales_steps
+    from lakeconsole.core.pipeline import load_pipeline
+    from lakeconsole.core.runner import run_pipeline
+    from lakeconsole.core.sales.steps import sales_steps
 
-    sales = dataclasses.replace(settings, pipeline="core.sales.steps:sales_steps")
+    sales = dataclasses.replace(settings, pipeline="lakeconsole.pipelines.sales:pipeline")
     landing = sales.data_dir / "landing"
     (landing / "bad.csv").write_text("order_id,line_no\nA1,1\n")
     (landing / "good.csv").write_text(
@@ -467,7 +467,7 @@ async def test_maintenance_panel_shows_what_is_due_and_the_governance_findings(
 async def test_a_view_that_is_not_written_yet_is_announced(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    missing = ("tui.screens.not_written_yet", "TablesScreen", "Tables")
+    missing = ("lakeconsole.tui.screens.not_written_yet", "TablesScreen", "Tables")
     monkeypatch.setitem(console_app.VIEWS, "tables", missing)
     app = make_app(settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -490,7 +490,7 @@ async def test_a_view_opens_over_the_dashboard_and_goes_back(
 
 
 async def test_a_pipeline_that_cannot_load_is_explained(settings: Settings) -> None:
-    message = "Cannot load the pipeline 'core.sales.steps:sales_steps' (No module named …)"
+    message = "Cannot load the pipeline 'lakeconsole.pipelines.sales:pipeline' (No module named …)"
     app = ConsoleApp(settings, None, pipeline_error=message, upkeep=fixed_upkeep)
     async with app.run_test(size=SIZE) as pilot:
         assert message in str(app.board.query_one("#pipeline-error", Static).render())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui.log_tail import LogTail
+from lakeconsole.tui.log_tail import LogTail
 
 
 def test_a_large_log_opens_with_only_its_tail(tmp_path: Path) -> None:

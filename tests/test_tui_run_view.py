@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.events import (
+from lakeconsole.core.events import (
     Layer,
     RunStarted,
     StepFailed,
@@ -12,10 +12,10 @@ from core.events import (
     StepStarted,
     StepState,
 )
-from core.runs import RunRecord, StepRecord
+from lakeconsole.core.runs import RunRecord, StepRecord
+from lakeconsole.tui.dag_view import count, detail_text, state_text
+from lakeconsole.tui.run_view import RunView
 from tests.tui_fixtures import synthetic_pipeline
-from tui.dag_view import count, detail_text, state_text
-from tui.run_view import RunView
 
 LAYERS = {"bronze_orders": Layer.BRONZE, "silver_orders": Layer.SILVER, "gold_revenue": Layer.GOLD}
 

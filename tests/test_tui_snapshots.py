@@ -15,8 +15,12 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from core.runs import RunRecord, StepRecord, new_run_id, runs_dir
-from core.settings import Settings
+from lakeconsole.core.runs import RunRecord, StepRecord, new_run_id, runs_dir
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.app import ConsoleApp
+from lakeconsole.tui.landing import LandingPanel
+from lakeconsole.tui.log_panel import LogPanel
+from lakeconsole.tui.modals import ErrorScreen
 from tests.tui_fixtures import (
     FIXED_NOW,
     SYNTHETIC,
@@ -26,10 +30,6 @@ from tests.tui_fixtures import (
     fixed_upkeep,
     synthetic_pipeline,
 )
-from tui.app import ConsoleApp
-from tui.landing import LandingPanel
-from tui.log_panel import LogPanel
-from tui.modals import ErrorScreen
 
 LATENCIES = (4.1, 3.9, 4.4, 4.0, 4.2, 5.8, 6.1)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core.events import RunStatus
-from core.runs import load_runs
-from core.settings import load_settings
+from lakeconsole.core.events import RunStatus
+from lakeconsole.core.runs import load_runs
+from lakeconsole.core.settings import load_settings
 from tests.conftest import REPO
 
 pytestmark = [

@@ -14,10 +14,10 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Label
 
-from core.dag import Pipeline, Step, StepContext, StepResult
-from core.events import Layer
-from core.settings import Settings
-from core.upkeep import UpkeepItem
+from lakeconsole.core.dag import Pipeline, Step, StepContext, StepResult
+from lakeconsole.core.events import Layer
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.upkeep import UpkeepItem
 
 SYNTHETIC = "tests.tui_fixtures:steps"  # settings.pipeline for these tests
 FIXED_NOW = 1_795_000_000.0  # 2026-11-18T08:53:20Z

@@ -17,19 +17,19 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from core.dag import Pipeline, PipelineError
-from core.events import Event, RunFinished, RunStatus, StepStarted
-from core.lock import RunLocked, current_holder
-from core.runner import RunOutcome, describe_error, run_pipeline
-from core.runs import load_runs
-from core.settings import Settings
-from core.upkeep import UpkeepItem, upkeep_status
-from tui.dashboard import DashboardScreen
-from tui.help import HelpScreen
-from tui.keys import CONSOLE_BINDINGS, parse_keymap
-from tui.landing import LandingPanel
-from tui.messages import ExternalRun, HistoryLoaded, RunEvent, UpkeepLoaded
-from tui.modals import ErrorScreen
+from lakeconsole.core.dag import Pipeline, PipelineError
+from lakeconsole.core.events import Event, RunFinished, RunStatus, StepStarted
+from lakeconsole.core.lock import RunLocked, current_holder
+from lakeconsole.core.runner import RunOutcome, describe_error, run_pipeline
+from lakeconsole.core.runs import load_runs
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.upkeep import UpkeepItem, upkeep_status
+from lakeconsole.tui.dashboard import DashboardScreen
+from lakeconsole.tui.help import HelpScreen
+from lakeconsole.tui.keys import CONSOLE_BINDINGS, parse_keymap
+from lakeconsole.tui.landing import LandingPanel
+from lakeconsole.tui.messages import ExternalRun, HistoryLoaded, RunEvent, UpkeepLoaded
+from lakeconsole.tui.modals import ErrorScreen
 
 RUN_COMMAND = "lakeconsole console"
 HISTORY_RUNS = 30
@@ -38,10 +38,10 @@ UPKEEP_EVERY_S = 60.0
 # key → (module, class, what the user calls it); imported when the key is pressed, so a view
 # that is not written yet, or is slow to import, costs nothing until it is wanted.
 VIEWS: dict[str, tuple[str, str, str]] = {
-    "tables": ("tui.screens.tables", "TablesScreen", "Tables"),
-    "maintenance": ("tui.screens.maintenance", "MaintenanceScreen", "Maintenance"),
-    "backup": ("tui.screens.backup", "BackupScreen", "Backup"),
-    "marts": ("tui.screens.marts", "MartsScreen", "Mart docs"),
+    "tables": ("lakeconsole.tui.screens.tables", "TablesScreen", "Tables"),
+    "maintenance": ("lakeconsole.tui.screens.maintenance", "MaintenanceScreen", "Maintenance"),
+    "backup": ("lakeconsole.tui.screens.backup", "BackupScreen", "Backup"),
+    "marts": ("lakeconsole.tui.screens.marts", "MartsScreen", "Mart docs"),
 }
 
 UpkeepSource = Callable[[Settings], list[UpkeepItem]]
@@ -50,7 +50,7 @@ FindingsSource = Callable[[Settings], list[tuple[str, str, str]]]
 
 def governance_findings(settings: Settings) -> list[tuple[str, str, str]]:
     """What `lakeconsole check` reports (issue 8), for the maintenance panel. Blocking."""
-    from core.governance import findings
+    from lakeconsole.core.governance import findings
 
     return [(f.code, f.subject, f.message) for f in findings(settings)]
 
@@ -128,7 +128,7 @@ class ConsoleApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="log")
     def open_log(self) -> None:
         """app.log, opened once the first screen is drawn (cli.main keeps the lines till then)."""
-        from core.applog import attach_log_file
+        from lakeconsole.core.applog import attach_log_file
 
         attach_log_file(self.settings)
 
@@ -447,7 +447,7 @@ class ConsoleApp(App[int]):
 
 def run_console(settings: Settings) -> int:
     """Open the console on the lake in `settings`; returns the process exit code."""
-    from core.pipeline import load_pipeline
+    from lakeconsole.core.pipeline import load_pipeline
 
     pipeline: Pipeline | None = None
     error: str | None = None

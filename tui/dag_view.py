@@ -10,8 +10,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Label, ProgressBar, Static
 
-from core.events import Layer, StepState
-from tui.run_view import RunView, StepView
+from lakeconsole.core.events import Layer, StepState
+from lakeconsole.tui.run_view import RunView, StepView
 
 ICONS = {
     StepState.IDLE: "○",

@@ -10,17 +10,17 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from core.dag import Pipeline
-from core.events import Event, RunStatus, StepState
-from core.lock import LockHolder
-from core.runs import RunRecord
-from core.settings import Settings
-from core.upkeep import UpkeepItem
-from tui.dag_view import DagView
-from tui.landing import LandingPanel
-from tui.log_panel import LogPanel
-from tui.run_view import RunView
-from tui.summary import Finding, HeartbeatLine, LatencyChart, UpkeepPanel, last_finished
+from lakeconsole.core.dag import Pipeline
+from lakeconsole.core.events import Event, RunStatus, StepState
+from lakeconsole.core.lock import LockHolder
+from lakeconsole.core.runs import RunRecord
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.upkeep import UpkeepItem
+from lakeconsole.tui.dag_view import DagView
+from lakeconsole.tui.landing import LandingPanel
+from lakeconsole.tui.log_panel import LogPanel
+from lakeconsole.tui.run_view import RunView
+from lakeconsole.tui.summary import Finding, HeartbeatLine, LatencyChart, UpkeepPanel, last_finished
 
 
 class DashboardScreen(Screen[None]):

@@ -21,13 +21,13 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from core.lake import landing_dir
-from core.landing import scan_landing
-from core.pipeline import LoadedPipeline, loaded_or_none
-from core.settings import Settings
-from core.units import human_bytes
-from tui.messages import LandingFiles
-from tui.watching import FIRST_FRAME_S, import_watchfiles
+from lakeconsole.core.lake import landing_dir
+from lakeconsole.core.landing import scan_landing
+from lakeconsole.core.pipeline import LoadedPipeline, loaded_or_none
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.messages import LandingFiles
+from lakeconsole.tui.watching import FIRST_FRAME_S, import_watchfiles
 
 SHOWN_FILES = 50  # a landing folder with thousands of files lists the first ones and a count
 SHOWN_REJECTED = 5

@@ -9,10 +9,10 @@ from pathlib import Path
 from textual import work
 from textual.widgets import Log
 
-from tui.landing import FIRST_FRAME_S
-from tui.log_tail import LogTail
-from tui.messages import LogLines
-from tui.watching import import_watchfiles
+from lakeconsole.tui.landing import FIRST_FRAME_S
+from lakeconsole.tui.log_tail import LogTail
+from lakeconsole.tui.messages import LogLines
+from lakeconsole.tui.watching import import_watchfiles
 
 KEPT_LINES = 2000  # older lines scroll away: the panel stays fast on a large log
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from textual.message import Message
 
-from core.events import Event
-from core.lock import LockHolder
-from core.runs import RunRecord
-from core.upkeep import UpkeepItem
+from lakeconsole.core.events import Event
+from lakeconsole.core.lock import LockHolder
+from lakeconsole.core.runs import RunRecord
+from lakeconsole.core.upkeep import UpkeepItem
 
 
 class RunEvent(Message):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.dag import LAYER_ORDER, Pipeline
-from core.events import (
+from lakeconsole.core.dag import LAYER_ORDER, Pipeline
+from lakeconsole.core.events import (
     Event,
     Layer,
     RunFinished,
@@ -19,7 +19,7 @@ from core.events import (
     StepStarted,
     StepState,
 )
-from core.runs import RunRecord
+from lakeconsole.core.runs import RunRecord
 
 
 @dataclass

@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
-from core.events import RunStatus
-from core.heartbeat import heartbeat_line, is_success
-from core.runs import RunRecord
-from core.upkeep import UpkeepItem
-from tui.dag_view import seconds
+from lakeconsole.core.events import RunStatus
+from lakeconsole.core.heartbeat import heartbeat_line, is_success
+from lakeconsole.core.runs import RunRecord
+from lakeconsole.core.upkeep import UpkeepItem
+from lakeconsole.tui.dag_view import seconds
 
 LATENCY_RUNS = 30  # how many recent runs the chart shows
 

@@ -17,9 +17,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.backup.backup import run_backup
-    from core.backup.drill import DrillResult, restore_drill
-    from core.backup.model import (
+    from lakeconsole.core.backup.backup import run_backup
+    from lakeconsole.core.backup.drill import DrillResult, restore_drill
+    from lakeconsole.core.backup.model import (
         BackupCancelled,
         BackupError,
         BackupProgress,
@@ -29,9 +29,14 @@ if TYPE_CHECKING:
         TargetError,
         VerifyResult,
     )
-    from core.backup.restore import RestoreResult, SnapshotInfo, list_snapshots, restore_snapshot
-    from core.backup.status import backup_due, backup_status, read_status
-    from core.backup.verify import verify_snapshot
+    from lakeconsole.core.backup.restore import (
+        RestoreResult,
+        SnapshotInfo,
+        list_snapshots,
+        restore_snapshot,
+    )
+    from lakeconsole.core.backup.status import backup_due, backup_status, read_status
+    from lakeconsole.core.backup.verify import verify_snapshot
 
 _HOME = {
     "run_backup": "backup",
@@ -80,4 +85,4 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name not in _HOME:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"core.backup.{_HOME[name]}"), name)
+    return getattr(importlib.import_module(f"lakeconsole.core.backup.{_HOME[name]}"), name)

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.backup.hashes import HashCache, hash_files
-from core.backup.lake_files import LakePlan, plan_lake
-from core.backup.model import (
+from lakeconsole.core.backup.hashes import HashCache, hash_files
+from lakeconsole.core.backup.lake_files import LakePlan, plan_lake
+from lakeconsole.core.backup.model import (
     BackupCancelled,
     BackupError,
     BackupProgress,
@@ -25,9 +25,9 @@ from core.backup.model import (
     ProgressSink,
     TableEntry,
 )
-from core.backup.status import backup_state_dir, read_status, record
-from core.backup.target import MANIFEST, Target, blob_key, parse_target
-from core.settings import Settings
+from lakeconsole.core.backup.status import backup_state_dir, read_status, record
+from lakeconsole.core.backup.target import MANIFEST, Target, blob_key, parse_target
+from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.backup")
 
@@ -82,7 +82,7 @@ def run_backup(
             log.info("backup of %s to %s started", settings.data_dir, tgt)
             result = _backup(settings, tgt, started, report, cancel_event)
             if verify:
-                from core.backup.verify import verify_on
+                from lakeconsole.core.backup.verify import verify_on
 
                 result.verify = verify_on(settings, tgt, result.snapshot, report)
     except BackupCancelled:
@@ -202,7 +202,7 @@ def damaged_blobs(settings: Settings, tgt: Target) -> set[str]:
 def build_manifest(
     settings: Settings, plan: LakePlan, shas: dict[str, str], started: float
 ) -> Manifest:
-    from core.backup.lake_id import lake_id
+    from lakeconsole.core.backup.lake_id import lake_id
 
     manifest = Manifest(
         snapshot="",
@@ -248,7 +248,7 @@ def prune(tgt: Target, keep: int, settings: Settings) -> tuple[list[str], list[s
 
 def _of_this_lake(tgt: Target, snapshot: str, settings: Settings) -> bool:
     """This lake's by its id, or (taken before lake ids) by the path it was taken from."""
-    from core.backup.lake_id import lake_id
+    from lakeconsole.core.backup.lake_id import lake_id
 
     try:
         m = Manifest.from_json(tgt.read_manifest_cached(snapshot))

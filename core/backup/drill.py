@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.backup.backup import backup_lock
-from core.backup.model import BackupError, BackupProgress, Manifest, ProgressSink
-from core.backup.restore import _load_manifest, write_snapshot
-from core.backup.status import record
-from core.backup.target import parse_target
-from core.settings import Settings
+from lakeconsole.core.backup.backup import backup_lock
+from lakeconsole.core.backup.model import BackupError, BackupProgress, Manifest, ProgressSink
+from lakeconsole.core.backup.restore import _load_manifest, write_snapshot
+from lakeconsole.core.backup.status import record
+from lakeconsole.core.backup.target import parse_target
+from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.backup")
 
@@ -158,7 +158,7 @@ def count_rows(dt: Any) -> int:
 
 def _files(dt: Any) -> set[tuple[str, int]]:
 
-    from core.lake import add_actions
+    from lakeconsole.core.lake import add_actions
 
     actions = add_actions(dt)
     return set(

@@ -9,9 +9,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from core.backup.lake_files import LakeFile
-from core.backup.model import BackupCancelled
-from core.backup.target import file_sha256
+from lakeconsole.core.backup.lake_files import LakeFile
+from lakeconsole.core.backup.model import BackupCancelled
+from lakeconsole.core.backup.target import file_sha256
 
 
 class HashCache:

@@ -90,7 +90,7 @@ def plan_lake(data_dir: Path, state_dir: Path) -> LakePlan:
 def _damage_warning(table_dir: Path, name: str) -> str | None:
     """One line for a damaged table (core.table_health), which is backed up as it is: its
     files may be all there is to recover from, and the snapshot then says it holds damage."""
-    from core.table_health import table_damage
+    from lakeconsole.core.table_health import table_damage
 
     found = table_damage(table_dir, name)
     if not found:

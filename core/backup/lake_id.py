@@ -13,8 +13,8 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
-from core.backup.status import backup_state_dir
-from core.settings import Settings
+from lakeconsole.core.backup.status import backup_state_dir
+from lakeconsole.core.settings import Settings
 
 LAKE_ID_FILE = "lake-id"
 Owner = Literal["this", "other", "unknown"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Sizes print one way everywhere (core.units); re-exported for the backup and restore CLIs.
-from core.units import human_bytes as human_bytes
+from lakeconsole.core.units import human_bytes as human_bytes
 
 MANIFEST_FORMAT = 1
 

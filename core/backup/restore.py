@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.backup.backup import backup_lock
-from core.backup.lake_id import Owner, adopt_lake_id, lake_id, owner
-from core.backup.model import (
+from lakeconsole.core.backup.backup import backup_lock
+from lakeconsole.core.backup.lake_id import Owner, adopt_lake_id, lake_id, owner
+from lakeconsole.core.backup.model import (
     BackupCancelled,
     BackupError,
     BackupProgress,
@@ -23,8 +23,8 @@ from core.backup.model import (
     ProgressSink,
     RestoreRefused,
 )
-from core.backup.target import Target, blob_batches, blob_key, parse_target
-from core.settings import Settings
+from lakeconsole.core.backup.target import Target, blob_batches, blob_key, parse_target
+from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.backup")
 IGNORED = (".write-check-",)
@@ -143,7 +143,7 @@ def restore_snapshot(
         # Again under the lock: another restore may have filled the folder meanwhile.
         notes, content = check_destination(manifest, settings, dest, force, from_other_lake)
         if dest == settings.data_dir.resolve():
-            from core.lock import RunLocked, lake_lock
+            from lakeconsole.core.lock import RunLocked, lake_lock
 
             try:  # held to the end: no run, vacuum or RESTORE writes into a lake being replaced
                 lake.enter_context(lake_lock(settings, "lakeconsole restore"))
@@ -213,7 +213,9 @@ def remove_half_restores(dest: Path) -> list[str]:
 
 
 def _crash_point_after_each_file(settings: Settings, report: ProgressSink) -> ProgressSink:
-    from core.faults import crash_point  # test-only: the crash tests kill a restore here
+    from lakeconsole.core.faults import (
+        crash_point,  # test-only: the crash tests kill a restore here
+    )
 
     def progress(p: BackupProgress) -> None:
         report(p)

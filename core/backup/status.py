@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.settings import Settings
-from core.state_shape import LIST, NUMBER, TEXT, shape_problem
-from core.upkeep import UpkeepItem
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.state_shape import LIST, NUMBER, TEXT, shape_problem
+from lakeconsole.core.upkeep import UpkeepItem
 
 log = logging.getLogger("lakeconsole.backup")
 

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-from core.backup.model import NoTargetError, TargetError
-from core.backup.status import backup_state_dir
-from core.backup.tools import call_tool, find_tool
-from core.settings import Settings
+from lakeconsole.core.backup.model import NoTargetError, TargetError
+from lakeconsole.core.backup.status import backup_state_dir
+from lakeconsole.core.backup.tools import call_tool, find_tool
+from lakeconsole.core.settings import Settings
 
 MANIFEST = "manifest.json"
 SNAPSHOT_ID = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
@@ -173,9 +173,9 @@ def parse_target(
     spec: str, settings: Settings, cancel_event: threading.Event | None = None
 ) -> Target:
     """The target named by `spec` (BACKUP_TARGET or --target)."""
-    from core.backup.target_local import LocalTarget
-    from core.backup.target_rclone import RcloneTarget
-    from core.backup.target_s3 import S3Target
+    from lakeconsole.core.backup.target_local import LocalTarget
+    from lakeconsole.core.backup.target_rclone import RcloneTarget
+    from lakeconsole.core.backup.target_s3 import S3Target
 
     spec = spec.strip()
     if not spec:

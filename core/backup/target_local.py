@@ -9,8 +9,8 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from core.backup.model import BackupCancelled, BackupError, TargetError
-from core.backup.target import (
+from lakeconsole.core.backup.model import BackupCancelled, BackupError, TargetError
+from lakeconsole.core.backup.target import (
     MANIFEST,
     SNAPSHOT_ID,
     BytesSink,
@@ -19,8 +19,8 @@ from core.backup.target import (
     copy_file_atomic,
     file_sha256,
 )
-from core.disk import disk_full_line, free_bytes, is_disk_full
-from core.settings import Settings
+from lakeconsole.core.disk import disk_full_line, free_bytes, is_disk_full
+from lakeconsole.core.settings import Settings
 
 
 class LocalTarget(Target):

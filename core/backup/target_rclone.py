@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from core.backup.model import TargetError
-from core.backup.target import MANIFEST, SNAPSHOT_ID, BytesSink, Target, blob_key
-from core.backup.tools import find_tool
-from core.settings import Settings
+from lakeconsole.core.backup.model import TargetError
+from lakeconsole.core.backup.target import MANIFEST, SNAPSHOT_ID, BytesSink, Target, blob_key
+from lakeconsole.core.backup.tools import find_tool
+from lakeconsole.core.settings import Settings
 
 # Fail fast on an unreachable remote instead of rclone's long default retries.
 NETWORK_FLAGS = [

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.backup.model import BackupCancelled, TargetError
+from lakeconsole.core.backup.model import BackupCancelled, TargetError
 
 INSTALL_HINT = {
     "rclone": "install rclone (https://rclone.org/install/, or `apt install rclone`)",

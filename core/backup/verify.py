@@ -6,10 +6,16 @@ import logging
 import threading
 import time
 
-from core.backup.model import BackupError, BackupProgress, Manifest, ProgressSink, VerifyResult
-from core.backup.status import record
-from core.backup.target import Target, parse_target
-from core.settings import Settings
+from lakeconsole.core.backup.model import (
+    BackupError,
+    BackupProgress,
+    Manifest,
+    ProgressSink,
+    VerifyResult,
+)
+from lakeconsole.core.backup.status import record
+from lakeconsole.core.backup.target import Target, parse_target
+from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.backup")
 

@@ -10,15 +10,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.explorer.history import commits_since, iter_commits, schema_version_of, to_commit
-from core.explorer.log import read_commit
-from core.explorer.table import ExplorerError, explain, layer_of, open_table, table_name
-from core.lake import find_tables
-from core.maintenance.tables import MIN_RETENTION_HOURS, RETENTION_PROPERTY, SMALL_FILE_BYTES
-from core.maintenance.tables import parse_interval_hours as interval_hours
-from core.settings import Settings
-from core.small_files import SMALL_FILES_MIN_COUNT
-from core.units import human_bytes
+from lakeconsole.core.explorer.history import (
+    commits_since,
+    iter_commits,
+    schema_version_of,
+    to_commit,
+)
+from lakeconsole.core.explorer.log import read_commit
+from lakeconsole.core.explorer.table import ExplorerError, explain, layer_of, open_table, table_name
+from lakeconsole.core.lake import find_tables
+from lakeconsole.core.maintenance.tables import (
+    MIN_RETENTION_HOURS,
+    RETENTION_PROPERTY,
+    SMALL_FILE_BYTES,
+)
+from lakeconsole.core.maintenance.tables import parse_interval_hours as interval_hours
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.small_files import SMALL_FILES_MIN_COUNT
+from lakeconsole.core.units import human_bytes
 
 SCHEMA_VERSION_PROPERTY = "lakeconsole.schema_version"
 # How far back to look for a commit carrying a schema version, and for the last vacuum.
@@ -69,7 +78,7 @@ def maintenance_overdue(settings: Settings, now: float) -> dict[Path, bool] | No
     """Overdue per table as the maintenance view sees it (its ledger), so both views agree;
     None when that area is not installed or cannot answer."""
     try:
-        from core.maintenance.status import table_upkeep
+        from lakeconsole.core.maintenance.status import table_upkeep
 
         return {u.path.resolve(): bool(u.overdue) for u in table_upkeep(settings, now)}
     except Exception:  # optional area, or one unreadable table: fall back to the Delta log
@@ -106,7 +115,7 @@ def _summarize(
 
     dt = open_table(path)
     version = dt.version()
-    from core.lake import add_actions
+    from lakeconsole.core.lake import add_actions
 
     actions = add_actions(dt)
     files = actions.num_rows
@@ -125,7 +134,7 @@ def _summarize(
     config = dict(dt.metadata().configuration or {})
     last = to_commit(read_commit(path, version))
     flags = _flags(files, partitions, size, config, settings, overdue)
-    from core.table_health import log_damage
+    from lakeconsole.core.table_health import log_damage
 
     # delta-rs opens a table with an empty commit file without a word: the log is read here.
     flags[:0] = [f"damaged: {d.kind} (lakeconsole check)" for d in log_damage(path, name)]
@@ -178,7 +187,7 @@ def last_vacuum_ms(path: Path, settings: Settings, since_ms: float) -> float | N
     """When the table was last vacuumed after `since_ms`: the maintenance ledger, else the log."""
     best: float | None = None
     try:
-        from core.maintenance.ledger import last_done
+        from lakeconsole.core.maintenance.ledger import last_done
 
         record = last_done(settings.state_dir, "vacuum").get(table_name(settings.data_dir, path))
         if record and record.get("at") is not None:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.explorer.table import ExplorerError, KeyNeeded, explain, open_table
-from core.explorer.version import SchemaDiff, columns_of, diff_schemas
-from core.settings import Settings
+from lakeconsole.core.explorer.table import ExplorerError, KeyNeeded, explain, open_table
+from lakeconsole.core.explorer.version import SchemaDiff, columns_of, diff_schemas
+from lakeconsole.core.settings import Settings
 
 KEYS_PROPERTY = "lakeconsole.keys"
 SAMPLE_ROWS = 20
@@ -82,7 +82,7 @@ def infer_keys(
 def _declared_key(name: str, settings: Settings) -> list[str]:
     # The explorer works on any Delta table, so a pipeline that does not load only costs the
     # declared keys (the console and `check` say why it does not load).
-    from core.pipeline import loaded_or_none
+    from lakeconsole.core.pipeline import loaded_or_none
 
     pipeline = loaded_or_none(settings)
     spec = pipeline.table(name) if pipeline is not None else None

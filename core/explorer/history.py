@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.explorer.log import RawCommit, commit_versions, read_commit
+from lakeconsole.core.explorer.log import RawCommit, commit_versions, read_commit
 
 # Metric names differ by writer: delta-rs (snake_case) and Spark/Databricks (camelCase).
 # Each user-facing count takes the first name present.
@@ -190,7 +190,7 @@ def history_page(path: Path, before: int | None = None, limit: int = DEFAULT_PAG
     """
     versions = commit_versions(path)
     if not versions:
-        from core.explorer.log import latest_version
+        from lakeconsole.core.explorer.log import latest_version
 
         latest_version(path)  # raises the "no commits" error
     wanted = [v for v in versions if before is None or v < before]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.explorer.table import ExplorerError
+from lakeconsole.core.explorer.table import ExplorerError
 
 COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
 

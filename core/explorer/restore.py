@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from core.explorer.table import ExplorerError, explain, open_table
-from core.explorer.version import SchemaDiff, columns_of, diff_schemas, total_rows
-from core.lock import lake_lock
-from core.settings import Settings
+from lakeconsole.core.explorer.table import ExplorerError, explain, open_table
+from lakeconsole.core.explorer.version import SchemaDiff, columns_of, diff_schemas, total_rows
+from lakeconsole.core.lock import lake_lock
+from lakeconsole.core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def plan_restore(path: Path, target: int) -> RestorePlan:
     """Check the target version can be restored and describe the change; raises ExplorerError,
     also when the log is damaged (a RESTORE computed from a log that lies would write its
     mistake down as the table's truth)."""
-    from core.table_health import log_damage
+    from lakeconsole.core.table_health import log_damage
 
     damage = log_damage(path)
     if damage:

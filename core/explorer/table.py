@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.lake import find_tables
+from lakeconsole.core.lake import find_tables
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -165,7 +165,7 @@ def explain(exc: Exception, path: Path, version: int | None = None) -> ExplorerE
 
 def latest_version_or_none(path: Path) -> int | None:
     """The newest commit number from the log folder's listing, without replaying the log."""
-    from core.explorer.log import latest_version
+    from lakeconsole.core.explorer.log import latest_version
 
     try:
         return latest_version(path)
@@ -175,7 +175,7 @@ def latest_version_or_none(path: Path) -> int | None:
 
 def _damage(path: Path) -> str | None:
     """The table's damage (core.table_health), said with its fix, when that is why it failed."""
-    from core.table_health import table_damage
+    from lakeconsole.core.table_health import table_damage
 
     try:
         found = table_damage(path) if (path / "_delta_log").is_dir() else []

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.contracts import SchemaDiff, delta_type_name, diff_types
-from core.explorer.table import ExplorerError, explain, open_table
+from lakeconsole.core.contracts import SchemaDiff, delta_type_name, diff_types
+from lakeconsole.core.explorer.table import ExplorerError, explain, open_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -72,7 +72,7 @@ def schema_at(
 ) -> VersionSchema:
     """Schema of `version` (default latest; or of the open `dt`) and its diff against the
     version before it."""
-    from core.explorer.log import read_commit
+    from lakeconsole.core.explorer.log import read_commit
 
     dt = dt or open_table(path, version)
     current = dt.version()
@@ -121,7 +121,7 @@ def total_rows(dt: DeltaTable) -> int | None:
     """Rows of the snapshot from the add actions' stats; None when a file has no stats."""
     import pyarrow.compute as pc
 
-    from core.lake import add_actions
+    from lakeconsole.core.lake import add_actions
 
     actions = add_actions(dt)
     if "num_records" not in actions.column_names or actions["num_records"].null_count:

@@ -11,10 +11,10 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.maintenance.ledger import last_done
-from core.maintenance.tables import table_files, table_name
-from core.runs import RunRecord, load_runs
-from core.settings import Settings
+from lakeconsole.core.maintenance.ledger import last_done
+from lakeconsole.core.maintenance.tables import table_files, table_name
+from lakeconsole.core.runs import RunRecord, load_runs
+from lakeconsole.core.settings import Settings
 
 MIN_BASELINE_RUNS = 3  # a median of fewer runs says little about the "usual level"
 BASELINE_WINDOW = 20  # the usual level is that of the recent past, not of the first run ever
@@ -92,7 +92,7 @@ def optimize_candidates(
 ) -> list[tuple[str, str]]:
     """Tables worth an OPTIMIZE: (name, why). File counts grown since the last OPTIMIZE, or,
     for a table never optimized, several small files sharing a partition."""
-    from core.lake import find_tables
+    from lakeconsole.core.lake import find_tables
 
     optimized = last_done(settings.state_dir, "optimize")
     out: list[tuple[str, str]] = []

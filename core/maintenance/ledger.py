@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from core.state_shape import LIST, NUMBER, OBJECT, TEXT, WHOLE, shape_problem
+from lakeconsole.core.state_shape import LIST, NUMBER, OBJECT, TEXT, WHOLE, shape_problem
 
 log = logging.getLogger("lakeconsole.maintenance")
 

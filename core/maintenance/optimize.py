@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.dag import PipelineError
-from core.maintenance.ledger import append_record
-from core.maintenance.tables import TableFiles, table_files, table_name
-from core.settings import Settings
-from core.units import human_bytes
+from lakeconsole.core.dag import PipelineError
+from lakeconsole.core.maintenance.ledger import append_record
+from lakeconsole.core.maintenance.tables import TableFiles, table_files, table_name
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.units import human_bytes
 
 log = logging.getLogger("lakeconsole.maintenance")
 
@@ -26,7 +26,7 @@ def zorder_columns(table: Path, settings: Settings) -> list[str]:
     """The Z-ORDER columns the pipeline declares for this table ([] when it names none).
 
     Raises PipelineError when the pipeline does not load."""
-    from core.pipeline import load_pipeline
+    from lakeconsole.core.pipeline import load_pipeline
 
     spec = load_pipeline(settings).table(table_name(settings.data_dir, table))
     return list(spec.zorder_by) if spec else []
@@ -55,7 +55,7 @@ def optimize_table(table: Path, settings: Settings, zorder: bool = False) -> Opt
     """Compact one table, or Z-ORDER it when asked and the pipeline names columns.
 
     Hold the run lock while calling this."""
-    from core.table_health import open_healthy
+    from lakeconsole.core.table_health import open_healthy
 
     name = table_name(settings.data_dir, table)
     dt = open_healthy(table, name)  # rewriting a damaged table would bury the damage
@@ -111,7 +111,7 @@ def optimize_tables(
     cancel: threading.Event | None = None,
 ) -> list[OptimizeResult]:
     """OPTIMIZE several tables under the run lock; cancelling stops between tables."""
-    from core.lock import lake_lock
+    from lakeconsole.core.lock import lake_lock
 
     results: list[OptimizeResult] = []
     with lake_lock(settings, "lakeconsole optimize"):

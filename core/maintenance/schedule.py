@@ -11,12 +11,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.maintenance.status import latency_status, table_upkeep, vacuum_status
-from core.maintenance.tables import MIN_RETENTION_HOURS
-from core.maintenance.vacuum import VacuumResult, plan_tables, vacuum_tables
-from core.runner import describe_error
-from core.settings import Settings
-from core.units import human_bytes
+from lakeconsole.core.maintenance.status import latency_status, table_upkeep, vacuum_status
+from lakeconsole.core.maintenance.tables import MIN_RETENTION_HOURS
+from lakeconsole.core.maintenance.vacuum import VacuumResult, plan_tables, vacuum_tables
+from lakeconsole.core.runner import describe_error
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.units import human_bytes
 
 
 @dataclass
@@ -43,7 +43,7 @@ class MaintenanceReport:
 def _backup_if_due(
     settings: Settings, report: MaintenanceReport, dry_run: bool, cancel: threading.Event | None
 ) -> None:
-    from core.backup import backup_due, run_backup
+    from lakeconsole.core.backup import backup_due, run_backup
 
     if not backup_due(settings):
         report.done.append("backup not due")
@@ -74,8 +74,8 @@ def run_maintenance(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> MaintenanceReport:
     """Vacuum the overdue tables, back up if due, and report latency creep and retention flags."""
-    from core.lock import RunLocked
-    from core.maintenance.vacuum import VacuumRefused
+    from lakeconsole.core.lock import RunLocked
+    from lakeconsole.core.maintenance.vacuum import VacuumRefused
 
     report = MaintenanceReport()
     try:

@@ -8,16 +8,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.lake import find_tables
-from core.maintenance.ledger import last_done
-from core.maintenance.tables import (
+from lakeconsole.core.lake import find_tables
+from lakeconsole.core.maintenance.ledger import last_done
+from lakeconsole.core.maintenance.tables import (
     MIN_RETENTION_HOURS,
     RETENTION_PROPERTY,
     retention_property_hours,
     table_name,
 )
-from core.settings import Settings
-from core.upkeep import UpkeepItem
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.upkeep import UpkeepItem
 
 DAY = 86400.0
 
@@ -119,7 +119,7 @@ def vacuum_status(settings: Settings, now: float | None = None) -> list[UpkeepIt
 
 def latency_status(settings: Settings) -> list[UpkeepItem]:
     """Upkeep item: whether end-to-end latency is creeping (OPS-09), naming tables to optimize."""
-    from core.maintenance.latency import latency_watch, optimize_candidates
+    from lakeconsole.core.maintenance.latency import latency_watch, optimize_candidates
 
     watch = latency_watch(settings)
     last = watch.points[-1].started_at if watch.points else None

@@ -9,9 +9,9 @@ from typing import Any
 
 # One home each: table names resolve in the explorer, sizes print through core.units, and the
 # small-file size is the explorer's; re-exported here for maintenance's callers.
-from core.explorer.table import TableNotFound, resolve_tables, table_name
-from core.small_files import SMALL_FILE_BYTES
-from core.units import human_bytes
+from lakeconsole.core.explorer.table import TableNotFound, resolve_tables, table_name
+from lakeconsole.core.small_files import SMALL_FILE_BYTES
+from lakeconsole.core.units import human_bytes
 
 __all__ = [
     "MIN_RETENTION_HOURS",
@@ -70,7 +70,7 @@ def table_files(table: Path) -> TableFiles:
     from deltalake import DeltaTable
 
     dt = DeltaTable(str(table))
-    from core.lake import add_actions
+    from lakeconsole.core.lake import add_actions
 
     actions = add_actions(dt)
     sizes = actions.column("size_bytes").to_pylist()

@@ -19,16 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.leftovers import find_crash_leftovers, is_data_file, remove_crash_leftovers
-from core.maintenance.ledger import append_record
-from core.maintenance.tables import (
+from lakeconsole.core.leftovers import find_crash_leftovers, is_data_file, remove_crash_leftovers
+from lakeconsole.core.maintenance.ledger import append_record
+from lakeconsole.core.maintenance.tables import (
     MIN_RETENTION_HOURS,
     RETENTION_PROPERTY,
     human_bytes,
     retention_property_hours,
     table_name,
 )
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.maintenance")
 
@@ -164,7 +164,7 @@ def plan_vacuum(
 
     A table whose own retention property is longer than asked keeps it (unless forced): a table
     owner who wants more history gets it."""
-    from core.table_health import open_healthy
+    from lakeconsole.core.table_health import open_healthy
 
     check_retention(retention_hours, force, reason)
     # --force only means something below the minimum; above it nothing is overridden or logged.
@@ -333,7 +333,7 @@ def vacuum_tables(
 ) -> list[VacuumResult]:
     """Execute plans one table at a time under the run lock, so no pipeline write is in flight.
     Cancelling stops between tables (a delta-rs vacuum cannot be interrupted half-way)."""
-    from core.lock import lake_lock
+    from lakeconsole.core.lock import lake_lock
 
     results: list[VacuumResult] = []
     with lake_lock(settings, "lakeconsole vacuum"):

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.contracts import DeclaredTable, table_schema, table_version, type_name
-from core.marts.readme import README, Mart, template
-from core.settings import Settings
+from lakeconsole.core.contracts import DeclaredTable, table_schema, table_version, type_name
+from lakeconsole.core.marts.readme import README, Mart, template
+from lakeconsole.core.settings import Settings
 
 START = "<!-- columns:start -->"
 END = "<!-- columns:end -->"
@@ -162,8 +162,8 @@ def refresh_dictionary(mart: Mart, data_dir: Path, declared: list[DeclaredTable]
 def refresh_mart(settings: Settings, name: str) -> bool:
     """One call for the pipeline after a gold write: bring gold/<name>/README.md's column
     dictionary in step with the tables (creating the README from the template if missing)."""
-    from core.contracts import declared_tables
-    from core.marts.readme import find_marts
+    from lakeconsole.core.contracts import declared_tables
+    from lakeconsole.core.marts.readme import find_marts
 
     for mart in find_marts(settings.data_dir):
         if mart.name == name:

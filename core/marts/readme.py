@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from core.lake import find_tables
+from lakeconsole.core.lake import find_tables
 
 README = "README.md"
 REQUIRED_SECTIONS: tuple[str, ...] = ("Business Definition", "Owner", "Refresh Rate")
@@ -130,7 +130,11 @@ def find_marts(data_dir: Path) -> list[Mart]:
 
 def template(name: str) -> str:
     """The README a new mart starts from."""
-    text = resources.files("core.marts").joinpath("template.md").read_text(encoding="utf-8")
+    text = (
+        resources.files("lakeconsole.core.marts")
+        .joinpath("template.md")
+        .read_text(encoding="utf-8")
+    )
     return text.replace("{name}", name)
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from core.dag import StepContext, StepResult
-from core.faults import crash_point
-from core.lake import landing_dir
-from core.landing import Skipped, scan_landing
-from core.sales.definition import BRONZE_ORDERS, LANDING_COLUMNS, QUARANTINE_FILES
-from core.sales.landing import (
+from lakeconsole.core.dag import StepContext, StepResult
+from lakeconsole.core.faults import crash_point
+from lakeconsole.core.lake import landing_dir
+from lakeconsole.core.landing import Skipped, scan_landing
+from lakeconsole.core.sales.definition import BRONZE_ORDERS, LANDING_COLUMNS, QUARANTINE_FILES
+from lakeconsole.core.sales.landing import (
     BLOCK_BYTES,
     BadFile,
     FileChanged,
@@ -38,7 +38,7 @@ from core.sales.landing import (
     read_header,
     unreadable,
 )
-from core.sales.ledger import (
+from lakeconsole.core.sales.ledger import (
     Ingested,
     Ledger,
     Rebuilt,
@@ -47,8 +47,8 @@ from core.sales.ledger import (
     iso_utc,
     load_ledger,
 )
-from core.sales.tables import remove_leftovers, writer_properties
-from core.schema_version import commit_properties, open_or_create
+from lakeconsole.core.sales.tables import remove_leftovers, writer_properties
+from lakeconsole.core.schema_version import commit_properties, open_or_create
 
 log = logging.getLogger("lakeconsole.sales")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.sales.definition import (
+from lakeconsole.core.sales.definition import (
     LANDING_COLUMNS,
     LINEAGE,
     MONEY,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.tables import TableSpec
+from lakeconsole.core.tables import TableSpec
 
 if TYPE_CHECKING:
-    from core.contracts import ContractDecision
+    from lakeconsole.core.contracts import ContractDecision
 
 
 class RebuildNeeded(Exception):
@@ -17,7 +17,7 @@ class RebuildNeeded(Exception):
 
 def check_contract(spec: TableSpec, data_dir: Path) -> ContractDecision | None:
     """Refuse (ContractError) a schema change without the bump it needs (OPS-06)."""
-    from core.contracts import enforce_contract
+    from lakeconsole.core.contracts import enforce_contract
 
     return enforce_contract(spec.path(data_dir), spec.schema, spec.version, spec.name)
 
@@ -37,7 +37,7 @@ def merge_schema(spec: TableSpec, decision: ContractDecision | None, how_to_rebu
 def stamp_when_current(spec: TableSpec, data_dir: Path) -> None:
     """Set the table's version property to the declared one once its schema matches the
     declaration (after the write that evolved it), so a pending change is never hidden."""
-    from core.schema_version import stamp_version
+    from lakeconsole.core.schema_version import stamp_version
 
     path = spec.path(data_dir)
     if not (path / "_delta_log").is_dir():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 # The declaration types are core's (any pipeline declares with them); importable from here too.
-from core.tables import Column, TableSpec, marts_of
+from lakeconsole.core.tables import Column, TableSpec, marts_of
 
 MONEY = pa.decimal128(18, 2)
 # Sums over a whole day of one product stay exact in 20 digits.
@@ -164,7 +164,7 @@ def mart_dir(data_dir: Path, mart: str) -> Path:
 
 # The steps live in core/sales/steps.py (no pyarrow, for the console's start); these names stay
 # importable from here for .env files that still say core.sales.definition:sales_steps.
-from core.sales.steps import landing_rejected, landing_waiting, sales_steps  # noqa: E402
+from lakeconsole.core.sales.steps import landing_rejected, landing_waiting, sales_steps  # noqa: E402
 
 __all__ = [
     "TABLES",

@@ -12,23 +12,22 @@ from __future__ import annotations
 import datetime as dt_
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.dag import StepContext, StepResult
-from core.faults import crash_point
-from core.sales.contract import check_contract, stamp_when_current
-from core.sales.definition import GOLD_DAILY_REVENUE, MONEY_SUM, SILVER_ORDERS, mart_dir
-from core.sales.silver_state import GOLD_PENDING
-from core.sales.state import load_state, write_state
-from core.sales.state_shapes import pending_problem
-from core.sales.table_marks import changed_since, mark_of
-from core.sales.tables import exists, query, remove_leftovers, sql_list
-from core.schema_version import commit_properties, open_or_create
+from lakeconsole.core.dag import StepContext, StepResult
+from lakeconsole.core.faults import crash_point
+from lakeconsole.core.sales.contract import check_contract, stamp_when_current
+from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, MONEY_SUM, SILVER_ORDERS, mart_dir
+from lakeconsole.core.sales.silver_state import GOLD_PENDING
+from lakeconsole.core.sales.state import load_state, write_state
+from lakeconsole.core.sales.state_shapes import pending_problem
+from lakeconsole.core.sales.table_marks import changed_since, mark_of
+from lakeconsole.core.sales.tables import exists, query, remove_leftovers, sql_list
+from lakeconsole.core.schema_version import commit_properties, open_or_create
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -212,7 +211,7 @@ def _all_dates(table: DeltaTable, name: str) -> list[dt_.date]:
 def _refresh_readme_columns(ctx: StepContext, result: StepResult) -> None:
     """OPS-05: the README's column dictionary follows the schema it documents. Only between
     its markers: a README whose owner removed them is left alone (`lakeconsole check` says so)."""
-    from core.marts.dictionary import START, refresh_mart
+    from lakeconsole.core.marts.dictionary import START, refresh_mart
 
     readme = mart_dir(ctx.settings.data_dir, "sales") / "README.md"
     try:
@@ -228,9 +227,12 @@ def write_mart_readme(data_dir: Path, mart: str) -> Path | None:
     target = mart_dir(data_dir, mart) / "README.md"
     if target.exists():
         return None
-    template = (
-        resources.files("core.sales").joinpath(f"mart_{mart}_readme.md").read_text(encoding="utf-8")
-    )
+    from lakeconsole.core.pipeline import load_pipeline
+
+    declared = load_pipeline().declared
+    folder = declared.readme_templates if declared is not None else None
+    assert folder is not None  # the sales pipeline names its templates
+    template = (folder / f"{mart}.md").read_text(encoding="utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(".README.md.tmp")
     tmp.write_text(template, encoding="utf-8")

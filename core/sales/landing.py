@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from core.landing import LandingFile
-from core.sales.definition import LANDING_COLUMNS
-from core.units import human_bytes
+from lakeconsole.core.landing import LandingFile
+from lakeconsole.core.sales.definition import LANDING_COLUMNS
+from lakeconsole.core.units import human_bytes
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from core.landing import LandingFile
-from core.sales.state import read_state, state_path, write_state
-from core.settings import Settings
+from lakeconsole.core.landing import LandingFile
+from lakeconsole.core.sales.state import read_state, state_path, write_state
+from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.sales")
 
@@ -160,8 +160,8 @@ def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
 def _out_of_step(dt: Any, version: int, dropped: list[Ingested]) -> str | None:
     """Why bronze is no longer what the ledger describes (a RESTORE, a lost commit...), or None
     when the rebuild changes nothing the user needs to hear about (the ledger was missing)."""
-    from core.sales.definition import BRONZE_ORDERS
-    from core.sales.table_marks import changed_since
+    from lakeconsole.core.sales.definition import BRONZE_ORDERS
+    from lakeconsole.core.sales.table_marks import changed_since
 
     if version < 0:
         return None
@@ -249,8 +249,8 @@ def rejected_files(settings: Settings) -> dict[str, str]:
 def _landing_entries(settings: Settings) -> dict[str, Ingested | Rejected | None]:
     """Each landing file's ledger entry (None: not read yet); a file that cannot be read is
     shown as bronze will refuse it."""
-    from core.lake import landing_dir
-    from core.landing import scan_landing
+    from lakeconsole.core.lake import landing_dir
+    from lakeconsole.core.landing import scan_landing
 
     try:
         ledger = _parse(_read(settings))
@@ -266,7 +266,7 @@ def _landing_entries(settings: Settings) -> dict[str, Ingested | Rejected | None
             except FileNotFoundError:
                 continue  # gone since the listing
             except OSError as exc:
-                from core.sales.landing import unreadable
+                from lakeconsole.core.sales.landing import unreadable
 
                 entry = Rejected(landing.name, "", landing.size, landing.mtime_ns, unreadable(exc))
         entries[landing.name] = entry
@@ -277,7 +277,7 @@ def _landing_entries(settings: Settings) -> dict[str, Ingested | Rejected | None
 def _content_hash(landing: LandingFile) -> str:
     """The content hash of a file not in the ledger yet, kept while its size and modification
     time stay the same: the landing panel asks again after every change in the folder."""
-    from core.sales.landing import FileChanged, content_hash
+    from lakeconsole.core.sales.landing import FileChanged, content_hash
 
     try:
         return content_hash(landing.path)

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.dag import StepContext, StepResult
-from core.faults import crash_point
-from core.sales.cleaning import clean, keep_latest
-from core.sales.contract import check_contract, merge_schema, stamp_when_current
-from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
-from core.sales.keys import delete_moved, plan_batch
-from core.sales.ledger import Ingested, Ledger, load_ledger
-from core.sales.silver_state import (
+from lakeconsole.core.dag import StepContext, StepResult
+from lakeconsole.core.faults import crash_point
+from lakeconsole.core.sales.cleaning import clean, keep_latest
+from lakeconsole.core.sales.contract import check_contract, merge_schema, stamp_when_current
+from lakeconsole.core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
+from lakeconsole.core.sales.keys import delete_moved, plan_batch
+from lakeconsole.core.sales.ledger import Ingested, Ledger, load_ledger
+from lakeconsole.core.sales.silver_state import (
     GOLD_PENDING,
     WATERMARK,
     add_gold_pending_days,
@@ -42,9 +42,15 @@ from core.sales.silver_state import (
     marks,
     read_watermark,
 )
-from core.sales.state import write_state
-from core.sales.tables import exists, query, remove_leftovers, sql_list, writer_properties
-from core.schema_version import commit_properties, open_or_create
+from lakeconsole.core.sales.state import write_state
+from lakeconsole.core.sales.tables import (
+    exists,
+    query,
+    remove_leftovers,
+    sql_list,
+    writer_properties,
+)
+from lakeconsole.core.schema_version import commit_properties, open_or_create
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable

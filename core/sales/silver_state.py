@@ -9,13 +9,17 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
-from core.sales.ledger import Ledger, load_ledger
-from core.sales.state import load_state, read_state, state_path, write_state
-from core.sales.state_shapes import pending_problem, watermark_place_problem, watermark_problem
-from core.sales.table_marks import changed_since, mark_of
-from core.sales.tables import exists
-from core.settings import Settings
+from lakeconsole.core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
+from lakeconsole.core.sales.ledger import Ledger, load_ledger
+from lakeconsole.core.sales.state import load_state, read_state, state_path, write_state
+from lakeconsole.core.sales.state_shapes import (
+    pending_problem,
+    watermark_place_problem,
+    watermark_problem,
+)
+from lakeconsole.core.sales.table_marks import changed_since, mark_of
+from lakeconsole.core.sales.tables import exists
+from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable

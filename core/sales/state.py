@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.sales")
 

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.settings import Settings
+from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
-    from core.governance import Finding
+    from lakeconsole.core.governance import Finding
 
 
 def state_findings(settings: Settings) -> list[Finding]:
     """One finding per sales state file that its table no longer matches."""
-    from core.governance import Finding
-    from core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
-    from core.sales.silver_state import GOLD_PENDING, MARKED, WATERMARK, read_watermark
-    from core.sales.state import load_state, state_path
-    from core.sales.state_shapes import pending_problem
-    from core.sales.table_marks import changed_since
-    from core.sales.tables import exists
-    from core.table_health import log_damage
+    from lakeconsole.core.governance import Finding
+    from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
+    from lakeconsole.core.sales.silver_state import GOLD_PENDING, MARKED, WATERMARK, read_watermark
+    from lakeconsole.core.sales.state import load_state, state_path
+    from lakeconsole.core.sales.state_shapes import pending_problem
+    from lakeconsole.core.sales.table_marks import changed_since
+    from lakeconsole.core.sales.tables import exists
+    from lakeconsole.core.table_health import log_damage
 
     # A damaged table is its own finding (DAMAGE, with its repair); its state is judged after.
     if any(

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.dag import Step, StepContext, StepResult
-from core.events import Layer
-from core.settings import Settings
+from lakeconsole.core.dag import Step, StepContext, StepResult
+from lakeconsole.core.events import Layer
+from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
-    from core.governance import Finding
+    from lakeconsole.core.governance import Finding
 
 BRONZE_TABLE = "bronze/sales_orders_raw"
 SILVER_TABLE = "silver/sales_orders"
@@ -23,40 +23,40 @@ GOLD_TABLE = "gold/sales/daily_revenue"
 
 
 def _bronze(ctx: StepContext) -> StepResult:
-    from core.sales.bronze import run_bronze
+    from lakeconsole.core.sales.bronze import run_bronze
 
     return run_bronze(ctx)
 
 
 def _silver(ctx: StepContext) -> StepResult:
-    from core.sales.silver import run_silver
+    from lakeconsole.core.sales.silver import run_silver
 
     return run_silver(ctx)
 
 
 def _gold(ctx: StepContext) -> StepResult:
-    from core.sales.gold import run_daily_revenue
+    from lakeconsole.core.sales.gold import run_daily_revenue
 
     return run_daily_revenue(ctx)
 
 
 def landing_waiting(settings: Settings) -> set[str]:
     """Names of landing files not ingested yet (the console's landing panel asks this)."""
-    from core.sales.ledger import waiting_files
+    from lakeconsole.core.sales.ledger import waiting_files
 
     return waiting_files(settings)
 
 
 def landing_rejected(settings: Settings) -> dict[str, str]:
     """Landing files bronze refused, with why (the console's landing panel lists them)."""
-    from core.sales.ledger import rejected_files
+    from lakeconsole.core.sales.ledger import rejected_files
 
     return rejected_files(settings)
 
 
 def check_findings(settings: Settings) -> list[Finding]:
     """`lakeconsole check`: sales state files that describe a later state than their tables."""
-    from core.sales.state_check import state_findings
+    from lakeconsole.core.sales.state_check import state_findings
 
     return state_findings(settings)
 
@@ -95,7 +95,7 @@ def __getattr__(name: str) -> object:
     """`TABLES`, for readers that find a pipeline's declared tables in its module (contracts,
     data dictionary): loaded from definition.py when first asked for, not at import."""
     if name == "TABLES":
-        from core.sales.definition import TABLES
+        from lakeconsole.core.sales.definition import TABLES
 
         return TABLES
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.schema_version import commit_schema_version
+from lakeconsole.core.schema_version import commit_schema_version
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable

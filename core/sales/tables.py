@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable, WriterProperties
 
-    from core.tables import TableSpec
+    from lakeconsole.core.tables import TableSpec
 
 
 def exists(path: Path) -> bool:
@@ -20,7 +20,7 @@ def exists(path: Path) -> bool:
 
 def remove_leftovers(paths: Iterable[Path]) -> list[str]:
     """Delete files a killed write left behind in these tables (we hold the run lock)."""
-    from core.leftovers import remove_crash_leftovers
+    from lakeconsole.core.leftovers import remove_crash_leftovers
 
     removed: list[str] = []
     for path in paths:

@@ -15,7 +15,7 @@ def main() -> None:
     clock, log, name, lines = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     time.time = lambda: float(clock.read_text())  # the test's clock, shared by both writers
 
-    from core.applog import daily_handler
+    from lakeconsole.core.applog import daily_handler
 
     handler = daily_handler(log, keep_days=14)
     logger = logging.getLogger(f"writer.{name}")

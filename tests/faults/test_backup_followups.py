@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
-from core.backup import list_snapshots, run_backup
-from core.settings import Settings
+from lakeconsole.core.backup import list_snapshots, run_backup
+from lakeconsole.core.settings import Settings
 from tests.backup_fixtures import CliRunner, make_lake
 from tests.faults.runtime_mounts import small_disk
 from tests.test_backup_lakes import other_lake

@@ -74,8 +74,8 @@ def test_the_console_on_a_read_only_lake_says_in_one_line_what_works(
 
 
 def test_vacuum_while_a_run_holds_the_lock_says_refused(cli, built: dict[str, str]) -> None:
-    from core.lock import RunLock
-    from core.settings import load_settings
+    from lakeconsole.core.lock import RunLock
+    from lakeconsole.core.settings import load_settings
 
     settings = load_settings(built)
     with RunLock(settings.state_dir, "run-held", "lakeconsole run"):

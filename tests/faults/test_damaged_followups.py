@@ -8,8 +8,8 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
-from core.sales.definition import SILVER_ORDERS
-from core.settings import Settings
+from lakeconsole.core.sales.definition import SILVER_ORDERS
+from lakeconsole.core.settings import Settings
 from tests.conftest import lakeconsole
 from tests.faults import test_damaged_tables as damaged
 from tests.faults.test_damaged_tables import (

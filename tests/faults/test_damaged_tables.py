@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
-from core.sales.demo import write_demo
-from core.settings import Settings, load_settings
+from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
+from lakeconsole.core.settings import Settings, load_settings
+from lakeconsole.pipelines.sales.demo import write_demo
 from tests.conftest import lakeconsole
 from tests.test_sales_crash import make_lake
 
@@ -193,7 +193,7 @@ def test_repair_dry_run_lists_the_lost_file_then_repair_drops_it_and_the_run_goe
 
 
 def test_repair_waits_for_a_run_holding_the_lock(lake: tuple[dict[str, str], Settings]) -> None:
-    from core.lock import RunLock
+    from lakeconsole.core.lock import RunLock
 
     env, settings = lake
     silver = SILVER_ORDERS.path(settings.data_dir)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.faults import at_point
-from core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
-from core.settings import Settings
+from lakeconsole.core.faults import at_point
+from lakeconsole.core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
+from lakeconsole.core.settings import Settings
 from tests.sales_fixtures import CLI, HEADER, count, landing, line, rows, run, write_csv
 
 NOT_UTF8 = b"caf\xe9.csv"  # Latin-1 "café.csv"
@@ -171,8 +171,8 @@ def test_every_odd_entry_in_landing_is_skipped_with_why_and_the_good_file_ingest
 def test_the_console_is_told_the_same_skipped_entries_as_bronze_warns_about(
     settings: Settings, tmp_path: Path
 ) -> None:
-    from core.landing import scan_landing
-    from core.sales.steps import landing_waiting
+    from lakeconsole.core.landing import scan_landing
+    from lakeconsole.core.sales.steps import landing_waiting
 
     write_csv(settings, "good.csv", [line("A1")])
     outside = tmp_path / "outside"

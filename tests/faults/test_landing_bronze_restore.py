@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from core.sales.definition import BRONZE_ORDERS
+from lakeconsole.core.sales.definition import BRONZE_ORDERS
 from tests.conftest import lakeconsole
 from tests.faults.test_restore_state import accounted, env_of, lake, restore, two_runs
 from tests.sales_fixtures import count, run, snapshot, versions

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from core.faults import at_point
-from core.leftovers import find_crash_leftovers
-from core.sales.definition import BRONZE_ORDERS, SILVER_ORDERS, TABLES
-from core.settings import Settings
+from lakeconsole.core.faults import at_point
+from lakeconsole.core.leftovers import find_crash_leftovers
+from lakeconsole.core.sales.definition import BRONZE_ORDERS, SILVER_ORDERS, TABLES
+from lakeconsole.core.settings import Settings
 from tests.conftest import lakeconsole
 from tests.sales_fixtures import HEADER, count, line, rows, run, snapshot, write_csv
 from tests.test_sales_crash import make_lake

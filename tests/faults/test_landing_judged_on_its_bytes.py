@@ -8,9 +8,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from core.faults import at_point
-from core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
-from core.settings import Settings
+from lakeconsole.core.faults import at_point
+from lakeconsole.core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
+from lakeconsole.core.settings import Settings
 from tests.faults.test_landing_changed_while_read import BIG, changed_warning, lines, once
 from tests.sales_fixtures import HEADER, count, line, rows, run, write_csv
 

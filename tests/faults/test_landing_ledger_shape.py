@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from core.sales.definition import BRONZE_ORDERS
-from core.settings import Settings
+from lakeconsole.core.sales.definition import BRONZE_ORDERS
+from lakeconsole.core.settings import Settings
 from tests.sales_fixtures import count, line, run, write_csv
 
 WRONG_SHAPES: dict[str, Any] = {
@@ -41,7 +41,7 @@ WRONG_SHAPES: dict[str, Any] = {
 def test_a_ledger_of_the_wrong_shape_is_named_and_rebuilt_and_nothing_is_ingested_twice(
     settings: Settings, shape: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from core.sales.steps import landing_rejected, landing_waiting
+    from lakeconsole.core.sales.steps import landing_rejected, landing_waiting
 
     write_csv(settings, "a.csv", [line("A1")])
     run(settings)

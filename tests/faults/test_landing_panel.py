@@ -8,21 +8,21 @@ import os
 
 from textual.widgets import Static
 
-from core.dag import Pipeline
-from core.events import RunStatus
-from core.pipeline import load_pipeline
-from core.runner import run_pipeline
-from core.sales.steps import sales_steps
-from core.settings import Settings
+from lakeconsole.core.dag import Pipeline
+from lakeconsole.core.events import RunStatus
+from lakeconsole.core.pipeline import load_pipeline
+from lakeconsole.core.runner import run_pipeline
+from lakeconsole.core.sales.steps import sales_steps
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.app import ConsoleApp
+from lakeconsole.tui.landing import LandingPanel
 from tests.sales_fixtures import HEADER, line
 from tests.test_tui_console import wait_for
 from tests.tui_fixtures import fixed_findings, fixed_upkeep
-from tui.app import ConsoleApp
-from tui.landing import LandingPanel
 
 
 async def test_landing_panel_shows_a_skipped_folder_and_pipe_with_why(settings: Settings) -> None:
-    sales = dataclasses.replace(settings, pipeline="core.sales.steps:sales_steps")
+    sales = dataclasses.replace(settings, pipeline="lakeconsole.pipelines.sales:pipeline")
     landing = sales.data_dir / "landing"
     (landing / "good.csv").write_text(HEADER + "\n" + line("A1") + "\n")
     (landing / "late").mkdir()

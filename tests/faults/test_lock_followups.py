@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from core.lock import lock_path
-from core.settings import Settings
+from lakeconsole.core.lock import lock_path
+from lakeconsole.core.settings import Settings
 from tests.sales_fixtures import CLI, line, run, table, write_csv
 
 WRITERS = {
@@ -105,7 +105,7 @@ def test_read_only_commands_do_not_hang_on_a_fifo_lock_file(
 def test_the_console_does_not_read_the_holder_through_a_link(
     settings: Settings, tmp_path: Path
 ) -> None:
-    from core.lock import RunLock, current_holder
+    from lakeconsole.core.lock import RunLock, current_holder
 
     elsewhere = tmp_path / "elsewhere"
     with RunLock(elsewhere, "run-elsewhere", "lakeconsole run"):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from deltalake import DeltaTable
 
-from core.lock import RunLock
-from core.settings import Settings
+from lakeconsole.core.lock import RunLock
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.modals import ConfirmScreen
 from tests.explorer_fixtures import orders_table
 from tests.test_explorer_screen import SIZE, ExplorerApp, open_history, status, wait_for
-from tui.modals import ConfirmScreen
 
 
 async def test_console_restore_while_a_run_holds_the_lock_is_refused(settings: Settings) -> None:

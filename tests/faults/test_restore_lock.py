@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from core.lock import RunLocked, lock_path
-from core.settings import Settings
+from lakeconsole.core.lock import RunLocked, lock_path
+from lakeconsole.core.settings import Settings
 from tests.conftest import REPO
 from tests.sales_fixtures import CLI, line, run, table, write_csv
 
 HOLD = """
 import sys
 from pathlib import Path
-from core.lock import RunLock
+from lakeconsole.core.lock import RunLock
 with RunLock(Path(sys.argv[1]), "run-held", "lakeconsole run"):
     print("held", flush=True)
     sys.stdin.read()
@@ -51,27 +51,27 @@ def _lake_with_history(settings: Settings) -> None:
 
 
 def _run(settings: Settings) -> None:
-    from core.pipeline import load_pipeline
-    from core.runner import run_pipeline
+    from lakeconsole.core.pipeline import load_pipeline
+    from lakeconsole.core.runner import run_pipeline
 
     run_pipeline(load_pipeline(), settings)
 
 
 def _vacuum(settings: Settings) -> None:
-    from core.maintenance.vacuum import vacuum_tables
+    from lakeconsole.core.maintenance.vacuum import vacuum_tables
 
     vacuum_tables([], settings)
 
 
 def _optimize(settings: Settings) -> None:
-    from core.maintenance.optimize import optimize_tables
+    from lakeconsole.core.maintenance.optimize import optimize_tables
 
     optimize_tables([], settings)
 
 
 def _lake_restore(settings: Settings) -> None:
-    from core.backup import RestoreRefused
-    from core.backup.restore import restore_snapshot
+    from lakeconsole.core.backup import RestoreRefused
+    from lakeconsole.core.backup.restore import restore_snapshot
 
     try:
         restore_snapshot(settings, force=True, target=str(settings.data_dir.parent / "usb"))
@@ -80,7 +80,7 @@ def _lake_restore(settings: Settings) -> None:
 
 
 def _table_restore(settings: Settings) -> None:
-    from core.explorer.restore import plan_restore, restore_version
+    from lakeconsole.core.explorer.restore import plan_restore, restore_version
 
     restore_version(plan_restore(settings.data_dir / "silver/sales_orders", 1), settings)
 
@@ -100,7 +100,7 @@ def test_every_writer_is_refused_while_another_process_holds_the_lake_lock(
 ) -> None:
     _lake_with_history(settings)
     if writer == "lake restore":
-        from core.backup.backup import run_backup
+        from lakeconsole.core.backup.backup import run_backup
 
         run_backup(settings, target=str(settings.data_dir.parent / "usb"))
     silver = table(settings, "silver/sales_orders").version()

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from core.explorer.restore import plan_restore, restore_version
-from core.lake import ensure_layout
-from core.sales.definition import GOLD_DAILY_REVENUE, QUARANTINE_ROWS, SILVER_ORDERS
-from core.sales.demo import DemoFile, write_demo
-from core.sales.state import state_path
-from core.settings import Settings
+from lakeconsole.core.explorer.restore import plan_restore, restore_version
+from lakeconsole.core.lake import ensure_layout
+from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, QUARANTINE_ROWS, SILVER_ORDERS
+from lakeconsole.core.sales.state import state_path
+from lakeconsole.core.settings import Settings
+from lakeconsole.pipelines.sales.demo import DemoFile, write_demo
 from tests.conftest import lakeconsole
 from tests.sales_fixtures import count, run, snapshot, table, versions
 
@@ -44,7 +44,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def lake(root: Path) -> Settings:
-    from core.settings import load_settings
+    from lakeconsole.core.settings import load_settings
 
     (root / ".env").write_text("SILVER_BATCH_ROWS=1000\n")
     ensure_layout(root / "data")
@@ -183,9 +183,9 @@ def test_a_state_file_of_the_wrong_shape_is_named_and_treated_as_missing(
 
 
 def test_silver_says_which_batch_it_reads_before_the_first_is_merged(tmp_path: Path) -> None:
-    from core.events import Event, StepProgress
-    from core.pipeline import load_pipeline
-    from core.runner import run_pipeline
+    from lakeconsole.core.events import Event, StepProgress
+    from lakeconsole.core.pipeline import load_pipeline
+    from lakeconsole.core.runner import run_pipeline
 
     settings = replace(lake(tmp_path), silver_batch_rows=1000)
     write_demo(settings.data_dir / "landing", rows=3000, files=1, seed=2)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core.lake import find_tables
-from core.leftovers import find_crash_leftovers
-from core.settings import load_settings
+from lakeconsole.core.lake import find_tables
+from lakeconsole.core.leftovers import find_crash_leftovers
+from lakeconsole.core.settings import load_settings
 from tests.conftest import lakeconsole
 from tests.faults.runtime_mounts import small_disk
 from tests.sales_fixtures import snapshot

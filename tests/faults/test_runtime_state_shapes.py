@@ -122,7 +122,7 @@ def test_maintain_reads_a_wrong_backup_status_as_missing(cli, good, home: Path, 
 
 
 def test_the_dashboard_upkeep_names_the_damaged_state_files(settings, home: Path) -> None:
-    from core.upkeep import upkeep_status
+    from lakeconsole.core.upkeep import upkeep_status
 
     damage_runs(home)
     ledger = damage_ledger(home)

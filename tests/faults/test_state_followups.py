@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from core.sales.definition import SILVER_ORDERS
-from core.sales.demo import DemoFile, write_demo
-from core.sales.state import state_path
-from core.settings import Settings
+from lakeconsole.core.sales.definition import SILVER_ORDERS
+from lakeconsole.core.sales.state import state_path
+from lakeconsole.core.settings import Settings
+from lakeconsole.pipelines.sales.demo import DemoFile, write_demo
 from tests.conftest import lakeconsole
 from tests.faults.test_restore_state import env_of, lake
 from tests.sales_fixtures import count, run, snapshot

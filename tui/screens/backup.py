@@ -19,9 +19,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from core.backup.model import BackupProgress
-from core.settings import Settings
-from core.units import human_bytes
+from lakeconsole.core.backup.model import BackupProgress
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.units import human_bytes
 
 PROGRESS_EVERY_S = 0.1  # enough for a smooth bar without flooding the message queue
 
@@ -97,8 +97,8 @@ class BackupScreen(Screen[None]):
     # --- loading -------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="backup-load")
     def load_overview(self) -> None:
-        from core.backup import BackupError, backup_status, list_snapshots, read_status
-        from core.governance import tracked_data
+        from lakeconsole.core.backup import BackupError, backup_status, list_snapshots, read_status
+        from lakeconsole.core.governance import tracked_data
 
         [item] = backup_status(self.settings)
         snapshots: list[Any] = []
@@ -185,7 +185,7 @@ class BackupScreen(Screen[None]):
         if snapshot is None:
             self.notify("No snapshot to restore yet", severity="warning")
             return
-        from tui.modals import ConfirmScreen
+        from lakeconsole.tui.modals import ConfirmScreen
 
         lake = self.settings.data_dir
         question = (
@@ -218,7 +218,7 @@ class BackupScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="backup-work")
     def run_task(self, task: str, snapshot: str | None = None) -> None:
-        from core.backup import (
+        from lakeconsole.core.backup import (
             BackupError,
             restore_drill,
             restore_snapshot,
@@ -307,7 +307,7 @@ class BackupScreen(Screen[None]):
         status.set_class(not message.ok, "-failed")
         self._status(message.text)
         if message.error and "cancelled" not in message.error:
-            from tui.modals import ErrorScreen
+            from lakeconsole.tui.modals import ErrorScreen
 
             self.app.push_screen(
                 ErrorScreen(
@@ -332,7 +332,7 @@ class BackupScreen(Screen[None]):
             return
         self.busy = False
         self._status(f"failed: {event.worker.error}")
-        from tui.modals import ErrorScreen
+        from lakeconsole.tui.modals import ErrorScreen
 
         self.app.push_screen(
             ErrorScreen(str(event.worker.error), title="Backup view failed", where="logs/app.log")

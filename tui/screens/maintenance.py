@@ -23,13 +23,13 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
-from core.maintenance.latency import LatencyWatch
-from core.maintenance.optimize import OptimizeResult
-from core.maintenance.status import TableUpkeep
-from core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles
-from core.maintenance.vacuum import VacuumPlan, VacuumResult
-from core.settings import Settings
-from core.units import human_bytes
+from lakeconsole.core.maintenance.latency import LatencyWatch
+from lakeconsole.core.maintenance.optimize import OptimizeResult
+from lakeconsole.core.maintenance.status import TableUpkeep
+from lakeconsole.core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles
+from lakeconsole.core.maintenance.vacuum import VacuumPlan, VacuumResult
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.units import human_bytes
 
 log = logging.getLogger("lakeconsole.maintenance")
 FORCE_WORD = "FORCE"
@@ -216,9 +216,9 @@ class MaintenanceScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-load")
     def load_overview(self) -> None:
-        from core.maintenance.latency import latency_watch, optimize_candidates
-        from core.maintenance.status import table_upkeep
-        from core.maintenance.tables import table_files
+        from lakeconsole.core.maintenance.latency import latency_watch, optimize_candidates
+        from lakeconsole.core.maintenance.status import table_upkeep
+        from lakeconsole.core.maintenance.tables import table_files
 
         rows: list[tuple[TableUpkeep, TableFiles | None]] = []
         for t in table_upkeep(self.settings):
@@ -294,7 +294,7 @@ class MaintenanceScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-plan")
     def plan_vacuum(self, tables: list[Path], hours: int) -> None:
-        from core.maintenance.vacuum import plan_tables
+        from lakeconsole.core.maintenance.vacuum import plan_tables
 
         forced = hours < MIN_RETENTION_HOURS
         reason = PLACEHOLDER_REASON if forced else ""
@@ -316,7 +316,7 @@ class MaintenanceScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-work")
     def run_vacuum(self, plans: list[VacuumPlan]) -> None:
-        from core.maintenance.vacuum import vacuum_tables
+        from lakeconsole.core.maintenance.vacuum import vacuum_tables
 
         results: list[VacuumResult] = vacuum_tables(
             plans, self.settings, progress=self._progress, cancel=self.cancel
@@ -334,7 +334,7 @@ class MaintenanceScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-work")
     def run_optimize(self, tables: list[Path], zorder: bool) -> None:
-        from core.maintenance.optimize import optimize_tables
+        from lakeconsole.core.maintenance.optimize import optimize_tables
 
         results: list[OptimizeResult] = optimize_tables(
             tables, self.settings, zorder, progress=self._progress, cancel=self.cancel
@@ -374,8 +374,8 @@ class MaintenanceScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
-        from core.runner import describe_error
-        from tui.modals import ErrorScreen
+        from lakeconsole.core.runner import describe_error
+        from lakeconsole.tui.modals import ErrorScreen
 
         self.busy = False
         error = event.worker.error

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Markdown, Static, TextArea
 
-from core.marts.readme import (
+from lakeconsole.core.marts.readme import (
     README,
     Mart,
     MartError,
@@ -32,8 +32,8 @@ from core.marts.readme import (
     readme_state,
     text_state,
 )
-from core.settings import Settings
-from tui.modals import ConfirmScreen
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.modals import ConfirmScreen
 
 PREVIEW_DELAY_S = 0.15
 
@@ -206,7 +206,7 @@ class MartsScreen(Screen[None]):
 
     def open_mart(self, mart: Mart) -> None:
         """Show the mart's README in the editor (the template if it has none yet)."""
-        from core.marts.readme import template
+        from lakeconsole.core.marts.readme import template
 
         path = mart.path / README
         text = _read(path)
@@ -302,8 +302,8 @@ class MartsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="marts-columns")
     def build_dictionary(self, mart: Mart, text: str) -> None:
-        from core.contracts import declared_tables
-        from core.marts.dictionary import (
+        from lakeconsole.core.contracts import declared_tables
+        from lakeconsole.core.marts.dictionary import (
             mart_columns,
             render_block,
             with_block,

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
-from core.explorer.compare import Comparison
+from lakeconsole.core.explorer.compare import Comparison
 
 
 class CompareScreen(ModalScreen[None]):

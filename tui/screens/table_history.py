@@ -18,12 +18,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
-from core.explorer.compare import Comparison
-from core.explorer.history import DEFAULT_PAGE, Commit, HistoryPage
-from core.explorer.restore import RestorePlan
-from core.settings import Settings
-from tui.screens.table_compare import CompareScreen, KeysScreen
-from tui.screens.tables import describe
+from lakeconsole.core.explorer.compare import Comparison
+from lakeconsole.core.explorer.history import DEFAULT_PAGE, Commit, HistoryPage
+from lakeconsole.core.explorer.restore import RestorePlan
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.screens.table_compare import CompareScreen, KeysScreen
+from lakeconsole.tui.screens.tables import describe
 
 COLUMNS = ("Version", "Time", "Operation", "Parameters", "Changes", "Schema")
 MARK = "● "
@@ -117,7 +117,7 @@ class TableHistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history-load")
     def load_page(self, before: int | None, append: bool) -> None:
-        from core.explorer.history import history_page
+        from lakeconsole.core.explorer.history import history_page
 
         self.post_message(CommitsLoaded(history_page(self.path, before, self.page_size), append))
 
@@ -167,7 +167,7 @@ class TableHistoryScreen(Screen[None]):
         self._open(int(str(event.row_key.value)))
 
     def _open(self, version: int) -> None:
-        from tui.screens.table_version import TableVersionScreen
+        from lakeconsole.tui.screens.table_version import TableVersionScreen
 
         self.app.push_screen(
             TableVersionScreen(self.settings, self.path, self.table_name, version, self.latest)
@@ -207,8 +207,8 @@ class TableHistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history-compare")
     def run_compare(self, old: int, new: int, keys: list[str] | None) -> None:
-        from core.explorer.compare import compare_versions
-        from core.explorer.table import KeyNeeded
+        from lakeconsole.core.explorer.compare import compare_versions
+        from lakeconsole.core.explorer.table import KeyNeeded
 
         try:
             result = compare_versions(
@@ -249,12 +249,12 @@ class TableHistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history-restore")
     def plan(self, version: int) -> None:
-        from core.explorer.restore import plan_restore
+        from lakeconsole.core.explorer.restore import plan_restore
 
         self.post_message(RestorePlanned(plan_restore(self.path, version)))
 
     def on_restore_planned(self, message: RestorePlanned) -> None:
-        from tui.modals import ConfirmScreen, ErrorScreen
+        from lakeconsole.tui.modals import ConfirmScreen, ErrorScreen
 
         plan = message.plan
         if plan.missing_files:
@@ -289,7 +289,7 @@ class TableHistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history-restore")
     def restore(self, plan: RestorePlan) -> None:
-        from core.explorer.restore import restore_version
+        from lakeconsole.core.explorer.restore import restore_version
 
         self.post_message(Restored(plan.target, restore_version(plan, self.settings)))
 

@@ -18,10 +18,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
-from core.explorer.history import Commit
-from core.explorer.version import DEFAULT_ROWS, RowsPage, VersionSchema
-from core.settings import Settings
-from tui.screens.tables import describe
+from lakeconsole.core.explorer.history import Commit
+from lakeconsole.core.explorer.version import DEFAULT_ROWS, RowsPage, VersionSchema
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.screens.tables import describe
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,10 @@ class TableVersionScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="version-load")
     def load_version(self, version: int) -> None:
-        from core.explorer.history import to_commit
-        from core.explorer.log import read_commit
-        from core.explorer.table import ExplorerError, open_table
-        from core.explorer.version import rows_page, schema_at
+        from lakeconsole.core.explorer.history import to_commit
+        from lakeconsole.core.explorer.log import read_commit
+        from lakeconsole.core.explorer.table import ExplorerError, open_table
+        from lakeconsole.core.explorer.version import rows_page, schema_at
 
         dt = open_table(self.path, version)
         schema = schema_at(self.path, dt=dt)
@@ -161,7 +161,7 @@ class TableVersionScreen(Screen[None]):
         self._status(view.rows_error, error=True)
 
     def _show_rows(self, page: RowsPage) -> None:
-        from core.explorer.version import text_rows
+        from lakeconsole.core.explorer.version import text_rows
 
         self.page, self.row_offset = page, page.offset
         rows = self.query_one("#version-rows", DataTable)
@@ -193,7 +193,7 @@ class TableVersionScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="version-rows")
     def load_rows(self, version: int, offset: int) -> None:
-        from core.explorer.version import rows_page
+        from lakeconsole.core.explorer.version import rows_page
 
         self.post_message(
             RowsLoaded(version, rows_page(self.path, version, offset, self.page_size))

@@ -17,9 +17,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from core.explorer.catalog import TableSummary
-from core.settings import Settings
-from core.units import human_bytes
+from lakeconsole.core.explorer.catalog import TableSummary
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.units import human_bytes
 
 COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
 
@@ -41,7 +41,7 @@ class PathResolved(Message, bubble=False):
 
 def describe(exc: BaseException) -> str:
     """One line for an error a worker raised."""
-    from core.explorer.table import ExplorerError
+    from lakeconsole.core.explorer.table import ExplorerError
 
     if isinstance(exc, ExplorerError):
         return str(exc)
@@ -96,7 +96,7 @@ class TablesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tables-load")
     def load_tables(self) -> None:
-        from core.explorer.catalog import lake_tables
+        from lakeconsole.core.explorer.catalog import lake_tables
 
         self.post_message(TablesLoaded(lake_tables(self.settings)))
 
@@ -163,8 +163,8 @@ class TablesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tables-resolve")
     def resolve_path(self, text: str) -> None:
-        from core.explorer.log import latest_version
-        from core.explorer.table import resolve_table, table_name
+        from lakeconsole.core.explorer.log import latest_version
+        from lakeconsole.core.explorer.table import resolve_table, table_name
 
         path = resolve_table(text, self.settings.data_dir)
         latest_version(path)  # a log without commits fails here, not in the next view
@@ -175,7 +175,7 @@ class TablesScreen(Screen[None]):
         self._open(message.path, message.name)
 
     def _open(self, path: Path, name: str) -> None:
-        from tui.screens.table_history import TableHistoryScreen
+        from lakeconsole.tui.screens.table_history import TableHistoryScreen
 
         self.app.push_screen(TableHistoryScreen(self.settings, path, name))
 

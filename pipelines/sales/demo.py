@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from core.sales.definition import LANDING_COLUMNS
+from lakeconsole.pipelines.sales import LANDING_COLUMNS
 
 REGIONS = ("north", "south", "east", "west", "central")
 TAX_RATE = {"north": 0.20, "south": 0.10, "east": 0.19, "west": 0.21, "central": 0.07}
