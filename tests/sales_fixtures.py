@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 from deltalake import DeltaTable
 
+from lakeconsole.core.blocks.tables import query
 from lakeconsole.core.events import RunStatus
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import RunOutcome, run_pipeline
@@ -21,7 +22,6 @@ from lakeconsole.core.sales.definition import (
     QUARANTINE_ROWS,
     SILVER_ORDERS,
 )
-from lakeconsole.core.sales.tables import query
 from lakeconsole.core.settings import Settings
 
 # The `cli` fixture of conftest: runs the real CLI in a subprocess.
@@ -122,3 +122,16 @@ def count(settings: Settings, name: str) -> int:
         return 0
     result: pa.Table = query(DeltaTable(str(path)), "SELECT count(*) AS n FROM t")
     return int(result.column(0)[0].as_py())
+
+
+# The sales pipeline's state files, by what they hold (core/blocks/state.py names them).
+STATE_FILES = {
+    "bronze_ledger": "sales_orders_raw.ledger.json",
+    "silver_watermark": "sales_orders.watermark.json",
+    "gold_pending": "daily_revenue.pending.json",
+}
+
+
+def state_file(settings: Settings, name: str) -> Path:
+    """Where the sales pipeline keeps its state `name` (bronze_ledger, silver_watermark...)."""
+    return settings.state_dir / "sales" / STATE_FILES[name]

@@ -12,6 +12,7 @@ from tests.sales_fixtures import (
     line,
     rows,
     run,
+    state_file,
     table,
     versions,
     write_csv,
@@ -158,7 +159,7 @@ def test_a_fixed_bad_file_is_ingested(settings: Settings) -> None:
 def test_bronze_commits_name_their_file_so_a_lost_ledger_is_rebuilt(settings: Settings) -> None:
     write_csv(settings, "a.csv", [line("A1")])
     run(settings)
-    (settings.state_dir / "sales" / "bronze_ledger.json").unlink()
+    state_file(settings, "bronze_ledger").unlink()
     write_csv(settings, "b.csv", [line("B1")])
     assert run(settings).records_processed == 1
     assert count(settings, BRONZE_ORDERS.name) == 2

@@ -21,7 +21,17 @@ from lakeconsole.core.sales.definition import (
 )
 from lakeconsole.core.settings import Settings
 from lakeconsole.pipelines.sales.demo import write_demo
-from tests.sales_fixtures import count, line, rows, run, snapshot, table, versions, write_csv
+from tests.sales_fixtures import (
+    count,
+    line,
+    rows,
+    run,
+    snapshot,
+    state_file,
+    table,
+    versions,
+    write_csv,
+)
 
 MALFORMED = {
     "order_id_missing": line(order_id=""),
@@ -185,7 +195,7 @@ def test_replaying_bronze_after_a_key_moved_day_changes_nothing(settings: Settin
     write_csv(small, "f2.csv", [line("A1", order_ts="2024-03-05T10:00:00Z", qty="2")])
     run(small)
     contents, tables = snapshot(small), versions(small)
-    (small.state_dir / "sales" / "silver_watermark.json").unlink()  # silver replays all of bronze
+    state_file(small, "silver_watermark").unlink()  # silver replays all of bronze
 
     outcome = run(small)
 

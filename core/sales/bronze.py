@@ -20,10 +20,21 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from lakeconsole.core.blocks.ledger import (
+    Ingested,
+    Ledger,
+    Rebuilt,
+    Rejected,
+    commit_metadata,
+    iso_utc,
+    load_ledger,
+)
+from lakeconsole.core.blocks.tables import remove_leftovers, writer_properties
 from lakeconsole.core.dag import StepContext, StepResult
 from lakeconsole.core.faults import crash_point
 from lakeconsole.core.lake import landing_dir
 from lakeconsole.core.landing import Skipped, scan_landing
+from lakeconsole.core.sales import declared
 from lakeconsole.core.sales.definition import BRONZE_ORDERS, LANDING_COLUMNS, QUARANTINE_FILES
 from lakeconsole.core.sales.landing import (
     BLOCK_BYTES,
@@ -38,16 +49,6 @@ from lakeconsole.core.sales.landing import (
     read_header,
     unreadable,
 )
-from lakeconsole.core.sales.ledger import (
-    Ingested,
-    Ledger,
-    Rebuilt,
-    Rejected,
-    commit_metadata,
-    iso_utc,
-    load_ledger,
-)
-from lakeconsole.core.sales.tables import remove_leftovers, writer_properties
 from lakeconsole.core.schema_version import commit_properties, open_or_create
 
 log = logging.getLogger("lakeconsole.sales")
@@ -81,8 +82,8 @@ def run_bronze(ctx: StepContext) -> StepResult:
         BRONZE_ORDERS.version,
         description=BRONZE_ORDERS.description,
     )
-    ledger = load_ledger(ctx.settings, bronze_path)
-    landing = scan_landing(landing_dir(data_dir))
+    ledger = load_ledger(ctx.settings, declared.bronze())
+    landing = scan_landing(landing_dir(data_dir))  # the bronze block filters by its glob
     crash_point(ctx.settings, "bronze.after_listing")
     out = _sort_landing(ledger, landing.files)
     new_files = len(out.todo)
@@ -94,7 +95,7 @@ def run_bronze(ctx: StepContext) -> StepResult:
     if out.rejected or out.unreadable:
         _record_rejects(ctx, [*out.rejected, *out.unreadable])
         ledger.rejected.extend(out.rejected)
-    ledger.save(ctx.settings)
+    ledger.save(ctx.settings, declared.bronze())
     result.warnings.extend(_warnings(landing.skipped, out))
     for warning in result.warnings:
         log.warning("%s", warning)
@@ -124,7 +125,7 @@ def _ingest_new(
         ctx.check_cancelled()
         try:
             result.landing_rows += _ingest(ctx, bronze_path, ledger, file, digest)
-            ledger.save(ctx.settings)
+            ledger.save(ctx.settings, declared.bronze())
             out.ingested += 1
         except (BadFile, Unreadable, FileChanged, FileNotFoundError) as exc:
             _sort_refusal(out, file, digest, exc)

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakeconsole.core.blocks.contract import check_contract, stamp_when_current
+from lakeconsole.core.blocks.state import load_state, write_state
+from lakeconsole.core.blocks.state_shapes import pending_problem
+from lakeconsole.core.blocks.table_marks import changed_since, mark_of
+from lakeconsole.core.blocks.tables import exists, query, remove_leftovers, sql_list
 from lakeconsole.core.dag import StepContext, StepResult
 from lakeconsole.core.faults import crash_point
-from lakeconsole.core.sales.contract import check_contract, stamp_when_current
+from lakeconsole.core.sales import declared
 from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, MONEY_SUM, SILVER_ORDERS, mart_dir
 from lakeconsole.core.sales.silver_state import GOLD_PENDING
-from lakeconsole.core.sales.state import load_state, write_state
-from lakeconsole.core.sales.state_shapes import pending_problem
-from lakeconsole.core.sales.table_marks import changed_since, mark_of
-from lakeconsole.core.sales.tables import exists, query, remove_leftovers, sql_list
 from lakeconsole.core.schema_version import commit_properties, open_or_create
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
     # A declared schema change (with its version bump) rebuilds the whole table: gold is derived.
     decision = check_contract(GOLD_DAILY_REVENUE, data_dir)
     schema_mode = decision.schema_mode if decision is not None else None
-    state, unusable = load_state(ctx.settings, GOLD_PENDING, pending_problem)
+    state, unusable = load_state(ctx.settings, declared.gold(), GOLD_PENDING, pending_problem)
     pending = state.get("dates", [])
     held = None if first_build else DeltaTable(str(gold_path))
     # Pending dates describe one version of gold: after a RESTORE of gold (or a wrong-shaped file)
@@ -71,7 +72,12 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
         result.details["readme_written"] = str(readme_written)
     if not (first_build or schema_mode or pending or everything):
         if held is not None and "tables" not in state:  # a file from before marks: add gold's
-            write_state(ctx.settings, GOLD_PENDING, {**state, "tables": {"gold": mark_of(held)}})
+            write_state(
+                ctx.settings,
+                declared.gold(),
+                GOLD_PENDING,
+                {**state, "tables": {"gold": mark_of(held)}},
+            )
         return result  # silver changed nothing since the last gold run
     silver = DeltaTable(str(SILVER_ORDERS.path(data_dir)))
     gold = open_or_create(
@@ -128,7 +134,7 @@ def run_daily_revenue(ctx: StepContext) -> StepResult:
         _refresh_readme_columns(ctx, result)
     crash_point(ctx.settings, "gold.after_commit")
     marked = {"gold": mark_of(DeltaTable(str(gold_path)))}  # the version these dates describe
-    write_state(ctx.settings, GOLD_PENDING, {"dates": [], "tables": marked})
+    write_state(ctx.settings, declared.gold(), GOLD_PENDING, {"dates": [], "tables": marked})
     result.records_in, result.records_out = len(dates), written
     result.details.update(
         {"dates_recomputed": len(dates), "dates_rewritten": len(changed), "rows_written": written}

@@ -26,13 +26,22 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakeconsole.core.blocks.contract import check_contract, merge_schema, stamp_when_current
+from lakeconsole.core.blocks.ledger import Ingested, Ledger, load_ledger
+from lakeconsole.core.blocks.state import write_state
+from lakeconsole.core.blocks.tables import (
+    exists,
+    query,
+    remove_leftovers,
+    sql_list,
+    writer_properties,
+)
 from lakeconsole.core.dag import StepContext, StepResult
 from lakeconsole.core.faults import crash_point
+from lakeconsole.core.sales import declared
 from lakeconsole.core.sales.cleaning import clean, keep_latest
-from lakeconsole.core.sales.contract import check_contract, merge_schema, stamp_when_current
 from lakeconsole.core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
 from lakeconsole.core.sales.keys import delete_moved, plan_batch
-from lakeconsole.core.sales.ledger import Ingested, Ledger, load_ledger
 from lakeconsole.core.sales.silver_state import (
     GOLD_PENDING,
     WATERMARK,
@@ -41,14 +50,6 @@ from lakeconsole.core.sales.silver_state import (
     current_marks,
     marks,
     read_watermark,
-)
-from lakeconsole.core.sales.state import write_state
-from lakeconsole.core.sales.tables import (
-    exists,
-    query,
-    remove_leftovers,
-    sql_list,
-    writer_properties,
 )
 from lakeconsole.core.schema_version import commit_properties, open_or_create
 
@@ -60,7 +61,7 @@ __all__ = ["GOLD_PENDING", "WATERMARK", "run_silver"]  # gold and the tests name
 
 REBUILD = (
     "Rebuild it from bronze: move the table folder aside, delete "
-    "data/_lakeconsole/sales/silver_watermark.json and run again"
+    "data/_lakeconsole/sales/sales_orders.watermark.json and run again"
 )
 # Batches read and cleaned ahead of the one being written (measured at 10M rows: 2 ahead,
 # silver 14.1 → 13.5 s and 1.06 → 1.18 GB peak; the writes then wait for them less often).
@@ -102,7 +103,7 @@ def run_silver(ctx: StepContext) -> StepResult:
     leftovers = remove_leftovers([silver_path, quarantine_path])
     # A watermark that no longer describes the tables (a RESTORE, a lost commit, a wrong shape)
     # is dropped: silver then re-reads bronze from its first line.
-    ledger = load_ledger(settings, BRONZE_ORDERS.path(data_dir))  # opens bronze: once a run
+    ledger = load_ledger(settings, declared.bronze())  # opens bronze: once a run
     mark, untrusted = read_watermark(data_dir, settings, ledger)
     pending_warning = check_gold_pending(settings)
     batches = plan_batches(pending_segments(ctx, mark, ledger), settings.silver_batch_rows)
@@ -130,7 +131,9 @@ def run_silver(ctx: StepContext) -> StepResult:
         # Every line past the mark is in silver now: one position says so, with the versions
         # of silver and quarantine it describes.
         position = _furthest(mark, done) if done else _position(mark)
-        write_state(settings, WATERMARK, {**position, "tables": current_marks(data_dir)})
+        write_state(
+            settings, declared.silver(), WATERMARK, {**position, "tables": current_marks(data_dir)}
+        )
     if batches:
         for spec in (SILVER_ORDERS, QUARANTINE_ROWS):
             stamp_when_current(spec, data_dir)
@@ -187,7 +190,9 @@ def _write_batches(
             _merge_batch(ctx, prepared, counts, evolve, targets)
             done += [[s.file.ingested_at, s.file.file, s.first, s.last] for s in batch]
             tables = marks(targets.silver, targets.quarantine, _QUARANTINE_LOCK)
-            write_state(settings, WATERMARK, {**mark, "done": done, "tables": tables})
+            write_state(
+                settings, declared.silver(), WATERMARK, {**mark, "done": done, "tables": tables}
+            )
             crash_point(settings, "silver.after_batch")
             ctx.progress(counts["rows_read"], total, "rows", f"merged batch {k + 1} of {n}")
 
@@ -223,7 +228,7 @@ def pending_segments(
     The watermark is a position (ingest time, file, row): every line up to it is in silver.
     Its `done` list names the row ranges past it that batches of an unfinished run wrote."""
     if ledger is None:
-        ledger = load_ledger(ctx.settings, BRONZE_ORDERS.path(ctx.settings.data_dir))
+        ledger = load_ledger(ctx.settings, declared.bronze())
     if mark is None:
         mark = read_watermark(ctx.settings.data_dir, ctx.settings, ledger)[0]
     mark_key = (mark.get("ingested_at", ""), mark.get("file", ""))

@@ -9,23 +9,24 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakeconsole.core.sales.definition import BRONZE_ORDERS, QUARANTINE_ROWS, SILVER_ORDERS
-from lakeconsole.core.sales.ledger import Ledger, load_ledger
-from lakeconsole.core.sales.state import load_state, read_state, state_path, write_state
-from lakeconsole.core.sales.state_shapes import (
+from lakeconsole.core.blocks.ledger import Ledger, load_ledger
+from lakeconsole.core.blocks.state import load_state, read_state, state_path, write_state
+from lakeconsole.core.blocks.state_shapes import (
     pending_problem,
     watermark_place_problem,
     watermark_problem,
 )
-from lakeconsole.core.sales.table_marks import changed_since, mark_of
-from lakeconsole.core.sales.tables import exists
+from lakeconsole.core.blocks.table_marks import changed_since, mark_of
+from lakeconsole.core.blocks.tables import exists
+from lakeconsole.core.sales import declared
+from lakeconsole.core.sales.definition import QUARANTINE_ROWS, SILVER_ORDERS
 from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
 
-WATERMARK = "silver_watermark"
-GOLD_PENDING = "gold_pending"
+WATERMARK = "watermark"  # on the silver table
+GOLD_PENDING = "pending"  # on the gold table
 # The tables the watermark describes, by the key it keeps their marks under.
 MARKED = {"silver": SILVER_ORDERS, "quarantine": QUARANTINE_ROWS}
 
@@ -35,7 +36,7 @@ def read_watermark(
 ) -> tuple[dict[str, Any], str | None]:
     """The watermark, or {} and why when it cannot be trusted (then silver re-reads bronze).
     `ledger`: the ingestion ledger when the caller holds it already (it opens bronze)."""
-    mark, problem = load_state(settings, WATERMARK, watermark_problem)
+    mark, problem = load_state(settings, declared.silver(), WATERMARK, watermark_problem)
     if problem:
         return {}, problem
     tables = mark.get("tables", {})
@@ -54,30 +55,32 @@ def _placed_in_bronze(
     if not any(key in mark for key in ("ingested_at", "file", "row", "done")):
         return mark, None  # no place yet: silver starts at the first line anyway
     if ledger is None:
-        ledger = load_ledger(settings, BRONZE_ORDERS.path(data_dir))
+        ledger = load_ledger(settings, declared.bronze())
     held = {(f.ingested_at, f.file): f.rows for f in ledger.files}
     where = watermark_place_problem(mark, held)
     if where:
-        path = state_path(settings, WATERMARK)
+        path = state_path(settings, declared.silver(), WATERMARK)
         return {}, f"{path} names a place in bronze the ingestion ledger does not hold ({where})"
     return mark, None
 
 
 def check_gold_pending(settings: Settings) -> str | None:
     """An unusable gold_pending.json becomes "recompute every date"; returns the warning."""
-    _, problem = load_state(settings, GOLD_PENDING, pending_problem)
+    _, problem = load_state(settings, declared.gold(), GOLD_PENDING, pending_problem)
     if problem:
-        write_state(settings, GOLD_PENDING, {"dates": [], "all_dates": True})
+        write_state(settings, declared.gold(), GOLD_PENDING, {"dates": [], "all_dates": True})
         return f"{problem}: gold recomputes every date"
     return None
 
 
 def add_gold_pending_days(settings: Settings, dates: set[str]) -> None:
     """Add `dates` to gold's pending set, keeping what else the file says."""
-    state = read_state(settings, GOLD_PENDING)
+    state = read_state(settings, declared.gold(), GOLD_PENDING)
     pending = set(state.get("dates", []))
     if not dates <= pending:
-        write_state(settings, GOLD_PENDING, {**state, "dates": sorted(pending | dates)})
+        write_state(
+            settings, declared.gold(), GOLD_PENDING, {**state, "dates": sorted(pending | dates)}
+        )
 
 
 def marks(silver: DeltaTable, quarantine: DeltaTable, quarantine_lock: threading.Lock) -> dict:

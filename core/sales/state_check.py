@@ -16,13 +16,14 @@ if TYPE_CHECKING:
 
 def state_findings(settings: Settings) -> list[Finding]:
     """One finding per sales state file that its table no longer matches."""
+    from lakeconsole.core.blocks.state import load_state, state_path
+    from lakeconsole.core.blocks.state_shapes import pending_problem
+    from lakeconsole.core.blocks.table_marks import changed_since
+    from lakeconsole.core.blocks.tables import exists
     from lakeconsole.core.governance import Finding
+    from lakeconsole.core.sales import declared
     from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
     from lakeconsole.core.sales.silver_state import GOLD_PENDING, MARKED, WATERMARK, read_watermark
-    from lakeconsole.core.sales.state import load_state, state_path
-    from lakeconsole.core.sales.state_shapes import pending_problem
-    from lakeconsole.core.sales.table_marks import changed_since
-    from lakeconsole.core.sales.tables import exists
     from lakeconsole.core.table_health import log_damage
 
     # A damaged table is its own finding (DAMAGE, with its repair); its state is judged after.
@@ -32,12 +33,12 @@ def state_findings(settings: Settings) -> list[Finding]:
     ):
         return []
     out: list[Finding] = []
-    if state_path(settings, WATERMARK).exists():
+    if state_path(settings, declared.silver(), WATERMARK).exists():
         _, reason = read_watermark(settings.data_dir, settings)
         if reason:
             out.append(_finding(Finding, SILVER_ORDERS.name, reason, "it re-derives silver"))
-    if state_path(settings, GOLD_PENDING).exists():
-        state, reason = load_state(settings, GOLD_PENDING, pending_problem)
+    if state_path(settings, declared.gold(), GOLD_PENDING).exists():
+        state, reason = load_state(settings, declared.gold(), GOLD_PENDING, pending_problem)
         path = GOLD_DAILY_REVENUE.path(settings.data_dir)
         if not reason and exists(path):
             from deltalake import DeltaTable

@@ -42,16 +42,18 @@ def _gold(ctx: StepContext) -> StepResult:
 
 def landing_waiting(settings: Settings) -> set[str]:
     """Names of landing files not ingested yet (the console's landing panel asks this)."""
-    from lakeconsole.core.sales.ledger import waiting_files
+    from lakeconsole.core.blocks.ledger import waiting_files
+    from lakeconsole.core.sales import declared
 
-    return waiting_files(settings)
+    return waiting_files(settings, declared.bronze())
 
 
 def landing_rejected(settings: Settings) -> dict[str, str]:
     """Landing files bronze refused, with why (the console's landing panel lists them)."""
-    from lakeconsole.core.sales.ledger import rejected_files
+    from lakeconsole.core.blocks.ledger import rejected_files
+    from lakeconsole.core.sales import declared
 
-    return rejected_files(settings)
+    return rejected_files(settings, declared.bronze())
 
 
 def check_findings(settings: Settings) -> list[Finding]:

@@ -11,7 +11,7 @@ import pytest
 
 from lakeconsole.core.sales.definition import BRONZE_ORDERS
 from lakeconsole.core.settings import Settings
-from tests.sales_fixtures import count, line, run, write_csv
+from tests.sales_fixtures import count, line, run, state_file, write_csv
 
 WRONG_SHAPES: dict[str, Any] = {
     "a list": [1, 2, 3],
@@ -45,7 +45,7 @@ def test_a_ledger_of_the_wrong_shape_is_named_and_rebuilt_and_nothing_is_ingeste
 
     write_csv(settings, "a.csv", [line("A1")])
     run(settings)
-    ledger = settings.state_dir / "sales" / "bronze_ledger.json"
+    ledger = state_file(settings, "bronze_ledger")
     ledger.write_text(json.dumps(WRONG_SHAPES[shape]))
     write_csv(settings, "b.csv", [line("B1")])
 

@@ -13,11 +13,11 @@ import pytest
 from lakeconsole.core.explorer.restore import plan_restore, restore_version
 from lakeconsole.core.lake import ensure_layout
 from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, QUARANTINE_ROWS, SILVER_ORDERS
-from lakeconsole.core.sales.state import state_path
 from lakeconsole.core.settings import Settings
 from lakeconsole.pipelines.sales.demo import DemoFile, write_demo
 from tests.conftest import lakeconsole
 from tests.sales_fixtures import count, run, snapshot, table, versions
+from tests.sales_fixtures import state_file as state_path
 
 
 def two_runs(settings: Settings) -> tuple[list[DemoFile], dict[str, int]]:

@@ -12,16 +12,18 @@ import functools
 import logging
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from lakeconsole.core.blocks.state import read_state, state_path, write_state
 from lakeconsole.core.landing import LandingFile
-from lakeconsole.core.sales.state import read_state, state_path, write_state
 from lakeconsole.core.settings import Settings
 
-log = logging.getLogger("lakeconsole.sales")
+if TYPE_CHECKING:
+    from lakeconsole.core.api import BronzeTable
 
-STATE = "bronze_ledger"
+log = logging.getLogger("lakeconsole.bronze")
+
+KIND = "ledger"  # state file <stem>.ledger.json
 META = "lakeconsole."  # prefix of our keys in bronze commit metadata
 # Operations that never change which rows bronze holds.
 CONTENT_NEUTRAL = {"OPTIMIZE", "VACUUM START", "VACUUM END", "SET TBLPROPERTIES", "CREATE TABLE"}
@@ -100,11 +102,11 @@ class Ledger:
             "rejected": [asdict(r) for r in self.rejected],
         }
 
-    def save(self, settings: Settings) -> None:
+    def save(self, settings: Settings, bronze: BronzeTable) -> None:
         """Write the ledger if it differs from the file (a no-op run writes nothing)."""
         state = self.state()
-        if read_state(settings, STATE) != state:
-            write_state(settings, STATE, state)
+        if read_state(settings, bronze, KIND) != state:
+            write_state(settings, bronze, KIND, state)
 
 
 def commit_metadata(entry: Ingested) -> dict[str, str]:
@@ -118,14 +120,15 @@ def commit_metadata(entry: Ingested) -> dict[str, str]:
     }
 
 
-def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
-    """The ledger, caught up with the bronze table."""
+def load_ledger(settings: Settings, bronze: BronzeTable) -> Ledger:
+    """The ledger of `bronze`, caught up with the bronze table."""
+    bronze_path = bronze.spec.path(settings.data_dir)
     try:
-        ledger = _parse(_read(settings))
+        ledger = _parse(_read(settings, bronze))
     except ValueError as exc:
         log.warning(
             "ingestion ledger %s is not what bronze writes (%s): rebuilt from the bronze table",
-            state_path(settings, STATE),
+            state_path(settings, bronze, KIND),
             exc,
         )
         ledger = Ledger()  # as if missing
@@ -144,12 +147,12 @@ def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
         return ledger
     log.warning(
         "ingestion ledger %s rebuilt from the bronze rows (it was missing or out of step)",
-        state_path(settings, STATE),
+        state_path(settings, bronze, KIND),
     )
     held = _from_rows(dt)
     kept = {(f.file, f.hash) for f in held}
     dropped = [f for f in ledger.files if (f.file, f.hash) not in kept]
-    reason = _out_of_step(dt, ledger.bronze_version, dropped)
+    reason = _out_of_step(dt, ledger.bronze_version, dropped, bronze.name)
     if reason:
         ledger.rebuilt = Rebuilt(reason, dropped)
     ledger.files = held
@@ -157,24 +160,23 @@ def load_ledger(settings: Settings, bronze_path: Path) -> Ledger:
     return ledger
 
 
-def _out_of_step(dt: Any, version: int, dropped: list[Ingested]) -> str | None:
+def _out_of_step(dt: Any, version: int, dropped: list[Ingested], name: str) -> str | None:
     """Why bronze is no longer what the ledger describes (a RESTORE, a lost commit...), or None
     when the rebuild changes nothing the user needs to hear about (the ledger was missing)."""
-    from lakeconsole.core.sales.definition import BRONZE_ORDERS
-    from lakeconsole.core.sales.table_marks import changed_since
+    from lakeconsole.core.blocks.table_marks import changed_since
 
     if version < 0:
         return None
-    reason = changed_since(dt, {"version": version, "timestamp": 0}, BRONZE_ORDERS.name)
+    reason = changed_since(dt, {"version": version, "timestamp": 0}, name)
     if reason is None and dropped:
-        reason = f"{BRONZE_ORDERS.name} no longer holds {len(dropped)} file(s) the ledger lists"
+        reason = f"{name} no longer holds {len(dropped)} file(s) the ledger lists"
     return reason
 
 
-def _read(settings: Settings) -> dict[str, Any]:
+def _read(settings: Settings, bronze: BronzeTable) -> dict[str, Any]:
     """The ledger's state; ValueError when the file is there but not a JSON object."""
-    data = read_state(settings, STATE)
-    if not data and state_path(settings, STATE).exists():
+    data = read_state(settings, bronze, KIND)
+    if not data and state_path(settings, bronze, KIND).exists():
         raise ValueError("not a JSON object")
     return data
 
@@ -230,34 +232,47 @@ def _entry(kind: type[E], raw: Any) -> E:
     return entry
 
 
-def waiting_files(settings: Settings) -> set[str]:
+def waiting_files(settings: Settings, bronze: BronzeTable) -> set[str]:
     """Landing files the ledger has neither ingested nor rejected: what the next run will read.
     Read-only and cheap (no bronze catch-up): for the console's landing panel."""
-    return {name for name, entry in _landing_entries(settings).items() if entry is None}
+    entries = _landing_entries(settings, bronze)
+    return {name for name, entry in entries.items() if entry is None}
 
 
-def rejected_files(settings: Settings) -> dict[str, str]:
+def rejected_files(settings: Settings, bronze: BronzeTable) -> dict[str, str]:
     """Landing files bronze refused, with the reason (they stay in place until fixed or
     removed). Read-only and cheap, like `waiting_files`."""
     return {
         name: entry.reason
-        for name, entry in _landing_entries(settings).items()
+        for name, entry in _landing_entries(settings, bronze).items()
         if isinstance(entry, Rejected)
     }
 
 
-def _landing_entries(settings: Settings) -> dict[str, Ingested | Rejected | None]:
-    """Each landing file's ledger entry (None: not read yet); a file that cannot be read is
-    shown as bronze will refuse it."""
+def source_files(settings: Settings, bronze: BronzeTable) -> list[LandingFile]:
+    """The landing files `bronze` reads: its source's folder, names matching its glob."""
+    from fnmatch import fnmatch
+
     from lakeconsole.core.lake import landing_dir
     from lakeconsole.core.landing import scan_landing
 
+    folder = landing_dir(settings.data_dir)
+    if bronze.source.folder:
+        folder = folder / bronze.source.folder
+    return [f for f in scan_landing(folder).files if fnmatch(f.name, bronze.source.pattern)]
+
+
+def _landing_entries(
+    settings: Settings, bronze: BronzeTable
+) -> dict[str, Ingested | Rejected | None]:
+    """Each landing file's ledger entry (None: not read yet); a file that cannot be read is
+    shown as bronze will refuse it."""
     try:
-        ledger = _parse(_read(settings))
+        ledger = _parse(_read(settings, bronze))
     except ValueError:
         ledger = Ledger()  # bronze rebuilds it on the next run; until then all looks new
     entries: dict[str, Ingested | Rejected | None] = {}
-    for landing in scan_landing(landing_dir(settings.data_dir)).files:
+    for landing in source_files(settings, bronze):
         # Same name, size and time as a file already hashed: no need to read it again.
         entry = ledger.seen(landing)
         if entry is None:
