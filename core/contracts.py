@@ -320,20 +320,11 @@ def enforce_contract(
     return ContractDecision(name, diff, declared, previous)
 
 
-@dataclass(frozen=True)
-class DeclaredTable:
-    """A table's contract as the pipeline definition declares it."""
-
-    name: str  # path under the data dir, e.g. "gold/sales/daily_revenue"
-    layer: str
-    schema: pa.Schema | None
-    version: str | None
-    descriptions: dict[str, str]
-
-
-def declared_tables(settings: Settings) -> list[DeclaredTable]:
+def declared_tables(settings: Settings) -> list[TableSpec]:
     """The tables the loaded pipeline declares; [] when it declares none or does not load
-    (`lakeconsole check` then reports the load error once, as the pipeline's own finding)."""
+    (`lakeconsole check` then reports the load error once, as the pipeline's own finding).
+    A table whose declared schema cannot be built (a legacy TABLES with a type pyarrow does not
+    know) is left out with a warning: the rest still count."""
     from lakeconsole.core.dag import PipelineError
     from lakeconsole.core.pipeline import loaded_or_none
 
@@ -343,23 +334,15 @@ def declared_tables(settings: Settings) -> list[DeclaredTable]:
     except PipelineError as exc:
         log.warning("cannot read the declared tables: %s", exc)
         return []
-    return [_declared(spec) for spec in tables.values()]
-
-
-def _declared(spec: TableSpec) -> DeclaredTable:
-    name = spec.name.strip("/")
-    try:
-        schema: pa.Schema | None = spec.schema
-    except Exception as exc:  # a column type pyarrow does not know: the rest still counts
-        log.warning("table %s: cannot read its declared schema: %s", name, exc)
-        schema = None
-    return DeclaredTable(
-        name=name,
-        layer=spec.layer,
-        schema=schema,
-        version=spec.version or None,
-        descriptions=spec.descriptions(),
-    )
+    out = []
+    for spec in tables.values():
+        try:
+            spec.schema  # noqa: B018 (built once here so every reader can trust it)
+        except Exception as exc:
+            log.warning("table %s: cannot read its declared schema: %s", spec.name, exc)
+            continue
+        out.append(spec)
+    return out
 
 
 @dataclass(frozen=True)

@@ -254,11 +254,14 @@ def contract_findings(settings: Settings) -> list[Finding]:
 
 
 def _tables_home(settings: Settings) -> str:
-    """Where a user declares a table: the TABLES next to the loaded pipeline's steps."""
+    """Where a user declares a table: in the pipeline module (pipeline.silver/.gold/.table),
+    or the TABLES next to a pipeline of bare steps."""
     from lakeconsole.core.pipeline import TABLES_ATTR, loaded_or_none
 
     pipeline = loaded_or_none(settings)
     module = pipeline.source.partition(":")[0] if pipeline else settings.pipeline
+    if pipeline is not None and pipeline.declared is not None:
+        return f"{module}, with {pipeline.declared.name}.silver/.gold/.table(...)"
     return f"{module}.{TABLES_ATTR}"
 
 

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakeconsole.core.contracts import DeclaredTable, table_schema, table_version, type_name
+from lakeconsole.core.contracts import table_schema, table_version, type_name
 from lakeconsole.core.marts.readme import README, Mart, template
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.tables import TableSpec
 
 START = "<!-- columns:start -->"
 END = "<!-- columns:end -->"
@@ -80,7 +81,7 @@ def _describe(
 def mart_columns(
     mart: Mart,
     data_dir: Path,
-    declared: list[DeclaredTable],
+    declared: list[TableSpec],
     written: dict[tuple[str, str], str] | None = None,
 ) -> list[TableColumns]:
     """Every table of the mart with its columns, types and descriptions. A declared table not
@@ -92,7 +93,7 @@ def mart_columns(
     for table in mart.tables:
         rel = table.relative_to(data_dir).as_posix()
         spec = by_name.get(rel)
-        descriptions = spec.descriptions if spec else {}
+        descriptions = spec.descriptions() if spec else {}
         short = table.relative_to(mart.path).as_posix()
         columns = tuple(
             (f.name, type_name(f.type), _describe(descriptions, written, short, f.name))
@@ -102,10 +103,11 @@ def mart_columns(
         seen.add(rel)
     prefix = f"gold/{mart.name}/"
     for spec in declared:
-        if spec.name.startswith(prefix) and spec.name not in seen and spec.schema is not None:
+        if spec.name.startswith(prefix) and spec.name not in seen:
             short = spec.name[len(prefix) :]
             columns = tuple(
-                (f.name, type_name(f.type), spec.descriptions.get(f.name, "")) for f in spec.schema
+                (f.name, type_name(f.type), spec.descriptions().get(f.name, ""))
+                for f in spec.schema
             )
             out.append(TableColumns(short, spec.version, columns))
     return out
@@ -134,7 +136,7 @@ def with_block(text: str, block: str) -> str:
     return f"{text}{tail}\n## Columns\n\n{START}{block}{END}\n"
 
 
-def regenerated(mart: Mart, data_dir: Path, declared: list[DeclaredTable]) -> tuple[str, str]:
+def regenerated(mart: Mart, data_dir: Path, declared: list[TableSpec]) -> tuple[str, str]:
     """(current README text, the text with a fresh dictionary). A missing README starts from
     the template."""
     path = mart.path / README
@@ -144,13 +146,13 @@ def regenerated(mart: Mart, data_dir: Path, declared: list[DeclaredTable]) -> tu
     return current, with_block(base, render_block(tables))
 
 
-def dictionary_current(mart: Mart, data_dir: Path, declared: list[DeclaredTable]) -> bool:
+def dictionary_current(mart: Mart, data_dir: Path, declared: list[TableSpec]) -> bool:
     """Whether the README's column dictionary matches the tables' schemas."""
     current, fresh = regenerated(mart, data_dir, declared)
     return bool(current) and current == fresh
 
 
-def refresh_dictionary(mart: Mart, data_dir: Path, declared: list[DeclaredTable]) -> bool:
+def refresh_dictionary(mart: Mart, data_dir: Path, declared: list[TableSpec]) -> bool:
     """Rewrite the README's column dictionary from the schemas; True when the file changed."""
     current, fresh = regenerated(mart, data_dir, declared)
     if current == fresh:
