@@ -15,7 +15,9 @@ from lakeconsole.core.events import Layer
 
 def _shop() -> tuple[Pipeline, object, object]:
     shop = Pipeline("shop")
-    raw = shop.bronze("bronze/orders_raw", source=landing("orders_*.csv", columns=["id", "ts", "n"]))
+    raw = shop.bronze(
+        "bronze/orders_raw", source=landing("orders_*.csv", columns=["id", "ts", "n"])
+    )
     orders = shop.silver(
         "silver/orders",
         from_=raw,
@@ -73,7 +75,9 @@ def test_dependencies_are_inferred_from_what_each_table_reads() -> None:
             "silver/x: column 'qty' is neither in bronze/orders_raw's landing columns nor derived",
         ),
         (
-            lambda p, raw: p.silver("silver/x", from_=raw, columns=[col("id", "money")], key=("id",)),
+            lambda p, raw: p.silver(
+                "silver/x", from_=raw, columns=[col("id", "money")], key=("id",)
+            ),
             "silver/x: column id: unknown column type 'money'; use one of: string, int64",
         ),
         (
