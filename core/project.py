@@ -117,8 +117,7 @@ BACKUP_TARGET=
 
 
 def _pipeline(name: str) -> str:
-    return (
-        '''\
+    return '''\
 """The __NAME__ lakehouse, declared with lakeconsole's pipeline API (guide: docs/pipelines.md
 in lakeconsole's repository).
 
@@ -186,7 +185,6 @@ pipeline.gold(
     ),
 )
 '''.replace("__NAME__", name).replace("__MART__", MART)
-    )
 
 
 _MART_README = """\

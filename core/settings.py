@@ -20,6 +20,10 @@ SECRET_PATTERN = re.compile(r"(SECRET|PASSWORD|TOKEN|ACCESS_KEY|_KEY$|CREDENTIAL
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # The pipeline when LAKECONSOLE_PIPELINE is unset: the shipped sales lakehouse (core.pipeline).
 DEFAULT_PIPELINE = "lakeconsole.pipelines.sales:pipeline"
+# The source checkout this code runs from, when it does: in a checkout this file is
+# core/settings.py (lakeconsole/core links to it); installed, it is
+# site-packages/lakeconsole/core/settings.py, whose parent holds no .env or setup.sh.
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 class SettingsError(Exception):
@@ -124,11 +128,8 @@ def find_project(environ: Mapping[str, str]) -> Path | None:
     cwd = Path.cwd()
     if (cwd / ".env").exists():
         return cwd
-    # In a checkout this file is core/settings.py (lakeconsole/core links to it); installed, it
-    # is site-packages/lakeconsole/core/settings.py, whose parents hold no .env or setup.sh.
-    checkout = Path(__file__).resolve().parents[1]
-    if (checkout / ".env").exists() or (checkout / "setup.sh").exists():
-        return checkout
+    if (CHECKOUT / ".env").exists() or (CHECKOUT / "setup.sh").exists():
+        return CHECKOUT
     return None
 
 
