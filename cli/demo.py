@@ -33,6 +33,8 @@ examples:
   lakeconsole demo --prefix next --after 20000 --rows 5000 --files 1
                                             the next day's file after the default demo
   lakeconsole demo --if-empty               the sample setup.sh puts in a new lake"""
+# What a generator's file may say about the dirt it holds, as the summary line words it.
+DIRT = {"resent": "re-sent", "malformed": "malformed"}
 NO_DEMO = (
     "demo: the pipeline {name} declares no demo generator: pass demo=write_demo (a function, "
     "or 'module:function') to Pipeline('{name}', ...), or put your own files in {folder}"
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return OK
     for f in written:
         counts = _counts(f)
-        dirt = ", ".join(f"{n} {k}" for k, n in counts.items() if k != "rows")
+        dirt = ", ".join(f"{n} {DIRT[k]}" for k, n in counts.items() if k in DIRT)
         print(f"wrote {f.path}: {counts.get('rows', '?')} lines" + (f" ({dirt})" if dirt else ""))
     total = sum(int(getattr(f, "rows", 0)) for f in written)
     print(f"{total} lines in {len(written)} file(s) in {folder}. Next: lakeconsole run")
