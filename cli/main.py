@@ -1,5 +1,6 @@
 """Entry point of `lakeconsole`. Subcommands are the modules of this package that define
-`COMMAND`, `HELP`, `add_arguments(parser)` and `run(args, settings) -> int`."""
+`COMMAND`, `HELP`, `add_arguments(parser)` and `run(args, settings) -> int`; one that sets
+`NEEDS_PROJECT = False` (init) runs with no settings, outside any project."""
 
 from __future__ import annotations
 
