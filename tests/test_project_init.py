@@ -158,9 +158,8 @@ def test_the_scaffolded_project_runs_end_to_end_and_a_rerun_changes_nothing(
     assert (silver.num_rows, rejected.num_rows) == (5, 2)
     assert sorted(rejected.column("rule").to_pylist()) == ["amount_too_low", "customer_id_missing"]
     assert gold.num_rows == 3 and sum(gold.column("orders").to_pylist()) == 5
-    versions = {
-        p: DeltaTable(str(p)).version() for p in data.rglob("_delta_log") for p in [p.parent]
-    }
+    tables = [log.parent for log in data.rglob("_delta_log")]
+    versions = {t: DeltaTable(str(t)).version() for t in tables}
     second = lakeconsole_in(project, ["run"])
     assert second.returncode == 0, second.stdout + second.stderr
     assert {p: DeltaTable(str(p)).version() for p in versions} == versions
