@@ -1,21 +1,31 @@
-"""`lakeconsole demo`: write deterministic sample landing files (sales order lines)."""
+"""`lakeconsole demo`: write the loaded pipeline's deterministic sample landing files."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
 from lakeconsole.core.settings import Settings
 
+if TYPE_CHECKING:
+    from lakeconsole.core.api import Pipeline
+    from lakeconsole.core.tables import TableSpec
+
 COMMAND = "demo"
 ORDER = 5
-HELP = "write deterministic sample landing CSV files (sales order lines)"
+HELP = "write the pipeline's deterministic sample landing files"
 DESCRIPTION = """\
-Write CSV files of sales order lines into data/landing/: order_id, line_no, order_ts,
-customer_id, product_id, region, price, qty, tax, currency. The same --rows/--files/--seed
-always give the same bytes. With realistic dirt: about 1% of each file's lines are re-sent in
-the next file with a changed qty, and about 0.5% are malformed (price not a number, missing
-order_id, negative qty, unparseable timestamp)."""
+Write sample landing files into data/landing/ with the demo generator the pipeline declares
+(Pipeline(..., demo=...)). The same --rows/--files/--seed always give the same bytes, and a
+generator writes realistic dirt (re-sent and malformed lines) so quarantine has work to do.
+
+The shipped sales pipeline writes CSV files of order lines (order_id, line_no, order_ts,
+customer_id, product_id, region, price, qty, tax, currency): about 1% of each file's lines are
+re-sent in the next file with a changed qty, and about 0.5% are malformed (price not a number,
+missing order_id, negative qty, unparseable timestamp)."""
 EPILOG = """\
 examples:
   lakeconsole demo                          20,000 lines in 4 files
@@ -23,13 +33,21 @@ examples:
   lakeconsole demo --prefix next --after 20000 --rows 5000 --files 1
                                             the next day's file after the default demo
   lakeconsole demo --if-empty               the sample setup.sh puts in a new lake"""
+# What a generator's file may say about the dirt it holds, as the summary line words it.
+DIRT = {"resent": "re-sent", "malformed": "malformed"}
+NO_DEMO = (
+    "demo: the pipeline {name} declares no demo generator: pass demo=write_demo (a function, "
+    "or 'module:function') to Pipeline('{name}', ...), or put your own files in {folder}"
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rows", type=int, default=20_000, help="order lines in all (default 20000)")
     p.add_argument("--files", type=int, default=4, help="how many files (default 4)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    p.add_argument("--prefix", default="orders", help="file name prefix (default 'orders')")
+    p.add_argument(
+        "--prefix", default=None, help="file name prefix (default: the generator's, sales 'orders')"
+    )
     p.add_argument(
         "--after",
         type=int,
@@ -47,26 +65,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.cli.output import error, print_json
+    from lakeconsole.core.dag import PipelineError
     from lakeconsole.core.lake import landing_dir
+    from lakeconsole.core.pipeline import load_pipeline
 
     if args.rows < 1 or args.files < 1 or args.files > args.rows:
         error("demo: --rows and --files must be at least 1, and --files at most --rows")
         return USAGE
-    from lakeconsole.pipelines.sales.demo import write_demo
-
     folder = landing_dir(settings.data_dir)
-    if args.if_empty and _lake_has_data(settings):
+    try:
+        loaded = load_pipeline(settings)
+        write_demo = demo_of(loaded.declared)
+    except PipelineError as exc:
+        error(f"demo: {exc}")
+        return USAGE
+    if write_demo is None:
+        error(NO_DEMO.format(name=loaded.name, folder=folder))
+        return USAGE
+    if args.if_empty and _lake_has_data(settings, loaded.tables):
         print(f"demo: the lake in {settings.data_dir} already has data; no sample written")
         return OK
+    options: dict[str, Any] = {"rows": args.rows, "files": args.files, "seed": args.seed}
+    options["after"] = max(args.after, 0)
+    if args.prefix is not None:
+        options["prefix"] = args.prefix
     try:
-        written = write_demo(
-            folder,
-            rows=args.rows,
-            files=args.files,
-            seed=args.seed,
-            prefix=args.prefix,
-            after=max(args.after, 0),
-        )
+        written = list(write_demo(folder, **options))
     except OSError as exc:
         error(
             f"demo: cannot write into {folder}: {exc.strerror or exc}. "
@@ -74,23 +98,47 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return FAILED
     if args.json:
-        print_json(
-            [
-                {"file": str(f.path), "rows": f.rows, "resent": f.resent, "malformed": f.malformed}
-                for f in written
-            ]
-        )
+        print_json([{"file": str(f.path), **_counts(f)} for f in written])
         return OK
     for f in written:
-        print(f"wrote {f.path}: {f.rows} lines ({f.resent} re-sent, {f.malformed} malformed)")
-    total = sum(f.rows for f in written)
+        counts = _counts(f)
+        dirt = ", ".join(f"{n} {DIRT[k]}" for k, n in counts.items() if k in DIRT)
+        print(f"wrote {f.path}: {counts.get('rows', '?')} lines" + (f" ({dirt})" if dirt else ""))
+    total = sum(int(getattr(f, "rows", 0)) for f in written)
     print(f"{total} lines in {len(written)} file(s) in {folder}. Next: lakeconsole run")
     return OK
 
 
-def _lake_has_data(settings: Settings) -> bool:
+def demo_of(declared: Pipeline | None) -> Callable[..., Any] | None:
+    """The pipeline's demo generator: its function, or its "module:function" imported now
+    (a generator usually needs pyarrow or numpy, which declaring a pipeline must not import)."""
+    from lakeconsole.core.dag import PipelineError
+
+    demo = getattr(declared, "demo", None)
+    if demo is None or callable(demo):
+        return demo
+    module_name, _, attr = str(demo).partition(":")
+    try:
+        found = getattr(importlib.import_module(module_name), attr or "write_demo")
+    except (ImportError, AttributeError) as exc:
+        raise PipelineError(
+            f"its demo '{demo}' cannot be imported ({type(exc).__name__}: {exc}); "
+            "name it as module:function"
+        ) from None
+    if not callable(found):
+        raise PipelineError(f"its demo '{demo}' is not a function")
+    return found
+
+
+def _counts(f: Any) -> dict[str, int]:
+    """What a generator says about a file it wrote: rows, and the dirt it put in."""
+    return {k: int(getattr(f, k)) for k in ("rows", "resent", "malformed") if hasattr(f, k)}
+
+
+def _lake_has_data(settings: Settings, tables: Mapping[str, TableSpec]) -> bool:
     from lakeconsole.core.lake import landing_dir
 
     landing = landing_dir(settings.data_dir)
     has_files = landing.is_dir() and any(not p.name.startswith(".") for p in landing.iterdir())
-    return has_files or (settings.data_dir / "bronze" / "sales_orders_raw" / "_delta_log").is_dir()
+    bronze = [name for name, spec in tables.items() if spec.layer == "bronze"]
+    return has_files or any((settings.data_dir / b / "_delta_log").is_dir() for b in bronze)

@@ -1,5 +1,6 @@
 """Entry point of `lakeconsole`. Subcommands are the modules of this package that define
-`COMMAND`, `HELP`, `add_arguments(parser)` and `run(args, settings) -> int`."""
+`COMMAND`, `HELP`, `add_arguments(parser)` and `run(args, settings) -> int`; one that sets
+`NEEDS_PROJECT = False` (init) runs with no settings, outside any project."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from lakeconsole.core.settings import (
     SettingsError,
     check_folders_writable,
     load_settings,
+    require_project,
 )
 
 EXIT_USAGE = USAGE
@@ -108,6 +110,7 @@ def console_settings(args: argparse.Namespace, modules: Iterable[ModuleType]) ->
     """The console writes (runs, vacuums, restores): never on a mistyped folder it would create,
     and on a read-only lake one line saying what works instead (SettingsError)."""
     settings = load_settings(data_dir=getattr(args, "data_dir", None), check_writable=False)
+    require_project(settings)
     require_lake(settings.data_dir)
     try:
         check_folders_writable(settings)
@@ -121,19 +124,32 @@ def console_settings(args: argparse.Namespace, modules: Iterable[ModuleType]) ->
     return settings
 
 
+def command_settings(args: argparse.Namespace, module: ModuleType) -> Settings:
+    """Settings for a command; outside a project only reading an existing lake works (a lake
+    must not appear in whatever folder lakeconsole runs from: NoProject says how to make one)."""
+    use = use_of(module, args)
+    settings = load_settings(
+        data_dir=getattr(args, "data_dir", None), check_writable=use == "writes"
+    )
+    if use == "rebuilds" or (use == "reads" and not settings.data_dir.is_dir()):
+        require_project(settings)
+    if use == "reads":
+        require_lake(settings.data_dir)
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
     parser, modules = build_parser()
     args = parser.parse_args(argv)
+    if args.command is not None and not getattr(modules[args.command], "NEEDS_PROJECT", True):
+        # `lakeconsole init` makes a project: it needs none, and reads no settings.
+        done: int = modules[args.command].run(args, None)
+        return done
     try:
         if args.command is None:
             settings = console_settings(args, modules.values())
         else:
-            use = use_of(modules[args.command], args)
-            settings = load_settings(
-                data_dir=getattr(args, "data_dir", None), check_writable=use == "writes"
-            )
-            if use == "reads":
-                require_lake(settings.data_dir)
+            settings = command_settings(args, modules[args.command])
     except (SettingsError, NoLake, ConsoleRefused) as exc:
         error(str(exc))
         return EXIT_USAGE

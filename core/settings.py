@@ -20,6 +20,10 @@ SECRET_PATTERN = re.compile(r"(SECRET|PASSWORD|TOKEN|ACCESS_KEY|_KEY$|CREDENTIAL
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # The pipeline when LAKECONSOLE_PIPELINE is unset: the shipped sales lakehouse (core.pipeline).
 DEFAULT_PIPELINE = "lakeconsole.pipelines.sales:pipeline"
+# The source checkout this code runs from, when it does: in a checkout this file is
+# core/settings.py (lakeconsole/core links to it); installed, it is
+# site-packages/lakeconsole/core/settings.py, whose parent holds no .env or setup.sh.
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 class SettingsError(Exception):
@@ -39,6 +43,19 @@ class ObjectStorageLake(SettingsError):
             f"object storage lakes are not supported yet: {source} is {url}; use a local folder",
         )
         self.key = "LAKECONSOLE_DATA_DIR"
+
+
+class NoProject(SettingsError):
+    """No project folder was found, and the command would create a lake in the working folder."""
+
+    def __init__(self, cwd: Path) -> None:
+        Exception.__init__(
+            self,
+            f"no lakeconsole project in {cwd} (no .env, and LAKECONSOLE_HOME is not set): "
+            "make one with `lakeconsole init DIR` and cd into it, or set LAKECONSOLE_HOME "
+            "to your project folder",
+        )
+        self.key = "LAKECONSOLE_HOME"
 
 
 class FolderNotWritable(SettingsError):
@@ -75,6 +92,9 @@ class Settings:
     # Console key remaps, "binding_id=keys;binding_id=keys" (e.g. "run=R;quit=ctrl+q").
     console_keymap: str = ""
     pipeline: str = DEFAULT_PIPELINE
+    # False when no project folder was found (home is then just the working folder): nothing
+    # may be created there (NoProject).
+    in_project: bool = True
     # Everything from .env and the environment, for tools we call (aws, rclone) and redaction.
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -99,18 +119,30 @@ class Settings:
         return replace(self, data_dir=data_dir.expanduser().resolve())
 
 
-def find_home(environ: Mapping[str, str]) -> Path:
-    """The project folder: LAKECONSOLE_HOME, else the working folder if it has a `.env`,
-    else the checkout this code runs from (an editable install), else the working folder."""
+def find_project(environ: Mapping[str, str]) -> Path | None:
+    """The project folder: LAKECONSOLE_HOME, else the working folder if it has a `.env`, else
+    the source checkout this code runs from (an editable install: its own .env or setup.sh);
+    None when there is none (an installed lakeconsole run outside a project)."""
     if environ.get("LAKECONSOLE_HOME"):
         return Path(environ["LAKECONSOLE_HOME"]).expanduser().resolve()
     cwd = Path.cwd()
     if (cwd / ".env").exists():
         return cwd
-    checkout = Path(__file__).resolve().parents[1]
-    if (checkout / ".env").exists() or (checkout / "setup.sh").exists():
-        return checkout
-    return cwd
+    if (CHECKOUT / ".env").exists() or (CHECKOUT / "setup.sh").exists():
+        return CHECKOUT
+    return None
+
+
+def find_home(environ: Mapping[str, str]) -> Path:
+    """The project folder, or the working folder when there is none."""
+    return find_project(environ) or Path.cwd()
+
+
+def require_project(settings: Settings) -> None:
+    """Raise NoProject when no project folder was found: a lake must not appear in whatever
+    folder lakeconsole happens to run from."""
+    if not settings.in_project:
+        raise NoProject(settings.home)
 
 
 def load_settings(
@@ -121,9 +153,11 @@ def load_settings(
     """Build settings: defaults < `.env` < environment < `--data-dir`.
 
     With `check_writable` the data and log folders are created and test-written (commands that
-    write the lake); without it nothing is created (commands that only read it)."""
+    write the lake), and NoProject is raised outside a project; without it nothing is created
+    (commands that only read it)."""
     env = dict(os.environ if environ is None else environ)
-    home = find_home(env)
+    project = find_project(env)
+    home = project or Path.cwd()
     merged: dict[str, str] = {}
     dotenv = home / ".env"
     if dotenv.exists():
@@ -155,11 +189,13 @@ def load_settings(
         auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
         console_keymap=merged.get("CONSOLE_KEYMAP", "").strip(),
         pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip() or DEFAULT_PIPELINE,
+        in_project=project is not None,
         raw=merged,
     )
     if data_dir is not None:
         settings = settings.with_data_dir(Path(data_dir))
     if check_writable:
+        require_project(settings)
         check_folders_writable(settings)
     return settings
 
