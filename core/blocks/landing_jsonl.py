@@ -75,7 +75,7 @@ def read_jsonl(
     schema = pa.schema([(c, pa.string()) for c in columns])
     fd = fh.fileno()
     before = os.fstat(fd)
-    hashing, offset, row, objects = hashlib.sha256(), 0, 0, 0
+    hashing, offset, row, objects, bad_before = hashlib.sha256(), 0, 0, 0, 0
     carry = b""
     while True:
         chunk = os.pread(fd, block_bytes, offset)
@@ -88,24 +88,15 @@ def read_jsonl(
             _refuse(fh, digest, hashing, offset, "binary file (contains NUL bytes), not JSON lines")
         text = carry + chunk
         cut = len(text) if at_end else text.rfind(b"\n") + 1
-        lines, carry = text[:cut].split(b"\n"), text[cut:]
-        values: list[list[str | None]] = [[] for _ in columns]
-        for raw in lines:
-            raw = raw.strip(b" \t\r")
-            if not raw:
-                continue
-            row += 1
-            parsed = _object(raw)
-            if parsed is None:
-                bad.add(row, raw)
-            else:
-                objects += 1
-            for i, c in enumerate(columns):
-                values[i].append(None if parsed is None else _text(parsed.get(c)))
-        if values[0]:
-            yield pa.RecordBatch.from_arrays(
-                [pa.array(v, pa.string()) for v in values], schema=schema
-            )
+        block, carry = text[:cut], text[cut:]
+        batch = _fast(block, schema)
+        if batch is None:
+            batch = _line_by_line(block, columns, schema, row, bad)
+        row += batch.num_rows
+        objects += batch.num_rows - (bad.count - bad_before)
+        bad_before = bad.count
+        if batch.num_rows:
+            yield batch
         if at_end:
             break
     after = os.fstat(fd)
@@ -125,6 +116,52 @@ def read_jsonl(
             f"{bad.count} line(s) are not JSON objects (the first is row {first_row}: {shown!r}); "
             "their columns are empty and silver's rules quarantine them"
         )
+
+
+def _fast(block: bytes, schema: pa.Schema) -> pa.RecordBatch | None:
+    """The block's rows by pyarrow.json (about ten times faster than Python's json), when it
+    can say the same as `_line_by_line`: every value a string or null, one object per line, no
+    blank line (row numbers must not shift). None otherwise: a number, a nested value, a bad
+    line all make pyarrow refuse the whole block."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    lines = block.count(b"\n") + (not block.endswith(b"\n"))
+    if not block.strip() or b"\n\n" in block or b"\r" in block:
+        return None
+    try:
+        rows = pj.read_json(
+            pa.py_buffer(block),
+            read_options=pj.ReadOptions(block_size=max(len(block), 1), use_threads=False),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if rows.num_rows != lines:
+        return None
+    return rows.combine_chunks().to_batches()[0] if rows.num_rows else None
+
+
+def _line_by_line(
+    block: bytes, columns: Sequence[str], schema: pa.Schema, row: int, bad: BadLines
+) -> pa.RecordBatch:
+    """The block's rows by Python's json, each line on its own: a bad line spoils no other."""
+    import pyarrow as pa
+
+    values: list[list[str | None]] = [[] for _ in columns]
+    for raw in block.split(b"\n"):
+        raw = raw.strip(b" \t\r")
+        if not raw:
+            continue
+        row += 1
+        parsed = _object(raw)
+        if parsed is None:
+            bad.add(row, raw)
+        for i, c in enumerate(columns):
+            values[i].append(None if parsed is None else _text(parsed.get(c)))
+    return pa.RecordBatch.from_arrays([pa.array(v, pa.string()) for v in values], schema=schema)
 
 
 def _refuse(fh: IO[bytes], digest: str, hashing: Any, length: int, reason: str) -> None:
