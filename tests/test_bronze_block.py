@@ -28,7 +28,7 @@ def shop() -> dict[str, BronzeTable]:
         "sales": p.bronze("bronze/sales_raw", source=landing("sales_*.parquet", columns=COLUMNS)),
         "eu": p.bronze(
             "bronze/eu_orders_raw",
-            source=landing("orders_*.csv", columns=COLUMNS, folder="eu/orders"),
+            source=landing("orders/orders_*.csv", columns=COLUMNS, folder="eu"),
         ),
     }
 
@@ -188,3 +188,16 @@ def test_a_landing_file_no_source_reads_is_named_in_the_warnings(
         "(patterns: events_*.jsonl, sales_*.parquet)"
     ]  # eu/, another source's folder, is not a stray
     assert ingest(settings, tables["sales"]).warnings == []  # named once per run
+
+
+def test_the_fast_json_reader_says_what_the_line_by_line_one_says() -> None:
+    from lakeconsole.core.blocks.landing_jsonl import BadLines, _fast, _line_by_line
+
+    schema = pa.schema([(c, pa.string()) for c in COLUMNS])
+    block = (
+        b'{"event_id": "e1", "amount": "2.50"}\n{"payload": null, "x": "y"}\n{"amount": "\\u00e9"}'
+    )
+    fast = _fast(block, schema)
+    assert fast is not None  # plain strings: pyarrow.json reads them
+    assert fast.to_pylist() == _line_by_line(block, COLUMNS, schema, 0, BadLines()).to_pylist()
+    assert _fast(b'{"event_id": 1}\n', schema) is None  # a number: Python keeps its text

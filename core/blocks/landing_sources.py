@@ -30,14 +30,21 @@ class SourceListing:
     warnings: list[str]  # entries of its folder no source reads, one line each
 
 
+def folder_of(source: Landing) -> str:
+    """The source's folder under landing/ ("" for landing/ itself): `folder=` joined with the
+    folder part of the pattern, so `landing("orders/*.csv")` reads landing/orders/."""
+    parts = [*source.folder.split("/"), *source.pattern.split("/")[:-1]]
+    return "/".join(p for p in parts if p)
+
+
 def source_folder(settings: Settings, source: Landing) -> Path:
     folder = landing_dir(settings.data_dir)
-    return folder / source.folder if source.folder else folder
+    return folder / folder_of(source) if folder_of(source) else folder
 
 
 def matches(source: Landing, name: str) -> bool:
     """Whether a landing file name is one of the source's (case matters, as on the disk)."""
-    return fnmatchcase(name, source.pattern)
+    return fnmatchcase(name, source.pattern.rsplit("/", 1)[-1])
 
 
 def landing_of(settings: Settings, table: BronzeTable) -> SourceListing:
@@ -48,14 +55,14 @@ def landing_of(settings: Settings, table: BronzeTable) -> SourceListing:
     neighbours = _same_folder(table)
     if neighbours[0] is not table:
         return SourceListing(files, [])
-    prefix = f"{table.source.folder}/" if table.source.folder else ""
+    prefix = f"{folder_of(table.source)}/" if folder_of(table.source) else ""
     inner = _inner_folders(table)
     warnings = [
         f"landing entry {prefix}{entry.name} skipped: {entry.reason}"
         for entry in listing.skipped
         if entry.name.rstrip("/") not in inner
     ]
-    patterns = ", ".join(dict.fromkeys(t.source.pattern for t in neighbours))
+    patterns = ", ".join(dict.fromkeys(t.source.pattern.rsplit("/", 1)[-1] for t in neighbours))
     warnings += [
         f"landing entry {prefix}{f.name} skipped: matches no landing source of the pipeline "
         f"(patterns: {patterns})"
@@ -71,16 +78,18 @@ def _bronze_tables(table: BronzeTable) -> list[BronzeTable]:
 
 def _same_folder(table: BronzeTable) -> list[BronzeTable]:
     """The pipeline's bronze tables reading the same folder, in declaration order."""
-    return [t for t in _bronze_tables(table) if t.source.folder == table.source.folder]
+    return [t for t in _bronze_tables(table) if folder_of(t.source) == folder_of(table.source)]
 
 
 def _inner_folders(table: BronzeTable) -> set[str]:
     """Sub-folders of `table`'s folder that hold another source: not stray entries."""
-    base = f"{table.source.folder}/" if table.source.folder else ""
+    own = folder_of(table.source)
+    base = f"{own}/" if own else ""
     inner = set()
     for t in _bronze_tables(table):
-        if t.source.folder.startswith(base) and t.source.folder != table.source.folder:
-            inner.add(t.source.folder[len(base) :].split("/", 1)[0])
+        other = folder_of(t.source)
+        if other.startswith(base) and other != own:
+            inner.add(other[len(base) :].split("/", 1)[0])
     return inner
 
 
