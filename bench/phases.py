@@ -32,8 +32,8 @@ WRAPPED = (
     "lakeconsole.core.sales.silver:delete_moved",
     "lakeconsole.core.sales.gold:query",
     "lakeconsole.core.sales.gold:daily_revenue",
-    "lakeconsole.core.sales.bronze:content_hash",
-    "lakeconsole.core.sales.bronze:_sort_landing",
+    "lakeconsole.core.blocks.bronze:content_hash",
+    "lakeconsole.core.blocks.bronze:_sort_landing",
     "lakeconsole.core.sales.silver:stamp_when_current",
     "lakeconsole.core.sales.gold:stamp_when_current",
 )

@@ -251,15 +251,11 @@ def rejected_files(settings: Settings, bronze: BronzeTable) -> dict[str, str]:
 
 def source_files(settings: Settings, bronze: BronzeTable) -> list[LandingFile]:
     """The landing files `bronze` reads: its source's folder, names matching its glob."""
-    from fnmatch import fnmatch
-
-    from lakeconsole.core.lake import landing_dir
+    from lakeconsole.core.blocks.landing_sources import matches, source_folder
     from lakeconsole.core.landing import scan_landing
 
-    folder = landing_dir(settings.data_dir)
-    if bronze.source.folder:
-        folder = folder / bronze.source.folder
-    return [f for f in scan_landing(folder).files if fnmatch(f.name, bronze.source.pattern)]
+    folder = source_folder(settings, bronze.source)
+    return [f for f in scan_landing(folder).files if matches(bronze.source, f.name)]
 
 
 def _landing_entries(
@@ -281,7 +277,7 @@ def _landing_entries(
             except FileNotFoundError:
                 continue  # gone since the listing
             except OSError as exc:
-                from lakeconsole.core.sales.landing import unreadable
+                from lakeconsole.core.blocks.landing_read import unreadable
 
                 entry = Rejected(landing.name, "", landing.size, landing.mtime_ns, unreadable(exc))
         entries[landing.name] = entry
@@ -292,7 +288,7 @@ def _landing_entries(
 def _content_hash(landing: LandingFile) -> str:
     """The content hash of a file not in the ledger yet, kept while its size and modification
     time stay the same: the landing panel asks again after every change in the folder."""
-    from lakeconsole.core.sales.landing import FileChanged, content_hash
+    from lakeconsole.core.blocks.landing_read import FileChanged, content_hash
 
     try:
         return content_hash(landing.path)

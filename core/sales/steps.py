@@ -23,9 +23,10 @@ GOLD_TABLE = "gold/sales/daily_revenue"
 
 
 def _bronze(ctx: StepContext) -> StepResult:
-    from lakeconsole.core.sales.bronze import run_bronze
+    from lakeconsole.core.blocks.bronze import run
+    from lakeconsole.core.sales import declared
 
-    return run_bronze(ctx)
+    return run(ctx, declared.bronze())
 
 
 def _silver(ctx: StepContext) -> StepResult:

@@ -1,4 +1,5 @@
-"""Landing CSV files: whether each is the expected CSV, and reading one in batches.
+"""Reading landing files: opening and hashing them, and CSV files in batches (the JSON-lines
+and Parquet readers, core.blocks.landing_jsonl / landing_parquet, share the same rules).
 
 Accepted where the meaning is unambiguous: quoted delimiters, CRLF or CR-only (old Mac) line
 ends, a UTF-8 BOM, header names in another order or case, a field of any size (the block grows).
@@ -22,12 +23,11 @@ import io
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from lakeconsole.core.landing import LandingFile
-from lakeconsole.core.sales.definition import LANDING_COLUMNS
 from lakeconsole.core.units import human_bytes
 
 if TYPE_CHECKING:
@@ -87,13 +87,14 @@ def unreadable(exc: OSError) -> str:
     return f"cannot be read: {(exc.strerror or type(exc).__name__).lower()}: check the file"
 
 
-def read_header(fh: IO[bytes], digest: str) -> list[str]:
-    """The file's column names (normalised), or BadFile with the reason it is not our CSV, or
+def read_header(fh: IO[bytes], digest: str, columns: Sequence[str]) -> list[str]:
+    """The CSV file's column names (normalised), or BadFile with the reason it does not have
+    the expected `columns` (any order), or
     FileChanged when the bytes judged are not the content `digest` names.
     Reads from the start without moving the file's position."""
     head = os.pread(fh.fileno(), HEAD_BYTES, 0)
     try:
-        return _header_names(head)
+        return _header_names(head, columns)
     except BadFile:
         # A head shorter than asked for is the whole file: the verdict rests on where it ends.
         judged = ReadSoFar(hashlib.sha256(head), len(head), at_end=len(head) < HEAD_BYTES)
@@ -101,7 +102,7 @@ def read_header(fh: IO[bytes], digest: str) -> list[str]:
         raise
 
 
-def _header_names(head: bytes) -> list[str]:
+def _header_names(head: bytes, columns: Sequence[str]) -> list[str]:
     if not head.strip(BOM + b" \t\r\n"):
         raise BadFile("empty file")
     if b"\x00" in head:
@@ -112,13 +113,11 @@ def _header_names(head: bytes) -> list[str]:
     except UnicodeDecodeError:
         raise BadFile("not UTF-8 text (the header cannot be decoded)") from None
     names = [n.strip().lower() for n in next(csv.reader([line]), [])]
-    expected = set(LANDING_COLUMNS)
+    expected = set(columns)
     if not expected & set(names):
-        raise BadFile(
-            f"missing header: the first line must name the columns {', '.join(LANDING_COLUMNS)}"
-        )
+        raise BadFile(f"missing header: the first line must name the columns {', '.join(columns)}")
     problems = []
-    missing = [c for c in LANDING_COLUMNS if c not in names]
+    missing = [c for c in columns if c not in names]
     extra = [n for n in names if n not in expected]
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
@@ -208,11 +207,12 @@ def read_batches(
     fh: IO[bytes],
     names: list[str],
     digest: str,
+    columns: Sequence[str],
     block_bytes: int = BLOCK_BYTES,
     on_read: Callable[[], None] = lambda: None,
 ) -> Iterator[pa.RecordBatch]:
     """The data rows of the open file `fh` (from its start) as string batches with the columns
-    in LANDING_COLUMNS order.
+    in `columns` order.
 
     Raises (possibly after some batches): BadFile when a row cannot be parsed or decoded,
     RowTooLong when a row does not fit in `block_bytes`, and FileChanged, after the last batch,
@@ -236,7 +236,7 @@ def read_batches(
                 convert_options=pcsv.ConvertOptions(
                     column_types={n: pa.string() for n in names},
                     strings_can_be_null=False,
-                    include_columns=list(LANDING_COLUMNS),
+                    include_columns=list(columns),
                 ),
             )
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:

@@ -1,0 +1,191 @@
+"""Landing JSON-lines files: one JSON object per line, each expected column kept as text.
+
+Strings are kept as they are, numbers and booleans as their JSON text (`12.50`, `true`), nested
+objects and arrays as compact JSON text, a missing key or `null` as null. Keys the source does
+not declare are ignored. Blank lines are not rows.
+
+A line that is not a JSON object (cut short, not UTF-8, a bare value) does not refuse the file:
+it becomes a row whose columns are all null, so it is counted and silver's rules (a key or a
+not_null column) send it to quarantine under its `_source_row`, the file's line number among
+its non-blank lines; bronze's warnings name the file and the first such line. A file with no
+JSON object at all is refused (it is not JSON lines), as are an empty and a binary file.
+
+Every byte parsed is hashed on the way, as for CSV (core.blocks.landing_read): bytes that are
+not the content bronze hashed raise FileChanged after the last batch, before the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+from lakeconsole.core.blocks.landing_read import (
+    HEAD_BYTES,
+    BadFile,
+    FileChanged,
+    ReadSoFar,
+    check_judged_bytes,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+class _Number(float):
+    """A JSON number with the text it was written as (`12.50` stays `12.50`, not 12.5)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _Number:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+class BadLines:
+    """The lines of one file that were not JSON objects: how many, and the first one."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: tuple[int, str] | None = None
+
+    def add(self, row: int, raw: bytes) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = (row, raw[:80].decode("utf-8", "backslashreplace"))
+
+
+def read_jsonl(
+    fh: IO[bytes],
+    columns: Sequence[str],
+    digest: str,
+    block_bytes: int,
+    on_read: Callable[[], None] = lambda: None,
+    notes: list[str] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """The rows of the open JSON-lines file as string batches, `columns` in order; BadFile
+    (judged on `digest`'s bytes) for a file that is not JSON lines, FileChanged as for CSV.
+    Lines that are not JSON objects are summed up in one line added to `notes` at the end."""
+    import pyarrow as pa
+
+    bad, notes = BadLines(), notes if notes is not None else []
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    fd = fh.fileno()
+    before = os.fstat(fd)
+    hashing, offset, row, objects, bad_before = hashlib.sha256(), 0, 0, 0, 0
+    carry = b""
+    while True:
+        chunk = os.pread(fd, block_bytes, offset)
+        at_end = not chunk
+        if chunk:
+            hashing.update(chunk)
+            offset += len(chunk)
+            on_read()
+        if chunk and offset == len(chunk) and b"\x00" in chunk[:HEAD_BYTES]:
+            _refuse(fh, digest, hashing, offset, "binary file (contains NUL bytes), not JSON lines")
+        text = carry + chunk
+        cut = len(text) if at_end else text.rfind(b"\n") + 1
+        block, carry = text[:cut], text[cut:]
+        batch = _fast(block, schema)
+        if batch is None:
+            batch = _line_by_line(block, columns, schema, row, bad)
+        row += batch.num_rows
+        objects += batch.num_rows - (bad.count - bad_before)
+        bad_before = bad.count
+        if batch.num_rows:
+            yield batch
+        if at_end:
+            break
+    after = os.fstat(fd)
+    if hashing.hexdigest() != digest or (before.st_size, before.st_mtime_ns) != (
+        after.st_size,
+        after.st_mtime_ns,
+    ):
+        raise FileChanged("its content changed during the read")
+    # The bytes parsed are `digest`'s (checked just above): the verdict is on them.
+    if not row:
+        raise BadFile("empty file: no JSON lines")
+    if not objects:
+        raise BadFile("not JSON lines: no line is a JSON object")
+    if bad.count and bad.first is not None:
+        first_row, shown = bad.first
+        notes.append(
+            f"{bad.count} line(s) are not JSON objects (the first is row {first_row}: {shown!r}); "
+            "their columns are empty and silver's rules quarantine them"
+        )
+
+
+def _fast(block: bytes, schema: pa.Schema) -> pa.RecordBatch | None:
+    """The block's rows by pyarrow.json (about ten times faster than Python's json), when it
+    can say the same as `_line_by_line`: every value a string or null, one object per line, no
+    blank line (row numbers must not shift). None otherwise: a number, a nested value, a bad
+    line all make pyarrow refuse the whole block."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    lines = block.count(b"\n") + (not block.endswith(b"\n"))
+    if not block.strip() or b"\n\n" in block or b"\r" in block:
+        return None
+    try:
+        rows = pj.read_json(
+            pa.py_buffer(block),
+            read_options=pj.ReadOptions(block_size=max(len(block), 1), use_threads=False),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if rows.num_rows != lines:
+        return None
+    return rows.combine_chunks().to_batches()[0] if rows.num_rows else None
+
+
+def _line_by_line(
+    block: bytes, columns: Sequence[str], schema: pa.Schema, row: int, bad: BadLines
+) -> pa.RecordBatch:
+    """The block's rows by Python's json, each line on its own: a bad line spoils no other."""
+    import pyarrow as pa
+
+    values: list[list[str | None]] = [[] for _ in columns]
+    for raw in block.split(b"\n"):
+        raw = raw.strip(b" \t\r")
+        if not raw:
+            continue
+        row += 1
+        parsed = _object(raw)
+        if parsed is None:
+            bad.add(row, raw)
+        for i, c in enumerate(columns):
+            values[i].append(None if parsed is None else _text(parsed.get(c)))
+    return pa.RecordBatch.from_arrays([pa.array(v, pa.string()) for v in values], schema=schema)
+
+
+def _refuse(fh: IO[bytes], digest: str, hashing: Any, length: int, reason: str) -> None:
+    """BadFile, but only once the bytes judged are the content `digest` names."""
+    check_judged_bytes(fh, digest, ReadSoFar(hashing.copy(), length, at_end=False))
+    raise BadFile(reason)
+
+
+def _object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(raw, parse_float=_Number)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    """A JSON value as bronze keeps it: raw text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, _Number):
+        return value.text
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

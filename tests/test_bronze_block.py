@@ -1,0 +1,203 @@
+"""The bronze block on a pipeline of its own: JSON lines, Parquet, a CSV glob in a sub-folder,
+exactly-once, bad files quarantined and left in place, strays named in the warnings."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from deltalake import DeltaTable
+
+from lakeconsole import Pipeline, landing
+from lakeconsole.core.api import BronzeTable
+from lakeconsole.core.blocks.bronze import run
+from lakeconsole.core.dag import StepContext, StepResult
+from lakeconsole.core.settings import Settings
+
+COLUMNS = ("event_id", "amount", "payload")
+
+
+def shop() -> dict[str, BronzeTable]:
+    p = Pipeline("shop")
+    return {
+        "events": p.bronze("bronze/events_raw", source=landing("events_*.jsonl", columns=COLUMNS)),
+        "sales": p.bronze("bronze/sales_raw", source=landing("sales_*.parquet", columns=COLUMNS)),
+        "eu": p.bronze(
+            "bronze/eu_orders_raw",
+            source=landing("orders/orders_*.csv", columns=COLUMNS, folder="eu"),
+        ),
+    }
+
+
+@pytest.fixture
+def tables() -> dict[str, BronzeTable]:
+    return shop()
+
+
+def folder(settings: Settings, sub: str = "") -> Path:
+    path = settings.data_dir / "landing" / sub
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ingest(settings: Settings, table: BronzeTable) -> StepResult:
+    ctx = StepContext(settings, "run-1", table.step, lambda *a: None, threading.Event())
+    return run(ctx, table)
+
+
+def bronze_rows(settings: Settings, table: BronzeTable) -> list[dict[str, object]]:
+    rows = DeltaTable(str(table.spec.path(settings.data_dir))).to_pyarrow_table().to_pylist()
+    return sorted(rows, key=lambda r: (str(r["_source_file"]), int(str(r["_source_row"]))))
+
+
+def rejected(settings: Settings, table: BronzeTable) -> dict[str, str]:
+    assert table.rejected_files is not None
+    path = table.rejected_files.path(settings.data_dir)
+    rows = DeltaTable(str(path)).to_pyarrow_table().to_pylist()
+    return {str(r["file"]): str(r["reason"]) for r in rows}
+
+
+def test_json_lines_keep_every_value_as_text_and_a_bad_line_as_an_empty_row(
+    settings: Settings, tables: dict[str, BronzeTable]
+) -> None:
+    lines = [
+        json.dumps({"event_id": "e1", "amount": 12.50, "payload": {"n": [1, 2]}, "extra": 1}),
+        '{"event_id": "e2", "amount": 12.50, "payload": true}',
+        '{"event_id": "e3", "amount": 7',  # cut short
+        "",
+        '{"event_id": "e4"}',
+    ]
+    (folder(settings) / "events_1.jsonl").write_text("\n".join(lines) + "\n")
+    result = ingest(settings, tables["events"])
+    got = [
+        (r["event_id"], r["amount"], r["payload"], r["_source_row"])
+        for r in bronze_rows(settings, tables["events"])
+    ]
+    assert got == [
+        ("e1", "12.5", '{"n":[1,2]}', 1),
+        ("e2", "12.50", "true", 2),  # the number as it was written
+        (None, None, None, 3),  # counted, for silver's rules to quarantine
+        ("e4", None, None, 4),  # a blank line is not a row; a missing key is null
+    ]
+    assert result.landing_rows == 4
+    assert any(
+        "events_1.jsonl: 1 line(s) are not JSON objects (the first is row 3" in w
+        for w in result.warnings
+    )
+
+
+def test_plain_string_json_lines_read_fast_say_the_same(
+    settings: Settings, tables: dict[str, BronzeTable]
+) -> None:
+    lines = [json.dumps({"event_id": f"e{i}", "amount": "1.00"}) for i in range(1, 4)]
+    (folder(settings) / "events_1.jsonl").write_text("\n".join(lines))  # no final newline
+    ingest(settings, tables["events"])
+    got = [
+        (r["event_id"], r["amount"], r["payload"], r["_source_row"])
+        for r in bronze_rows(settings, tables["events"])
+    ]
+    assert got == [("e1", "1.00", None, 1), ("e2", "1.00", None, 2), ("e3", "1.00", None, 3)]
+
+
+def test_a_file_that_is_not_json_lines_is_quarantined_and_left_in_place(
+    settings: Settings, tables: dict[str, BronzeTable]
+) -> None:
+    path = folder(settings) / "events_2.jsonl"
+    path.write_text("event_id,amount\ne1,3\n")
+    result = ingest(settings, tables["events"])
+    assert rejected(settings, tables["events"]) == {
+        "events_2.jsonl": "not JSON lines: no line is a JSON object"
+    }
+    assert path.exists()
+    assert any("events_2.jsonl was not ingested" in w for w in result.warnings)
+    assert bronze_rows(settings, tables["events"]) == []
+
+
+def test_parquet_columns_are_read_as_text(
+    settings: Settings, tables: dict[str, BronzeTable]
+) -> None:
+    data = pa.table(
+        {
+            "Event_ID": ["s1", "s2"],
+            "amount": pa.array([3, None], pa.int64()),
+            "payload": pa.array([{"k": "v"}, None]),
+            "ignored": [1.0, 2.0],
+        }
+    )
+    pq.write_table(data, folder(settings) / "sales_1.parquet")
+    result = ingest(settings, tables["sales"])
+    got = [
+        (r["event_id"], r["amount"], r["payload"], r["_source_row"])
+        for r in bronze_rows(settings, tables["sales"])
+    ]
+    assert got == [("s1", "3", '{"k":"v"}', 1), ("s2", None, None, 2)]
+    assert result.landing_rows == 2
+
+
+def test_a_parquet_file_missing_a_column_or_not_parquet_is_refused_with_the_reason(
+    settings: Settings, tables: dict[str, BronzeTable]
+) -> None:
+    pq.write_table(pa.table({"event_id": ["s1"]}), folder(settings) / "sales_1.parquet")
+    (folder(settings) / "sales_2.parquet").write_text("not parquet at all")
+    ingest(settings, tables["sales"])
+    reasons = rejected(settings, tables["sales"])
+    assert reasons["sales_1.parquet"] == "missing column(s) amount, payload"
+    assert reasons["sales_2.parquet"].startswith("not a Parquet file")
+    assert (folder(settings) / "sales_1.parquet").exists()
+
+
+def test_a_csv_glob_in_a_sub_folder_reads_only_its_files(
+    settings: Settings, tables: dict[str, BronzeTable]
+) -> None:
+    eu = folder(settings, "eu/orders")
+    (eu / "orders_1.csv").write_text("payload,event_id,amount\np,o1,5\np,o2,6\n")
+    (folder(settings) / "orders_9.csv").write_text("event_id,amount,payload\nx,1,p\n")
+    result = ingest(settings, tables["eu"])
+    got = [
+        (r["event_id"], r["amount"], r["_source_row"]) for r in bronze_rows(settings, tables["eu"])
+    ]
+    assert got == [("o1", "5", 1), ("o2", "6", 2)]
+    assert result.warnings == []  # the root folder's strays are its first table's to name
+
+
+def test_the_same_content_is_ingested_once_and_a_renamed_copy_is_new_data(
+    settings: Settings, tables: dict[str, BronzeTable]
+) -> None:
+    eu = folder(settings, "eu/orders")
+    (eu / "orders_1.csv").write_text("event_id,amount,payload\no1,5,p\n")
+    assert ingest(settings, tables["eu"]).landing_rows == 1
+    assert ingest(settings, tables["eu"]).landing_rows == 0
+    (eu / "orders_1.csv").rename(eu / "orders_2.csv")  # today's rule: a new name is new data
+    assert ingest(settings, tables["eu"]).landing_rows == 1
+    assert len(bronze_rows(settings, tables["eu"])) == 2
+
+
+def test_a_landing_file_no_source_reads_is_named_in_the_warnings(
+    settings: Settings, tables: dict[str, BronzeTable]
+) -> None:
+    (folder(settings) / "events_1.jsonl").write_text('{"event_id": "e1"}\n')
+    (folder(settings) / "notes.txt").write_text("hello")
+    folder(settings, "eu/orders")
+    result = ingest(settings, tables["events"])
+    assert result.warnings == [
+        "landing entry notes.txt skipped: matches no landing source of the pipeline "
+        "(patterns: events_*.jsonl, sales_*.parquet)"
+    ]  # eu/, another source's folder, is not a stray
+    assert ingest(settings, tables["sales"]).warnings == []  # named once per run
+
+
+def test_the_fast_json_reader_says_what_the_line_by_line_one_says() -> None:
+    from lakeconsole.core.blocks.landing_jsonl import BadLines, _fast, _line_by_line
+
+    schema = pa.schema([(c, pa.string()) for c in COLUMNS])
+    block = (
+        b'{"event_id": "e1", "amount": "2.50"}\n{"payload": null, "x": "y"}\n{"amount": "\\u00e9"}'
+    )
+    fast = _fast(block, schema)
+    assert fast is not None  # plain strings: pyarrow.json reads them
+    assert fast.to_pylist() == _line_by_line(block, COLUMNS, schema, 0, BadLines()).to_pylist()
+    assert _fast(b'{"event_id": 1}\n', schema) is None  # a number: Python keeps its text
