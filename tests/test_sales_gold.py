@@ -9,11 +9,11 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from lakeconsole.core.api import GoldTable
+from lakeconsole.core.blocks.gold import mart_dir
 from lakeconsole.core.events import RunStatus
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import run_pipeline
-from lakeconsole.core.api import GoldTable
-from lakeconsole.core.blocks.gold import mart_dir
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.tables import TableSpec
 from lakeconsole.pipelines.sales import pipeline as sales
