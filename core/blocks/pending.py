@@ -17,7 +17,7 @@ import datetime as dt_
 from collections.abc import Callable
 from typing import Any
 
-from lakeconsole.core.api import GoldTable, SilverTable
+from lakeconsole.core.api import GoldTable, Table
 from lakeconsole.core.blocks.state import load_state, read_state, write_state
 from lakeconsole.core.blocks.state_shapes import mark_problem
 from lakeconsole.core.settings import Settings
@@ -26,8 +26,9 @@ KIND = "pending"  # state file <gold stem>.pending.json
 EVERYTHING = "*"  # add_pending(settings, gold, {"*"}): recompute the whole table
 
 
-def readers(table: SilverTable) -> list[GoldTable]:
-    """The gold tables computed from `table` (whose pending sets its batches must feed)."""
+def readers(table: Table) -> list[GoldTable]:
+    """The gold tables computed from `table`, a silver table (declared or a step's): the
+    pending sets its batches must feed."""
     return [t for t in table.pipeline.readers_of(table) if isinstance(t, GoldTable)]
 
 
