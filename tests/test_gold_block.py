@@ -199,3 +199,16 @@ def test_the_sales_silver_is_read_by_its_gold_partitioned_by_order_date() -> Non
     assert isinstance(silver, SilverTable)
     (gold,) = readers(silver)
     assert gold.name == "gold/sales/daily_revenue" and partition_column(gold) == "order_date"
+
+
+def test_a_pending_value_not_of_the_column_type_means_recompute_all(settings: Settings) -> None:
+    from lakeconsole.core.blocks.state import state_path
+
+    shop = _shop([FIRST])
+    by_shelf = _gold(shop, "gold/stock/by_shelf")
+    _silver_run(settings, shop, {"1", "2"})
+    gold_block.run(_ctx(settings), by_shelf)
+    state_path(settings, by_shelf, "pending").write_text('{"dates": ["two"]}')
+    result = gold_block.run(_ctx(settings), by_shelf)
+    assert result.details["dates_recomputed"] == 2
+    assert "not int64" in result.warnings[0]

@@ -72,26 +72,29 @@ def clear_pending(settings: Settings, gold: GoldTable, mark: dict[str, int]) -> 
 
 
 def shape_of(gold: GoldTable) -> Callable[[dict[str, Any]], str | None]:
-    """The check a pending file of `gold` must pass: dates must parse when the column is one."""
+    """The check a pending file of `gold` must pass: its values must be of the column's type."""
     column = partition_column(gold)
     types = {c.name: c.type for c in gold.spec.columns}
-    dated = column is not None and types.get(column) == "date"
-    return lambda data: pending_problem(data, dated)
+    kind = types.get(column) if column is not None else None
+    return lambda data: pending_problem(data, kind or "string")
 
 
-def pending_problem(data: dict[str, Any], dated: bool = True) -> str | None:
-    """What is wrong with a pending file's content, or None."""
+def pending_problem(data: dict[str, Any], kind: str = "date") -> str | None:
+    """What is wrong with a pending file's content, or None. `kind`: the partition column's
+    type name (core.types)."""
     values = data.get("dates", [])
     if not isinstance(values, list):
         return '"dates" is not a list'
     for value in values:
         if not isinstance(value, str):
             return f'{value!r} in "dates" is not text'
-        if dated:
+        if kind == "date":
             try:
                 dt_.date.fromisoformat(value)
             except ValueError:
                 return f'{value!r} in "dates" is not a date'
+    if values and kind not in ("date", "string") and not _parses(values, kind):
+        return f'"dates" holds values that are not {kind}'
     if "all_dates" in data and not isinstance(data["all_dates"], bool):
         return '"all_dates" is not true or false'
     tables = data.get("tables", {})
@@ -102,3 +105,15 @@ def pending_problem(data: dict[str, Any], dated: bool = True) -> str | None:
         if problem:
             return problem
     return None
+
+
+def _parses(values: list[str], kind: str) -> bool:
+    import pyarrow as pa
+
+    from lakeconsole.core.types import arrow_type
+
+    try:
+        pa.array(values, pa.string()).cast(arrow_type(kind))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
