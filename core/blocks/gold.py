@@ -84,6 +84,9 @@ def run(ctx: StepContext, table: GoldTable) -> StepResult:
     column = partition_column(table)
     if column is None:
         recomputed, changed, data = _whole(ctx, table, sources, gold, schema_mode)
+        if untrusted:
+            result.warnings.append(f"{untrusted}: recomputing gold whole")
+            log.warning(result.warnings[-1])
     else:
         values = _values_to_recompute(
             table, column, sources, gold, pending, first_build or bool(schema_mode), everything
