@@ -30,12 +30,12 @@ WRAPPED = (
     "lakeconsole.core.sales.silver:pending_segments",
     "lakeconsole.core.sales.silver:plan_batch",
     "lakeconsole.core.sales.silver:delete_moved",
-    "lakeconsole.core.sales.gold:query",
-    "lakeconsole.core.sales.gold:daily_revenue",
+    "lakeconsole.core.blocks.gold:query",
+    "lakeconsole.core.blocks.gold:_compute",
     "lakeconsole.core.blocks.bronze:content_hash",
     "lakeconsole.core.blocks.bronze:_sort_landing",
     "lakeconsole.core.sales.silver:stamp_when_current",
-    "lakeconsole.core.sales.gold:stamp_when_current",
+    "lakeconsole.core.blocks.gold:stamp_when_current",
 )
 
 totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])

@@ -9,12 +9,20 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from lakeconsole.core.api import GoldTable
+from lakeconsole.core.blocks.gold import mart_dir
 from lakeconsole.core.events import RunStatus
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import run_pipeline
-from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, TableSpec, mart_dir
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.tables import TableSpec
+from lakeconsole.pipelines.sales import pipeline as sales
 from tests.sales_fixtures import line, rows, run, table, write_csv
+
+GOLD = sales.declared["gold/sales/daily_revenue"]
+assert isinstance(GOLD, GoldTable)
+GOLD_DAILY_REVENUE = GOLD.spec
+DAILY_REVENUE = GOLD.compute
 
 
 def test_daily_revenue_equals_a_hand_computed_example(settings: Settings) -> None:
@@ -205,6 +213,16 @@ def _without_line_count(version: str) -> TableSpec:
     return replace(GOLD_DAILY_REVENUE, columns=columns, version=version)
 
 
+def _declare_without_line_count(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
+    """The gold declaration edited: line_count gone from its columns and from its function."""
+    compute = DAILY_REVENUE
+    assert compute is not None
+    monkeypatch.setattr(GOLD, "spec", _without_line_count(version))
+    monkeypatch.setattr(
+        GOLD, "compute", lambda ctx, changed: compute(ctx, changed).drop_columns(["line_count"])
+    )
+
+
 def test_dropping_a_gold_column_needs_a_major_bump_then_rebuilds_gold(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -212,17 +230,13 @@ def test_dropping_a_gold_column_needs_a_major_bump_then_rebuilds_gold(
     run(settings)
     before = table(settings, GOLD_DAILY_REVENUE.name).version()
 
-    monkeypatch.setattr(
-        "lakeconsole.core.sales.gold.GOLD_DAILY_REVENUE", _without_line_count("1.1.0")
-    )
+    _declare_without_line_count(monkeypatch, "1.1.0")
     refused = run_pipeline(load_pipeline(), settings)
     assert refused.status == RunStatus.FAILED
     assert "OPS-06" in (refused.error or "") and "major" in (refused.error or "")
     assert table(settings, GOLD_DAILY_REVENUE.name).version() == before
 
-    monkeypatch.setattr(
-        "lakeconsole.core.sales.gold.GOLD_DAILY_REVENUE", _without_line_count("2.0.0")
-    )
+    _declare_without_line_count(monkeypatch, "2.0.0")
     run(settings)
     dt = table(settings, GOLD_DAILY_REVENUE.name)
     assert "line_count" not in pa.schema(dt.schema().to_arrow()).names

@@ -1,4 +1,8 @@
-"""A `@pipeline.step`: any Python, writing through ctx (being built in issue 14)."""
+"""A `@pipeline.step`: any Python, writing its declared tables through ctx (core.blocks.writes).
+
+The function gets the StepContext plus ctx.append / ctx.merge / ctx.overwrite, and returns None
+(its records are then the rows its writes took in and wrote) or a StepResult of its own.
+"""
 
 from __future__ import annotations
 
@@ -7,4 +11,18 @@ from lakeconsole.core.dag import PipelineError, StepContext, StepResult
 
 
 def run_custom(ctx: StepContext, custom: CustomStep) -> StepResult:
-    raise PipelineError(f"step {custom.name}: custom steps are not runnable yet")
+    from lakeconsole.core.blocks.writes import StepWriteContext
+
+    wctx = StepWriteContext(ctx, custom)
+    returned = custom.run(wctx)
+    if isinstance(returned, StepResult):
+        return returned
+    if returned is not None:
+        raise PipelineError(
+            f"step {custom.name}: returned {type(returned).__name__}; return None or a "
+            "StepResult (lakeconsole.StepResult)"
+        )
+    done = wctx.writes
+    return StepResult(
+        records_in=done.rows_in, records_out=done.rows_out, details={"writes": done.calls}
+    )

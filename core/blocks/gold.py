@@ -1,14 +1,305 @@
-"""The gold block (being generalised from core/sales in issue 14)."""
+"""The gold block: a declared gold table recomputed for the partitions silver changed.
+
+Silver records the values of gold's first partition column it touches (core.blocks.pending)
+before it merges, so a crash in between loses none. Gold recomputes those partitions with the
+table's function (or its `sql=`), and a partition whose fresh rows equal what gold holds is left
+alone; the others are replaced with one predicate overwrite (OPS-02: never an append). Every
+partition is recomputed on the first build, after a declared schema change (a rebuild) and when
+the pending file cannot be trusted (a RESTORE of gold, a hand edit). An unpartitioned gold table
+is recomputed whole and overwritten when it changed. The mart's README.md is written from the
+pipeline's template (else lakeconsole's generic one) when missing, never over the user's.
+"""
 
 from __future__ import annotations
 
-from lakeconsole.core.api import Table
-from lakeconsole.core.dag import PipelineError, StepContext, StepResult
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lakeconsole.core.api import GoldTable
+from lakeconsole.core.blocks.contract import check_contract, stamp_when_current
+from lakeconsole.core.blocks.gold_context import BlockGoldContext, conform, sorted_by_key
+from lakeconsole.core.blocks.pending import (
+    KIND,
+    clear_pending,
+    load_pending,
+    partition_column,
+)
+from lakeconsole.core.blocks.state import write_state
+from lakeconsole.core.blocks.table_marks import changed_since, mark_of
+from lakeconsole.core.blocks.tables import exists, query, remove_leftovers, sql_list
+from lakeconsole.core.dag import StepContext, StepResult
+from lakeconsole.core.faults import crash_point
+from lakeconsole.core.schema_version import commit_properties, open_or_create
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+log = logging.getLogger("lakeconsole.gold")
+
+VALUES_PER_READ = 7  # a week of daily partitions: memory stays bounded however many are pending
 
 
-def run(ctx: StepContext, table: Table) -> StepResult:
-    if table.pipeline.name != "sales":
-        raise PipelineError(f"{table.name}: the gold block runs only the sales pipeline yet")
-    from lakeconsole.core.sales.gold import run_daily_revenue
+def run(ctx: StepContext, table: GoldTable) -> StepResult:
+    """Recompute `table` for its pending partitions and overwrite those that changed."""
+    from deltalake import DeltaTable
 
-    return run_daily_revenue(ctx)
+    spec, data_dir = table.spec, ctx.settings.data_dir
+    gold_path = spec.path(data_dir)
+    readme_written = write_mart_readme(table, data_dir)
+    leftovers = remove_leftovers([gold_path])
+    first_build = not exists(gold_path)
+    # A declared schema change (with its version bump) rebuilds the whole table: gold is derived.
+    decision = check_contract(spec, data_dir)
+    schema_mode = decision.schema_mode if decision is not None else None
+    state, unusable = load_pending(ctx.settings, table)
+    pending = state.get("dates", [])
+    held = None if first_build else DeltaTable(str(gold_path))
+    # Pending values describe one version of gold: after a RESTORE of gold (or a wrong-shaped
+    # file) they say nothing about what gold holds, so every partition is recomputed.
+    untrusted = unusable or changed_since(held, state.get("tables", {}).get("gold"), spec.name)
+    everything = bool(untrusted or state.get("all_dates"))
+    result = StepResult(
+        details={
+            "dates_recomputed": 0,
+            "dates_rewritten": 0,
+            "rows_written": 0,
+            "leftovers_removed": len(leftovers),
+        }
+    )
+    if readme_written:
+        result.details["readme_written"] = str(readme_written)
+    if not (first_build or schema_mode or pending or everything):
+        if held is not None and "tables" not in state:  # a file from before marks: add gold's
+            write_state(ctx.settings, table, KIND, {**state, "tables": {"gold": mark_of(held)}})
+        return result  # silver changed nothing since the last gold run
+    sources = {t.stem: DeltaTable(str(t.spec.path(data_dir))) for t in table.reads}
+    gold = open_or_create(
+        gold_path, spec.schema, spec.version, list(spec.partition_by), spec.description
+    )
+    column = partition_column(table)
+    if column is None:
+        recomputed, changed, data = _whole(ctx, table, sources, gold, schema_mode)
+        if untrusted:
+            result.warnings.append(f"{untrusted}: recomputing gold whole")
+            log.warning(result.warnings[-1])
+    else:
+        values = _values_to_recompute(
+            table, column, sources, gold, pending, first_build or bool(schema_mode), everything
+        )
+        if untrusted:
+            result.warnings.append(f"{untrusted}: recomputing gold for all {len(values):,} dates")
+            log.warning(result.warnings[-1])
+        recomputed = len(values)
+        changed, data = _partitions(ctx, table, column, sources, gold, values, schema_mode)
+    written = 0
+    if changed:
+        ctx.check_cancelled()
+        _overwrite(table, gold_path, data, column, changed, schema_mode)
+        written = data.num_rows
+        stamp_when_current(spec, data_dir)
+    if changed or readme_written:
+        _refresh_readme_columns(ctx, table, result)
+    crash_point(ctx.settings, "gold.after_commit")
+    clear_pending(ctx.settings, table, mark_of(DeltaTable(str(gold_path))))
+    result.records_in, result.records_out = recomputed, written
+    result.details.update(
+        {"dates_recomputed": recomputed, "dates_rewritten": len(changed), "rows_written": written}
+    )
+    return result
+
+
+def _values_to_recompute(
+    table: GoldTable,
+    column: str,
+    sources: dict[str, DeltaTable],
+    gold: DeltaTable,
+    pending: list[str],
+    rebuild: bool,
+    everything: bool,
+) -> list[Any]:
+    """The partition values to recompute, typed as the column and sorted."""
+    if rebuild:
+        found: set[Any] = set()
+        for name, dt in sources.items():
+            found |= _all_values(dt, column, name)
+        return sorted(found)
+    if everything:  # gold's own values too: a partition silver no longer has is emptied
+        found = _all_values(gold, column, "gold")
+        for name, dt in sources.items():
+            found |= _all_values(dt, column, name)
+        return sorted(found)
+    kind = table.spec.schema.field(column).type
+    return sorted(set(pa.array(pending, pa.string()).cast(kind).to_pylist()))
+
+
+def _partitions(
+    ctx: StepContext,
+    table: GoldTable,
+    column: str,
+    sources: dict[str, DeltaTable],
+    gold: DeltaTable,
+    values: list[Any],
+    schema_mode: str | None,
+) -> tuple[list[Any], pa.Table]:
+    """Recompute `values` a chunk at a time; the values whose rows changed, and their rows."""
+    changed: list[Any] = []
+    parts: list[pa.Table] = []
+    chunks = [values[i : i + VALUES_PER_READ] for i in range(0, len(values), VALUES_PER_READ)]
+    kind = table.spec.schema.field(column).type
+    unit = "dates" if pa.types.is_date(kind) else "partitions"
+    done = 0
+    ctx.progress(0, len(values), unit)
+
+    def compute(chunk: list[Any]) -> pa.Table:
+        return _compute(ctx, table, sources, chunk)
+
+    # Two chunks at a time: reading silver and grouping release the GIL, so two cores share it.
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gold-chunk")
+    try:
+        for chunk, fresh in zip(chunks, pool.map(compute, chunks), strict=True):
+            ctx.check_cancelled()
+            if schema_mode:
+                changed += chunk
+                parts.append(fresh)
+            else:
+                _compare(table, column, kind, chunk, fresh, gold, changed, parts)
+            done += len(chunk)
+            ctx.progress(done, len(values), unit, str(chunk[-1]))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    data = pa.concat_tables(parts) if parts else table.spec.schema.empty_table()
+    return changed, data
+
+
+def _compare(
+    table: GoldTable,
+    column: str,
+    kind: pa.DataType,
+    chunk: list[Any],
+    fresh: pa.Table,
+    gold: DeltaTable,
+    changed: list[Any],
+    parts: list[pa.Table],
+) -> None:
+    """Add the values whose fresh rows differ from gold's to `changed`, their rows to `parts`."""
+    names = table.spec.schema.names
+    sql = f"SELECT * FROM gold WHERE {column} IN {sql_list(chunk)}"
+    held = sorted_by_key(query(gold, sql, "gold").select(names), table.spec.key)
+    for value in chunk:
+        new_rows = fresh.filter(pc.equal(fresh.column(column), pa.scalar(value, kind)))
+        old_rows = held.filter(pc.equal(held.column(column), pa.scalar(value, kind)))
+        if not new_rows.equals(old_rows):
+            changed.append(value)
+            parts.append(new_rows)
+
+
+def _whole(
+    ctx: StepContext,
+    table: GoldTable,
+    sources: dict[str, DeltaTable],
+    gold: DeltaTable,
+    schema_mode: str | None,
+) -> tuple[int, list[Any], pa.Table]:
+    """An unpartitioned gold table: recomputed whole; `changed` is ["*"] when it differs from
+    what gold holds (an empty table on the first build)."""
+    ctx.progress(0, 1, "tables")
+    fresh = _compute(ctx, table, sources, None)
+    ctx.progress(1, 1, "tables")
+    if not schema_mode:
+        held = sorted_by_key(
+            query(gold, "SELECT * FROM gold", "gold").select(table.spec.schema.names),
+            table.spec.key,
+        )
+        if fresh.equals(held):
+            return 1, [], fresh
+    return 1, ["*"], fresh
+
+
+def _compute(
+    ctx: StepContext, table: GoldTable, sources: dict[str, DeltaTable], chunk: list[Any] | None
+) -> pa.Table:
+    """The table's rows for `chunk` (None: all), checked against its declaration and sorted."""
+    gctx = BlockGoldContext(ctx.run_id, table, sources, chunk)
+    if table.compute is not None:
+        raw = table.compute(gctx, chunk)
+        who = f"{getattr(table.compute, '__name__', 'compute')}()"
+    else:
+        assert table.sql is not None  # Pipeline.steps() refuses a gold table with neither
+        raw = gctx.sql(table.sql)
+        who = "its sql="
+    return sorted_by_key(conform(raw, table, who), table.spec.key)
+
+
+def _overwrite(
+    table: GoldTable,
+    gold_path: Path,
+    data: pa.Table,
+    column: str | None,
+    changed: list[Any],
+    schema_mode: str | None,
+) -> None:
+    """Replace the changed partitions (all of them on a rebuild or for an unpartitioned table)."""
+    from deltalake import write_deltalake
+
+    whole = schema_mode or column is None
+    write_deltalake(
+        str(gold_path),
+        data,
+        mode="overwrite",
+        predicate=None if whole else f"{column} IN {sql_list(changed)}",
+        schema_mode="overwrite" if schema_mode else None,
+        partition_by=list(table.spec.partition_by) or None,
+        commit_properties=commit_properties(table.spec.version),
+    )
+
+
+def _all_values(dt: DeltaTable, column: str, name: str) -> set[Any]:
+    found = query(dt, f"SELECT DISTINCT {column} FROM {name}", name).column(0).to_pylist()
+    return {v for v in found if v is not None}
+
+
+def mart_dir(data_dir: Path, mart: str) -> Path:
+    return data_dir / "gold" / mart
+
+
+def _refresh_readme_columns(ctx: StepContext, table: GoldTable, result: StepResult) -> None:
+    """OPS-05: the README's column dictionary follows the schema it documents. Only between
+    its markers: a README whose owner removed them is left alone (`lakeconsole check` says so)."""
+    from lakeconsole.core.marts.dictionary import START, refresh_mart
+
+    mart = table.spec.mart or table.name.split("/")[1]
+    readme = mart_dir(ctx.settings.data_dir, mart) / "README.md"
+    try:
+        has_markers = START in readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    if has_markers and refresh_mart(ctx.settings, mart):
+        result.details["readme_columns_refreshed"] = 1
+
+
+def write_mart_readme(table: GoldTable, data_dir: Path) -> Path | None:
+    """Put the mart's README.md (OPS-05) in place from its template unless one exists: the
+    pipeline's `readme_templates/<mart>.md`, else lakeconsole's generic template."""
+    mart = table.spec.mart or table.name.split("/")[1]
+    target = mart_dir(data_dir, mart) / "README.md"
+    if target.exists():
+        return None
+    folder = table.pipeline.readme_templates
+    own = folder / f"{mart}.md" if folder is not None else None
+    if own is not None and own.is_file():
+        text = own.read_text(encoding="utf-8")
+    else:
+        from lakeconsole.core.marts.readme import template
+
+        text = template(mart)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(".README.md.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    log.info("wrote the %s mart README from the template: %s", mart, target)
+    return target

@@ -36,9 +36,10 @@ def _silver(ctx: StepContext) -> StepResult:
 
 
 def _gold(ctx: StepContext) -> StepResult:
-    from lakeconsole.core.sales.gold import run_daily_revenue
+    from lakeconsole.core.blocks.gold import run
+    from lakeconsole.core.sales import declared
 
-    return run_daily_revenue(ctx)
+    return run(ctx, declared.gold())
 
 
 def landing_waiting(settings: Settings) -> set[str]:
@@ -59,9 +60,10 @@ def landing_rejected(settings: Settings) -> dict[str, str]:
 
 def check_findings(settings: Settings) -> list[Finding]:
     """`lakeconsole check`: sales state files that describe a later state than their tables."""
-    from lakeconsole.core.sales.state_check import state_findings
+    from lakeconsole.core.blocks.state_check import state_findings
+    from lakeconsole.core.sales import declared
 
-    return state_findings(settings)
+    return state_findings(settings, declared.gold().pipeline)
 
 
 def sales_steps() -> list[Step]:

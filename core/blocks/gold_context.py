@@ -1,0 +1,118 @@
+"""What a gold function gets (api.GoldContext) and how its answer is held to the declaration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from lakeconsole.core.api import GoldTable, Table
+from lakeconsole.core.blocks.tables import plain_strings, sql_list
+from lakeconsole.core.dag import PipelineError
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+CHANGED = "{changed}"
+
+
+@dataclass
+class BlockGoldContext:
+    """The GoldContext of one chunk: the tables `table` reads by stem, and its changed values
+    (None for an unpartitioned table, recomputed whole)."""
+
+    run_id: str
+    table: GoldTable
+    sources: dict[str, DeltaTable]
+    changed: list[Any] | None
+
+    def sql(self, query: str) -> pa.Table:
+        """DataFusion over the tables it reads; `{changed}` → the chunk's values as a SQL list."""
+        from deltalake import QueryBuilder
+
+        if CHANGED in query:
+            if self.changed is None:
+                raise PipelineError(
+                    f"{self.table.name}: its SQL says {CHANGED}, but the table is not partitioned "
+                    "(it is recomputed whole): drop the condition, or declare partition_by="
+                )
+            query = query.replace(CHANGED, sql_list(self.changed))
+        builder = QueryBuilder()
+        for name, dt in self.sources.items():
+            builder.register(name, dt)
+        try:
+            return plain_strings(pa.table(builder.execute(query)))
+        except Exception as exc:  # DataFusion's errors are plain exceptions: name the table
+            if isinstance(exc, PipelineError):
+                raise
+            raise PipelineError(
+                f"{self.table.name}: its SQL failed ({exc}); it can read "
+                f"{', '.join(self.sources) or 'no table'}"
+            ) from exc
+
+    def read(
+        self, table: Table | str, columns: Sequence[str] | None = None, where: str | None = None
+    ) -> pa.Table:
+        """The rows of one table it reads (only `columns`; `where` a SQL condition)."""
+        stem = table.stem if isinstance(table, Table) else str(table).rsplit("/", 1)[-1]
+        if stem not in self.sources:
+            raise PipelineError(
+                f"{self.table.name}: reads {table!r}, which is not in its reads= "
+                f"({', '.join(self.sources) or 'none'}): add it there"
+            )
+        chosen = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        condition = f" WHERE {where}" if where else ""
+        return self.sql(f"SELECT {chosen} FROM {stem}{condition}")
+
+
+def conform(raw: object, table: GoldTable, who: str) -> pa.Table:
+    """`raw` as the declared schema: exactly its columns, cast to its types; otherwise one
+    PipelineError naming the function and the columns (before anything is written)."""
+    if isinstance(raw, pa.RecordBatch):
+        raw = pa.Table.from_batches([raw])
+    if not isinstance(raw, pa.Table):
+        raise PipelineError(
+            f"{table.name}: {who} returned {type(raw).__name__}, not a pyarrow Table of the "
+            "declared columns"
+        )
+    schema = table.spec.schema
+    missing = [n for n in schema.names if n not in raw.column_names]
+    extra = [n for n in raw.column_names if n not in schema.names]
+    if missing or extra:
+        said = []
+        if missing:
+            said.append(f"lacks {', '.join(missing)}")
+        if extra:
+            said.append(f"has undeclared {', '.join(extra)}")
+        raise PipelineError(
+            f"{table.name}: {who} returned rows that {' and '.join(said)}; return exactly the "
+            f"declared columns ({', '.join(schema.names)}) or change the declaration"
+        )
+    try:
+        return raw.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        bad = [
+            f"{f.name} ({raw.schema.field(f.name).type}, declared {f.type})"
+            for f in schema
+            if not _casts(raw.column(f.name), f.type)
+        ]
+        raise PipelineError(
+            f"{table.name}: {who} returned columns that do not fit the declared types: "
+            f"{', '.join(bad) or exc}"
+        ) from exc
+
+
+def _casts(column: pa.ChunkedArray, kind: pa.DataType) -> bool:
+    try:
+        column.cast(kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return False
+    return True
+
+
+def sorted_by_key(rows: pa.Table, key: Sequence[str]) -> pa.Table:
+    """Rows in key order, in one chunk: two computations of the same rows compare equal."""
+    order = list(key) or rows.column_names
+    return rows.sort_by([(c, "ascending") for c in order]).combine_chunks()
