@@ -266,7 +266,7 @@ def test_a_run_cancelled_between_batches_resumes_where_it_stopped(
 
 
 def test_rows_done_by_an_unfinished_run_are_left_out() -> None:
-    from lakeconsole.core.sales.silver import _not_done
+    from lakeconsole.core.blocks.segments import _not_done
 
     assert _not_done(1, 10, []) == [(1, 10)]
     assert _not_done(1, 10, [(4, 6)]) == [(1, 3), (7, 10)]

@@ -4,13 +4,14 @@ of the type (silver's `parses` rules), fast where Arrow's own cast can decide.""
 from __future__ import annotations
 
 from functools import cache
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakeconsole.core.types import DECIMAL, arrow_type
 
-Values = pa.Array | pa.ChunkedArray
+Values: TypeAlias = pa.Array | pa.ChunkedArray
 UTC_TS = pa.timestamp("us", tz="UTC")
 # A timestamp must be ISO 8601 to the second: date, 'T' or space, time, optional fraction,
 # optional zone ('Z' or ±hh:mm; none means UTC).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +23,7 @@ from lakeconsole.core.dag import PipelineError
 from lakeconsole.core.types import arrow_type
 
 __all__ = ["Cleaned", "clean", "keep_latest", "parse_timestamps", "rules_of"]
-Values = pa.Array | pa.ChunkedArray
+Values: TypeAlias = pa.Array | pa.ChunkedArray
 
 
 @dataclass

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakeconsole.core.blocks.contract import check_contract, stamp_when_current
+from lakeconsole.core.blocks.pending import KIND as GOLD_PENDING
 from lakeconsole.core.blocks.state import load_state, write_state
 from lakeconsole.core.blocks.state_shapes import pending_problem
 from lakeconsole.core.blocks.table_marks import changed_since, mark_of
@@ -27,7 +28,6 @@ from lakeconsole.core.dag import StepContext, StepResult
 from lakeconsole.core.faults import crash_point
 from lakeconsole.core.sales import declared
 from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, MONEY_SUM, SILVER_ORDERS, mart_dir
-from lakeconsole.core.sales.silver_state import GOLD_PENDING
 from lakeconsole.core.schema_version import commit_properties, open_or_create
 
 if TYPE_CHECKING:

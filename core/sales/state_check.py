@@ -16,25 +16,29 @@ if TYPE_CHECKING:
 
 def state_findings(settings: Settings) -> list[Finding]:
     """One finding per sales state file that its table no longer matches."""
+    from lakeconsole.core.blocks.pending import KIND as GOLD_PENDING
     from lakeconsole.core.blocks.state import load_state, state_path
     from lakeconsole.core.blocks.state_shapes import pending_problem
     from lakeconsole.core.blocks.table_marks import changed_since
     from lakeconsole.core.blocks.tables import exists
+    from lakeconsole.core.blocks.watermark import WATERMARK, marked, read_watermark
     from lakeconsole.core.governance import Finding
     from lakeconsole.core.sales import declared
     from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
-    from lakeconsole.core.sales.silver_state import GOLD_PENDING, MARKED, WATERMARK, read_watermark
     from lakeconsole.core.table_health import log_damage
 
     # A damaged table is its own finding (DAMAGE, with its repair); its state is judged after.
     if any(
         exists(path) and log_damage(path)
-        for path in (s.path(settings.data_dir) for s in (*MARKED.values(), GOLD_DAILY_REVENUE))
+        for path in (
+            s.path(settings.data_dir)
+            for s in (*marked(declared.silver()).values(), GOLD_DAILY_REVENUE)
+        )
     ):
         return []
     out: list[Finding] = []
     if state_path(settings, declared.silver(), WATERMARK).exists():
-        _, reason = read_watermark(settings.data_dir, settings)
+        _, reason = read_watermark(settings, declared.silver())
         if reason:
             out.append(_finding(Finding, SILVER_ORDERS.name, reason, "it re-derives silver"))
     if state_path(settings, declared.gold(), GOLD_PENDING).exists():

@@ -29,9 +29,10 @@ def _bronze(ctx: StepContext) -> StepResult:
 
 
 def _silver(ctx: StepContext) -> StepResult:
-    from lakeconsole.core.sales.silver import run_silver
+    from lakeconsole.core.blocks.silver import run
+    from lakeconsole.core.sales import declared
 
-    return run_silver(ctx)
+    return run(ctx, declared.silver())
 
 
 def _gold(ctx: StepContext) -> StepResult:
