@@ -45,9 +45,7 @@ def bronze_lines(folder: Path, columns: tuple[str, ...]) -> pa.Table:
             "_source_file": pa.array([path.name] * n),
             "_source_hash": pa.array([f"hash{k}"] * n),
             "_source_row": pa.array(range(1, n + 1), pa.int64()),
-            "_ingested_at": pa.array(
-                [1_700_000_000_000_000 + k] * n, pa.timestamp("us", tz="UTC")
-            ),
+            "_ingested_at": pa.array([1_700_000_000_000_000 + k] * n, pa.timestamp("us", tz="UTC")),
         }
         for name, values in lineage.items():
             t = t.append_column(name, values)
