@@ -268,7 +268,10 @@ def _keys_unique(rows: pa.Table, key: Sequence[str]) -> bool:
             width = int(high - low).bit_length()
             codes = values.to_numpy().astype(np.int64) - low
         else:
-            encoded = pc.dictionary_encode(values.combine_chunks())
+            try:
+                encoded = pc.dictionary_encode(values.combine_chunks())
+            except pa.ArrowNotImplementedError:
+                return False  # a type Arrow cannot encode: let the sort decide
             width = max(len(encoded.dictionary) - 1, 0).bit_length()
             codes = encoded.indices.to_numpy().astype(np.int64)
         bits += width
