@@ -18,23 +18,20 @@ from typing import Any
 
 # module:function pairs, as the pipeline modules hold them.
 WRAPPED = (
-    "lakeconsole.core.sales.silver:query",
-    "lakeconsole.core.sales.keys:query",
-    "lakeconsole.core.sales.silver:_prepare_batch",
-    "lakeconsole.core.sales.silver:_merge_batch",
-    "lakeconsole.core.sales.silver:clean",
-    "lakeconsole.core.sales.silver:keep_latest",
-    "lakeconsole.core.sales.silver:_add_gold_pending",
-    "lakeconsole.core.sales.silver:write_state",
-    "lakeconsole.core.sales.silver:_prepare_tables",
-    "lakeconsole.core.sales.silver:pending_segments",
-    "lakeconsole.core.sales.silver:plan_batch",
-    "lakeconsole.core.sales.silver:delete_moved",
+    "lakeconsole.core.blocks.silver:query",
+    "lakeconsole.core.blocks.keys:query",
+    "lakeconsole.core.blocks.silver:clean",
+    "lakeconsole.core.blocks.silver:keep_latest",
+    "lakeconsole.core.blocks.silver:add_pending",
+    "lakeconsole.core.blocks.silver:write_state",
+    "lakeconsole.core.blocks.silver:pending_segments",
+    "lakeconsole.core.blocks.silver:plan_batch",
+    "lakeconsole.core.blocks.silver:delete_moved",
     "lakeconsole.core.blocks.gold:query",
     "lakeconsole.core.blocks.gold:_compute",
     "lakeconsole.core.blocks.bronze:content_hash",
     "lakeconsole.core.blocks.bronze:_sort_landing",
-    "lakeconsole.core.sales.silver:stamp_when_current",
+    "lakeconsole.core.blocks.silver:stamp_when_current",
     "lakeconsole.core.blocks.gold:stamp_when_current",
 )
 

@@ -105,9 +105,9 @@ def clean_project(home: Path) -> Path:
     from lakeconsole.core.contracts import declared_tables
     from lakeconsole.core.marts.dictionary import refresh_dictionary
     from lakeconsole.core.marts.readme import find_marts
-    from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE
     from lakeconsole.core.schema_version import open_or_create
     from lakeconsole.core.settings import load_settings
+    from tests.sales_tables import GOLD_DAILY_REVENUE
 
     settings = load_settings({"LAKECONSOLE_HOME": str(home)})
     spec = GOLD_DAILY_REVENUE

@@ -14,7 +14,8 @@ from lakeconsole.core.blocks.tables import query
 from lakeconsole.core.events import RunStatus
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import RunOutcome, run_pipeline
-from lakeconsole.core.sales.definition import (
+from lakeconsole.core.settings import Settings
+from tests.sales_tables import (
     BRONZE_ORDERS,
     GOLD_DAILY_REVENUE,
     LANDING_COLUMNS,
@@ -22,7 +23,6 @@ from lakeconsole.core.sales.definition import (
     QUARANTINE_ROWS,
     SILVER_ORDERS,
 )
-from lakeconsole.core.settings import Settings
 
 # The `cli` fixture of conftest: runs the real CLI in a subprocess.
 CLI = Callable[..., subprocess.CompletedProcess[str]]

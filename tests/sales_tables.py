@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from lakeconsole.core.dag import Step
+from lakeconsole.core.pipeline import load_pipeline
+from lakeconsole.core.settings import Settings
 from lakeconsole.core.tables import Column, TableSpec
 from lakeconsole.pipelines.sales import LANDING_COLUMNS, pipeline
 
@@ -41,5 +44,27 @@ __all__ = [
     "UTC_TS",
     "Column",
     "TableSpec",
+    "landing_rejected",
+    "landing_waiting",
     "mart_dir",
+    "sales_steps",
 ]
+
+
+def sales_steps() -> list[Step]:
+    """The sales pipeline's steps, as the loader builds them from the declaration."""
+    return pipeline.steps()
+
+
+def landing_waiting(settings: Settings) -> set[str]:
+    """What the landing panel shows as waiting, asked as the console asks it."""
+    waiting = load_pipeline(settings).landing_waiting(settings)
+    assert waiting is not None
+    return waiting
+
+
+def landing_rejected(settings: Settings) -> dict[str, str]:
+    """What the landing panel shows as refused, asked as the console asks it."""
+    rejected = load_pipeline(settings).landing_rejected(settings)
+    assert rejected is not None
+    return rejected

@@ -20,12 +20,16 @@ def imported_after(statement: str) -> set[str]:
 
 def test_the_explorer_engine_never_imports_textual() -> None:
     loaded = imported_after(
-        "import core.explorer.catalog, core.explorer.compare, "
-        "lakeconsole.core.explorer.history, core.explorer.restore, core.explorer.version"
+        "import lakeconsole.core.explorer.catalog, lakeconsole.core.explorer.compare, "
+        "lakeconsole.core.explorer.history, lakeconsole.core.explorer.restore, "
+        "lakeconsole.core.explorer.version"
     )
     assert "textual" not in loaded
 
 
 def test_explorer_commands_import_no_heavy_module_until_they_run() -> None:
-    loaded = imported_after("import cli.tables, cli.history, cli.show, cli.restore_version")
+    loaded = imported_after(
+        "import lakeconsole.cli.tables, lakeconsole.cli.history, lakeconsole.cli.show, "
+        "lakeconsole.cli.restore_version"
+    )
     assert not loaded & {"deltalake", "pyarrow", "textual", "pandas"}

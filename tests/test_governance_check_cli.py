@@ -12,9 +12,9 @@ from subprocess import CompletedProcess
 import pytest
 from deltalake import DeltaTable
 
-from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE
 from lakeconsole.core.schema_version import open_or_create
 from tests.governance_fixtures import COMPLETE_README, clean_project, git
+from tests.sales_tables import GOLD_DAILY_REVENUE
 
 Cli = Callable[..., CompletedProcess[str]]
 WITHOUT_OWNER = COMPLETE_README.replace("## Owner\n\nCFO Office\n", "")

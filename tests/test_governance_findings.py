@@ -8,10 +8,10 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from lakeconsole.core.governance import Finding, findings
-from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
 from lakeconsole.core.schema_version import VERSION_PROPERTY
 from lakeconsole.core.settings import Settings
 from tests.governance_fixtures import ORDERS, clean_project, rows, write_versioned
+from tests.sales_tables import GOLD_DAILY_REVENUE, SILVER_ORDERS
 
 
 def _ops06(settings: Settings) -> list[Finding]:

@@ -23,10 +23,10 @@ from lakeconsole.core.marts.readme import (
     readme_state,
     text_state,
 )
-from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE
 from lakeconsole.core.schema_version import open_or_create
 from lakeconsole.core.settings import Settings
 from tests.governance_fixtures import COMPLETE_README, ORDERS, make_mart, write_versioned
+from tests.sales_tables import GOLD_DAILY_REVENUE
 
 
 def test_a_readme_with_the_three_sections_is_complete(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """The import rules of the layout (as harlequin's test_import_hygiene does), read from the code:
-core imports no cli, tui or textual; only the loader and the sales package import core.sales.
+core imports no cli, tui or textual.
 The rules of the pipeline API's layout (issue 14) are in test_import_rules.py, which shares the
 helpers here."""
 
@@ -11,9 +11,6 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-LOADER = "core/pipeline.py"
-# `lakeconsole demo` asks the loaded pipeline for its generator: no cli module imports sales.
-CLI_USING_SALES: dict[str, str] = {}
 CONSOLE_OPENER = ("cli/main.py", "lakeconsole.tui.app")
 # A string that is a module name, or "module:attr": not prose that mentions one.
 MODULE_STRING = re.compile(r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")
@@ -50,11 +47,6 @@ def module_strings(path: Path, packages: tuple[str, ...]) -> set[str]:
     return out
 
 
-def named_modules(path: Path) -> set[str]:
-    """Module names written as strings (importlib.import_module("lakeconsole.core.sales.definition"))."""
-    return module_strings(path, ("lakeconsole.core.sales",))
-
-
 def within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
@@ -73,30 +65,6 @@ def test_core_imports_no_cli_tui_or_textual() -> None:
     assert {k: v for k, v in found.items() if v} == {}
 
 
-def test_only_the_loader_and_the_sales_package_import_the_sales_pipeline() -> None:
-    found = {}
-    for path in modules("core"):
-        name = where(path)
-        if name == LOADER or name.startswith(("core/sales/", "core/blocks/")):
-            continue
-        sales = sorted(n for n in imports(path) if within(n, "lakeconsole.core.sales"))
-        # The one default, overridable by LAKECONSOLE_PIPELINE, is a setting like any other.
-        strings = sorted(named_modules(path)) if name != "core/settings.py" else []
-        if sales or strings:
-            found[name] = sales + strings
-    assert found == {}
-
-
-def test_cli_and_tui_ask_the_loaded_pipeline_not_the_sales_package() -> None:
-    found = {}
-    for path in [*modules("cli"), *modules("tui")]:
-        sales = {n for n in imports(path) if within(n, "lakeconsole.core.sales")}
-        allowed = {n for n in sales if within(n, CLI_USING_SALES.get(where(path), "-"))}
-        if sales - allowed:
-            found[where(path)] = sorted(sales - allowed)
-    assert found == {}
-
-
 def test_building_the_cli_and_the_runner_imports_no_backup_explorer_or_pandas() -> None:
     """Every command module is imported to build `--help`, and every run imports the runner and
     the table-health gate: none of them may drag in backup, the explorer or pandas (a no-op run
@@ -105,7 +73,8 @@ def test_building_the_cli_and_the_runner_imports_no_backup_explorer_or_pandas() 
     import sys
 
     probe = (
-        "import sys; from cli.main import build_parser; import core.runner; build_parser(); "
+        "import sys; from lakeconsole.cli.main import build_parser; import lakeconsole.core.runner; "
+        "build_parser(); "
         "heavy = [m for m in sys.modules if m == 'pandas' or m.startswith(('lakeconsole.core.backup.', "
         "'lakeconsole.core.explorer.', 'lakeconsole.core.upkeep'))]; print(' '.join(sorted(heavy)))"
     )

@@ -4,7 +4,7 @@
 - a pipeline imports only `lakeconsole`'s public names (and its own modules, the standard library
   and third-party packages such as pyarrow), never `lakeconsole.core...`;
 - cli imports tui only where cli/main.py opens the console;
-- nothing imports core/sales once it is folded into core/blocks.
+- nothing imports core/sales, which core/blocks replaced.
 """
 
 from __future__ import annotations
@@ -37,17 +37,6 @@ NOT_IN_CORE = (
 NAMING_PIPELINES = {
     "core/pipeline.py": {"lakeconsole.pipelines"},
     "core/settings.py": {"lakeconsole.pipelines.sales:pipeline"},
-}
-# Until core/sales is folded into core/blocks: the modules still importing the sales engine.
-# The integrator deletes this set (and core/sales) when the generic blocks land.
-UNTIL_FOLDED = {
-    "bench/phases.py",
-    "core/blocks/bronze.py",
-    "core/blocks/gold.py",
-    "core/blocks/landing_status.py",
-    "core/blocks/silver.py",
-    "core/blocks/state_check.py",
-    *(where(p) for p in modules("core/sales")),
 }
 PUBLIC = set(lakeconsole.__all__)
 # The repository's top-level folders behind lakeconsole's links, and the console's toolkit.
@@ -139,10 +128,10 @@ def test_nothing_outside_the_loader_imports_a_pipeline() -> None:
     assert found == {}
 
 
-def test_nothing_imports_core_sales_but_what_is_still_to_be_folded_into_core_blocks() -> None:
+def test_nothing_imports_the_sales_engine_that_core_blocks_replaced() -> None:
     found = set()
     for path in [*modules("core"), *modules("cli"), *modules("tui"), *modules("bench")]:
         sales = {n for n in imports(path) if within(n, "lakeconsole.core.sales")}
         if sales or module_strings(path, ("lakeconsole.core.sales",)):
             found.add(where(path))
-    assert found - UNTIL_FOLDED == set()
+    assert found == set()

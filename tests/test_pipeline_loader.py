@@ -100,7 +100,7 @@ def test_the_pipeline_is_loaded_once_per_process(env: dict[str, str]) -> None:
 def test_loading_the_sales_pipeline_imports_no_pyarrow() -> None:
     # The console's first screen waits for this; pyarrow alone costs ~0.1 s to import.
     code = (
-        "from core.pipeline import load_pipeline\n"
+        "from lakeconsole.core.pipeline import load_pipeline\n"
         "pipeline = load_pipeline()\n"
         "pipeline.landing_waiting, pipeline.check_findings\n"
     )
@@ -109,5 +109,5 @@ def test_loading_the_sales_pipeline_imports_no_pyarrow() -> None:
     )
     assert done.returncode == 0, done.stderr
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
-    assert "core" in imported
+    assert "lakeconsole" in imported
     assert not imported & {"pyarrow", "deltalake", "pandas"}

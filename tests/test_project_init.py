@@ -15,8 +15,6 @@ from lakeconsole.core.project import project_name
 from lakeconsole.core.settings import load_settings
 from tests.conftest import REPO
 
-BRONZE_BLOCK = REPO / "core" / "blocks" / "bronze.py"
-
 
 def lakeconsole_in(folder: Path, args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     """The real CLI run from `folder`, with no LAKECONSOLE_* setting: the project is found
@@ -136,11 +134,6 @@ def test_the_pipeline_is_named_after_the_folder(folder: str, name: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    "runs only the sales pipeline" in BRONZE_BLOCK.read_text(),
-    reason="the generic bronze/silver/gold blocks are still being built (issue 14); "
-    "core/blocks/bronze.py still runs only the sales pipeline",
-)
 def test_the_scaffolded_project_runs_end_to_end_and_a_rerun_changes_nothing(
     tmp_path: Path,
 ) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from lakeconsole.core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 from lakeconsole.core.settings import Settings
 from tests.sales_fixtures import (
     CLI,
@@ -17,6 +16,7 @@ from tests.sales_fixtures import (
     versions,
     write_csv,
 )
+from tests.sales_tables import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 
 
 def test_the_same_file_is_never_ingested_twice(settings: Settings) -> None:
@@ -168,8 +168,8 @@ def test_bronze_commits_name_their_file_so_a_lost_ledger_is_rebuilt(settings: Se
 
 
 def test_the_console_is_told_which_landing_files_are_waiting(settings: Settings) -> None:
-    from lakeconsole.core.sales.steps import landing_waiting
     from lakeconsole.pipelines.sales.demo import write_demo
+    from tests.sales_tables import landing_waiting
 
     write_demo(settings.data_dir / "landing", rows=200, files=2, seed=1)
     assert landing_waiting(settings) == {"orders_0001.csv", "orders_0002.csv"}
@@ -182,7 +182,7 @@ def test_the_console_is_told_which_landing_files_are_waiting(settings: Settings)
 def test_the_console_is_told_which_landing_files_were_rejected_and_why(
     settings: Settings,
 ) -> None:
-    from lakeconsole.core.sales.steps import landing_rejected, landing_waiting
+    from tests.sales_tables import landing_rejected, landing_waiting
 
     write_csv(settings, "good.csv", [line("A1")])
     write_csv(settings, "bad.csv", [line("B1")], header="order_id,line_no")

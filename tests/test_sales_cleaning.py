@@ -7,10 +7,11 @@ import itertools
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lakeconsole.core.sales.cleaning import TS_SHAPE, _parse_shaped, parse_timestamps
+from lakeconsole.core.blocks.casts import TS_SHAPE, _parse_shaped, parse_timestamps
 
 DAYS = ["2024-01-10", "2024-02-29", "2023-02-29", "2024-02-30", "2024-04-31", "2024-12-31"]
 TIMES = ["00:05:29", "23:59:59", "23:59:60", "24:00:00", "12:60:00"]
+KEY = ("order_id", "line_no")
 FRACTIONS = ["", ".5", ".123456"]
 ZONES = ["", "Z", "+01:00", "-0130", "+14:00"]
 
@@ -47,7 +48,7 @@ def test_a_clean_batch_takes_arrows_cast_and_keeps_utc() -> None:
 
 
 def test_whole_numbers_follow_the_rule_whichever_way_they_are_read() -> None:
-    from lakeconsole.core.sales.cleaning import _to_int
+    from lakeconsole.core.blocks.casts import to_int as _to_int
 
     clean_batch = ["1", "007", "-3", "123456789012345678"]
     assert _to_int(pa.array(clean_batch)).to_pylist() == [1, 7, -3, 123456789012345678]
@@ -69,11 +70,11 @@ def _lines(keys: list[tuple[str, int]]) -> pa.Table:
 
 
 def test_keep_latest_sorts_by_key_and_keeps_the_last_line() -> None:
-    from lakeconsole.core.sales.cleaning import keep_latest
+    from lakeconsole.core.blocks.cleaning import keep_latest
 
     unique = _lines([("B", 1), ("A", 2), ("A", 1)])
-    assert keep_latest(unique) == (unique, 0)  # no key twice: kept as it is
-    live, lost = keep_latest(_lines([("B", 1), ("A", 2), ("A", 1), ("B", 1)]))
+    assert keep_latest(unique, KEY) == (unique, 0)  # no key twice: kept as it is
+    live, lost = keep_latest(_lines([("B", 1), ("A", 2), ("A", 1), ("B", 1)]), KEY)
     assert lost == 1
     assert list(zip(live["order_id"].to_pylist(), live["line_no"].to_pylist(), strict=True)) == [
         ("A", 1),
@@ -84,10 +85,10 @@ def test_keep_latest_sorts_by_key_and_keeps_the_last_line() -> None:
 
 
 def test_keep_latest_finds_duplicates_whatever_the_line_numbers() -> None:
-    from lakeconsole.core.sales.cleaning import keep_latest
+    from lakeconsole.core.blocks.cleaning import keep_latest
 
     big = 1 << 21  # beyond what the quick check packs: the sort decides
-    live, lost = keep_latest(_lines([("A", big), ("B", 1), ("A", big)]))
+    live, lost = keep_latest(_lines([("A", big), ("B", 1), ("A", big)]), KEY)
     assert (live.num_rows, lost) == (2, 1)
-    live, lost = keep_latest(_lines([("A", 1), ("B", 1), ("A", 1), ("A", 2)]))
+    live, lost = keep_latest(_lines([("A", 1), ("B", 1), ("A", 1), ("A", 2)]), KEY)
     assert (live.num_rows, lost) == (3, 1)

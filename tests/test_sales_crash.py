@@ -11,11 +11,11 @@ import pytest
 
 from lakeconsole.core.lake import ensure_layout
 from lakeconsole.core.leftovers import find_crash_leftovers
-from lakeconsole.core.sales.definition import TABLES
 from lakeconsole.core.settings import Settings, load_settings
 from lakeconsole.pipelines.sales.demo import write_demo
 from tests.conftest import lakeconsole
 from tests.sales_fixtures import snapshot, versions
+from tests.sales_tables import TABLES
 
 
 def make_lake(root: Path) -> tuple[dict[str, str], Settings]:

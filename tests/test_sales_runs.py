@@ -11,10 +11,10 @@ import pytest
 from lakeconsole.core.events import RunStatus, StepProgress
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import run_pipeline
-from lakeconsole.core.sales.definition import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS
 from lakeconsole.core.settings import Settings
 from lakeconsole.pipelines.sales.demo import write_demo
 from tests.sales_fixtures import CLI, line, rows, run, snapshot, table, versions, write_csv
+from tests.sales_tables import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS
 
 
 def test_second_run_on_the_same_day_changes_nothing(settings: Settings, cli: CLI) -> None:

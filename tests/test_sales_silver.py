@@ -13,12 +13,6 @@ import pytest
 from lakeconsole.core.events import Event, RunStatus, StepProgress
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import run_pipeline
-from lakeconsole.core.sales.definition import (
-    BRONZE_ORDERS,
-    GOLD_DAILY_REVENUE,
-    QUARANTINE_ROWS,
-    SILVER_ORDERS,
-)
 from lakeconsole.core.settings import Settings
 from lakeconsole.pipelines.sales.demo import write_demo
 from tests.sales_fixtures import (
@@ -31,6 +25,12 @@ from tests.sales_fixtures import (
     table,
     versions,
     write_csv,
+)
+from tests.sales_tables import (
+    BRONZE_ORDERS,
+    GOLD_DAILY_REVENUE,
+    QUARANTINE_ROWS,
+    SILVER_ORDERS,
 )
 
 MALFORMED = {
@@ -266,7 +266,7 @@ def test_a_run_cancelled_between_batches_resumes_where_it_stopped(
 
 
 def test_rows_done_by_an_unfinished_run_are_left_out() -> None:
-    from lakeconsole.core.sales.silver import _not_done
+    from lakeconsole.core.blocks.segments import _not_done
 
     assert _not_done(1, 10, []) == [(1, 10)]
     assert _not_done(1, 10, [(4, 6)]) == [(1, 3), (7, 10)]

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
-from lakeconsole.core.pipeline import DEFAULT_PIPELINE, load_pipeline
-from lakeconsole.core.sales.definition import (
-    BRONZE_ORDERS,
-    GOLD_DAILY_REVENUE,
-    SILVER_ORDERS,
-    TABLES,
-)
-from lakeconsole.core.sales.steps import sales_steps
+from lakeconsole.core.pipeline import DEFAULT_PIPELINE, forget_loaded, load_pipeline
+from lakeconsole.core.settings import Settings
+from tests.sales_tables import BRONZE_ORDERS, GOLD_DAILY_REVENUE, SILVER_ORDERS, TABLES, sales_steps
 
 
 def test_steps_write_the_declared_tables() -> None:
@@ -25,18 +21,22 @@ def test_steps_write_the_declared_tables() -> None:
     assert all(name in TABLES for names in outputs.values() for name in names)
 
 
-def test_old_env_setting_still_loads_the_same_steps() -> None:
-    # .env files written from an older template name the steps in definition.py.
-    from lakeconsole.core.sales.definition import sales_steps as old_name
-
-    assert [s.name for s in old_name()] == [s.name for s in sales_steps()]
+def test_an_env_written_before_the_pipeline_moved_still_loads_the_sales_pipeline(
+    settings: Settings,
+) -> None:
+    # .env files from an older template name the steps in core/sales, which is gone.
+    forget_loaded()
+    for old in ("core.sales.steps:sales_steps", "core.sales.definition:sales_steps"):
+        loaded = load_pipeline(dataclasses.replace(settings, pipeline=old))
+        assert loaded.declared is not None and loaded.declared.name == "sales"
+        assert list(loaded.steps) == [s.name for s in sales_steps()]
 
 
 def test_loading_the_pipeline_does_not_import_pyarrow() -> None:
     # The console shows the pipeline before its first screen; pyarrow costs ~0.1 s to import.
     code = (
         "import sys\n"
-        "from core.pipeline import load_pipeline\n"
+        "from lakeconsole.core.pipeline import load_pipeline\n"
         "load_pipeline()\n"
         "print(sorted(m for m in ('pyarrow', 'deltalake', 'pandas') if m in sys.modules))\n"
     )
@@ -48,8 +48,6 @@ def test_loading_the_pipeline_does_not_import_pyarrow() -> None:
     assert list(load_pipeline().steps) == [s.name for s in sales_steps()]
 
 
-def test_the_steps_module_answers_for_the_declared_tables() -> None:
-    # core.contracts reads TABLES from the module LAKECONSOLE_PIPELINE names.
-    import lakeconsole.core.sales.steps as steps
-
-    assert steps.TABLES is TABLES
+def test_every_feature_reads_the_tables_the_pipeline_declares() -> None:
+    assert dict(load_pipeline().tables) == TABLES
+    assert [spec.name for spec in load_pipeline().marts()["sales"]] == [GOLD_DAILY_REVENUE.name]

@@ -354,7 +354,7 @@ async def test_landing_panel_tells_waiting_files_from_ingested_ones(settings: Se
 async def test_landing_panel_names_a_rejected_file_and_why(settings: Settings) -> None:
     from lakeconsole.core.pipeline import load_pipeline
     from lakeconsole.core.runner import run_pipeline
-    from lakeconsole.core.sales.steps import sales_steps
+    from tests.sales_tables import sales_steps
 
     sales = dataclasses.replace(settings, pipeline="lakeconsole.pipelines.sales:pipeline")
     landing = sales.data_dir / "landing"

@@ -48,14 +48,9 @@ def _watermark_problem(settings: Settings, silver: SilverTable) -> str | None:
 
     if not state_path(settings, silver, "watermark").exists():
         return None
-    # The one import of the silver block's watermark reader. MERGE: until the SILVER helper's
-    # generic reader lands it is core.sales.silver_state's, which reads the sales silver only.
-    from lakeconsole.core.sales import declared
-    from lakeconsole.core.sales.silver_state import read_watermark
+    from lakeconsole.core.blocks.watermark import read_watermark
 
-    if silver is not declared.silver():
-        return None
-    _, reason = read_watermark(settings.data_dir, settings)
+    _, reason = read_watermark(settings, silver)
     return reason
 
 

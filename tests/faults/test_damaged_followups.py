@@ -8,7 +8,6 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
-from lakeconsole.core.sales.definition import SILVER_ORDERS
 from lakeconsole.core.settings import Settings
 from tests.conftest import lakeconsole
 from tests.faults import test_damaged_tables as damaged
@@ -18,6 +17,7 @@ from tests.faults.test_damaged_tables import (
     empty_middle_commit,
     no_raw_text,
 )
+from tests.sales_tables import SILVER_ORDERS
 
 # The corpus's lakes: one clean run built once, a copy per test.
 built = damaged.built

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, SILVER_ORDERS
 from lakeconsole.core.settings import Settings, load_settings
 from lakeconsole.pipelines.sales.demo import write_demo
 from tests.conftest import lakeconsole
+from tests.sales_tables import GOLD_DAILY_REVENUE, SILVER_ORDERS
 from tests.test_sales_crash import make_lake
 
 SILVER = SILVER_ORDERS.name  # silver/sales_orders

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from lakeconsole.core.faults import at_point
-from lakeconsole.core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 from lakeconsole.core.settings import Settings
 from tests.sales_fixtures import CLI, HEADER, count, landing, line, rows, run, write_csv
+from tests.sales_tables import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 
 NOT_UTF8 = b"caf\xe9.csv"  # Latin-1 "café.csv"
 NOT_UTF8_SHOWN = "caf\\xe9.csv"
@@ -172,7 +172,7 @@ def test_the_console_is_told_the_same_skipped_entries_as_bronze_warns_about(
     settings: Settings, tmp_path: Path
 ) -> None:
     from lakeconsole.core.landing import scan_landing
-    from lakeconsole.core.sales.steps import landing_waiting
+    from tests.sales_tables import landing_waiting
 
     write_csv(settings, "good.csv", [line("A1")])
     outside = tmp_path / "outside"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from lakeconsole.core.sales.definition import BRONZE_ORDERS
 from tests.conftest import lakeconsole
 from tests.faults.test_restore_state import accounted, env_of, lake, restore, two_runs
 from tests.sales_fixtures import count, run, snapshot, versions
+from tests.sales_tables import BRONZE_ORDERS
 
 
 @pytest.fixture(scope="module")

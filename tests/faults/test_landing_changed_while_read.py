@@ -12,10 +12,10 @@ import pytest
 
 from lakeconsole.core.faults import at_point
 from lakeconsole.core.leftovers import find_crash_leftovers
-from lakeconsole.core.sales.definition import BRONZE_ORDERS, SILVER_ORDERS, TABLES
 from lakeconsole.core.settings import Settings
 from tests.conftest import lakeconsole
 from tests.sales_fixtures import HEADER, count, line, rows, run, snapshot, write_csv
+from tests.sales_tables import BRONZE_ORDERS, SILVER_ORDERS, TABLES
 from tests.test_sales_crash import make_lake
 
 # More than one of bronze's 4 MB reads, so a writer can act between two of them.

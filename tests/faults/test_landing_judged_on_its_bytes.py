@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 
 from lakeconsole.core.faults import at_point
-from lakeconsole.core.sales.definition import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 from lakeconsole.core.settings import Settings
 from tests.faults.test_landing_changed_while_read import BIG, changed_warning, lines, once
 from tests.sales_fixtures import HEADER, count, line, rows, run, write_csv
+from tests.sales_tables import BRONZE_ORDERS, QUARANTINE_FILES, SILVER_ORDERS
 
 
 def rejected(settings: Settings) -> dict[str, str]:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from lakeconsole.core.sales.definition import BRONZE_ORDERS
 from lakeconsole.core.settings import Settings
 from tests.sales_fixtures import count, line, run, state_file, write_csv
+from tests.sales_tables import BRONZE_ORDERS
 
 WRONG_SHAPES: dict[str, Any] = {
     "a list": [1, 2, 3],
@@ -41,7 +41,7 @@ WRONG_SHAPES: dict[str, Any] = {
 def test_a_ledger_of_the_wrong_shape_is_named_and_rebuilt_and_nothing_is_ingested_twice(
     settings: Settings, shape: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from lakeconsole.core.sales.steps import landing_rejected, landing_waiting
+    from tests.sales_tables import landing_rejected, landing_waiting
 
     write_csv(settings, "a.csv", [line("A1")])
     run(settings)

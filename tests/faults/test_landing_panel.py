@@ -12,11 +12,11 @@ from lakeconsole.core.dag import Pipeline
 from lakeconsole.core.events import RunStatus
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import run_pipeline
-from lakeconsole.core.sales.steps import sales_steps
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.landing import LandingPanel
 from tests.sales_fixtures import HEADER, line
+from tests.sales_tables import sales_steps
 from tests.test_tui_console import wait_for
 from tests.tui_fixtures import fixed_findings, fixed_upkeep
 

@@ -12,12 +12,12 @@ import pytest
 
 from lakeconsole.core.explorer.restore import plan_restore, restore_version
 from lakeconsole.core.lake import ensure_layout
-from lakeconsole.core.sales.definition import GOLD_DAILY_REVENUE, QUARANTINE_ROWS, SILVER_ORDERS
 from lakeconsole.core.settings import Settings
 from lakeconsole.pipelines.sales.demo import DemoFile, write_demo
 from tests.conftest import lakeconsole
 from tests.sales_fixtures import count, run, snapshot, table, versions
 from tests.sales_fixtures import state_file as state_path
+from tests.sales_tables import GOLD_DAILY_REVENUE, QUARANTINE_ROWS, SILVER_ORDERS
 
 
 def two_runs(settings: Settings) -> tuple[list[DemoFile], dict[str, int]]:

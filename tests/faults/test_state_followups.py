@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from lakeconsole.core.sales.definition import SILVER_ORDERS
 from lakeconsole.core.settings import Settings
 from lakeconsole.pipelines.sales.demo import DemoFile, write_demo
 from tests.conftest import lakeconsole
 from tests.faults.test_restore_state import env_of, lake
 from tests.sales_fixtures import count, run, snapshot
 from tests.sales_fixtures import state_file as state_path
+from tests.sales_tables import SILVER_ORDERS
 
 Edit = Callable[[dict[str, Any], list[DemoFile], Settings], None]
 
