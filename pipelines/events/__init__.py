@@ -69,6 +69,7 @@ events_raw = pipeline.bronze(
     "bronze/app_events_raw",
     source=landing("events_*.jsonl", columns=LANDING_COLUMNS),
     description="Landing app events as raw text plus lineage. Append-only, never rewritten.",
+    rejected_files="quarantine/app_events_files_rejected",
     step="bronze_events",
     no_dictionary=DISTINCT,
 )

@@ -73,8 +73,8 @@ def write_demo(
     for k in range(files):
         rng = np.random.default_rng([seed, k, after] if after else [seed, k])
         events = _events(rng, seed, int(bounds[k]), int(bounds[k + 1]), pace)
-        events, late = _make_late(rng, events)
         events, spoiled, broken = _malform(rng, events)
+        events, late = _make_late(rng, events, spoiled)
         resent = _resend(rng, previous, previous_spoiled) if previous is not None else None
         previous, previous_spoiled = events, spoiled
         lines = _lines(events, broken)
@@ -104,13 +104,18 @@ def _events(rng: np.random.Generator, seed: int, lo: int, hi: int, total: int) -
     first_of_session = index % SESSION_EVENTS == 0
     user = _mix(session, seed, 1) % USERS + 1
     seconds = (index * SPAN_DAYS * 86_400) // max(total, 1) + _mix(index, seed, 2) % 60
-    kind = rng.choice(len(NEXT_TYPES), size=n, p=NEXT_WEIGHTS)
-    types = np.where(first_of_session, "app_open", np.array(NEXT_TYPES)[kind])
-    platform = np.array(PLATFORMS)[_mix(user, seed, 3) % len(PLATFORMS)]
-    version = np.array(APP_VERSIONS)[_mix(user, seed, 4) % len(APP_VERSIONS)]
+    next_codes = np.array([EVENT_TYPES.index(t) for t in NEXT_TYPES])
+    codes = np.where(
+        first_of_session,
+        EVENT_TYPES.index("app_open"),
+        next_codes[rng.choice(len(NEXT_TYPES), size=n, p=NEXT_WEIGHTS)],
+    )
+    types = pa.array(EVENT_TYPES).take(pa.array(codes))
+    platform = pa.array(PLATFORMS).take(pa.array(_mix(user, seed, 3) % len(PLATFORMS)))
+    version = pa.array(APP_VERSIONS).take(pa.array(_mix(user, seed, 4) % len(APP_VERSIONS)))
     # A few clients still send upper-case types; silver lower-cases them.
-    shout = rng.random(n) < 0.02
-    event_type = pc.if_else(pa.array(shout), pc.utf8_upper(pa.array(types)), pa.array(types))
+    shout = pa.array(rng.random(n) < 0.02)
+    event_type = pc.if_else(shout, pc.utf8_upper(types), types)
     ts = pa.array(np.datetime64(START.replace(tzinfo=None), "s") + seconds.astype("timedelta64[s]"))
     return pa.table(
         {
@@ -119,16 +124,16 @@ def _events(rng: np.random.Generator, seed: int, lo: int, hi: int, total: int) -
             "session_id": _ids("S", session + 1, 8),
             "event_type": event_type,
             "event_ts": _iso(ts),
-            "app_version": pa.array(version, pa.string()),
-            "platform": pa.array(platform, pa.string()),
-            "properties": _properties(rng, types, 0),
+            "app_version": version,
+            "platform": platform,
+            "properties": _properties(rng, codes, 0),
         }
     ).select(list(LANDING_COLUMNS))
 
 
-def _properties(rng: np.random.Generator, types: np.ndarray, retry: int) -> pa.Array:
-    """The JSON object text of each event's details, by its type."""
-    n = len(types)
+def _properties(rng: np.random.Generator, codes: np.ndarray, retry: int) -> pa.Array:
+    """The JSON object text of each event's details, by its type (`codes` index EVENT_TYPES)."""
+    n = len(codes)
     item = _ids("I", rng.integers(1, ITEMS + 1, n), 4)
     cents = pc.cast(pa.array(rng.integers(199, 9_999, n)), pa.string())
     price = pc.binary_join_element_wise(
@@ -136,7 +141,7 @@ def _properties(rng: np.random.Generator, types: np.ndarray, retry: int) -> pa.A
     )
     qty = pc.cast(pa.array(rng.integers(1, 4, n)), pa.string())
     seconds = pc.cast(pa.array(rng.integers(5, 3_600, n)), pa.string())
-    query = pa.array(np.array(("shoes", "lamp", "gift card", "coffee", "tent"))[rng.integers(0, 5, n)])
+    query = pa.array(("shoes", "lamp", "gift card", "coffee", "tent")).take(rng.integers(0, 5, n))
     item_field = pc.binary_join_element_wise('"item_id":"', item, '"', "")
     by_type = {
         "app_open": pa.array(np.full(n, ""), pa.string()),
@@ -146,8 +151,7 @@ def _properties(rng: np.random.Generator, types: np.ndarray, retry: int) -> pa.A
         "purchase": pc.binary_join_element_wise(item_field, ',"amount":', price, ""),
         "app_close": pc.binary_join_element_wise('"duration_s":', seconds, ""),
     }
-    which = np.searchsorted(np.array(sorted(by_type)), types)
-    body = pc.choose(pa.array(which, pa.int8()), *(by_type[t] for t in sorted(by_type)))
+    body = pc.choose(pa.array(codes, pa.int8()), *(by_type[t] for t in EVENT_TYPES))
     if retry:
         suffix = f'"retry":{retry}'
         body = pc.if_else(
@@ -156,13 +160,16 @@ def _properties(rng: np.random.Generator, types: np.ndarray, retry: int) -> pa.A
     return pc.binary_join_element_wise("{", body, "}", "")
 
 
-def _make_late(rng: np.random.Generator, events: pa.Table) -> tuple[pa.Table, int]:
-    """Move about LATE_SHARE of the events to days before the file's first event."""
+def _make_late(
+    rng: np.random.Generator, events: pa.Table, spoiled: np.ndarray
+) -> tuple[pa.Table, int]:
+    """Move about LATE_SHARE of the well-formed events to days before the file's first event."""
     n = events.num_rows
-    picked = np.flatnonzero(rng.random(n) < LATE_SHARE)
-    if n == 0 or len(picked) == 0:
+    picked = np.flatnonzero((rng.random(n) < LATE_SHARE) & ~spoiled)
+    if len(picked) == 0:
         return events, 0
-    first = np.datetime64(events.column("event_ts")[0].as_py().rstrip("Z"), "s")
+    wellformed = events.column("event_ts").filter(pa.array(~spoiled))
+    first = np.datetime64(str(pc.min(wellformed).as_py()).rstrip("Z"), "s")
     back = rng.integers(LATE_DAYS[0] * 86_400, (LATE_DAYS[1] + 1) * 86_400, len(picked))
     late_ts = _iso(pa.array(first - back.astype("timedelta64[s]")))
     mask = np.zeros(n, dtype=bool)
@@ -201,11 +208,10 @@ def _resend(rng: np.random.Generator, previous: pa.Table, spoiled: np.ndarray) -
     if len(chosen) == 0:
         return None
     again = previous.take(pa.array(chosen))
-    types = np.asarray(
-        pc.utf8_lower(again.column("event_type")).to_numpy(zero_copy_only=False), dtype=str
-    )
+    codes = pc.index_in(pc.utf8_lower(again.column("event_type")), pa.array(EVENT_TYPES))
     column = again.schema.get_field_index("properties")
-    return again.set_column(column, "properties", _properties(rng, types, retry=1))
+    properties = _properties(rng, np.asarray(codes.to_numpy(zero_copy_only=False)), retry=1)
+    return again.set_column(column, "properties", properties)
 
 
 def _lines(events: pa.Table, broken: np.ndarray) -> pa.Array:
