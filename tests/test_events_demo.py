@@ -44,7 +44,11 @@ def test_the_same_arguments_give_the_same_bytes(tmp_path: Path) -> None:
     first = write_demo(tmp_path / "a", rows=5000, files=3, seed=9)
     second = write_demo(tmp_path / "b", rows=5000, files=3, seed=9)
     other = write_demo(tmp_path / "c", rows=5000, files=3, seed=10)
-    assert [f.path.name for f in first] == ["events_0001.jsonl", "events_0002.jsonl", "events_0003.jsonl"]
+    assert [f.path.name for f in first] == [
+        "events_0001.jsonl",
+        "events_0002.jsonl",
+        "events_0003.jsonl",
+    ]
     assert [f.path.read_bytes() for f in first] == [f.path.read_bytes() for f in second]
     assert [f.path.read_bytes() for f in first] != [f.path.read_bytes() for f in other]
     assert not list((tmp_path / "a").glob(".*")), "no temporary file is left behind"
@@ -52,7 +56,9 @@ def test_the_same_arguments_give_the_same_bytes(tmp_path: Path) -> None:
 
 def test_every_good_line_has_the_landing_columns_and_known_values(demo: list[Any]) -> None:
     events, _ = parse(demo[0].path)
-    good = [e for e in events if e["event_id"] and when(e) and e["event_type"].lower() in EVENT_TYPES]
+    good = [
+        e for e in events if e["event_id"] and when(e) and e["event_type"].lower() in EVENT_TYPES
+    ]
     assert len(good) > 0.99 * len(events)
     assert all(list(e) == list(LANDING_COLUMNS) for e in events)
     assert {e["platform"] for e in events} == set(PLATFORMS)
@@ -107,7 +113,12 @@ def test_about_half_a_percent_is_malformed_in_four_kinds(demo: list[Any]) -> Non
         assert sum(1 for _ in f.path.open()) == f.rows
     assert sum(kinds.values()) == sum(f.malformed for f in demo)
     assert 0.003 < sum(kinds.values()) / total < 0.007
-    assert set(kinds) == {"missing_event_id", "unparseable_timestamp", "unknown_event_type", "not_json"}
+    assert set(kinds) == {
+        "missing_event_id",
+        "unparseable_timestamp",
+        "unknown_event_type",
+        "not_json",
+    }
     # The kinds take turns in each file: at most one apart per file.
     assert max(kinds.values()) - min(kinds.values()) <= len(demo), kinds
 

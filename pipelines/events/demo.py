@@ -175,14 +175,10 @@ def _make_late(
     mask = np.zeros(n, dtype=bool)
     mask[picked] = True
     ts = pc.replace_with_mask(events.column("event_ts").combine_chunks(), pa.array(mask), late_ts)
-    return events.set_column(events.schema.get_field_index("event_ts"), "event_ts", ts), len(
-        picked
-    )
+    return events.set_column(events.schema.get_field_index("event_ts"), "event_ts", ts), len(picked)
 
 
-def _malform(
-    rng: np.random.Generator, events: pa.Table
-) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+def _malform(rng: np.random.Generator, events: pa.Table) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     """Spoil about MALFORMED_SHARE of the events, the four kinds in turn. Returns the events,
     which are spoiled, and which of those to cut short (not JSON)."""
     n = events.num_rows
