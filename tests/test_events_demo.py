@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from datetime import datetime, timedelta
@@ -72,7 +73,7 @@ def test_about_one_percent_is_resent_in_the_next_file_with_changed_properties(
     demo: list[Any],
 ) -> None:
     assert demo[0].resent == 0
-    for before, after in zip(demo, demo[1:], strict=False):
+    for before, after in itertools.pairwise(demo):
         previous = {e["event_id"]: e for e in parse(before.path)[0] if e["event_id"]}
         events, _ = parse(after.path)
         again = [e for e in events if e["event_id"] in previous]

@@ -13,7 +13,7 @@ declares and imports the public API alone: the engine (lakeconsole.core.blocks) 
 
 from __future__ import annotations
 
-import re
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,8 +77,6 @@ events_raw = pipeline.bronze(
 
 def properties_are_an_object(rows: pa.Table) -> pa.Array:
     """True where `properties` is empty or the text of a JSON object (rule properties_not_json)."""
-    import json
-
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -91,13 +89,13 @@ def properties_are_an_object(rows: pa.Table) -> pa.Array:
     passes = np.asarray(fine.to_numpy(zero_copy_only=False), dtype=bool).copy()
     doubtful = np.flatnonzero(~passes)
     for i, value in zip(doubtful, text.take(pa.array(doubtful)).to_pylist(), strict=True):
-        passes[i] = _is_object(json, value)
+        passes[i] = _is_object(value)
     return pa.array(passes)
 
 
-def _is_object(json: object, value: str) -> bool:
+def _is_object(value: str) -> bool:
     try:
-        return isinstance(json.loads(value), dict)  # type: ignore[attr-defined]
+        return isinstance(json.loads(value), dict)
     except ValueError:
         return False
 
