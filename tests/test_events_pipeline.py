@@ -162,6 +162,19 @@ def test_optimize_zorder_uses_the_declared_columns(shipped: Shipped) -> None:
     assert f"{silver.name}: names no Z-ORDER columns" not in done.stdout
 
 
+def test_the_landing_panel_lists_the_files_waiting_until_a_run_ingests_them(
+    shipped: Shipped,
+) -> None:
+    from lakeconsole.core.pipeline import load_pipeline
+
+    written = shipped.write_demo(rows=1000, files=2, seed=1)
+    loaded = load_pipeline(shipped.settings)
+    assert loaded.landing_waiting(shipped.settings) == {f.path.name for f in written}
+    run(shipped)
+    assert loaded.landing_waiting(shipped.settings) == set()
+    assert loaded.landing_rejected(shipped.settings) == {}
+
+
 # -- the events pipeline's own facts ---------------------------------------------------------
 
 
@@ -237,6 +250,41 @@ def test_a_property_that_is_not_a_json_object_is_quarantined(events: Shipped) ->
     run(events)
     assert [r["event_id"] for r in events.rows("silver/app_events")] == ["E1"]
     assert quarantine_rules(events) == Counter({"properties_not_json": 1})
+
+
+@needs_generic_blocks
+def test_files_of_another_shape_in_landing_are_not_events(events: Shipped) -> None:
+    from lakeconsole.core.pipeline import load_pipeline
+
+    (events.settings.data_dir / "landing" / "orders_0001.csv").write_text("order_id\nA1\n")
+    (written,) = events.write_demo(rows=500, files=1, seed=2)
+    loaded = load_pipeline(events.settings)
+    assert loaded.landing_waiting(events.settings) == {written.path.name}
+    run(events)
+    assert len(events.rows("bronze/app_events_raw")) == written.rows
+    assert events.rows("quarantine/app_events_files_rejected") == []
+
+
+def cli_demo_is_the_sales_one() -> bool:
+    from lakeconsole.cli import demo
+
+    return "lakeconsole.pipelines.sales.demo" in Path(demo.__file__).read_text(encoding="utf-8")
+
+
+@needs_generic_blocks
+@pytest.mark.skipif(
+    cli_demo_is_the_sales_one(),
+    reason="`lakeconsole demo` still writes the sales demo whatever the pipeline (cli/demo.py)",
+)
+def test_the_demo_command_writes_the_events_demo_then_run_exits_0(events: Shipped) -> None:
+    done = lakeconsole(["demo", "--rows", "2000", "--files", "2"], events.env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    landing = events.settings.data_dir / "landing"
+    assert sorted(p.name for p in landing.iterdir()) == ["events_0001.jsonl", "events_0002.jsonl"]
+    assert "events_0002.jsonl" in done.stdout
+    run(events)
+    again = lakeconsole(["demo", "--if-empty"], events.env)
+    assert again.returncode == 0 and "already has data" in again.stdout
 
 
 @pytest.fixture
