@@ -52,7 +52,7 @@ FUNNEL: tuple[str, ...] = ("app_open", "view_item", "add_to_cart", "purchase")
 DISTINCT = ("event_id", "event_ts", "properties", "_source_row")
 
 # A flat JSON object of strings, numbers, booleans and nulls: what the collector sends, checked
-# as one vectorised regex; anything else (nested values, odd spacing) is parsed exactly.
+# as one vectorised regex; the rest (nested values, unusual escapes) is parsed exactly.
 _STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrtu])*"'
 _SCALAR = rf"(?:{_STRING}|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null)"
 _MEMBER = rf"\s*{_STRING}\s*:\s*{_SCALAR}\s*"
