@@ -71,29 +71,6 @@ SHIPPED = {
 }
 # Columns that differ between two lakes fed the same files (times and run ids).
 VOLATILE = frozenset({"_ingested_at", "_run_id", "detected_at"})
-SALES_ONLY_BLOCKS = "runs only the sales pipeline"
-
-
-def generic_blocks_pending() -> bool:
-    """True while core.blocks still run the sales pipeline alone (until issue 14's blocks land)."""
-    import inspect
-
-    from lakeconsole.core.blocks import bronze
-
-    return SALES_ONLY_BLOCKS in inspect.getsource(bronze)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if not any(item.get_closest_marker("needs_generic_blocks") for item in items):
-        return
-    if generic_blocks_pending():
-        skip = pytest.mark.skip(
-            reason="needs the generic core.blocks: lakeconsole.core.blocks.bronze "
-            f"still says '{SALES_ONLY_BLOCKS}'"
-        )
-        for item in items:
-            if item.get_closest_marker("needs_generic_blocks"):
-                item.add_marker(skip)
 
 
 @dataclass
@@ -155,7 +132,7 @@ class Shipped:
 @pytest.fixture(
     params=[
         "sales",
-        pytest.param("events", marks=pytest.mark.needs_generic_blocks),
+        "events",
     ]
 )
 def shipped(request: pytest.FixtureRequest, env: dict[str, str]) -> Shipped:

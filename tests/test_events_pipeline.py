@@ -1,8 +1,5 @@
 """The shipped pipelines end to end through the real CLI, the events one as much as sales:
-run, re-run, an incremental file, row accounting, check, compare by key, Z-ORDER, kill -9.
-
-The events runs need the generic core.blocks (issue 14) and are skipped until they land
-(conftest's `needs_generic_blocks`); the sales runs check the same assertions today."""
+run, re-run, an incremental file, row accounting, check, compare by key, Z-ORDER, kill -9."""
 
 from __future__ import annotations
 
@@ -19,8 +16,6 @@ from deltalake import DeltaTable
 from lakeconsole.core.leftovers import find_crash_leftovers
 from tests.conftest import Shipped, lakeconsole
 from tests.governance_fixtures import git_repo
-
-needs_generic_blocks = pytest.mark.needs_generic_blocks
 
 
 def run(shipped: Shipped, *args: str, **env: str) -> str:
@@ -100,7 +95,9 @@ def test_an_incremental_file_recomputes_only_its_own_days_in_gold(shipped: Shipp
     bronze_version = {t.name: shipped.versions()[t.name] for t in tables(shipped, "bronze")}
     gold_before = gold_partitions(shipped)
 
-    (new,) = shipped.write_demo(rows=400, files=1, seed=8, prefix="next", after=3000)
+    (new,) = shipped.write_demo(
+        rows=400, files=1, seed=8, prefix=f"{shipped.name}_next", after=3000
+    )
     run(shipped)
 
     silver = silver_of(shipped)
@@ -138,7 +135,7 @@ def test_check_finds_nothing_after_a_run(shipped: Shipped, home: Path) -> None:
 def test_show_compare_goes_by_the_silver_key(shipped: Shipped) -> None:
     shipped.write_demo(rows=2000, files=1, seed=3)
     run(shipped)
-    shipped.write_demo(rows=500, files=1, seed=3, prefix="next", after=2000)
+    shipped.write_demo(rows=500, files=1, seed=3, prefix=f"{shipped.name}_next", after=2000)
     run(shipped)
     silver = silver_of(shipped)
 
@@ -201,7 +198,6 @@ def demo_kinds(paths: list[Path]) -> Counter[str]:
     return kinds
 
 
-@needs_generic_blocks
 def test_events_are_quarantined_with_the_rule_they_failed(events: Shipped) -> None:
     written = events.write_demo(rows=4000, files=3, seed=13)
     run(events)
@@ -214,7 +210,6 @@ def test_events_are_quarantined_with_the_rule_they_failed(events: Shipped) -> No
     assert sum(rules.values()) == sum(kinds.values())
 
 
-@needs_generic_blocks
 def test_silver_keeps_the_resent_event_and_lower_cases_types(events: Shipped) -> None:
     written = events.write_demo(rows=4000, files=2, seed=13)
     run(events)
@@ -232,7 +227,6 @@ def test_silver_keeps_the_resent_event_and_lower_cases_types(events: Shipped) ->
     }
 
 
-@needs_generic_blocks
 def test_a_property_that_is_not_a_json_object_is_quarantined(events: Shipped) -> None:
     good = {
         "event_id": "E1",
@@ -252,7 +246,6 @@ def test_a_property_that_is_not_a_json_object_is_quarantined(events: Shipped) ->
     assert quarantine_rules(events) == Counter({"properties_not_json": 1})
 
 
-@needs_generic_blocks
 def test_files_of_another_shape_in_landing_are_not_events(events: Shipped) -> None:
     from lakeconsole.core.pipeline import load_pipeline
 
@@ -265,17 +258,6 @@ def test_files_of_another_shape_in_landing_are_not_events(events: Shipped) -> No
     assert events.rows("quarantine/app_events_files_rejected") == []
 
 
-def cli_demo_is_the_sales_one() -> bool:
-    from lakeconsole.cli import demo
-
-    return "lakeconsole.pipelines.sales.demo" in Path(demo.__file__).read_text(encoding="utf-8")
-
-
-@needs_generic_blocks
-@pytest.mark.skipif(
-    cli_demo_is_the_sales_one(),
-    reason="`lakeconsole demo` still writes the sales demo whatever the pipeline (cli/demo.py)",
-)
 def test_the_demo_command_writes_the_events_demo_then_run_exits_0(events: Shipped) -> None:
     done = lakeconsole(["demo", "--rows", "2000", "--files", "2"], events.env)
     assert done.returncode == 0, done.stdout + done.stderr
