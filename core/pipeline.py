@@ -250,6 +250,8 @@ def _import(module_name: str, home: Path | None) -> ModuleType:
             f"its module '{module_name}' imports '{exc.name}', which is not installed: "
             "pip install it in lakeconsole's environment"
         ) from None
+    except PipelineError as exc:  # a declaration refused at import: its message has the fix
+        raise PipelineError(f"{module_name}: {exc}") from None
     except Exception as exc:  # a syntax error or a failing line in the user's module
         raise PipelineError(
             f"cannot import '{module_name}'{where}: {type(exc).__name__}: {exc}"

@@ -73,6 +73,23 @@ def test_a_module_without_the_named_function_says_what_to_name(
     ) in done.stderr
 
 
+def test_a_declaration_error_in_the_users_module_is_one_line_naming_the_table_and_fix(
+    home: Path, env: dict[str, str], cli: Cli
+) -> None:
+    (home / "shop.py").write_text(
+        "from lakeconsole import Pipeline, col, landing\n"
+        "shop = Pipeline('shop')\n"
+        "raw = shop.bronze('bronze/raw', source=landing('*.csv', columns=['id']))\n"
+        "shop.silver('silver/orders', from_=raw, columns=[col('id')], key=('order_id',))\n"
+    )
+    done = cli(["run"], env={**env, "LAKECONSOLE_PIPELINE": "shop:shop"})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "✗ Pipeline Failed: Cannot load the pipeline 'shop:shop': shop: silver/orders: key names "
+        "order_id, not declared columns (id)"
+    ]
+
+
 def test_an_installed_entry_point_names_the_pipeline(
     tmp_path: Path, home: Path, env: dict[str, str], cli: Cli
 ) -> None:

@@ -80,7 +80,7 @@ def write_bronze(
 ) -> None:
     """Lines as bronze holds them: raw text plus lineage (the ledger is rebuilt from them)."""
     n = len(lines)
-    rows = {c: [line[c] for line in lines] for c in COLUMNS}
+    rows = {c: [line[c] for line in lines] for c in bronze.source.columns}
     lineage = {
         "_source_file": [file] * n,
         "_source_hash": [f"hash-{file}"] * n,
@@ -221,6 +221,22 @@ def test_fail_above_stops_before_silver_with_the_counts_per_rule(settings: Setti
     with pytest.raises(block.TooManyRejected):
         run(settings, silver)  # a re-run fails the same way, quarantine unchanged
     assert rows(settings, "quarantine/visits_rejected", "_source_row") == [(2,), (3,)]
+
+
+def test_a_row_without_its_key_is_quarantined_even_with_no_rule_declared_for_it(
+    settings: Settings,
+) -> None:
+    shop = Pipeline("notes")
+    raw = shop.bronze("bronze/notes_raw", source=landing("notes_*.csv", columns=("id", "text")))
+    notes = shop.silver("silver/notes", from_=raw, key=("id",), columns=[col("id"), col("text")])
+    write_bronze(settings, raw, [{"id": "a", "text": "x"}, {"id": " ", "text": "y"}], "n.csv", 0)
+
+    run(settings, notes)
+
+    assert rows(settings, "silver/notes", "id", "text") == [("a", "x")]
+    assert rows(settings, "quarantine/notes_rejected", "rule", "detail") == [
+        ("id_missing", "id '' is empty (a key column)")
+    ]
 
 
 def test_keep_latest_on_any_key() -> None:

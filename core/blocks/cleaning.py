@@ -34,7 +34,8 @@ class Cleaned:
 
 def rules_of(table: SilverTable) -> list[Rule]:
     """The rules in the order they are checked: an implicit `parses` for each typed source
-    column the declaration gives none, then the declared ones."""
+    column the declaration gives none, an implicit `not_null` for each unchecked text key
+    column, then the declared ones."""
     source = set(_source(table))
     parsed = {r.column for r in table.rules if r.kind == "parses"}
     derived = {d.column for d in table.derive}
@@ -45,7 +46,16 @@ def rules_of(table: SilverTable) -> list[Rule]:
         if c.name not in parsed
     ]
     types = {c.name: c for c in table.declared}
-    return [_worded(r, types[r.column]) for r in (*implicit, *table.rules)]
+    # A row without its key cannot be merged (a null never matches, so each replay would add it
+    # again): a text key column the declaration does not check is checked anyway. Typed key
+    # columns are already caught by their parses rule.
+    checked = {r.column for r in table.rules if r.kind in ("not_null", "parses")}
+    keys = [
+        Rule(f"{k}_missing", k, "not_null", "is empty (a key column)")
+        for k in table.spec.key
+        if k not in checked and types[k].type == "string"
+    ]
+    return [_worded(r, types[r.column]) for r in (*implicit, *keys, *table.rules)]
 
 
 def _worded(r: Rule, c: Col) -> Rule:
