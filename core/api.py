@@ -113,12 +113,8 @@ def landing(
     kept as JSON text) and parquet. Every column is kept as raw text in bronze."""
     suffix = pattern.rsplit(".", 1)[-1].lower() if "." in pattern else ""
     chosen = (format or suffix).lower()
-    if chosen not in FORMATS:
-        raise DeclarationError(
-            f"landing('{pattern}'): cannot tell the format from the name; "
-            f"say format= one of {', '.join(sorted(set(FORMATS.values())))}"
-        )
-    return Landing(pattern, tuple(columns), FORMATS[chosen], folder.strip("/"))
+    # An unknown format is refused by the bronze table that uses it, which names itself.
+    return Landing(pattern, tuple(columns), FORMATS.get(chosen, ""), folder.strip("/"))
 
 
 @dataclass(frozen=True)
@@ -204,10 +200,6 @@ class rule:
     def matches(
         column: str, pattern: str, *, name: str | None = None, problem: str | None = None
     ) -> Rule:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise DeclarationError(f"rule.matches('{column}'): bad pattern: {exc}") from None
         return Rule(
             name or f"{column}_malformed",
             column,
@@ -265,7 +257,7 @@ def parse_derive(column: str, how: str | Callable[[pa.Table], Any]) -> Derived:
 # Tables
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Table:
     """A declared table. `spec` is what every feature reads (core.tables.TableSpec)."""
 
@@ -284,13 +276,13 @@ class Table:
         return f"<{self.layer} table {self.name}>"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class BronzeTable(Table):
     source: Landing = field(default_factory=lambda: Landing("*.csv", (), "csv"))
     rejected_files: TableSpec | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class SilverTable(Table):
     from_: BronzeTable | None = None
     declared: tuple[Col, ...] = ()
@@ -301,14 +293,14 @@ class SilverTable(Table):
     batch_rows: int | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class GoldTable(Table):
     reads: tuple[Table, ...] = ()
     compute: Callable[..., Any] | None = None  # (ctx, changed) -> pyarrow Table
     sql: str | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class CustomTable(Table):
     """A table a `@pipeline.step` writes through ctx.append / ctx.merge / ctx.overwrite."""
 
@@ -393,6 +385,15 @@ class Pipeline:
         (the ingestion ledger), every column as text plus lineage; bad files are recorded in
         `rejected_files` (default `quarantine/<stem>_files_rejected`) and left in place."""
         stem = self._path(name, "bronze")
+        if not isinstance(source, Landing):
+            raise DeclarationError(
+                f"{name}: source= is a {type(source).__name__}; use landing(...)"
+            )
+        if not source.format:
+            raise DeclarationError(
+                f"{name}: cannot tell the format of landing('{source.pattern}') from its name; "
+                f"say format= one of {', '.join(sorted(set(FORMATS.values())))}"
+            )
         if not source.columns:
             raise DeclarationError(f"{name}: landing(...) needs columns=[...] (what each file has)")
         raw = tuple(
@@ -465,7 +466,10 @@ class Pipeline:
             raise DeclarationError(f"{name}: from_= must be a bronze table this pipeline declares")
         cols = tuple(self._col(name, c) for c in columns)
         names = [c.name for c in cols]
-        derived = tuple(parse_derive(c, how) for c, how in (derive or {}).items())
+        try:
+            derived = tuple(parse_derive(c, how) for c, how in (derive or {}).items())
+        except DeclarationError as exc:
+            raise DeclarationError(f"{name}: {exc}") from None
         self._known(name, "key", key, names)
         self._known(name, "partition_by", partition_by, names)
         self._known(name, "zorder_by", zorder_by, names)
@@ -487,8 +491,20 @@ class Pipeline:
                     f"{name}: derive {d.column} reads '{d.source}', which is not a column"
                 )
         for r in rules:
+            if not isinstance(r, Rule):
+                raise DeclarationError(f"{name}: rules= holds {r!r}; declare each with rule.*")
             if r.column not in names:
-                raise DeclarationError(f"{name}: rule {r.name} names '{r.column}', not a column")
+                raise DeclarationError(
+                    f"{name}: rule {r.name} names '{r.column}', not a column ({', '.join(names)})"
+                )
+            if r.kind == "matches":
+                try:
+                    re.compile(r.args[0])
+                except re.error as exc:
+                    raise DeclarationError(
+                        f"{name}: rule {r.name}: the pattern {r.args[0]!r} is not a regular "
+                        f"expression ({exc})"
+                    ) from None
         if fail_above is not None and not 0 <= fail_above < 1:
             raise DeclarationError(f"{name}: fail_above is a share of rows, 0 ≤ x < 1 (0.05 = 5%)")
         spec = TableSpec(

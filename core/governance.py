@@ -244,7 +244,8 @@ def contract_findings(settings: Settings) -> list[Finding]:
                         name,
                         (
                             "no contract: declare its schema and version in the pipeline "
-                            f"definition ({_tables_home(settings)})"
+                            f"definition ({_tables_home(settings)}), or delete the table's "
+                            "folder if the pipeline no longer writes it"
                         ),
                     )
                 )
@@ -261,7 +262,7 @@ def _tables_home(settings: Settings) -> str:
     pipeline = loaded_or_none(settings)
     module = pipeline.source.partition(":")[0] if pipeline else settings.pipeline
     if pipeline is not None and pipeline.declared is not None:
-        return f"{module}, with {pipeline.declared.name}.silver/.gold/.table(...)"
+        return f"{module}, with its Pipeline's .silver/.gold/.table(...)"
     return f"{module}.{TABLES_ATTR}"
 
 

@@ -121,14 +121,16 @@ class Settings:
 
 def find_project(environ: Mapping[str, str]) -> Path | None:
     """The project folder: LAKECONSOLE_HOME, else the working folder if it has a `.env`, else
-    the source checkout this code runs from (an editable install: its own .env or setup.sh);
-    None when there is none (an installed lakeconsole run outside a project)."""
+    the source checkout this code runs from when the working folder is inside it (its own .env
+    or setup.sh); None when there is none. A checkout's lakeconsole run from another folder
+    finds no project there rather than quietly using the checkout's lake."""
     if environ.get("LAKECONSOLE_HOME"):
         return Path(environ["LAKECONSOLE_HOME"]).expanduser().resolve()
-    cwd = Path.cwd()
+    cwd = Path.cwd().resolve()
     if (cwd / ".env").exists():
         return cwd
-    if (CHECKOUT / ".env").exists() or (CHECKOUT / "setup.sh").exists():
+    in_checkout = cwd.is_relative_to(CHECKOUT)
+    if in_checkout and ((CHECKOUT / ".env").exists() or (CHECKOUT / "setup.sh").exists()):
         return CHECKOUT
     return None
 

@@ -90,13 +90,34 @@ def test_dependencies_are_inferred_from_what_each_table_reads() -> None:
             lambda p, raw: p.silver(
                 "silver/x", from_=raw, columns=[col("id")], key=("id",), rules=[rule.not_null("n")]
             ),
-            "silver/x: rule n_missing names 'n', not a column",
+            "silver/x: rule n_missing names 'n', not a column (id)",
         ),
         (
             lambda p, raw: p.silver(
                 "silver/x", from_=raw, columns=[col("id")], key=("id",), derive={"id": "sqrt(n)"}
             ),
-            "derive id = 'sqrt(n)': write one of upper(column), lower(column), trim(column)",
+            "silver/x: derive id = 'sqrt(n)': write one of upper(column), lower(column)",
+        ),
+        (
+            lambda p, raw: p.silver(
+                "silver/x",
+                from_=raw,
+                columns=[col("id")],
+                key=("id",),
+                rules=[rule.matches("id", "[a-")],
+            ),
+            "silver/x: rule id_malformed: the pattern '[a-' is not a regular expression",
+        ),
+        (
+            lambda p, raw: p.bronze("bronze/more", source=landing("more_*", columns=["id"])),
+            "bronze/more: cannot tell the format of landing('more_*') from its name; say format=",
+        ),
+        (
+            lambda p, raw: p.step(
+                writes=[p.silver("silver/x", from_=raw, columns=[col("id")], key=("id",))]
+            )(lambda ctx: None),
+            "step <lambda>: writes= holds <silver table silver/x>; declare what a step writes "
+            "with pipeline.table(...)",
         ),
     ],
 )

@@ -154,7 +154,7 @@ def test_rows_without_a_declared_column_are_refused_naming_it(settings: Settings
     def load(ctx: Any) -> None:
         ctx.merge("silver/visits", _visits(BATCH).drop_columns(["visits"]))
 
-    with pytest.raises(PipelineError, match="lacks visits"):
+    with pytest.raises(PipelineError, match="the rows lack visits"):
         run_custom(_ctx(settings), _step(_declare(load)))
     assert not (settings.data_dir / "silver" / "visits").exists()
 
@@ -174,3 +174,90 @@ def test_overwrite_where_replaces_only_the_matching_rows(settings: Settings) -> 
         ("c2", "2024-03-01", 1),
         ("c9", "2024-03-02", 7),
     ]
+
+
+def _status_pipeline(run: Any) -> Pipeline:
+    """A step table with three columns besides its key: the newcomer's device status."""
+    shop = Pipeline("shop")
+    status = shop.table(
+        "silver/device_status",
+        columns=[
+            col("device_id", "string", "Device"),
+            col("firmware", "string", "Firmware"),
+            col("online", "bool", "Seen in the last hour"),
+            col("readings", "int64", "Readings so far"),
+        ],
+        key=("device_id",),
+    )
+    shop.step(writes=[status])(run)
+    return shop
+
+
+def _status(rows: list[tuple[str, str, bool, int]]) -> pa.Table:
+    names = ("device_id", "firmware", "online", "readings")
+    return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+
+
+def test_a_merge_into_a_table_of_several_columns_updates_what_changed(settings: Settings) -> None:
+    # The changed-row condition is one OR per column: unbracketed, DataFusion refused it for
+    # any table with two or more columns besides its key ("Utf8 OR Boolean").
+    batches = [
+        [("d1", "1.0", True, 3), ("d2", "1.0", False, 1)],
+        [("d1", "1.1", True, 4), ("d2", "1.0", False, 1)],
+    ]
+    shop = _status_pipeline(lambda ctx: ctx.merge("silver/device_status", _status(batches.pop(0))))
+    run_custom(_ctx(settings), _step(shop))
+    second = run_custom(_ctx(settings), _step(shop))
+    table = DeltaTable(_path(settings, "silver/device_status"))
+    assert sorted(tuple(r.values()) for r in table.to_pyarrow_table().to_pylist()) == [
+        ("d1", "1.1", True, 4),
+        ("d2", "1.0", False, 1),
+    ]
+    assert second.records_out == 1  # d2 did not change: not rewritten
+
+
+def test_a_step_reads_what_it_declares_and_is_told_what_it_does_not(settings: Settings) -> None:
+    seen: list[Any] = []
+
+    def twice(ctx: Any) -> None:
+        ctx.merge("silver/device_status", _status([("d1", "1.0", True, 3)]))
+        seen.append(ctx.read("silver/device_status", columns=["device_id", "readings"]))
+        seen.append(ctx.sql("SELECT count(*) AS n FROM device_status").column("n")[0].as_py())
+        ctx.read("silver/elsewhere")
+
+    with pytest.raises(PipelineError) as refused:
+        run_custom(_ctx(settings), _step(_status_pipeline(twice)))
+    assert seen[0].to_pylist() == [{"device_id": "d1", "readings": 3}]
+    assert seen[1] == 1
+    assert "step twice: reads silver/elsewhere, which is not among the tables it declares" in str(
+        refused.value
+    )
+
+
+def test_a_step_returning_what_merge_returned_keeps_its_committed_writes_with_a_warning(
+    settings: Settings,
+) -> None:
+    # The guide's first example once ended `return ctx.merge(...)`: the MERGE was committed and
+    # the step then failed, reporting as undone a write that was done.
+    shop = _status_pipeline(
+        lambda ctx: ctx.merge("silver/device_status", _status([("d1", "1.0", True, 3)]))
+    )
+    result = run_custom(_ctx(settings), _step(shop))
+    assert result.records_out == 1
+    assert result.warnings == [
+        "step <lambda> returned int, which is ignored: return None or a StepResult "
+        "(lakeconsole.StepResult)"
+    ]
+
+
+def test_an_overwrite_given_rows_outside_its_condition_names_the_fix(settings: Settings) -> None:
+    def outside(ctx: Any) -> None:
+        ctx.overwrite(
+            "silver/device_status", _status([("d9", "1.0", True, 1)]), where="device_id = 'd1'"
+        )
+
+    with pytest.raises(PipelineError) as refused:
+        run_custom(_ctx(settings), _step(_status_pipeline(outside)))
+    assert "got rows outside that condition: pass only rows that match it, or widen where=" in str(
+        refused.value
+    )

@@ -155,7 +155,8 @@ def test_a_function_missing_a_declared_column_fails_naming_it_and_writes_nothing
     total = _gold(shop, "gold/stock/total")
     _silver_run(settings, shop, {"1"})
     with pytest.raises(
-        PipelineError, match=r"wrong\(\) returned rows that lacks value and has undeclared worth"
+        PipelineError,
+        match=r"wrong\(\) returned rows that lack value and have columns it does not declare \(worth\)",
     ):
         gold_block.run(_ctx(settings), total)
     assert _rows(settings, total.name) == []

@@ -81,7 +81,8 @@ def test_check_reads_the_pipelines_contracts(shop_cli: Cli, home: Path) -> None:
     lines = done.stdout.splitlines()
     assert (
         "OPS-06 silver/shop_returns: no contract: declare its schema and version in the "
-        "pipeline definition (tests.shop_pipeline.TABLES)"
+        "pipeline definition (tests.shop_pipeline.TABLES), or delete the table's folder if the "
+        "pipeline no longer writes it"
     ) in lines
     assert (
         "OPS-06 gold/shop/customer_spend: version not bumped: schema differs from its contract "

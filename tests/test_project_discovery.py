@@ -94,11 +94,24 @@ def test_without_a_project_settings_refuse_to_create_the_lake(nowhere: Path) -> 
     assert list(nowhere.iterdir()) == []
 
 
-def test_a_source_checkout_is_its_own_project(
+def test_a_source_checkout_is_its_own_project_from_inside_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for key in [k for k in os.environ if k.startswith("LAKECONSOLE_")]:
         monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(REPO / "docs")
     s = load_settings(dict(os.environ), check_writable=False)
     assert (s.home, s.in_project) == (REPO, True)
+
+
+def test_a_checkouts_lakeconsole_run_elsewhere_finds_no_project_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A newcomer ran the checkout's .venv/bin/lakeconsole from an empty folder: it ran the
+    # checkout's own sales lake with no word of which project it used.
+    for key in [k for k in os.environ if k.startswith("LAKECONSOLE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NoProject, match="lakeconsole init DIR"):
+        load_settings(dict(os.environ))
+    assert list(tmp_path.iterdir()) == []

@@ -171,7 +171,7 @@ def _warnings(files_spec: TableSpec, out: Outcomes) -> list[str]:
     lines = list(out.notes)
     for reject in [*out.rejected_before, *out.rejected, *out.unreadable]:
         lines.append(
-            f"landing file {reject.file} was not ingested: {reject.reason}. "
+            f"landing file {reject.file} was not ingested: {reject.reason.rstrip('.')}. "
             "It is left in place and "
             f"recorded in {files_spec.name}; fix or remove it"
         )

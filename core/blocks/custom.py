@@ -6,8 +6,12 @@ The function gets the StepContext plus ctx.append / ctx.merge / ctx.overwrite, a
 
 from __future__ import annotations
 
+import logging
+
 from lakeconsole.core.api import CustomStep
-from lakeconsole.core.dag import PipelineError, StepContext, StepResult
+from lakeconsole.core.dag import StepContext, StepResult
+
+log = logging.getLogger("lakeconsole.step")
 
 
 def run_custom(ctx: StepContext, custom: CustomStep) -> StepResult:
@@ -17,12 +21,16 @@ def run_custom(ctx: StepContext, custom: CustomStep) -> StepResult:
     returned = custom.run(wctx)
     if isinstance(returned, StepResult):
         return returned
-    if returned is not None:
-        raise PipelineError(
-            f"step {custom.name}: returned {type(returned).__name__}; return None or a "
-            "StepResult (lakeconsole.StepResult)"
-        )
     done = wctx.writes
-    return StepResult(
+    result = StepResult(
         records_in=done.rows_in, records_out=done.rows_out, details={"writes": done.calls}
     )
+    if returned is not None:
+        # Its writes are committed by now: failing the step would call them undone. Say it.
+        line = (
+            f"step {custom.name} returned {type(returned).__name__}, which is ignored: return "
+            "None or a StepResult (lakeconsole.StepResult)"
+        )
+        log.warning(line)
+        result.warnings.append(line)
+    return result

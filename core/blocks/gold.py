@@ -224,7 +224,7 @@ def _compute(
     ctx: StepContext, table: GoldTable, sources: dict[str, DeltaTable], chunk: list[Any] | None
 ) -> pa.Table:
     """The table's rows for `chunk` (None: all), checked against its declaration and sorted."""
-    gctx = BlockGoldContext(ctx.run_id, table, sources, chunk)
+    gctx = BlockGoldContext(table.name, sources, ctx.run_id, table, chunk)
     if table.compute is not None:
         raw = table.compute(gctx, chunk)
         who = f"{getattr(table.compute, '__name__', 'compute')}()"

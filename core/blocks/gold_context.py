@@ -19,26 +19,16 @@ CHANGED = "{changed}"
 
 
 @dataclass
-class BlockGoldContext:
-    """The GoldContext of one chunk: the tables `table` reads by stem, and its changed values
-    (None for an unpartitioned table, recomputed whole)."""
+class TablesContext:
+    """SQL and reads over named Delta tables (by stem), for a gold function or a @step."""
 
-    run_id: str
-    table: GoldTable
+    who: str  # "gold/sales/daily_revenue" or "step my_step", for messages
     sources: dict[str, DeltaTable]
-    changed: list[Any] | None
 
     def sql(self, query: str) -> pa.Table:
-        """DataFusion over the tables it reads; `{changed}` → the chunk's values as a SQL list."""
+        """DataFusion over the tables, each registered by its stem; the whole result."""
         from deltalake import QueryBuilder
 
-        if CHANGED in query:
-            if self.changed is None:
-                raise PipelineError(
-                    f"{self.table.name}: its SQL says {CHANGED}, but the table is not partitioned "
-                    "(it is recomputed whole): drop the condition, or declare partition_by="
-                )
-            query = query.replace(CHANGED, sql_list(self.changed))
         builder = QueryBuilder()
         for name, dt in self.sources.items():
             builder.register(name, dt)
@@ -48,23 +38,45 @@ class BlockGoldContext:
             if isinstance(exc, PipelineError):
                 raise
             raise PipelineError(
-                f"{self.table.name}: its SQL failed ({exc}); it can read "
+                f"{self.who}: its SQL failed ({exc}); it can read "
                 f"{', '.join(self.sources) or 'no table'}"
             ) from exc
 
     def read(
         self, table: Table | str, columns: Sequence[str] | None = None, where: str | None = None
     ) -> pa.Table:
-        """The rows of one table it reads (only `columns`; `where` a SQL condition)."""
+        """The rows of one of its tables (only `columns`; `where` a SQL condition)."""
         stem = table.stem if isinstance(table, Table) else str(table).rsplit("/", 1)[-1]
         if stem not in self.sources:
+            named = table.name if isinstance(table, Table) else table
             raise PipelineError(
-                f"{self.table.name}: reads {table!r}, which is not in its reads= "
-                f"({', '.join(self.sources) or 'none'}): add it there"
+                f"{self.who}: reads {named}, which is not among the tables it declares "
+                f"({', '.join(self.sources) or 'none written yet'}): add it to reads="
             )
         chosen = ", ".join(f'"{c}"' for c in columns) if columns else "*"
         condition = f" WHERE {where}" if where else ""
         return self.sql(f"SELECT {chosen} FROM {stem}{condition}")
+
+
+@dataclass
+class BlockGoldContext(TablesContext):
+    """The GoldContext of one chunk: the tables `table` reads by stem, and its changed values
+    (None for an unpartitioned table, recomputed whole)."""
+
+    run_id: str = ""
+    table: GoldTable | None = None
+    changed: list[Any] | None = None
+
+    def sql(self, query: str) -> pa.Table:
+        """DataFusion over the tables it reads; `{changed}` → the chunk's values as a SQL list."""
+        if CHANGED in query:
+            if self.changed is None:
+                raise PipelineError(
+                    f"{self.who}: its SQL says {CHANGED}, but the table is not partitioned "
+                    "(it is recomputed whole): drop the condition, or declare partition_by="
+                )
+            query = query.replace(CHANGED, sql_list(self.changed))
+        return super().sql(query)
 
 
 def conform(raw: object, table: GoldTable, who: str) -> pa.Table:
@@ -83,9 +95,9 @@ def conform(raw: object, table: GoldTable, who: str) -> pa.Table:
     if missing or extra:
         said = []
         if missing:
-            said.append(f"lacks {', '.join(missing)}")
+            said.append(f"lack {', '.join(missing)}")
         if extra:
-            said.append(f"has undeclared {', '.join(extra)}")
+            said.append(f"have columns it does not declare ({', '.join(extra)})")
         raise PipelineError(
             f"{table.name}: {who} returned rows that {' and '.join(said)}; return exactly the "
             f"declared columns ({', '.join(schema.names)}) or change the declaration"

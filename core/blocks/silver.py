@@ -333,8 +333,10 @@ class Silver:
         raise TooManyRejected(
             f"{self.table.name}: {rejected:,} of {read:,} lines ({rejected / read:.1%}) failed "
             f"validation, above fail_above {limit:.1%} ({by_rule}); they are in "
-            f"{self.quarantine.name} and silver was not changed by this batch: fix the landing "
-            "files or raise fail_above, then run again"
+            f"{self.quarantine.name} and silver was not changed by this batch. Bronze keeps "
+            "those lines (append-only), so a corrected file does not remove them: look at them "
+            f"(lakeconsole show {self.quarantine.name}), then raise fail_above in the "
+            "declaration for one run to let silver go past them"
         )
 
     def _merge(self, silver: DeltaTable, live: pa.Table, evolve: bool, inserts: bool) -> int:

@@ -48,6 +48,32 @@ class StepWriteContext:
     def __getattr__(self, name: str) -> Any:  # settings, run_id, progress, check_cancelled...
         return getattr(self._ctx, name)
 
+    # -- reading what it declares ----------------------------------------------------------------
+
+    def read(
+        self, table: Table | str, columns: Sequence[str] | None = None, where: str | None = None
+    ) -> pa.Table:
+        """The rows of a table the step reads or writes (only `columns`; `where` a SQL
+        condition), as a pyarrow Table."""
+        return self._context().read(table, columns, where)
+
+    def sql(self, query: str) -> pa.Table:
+        """DataFusion SQL over the tables the step reads or writes, each by its stem."""
+        return self._context().sql(query)
+
+    def _context(self) -> Any:
+        from deltalake import DeltaTable
+
+        from lakeconsole.core.blocks.gold_context import TablesContext
+
+        data_dir = self._ctx.settings.data_dir
+        sources = {
+            t.stem: DeltaTable(str(t.spec.path(data_dir)))
+            for t in (*self._custom.reads, *self._custom.writes)
+            if (t.spec.path(data_dir) / "_delta_log").is_dir()
+        }
+        return TablesContext(f"step {self._custom.name}", sources)
+
     # -- the three writes ----------------------------------------------------------------------
 
     def append(self, table: Table | str, data: Any) -> int:
@@ -84,7 +110,8 @@ class StepWriteContext:
         if rows.num_rows == 0:
             return self._done(target, 0, 0)
         others = [c for c in rows.column_names if c not in key]
-        changed = " OR ".join(f't."{c}" IS DISTINCT FROM s."{c}"' for c in others) or None
+        # Each term bracketed: DataFusion binds OR tighter than IS DISTINCT FROM unbracketed.
+        changed = " OR ".join(f'(t."{c}" IS DISTINCT FROM s."{c}")' for c in others) or None
         merger = dt.merge(
             rows,
             " AND ".join(f't."{k}" = s."{k}"' for k in key),
@@ -109,7 +136,16 @@ class StepWriteContext:
         mode = None
         if evolve:
             mode = "merge" if where is not None else "overwrite"
-        self._write(target, rows, mode="overwrite", predicate=where, schema_mode=mode)
+        try:
+            self._write(target, rows, mode="overwrite", predicate=where, schema_mode=mode)
+        except Exception as exc:
+            if where is not None and "failed validation check" in str(exc):
+                raise PipelineError(
+                    f"step {self._custom.name}: ctx.overwrite({target.name}, where={where!r}) "
+                    "got rows outside that condition: pass only rows that match it, or widen "
+                    "where="
+                ) from None
+            raise
         return self._done(target, rows.num_rows, rows.num_rows)
 
     # -- inside --------------------------------------------------------------------------------
@@ -187,8 +223,8 @@ def _as_declared(data: Any, target: Table, who: str) -> pa.Table:
     missing = [n for n in schema.names if n not in data.column_names]
     extra = [n for n in data.column_names if n not in schema.names]
     if missing or extra:
-        said = [f"lacks {', '.join(missing)}"] if missing else []
-        said += [f"has undeclared {', '.join(extra)}"] if extra else []
+        said = [f"lack {', '.join(missing)}"] if missing else []
+        said += [f"have columns it does not declare ({', '.join(extra)})"] if extra else []
         raise PipelineError(
             f"{who} of {target.name}: the rows {' and '.join(said)}; write exactly the declared "
             f"columns ({', '.join(schema.names)}) or change the declaration"
