@@ -12,8 +12,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def scratch_home(home: Path, landing: Path, settings: Mapping[str, str] | None = None) -> Path:
-    """An empty project at `home` whose landing folder holds (hard links to) `landing`'s CSVs;
-    `settings` go into its `.env` (e.g. SILVER_BATCH_ROWS)."""
+    """An empty project at `home` whose landing folder holds (hard links to) `landing`'s files;
+    `settings` go into its `.env` (e.g. SILVER_BATCH_ROWS, LAKECONSOLE_PIPELINE)."""
+    from bench.landing import landing_names
     from lakeconsole.core.lake import ensure_layout
 
     shutil.rmtree(home, ignore_errors=True)
@@ -21,11 +22,11 @@ def scratch_home(home: Path, landing: Path, settings: Mapping[str, str] | None =
     (home / ".env").write_text("".join(f"{k}={v}\n" for k, v in (settings or {}).items()))
     data = home / "data"
     ensure_layout(data)
-    for csv in sorted(landing.glob("*.csv")):
+    for path in landing_names(landing):
         try:
-            os.link(csv, data / "landing" / csv.name)
+            os.link(path, data / "landing" / path.name)
         except OSError:  # another file system
-            shutil.copy2(csv, data / "landing" / csv.name)
+            shutil.copy2(path, data / "landing" / path.name)
     return data
 
 

@@ -1,9 +1,12 @@
-"""Landing data for the benchmark: the demo generator's files, cached by size and seed."""
+"""Landing data for the benchmark: a shipped pipeline's demo generator's files, cached by
+pipeline, size and seed."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+
+from bench.target import DEFAULT, target
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 
@@ -15,27 +18,32 @@ def ensure_cache() -> Path:
     return CACHE
 
 
-def landing_files(rows: int, files: int, seed: int = 7) -> Path:
-    """A folder of `files` demo CSV files with `rows` order lines, written once and reused."""
-    from lakeconsole.pipelines.sales.demo import write_demo
-
+def landing_files(rows: int, files: int, seed: int = 7, pipeline: str = DEFAULT) -> Path:
+    """A folder of `files` demo files with `rows` rows of `pipeline`, written once and reused."""
     ensure_cache()
-    folder = CACHE / f"landing-{rows}-{files}-{seed}"
+    # The sales folder keeps its name from before --pipeline, so its cache stays valid.
+    named = "" if pipeline == DEFAULT else f"{pipeline}-"
+    folder = CACHE / f"landing-{named}{rows}-{files}-{seed}"
     if (folder / ".complete").exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
-    write_demo(folder, rows=rows, files=files, seed=seed)
+    target(pipeline).demo()(folder, rows=rows, files=files, seed=seed)
     (folder / ".complete").write_text("")
     return folder
 
 
-def increment_file(folder: Path, after_rows: int, rows: int = 100_000, seed: int = 7) -> Path:
-    """One more landing file of `rows` new order lines that continue after the first
-    `after_rows` (`lakeconsole demo --after`): new order ids and later dates, as the next day's
-    file would be."""
-    from lakeconsole.pipelines.sales.demo import write_demo
+def landing_names(folder: Path) -> list[Path]:
+    """The landing files in `folder`, in name order (not the cache's hidden marker)."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
-    [written] = write_demo(
-        folder, rows=rows, files=1, seed=seed, prefix="increment", after=after_rows
+
+def increment_file(
+    folder: Path, after_rows: int, rows: int = 100_000, seed: int = 7, pipeline: str = DEFAULT
+) -> Path:
+    """One more landing file of `rows` new rows that continue after the first `after_rows`
+    (`lakeconsole demo --after`): new ids and later times, as the next day's file would be."""
+    t = target(pipeline)
+    [written] = t.demo()(
+        folder, rows=rows, files=1, seed=seed, prefix=t.increment_prefix, after=after_rows
     )
-    return written.path
+    return Path(written.path)

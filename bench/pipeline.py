@@ -14,6 +14,7 @@ from bench.lake import REPO, cli_argv, cli_env, new_versions, scratch_home, tabl
 __all__ = ["scratch_home"]
 from bench.landing import increment_file
 from bench.measure import Measured, run_measured
+from bench.target import DEFAULT, Target
 
 
 def approach_figures(
@@ -40,13 +41,26 @@ def approach_figures(
     return out
 
 
-def run_floor(landing: Path, work: Path) -> dict[str, Any]:
+def run_floor(landing: Path, work: Path, of: Target | None = None) -> dict[str, Any]:
+    """The floor on `of`'s landing files (default: sales's CSVs). For JSON lines a probe first
+    asks, in its own process, whether pyarrow.json.read_json reads them (bench/floor.py)."""
     out = work / "floor.parquet"
-    m = run_measured([sys.executable, "-m", "bench.floor", str(landing), str(out)], cwd=str(REPO))
+    floor = [sys.executable, "-m", "bench.floor"]
+    pattern = of.pattern if of else "*.csv"
+    how: dict[str, Any] = {}
+    if of is not None and of.format == "jsonl":
+        how = _json_line(run_measured([*floor, "probe", str(landing), pattern]).stdout)
+    argv = [*floor, str(landing), str(out)]
+    if of is not None and of.name != DEFAULT:
+        argv += [pattern, str(how.get("json_as", "json"))]
+    m = run_measured(argv, cwd=str(REPO))
     report = _json_line(m.stdout)
     out.unlink(missing_ok=True)
     rows = int(report.get("rows", 0))
-    return approach_figures(m, rows, _layers(report))
+    figures = approach_figures(m, rows, _layers(report))
+    if how.get("method"):
+        figures["method"] = how["method"]
+    return figures
 
 
 def run_minimal(landing: Path, work: Path) -> dict[str, Any]:
@@ -106,11 +120,15 @@ def compare(ours: Path, naive: Path) -> dict[str, Any]:
     return _json_line(m.stdout)
 
 
-def incremental_and_noop(work: Path, rows: int, increment_rows: int, seed: int) -> dict[str, Any]:
+def incremental_and_noop(
+    work: Path, rows: int, increment_rows: int, seed: int, pipeline: str = DEFAULT
+) -> dict[str, Any]:
     """On the lake of the last lakeconsole run: one more file, then a run with nothing new."""
     home = work / "lakeconsole"
     data = home / "data"
-    increment_file(data / "landing", after_rows=rows, rows=increment_rows, seed=seed)
+    increment_file(
+        data / "landing", after_rows=rows, rows=increment_rows, seed=seed, pipeline=pipeline
+    )
     before = table_versions(data)
     inc, _ = lakeconsole_run(home)
     after = table_versions(data)

@@ -59,6 +59,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
         f"deltalake {m['deltalake']}, pyarrow {m['pyarrow']}; load average at start "
         f"{m['load_average']}, at end {results.get('load_average_end')}.",
+        f"Pipeline: {results.get('pipeline', 'sales')}.",
         f"Command: `{results['command']}`"
         + (f"; settings {results['settings']}" if results.get("settings") else ""),
         "",
@@ -97,9 +98,15 @@ def _size_table(size: dict[str, Any]) -> list[str]:
                 f"| {name} | {layer} | {f['wall_s']:.2f} |  | {_n(f['peak_rss_mb'])} | "
                 f"{_n(f['rows_per_s'])} |"
             )
+    for name in size.get("not_applicable", {}):
+        out.append(f"| {name} | n/a for this pipeline (below) |  |  |  |  |")
     r = size.get("ratios", {})
+    out.append("")
+    if size["floor"].get("method"):
+        out.append(f"Floor: {size['floor']['method']}.")
+    for name, why in size.get("not_applicable", {}).items():
+        out.append(f"{name}: n/a for this pipeline: {why}.")
     out += [
-        "",
         "Ratios (wall / CPU): lakeconsole/floor "
         f"{r.get('lakeconsole_vs_floor_wall')} / {r.get('lakeconsole_vs_floor_cpu')}, "
         f"lakeconsole/naive {r.get('lakeconsole_vs_naive_wall')} / "
