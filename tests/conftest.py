@@ -121,6 +121,20 @@ class Shipped:
                 out[name] = DeltaTable(str(path)).version()
         return out
 
+    def elsewhere(self, home: Path) -> Shipped:
+        """The same pipeline on another, empty project folder (a clean lake to compare with)."""
+        ensure_layout(home / "data")
+        (home / "logs").mkdir(exist_ok=True)
+        env = {**self.env, "LAKECONSOLE_HOME": str(home)}
+        return Shipped(self.name, env, load_settings(env))
+
+    def take_lake(self, data_dir: Path) -> None:
+        """Make this lake a copy of another's (file times kept: vacuum's retention reads them)."""
+        import shutil
+
+        shutil.rmtree(self.settings.data_dir)
+        shutil.copytree(data_dir, self.settings.data_dir, symlinks=True)
+
     def snapshot(self) -> dict[str, Any]:
         """Every declared table's content (bronze by its row count)."""
         return {
