@@ -84,12 +84,6 @@ def test_a_silver_column_needs_a_minor_bump_then_arrives(shipped: Shipped, home:
     assert "no findings" in checked.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: silver checks its contract only when bronze has new lines, so with no new "
-    "file `run` exits 0 on an unbumped change and a bumped one never evolves (check keeps "
-    "advising `lakeconsole run`)",
-)
 def test_a_changed_declaration_is_refused_or_applied_without_a_new_file(
     shipped: Shipped, home: Path
 ) -> None:

@@ -27,6 +27,7 @@ import threading
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -57,6 +58,7 @@ from lakeconsole.core.blocks.watermark import WATERMARK, current_marks, marks, r
 from lakeconsole.core.dag import PipelineError, StepContext, StepResult
 from lakeconsole.core.faults import crash_point
 from lakeconsole.core.schema_version import commit_properties, open_or_create
+from lakeconsole.core.tables import TableSpec
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -120,8 +122,17 @@ class Silver:
         batch_rows = table.batch_rows or settings.silver_batch_rows
         batches = plan_batches(pending_segments(mark, ledger), batch_rows)
         evolve: dict[str, bool] = {}
-        if batches or not all(exists(s.path(data_dir)) for s in specs):
+        # The contract is checked whenever there is work, and whenever the declaration is not the
+        # one the watermark recorded: a changed declaration is refused, or applied, without
+        # waiting for new landing lines (a no-op run pays for neither table's schema read).
+        contract = contract_mark(specs)
+        declared_changed = mark.get("contract") != contract
+        if batches or declared_changed or not all(exists(s.path(data_dir)) for s in specs):
             evolve = self._prepare_tables()
+        if not batches and any(evolve.values()):
+            for spec in specs:
+                if evolve.get(spec.name):
+                    add_declared_columns(spec, data_dir)
         total = sum(s.rows for batch in batches for s in batch)
         self.counts = {
             "rows_read": 0,
@@ -140,15 +151,16 @@ class Silver:
         done: list[list[object]] = list(mark.get("done", []))
         if batches:
             self._write_batches(batches, evolve, position(mark), done)
-        if done or untrusted or not mark.get("tables"):
-            # Every line past the mark is in silver now: one position says so, with the versions
-            # of silver and quarantine it describes.
-            where = furthest(mark, done) if done else position(mark)
-            tables = current_marks(settings, table)
-            write_state(settings, table, WATERMARK, {**where, "tables": tables})
-        if batches:
+        if batches or declared_changed:
             for spec in specs:
                 stamp_when_current(spec, data_dir)
+        if done or untrusted or declared_changed or not mark.get("tables"):
+            # Every line past the mark is in silver now: one position says so, with the versions
+            # of silver and quarantine it describes and the declaration they were checked against.
+            where = furthest(mark, done) if done else position(mark)
+            tables = current_marks(settings, table)
+            state = {**where, "tables": tables, "contract": contract}
+            write_state(settings, table, WATERMARK, state)
         written = counts["inserted"] + counts["updated"] - counts["moved_to_another_day"]
         result = StepResult(records_in=counts["rows_read"], records_out=written)
         result.details.update(counts)
@@ -411,3 +423,25 @@ def _open(path: Any) -> DeltaTable:
     from deltalake import DeltaTable
 
     return DeltaTable(str(path))
+
+
+def contract_mark(specs: tuple[TableSpec, ...]) -> str:
+    """A short fingerprint of the declared schemas and versions (what the contract checks)."""
+    import hashlib
+
+    text = "|".join(f"{s.name}:{s.version}:{s.schema}" for s in specs)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def add_declared_columns(spec: TableSpec, data_dir: Path) -> None:
+    """Add the columns a bumped declaration adds (OPS-06: the bump allows it) when no batch is
+    there to bring them in with a MERGE; the version is stamped after, as for a MERGE."""
+    from deltalake import DeltaTable, Field
+
+    from lakeconsole.core.contracts import table_schema
+
+    dt = DeltaTable(str(spec.path(data_dir)))
+    have = set(table_schema(dt).names)
+    added = [Field.from_arrow(f) for f in spec.schema if f.name not in have]
+    if added:
+        dt.alter.add_columns(added, commit_properties=commit_properties(spec.version))
