@@ -79,6 +79,16 @@ class BlockGoldContext(TablesContext):
         return super().sql(query)
 
 
+def column_mismatch(given: Sequence[str], declared: Sequence[str]) -> str | None:
+    """How rows' columns differ from the declared ones, worded to follow "the rows ...";
+    None when they are the same set."""
+    missing = [n for n in declared if n not in given]
+    extra = [n for n in given if n not in declared]
+    said = [f"lack {', '.join(missing)}"] if missing else []
+    said += [f"have columns it does not declare ({', '.join(extra)})"] if extra else []
+    return " and ".join(said) or None
+
+
 def conform(raw: object, table: GoldTable, who: str) -> pa.Table:
     """`raw` as the declared schema: exactly its columns, cast to its types; otherwise one
     PipelineError naming the function and the columns (before anything is written)."""
@@ -90,16 +100,10 @@ def conform(raw: object, table: GoldTable, who: str) -> pa.Table:
             "declared columns"
         )
     schema = table.spec.schema
-    missing = [n for n in schema.names if n not in raw.column_names]
-    extra = [n for n in raw.column_names if n not in schema.names]
-    if missing or extra:
-        said = []
-        if missing:
-            said.append(f"lack {', '.join(missing)}")
-        if extra:
-            said.append(f"have columns it does not declare ({', '.join(extra)})")
+    mismatch = column_mismatch(raw.column_names, schema.names)
+    if mismatch:
         raise PipelineError(
-            f"{table.name}: {who} returned rows that {' and '.join(said)}; return exactly the "
+            f"{table.name}: {who} returned rows that {mismatch}; return exactly the "
             f"declared columns ({', '.join(schema.names)}) or change the declaration"
         )
     try:

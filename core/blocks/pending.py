@@ -19,7 +19,7 @@ from typing import Any
 
 from lakeconsole.core.api import GoldTable, Table
 from lakeconsole.core.blocks.state import load_state, read_state, write_state
-from lakeconsole.core.blocks.state_shapes import mark_problem
+from lakeconsole.core.blocks.state_shapes import tables_problem
 from lakeconsole.core.settings import Settings
 
 KIND = "pending"  # state file <gold stem>.pending.json
@@ -97,14 +97,7 @@ def pending_problem(data: dict[str, Any], kind: str = "date") -> str | None:
         return f'"dates" holds values that are not {kind}'
     if "all_dates" in data and not isinstance(data["all_dates"], bool):
         return '"all_dates" is not true or false'
-    tables = data.get("tables", {})
-    if not isinstance(tables, dict):
-        return '"tables" is not a mapping of table names to versions'
-    for name, mark in tables.items():
-        problem = mark_problem(mark, f'"tables"/"{name}"')
-        if problem:
-            return problem
-    return None
+    return tables_problem(data.get("tables", {}))
 
 
 def _parses(values: list[str], kind: str) -> bool:

@@ -6,7 +6,6 @@ missing, which is always safe: silver re-reads bronze, gold recomputes every dat
 
 from __future__ import annotations
 
-import datetime as dt_
 from typing import Any
 
 
@@ -39,7 +38,7 @@ def watermark_problem(data: dict[str, Any]) -> str | None:
             return f"done entry {i} does not start with an ingest time and a file name"
         if not (_is_int(entry[2]) and _is_int(entry[3]) and 1 <= entry[2] <= entry[3]):
             return f"done entry {i} does not end with a first and a last row number"
-    return _tables_problem(data.get("tables", {}))
+    return tables_problem(data.get("tables", {}))
 
 
 def watermark_place_problem(data: dict[str, Any], held: dict[tuple[str, str], int]) -> str | None:
@@ -60,22 +59,8 @@ def watermark_place_problem(data: dict[str, Any], held: dict[tuple[str, str], in
     return None
 
 
-def pending_problem(data: dict[str, Any]) -> str | None:
-    """gold_pending.json: the order dates gold must recompute, and the gold version it describes."""
-    dates = data.get("dates", [])
-    if not isinstance(dates, list):
-        return '"dates" is not a list'
-    for value in dates:
-        try:
-            dt_.date.fromisoformat(value)
-        except (TypeError, ValueError):
-            return f'{value!r} in "dates" is not a date'
-    if "all_dates" in data and not isinstance(data["all_dates"], bool):
-        return '"all_dates" is not true or false'
-    return _tables_problem(data.get("tables", {}))
-
-
-def _tables_problem(tables: Any) -> str | None:
+def tables_problem(tables: Any) -> str | None:
+    """What is wrong with a state file's "tables" marks, or None."""
     if not isinstance(tables, dict):
         return '"tables" is not a mapping of table names to versions'
     for name, mark in tables.items():

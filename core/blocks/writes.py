@@ -219,14 +219,13 @@ def _as_declared(data: Any, target: Table, who: str) -> pa.Table:
             f"{who} of {target.name}: got {type(data).__name__}, not a pyarrow Table "
             "(or a list of dicts)"
         )
+    from lakeconsole.core.blocks.gold_context import column_mismatch
+
     schema = target.spec.schema
-    missing = [n for n in schema.names if n not in data.column_names]
-    extra = [n for n in data.column_names if n not in schema.names]
-    if missing or extra:
-        said = [f"lack {', '.join(missing)}"] if missing else []
-        said += [f"have columns it does not declare ({', '.join(extra)})"] if extra else []
+    mismatch = column_mismatch(data.column_names, schema.names)
+    if mismatch:
         raise PipelineError(
-            f"{who} of {target.name}: the rows {' and '.join(said)}; write exactly the declared "
+            f"{who} of {target.name}: the rows {mismatch}; write exactly the declared "
             f"columns ({', '.join(schema.names)}) or change the declaration"
         )
     try:
