@@ -8,7 +8,6 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 from deltalake import DeltaTable
 
 from lakeconsole.core.schema_version import VERSION_PROPERTY
