@@ -1,19 +1,21 @@
-"""`python -m bench`: lakeconsole against the floor and the naive pandas pipeline, then the
-console figures. Results go to bench/results/<timestamp>.json and .md (README: Performance)."""
+"""`python -m bench`: lakeconsole against the floor, the naive pandas pipeline and the peers
+(polars, DuckDB), interleaved over --rounds, then the console figures. Results go to
+bench/results/<timestamp>.json and .md (README: Performance)."""
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench import console, pipeline
+from bench import console, peers, pipeline, rounds
 from bench.landing import CACHE, landing_files
 from bench.report import machine, verdicts, write_results
 from bench.target import DEFAULT, Target, shipped, target
+from bench.targets import issue18
 
 HERE = Path(__file__).resolve().parent
 
@@ -22,10 +24,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark lakeconsole's pipeline against the floor (pyarrow CSV → one "
-        "parquet file), a minimal three-layer pipeline (appends and casts only) and a naive "
-        "pandas pipeline, then the console's figures.",
+        "parquet file), a minimal three-layer pipeline (appends and casts only), a naive "
+        "pandas pipeline and the peers (polars and DuckDB pipelines giving the same tables), "
+        "in interleaved rounds, then the console's figures.",
         epilog="examples:\n  python -m bench                     1M and 10M rows, everything\n"
         "  python -m bench --rows 1000000      one size\n"
+        "  python -m bench --rounds 3          the issue's figures: min of 3 interleaved rounds\n"
         "  python -m bench --skip-naive        when the naive run would need too much memory\n"
         "  python -m bench --pipeline events   the events pipeline's JSON lines instead\n"
         "  python -m bench --quick             a small smoke run (seconds)",
@@ -86,6 +90,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "e.g. --set SILVER_BATCH_ROWS=250000",
     )
     p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="interleaved rounds per size, each approach once per round in a rotating order; "
+        "the minimum is reported (default 1; 3 for the issue's figures)",
+    )
+    p.add_argument("--skip-peers", action="store_true", help="do not run the peers")
+    p.add_argument(
+        "--peers",
+        action="store_true",
+        help="run the peers under --quick too (they are skipped there otherwise)",
+    )
+    p.add_argument(
+        "--peers-dir",
+        type=Path,
+        default=None,
+        help=f"the peers folder (default ${peers.DIR_ENV}, else {peers.DEFAULT_DIR})",
+    )
+    p.add_argument(
+        "--peers-python",
+        default=None,
+        help=f"a python that imports polars, duckdb, deltalake and pyarrow (default "
+        f"${peers.PYTHON_ENV}, else {peers.VENV}, created once with pip)",
+    )
+    p.add_argument(
+        "--compare-10m",
+        type=Path,
+        default=None,
+        metavar="RESULTS.json",
+        help="a results file with a 10M run, for the 100M targets when 10M is not in --rows",
+    )
+    p.add_argument(
+        "--compare-sales",
+        type=Path,
+        default=None,
+        metavar="RESULTS.json",
+        help="a sales results file with a 10M run, for the events pipeline's ratio target",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="tiny sizes everywhere: checks the harness works, not the speed",
@@ -95,6 +138,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if bad:
         p.error(f"--set wants KEY=VALUE, not {bad[0]!r}")
     args.settings = dict(s.split("=", 1) for s in args.settings)
+    if args.rounds < 1:
+        p.error("--rounds wants at least 1")
     args.sizes = sorted(int(r.replace("_", "")) for r in args.rows.split(",") if r.strip())
     if args.quick:
         args.sizes, args.files, args.increment_rows = [20_000], 2, 2_000
@@ -106,66 +151,20 @@ def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-# Why the two references written for the sales CSVs do not run on another pipeline.
-NOT_FOR = {
-    "minimal": "bench/minimal.py casts the sales CSV columns to sales's silver types in SQL "
-    "written for them and groups them into sales's gold; it is not generic",
-    "naive": "bench/naive.py is the runbook's pandas pipeline for the sales CSVs (its 13 "
-    "sales rules, its gold, bench/compare.py's sales tables); it is not generic",
-}
-
-
 def lake_settings(args: argparse.Namespace, of: Target) -> dict[str, str]:
     """The scratch projects' .env: the pipeline to run, then the --set settings."""
     return {**of.setting, **args.settings}
 
 
-def bench_size(args: argparse.Namespace, rows: int) -> dict[str, Any]:
-    """Floor, naive and lakeconsole on the same landing files of `rows` rows."""
-    of = target(args.pipeline)
-    say(f"{rows:,} rows: {of.name} landing files (cached after the first time)")
-    landing = landing_files(rows, args.files, args.seed, of.name)
-    work = args.work
-    work.mkdir(parents=True, exist_ok=True)
-    size: dict[str, Any] = {"rows": rows, "files": args.files}
-    say(f"{rows:,} rows: floor")
-    size["floor"] = pipeline.run_floor(landing, work, of)
-    generic = of.name == DEFAULT  # minimal and naive are written for sales alone
-    if generic:
-        say(f"{rows:,} rows: minimal three-layer pipeline")
-        size["minimal"] = pipeline.run_minimal(landing, work)
-    else:
-        size["not_applicable"] = {"minimal": NOT_FOR["minimal"]}
-    naive_data = None
-    if not args.skip_naive and generic:
-        say(f"{rows:,} rows: naive pandas pipeline")
-        size["naive"], naive_data = pipeline.run_naive(landing, work)
-    elif not args.skip_naive:
-        size["not_applicable"]["naive"] = NOT_FOR["naive"]
-    say(f"{rows:,} rows: lakeconsole run")
-    size["lakeconsole"], lake_data = pipeline.run_lakeconsole(
-        landing, work, lake_settings(args, of)
-    )
-    if naive_data is not None and size["naive"]["ok"] and size["lakeconsole"]["ok"]:
-        say(f"{rows:,} rows: comparing tables")
-        size["same_tables"] = pipeline.compare(lake_data, naive_data)
-    if naive_data is not None:
-        shutil.rmtree(naive_data, ignore_errors=True)
-    lc, fl, nv = size["lakeconsole"], size["floor"], size.get("naive") or {}
-    mn = size.get("minimal") or {}
-    size["ratios"] = {
-        "minimal_vs_floor_wall": pipeline.ratio(mn.get("wall_s"), fl["wall_s"]),
-        "lakeconsole_vs_minimal_wall": pipeline.ratio(lc["wall_s"], mn.get("wall_s")),
-        "lakeconsole_vs_floor_wall": pipeline.ratio(lc["wall_s"], fl["wall_s"]),
-        "lakeconsole_vs_floor_cpu": pipeline.ratio(lc["cpu_s"], fl["cpu_s"]),
-        "lakeconsole_vs_naive_wall": pipeline.ratio(lc["wall_s"], nv.get("wall_s")),
-        "lakeconsole_vs_naive_cpu": pipeline.ratio(lc["cpu_s"], nv.get("cpu_s")),
-    }
-    say(
-        f"{rows:,} rows: floor {fl['wall_s']:.1f} s, naive {nv.get('wall_s', '-')} s, "
-        f"lakeconsole {lc['wall_s']:.1f} s, {lc['peak_rss_mb']:.0f} MB"
-    )
-    return size
+def find_peers(args: argparse.Namespace) -> peers.Peers:
+    """The peers to run beside lakeconsole, or each one's reason to be skipped."""
+    if args.skip_peers:
+        return peers.skipped_all("--skip-peers")
+    if args.quick and not args.peers:
+        return peers.skipped_all("--quick runs no peers unless --peers is given")
+    if args.pipeline != DEFAULT:
+        return peers.skipped_all(rounds.NOT_FOR["peers"])
+    return peers.prepare(peers.folder_of(args.peers_dir), args.peers_python, say)
 
 
 def bench_console(args: argparse.Namespace) -> dict[str, Any]:
@@ -202,18 +201,26 @@ def main(argv: list[str] | None = None) -> int:
         "settings": args.settings,
         "sizes": [],
     }
+    found = find_peers(args)
+    results["peers"] = found.summary()
+    if args.pipeline != DEFAULT:
+        results["peers"]["not_applicable"] = rounds.NOT_FOR["peers"]
+    rounds.warm_up(found)
+    settings = lake_settings(args, target(args.pipeline))
     for rows in args.sizes:
-        results["sizes"].append(bench_size(args, rows))
+        results["sizes"].append(rounds.bench_size(args, rows, found, settings, say))
     if results["sizes"][-1]["lakeconsole"]["ok"]:
         say(f"incremental ({args.increment_rows:,} rows) and no-op runs")
-        inc = pipeline.incremental_and_noop(
-            args.work, args.sizes[-1], args.increment_rows, args.seed, args.pipeline
-        )
-        results["incremental"] = {"lake_rows": args.sizes[-1], **inc}
+        results["incremental"] = rounds.bench_increment(args, results["sizes"][-1], found, say)
+    for flag, key in (("compare_10m", "compare_10m"), ("compare_sales", "compare_sales")):
+        path = getattr(args, flag)
+        if path is not None:
+            results[key] = {"file": str(path), **json.loads(path.read_text())}
     if not args.skip_console:
         results["console"] = bench_console(args)
     results["load_average_end"] = machine()["load_average"]
     results["targets"] = {k: list(v) for k, v in verdicts(results).items()}
+    results["targets_issue18"] = [list(v) for v in issue18(results)]
     # Sales keeps its file names from before --pipeline; another pipeline's name is in its own.
     name = stamp if args.pipeline == DEFAULT else f"{stamp}-{args.pipeline}"
     json_path, md_path = write_results(results, args.out, name)
@@ -222,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = [
         s
         for s in results["sizes"]
-        for a in ("floor", "naive", "lakeconsole")
+        for a in ("floor", "naive", "lakeconsole", *peers.NAMES)
         if s.get(a) and not s[a]["ok"]
     ]
     return 1 if failed else 0

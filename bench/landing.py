@@ -38,12 +38,18 @@ def landing_names(folder: Path) -> list[Path]:
 
 
 def increment_file(
-    folder: Path, after_rows: int, rows: int = 100_000, seed: int = 7, pipeline: str = DEFAULT
+    folder: Path,
+    after_rows: int,
+    rows: int = 100_000,
+    seed: int = 7,
+    pipeline: str = DEFAULT,
+    tag: str = "",
 ) -> Path:
     """One more landing file of `rows` new rows that continue after the first `after_rows`
-    (`lakeconsole demo --after`): new ids and later times, as the next day's file would be."""
+    (`lakeconsole demo --after`): new ids and later times, as the next day's file would be.
+    `tag` goes after the increment prefix, so each round's file has a name of its own."""
     t = target(pipeline)
     [written] = t.demo()(
-        folder, rows=rows, files=1, seed=seed, prefix=t.increment_prefix, after=after_rows
+        folder, rows=rows, files=1, seed=seed, prefix=t.increment_prefix + tag, after=after_rows
     )
     return Path(written.path)

@@ -1,5 +1,5 @@
-"""The pipeline figures: floor, naive and lakeconsole side by side on one set of landing files,
-then lakeconsole's incremental and no-op re-runs on the largest lake."""
+"""One run of each approach on one set of landing files, measured: floor, minimal, naive and
+lakeconsole (bench/rounds.py interleaves them with the peers)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.lake import REPO, cli_argv, cli_env, new_versions, scratch_home, table_versions
+from bench.lake import REPO, cli_argv, cli_env, scratch_home
 
 __all__ = ["scratch_home"]
-from bench.landing import increment_file
 from bench.measure import Measured, run_measured
 from bench.target import DEFAULT, Target
 
@@ -118,24 +117,6 @@ def compare(ours: Path, naive: Path) -> dict[str, Any]:
     if m.returncode != 0:
         return {"error": (m.stderr.strip().splitlines() or ["failed"])[-1]}
     return _json_line(m.stdout)
-
-
-def incremental_and_noop(
-    work: Path, rows: int, increment_rows: int, seed: int, pipeline: str = DEFAULT
-) -> dict[str, Any]:
-    """On the lake of the last lakeconsole run: one more file, then a run with nothing new."""
-    home = work / "lakeconsole"
-    data = home / "data"
-    increment_file(
-        data / "landing", after_rows=rows, rows=increment_rows, seed=seed, pipeline=pipeline
-    )
-    before = table_versions(data)
-    inc, _ = lakeconsole_run(home)
-    after = table_versions(data)
-    inc["new_versions"] = new_versions(before, after)
-    noop, _ = lakeconsole_run(home)
-    noop["new_versions"] = new_versions(after, table_versions(data))
-    return {"increment_rows": increment_rows, "incremental": inc, "noop": noop}
 
 
 def ratio(a: float | None, b: float | None) -> float | None:

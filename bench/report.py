@@ -59,7 +59,12 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
         f"deltalake {m['deltalake']}, pyarrow {m['pyarrow']}; load average at start "
         f"{m['load_average']}, at end {results.get('load_average_end')}.",
-        f"Pipeline: {results.get('pipeline', 'sales')}.",
+        f"Pipeline: {results.get('pipeline', 'sales')}; rounds per size: "
+        f"{results['sizes'][0].get('rounds', 1) if results['sizes'] else 1} (interleaved, "
+        "rotating order, min reported). Measured processes run without "
+        "PYTHONDONTWRITEBYTECODE (this machine sets it, a user's shell does not; with it every "
+        "run recompiles its modules, ~0.1 s), after one byte-compiling warm-up.",
+        *_peers_line(results.get("peers")),
         f"Command: `{results['command']}`"
         + (f"; settings {results['settings']}" if results.get("settings") else ""),
         "",
@@ -70,6 +75,7 @@ def markdown(results: dict[str, Any]) -> str:
         lines += _incremental(results["incremental"])
     if results.get("console"):
         lines += _console(results["console"])
+    lines += _targets18(results)
     lines += _verdicts(results)
     return "\n".join(lines) + "\n"
 
@@ -82,10 +88,11 @@ def _size_table(size: dict[str, Any]) -> list[str]:
         "| approach | layer | wall s | CPU s | peak RSS MB | rows/s |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
-    for name in ("floor", "minimal", "naive", "lakeconsole"):
-        a = size.get(name)
+    for key in APPROACHES:
+        a = size.get(key)
         if not a:
             continue
+        name = label(key)
         status = "" if a.get("ok") else " (FAILED)"
         out.append(
             f"| {name}{status} | end to end | {a['wall_s']:.2f} | {a['cpu_s']:.2f} | "
@@ -100,8 +107,11 @@ def _size_table(size: dict[str, Any]) -> list[str]:
             )
     for name in size.get("not_applicable", {}):
         out.append(f"| {name} | n/a for this pipeline (below) |  |  |  |  |")
+    for name, why in (size.get("peers_skipped") or {}).items():
+        out.append(f"| {label(name)} | skipped: {why} |  |  |  |  |")
     r = size.get("ratios", {})
     out.append("")
+    out += _rounds_line(size, APPROACHES)
     if size["floor"].get("method"):
         out.append(f"Floor: {size['floor']['method']}.")
     for name, why in size.get("not_applicable", {}).items():
@@ -112,8 +122,17 @@ def _size_table(size: dict[str, Any]) -> list[str]:
         f"lakeconsole/naive {r.get('lakeconsole_vs_naive_wall')} / "
         f"{r.get('lakeconsole_vs_naive_cpu')}; minimal three-layer pipeline/floor "
         f"{r.get('minimal_vs_floor_wall')}, lakeconsole/minimal "
-        f"{r.get('lakeconsole_vs_minimal_wall')} (wall).",
+        f"{r.get('lakeconsole_vs_minimal_wall')} (wall)"
+        + "".join(
+            f"; lakeconsole/{p} peer {r.get(f'lakeconsole_vs_{p}_wall')}, {p} peer/floor "
+            f"{r.get(f'{p}_vs_floor_wall')}"
+            for p in PEERS
+            if p in size
+        )
+        + ".",
     ]
+    out += _same_as_peers(size.get("same_as_peers"), "after the first run")
+    out += _disk(size.get("disk_mb"))
     if "same_tables" in size:
         same = size["same_tables"]
         if "error" in same:
@@ -134,27 +153,45 @@ def _size_table(size: dict[str, Any]) -> list[str]:
 
 
 def _incremental(inc: dict[str, Any]) -> list[str]:
-    i, n = inc["incremental"], inc["noop"]
+    runs = [("lakeconsole", "", inc["incremental"], inc["noop"])]
+    runs += [(p, " peer", v["incremental"], v["noop"]) for p, v in inc.get("peers", {}).items()]
     failed = [
-        f"{what} run FAILED: {r.get('error')}"
+        f"{who}{kind} {what} run FAILED: {r.get('error')}"
+        for who, kind, i, n in runs
         for what, r in (("incremental", i), ("no-op", n))
         if not r.get("ok")
     ]
-    return [
+    out = [
         *failed,
         f"## On the {inc['lake_rows']:,}-row lake",
         "",
-        "| run | wall s | CPU s | peak RSS MB | new table versions |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        f"| one more {inc['increment_rows']:,}-row file | {i['wall_s']:.2f} | {i['cpu_s']:.2f} | "
-        f"{i['peak_rss_mb']:.0f} | {i['new_versions']} |",
-        f"| no-op re-run | {n['wall_s']:.2f} | {n['cpu_s']:.2f} | {n['peak_rss_mb']:.0f} | "
-        f"{n['new_versions']} |",
+        "| approach | run | wall s | CPU s | peak RSS MB | new table versions |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for who, kind, i, n in runs:
+        for what, r in ((f"one more {inc['increment_rows']:,}-row file", i), ("no-op re-run", n)):
+            out.append(
+                f"| {who}{kind} | {what} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | "
+                f"{r['peak_rss_mb']:.0f} | {r.get('new_versions')} |"
+            )
+    floor = inc.get("floor")
+    if floor:
+        out.append(
+            f"| floor | that one file | {floor['wall_s']:.2f} | {floor['cpu_s']:.2f} | "
+            f"{floor['peak_rss_mb']:.0f} |  |"
+        )
+    out += [
         "",
         "Increment per layer (s): "
-        + ", ".join(f"{k} {v['wall_s']:.2f}" for k, v in i.get("layers", {}).items()),
-        "",
+        + ", ".join(
+            f"{k} {v['wall_s']:.2f}" for k, v in inc["incremental"].get("layers", {}).items()
+        ),
     ]
+    rounds = {"floor": floor} if floor else {}
+    rounds |= {f"{w}{k}": i for w, k, i, _ in runs} | {f"{w}{k} no-op": n for w, k, _, n in runs}
+    out += _rounds_line(rounds, list(rounds), plain=True)
+    out += _same_as_peers(inc.get("same_as_peers"), "after the increment")
+    return [*out, ""]
 
 
 def _console(c: dict[str, Any]) -> list[str]:
@@ -254,3 +291,93 @@ def _n(value: Any) -> str:
     if value is None:
         return ""
     return f"{value:,.0f}" if isinstance(value, int | float) else str(value)
+
+
+APPROACHES = ("floor", "minimal", "naive", "lakeconsole", "polars", "duckdb")
+PEERS = ("polars", "duckdb")
+
+
+def label(key: str) -> str:
+    return f"{key} peer" if key in PEERS else key
+
+
+def _peers_line(peers: dict[str, Any] | None) -> list[str]:
+    if not peers:
+        return []
+    if peers.get("not_applicable"):
+        return [f"Peers: not applicable: {peers['not_applicable']}."]
+    ran = ", ".join(peers.get("runnable", [])) or "none"
+    if not peers.get("python"):
+        why = "; ".join(f"{k} skipped: {v}" for k, v in peers.get("skipped", {}).items())
+        return [f"Peers: {why}."]
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(peers.get("versions", {}).items()))
+    skipped = "; ".join(f"{k} skipped: {v}" for k, v in peers.get("skipped", {}).items())
+    return [
+        f"Peers ({peers.get('folder')}, python {peers.get('python')}"
+        + (f": {versions}" if versions else "")
+        + f"): ran {ran}"
+        + (f"; {skipped}" if skipped else "")
+        + "."
+    ]
+
+
+def _rounds_line(figs: dict[str, Any], names: Any, plain: bool = False) -> list[str]:
+    parts = [
+        f"{n if plain else label(n)} " + ", ".join(f"{r['wall_s']:.2f}" for r in figs[n]["rounds"])
+        for n in names
+        if figs.get(n) and len(figs[n].get("rounds", [])) > 1
+    ]
+    return [f"Every round (wall s, in round order): {'; '.join(parts)}.", ""] if parts else []
+
+
+def _same_as_peers(same: dict[str, Any] | None, when: str) -> list[str]:
+    out = []
+    for peer, v in (same or {}).items():
+        if v.get("equal") is None:
+            out.append(f"Same tables as the {peer} peer {when}: {v.get('error')}.")
+        elif v["equal"]:
+            tables = v.get("tables", {})
+            rows = ", ".join(f"{t} {d['a']['rows']:,} rows" for t, d in tables.items())
+            out.append(f"Same tables as the {peer} peer {when}: all equal ({rows}).")
+        else:
+            diff = "; ".join(
+                f"{t}: {', '.join(d['differing_columns'])} differ "
+                f"({d['a']['rows']:,} vs {d['b']['rows']:,} rows)"
+                for t, d in (v.get("tables") or {}).items()
+                if not d.get("equal")
+            )
+            out.append(
+                f"**MISMATCH: lakeconsole's tables are NOT equal to the {peer} peer's {when}**: "
+                f"{diff or v.get('error')}."
+            )
+    return [*out, ""] if out else []
+
+
+def _disk(disk: dict[str, dict[str, float]] | None) -> list[str]:
+    if not disk:
+        return []
+    layers = ["bronze", "silver", "gold", "quarantine"]
+    others = sorted({k for d in disk.values() for k in d} - {*layers, "lake", "landing"})
+    head = [*layers, *others, "lake (all but landing)", "landing"]
+    out = [
+        "",
+        "Disk use (MB, allocated blocks as du counts them; landing files are hard links to the "
+        "cache):",
+        "",
+        "| lake | " + " | ".join(head) + " |",
+        "| --- |" + " ---: |" * len(head),
+    ]
+    for who, d in disk.items():
+        cells = [d.get(k) for k in [*layers, *others]] + [d.get("lake"), d.get("landing")]
+        shown = ("" if c is None else f"{c:,.1f}" for c in cells)
+        out.append(f"| {label(who)} | " + " | ".join(shown) + " |")
+    return [*out, ""]
+
+
+def _targets18(results: dict[str, Any]) -> list[str]:
+    from bench.targets import issue18
+
+    out = ["## Targets (issue 18)", "", "| target | measured | met |", "| --- | --- | --- |"]
+    for name, value, met in issue18(results):
+        out.append(f"| {name} | {value} | {'n/a' if met is None else 'yes' if met else 'NO'} |")
+    return [*out, ""]
