@@ -160,10 +160,10 @@ def find_peers(args: argparse.Namespace) -> peers.Peers:
     """The peers to run beside lakeconsole, or each one's reason to be skipped."""
     if args.skip_peers:
         return peers.skipped_all("--skip-peers")
-    if args.quick and not args.peers:
-        return peers.skipped_all("--quick runs no peers unless --peers is given")
     if args.pipeline != DEFAULT:
         return peers.skipped_all(rounds.NOT_FOR["peers"])
+    if args.quick and not args.peers:
+        return peers.skipped_all("--quick runs no peers unless --peers is given")
     return peers.prepare(peers.folder_of(args.peers_dir), args.peers_python, say)
 
 

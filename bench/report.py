@@ -59,7 +59,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
         f"deltalake {m['deltalake']}, pyarrow {m['pyarrow']}; load average at start "
         f"{m['load_average']}, at end {results.get('load_average_end')}.",
-        f"Pipeline: {results.get('pipeline', 'sales')}; rounds per size: "
+        f"Pipeline: {results.get('pipeline', 'sales')}. Rounds per size: "
         f"{results['sizes'][0].get('rounds', 1) if results['sizes'] else 1} (interleaved, "
         "rotating order, min reported). Measured processes run without "
         "PYTHONDONTWRITEBYTECODE (this machine sets it, a user's shell does not; with it every "

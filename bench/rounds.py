@@ -88,6 +88,8 @@ def bench_size(
         size["not_applicable"] = {"minimal": NOT_FOR["minimal"]}
         if not args.skip_naive:
             size["not_applicable"]["naive"] = NOT_FOR["naive"]
+        if not args.skip_peers:
+            size["not_applicable"]["peers"] = NOT_FOR["peers"]
     names.append("lakeconsole")
     if generic:
         names += [p for p in peer_mod.NAMES if p in peers.runnable]

@@ -5,9 +5,11 @@ No timing is asserted here: speed is what bench/ measures, not what the suite ch
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,13 +97,15 @@ def test_quick_bench_of_the_events_pipeline_runs_its_json_lines_and_says_so(
     assert "bronze_events" in size["lakeconsole"]["steps"]
     assert size["lakeconsole"]["layers"].keys() == {"bronze", "silver", "gold"}
     assert "read_json" in size["floor"]["method"]
-    assert set(size["not_applicable"]) == {"minimal", "naive"}
+    assert set(size["not_applicable"]) == {"minimal", "naive", "peers"}
+    assert "polars" not in size and results["peers"]["not_applicable"]
     assert "minimal" not in size and "naive" not in size
     assert results["incremental"]["incremental"]["new_versions"] > 0
     assert results["incremental"]["noop"]["new_versions"] == 0
     text = md_file.read_text()
     assert "Pipeline: events." in text and "| lakeconsole | silver |" in text
     assert "minimal: n/a for this pipeline: " in text and "Floor: pyarrow.json" in text
+    assert "Peers: not applicable: the peers (peer_polars.py, peer_duckdb.py) are" in text
 
 
 def test_peak_memory_is_the_measured_process_own(tmp_path: Path) -> None:
@@ -121,3 +125,93 @@ def test_history_table_has_every_commit_and_reads_as_delta(tmp_path: Path) -> No
     assert page.latest == 149 and [c.version for c in page.commits][:2] == [149, 148]
     assert all(c.operation == "WRITE" for c in page.commits)
     assert DeltaTable(str(path)).version() == 149
+
+
+def _quick(tmp_path: Path, *extra: str) -> tuple[dict[str, Any], str]:
+    """`python -m bench --quick --skip-console --skip-naive` with `extra`; results and report."""
+    out, work = tmp_path / "results", tmp_path / "work"
+    argv = [sys.executable, "-m", "bench", "--quick", "--skip-console", "--skip-naive"]
+    proc = subprocess.run(
+        [*argv, "--out", str(out), "--work", str(work), *extra],
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    [json_file] = out.glob("*.json")
+    [md_file] = out.glob("*.md")
+    return json.loads(json_file.read_text()), md_file.read_text()
+
+
+def test_a_missing_peers_folder_skips_the_peers_with_the_reason_and_still_reports(
+    tmp_path: Path,
+) -> None:
+    absent = tmp_path / "no-peers-here"
+    results, text = _quick(tmp_path, "--peers", "--peers-dir", str(absent))
+    size = results["sizes"][0]
+    assert set(size["peers_skipped"]) == {"polars", "duckdb"}
+    assert all(str(absent) in why for why in size["peers_skipped"].values())
+    assert "polars" not in size and "duckdb" not in size and size["lakeconsole"]["ok"]
+    assert f"| polars peer | skipped: the peers folder {absent} does not exist |" in text
+    assert "## Targets (issue 18)" in text
+    assert "faster than both peers | not measured: no polars, duckdb peer" in text
+    assert "PYTHONDONTWRITEBYTECODE" in text
+
+
+def test_quick_bench_without_peers_flag_skips_them_and_says_why(tmp_path: Path) -> None:
+    results, _ = _quick(tmp_path)
+    assert "--quick" in results["sizes"][0]["peers_skipped"]["polars"]
+
+
+def test_measured_processes_do_not_inherit_pythondontwritebytecode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    code = "import os, sys; print(sys.dont_write_bytecode, 'PYTHONDONTWRITEBYTECODE' in os.environ)"
+    assert run_measured([sys.executable, "-c", code]).stdout.split() == ["False", "False"]
+    from bench.lake import cli_env
+
+    assert "PYTHONDONTWRITEBYTECODE" not in cli_env(Path("/nowhere"))
+
+
+def _peers_python() -> str | None:
+    given = os.environ.get("LAKECONSOLE_BENCH_PEERS_PYTHON")
+    if given:
+        return given
+    return "/tmp/peervenv/bin/python" if Path("/tmp/peervenv/bin/python").exists() else None
+
+
+@pytest.mark.slow
+def test_quick_bench_runs_the_peers_in_two_rounds_and_their_tables_equal_lakeconsoles(
+    tmp_path: Path,
+) -> None:
+    from bench.peers import folder_of
+
+    python, folder = _peers_python(), folder_of(None)
+    if python is None:
+        pytest.skip("no peers python: set LAKECONSOLE_BENCH_PEERS_PYTHON or make /tmp/peervenv")
+    if not folder.is_dir():
+        pytest.skip(f"no peers folder at {folder}")
+    results, text = _quick(tmp_path, "--peers", "--peers-python", python, "--rounds", "2")
+    size = results["sizes"][0]
+    assert size["peers_skipped"] == {}
+    # Each approach ran once per round, in a rotated order.
+    assert [len(size[a]["rounds"]) for a in ("floor", "lakeconsole", "polars", "duckdb")] == [2] * 4
+    assert size["orders"][1] == size["orders"][0][1:] + size["orders"][0][:1]
+    for peer in ("polars", "duckdb"):
+        assert size[peer]["ok"] and size[peer]["layers"].keys() == {"bronze", "silver", "gold"}
+        assert size[peer]["phases"], "the peer's own phase times are kept"
+        assert size["same_as_peers"][peer]["equal"] is True
+        assert results["incremental"]["same_as_peers"][peer]["equal"] is True
+        inc = results["incremental"]["peers"][peer]
+        assert inc["incremental"]["new_versions"] > 0 and inc["noop"]["new_versions"] == 0
+        assert size["disk_mb"][peer]["silver"] > 0
+    assert size["disk_mb"]["lakeconsole"]["lake"] > 0
+    assert results["incremental"]["floor"]["ok"]
+    assert results["incremental"]["noop"]["new_versions_per_round"] == [0, 0]
+    assert "Same tables as the polars peer after the increment: all equal" in text
+    assert "MISMATCH" not in text
+    targets = {name: met for name, _, met in results["targets_issue18"]}
+    assert any(name.endswith("faster than both peers") for name in targets)
+    assert targets["no-op re-run: 0 new versions"] is True
