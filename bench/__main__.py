@@ -103,6 +103,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run the peers under --quick too (they are skipped there otherwise)",
     )
     p.add_argument(
+        "--peers-max-rows",
+        type=int,
+        default=10_000_000,
+        help="largest size the peers run at (default 10000000: they need ~8 GB there)",
+    )
+    p.add_argument(
         "--peers-dir",
         type=Path,
         default=None,

@@ -91,7 +91,12 @@ def bench_size(
         if not args.skip_peers:
             size["not_applicable"]["peers"] = NOT_FOR["peers"]
     names.append("lakeconsole")
-    if generic:
+    if generic and rows > args.peers_max_rows:
+        # The peers hold the whole batch in memory (7.8 GB at 10M lines): above the limit
+        # they would exhaust the machine's memory, other processes' with it.
+        why = f"{rows:,} lines is above --peers-max-rows {args.peers_max_rows:,}"
+        size["peers_skipped"] = {**peers.skipped, **{p: why for p in peers.runnable}}
+    elif generic:
         names += [p for p in peer_mod.NAMES if p in peers.runnable]
         size["peers_skipped"] = dict(peers.skipped)
     runs: dict[str, list[dict[str, Any]]] = {n: [] for n in names}

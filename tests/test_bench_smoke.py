@@ -164,6 +164,18 @@ def test_quick_bench_without_peers_flag_skips_them_and_says_why(tmp_path: Path) 
     assert "--quick" in results["sizes"][0]["peers_skipped"]["polars"]
 
 
+def test_peers_are_skipped_above_their_size_limit(tmp_path: Path) -> None:
+    from bench.peers import folder_of
+
+    python = _peers_python()
+    if python is None or not folder_of(None).is_dir():
+        pytest.skip("no peers python or peers folder")
+    results, _ = _quick(tmp_path, "--peers", "--peers-python", python, "--peers-max-rows", "10")
+    skipped = results["sizes"][0]["peers_skipped"]
+    assert set(skipped) == {"polars", "duckdb"} and "--peers-max-rows" in skipped["duckdb"]
+    assert "polars" not in results["sizes"][0] and results["incremental"]["peers"] == {}
+
+
 def test_measured_processes_do_not_inherit_pythondontwritebytecode(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
