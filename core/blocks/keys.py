@@ -91,12 +91,12 @@ def plan_batch(
     maybe_held = pc.is_in(live.column(key[0]), value_set=pc.unique(held.column(key[0])))
     if not pc.any(maybe_held).as_py():
         return Plan(live, empty, empty)
-    position = pa.array(np.arange(live.num_rows, dtype=np.int64))
-    keys = (
-        live.select([*key, *moves, "_ingested_at", "_source_row", "_source_file"])
-        .append_column("i", position)
-        .filter(maybe_held)
-    )
+    # The candidates are split off by position and only they are joined and sorted out; the
+    # rest of the batch stays untouched (measured: a whole-batch rebuild cost 45 ms a 250k batch).
+    at_batch = np.flatnonzero(maybe_held.to_numpy(zero_copy_only=False))
+    candidates = live.take(pa.array(at_batch))
+    keys = candidates.select([*key, *moves, "_ingested_at", "_source_row", "_source_file"])
+    keys = keys.append_column("i", pa.array(np.arange(len(at_batch), dtype=np.int64)))
     joined = keys.join(held, keys=key, join_type="left outer")
     is_new = pc.is_null(joined.column("held_at"))
     same_place: pa.ChunkedArray | pa.Array = pc.invert(is_new)
@@ -120,21 +120,27 @@ def plan_batch(
     moved = pc.and_(is_held, pc.invert(same_place))
     movers = joined.filter(pc.and_(moved, newer))
 
+    def chosen(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """The candidates (their positions among the candidates, in batch order) under `mask`."""
+        return np.sort(joined.filter(mask).column("i").to_numpy())
+
     def lines(mask: pa.ChunkedArray | pa.Array) -> pa.Table:
-        rows = np.sort(joined.filter(mask).column("i").to_numpy())
-        return live.take(pa.array(rows))
+        return candidates.take(pa.array(chosen(mask)))
 
     # Inserts: the lines not held at all, and the held ones found new or moving (batch order).
-    insert_rows = pc.is_in(
-        position,
-        value_set=pc.drop_null(joined.filter(pc.or_(is_new, pc.and_(moved, newer))).column("i")),
-    )
+    inserted = chosen(pc.or_(is_new, pc.and_(moved, newer)))
+    if len(inserted) == len(at_batch):
+        inserts = live  # every candidate is new (e.g. another line of a held order): no copy
+    else:
+        keep = ~maybe_held.to_numpy(zero_copy_only=False)
+        keep[at_batch[inserted]] = True
+        inserts = live.filter(pa.array(keep))
     old = {
         p: sorted({v for v in movers.column(f"held_{p}").to_pylist() if v is not None})
         for p in moves
     }
     return Plan(
-        inserts=live.filter(pc.or_(pc.invert(maybe_held), insert_rows)),
+        inserts=inserts,
         updates=lines(pc.and_(same_place, newer)),
         movers=lines(pc.and_(moved, newer)),
         old_partitions={p: v for p, v in old.items() if v},
