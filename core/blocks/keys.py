@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakeconsole.core.arrow import FALSE, empty_table, from_numpy, to_numpy
 from lakeconsole.core.blocks.tables import query, sql_list
 
 if TYPE_CHECKING:
@@ -84,14 +85,14 @@ def plan_batch(
         f"FROM silver WHERE {key[0]} >= {low} AND {key[0]} <= {high}",
         "silver",
     )
-    empty = live.schema.empty_table()
+    empty = empty_table(live.schema)
     if held.num_rows == 0:
         return Plan(live, empty, empty)
     # Only lines whose first key column silver holds need the join; usually a few re-sent ones.
     maybe_held = pc.is_in(live.column(key[0]), value_set=pc.unique(held.column(key[0])))
     if not pc.any(maybe_held).as_py():
         return Plan(live, empty, empty)
-    position = pa.array(np.arange(live.num_rows, dtype=np.int64))
+    position = from_numpy(np.arange(live.num_rows, dtype=np.int64))
     keys = (
         live.select([*key, *moves, "_ingested_at", "_source_row", "_source_file"])
         .append_column("i", position)
@@ -101,28 +102,28 @@ def plan_batch(
     is_new = pc.is_null(joined.column("held_at"))
     same_place: pa.ChunkedArray | pa.Array = pc.invert(is_new)
     for p in moves:
-        same = pc.fill_null(pc.equal(joined.column(p), joined.column(f"held_{p}")), False)
+        same = pc.fill_null(pc.equal(joined.column(p), joined.column(f"held_{p}")), FALSE)
         same_place = pc.and_(same_place, same)
     at, held_at = joined.column("_ingested_at"), joined.column("held_at")
     row, held_row = joined.column("_source_row"), joined.column("held_row")
     newer = pc.fill_null(
         pc.or_(pc.greater(at, held_at), pc.and_(pc.equal(at, held_at), pc.greater(row, held_row))),
-        False,
+        FALSE,
     )
     same_line = pc.fill_null(
         pc.and_(
             pc.and_(pc.equal(at, held_at), pc.equal(row, held_row)),
             pc.equal(joined.column("_source_file"), joined.column("held_file")),
         ),
-        False,
+        FALSE,
     )
     is_held = pc.invert(is_new)
     moved = pc.and_(is_held, pc.invert(same_place))
     movers = joined.filter(pc.and_(moved, newer))
 
     def lines(mask: pa.ChunkedArray | pa.Array) -> pa.Table:
-        rows = np.sort(joined.filter(mask).column("i").to_numpy())
-        return live.take(pa.array(rows))
+        rows = np.sort(to_numpy(joined.filter(mask).column("i")))
+        return live.take(from_numpy(rows))
 
     # Inserts: the lines not held at all, and the held ones found new or moving (batch order).
     insert_rows = pc.is_in(
