@@ -233,9 +233,10 @@ def _open(path: Path, name: str) -> DeltaTable:
         ) from None
 
 
-def table_damage(path: Path, name: str | None = None) -> list[Damage]:
-    """Every problem of the table at `path` (empty: it is whole). Reads the lake, never writes
-    it (the live-file list of a table state it read is cached in the state folder)."""
+def table_damage(path: Path, name: str | None = None, *, remember: bool = False) -> list[Damage]:
+    """Every problem of the table at `path` (empty: it is whole). Reads, never writes, unless
+    `remember`: then the live files of a state it had to read are kept in the table cache (a
+    run does, under the run lock; `check` and `backup` only read the lake)."""
     name = name or lake_table_name(path)
     found, key = scan_log(path, name)
     if found:
@@ -248,7 +249,8 @@ def table_damage(path: Path, name: str | None = None) -> list[Damage]:
         except TableDamaged as exc:
             return [Damage(name, "unreadable", str(exc))]
         files = live_files(dt)
-        cache.put("live", files)
+        if remember:
+            cache.put("live", files)
     return file_damage(None, path, name, files)
 
 
@@ -339,6 +341,6 @@ def refuse_damaged_outputs(data_dir: Path, outputs: tuple[str, ...]) -> None:
     for output in outputs:
         path = data_dir / output
         if (path / "_delta_log").is_dir():
-            found = table_damage(path)
+            found = table_damage(path, remember=True)
             if found:
                 raise TableDamaged(found[0].message)

@@ -13,7 +13,13 @@ from deltalake import DeltaTable, write_deltalake
 
 from lakeconsole.core.leftovers import find_crash_leftovers, remove_crash_leftovers
 from lakeconsole.core.settings import Settings
-from lakeconsole.core.table_health import CACHE_DIR, TableCache, scan_log, table_damage
+from lakeconsole.core.table_health import (
+    CACHE_DIR,
+    TableCache,
+    refuse_damaged_outputs,
+    scan_log,
+    table_damage,
+)
 from tests.maintenance_fixtures import make_table
 
 
@@ -29,7 +35,7 @@ def live(table: Path) -> list[Path]:
 
 def test_a_warm_cache_still_finds_a_missing_or_resized_live_file(settings: Settings) -> None:
     table = make_table(settings.data_dir / "silver" / "orders", overwrites=1)
-    assert table_damage(table) == []
+    assert table_damage(table, remember=True) == []
     assert cached(settings, table)["live"]  # the second check reads no add actions
     first = live(table)[0]
     size = first.stat().st_size
@@ -44,7 +50,7 @@ def test_a_warm_cache_still_finds_a_missing_or_resized_live_file(settings: Setti
 
 def test_a_new_commit_is_a_new_state(settings: Settings) -> None:
     table = make_table(settings.data_dir / "silver" / "orders", overwrites=0)
-    assert table_damage(table) == []
+    refuse_damaged_outputs(settings.data_dir, ("silver/orders",))  # a run's check remembers
     before = scan_log(table)[1]
     write_deltalake(str(table), pa.table({"id": [7], "version": [0]}), mode="append")
     assert scan_log(table)[1] != before
@@ -66,7 +72,7 @@ def test_a_restored_table_at_the_same_version_is_not_taken_for_the_old_one(
     """A restore can bring back other commits under the same version numbers."""
     table = make_table(settings.data_dir / "silver" / "orders", overwrites=1)
     other = make_table(tmp_path / "other" / "orders", overwrites=1, rows=5)
-    assert table_damage(table) == []
+    assert table_damage(table, remember=True) == []
     old_key = scan_log(table)[1]
     shutil.rmtree(table)
     shutil.copytree(other, table)
@@ -91,12 +97,19 @@ def test_a_warm_cache_still_finds_new_leftovers(settings: Settings) -> None:
 
 def test_an_unwritable_or_torn_cache_costs_nothing_but_time(settings: Settings) -> None:
     table = make_table(settings.data_dir / "silver" / "orders", overwrites=1)
-    assert table_damage(table) == []
+    assert table_damage(table, remember=True) == []
     cache = TableCache(table, scan_log(table)[1])
     assert cache.file is not None
     cache.file.write_text('{"key": ')  # torn
-    assert table_damage(table) == []
+    assert table_damage(table, remember=True) == []
     assert cached(settings, table)["live"]  # worked out and written again
     outside = make_table(Path(settings.data_dir.parent) / "elsewhere" / "t", overwrites=0)
     assert TableCache(outside, scan_log(outside)[1]).file is None  # no lake above: no cache
     assert table_damage(outside) == []
+
+
+def test_a_check_without_remember_writes_nothing(settings: Settings) -> None:
+    """`lakeconsole check` and backups only read the lake (test_backup_only_reads_the_lake)."""
+    table = make_table(settings.data_dir / "silver" / "orders", overwrites=1)
+    assert table_damage(table) == []
+    assert not (settings.state_dir / CACHE_DIR).exists()
