@@ -41,6 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from lakeconsole.core.arrow import keep_pandas_out
     from lakeconsole.core.dag import PipelineError
     from lakeconsole.core.events import RunStatus
     from lakeconsole.core.heartbeat import heartbeat_line
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.runner import run_pipeline
     from lakeconsole.core.runs import load_runs
 
+    keep_pandas_out()  # before the pipeline's modules load: they may build arrays on import
     no_color = "NO_COLOR" in settings.raw
     printer = EventPrinter(no_color, quiet=args.quiet or args.json)
     cancel, restore_sigint = cancel_on_ctrl_c("stopping at the next safe point")

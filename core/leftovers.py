@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from pathlib import Path
@@ -82,32 +83,47 @@ def referenced_files(table_path: Path) -> set[str]:
     return paths
 
 
-def _candidate_files(table_path: Path) -> list[Path]:
-    """Data-looking files in the table folder, skipping nested tables and `_`/`.` folders."""
-    found: list[Path] = []
-    stack = [table_path]
+def _candidate_files(table_path: Path) -> list[str]:
+    """Data-looking files in the table folder (relative paths), skipping nested tables and
+    `_`/`.` folders. os.scandir, not pathlib: a no-op run lists every table's folder."""
+    found: list[str] = []
+    stack = [""]
+    root = str(table_path)
     while stack:
-        folder = stack.pop()
-        for entry in folder.iterdir():
-            if entry.name.startswith(("_", ".")):
-                continue
-            if entry.is_dir():
-                if not (entry / "_delta_log").is_dir():  # another table inside: not ours
-                    stack.append(entry)
-            elif entry.is_file() and DATA_FILE.search(entry.name):
-                found.append(entry)
-    return sorted(found)
+        rel = stack.pop()
+        with os.scandir(os.path.join(root, rel) if rel else root) as entries:
+            for entry in entries:
+                if entry.name.startswith(("_", ".")):
+                    continue
+                inner = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir():
+                    if not os.path.isdir(os.path.join(entry.path, "_delta_log")):
+                        stack.append(inner)  # (a folder with a log is another table: not ours)
+                elif entry.is_file() and DATA_FILE.search(entry.name):
+                    found.append(inner)
+    return found
 
 
-def find_crash_leftovers(table_path: Path) -> list[Path]:
-    """Data files (orphan or partial parquet) in the table folder that no commit references."""
+def find_crash_leftovers(table_path: Path, key: str | None = None) -> list[Path]:
+    """Data files (orphan or partial parquet) in the table folder that no commit references.
+    `key` (table_health.scan_log's) lets the referenced paths of that log state come from the
+    lake's table cache; the folder is listed every time."""
+    from lakeconsole.core.table_health import TableCache
+
     table_path = Path(table_path)
     if not (table_path / "_delta_log").is_dir():
         return []
-    known = referenced_files(table_path)
-    return [
-        f for f in _candidate_files(table_path) if f.relative_to(table_path).as_posix() not in known
-    ]
+    candidates = _candidate_files(table_path)
+    if not candidates:
+        return []
+    cache = TableCache(table_path, key)
+    held = cache.get("referenced")
+    if held is None:
+        known = referenced_files(table_path)
+        cache.put("referenced", sorted(known))
+    else:
+        known = set(held)
+    return sorted(table_path / rel for rel in candidates if rel not in known)
 
 
 def remove_crash_leftovers(
@@ -118,13 +134,16 @@ def remove_crash_leftovers(
     Call it only while no write is going on this table (under the run lock): a running write's
     files are unreferenced until it commits. A damaged log (core.table_health) is refused with
     TableDamaged: the files a lost commit added look unreferenced, and may be all that is left."""
-    from lakeconsole.core.table_health import TableDamaged, log_damage
+    from lakeconsole.core.table_health import TableDamaged, scan_log
 
-    if (Path(table_path) / "_delta_log").is_dir() and (found := log_damage(Path(table_path))):
-        raise TableDamaged(found[0].message)
+    key = None
+    if (Path(table_path) / "_delta_log").is_dir():
+        found, key = scan_log(Path(table_path))
+        if found:
+            raise TableDamaged(found[0].message)
     now = time.time() if now is None else now
     removed: list[Path] = []
-    for path in find_crash_leftovers(Path(table_path)):
+    for path in find_crash_leftovers(Path(table_path), key):
         try:
             if now - path.stat().st_mtime < min_age_s:
                 continue

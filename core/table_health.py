@@ -9,11 +9,12 @@ file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from lakeconsole.core.backup.lake_files import CHECKPOINT, COMMIT, LAST_CHECKPOINT
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from deltalake import DeltaTable
 
 RESTORE_FIX = "Restore the lake from a backup (`lakeconsole restore`)"
+CACHE_DIR = "cache/tables"  # under the state dir: TableCache
 
 
 class TableDamaged(Exception):
@@ -119,9 +121,29 @@ def _checkpoint_damage(name: str, log_dir: Path, version: int, names: set[str]) 
 def log_damage(path: Path, name: str | None = None) -> list[Damage]:
     """Damage in the log a reader of the latest version needs: the last checkpoint and every
     commit after it (present, non-empty, one JSON action a line, no version missing)."""
+    return scan_log(path, name)[0]
+
+
+def scan_log(path: Path, name: str | None = None) -> tuple[list[Damage], str | None]:
+    """log_damage, and the log's key: a digest of its file names and newest commit, which names
+    one table state (a version number alone does not: a restored lake may reach the same
+    version again by other commits). None when the log is damaged or has no commit."""
     name = name or lake_table_name(path)
     log_dir = path / "_delta_log"
     names = set(os.listdir(log_dir))
+    found = _log_damage(name, log_dir, names)
+    commits = [int(m[1]) for n in names if (m := COMMIT.match(n))]
+    if found or not commits:
+        return found, None
+    try:
+        newest = (log_dir / f"{max(commits):020d}.json").read_bytes()
+    except OSError:
+        return found, None
+    digest = hashlib.sha256("\n".join(sorted(names)).encode() + b"\0" + newest).hexdigest()
+    return found, f"{max(commits)}-{digest[:32]}"
+
+
+def _log_damage(name: str, log_dir: Path, names: set[str]) -> list[Damage]:
     commits = sorted(int(m[1]) for n in names if (m := COMMIT.match(n)))
     checkpoint = _last_checkpoint(log_dir, names)
     out: list[Damage] = []
@@ -150,18 +172,31 @@ def _commit_message(name: str, version: int, newest: int, problem: str) -> str:
     return f"{where}. {RESTORE_FIX}"
 
 
-def file_damage(dt: DeltaTable, path: Path, name: str | None = None) -> list[Damage]:
-    """Live files (add actions of the latest version) that are gone or not the recorded size."""
-
-    name = name or lake_table_name(path)
+def live_files(dt: DeltaTable) -> list[tuple[str, int | None]]:
+    """The latest version's live files: (path relative to the table, URL-encoded; size)."""
     from lakeconsole.core.lake import add_actions
 
     actions = add_actions(dt)
+    paths = actions.column("path").to_pylist()
+    return list(zip(paths, actions.column("size_bytes").to_pylist(), strict=True))
+
+
+def file_damage(
+    dt: DeltaTable | None,
+    path: Path,
+    name: str | None = None,
+    files: list[tuple[str, int | None]] | None = None,
+) -> list[Damage]:
+    """Live files (add actions of the latest version, or `files` when given) that are gone or
+    not the recorded size."""
+
+    name = name or lake_table_name(path)
+    if files is None:
+        assert dt is not None
+        files = live_files(dt)
     missing: list[str] = []
     resized: list[str] = []
-    for rel, size in zip(
-        actions.column("path").to_pylist(), actions.column("size_bytes").to_pylist(), strict=True
-    ):
+    for rel, size in files:
         file = path / unquote(rel)
         try:
             actual = file.stat().st_size
@@ -198,17 +233,73 @@ def _open(path: Path, name: str) -> DeltaTable:
         ) from None
 
 
-def table_damage(path: Path, name: str | None = None) -> list[Damage]:
-    """Every problem of the table at `path` (empty: it is whole). Reads, never writes."""
+def table_damage(path: Path, name: str | None = None, *, remember: bool = False) -> list[Damage]:
+    """Every problem of the table at `path` (empty: it is whole). Reads, never writes, unless
+    `remember`: then the live files of a state it had to read are kept in the table cache (a
+    run does, under the run lock; `check` and `backup` only read the lake)."""
     name = name or lake_table_name(path)
-    found = log_damage(path, name)
+    found, key = scan_log(path, name)
     if found:
         return found
-    try:
-        dt = _open(path, name)
-    except TableDamaged as exc:
-        return [Damage(name, "unreadable", str(exc))]
-    return file_damage(dt, path, name)
+    cache = TableCache(path, key)
+    files = cache.get("live")
+    if files is None:
+        try:
+            dt = _open(path, name)
+        except TableDamaged as exc:
+            return [Damage(name, "unreadable", str(exc))]
+        files = live_files(dt)
+        if remember:
+            cache.put("live", files)
+    return file_damage(None, path, name, files)
+
+
+class TableCache:
+    """What a table state (scan_log's key) says, once worked out: `_lakeconsole/cache/tables/`.
+
+    The log of one state never changes, so its live files and referenced paths are read from
+    delta-rs once, not by every run (opening a table and reading its add actions is 20-40 ms).
+    A file a check finds missing or resized is still found: the file system is read every time.
+    No cache outside a lake (no `_lakeconsole` above the table) or without a key."""
+
+    def __init__(self, path: Path, key: str | None) -> None:
+        self.key = key
+        self.file: Path | None = None
+        self._held: dict[str, Any] | None = None
+        for parent in path.parents if key is not None else ():
+            if (parent / "_lakeconsole").is_dir():
+                stem = path.relative_to(parent).as_posix().replace("/", "__")
+                self.file = parent / "_lakeconsole" / CACHE_DIR / f"{stem}.json"
+                break
+
+    def _read(self) -> dict[str, Any]:
+        if self._held is None:
+            self._held = {}
+            if self.file is not None:
+                try:
+                    held = json.loads(self.file.read_text(encoding="utf-8"))
+                    if isinstance(held, dict) and held.get("key") == self.key:
+                        self._held = held
+                except (OSError, ValueError):
+                    pass  # none yet, or a torn one: worked out again
+        return self._held
+
+    def get(self, field: str) -> Any:
+        return self._read().get(field) if self.file is not None else None
+
+    def put(self, field: str, value: Any) -> None:
+        """Keep `value`; a cache that cannot be written (read-only lake, full disk) is skipped."""
+        if self.file is None:
+            return
+        held = {**self._read(), "key": self.key, field: value}
+        self._held = held
+        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(held), encoding="utf-8")
+            os.replace(tmp, self.file)
+        except OSError:
+            tmp.unlink(missing_ok=True)
 
 
 def open_healthy(path: Path, name: str | None = None) -> DeltaTable:
@@ -250,6 +341,6 @@ def refuse_damaged_outputs(data_dir: Path, outputs: tuple[str, ...]) -> None:
     for output in outputs:
         path = data_dir / output
         if (path / "_delta_log").is_dir():
-            found = table_damage(path)
+            found = table_damage(path, remember=True)
             if found:
                 raise TableDamaged(found[0].message)

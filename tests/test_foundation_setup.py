@@ -49,6 +49,11 @@ def test_setup_twice_in_a_scratch_copy(tmp_path: Path) -> None:
     assert (repo / "logs").is_dir()
     assert stat.S_IMODE((repo / ".env").stat().st_mode) == 0o600
     assert any((repo / "data/landing").glob("*.csv")), "no sample landing data"
+    # Byte-compiled, so that commands do not compile the package each time (issue 18).
+    tag = sys.implementation.cache_tag
+    for module in ("core/runner", "core/blocks/silver", "cli/main", "pipelines/sales/__init__"):
+        folder, _, stem = module.rpartition("/")
+        assert (repo / folder / "__pycache__" / f"{stem}.{tag}.pyc").is_file(), module
 
     (repo / ".env").write_text("BACKUP_KEEP=3\n")  # the user's own edit
     second = subprocess.run(

@@ -21,7 +21,8 @@ LAST_CHECKPOINT = "_last_checkpoint"
 STATE_SKIP = (
     "run.lock",
     "backup",
-)  # under the state dir: the live run lock, and backup's own state
+    "cache",
+)  # under the state dir: the live run lock, backup's own state, what the tables' logs say
 
 
 @dataclass(frozen=True)

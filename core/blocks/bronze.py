@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from lakeconsole.core.api import BronzeTable
+from lakeconsole.core.arrow import from_numpy, strings
 from lakeconsole.core.blocks.landing_read import (
     BLOCK_BYTES,
     BadFile,
@@ -355,8 +356,8 @@ def _with_lineage(
                     *(batch.column(c) for c in columns),
                     _constant(landing.name, n),
                     _constant(entry.hash, n),
-                    pa.array(np.arange(first, first + n, dtype=np.int64)),
-                    pa.array(np.full(n, ingested_us, dtype=np.int64)).cast(ts_type),
+                    from_numpy(np.arange(first, first + n, dtype=np.int64)),
+                    from_numpy(np.full(n, ingested_us, dtype=np.int64)).cast(ts_type),
                     _constant(ctx.run_id, n),
                 ],
                 schema=schema,
@@ -369,8 +370,8 @@ def _with_lineage(
 
 def _constant(text: str, n: int) -> pa.Array:
     """`n` copies of `text` as a plain string column, built in Arrow rather than in Python."""
-    indices = pa.array(np.zeros(n, dtype=np.int32))
-    return pa.DictionaryArray.from_arrays(indices, pa.array([text])).cast(pa.string())
+    indices = from_numpy(np.zeros(n, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, strings([text])).cast(pa.string())
 
 
 def _record_rejects(ctx: StepContext, files_spec: TableSpec, rejects: list[Rejected]) -> None:

@@ -9,6 +9,7 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakeconsole.core.arrow import FALSE, TRUE, ZERO, array, scalar
 from lakeconsole.core.types import DECIMAL, arrow_type
 
 Values: TypeAlias = pa.Array | pa.ChunkedArray
@@ -29,7 +30,9 @@ def cast_text(text: Values, type_name: str) -> Values:
     if type_name in ("int64", "int32"):
         values = to_int(text)
         if type_name == "int32":
-            fits = pc.and_(pc.greater_equal(values, -(1 << 31)), pc.less(values, 1 << 31))
+            fits = pc.and_(
+                pc.greater_equal(values, scalar(-(1 << 31))), pc.less(values, scalar(1 << 31))
+            )
             return _cast_where(values, fits, pa.int32())
         return values
     if type_name == "timestamp":
@@ -42,9 +45,9 @@ def cast_text(text: Values, type_name: str) -> Values:
         )
     if type_name == "bool":
         lowered = pc.utf8_lower(text)
-        known = pa.array(list(BOOLS))
+        known = array(list(BOOLS))
         at = pc.index_in(lowered, value_set=known)
-        return pc.take(pa.array(list(BOOLS.values())), at)
+        return pc.take(array(list(BOOLS.values())), at)
     if DECIMAL.match(type_name):
         to = arrow_type(type_name)
         return _cast_where(
@@ -77,7 +80,7 @@ def to_int(text: Values) -> Values:
 
 def parse_timestamps(text: Values) -> Values:
     """ISO 8601 strings → timestamp[us, UTC]; null for anything else, impossible dates included."""
-    shaped = pc.fill_null(pc.match_substring_regex(text, TS_SHAPE), False)
+    shaped = pc.fill_null(pc.match_substring_regex(text, TS_SHAPE), FALSE)
     try:
         # Arrow's own ISO 8601 cast (a third of the time of the general way below) takes every
         # well-shaped value with a zone; it refuses impossible dates and values without a zone,
@@ -89,14 +92,14 @@ def parse_timestamps(text: Values) -> Values:
 
 def parse_dates(text: Values) -> Values:
     """ISO dates (YYYY-MM-DD) → date32; null for anything else, impossible dates included."""
-    shaped = pc.fill_null(pc.match_substring_regex(text, DATE_SHAPE), False)
+    shaped = pc.fill_null(pc.match_substring_regex(text, DATE_SHAPE), FALSE)
     try:
         return _cast_where(text, shaped, pa.date32())
     except pa.ArrowInvalid:
         naive = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
         written_day = _cast_where(pc.utf8_slice_codeunits(text, 8, 10), shaped, pa.int64())
-        real = pc.fill_null(pc.and_(shaped, pc.equal(pc.day(naive), written_day)), False)
-        return pc.if_else(real, pc.cast(naive, pa.date32()), pa.scalar(None, pa.date32()))
+        real = pc.fill_null(pc.and_(shaped, pc.equal(pc.day(naive), written_day)), FALSE)
+        return pc.if_else(real, pc.cast(naive, pa.date32()), scalar(None, pa.date32()))
 
 
 def _parse_shaped(text: Values, shaped: Values) -> Values:
@@ -106,29 +109,29 @@ def _parse_shaped(text: Values, shaped: Values) -> Values:
     naive = pc.strptime(main, format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=True)
     # strptime rolls 30 February over into 1 March: a real date keeps the day it was written with.
     written_day = _cast_where(pc.utf8_slice_codeunits(main, 8, 10), shaped, pa.int64())
-    real = pc.fill_null(pc.and_(shaped, pc.equal(pc.day(naive), written_day)), False)
-    naive = pc.if_else(real, naive, pa.scalar(None, naive.type))
+    real = pc.fill_null(pc.and_(shaped, pc.equal(pc.day(naive), written_day)), FALSE)
+    naive = pc.if_else(real, naive, scalar(None, naive.type))
     utc_us = pc.cast(naive, pa.int64())
     rest = pc.utf8_slice_codeunits(text, 19)
-    plain = pc.or_(pc.invert(shaped), pc.fill_null(pc.is_in(rest, pa.array(["", "Z"])), True))
+    plain = pc.or_(pc.invert(shaped), pc.fill_null(pc.is_in(rest, array(["", "Z"])), TRUE))
     if pc.all(plain).as_py():
         return pc.cast(utc_us, UTC_TS)  # the common case: whole seconds in UTC
     fraction = pc.struct_field(pc.extract_regex(rest, r"^\.(?P<f>\d{1,6})"), [0])
-    micros = pc.fill_null(pc.cast(pc.utf8_rpad(fraction, width=6, padding="0"), pa.int64()), 0)
+    micros = pc.fill_null(pc.cast(pc.utf8_rpad(fraction, width=6, padding="0"), pa.int64()), ZERO)
     zone = pc.extract_regex(rest, r"(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})$")
     minutes = pc.add(
-        pc.multiply(pc.cast(pc.struct_field(zone, [1]), pa.int64()), 60),
+        pc.multiply(pc.cast(pc.struct_field(zone, [1]), pa.int64()), scalar(60)),
         pc.cast(pc.struct_field(zone, [2]), pa.int64()),
     )
-    sign = pc.if_else(pc.equal(pc.struct_field(zone, [0]), "-"), -1, 1)
-    offset_us = pc.fill_null(pc.multiply(pc.multiply(minutes, sign), 60_000_000), 0)
+    sign = pc.if_else(pc.equal(pc.struct_field(zone, [0]), scalar("-")), scalar(-1), scalar(1))
+    offset_us = pc.fill_null(pc.multiply(pc.multiply(minutes, sign), scalar(60_000_000)), ZERO)
     utc_us = pc.subtract(pc.add(utc_us, micros), offset_us)
     return pc.cast(utc_us, UTC_TS)
 
 
 def _cast_where(text: Values, ok: Values, to: pa.DataType) -> pa.Array:
     """Cast the values where `ok` holds, null elsewhere (a plain cast stops at a bad one)."""
-    ok = pc.fill_null(ok, False)
+    ok = pc.fill_null(ok, FALSE)
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     if isinstance(ok, pa.ChunkedArray):

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakeconsole.core.api import LINEAGE, Col, Derived, Rule, SilverTable
+from lakeconsole.core.arrow import EMPTY, FALSE, TRUE, ZERO, array, from_numpy, scalar, to_numpy
 from lakeconsole.core.blocks.casts import cast_text, parse_timestamps
 from lakeconsole.core.dag import PipelineError
 from lakeconsole.core.types import arrow_type
@@ -82,7 +83,7 @@ def clean(raw: pa.Table, table: SilverTable) -> Cleaned:
 
     rules = rules_of(table)
     failed = [_failed(r, values, parsed, declared, lineage, table) for r in rules]
-    bad = failed[0] if failed else pa.array(np.zeros(raw.num_rows, dtype=bool))
+    bad = failed[0] if failed else from_numpy(np.zeros(raw.num_rows, dtype=bool))
     for mask in failed[1:]:
         bad = pc.or_(bad, mask)
     good = pc.invert(bad)
@@ -159,21 +160,21 @@ def _failed(
         return pc.is_null(parsed.get(r.column, v))
     if r.kind == "not_null":
         if pa.types.is_string(v.type):
-            return pc.fill_null(pc.equal(pc.utf8_length(v), 0), True)
+            return pc.fill_null(pc.equal(pc.utf8_length(v), ZERO), TRUE)
         return pc.is_null(v)
     if r.kind == "at_least":
-        return pc.fill_null(pc.less(v, _scalar(r.args[0], v.type)), False)
+        return pc.fill_null(pc.less(v, _scalar(r.args[0], v.type)), FALSE)
     if r.kind == "at_most":
-        return pc.fill_null(pc.greater(v, _scalar(r.args[0], v.type)), False)
+        return pc.fill_null(pc.greater(v, _scalar(r.args[0], v.type)), FALSE)
     if r.kind == "between":
         low, high = (_scalar(a, v.type) for a in r.args)
-        return pc.fill_null(pc.or_(pc.less(v, low), pc.greater(v, high)), False)
+        return pc.fill_null(pc.or_(pc.less(v, low), pc.greater(v, high)), FALSE)
     if r.kind == "one_of":
         allowed = _allowed(r.args, v.type)
         return pc.and_(pc.is_valid(v), pc.invert(pc.is_in(v, value_set=allowed)))
     if r.kind == "matches":
         shown = v if pa.types.is_string(v.type) else pc.cast(v, pa.string())
-        return pc.fill_null(pc.invert(pc.match_substring_regex(shown, r.args[0])), False)
+        return pc.fill_null(pc.invert(pc.match_substring_regex(shown, r.args[0])), FALSE)
     if r.kind == "check":
         return _checked(r, pa.table({**{c: values[c] for c in declared}, **lineage}), table)
     raise PipelineError(f"{table.name}: rule {r.name} has an unknown kind '{r.kind}'")
@@ -187,7 +188,7 @@ def _checked(r: Rule, rows: pa.Table, table: SilverTable) -> Values:
         if isinstance(passes, pa.ChunkedArray | pa.Array):
             mask = pc.cast(passes, pa.bool_())
         else:
-            mask = pa.array(np.asarray(passes, dtype=bool))
+            mask = from_numpy(np.asarray(passes, dtype=bool))
         if len(mask) != rows.num_rows:
             raise ValueError(f"it returned {len(mask)} answers for {rows.num_rows} rows")
     except Exception as exc:
@@ -195,24 +196,24 @@ def _checked(r: Rule, rows: pa.Table, table: SilverTable) -> Values:
             f"{table.name}: rule {r.name} raised {type(exc).__name__}: {exc}; fix the rule "
             "(nothing of this batch was written)"
         ) from exc
-    return pc.invert(pc.fill_null(mask, True))
+    return pc.invert(pc.fill_null(mask, TRUE))
 
 
 def _scalar(value: Any, to: pa.DataType) -> pa.Scalar:
     """A rule's bound as a scalar of the column's type (a decimal exactly, not via float)."""
     if pa.types.is_decimal(to) and isinstance(value, int | float):
-        return pa.scalar(Decimal(str(value)), to)
+        return scalar(Decimal(str(value)), to)
     try:
-        return pa.scalar(value, to)
+        return scalar(value, to)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return pa.scalar(value)
+        return scalar(value)
 
 
 def _allowed(values: tuple[Any, ...], to: pa.DataType) -> pa.Array:
     try:
-        return pa.array(list(values), to)
+        return array(list(values), to)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return pc.cast(pa.array(list(values)), to)
+        return pc.cast(array(list(values)), to)
 
 
 def _shown(column: str, text: dict[str, Values], values: dict[str, Values]) -> Values:
@@ -227,17 +228,20 @@ def _first_failure(
     rules: Sequence[Rule], failed: Sequence[Values], text: dict[str, Values]
 ) -> tuple[Values, Values]:
     """The first failed rule per line and its detail, e.g. "qty '-3' is not at least 1"."""
-    null = pa.scalar(None, pa.string())
+    null = scalar(None, pa.string())
     name: Values | pa.Scalar = null
     detail: Values | pa.Scalar = null
     for r, mask in reversed(list(zip(rules, failed, strict=True))):
         message = pc.binary_join_element_wise(
-            f"{r.column} '", pc.fill_null(text[r.column], ""), f"' {r.problem}", ""
+            scalar(f"{r.column} '"),
+            pc.fill_null(text[r.column], EMPTY),
+            scalar(f"' {r.problem}"),
+            EMPTY,
         )
-        name = pc.if_else(mask, pa.scalar(r.name), name)
+        name = pc.if_else(mask, scalar(r.name), name)
         detail = pc.if_else(mask, message, detail)
     if isinstance(name, pa.Scalar):  # no rules: no line is rejected
-        return pa.array([], pa.string()), pa.array([], pa.string())
+        return pa.nulls(0, pa.string()), pa.nulls(0, pa.string())
     return name, detail
 
 
@@ -255,11 +259,11 @@ def keep_latest(rows: pa.Table, key: Sequence[str]) -> tuple[pa.Table, int]:
     last_of_key: Values | None = None
     for k in key:
         values = rows.column(k)
-        differs = pc.fill_null(pc.not_equal(values.slice(0, n - 1), values.slice(1)), True)
+        differs = pc.fill_null(pc.not_equal(values.slice(0, n - 1), values.slice(1)), TRUE)
         last_of_key = differs if last_of_key is None else pc.or_(last_of_key, differs)
     assert last_of_key is not None
     chunks = last_of_key.chunks if isinstance(last_of_key, pa.ChunkedArray) else [last_of_key]
-    live = rows.filter(pa.concat_arrays([*chunks, pa.array([True])]))
+    live = rows.filter(pa.concat_arrays([*chunks, array([True])]))
     return live, n - live.num_rows
 
 
@@ -276,14 +280,14 @@ def _keys_unique(rows: pa.Table, key: Sequence[str]) -> bool:
         if pa.types.is_integer(values.type):
             low, high = (s.as_py() for s in pc.min_max(values).values())
             width = int(high - low).bit_length()
-            codes = values.to_numpy().astype(np.int64) - low
+            codes = to_numpy(values).astype(np.int64) - low
         else:
             try:
                 encoded = pc.dictionary_encode(values.combine_chunks())
             except pa.ArrowNotImplementedError:
                 return False  # a type Arrow cannot encode: let the sort decide
             width = max(len(encoded.dictionary) - 1, 0).bit_length()
-            codes = encoded.indices.to_numpy().astype(np.int64)
+            codes = to_numpy(encoded.indices).astype(np.int64)
         bits += width
         if bits > 62:
             return False

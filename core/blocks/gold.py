@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakeconsole.core.api import GoldTable
+from lakeconsole.core.arrow import empty_table, scalar, strings
 from lakeconsole.core.blocks.contract import check_contract, stamp_when_current
 from lakeconsole.core.blocks.gold_context import BlockGoldContext, conform, sorted_by_key
 from lakeconsole.core.blocks.pending import (
@@ -134,7 +135,7 @@ def _values_to_recompute(
             found |= _all_values(dt, column, name)
         return sorted(found)
     kind = table.spec.schema.field(column).type
-    return sorted(set(pa.array(pending, pa.string()).cast(kind).to_pylist()))
+    return sorted(set(strings(pending).cast(kind).to_pylist()))
 
 
 def _partitions(
@@ -172,7 +173,7 @@ def _partitions(
             ctx.progress(done, len(values), unit, str(chunk[-1]))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    data = pa.concat_tables(parts) if parts else table.spec.schema.empty_table()
+    data = pa.concat_tables(parts) if parts else empty_table(table.spec.schema)
     return changed, data
 
 
@@ -191,8 +192,8 @@ def _compare(
     sql = f"SELECT * FROM gold WHERE {column} IN {sql_list(chunk)}"
     held = sorted_by_key(query(gold, sql, "gold").select(names), table.spec.key)
     for value in chunk:
-        new_rows = fresh.filter(pc.equal(fresh.column(column), pa.scalar(value, kind)))
-        old_rows = held.filter(pc.equal(held.column(column), pa.scalar(value, kind)))
+        new_rows = fresh.filter(pc.equal(fresh.column(column), scalar(value, kind)))
+        old_rows = held.filter(pc.equal(held.column(column), scalar(value, kind)))
         if not new_rows.equals(old_rows):
             changed.append(value)
             parts.append(new_rows)

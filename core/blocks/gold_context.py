@@ -29,11 +29,13 @@ class TablesContext:
         """DataFusion over the tables, each registered by its stem; the whole result."""
         from deltalake import QueryBuilder
 
+        from lakeconsole.core.arrow import from_stream
+
         builder = QueryBuilder()
         for name, dt in self.sources.items():
             builder.register(name, dt)
         try:
-            return plain_strings(pa.table(builder.execute(query)))
+            return plain_strings(from_stream(builder.execute(query)))
         except Exception as exc:  # DataFusion's errors are plain exceptions: name the table
             if isinstance(exc, PipelineError):
                 raise

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakeconsole.core.arrow import FALSE, empty_table, from_numpy, to_numpy
 from lakeconsole.core.blocks.tables import query, sql_list
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def plan_batch(
         f"FROM silver WHERE {key[0]} >= {low} AND {key[0]} <= {high}",
         "silver",
     )
-    empty = live.schema.empty_table()
+    empty = empty_table(live.schema)
     if held.num_rows == 0:
         return Plan(live, empty, empty)
     # Only lines whose first key column silver holds need the join; usually a few re-sent ones.
@@ -93,28 +94,28 @@ def plan_batch(
         return Plan(live, empty, empty)
     # The candidates are split off by position and only they are joined and sorted out; the
     # rest of the batch stays untouched (measured: a whole-batch rebuild cost 45 ms a 250k batch).
-    at_batch = np.flatnonzero(maybe_held.to_numpy(zero_copy_only=False))
-    candidates = live.take(pa.array(at_batch))
+    at_batch = np.flatnonzero(to_numpy(maybe_held))
+    candidates = live.take(from_numpy(at_batch))
     keys = candidates.select([*key, *moves, "_ingested_at", "_source_row", "_source_file"])
-    keys = keys.append_column("i", pa.array(np.arange(len(at_batch), dtype=np.int64)))
+    keys = keys.append_column("i", from_numpy(np.arange(len(at_batch), dtype=np.int64)))
     joined = keys.join(held, keys=key, join_type="left outer")
     is_new = pc.is_null(joined.column("held_at"))
     same_place: pa.ChunkedArray | pa.Array = pc.invert(is_new)
     for p in moves:
-        same = pc.fill_null(pc.equal(joined.column(p), joined.column(f"held_{p}")), False)
+        same = pc.fill_null(pc.equal(joined.column(p), joined.column(f"held_{p}")), FALSE)
         same_place = pc.and_(same_place, same)
     at, held_at = joined.column("_ingested_at"), joined.column("held_at")
     row, held_row = joined.column("_source_row"), joined.column("held_row")
     newer = pc.fill_null(
         pc.or_(pc.greater(at, held_at), pc.and_(pc.equal(at, held_at), pc.greater(row, held_row))),
-        False,
+        FALSE,
     )
     same_line = pc.fill_null(
         pc.and_(
             pc.and_(pc.equal(at, held_at), pc.equal(row, held_row)),
             pc.equal(joined.column("_source_file"), joined.column("held_file")),
         ),
-        False,
+        FALSE,
     )
     is_held = pc.invert(is_new)
     moved = pc.and_(is_held, pc.invert(same_place))
@@ -122,19 +123,19 @@ def plan_batch(
 
     def chosen(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
         """The candidates (their positions among the candidates, in batch order) under `mask`."""
-        return np.sort(joined.filter(mask).column("i").to_numpy())
+        return np.sort(to_numpy(joined.filter(mask).column("i")))
 
     def lines(mask: pa.ChunkedArray | pa.Array) -> pa.Table:
-        return candidates.take(pa.array(chosen(mask)))
+        return candidates.take(from_numpy(chosen(mask)))
 
     # Inserts: the lines not held at all, and the held ones found new or moving (batch order).
     inserted = chosen(pc.or_(is_new, pc.and_(moved, newer)))
     if len(inserted) == len(at_batch):
         inserts = live  # every candidate is new (e.g. another line of a held order): no copy
     else:
-        keep = ~maybe_held.to_numpy(zero_copy_only=False)
+        keep = ~to_numpy(maybe_held)
         keep[at_batch[inserted]] = True
-        inserts = live.filter(pa.array(keep))
+        inserts = live.filter(from_numpy(keep))
     old = {
         p: sorted({v for v in movers.column(f"held_{p}").to_pylist() if v is not None})
         for p in moves

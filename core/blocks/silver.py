@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakeconsole.core.api import SilverTable, Table
+from lakeconsole.core.arrow import constant
 from lakeconsole.core.blocks.cleaning import clean, keep_latest
 from lakeconsole.core.blocks.contract import check_contract, merge_schema, stamp_when_current
 from lakeconsole.core.blocks.keys import as_text, delete_moved, in_list, key_range, plan_batch
@@ -288,7 +289,7 @@ class Silver:
         prepared = Prepared(raw.num_rows, live, superseded, cleaned.rejected)
         if prepared.rejected.num_rows:
             rejected = prepared.rejected.append_column(
-                "_run_id", pa.array([ctx.run_id] * prepared.rejected.num_rows, pa.string())
+                "_run_id", constant(ctx.run_id, prepared.rejected.num_rows, pa.string())
             )
             ctx.check_cancelled()
             hashes = sql_list(sorted(set(rejected.column("_source_hash").to_pylist())))

@@ -40,10 +40,11 @@ def query_batches(dt: DeltaTable, sql: str, name: str = "t") -> Iterator[pa.Reco
 
 def query(dt: DeltaTable, sql: str, name: str = "t") -> pa.Table:
     """The whole result of `sql` over the table registered as `name`."""
-    import pyarrow as pa
     from deltalake import QueryBuilder
 
-    return plain_strings(pa.table(QueryBuilder().register(name, dt).execute(sql)))
+    from lakeconsole.core.arrow import from_stream
+
+    return plain_strings(from_stream(QueryBuilder().register(name, dt).execute(sql)))
 
 
 def plain_strings(table: pa.Table) -> pa.Table:
