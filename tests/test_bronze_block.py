@@ -190,14 +190,59 @@ def test_a_landing_file_no_source_reads_is_named_in_the_warnings(
     assert ingest(settings, tables["sales"]).warnings == []  # named once per run
 
 
-def test_the_fast_json_reader_says_what_the_line_by_line_one_says() -> None:
+TRICKY_LINES = [
+    b'{"event_id": "e1", "amount": "2.50"}',
+    b'{"payload": null, "x": "y"}',
+    b'{"amount": "\\u00e9", "event_id": "a\\"b"}',
+    b'{"event_id":"e2","amount":12.50,"payload":{"n":1,"p":10.50,"q":"x.500","z":0.0}}',
+    b'{"event_id":"e3","amount":-0,"payload":[1.00, 2 , "a b  "]}',
+    b'{"event_id":"e4","amount":1e5,"payload":{"small":0.00001,"big":12345678901234567}}',
+    b'{"event_id":"e5","amount":true,"payload":{"deep":{"a":1}}}',
+    b'{"event_id":"e6","payload":{"a":1,"a":2}}',  # a key twice in the nested value
+    b'{"event_id":"e7","event_id":"e8"}',  # a key twice at the top
+    b'{"event_id":"e9","amount":Inf}',
+    b'{"event_id":"e10","amount":NaN,"payload":-Infinity}',
+    b'{"event_id":"e11","payload":{"s":"}{"}}',
+    b'{"event_id":"e12","payload":"text","amount":"x \\/ y"}',
+    b'{"event_id":"e13","amount" :  7 , "payload" : { "k" : [ 1 ] } }',
+    b'{"event_id": "e14", "amount": 3',  # cut short
+    b'{"event_id":"e15"}{"event_id":"e16"}',  # two objects on a line
+    b"[1, 2]",
+    b'"just text"',
+    b'{"event_id":"e17","note":"payload","payload":{"amount":1}}',
+    b'{"event_id":"e18","x":{"payload":1}}',
+    b'{"event_id":"tab\there"}',
+    b'  {"event_id":"e19"}  \r',
+    b'{"event_id":"e20","amount":1.0E+2,"payload":{"t":true,"f":false,"n":null,"e":{}}}',
+    b'{"event_id":"e21","payload":{"u":"caf\xc3\xa9","v":0.1,"w":100.0,"x":-0.0,"y":0.0001}}',
+    b'{"event_id":"e22","payload":[[1]],"amount":{"a":[1,{"b":2}]}}',
+    b'{"event_id":"e23","payload":{"a":1},"amount":"late string"}',
+    b'{"event_id":"e24","payload":{"price":19.90,"qty":3},"amount":"  padded  "}',
+]
+
+
+@pytest.mark.parametrize("cut", [1, 3, len(TRICKY_LINES)])
+def test_the_arrow_json_reader_says_what_the_line_by_line_one_says(cut: int) -> None:
+    """Every kind of line, alone and among the others, read both ways: the same rows, the same
+    lines named as not JSON objects (Python's json per line is the reference)."""
     from lakeconsole.core.blocks.landing_jsonl import BadLines, _fast, _line_by_line
+    from lakeconsole.core.blocks.landing_jsonl_fast import Columns
 
     schema = pa.schema([(c, pa.string()) for c in COLUMNS])
-    block = (
-        b'{"event_id": "e1", "amount": "2.50"}\n{"payload": null, "x": "y"}\n{"amount": "\\u00e9"}'
-    )
-    fast = _fast(block, schema)
-    assert fast is not None  # plain strings: pyarrow.json reads them
-    assert fast.to_pylist() == _line_by_line(block, COLUMNS, schema, 0, BadLines()).to_pylist()
-    assert _fast(b'{"event_id": 1}\n', schema) is None  # a number: Python keeps its text
+    for lo in range(0, len(TRICKY_LINES), cut):
+        for plain in ([], [b'{"event_id":"p","amount":"1","payload":{"a":1.50}}'] * 3):
+            block = b"\n".join([*plain, *TRICKY_LINES[lo : lo + cut], *plain]) + b"\n\n"
+            fast_bad, slow_bad = BadLines(), BadLines()
+            fast = _fast(block, Columns(COLUMNS), schema, 10, fast_bad)
+            assert fast is not None
+            slow = _line_by_line(block, COLUMNS, schema, 10, slow_bad)
+            assert fast.to_pylist() == slow.to_pylist(), block
+            assert (fast_bad.count, fast_bad.first) == (slow_bad.count, slow_bad.first)
+
+
+def test_a_json_lines_block_that_is_not_utf8_is_read_by_python() -> None:
+    from lakeconsole.core.blocks.landing_jsonl import BadLines, _fast
+    from lakeconsole.core.blocks.landing_jsonl_fast import Columns
+
+    schema = pa.schema([(c, pa.string()) for c in COLUMNS])
+    assert _fast(b'{"event_id":"\xff"}\n', Columns(COLUMNS), schema, 0, BadLines()) is None

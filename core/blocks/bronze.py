@@ -45,6 +45,7 @@ from lakeconsole.core.blocks.ledger import (
     iso_utc,
     load_ledger,
 )
+from lakeconsole.core.blocks.read_ahead import read_ahead
 from lakeconsole.core.blocks.tables import remove_leftovers, writer_properties
 from lakeconsole.core.dag import StepContext, StepResult
 from lakeconsole.core.faults import crash_point
@@ -55,6 +56,8 @@ log = logging.getLogger("lakeconsole.bronze")
 
 # Small row groups let silver read one batch of a big file without decoding all of it.
 ROW_GROUP_ROWS = 128 * 1024
+# Batches parsed ahead of the writer (about 4 MB of text each): enough to keep both cores busy.
+READ_AHEAD_BATCHES = 3
 
 
 @dataclass
@@ -290,19 +293,21 @@ def _append(
         with _unreadable_as_refusal():
             rows = read_rows(fh, table.source, digest, block, on_read, notes)
         batches = _with_lineage(ctx, table, landing, rows, entry, problems)
-        reader = pa.RecordBatchReader.from_batches(spec.schema, batches)
-        try:
-            write_deltalake(
-                str(bronze_path),
-                reader,
-                mode="append",
-                writer_properties=writer_properties(spec, ROW_GROUP_ROWS),
-                commit_properties=commit_properties(spec.version, commit_metadata(entry)),
-            )
-        except Exception:
-            if problems:  # the file's fault, raised by our reading while delta-rs pulled rows
-                raise _reading_problem(problems[0]) from None
-            raise
+        # The next batches are parsed while delta-rs writes the ones before: two cores.
+        with read_ahead(batches, READ_AHEAD_BATCHES) as ahead:
+            reader = pa.RecordBatchReader.from_batches(spec.schema, ahead)
+            try:
+                write_deltalake(
+                    str(bronze_path),
+                    reader,
+                    mode="append",
+                    writer_properties=writer_properties(spec, ROW_GROUP_ROWS),
+                    commit_properties=commit_properties(spec.version, commit_metadata(entry)),
+                )
+            except Exception:
+                if problems:  # the file's fault, raised by our reading while delta-rs pulled
+                    raise _reading_problem(problems[0]) from None
+                raise
     crash_point(ctx.settings, "bronze.after_commit")
     from deltalake import DeltaTable
 
