@@ -81,7 +81,8 @@ def run(ctx: StepContext, table: BronzeTable) -> StepResult:
     spec, files_spec = table.spec, _files_spec(table)
     bronze_path = spec.path(data_dir)
     leftovers = remove_leftovers([bronze_path, files_spec.path(data_dir)])
-    open_or_create(bronze_path, spec.schema, spec.version, description=spec.description)
+    if not (bronze_path / "_delta_log").is_dir():
+        open_or_create(bronze_path, spec.schema, spec.version, description=spec.description)
     ledger = load_ledger(ctx.settings, table)
     landing = landing_of(ctx.settings, table)
     crash_point(ctx.settings, "bronze.after_listing")

@@ -139,6 +139,10 @@ def load_ledger(settings: Settings, bronze: BronzeTable) -> Ledger:
         return ledger
     from deltalake import DeltaTable
 
+    from lakeconsole.core.blocks.table_marks import newest_version
+
+    if newest_version(bronze_path) == ledger.bronze_version:
+        return ledger  # bronze has not moved (the no-op run): the table is not opened
     dt = DeltaTable(str(bronze_path))
     current = dt.version()
     if current == ledger.bronze_version:

@@ -14,7 +14,7 @@ from lakeconsole.core.api import SilverTable
 from lakeconsole.core.blocks.ledger import Ledger, load_ledger
 from lakeconsole.core.blocks.state import load_state, state_path
 from lakeconsole.core.blocks.state_shapes import watermark_place_problem, watermark_problem
-from lakeconsole.core.blocks.table_marks import changed_since, mark_of
+from lakeconsole.core.blocks.table_marks import changed_since, mark_of, still_at
 from lakeconsole.core.blocks.tables import exists
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.tables import TableSpec
@@ -42,6 +42,8 @@ def read_watermark(
     tables = mark.get("tables", {})
     for key, spec in marked(table).items():
         path = spec.path(settings.data_dir)
+        if still_at(path, tables.get(key)):
+            continue  # the run with nothing new: no table opened
         reason = changed_since(_open(path) if exists(path) else None, tables.get(key), spec.name)
         if reason:
             return {}, reason
