@@ -81,7 +81,8 @@ def bench_size(
     generic = of.name == DEFAULT  # minimal, naive and the peers are written for sales alone
     names = ["floor"]
     if generic:
-        names.append("minimal")
+        if not args.skip_minimal:
+            names.append("minimal")
         if not args.skip_naive:
             names.append("naive")
     else:
