@@ -246,3 +246,40 @@ def test_a_json_lines_block_that_is_not_utf8_is_read_by_python() -> None:
 
     schema = pa.schema([(c, pa.string()) for c in COLUMNS])
     assert _fast(b'{"event_id":"\xff"}\n', Columns(COLUMNS), schema, 0, BadLines()) is None
+
+
+@pytest.mark.parametrize("utf8", [True, False])
+def test_a_lone_surrogate_escape_is_a_bad_line_not_a_crash(
+    settings: Settings, tables: dict[str, BronzeTable], utf8: bool
+) -> None:
+    """\\ud800 is valid JSON but no UTF-8 text: the line is kept as an empty row (for silver's
+    rules to quarantine) and named, like any line that is not a JSON object; no row is lost.
+    Both readers: the Arrow one (a UTF-8 block) and Python's (a block that is not UTF-8)."""
+    lines = [
+        b'{"event_id":"e1","amount":"1"}',
+        b'{"event_id":"\\ud800","amount":"2"}',
+        b'{"event_id":"e3","payload":{"s":"\\udfff"}}',
+        b'{"event_id":"e4","other":"\\ud800"}',  # an undeclared key: not kept, no harm
+        b'{"event_id":"e5","amount":"\\ud83d\\ude00"}',  # a pair: one character, kept
+        b'{"event_id":"e6"}' if utf8 else b'{"event_id":"\xff"}',
+    ]
+    (folder(settings) / "events_1.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    result = ingest(settings, tables["events"])
+    got = [
+        (r["event_id"], r["amount"], r["_source_row"])
+        for r in bronze_rows(settings, tables["events"])
+    ]
+    assert got == [
+        ("e1", "1", 1),
+        (None, None, 2),
+        (None, None, 3),
+        ("e4", None, 4),
+        ("e5", "\U0001f600", 5),
+        ("e6", None, 6) if utf8 else (None, None, 6),
+    ]
+    assert result.landing_rows == 6
+    bad = 2 if utf8 else 3
+    assert any(
+        f"events_1.jsonl: {bad} line(s) are not JSON objects (the first is row 2" in w
+        for w in result.warnings
+    )
