@@ -24,7 +24,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from lakeconsole.core.blocks.landing_jsonl_fast import Columns, read_block
+from lakeconsole.core.blocks.landing_jsonl_compact import read_block
+from lakeconsole.core.blocks.landing_jsonl_fast import Columns
 from lakeconsole.core.blocks.landing_read import (
     HEAD_BYTES,
     BadFile,
