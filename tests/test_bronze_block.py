@@ -218,6 +218,29 @@ TRICKY_LINES = [
     b'{"event_id":"e22","payload":[[1]],"amount":{"a":[1,{"b":2}]}}',
     b'{"event_id":"e23","payload":{"a":1},"amount":"late string"}',
     b'{"event_id":"e24","payload":{"price":19.90,"qty":3},"amount":"  padded  "}',
+    # Compact lines, as the compact reader cuts them (core.blocks.landing_jsonl_compact).
+    b'{"event_id":"c1","amount":"1","payload":{"a":1,"a":2}}',
+    b'{"event_id":"c2","amount":"2","payload":{"p":10.50,"q":"x.500","z":0.0,"m":-0,"n":-0.0}}',
+    b'{"event_id":"c3","amount":"3","payload":{"s":"a}b,{c","t":":,","u":"}"}}',
+    b'{"event_id":"c4","amount":"4","payload":{"small":0.00001,"big":12345678901234567}}',
+    b'{"event_id":"c5","amount":"5","payload":{}}',
+    b'{"event_id":"c6","amount":"6","payload":{"x":"caf\xc3\xa9","b":true,"c":null,"y":0.0001}}',
+    b'{"event_id":"c7","amount":"7","payload":{"a":1,"b":2,"a":3}}',
+    b'{"event_id":null,"amount":"8","payload":{"a":1}}',
+    b'{"event_id":"c9","amount":"9","payload":{"k":"v"}',
+    b'{"event_id":"c10","amount":"10","payload":{"n":1e5}}',
+    b'{"event_id":"c11","amount":"11","payload":{"v":1.10,"w":100.000,"x":-0.50,"i":10}}',
+    b'{"event_id":"c12","amount":"","payload":{"item_id":"I0","item_id":"I1"},"x":[1]}',
+    b'{"event_id":"c13","amount":-0,"payload":{"a":1}}',
+    b'{"event_id":"c14","amount":12.50,"payload":{"a":"b"}}',
+    b'{"event_id":"c15","amount":1E+5,"payload":{"a":"b"}}',
+    b'{"event_id":"c16","amount":true,"payload":"text"}',
+    b'{"event_id":"c17","amount":"17","payload":{"a":{"b":1}}}',
+    b'{"event_id":"c18","amount":"18","payload":{"a":[1,2]}}',
+    b'{"event_id":"c19","amount":"19","payload":{"a":1},"amount":"twice"}',
+    b'{"a.b":1,"event_id":"c20","(x)":"y","payload":{"a":0.5}}',
+    b'{"event_id":"c21","amount":"\xe2\x82\xac21","payload":{"a":1}}',
+    b'{"event_id":"c22","amount":"22","payload":{"a":123456789012345678901234567890}}',
 ]
 
 
@@ -230,7 +253,11 @@ def test_the_arrow_json_reader_says_what_the_line_by_line_one_says(cut: int) -> 
 
     schema = pa.schema([(c, pa.string()) for c in COLUMNS])
     for lo in range(0, len(TRICKY_LINES), cut):
-        for plain in ([], [b'{"event_id":"p","amount":"1","payload":{"a":1.50}}'] * 3):
+        for plain in (
+            [],
+            [b'{"event_id":"p","amount":"1","payload":{"a":1.50}}'] * 3,
+            [b'{"event_id":"p","amount":2,"payload":{"a":"x"}}'] * 3,
+        ):
             block = b"\n".join([*plain, *TRICKY_LINES[lo : lo + cut], *plain]) + b"\n\n"
             fast_bad, slow_bad = BadLines(), BadLines()
             fast = _fast(block, Columns(COLUMNS), schema, 10, fast_bad)
@@ -246,3 +273,64 @@ def test_a_json_lines_block_that_is_not_utf8_is_read_by_python() -> None:
 
     schema = pa.schema([(c, pa.string()) for c in COLUMNS])
     assert _fast(b'{"event_id":"\xff"}\n', Columns(COLUMNS), schema, 0, BadLines()) is None
+
+
+@pytest.mark.parametrize("utf8", [True, False])
+def test_a_lone_surrogate_escape_is_a_bad_line_not_a_crash(
+    settings: Settings, tables: dict[str, BronzeTable], utf8: bool
+) -> None:
+    """\\ud800 is valid JSON but no UTF-8 text: the line is kept as an empty row (for silver's
+    rules to quarantine) and named, like any line that is not a JSON object; no row is lost.
+    Both readers: the Arrow one (a UTF-8 block) and Python's (a block that is not UTF-8)."""
+    lines = [
+        b'{"event_id":"e1","amount":"1"}',
+        b'{"event_id":"\\ud800","amount":"2"}',
+        b'{"event_id":"e3","payload":{"s":"\\udfff"}}',
+        b'{"event_id":"e4","other":"\\ud800"}',  # an undeclared key: not kept, no harm
+        b'{"event_id":"e5","amount":"\\ud83d\\ude00"}',  # a pair: one character, kept
+        b'{"event_id":"e6"}' if utf8 else b'{"event_id":"\xff"}',
+    ]
+    (folder(settings) / "events_1.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    result = ingest(settings, tables["events"])
+    got = [
+        (r["event_id"], r["amount"], r["_source_row"])
+        for r in bronze_rows(settings, tables["events"])
+    ]
+    assert got == [
+        ("e1", "1", 1),
+        (None, None, 2),
+        (None, None, 3),
+        ("e4", None, 4),
+        ("e5", "\U0001f600", 5),
+        ("e6", None, 6) if utf8 else (None, None, 6),
+    ]
+    assert result.landing_rows == 6
+    bad = 2 if utf8 else 3
+    assert any(
+        f"events_1.jsonl: {bad} line(s) are not JSON objects (the first is row 2" in w
+        for w in result.warnings
+    )
+
+
+def test_compact_lines_are_cut_without_a_json_parser() -> None:
+    """The file's common line fits its shape's regex (and so skips pyarrow.json and Python);
+    a line with blanks, a backslash or another key order does not."""
+    import numpy as np
+
+    from lakeconsole.core.blocks.landing_jsonl_compact import fits, shape_of
+
+    shape = shape_of(b'{"event_id":"e1","amount":12.5,"payload":{"item_id":"I1","qty":1}}')
+    assert shape is not None
+    lines = pa.array(
+        [
+            '{"event_id":"e2","amount":-3,"payload":{}}',
+            '{"event_id":"e3","amount":1,"payload":{"a":"b","c":true,"d":null,"e":0.5}}',
+            '{"event_id": "e4","amount":1,"payload":{}}',
+            '{"event_id":"e\\"5","amount":1,"payload":{}}',
+            '{"amount":1,"event_id":"e6","payload":{}}',
+            '{"event_id":"e7","amount":1,"payload":{"a":{}}}',
+        ]
+    )
+    assert fits(lines, shape).tolist() == [True, True, False, False, False, False]
+    assert shape_of(b'{"a":1,"a":2}') is None and shape_of(b"[1]") is None
+    assert np.asarray(fits(pa.array(['{"event_id":"x","amount":1e5,"payload":{}}']), shape)).all()

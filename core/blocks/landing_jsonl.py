@@ -4,7 +4,8 @@ Strings are kept as they are, numbers and booleans as their JSON text (`12.50`, 
 objects and arrays as compact JSON text, a missing key or `null` as null. Keys the source does
 not declare are ignored. Blank lines are not rows.
 
-A line that is not a JSON object (cut short, not UTF-8, a bare value) does not refuse the file:
+A line that is not a JSON object (cut short, not UTF-8, a bare value, a lone surrogate escape
+such as "\\ud800" in a kept value) does not refuse the file:
 it becomes a row whose columns are all null, so it is counted and silver's rules (a key or a
 not_null column) send it to quarantine under its `_source_row`, the file's line number among
 its non-blank lines; bronze's warnings name the file and the first such line. A file with no
@@ -23,7 +24,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from lakeconsole.core.blocks.landing_jsonl_fast import Columns, read_block
+from lakeconsole.core.blocks.landing_jsonl_compact import read_block
+from lakeconsole.core.blocks.landing_jsonl_fast import Columns
 from lakeconsole.core.blocks.landing_read import (
     HEAD_BYTES,
     BadFile,
@@ -138,9 +140,25 @@ def _fast(
 
 
 def _python_line(columns: Sequence[str], raw: bytes) -> list[str | None] | None:
-    """One line's columns as Python's json reads them; None when it is not a JSON object."""
+    """One line's columns as Python's json reads them; None when it is not a JSON object, or
+    when a kept value is no text (a lone surrogate escape, `"\\ud800"`: valid JSON, but not
+    UTF-8, so not a value bronze can store)."""
     parsed = _object(raw)
-    return None if parsed is None else [_text(parsed.get(c)) for c in columns]
+    if parsed is None:
+        return None
+    values = [_text(parsed.get(c)) for c in columns]
+    # Only a \u escape makes a surrogate: the check is paid by those lines alone.
+    if b"\\u" in raw and not all(v is None or _encodes(v) for v in values):
+        return None
+    return values
+
+
+def _encodes(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _line_by_line(
@@ -155,11 +173,11 @@ def _line_by_line(
         if not raw:
             continue
         row += 1
-        parsed = _object(raw)
-        if parsed is None:
+        got = _python_line(columns, raw)
+        if got is None:
             bad.add(row, raw)
-        for i, c in enumerate(columns):
-            values[i].append(None if parsed is None else _text(parsed.get(c)))
+        for i in range(len(columns)):
+            values[i].append(None if got is None else got[i])
     return pa.RecordBatch.from_arrays([pa.array(v, pa.string()) for v in values], schema=schema)
 
 

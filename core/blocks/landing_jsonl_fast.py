@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +45,8 @@ class Columns:
     def __init__(self, columns: Sequence[str]) -> None:
         self.columns = list(columns)
         self.raw: set[str] = set()
+        # The file's common line (core.blocks.landing_jsonl_compact.Shape), once seen.
+        self.shape: Any = None
 
 
 def read_block(
