@@ -119,21 +119,40 @@ class Silver:
         # shape) is dropped: silver then re-reads bronze from its first line.
         assert table.from_ is not None
         ledger = load_ledger(settings, table.from_)  # opens bronze: once a run
-        mark, untrusted = read_watermark(settings, table, ledger)
+        contract = contract_mark(specs)
+        # Silver and quarantine, opened once for the watermark's check, the writes and everything
+        # after them (each opening reads the table's log: 15-30 ms at 10M rows) when the
+        # watermark as read says there is work; otherwise the check opens them plainly.
+        opened: dict[str, DeltaTable | None] = {}
+
+        def open_when_writing(read: dict[str, Any]) -> dict[str, DeltaTable | None] | None:
+            paths = [s.path(data_dir) for s in specs]
+            if not (
+                pending_segments(read, ledger)
+                or read.get("contract") != contract
+                or not all(exists(p) for p in paths)
+            ):
+                return None
+            opened.update(
+                {
+                    s.name: open_healthy(p) if exists(p) else None
+                    for s, p in zip(specs, paths, strict=True)
+                }
+            )
+            return opened
+
+        mark, untrusted = read_watermark(settings, table, ledger, open_when_writing)
         pending_warnings = [w for g in readers(table) if (w := check_pending(settings, g))]
         batch_rows = table.batch_rows or settings.silver_batch_rows
         batches = plan_batches(pending_segments(mark, ledger), batch_rows)
         evolve: dict[str, bool] = {}
-        # Silver and quarantine, opened once for the writes and everything after them (each
-        # opening reads the table's log: 15 ms at 10M rows); None when there is no write.
-        targets: Targets | None = None
+        targets: Targets | None = None  # None when there is no write
         # The contract is checked whenever there is work, and whenever the declaration is not the
         # one the watermark recorded: a changed declaration is refused, or applied, without
         # waiting for new landing lines (a no-op run pays for neither table's schema read).
-        contract = contract_mark(specs)
         declared_changed = mark.get("contract") != contract
         if batches or declared_changed or not all(exists(s.path(data_dir)) for s in specs):
-            evolve, targets = self._prepare_tables()
+            evolve, targets = self._prepare_tables(opened or None)
         if not batches and any(evolve.values()):
             for spec in specs:
                 if evolve.get(spec.name):
@@ -237,9 +256,12 @@ class Silver:
                 crash_point(settings, "silver.after_batch")
                 ctx.progress(counts["rows_read"], total, "rows", f"merged batch {k + 1} of {n}")
 
-    def _prepare_tables(self) -> tuple[dict[str, bool], Targets]:
+    def _prepare_tables(
+        self, held: dict[str, DeltaTable | None] | None = None
+    ) -> tuple[dict[str, bool], Targets]:
         """Check the silver and quarantine contracts (OPS-06), then make sure both tables exist.
-        Returns, per table, whether the MERGE adds columns, and both tables opened."""
+        Returns, per table, whether the MERGE adds columns, and both tables opened. `held`: both
+        already opened (checked for damage), by name."""
         data_dir, silver, quarantine = self.settings.data_dir, self.table.spec, self.quarantine
         path = state_path(self.settings, self.table, WATERMARK)
         rebuild = (
@@ -247,7 +269,7 @@ class Silver:
         )
         # An existing table is opened once (checked for damage) and its contract checked on that
         # object, which the run then writes through.
-        opened = {
+        opened = held or {
             s.name: open_healthy(s.path(data_dir)) if exists(s.path(data_dir)) else None
             for s in (silver, quarantine)
         }

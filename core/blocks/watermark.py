@@ -8,7 +8,8 @@ write is an idempotent MERGE in which the latest-ingested line wins, so re-mergi
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lakeconsole.core.api import SilverTable
 from lakeconsole.core.blocks.ledger import Ledger, load_ledger
@@ -31,20 +32,30 @@ def marked(table: SilverTable) -> dict[str, TableSpec]:
     return {"silver": table.spec, "quarantine": table.rejected_rows}
 
 
+Opener: TypeAlias = Callable[[dict[str, Any]], "dict[str, DeltaTable | None] | None"]
+
+
 def read_watermark(
-    settings: Settings, table: SilverTable, ledger: Ledger | None = None
+    settings: Settings,
+    table: SilverTable,
+    ledger: Ledger | None = None,
+    opener: Opener | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """The watermark, or {} and why when it cannot be trusted (then silver re-reads bronze).
-    `ledger`: the ingestion ledger when the caller holds it already (it opens bronze)."""
+    `ledger`: the ingestion ledger when the caller holds it already (it opens bronze).
+    `opener`: given the watermark as read, silver and quarantine opened by the caller (by
+    table name; None for a missing one) to check them on, or None to have them opened here."""
     mark, problem = load_state(settings, table, WATERMARK, watermark_problem)
     if problem:
         return {}, problem
     tables = mark.get("tables", {})
+    opened = opener(mark) if opener is not None else None
     for key, spec in marked(table).items():
         path = spec.path(settings.data_dir)
-        if still_at(path, tables.get(key)):
+        if opened is None and still_at(path, tables.get(key)):
             continue  # the run with nothing new: no table opened
-        reason = changed_since(_open(path) if exists(path) else None, tables.get(key), spec.name)
+        held = opened[spec.name] if opened is not None else (_open(path) if exists(path) else None)
+        reason = changed_since(held, tables.get(key), spec.name)
         if reason:
             return {}, reason
     return _placed_in_bronze(mark, settings, table, ledger)
