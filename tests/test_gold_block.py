@@ -244,3 +244,61 @@ def test_an_increment_opens_gold_twice_and_its_pending_mark_is_the_new_version(
     assert opened.count(gold_path) <= 4
     state, unusable = load_pending(settings, by_shelf)
     assert not unusable and state["tables"]["gold"] == mark_of(_table(settings, by_shelf.name))
+
+
+def test_a_run_with_nothing_new_opens_no_gold_table_and_a_changed_declaration_still_applies(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing pending, the declaration the last run checked, gold where it left it: the run
+    opens nothing. A bumped declaration (a column added) is still applied without new data,
+    and gold restored by hand is still seen: the quick path only skips what would find nothing."""
+    shop = _shop([FIRST])
+    by_shelf = _gold(shop, "gold/stock/by_shelf")
+    _silver_run(settings, shop, {"1", "2"})
+    gold_block.run(_ctx(settings), by_shelf)
+    gold_path = str(settings.data_dir / by_shelf.name)
+    opened: list[str] = []
+    init = DeltaTable.__init__
+
+    def counting(self: DeltaTable, table_uri: Any, *args: Any, **kwargs: Any) -> None:
+        opened.append(str(table_uri))
+        init(self, table_uri, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaTable, "__init__", counting)
+    quiet = gold_block.run(_ctx(settings), by_shelf)
+    monkeypatch.undo()
+    assert quiet.details["dates_recomputed"] == 0 and gold_path not in opened
+
+    # Gold restored by hand to its first version: the next run recomputes every store.
+    version = _table(settings, by_shelf.name).version()
+    _table(settings, by_shelf.name).restore(0)
+    assert _table(settings, by_shelf.name).version() == version + 1
+    again = gold_block.run(_ctx(settings), by_shelf)
+    assert again.details["dates_recomputed"] == 2 and again.warnings
+
+    # A bumped declaration with one more column: applied by a run with nothing pending.
+    wider = Pipeline("shop")
+    stock = wider.table(
+        "silver/stock",
+        columns=[col("store", "int64"), col("shelf", "string"), col("price", "int64")],
+        key=("store", "shelf", "price"),
+        partition_by=("store",),
+    )
+    wider.gold(
+        "gold/stock/by_shelf",
+        reads=[stock],
+        columns=[
+            col("store", "int64"),
+            col("shelf", "string"),
+            col("items", "int64"),
+            col("value", "int64"),
+            col("top", "int64"),
+        ],
+        key=("store", "shelf"),
+        partition_by=("store",),
+        version="1.1.0",
+        sql=SQL.replace("SELECT", "SELECT max(price) AS top,", 1),
+    )
+    applied = gold_block.run(_ctx(settings), _gold(wider, "gold/stock/by_shelf"))
+    assert applied.details["dates_recomputed"] == 2
+    assert "top" in _table(settings, by_shelf.name).schema().to_arrow().names

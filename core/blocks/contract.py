@@ -1,4 +1,4 @@
-"""The schema contract check (OPS-06, core.contracts) as the sales steps use it before writing."""
+"""The schema contract check (OPS-06, core.contracts) as the blocks use it before writing."""
 
 from __future__ import annotations
 
@@ -67,3 +67,11 @@ def stamp_when_current(spec: TableSpec, data_dir: Path, dt: DeltaTable | None = 
     if decision is None or decision.diff.empty:
         return stamp_version(path, spec.version)
     return False
+
+
+def contract_mark(specs: tuple[TableSpec, ...]) -> str:
+    """A short fingerprint of the declared schemas and versions (what the contract checks)."""
+    import hashlib
+
+    text = "|".join(f"{s.name}:{s.version}:{s.schema}" for s in specs)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from lakeconsole.core.api import GoldTable
 from lakeconsole.core.arrow import empty_table, scalar, strings
-from lakeconsole.core.blocks.contract import check_contract, stamp_when_current
+from lakeconsole.core.blocks.contract import check_contract, contract_mark, stamp_when_current
 from lakeconsole.core.blocks.gold_context import BlockGoldContext, conform, sorted_by_key
 from lakeconsole.core.blocks.pending import (
     KIND,
@@ -31,7 +31,7 @@ from lakeconsole.core.blocks.pending import (
     partition_column,
 )
 from lakeconsole.core.blocks.state import write_state
-from lakeconsole.core.blocks.table_marks import changed_since, mark_of
+from lakeconsole.core.blocks.table_marks import changed_since, mark_of, still_at
 from lakeconsole.core.blocks.tables import exists, query, remove_leftovers, sql_list
 from lakeconsole.core.dag import StepContext, StepResult
 from lakeconsole.core.faults import crash_point
@@ -45,26 +45,23 @@ log = logging.getLogger("lakeconsole.gold")
 VALUES_PER_READ = 7  # a week of daily partitions: memory stays bounded however many are pending
 
 
-def run(ctx: StepContext, table: GoldTable) -> StepResult:
-    """Recompute `table` for its pending partitions and overwrite those that changed."""
-    from deltalake import DeltaTable
+def _nothing_to_do(state: dict[str, Any], unusable: str | None, contract: str) -> bool:
+    """The pending state says silver changed nothing since gold was last checked against this
+    declaration (gold's own place is checked by the caller)."""
+    return (
+        not unusable
+        and not state.get("dates")
+        and not state.get("all_dates")
+        and state.get("contract") == contract
+    )
 
-    spec, data_dir = table.spec, ctx.settings.data_dir
-    gold_path = spec.path(data_dir)
-    readme_written = write_mart_readme(table, data_dir)
-    leftovers = remove_leftovers([gold_path])
-    first_build = not exists(gold_path)
-    # Gold opened once for the checks (opening reads its log: 15-30 ms at 10M rows).
-    held = None if first_build else DeltaTable(str(gold_path))
-    # A declared schema change (with its version bump) rebuilds the whole table: gold is derived.
-    decision = check_contract(spec, data_dir, held)
-    schema_mode = decision.schema_mode if decision is not None else None
-    state, unusable = load_pending(ctx.settings, table)
-    pending = state.get("dates", [])
-    # Pending values describe one version of gold: after a RESTORE of gold (or a wrong-shaped
-    # file) they say nothing about what gold holds, so every partition is recomputed.
-    untrusted = unusable or changed_since(held, state.get("tables", {}).get("gold"), spec.name)
-    everything = bool(untrusted or state.get("all_dates"))
+
+def _gold_mark(state: dict[str, Any]) -> dict[str, Any] | None:
+    tables = state.get("tables")
+    return tables.get("gold") if isinstance(tables, dict) else None
+
+
+def _result(leftovers: list[str], readme_written: Path | None) -> StepResult:
     result = StepResult(
         details={
             "dates_recomputed": 0,
@@ -75,9 +72,41 @@ def run(ctx: StepContext, table: GoldTable) -> StepResult:
     )
     if readme_written:
         result.details["readme_written"] = str(readme_written)
+    return result
+
+
+def run(ctx: StepContext, table: GoldTable) -> StepResult:
+    """Recompute `table` for its pending partitions and overwrite those that changed."""
+    from deltalake import DeltaTable
+
+    spec, data_dir = table.spec, ctx.settings.data_dir
+    gold_path = spec.path(data_dir)
+    readme_written = write_mart_readme(table, data_dir)
+    leftovers = remove_leftovers([gold_path])
+    first_build = not exists(gold_path)
+    state, unusable = load_pending(ctx.settings, table)
+    contract = contract_mark((spec,))
+    if _nothing_to_do(state, unusable, contract) and still_at(gold_path, _gold_mark(state)):
+        # The run with nothing new: nothing pending, the declaration the last run checked, and
+        # gold where that run left it (from its log listing): no table opened.
+        return _result(leftovers, readme_written)
+    # Gold opened once for the checks (opening reads its log: 15-30 ms at 10M rows).
+    held = None if first_build else DeltaTable(str(gold_path))
+    # A declared schema change (with its version bump) rebuilds the whole table: gold is derived.
+    decision = check_contract(spec, data_dir, held)
+    schema_mode = decision.schema_mode if decision is not None else None
+    pending = state.get("dates", [])
+    # Pending values describe one version of gold: after a RESTORE of gold (or a wrong-shaped
+    # file) they say nothing about what gold holds, so every partition is recomputed.
+    untrusted = unusable or changed_since(held, _gold_mark(state), spec.name)
+    everything = bool(untrusted or state.get("all_dates"))
+    result = _result(leftovers, readme_written)
     if not (first_build or schema_mode or pending or everything):
-        if held is not None and "tables" not in state:  # a file from before marks: add gold's
-            write_state(ctx.settings, table, KIND, {**state, "tables": {"gold": mark_of(held)}})
+        if held is not None and (_gold_mark(state) is None or state.get("contract") != contract):
+            # A file from before marks, or a declaration checked for the first time: record
+            # both, so the next run with nothing new needs neither check.
+            marked = {**state, "tables": {"gold": mark_of(held)}, "contract": contract}
+            write_state(ctx.settings, table, KIND, marked)
         return result  # silver changed nothing since the last gold run
     sources = {t.stem: DeltaTable(str(t.spec.path(data_dir))) for t in table.reads}
     gold = open_or_create(
@@ -110,7 +139,7 @@ def run(ctx: StepContext, table: GoldTable) -> StepResult:
     if changed or readme_written:
         _refresh_readme_columns(ctx, table, result)
     crash_point(ctx.settings, "gold.after_commit")
-    clear_pending(ctx.settings, table, mark_of(gold))
+    clear_pending(ctx.settings, table, mark_of(gold), contract)
     result.records_in, result.records_out = recomputed, written
     result.details.update(
         {"dates_recomputed": recomputed, "dates_rewritten": len(changed), "rows_written": written}

@@ -66,9 +66,15 @@ def check_pending(settings: Settings, gold: GoldTable) -> str | None:
     return None
 
 
-def clear_pending(settings: Settings, gold: GoldTable, mark: dict[str, int]) -> None:
-    """Nothing pending: gold as of `mark` (table_marks.mark_of) holds every change silver made."""
-    write_state(settings, gold, KIND, {"dates": [], "tables": {"gold": mark}})
+def clear_pending(
+    settings: Settings, gold: GoldTable, mark: dict[str, int], contract: str | None = None
+) -> None:
+    """Nothing pending: gold as of `mark` (table_marks.mark_of) holds every change silver made,
+    checked against the declaration whose fingerprint is `contract` (contract.contract_mark)."""
+    state: dict[str, Any] = {"dates": [], "tables": {"gold": mark}}
+    if contract is not None:
+        state["contract"] = contract
+    write_state(settings, gold, KIND, state)
 
 
 def shape_of(gold: GoldTable) -> Callable[[dict[str, Any]], str | None]:

@@ -36,7 +36,12 @@ import pyarrow.compute as pc
 from lakeconsole.core.api import SilverTable, Table
 from lakeconsole.core.arrow import constant
 from lakeconsole.core.blocks.cleaning import clean, keep_latest
-from lakeconsole.core.blocks.contract import check_contract, merge_schema, stamp_when_current
+from lakeconsole.core.blocks.contract import (
+    check_contract,
+    contract_mark,
+    merge_schema,
+    stamp_when_current,
+)
 from lakeconsole.core.blocks.keys import as_text, delete_moved, in_list, key_range, plan_batch
 from lakeconsole.core.blocks.ledger import load_ledger
 from lakeconsole.core.blocks.pending import add_pending, check_pending, partition_column, readers
@@ -463,14 +468,6 @@ def _open(path: Any) -> DeltaTable:
     from deltalake import DeltaTable
 
     return DeltaTable(str(path))
-
-
-def contract_mark(specs: tuple[TableSpec, ...]) -> str:
-    """A short fingerprint of the declared schemas and versions (what the contract checks)."""
-    import hashlib
-
-    text = "|".join(f"{s.name}:{s.version}:{s.schema}" for s in specs)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def add_declared_columns(spec: TableSpec, data_dir: Path) -> None:
