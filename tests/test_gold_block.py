@@ -302,3 +302,38 @@ def test_a_run_with_nothing_new_opens_no_gold_table_and_a_changed_declaration_st
     applied = gold_block.run(_ctx(settings), _gold(wider, "gold/stock/by_shelf"))
     assert applied.details["dates_recomputed"] == 2
     assert "top" in _table(settings, by_shelf.name).schema().to_arrow().names
+
+
+def test_gold_reads_a_chunk_of_at_most_rows_per_read_source_rows_and_gets_the_same_table(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lake ten times bigger over the same days holds ten times the rows a day: the chunks of
+    partitions gold recomputes are cut by the source's rows (from its file statistics) as well
+    as by VALUES_PER_READ, so memory stays what it is at 10M; the result does not change."""
+    assert gold_block._chunks(["a", "b", "c"], None) == [["a", "b", "c"]]
+    monkeypatch.setattr(gold_block, "ROWS_PER_READ", 6)
+    assert gold_block._chunks(["a", "b", "c"], {"a": 5, "b": 5, "c": 1}) == [["a"], ["b", "c"]]
+    assert gold_block._chunks(["a", "b"], {"a": 9}) == [["a"], ["b"]]  # too big: a chunk alone
+
+    whole = _shop([FIRST])
+    _silver_run(settings, whole, {"1", "2"})
+    by_shelf = _gold(whole, "gold/stock/by_shelf")
+    stock = _table(settings, "silver/stock")
+    rows = gold_block._rows_per_value(by_shelf, "store", {"stock": stock})
+    assert rows == {"1": 3, "2": 1}
+    monkeypatch.setattr(gold_block, "ROWS_PER_READ", 1)  # one store a chunk
+    seen: list[list[Any]] = []
+    compute = gold_block._compute
+
+    def spy(ctx: Any, table: Any, sources: Any, chunk: list[Any]) -> Any:
+        seen.append(list(chunk))
+        return compute(ctx, table, sources, chunk)
+
+    monkeypatch.setattr(gold_block, "_compute", spy)
+    gold_block.run(_ctx(settings), by_shelf)
+    assert sorted(seen) == [[1], [2]]
+    assert _rows(settings, by_shelf.name) == [
+        {"store": 1, "shelf": "a", "items": 2, "value": 15},
+        {"store": 1, "shelf": "b", "items": 1, "value": 7},
+        {"store": 2, "shelf": "a", "items": 1, "value": 3},
+    ]

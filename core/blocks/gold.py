@@ -24,6 +24,7 @@ from lakeconsole.core.api import GoldTable
 from lakeconsole.core.arrow import empty_table, scalar, strings
 from lakeconsole.core.blocks.contract import check_contract, contract_mark, stamp_when_current
 from lakeconsole.core.blocks.gold_context import BlockGoldContext, conform, sorted_by_key
+from lakeconsole.core.blocks.keys import as_text
 from lakeconsole.core.blocks.pending import (
     KIND,
     clear_pending,
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("lakeconsole.gold")
 
 VALUES_PER_READ = 7  # a week of daily partitions: memory stays bounded however many are pending
+# ...and at most this many source rows a chunk (two chunks are read at once): a lake ten times
+# bigger over the same days holds ten times the rows a day (measured at 100M lines: 7-day
+# chunks took gold's first build to 4.5 GB, against 1 GB at 10M).
+ROWS_PER_READ = 1_000_000
 
 
 def _nothing_to_do(state: dict[str, Any], unusable: str | None, contract: str) -> bool:
@@ -183,7 +188,7 @@ def _partitions(
     """Recompute `values` a chunk at a time; the values whose rows changed, and their rows."""
     changed: list[Any] = []
     parts: list[pa.Table] = []
-    chunks = [values[i : i + VALUES_PER_READ] for i in range(0, len(values), VALUES_PER_READ)]
+    chunks = _chunks(values, _rows_per_value(table, column, sources))
     kind = table.spec.schema.field(column).type
     unit = "dates" if pa.types.is_date(kind) else "partitions"
     done = 0
@@ -208,6 +213,48 @@ def _partitions(
         pool.shutdown(wait=True, cancel_futures=True)
     data = pa.concat_tables(parts) if parts else empty_table(table.spec.schema)
     return changed, data
+
+
+def _rows_per_value(
+    table: GoldTable, column: str, sources: dict[str, DeltaTable]
+) -> dict[str, int] | None:
+    """Rows per value of `column` in the sources partitioned by it, from their file statistics
+    (no data read); None when no source is partitioned by it (then chunks are VALUES_PER_READ)."""
+    from lakeconsole.core.lake import add_actions
+
+    counts: dict[str, int] = {}
+    found = False
+    for source in table.reads:
+        if column not in source.spec.partition_by:
+            continue
+        actions = add_actions(sources[source.stem])
+        name = f"partition.{column}"
+        if name not in actions.column_names or "num_records" not in actions.column_names:
+            return None
+        found = True
+        for value, rows in zip(
+            actions.column(name).to_pylist(), actions.column("num_records").to_pylist(), strict=True
+        ):
+            counts[as_text(value)] = counts.get(as_text(value), 0) + int(rows or 0)
+    return counts if found else None
+
+
+def _chunks(values: list[Any], rows: dict[str, int] | None) -> list[list[Any]]:
+    """`values` in order, cut into chunks of at most VALUES_PER_READ values and (when the rows
+    per value are known) ROWS_PER_READ rows; a value holding more rows gets a chunk alone."""
+    chunks: list[list[Any]] = []
+    current: list[Any] = []
+    held = 0
+    for value in values:
+        n = rows.get(as_text(value), 0) if rows is not None else 0
+        if current and (len(current) >= VALUES_PER_READ or held + n > ROWS_PER_READ):
+            chunks.append(current)
+            current, held = [], 0
+        current.append(value)
+        held += n
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _compare(
