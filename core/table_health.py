@@ -243,14 +243,19 @@ def table_damage(path: Path, name: str | None = None, *, remember: bool = False)
         return found
     cache = TableCache(path, key)
     files = cache.get("live")
-    if files is None:
-        try:
-            dt = _open(path, name)
-        except TableDamaged as exc:
-            return [Damage(name, "unreadable", str(exc))]
-        files = live_files(dt)
+    if files is None and key is not None:
+        from lakeconsole.core.log_replay import commit_tip, replayed
+
+        newest = int(key.split("-", 1)[0])
+        files = replayed(path, cache.earlier(), newest)  # the commits since the cached state
+        if files is None:
+            try:
+                dt = _open(path, name)
+            except TableDamaged as exc:
+                return [Damage(name, "unreadable", str(exc))]
+            files = live_files(dt)
         if remember:
-            cache.put("live", files)
+            cache.put("live", files, tip=commit_tip(path, newest))
     return file_damage(None, path, name, files)
 
 
@@ -287,11 +292,21 @@ class TableCache:
     def get(self, field: str) -> Any:
         return self._read().get(field) if self.file is not None else None
 
-    def put(self, field: str, value: Any) -> None:
-        """Keep `value`; a cache that cannot be written (read-only lake, full disk) is skipped."""
+    def earlier(self) -> dict[str, Any]:
+        """The entry as written, whatever state it describes (core.log_replay brings its live
+        files forward); {} when there is none."""
+        try:
+            held = json.loads(self.file.read_text(encoding="utf-8")) if self.file else {}
+        except (OSError, ValueError):
+            return {}
+        return held if isinstance(held, dict) else {}
+
+    def put(self, field: str, value: Any, **also: Any) -> None:
+        """Keep `value` (and `also`); a cache that cannot be written (read-only lake, full disk)
+        is skipped."""
         if self.file is None:
             return
-        held = {**self._read(), "key": self.key, field: value}
+        held = {**self._read(), "key": self.key, field: value, **also}
         self._held = held
         tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
         try:
