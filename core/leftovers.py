@@ -31,7 +31,7 @@ def is_data_file(relative: str) -> bool:
     return bool(DATA_FILE.search(parts[-1]))
 
 
-def _relative(table_path: Path, logged: str) -> str:
+def relative_path(table_path: Path, logged: str) -> str:
     """A log path (relative and URL-encoded, or an absolute URI) as a path relative to the table."""
     if "://" in logged:
         full = Path(unquote(urlparse(logged).path))
@@ -68,7 +68,7 @@ def referenced_files(table_path: Path) -> set[str]:
             for kind in ("add", "remove"):
                 entry = action.get(kind)
                 if isinstance(entry, dict) and entry.get("path"):
-                    paths.add(_relative(table_path, entry["path"]))
+                    paths.add(relative_path(table_path, entry["path"]))
     checkpoints = _latest_checkpoint(log_dir)
     if checkpoints:
         import pyarrow.parquet as pq
@@ -79,7 +79,9 @@ def referenced_files(table_path: Path) -> set[str]:
                 if kind not in columns:
                     continue
                 data = pq.read_table(checkpoint, columns=[kind]).column(kind).to_pylist()
-                paths.update(_relative(table_path, a["path"]) for a in data if a and a.get("path"))
+                paths.update(
+                    relative_path(table_path, a["path"]) for a in data if a and a.get("path")
+                )
     return paths
 
 

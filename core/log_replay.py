@@ -26,11 +26,14 @@ def commit_tip(path: Path, version: int) -> str | None:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
-def replayed(path: Path, held: dict[str, Any], newest: int) -> list[tuple[str, int | None]] | None:
-    """The live files at commit `newest`, from `held` (a cache entry: its `key` starts with the
-    version it describes, `tip` is that commit's digest, `live` its files) and the commits
-    after it; None when that cannot be done exactly (no entry, a rewritten commit, a gap, a
-    commit that does not parse)."""
+def brought_forward(path: Path, held: dict[str, Any], newest: int) -> dict[str, Any] | None:
+    """The cache entry's facts at commit `newest`, from `held` (an entry: its `key` starts with
+    the version it describes, `tip` is that commit's digest) and the commits after it: `live`
+    (the live files) and, when held, `referenced` (every path a commit adds or removes, for the
+    crash-leftover sweep: a superset is safe, a leftover is a file no commit ever named). None
+    when that cannot be done exactly (no entry, a rewritten commit, a gap, a torn commit)."""
+    from lakeconsole.core.leftovers import relative_path
+
     live, tip, key = held.get("live"), held.get("tip"), held.get("key")
     if not isinstance(live, list) or not isinstance(tip, str) or not isinstance(key, str):
         return None
@@ -41,6 +44,8 @@ def replayed(path: Path, held: dict[str, Any], newest: int) -> list[tuple[str, i
     if not version < newest or commit_tip(path, version) != tip:
         return None
     files: dict[str, int | None] = {str(p): s for p, s in live}
+    referenced = held.get("referenced")
+    named = set(referenced) if isinstance(referenced, list) else None
     for at in range(version + 1, newest + 1):
         try:
             lines = (path / "_delta_log" / f"{at:020d}.json").read_text(encoding="utf-8")
@@ -51,10 +56,18 @@ def replayed(path: Path, held: dict[str, Any], newest: int) -> list[tuple[str, i
             return None
         # Removes first: a file whose deletion vector changes is removed and added again under
         # the same path in one commit.
-        for action in actions:
-            if isinstance(remove := action.get("remove"), dict):
-                files.pop(str(remove["path"]), None)
-        for action in actions:
-            if isinstance(add := action.get("add"), dict):
-                files[str(add["path"])] = add.get("size")
-    return sorted(files.items())
+        for kind in ("remove", "add"):
+            for action in actions:
+                entry = action.get(kind)
+                if not isinstance(entry, dict) or not entry.get("path"):
+                    continue
+                if kind == "add":
+                    files[str(entry["path"])] = entry.get("size")
+                else:
+                    files.pop(str(entry["path"]), None)
+                if named is not None:
+                    named.add(relative_path(path, str(entry["path"])))
+    out: dict[str, Any] = {"live": sorted(files.items())}
+    if named is not None:
+        out["referenced"] = sorted(named)
+    return out

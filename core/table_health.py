@@ -244,10 +244,12 @@ def table_damage(path: Path, name: str | None = None, *, remember: bool = False)
     cache = TableCache(path, key)
     files = cache.get("live")
     if files is None and key is not None:
-        from lakeconsole.core.log_replay import commit_tip, replayed
+        from lakeconsole.core.log_replay import brought_forward, commit_tip
 
         newest = int(key.split("-", 1)[0])
-        files = replayed(path, cache.earlier(), newest)  # the commits since the cached state
+        # The commits since the cached state, replayed; else the table read properly.
+        facts = brought_forward(path, cache.earlier(), newest) or {}
+        files = facts.pop("live", None)
         if files is None:
             try:
                 dt = _open(path, name)
@@ -255,7 +257,7 @@ def table_damage(path: Path, name: str | None = None, *, remember: bool = False)
                 return [Damage(name, "unreadable", str(exc))]
             files = live_files(dt)
         if remember:
-            cache.put("live", files, tip=commit_tip(path, newest))
+            cache.put("live", files, tip=commit_tip(path, newest), **facts)
     return file_damage(None, path, name, files)
 
 

@@ -11,8 +11,13 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from lakeconsole.core.log_replay import commit_tip, replayed
+from lakeconsole.core.log_replay import brought_forward, commit_tip
 from lakeconsole.core.table_health import live_files, table_damage
+
+
+def replayed(path: Path, held: dict[str, Any], newest: int) -> Any:
+    facts = brought_forward(path, held, newest)
+    return None if facts is None else facts["live"]
 
 
 def _held(path: Path) -> dict[str, Any]:
@@ -101,3 +106,21 @@ def test_a_check_after_new_commits_replays_them_and_still_finds_a_missing_file(
     write_deltalake(str(path), _batch(["d"], 9), partition_by=["day"], mode="append")
     [damage] = table_damage(path, remember=True)
     assert "missing" in damage.message and damage.kind == "files"
+
+
+def test_the_leftover_sweep_keeps_its_referenced_paths_across_a_replay(lake_table: Path) -> None:
+    """The sweep's referenced paths are brought forward with the live files: a file a new commit
+    wrote is not a leftover, an orphan parquet file still is."""
+    from lakeconsole.core.leftovers import find_crash_leftovers
+    from lakeconsole.core.table_health import scan_log
+
+    path = lake_table
+    table_damage(path, remember=True)
+    assert find_crash_leftovers(path, scan_log(path)[1]) == []  # caches the referenced paths
+    write_deltalake(str(path), _batch(["c"], 5), partition_by=["day"], mode="append")
+    orphan = path / "day=c" / "part-00000-orphan-c000.snappy.parquet"
+    orphan.write_bytes(b"PAR1")
+    table_damage(path, remember=True)  # replays the append
+    [entry] = (path.parents[1] / "_lakeconsole" / "cache" / "tables").glob("*.json")
+    assert "referenced" in json.loads(entry.read_text())
+    assert find_crash_leftovers(path, scan_log(path)[1]) == [orphan]
