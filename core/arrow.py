@@ -41,9 +41,13 @@ class _RearmOnPandas:
     ) -> importlib.machinery.ModuleSpec | None:
         if name != "pandas":
             return None
-        sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(name, path)
-        loader = spec.loader if spec is not None else None
+        if spec is None:
+            return None  # another finder's pandas (an editable install...): left to it
+        # Out of the path once found: removing it while the import system walks sys.meta_path
+        # before the lookup could make that walk skip the next finder.
+        sys.meta_path.remove(self)
+        loader = spec.loader
         if loader is None or not hasattr(loader, "exec_module"):
             return spec
         run = loader.exec_module
@@ -133,7 +137,9 @@ def from_numpy(
 
 def strings(values: Sequence[str | None], type: pa.DataType | None = None) -> pa.Array:
     """Python strings (None: null) as an Arrow string column, cast to `type` if given."""
-    encoded = [b"" if v is None else v.encode() for v in values]
+    encoded = [
+        b"" if v is None else v.encode() if isinstance(v, str) else _no_text(v) for v in values
+    ]
     lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -152,6 +158,11 @@ def strings(values: Sequence[str | None], type: pa.DataType | None = None) -> pa
     if type is not None and out.type != type:
         return out.cast(type)
     return out.cast(pa.string()) if big and type is None else out
+
+
+def _no_text(value: object) -> bytes:
+    """As pa.array says of a value that is not text for a string column (callers catch it)."""
+    raise TypeError(f"expected a str for a string column, got {type(value).__name__}: {value!r}")
 
 
 def _as_text(value: Any) -> str:

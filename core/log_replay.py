@@ -13,17 +13,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 
 def commit_tip(path: Path, version: int) -> str | None:
-    """A digest of commit `version`'s bytes: which commit the cached state ended with."""
+    """A digest of the log up to commit `version`: that commit's bytes and the name, size and
+    modification time of every log file numbered up to it (a rewritten older commit or
+    checkpoint changes it too, so nothing is replayed on top of it)."""
+    log_dir = path / "_delta_log"
     try:
-        data = (path / "_delta_log" / f"{version:020d}.json").read_bytes()
+        data = (log_dir / f"{version:020d}.json").read_bytes()
+        with os.scandir(log_dir) as entries:
+            numbered = [e for e in entries if e.name[:20].isdigit()]
+            stats = sorted(
+                f"{e.name}:{e.stat().st_size}:{e.stat().st_mtime_ns}"
+                for e in numbered
+                if int(e.name[:20]) <= version
+            )
     except OSError:
         return None
-    return hashlib.sha256(data).hexdigest()[:32]
+    return hashlib.sha256("\n".join(stats).encode() + b"\0" + data).hexdigest()[:32]
 
 
 def brought_forward(path: Path, held: dict[str, Any], newest: int) -> dict[str, Any] | None:

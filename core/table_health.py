@@ -125,12 +125,15 @@ def log_damage(path: Path, name: str | None = None) -> list[Damage]:
 
 
 def scan_log(path: Path, name: str | None = None) -> tuple[list[Damage], str | None]:
-    """log_damage, and the log's key: a digest of its file names and newest commit, which names
-    one table state (a version number alone does not: a restored lake may reach the same
-    version again by other commits). None when the log is damaged or has no commit."""
+    """log_damage, and the log's key: a digest of its files (names, sizes, modification times)
+    and newest commit, which names one table state (a version number alone does not: a
+    restored lake may reach the same version again by other commits, and a log file rewritten
+    in place is another state). None when the log is damaged or has no commit."""
     name = name or lake_table_name(path)
     log_dir = path / "_delta_log"
-    names = set(os.listdir(log_dir))
+    with os.scandir(log_dir) as entries:
+        stats = {e.name: _stat_text(e) for e in entries}
+    names = set(stats)
     found = _log_damage(name, log_dir, names)
     commits = [int(m[1]) for n in names if (m := COMMIT.match(n))]
     if found or not commits:
@@ -139,8 +142,16 @@ def scan_log(path: Path, name: str | None = None) -> tuple[list[Damage], str | N
         newest = (log_dir / f"{max(commits):020d}.json").read_bytes()
     except OSError:
         return found, None
-    digest = hashlib.sha256("\n".join(sorted(names)).encode() + b"\0" + newest).hexdigest()
+    digest = hashlib.sha256("\n".join(sorted(stats.values())).encode() + b"\0" + newest).hexdigest()
     return found, f"{max(commits)}-{digest[:32]}"
+
+
+def _stat_text(entry: os.DirEntry[str]) -> str:
+    try:
+        stat = entry.stat()
+    except OSError:  # gone since the listing (a log cleanup): its name alone
+        return entry.name
+    return f"{entry.name}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _log_damage(name: str, log_dir: Path, names: set[str]) -> list[Damage]:

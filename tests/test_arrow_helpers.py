@@ -147,3 +147,11 @@ def test_an_ingesting_run_leaves_pandas_out(shipped: Shipped) -> None:
     after = shipped.versions()
     written = {n for n in after if after[n] > before.get(n, -1)}
     assert {n.split("/")[0] for n in written} >= {"bronze", "silver", "gold"}, written
+
+
+def test_a_number_given_for_a_string_column_is_a_type_error_as_pyarrow_says() -> None:
+    """cleaning's one_of falls back to a cast on TypeError: `one_of(1, 2)` on a text column."""
+    from lakeconsole.core.arrow import array
+
+    with pytest.raises(TypeError):
+        array([1, 2], pa.string())

@@ -334,3 +334,26 @@ def test_compact_lines_are_cut_without_a_json_parser() -> None:
     assert fits(lines, shape).tolist() == [True, True, False, False, False, False]
     assert shape_of(b'{"a":1,"a":2}') is None and shape_of(b"[1]") is None
     assert np.asarray(fits(pa.array(['{"event_id":"x","amount":1e5,"payload":{}}']), shape)).all()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"event_id":"e1","payload":[null,"x"]}',
+        b'{"event_id":"e1","payload":{"d":[null,2]}}',
+    ],
+)
+def test_a_list_that_starts_with_null_is_read_as_python_reads_it_not_a_crash(line: bytes) -> None:
+    """pyarrow.json builds an array it cannot use for such a list (offsets past its values):
+    the block is read by Python instead, with the same text."""
+    from lakeconsole.core.blocks.landing_jsonl import BadLines, _fast, _line_by_line
+    from lakeconsole.core.blocks.landing_jsonl_fast import Columns
+
+    schema = pa.schema([(c, pa.string()) for c in COLUMNS])
+    block = line + b"\n" + b'{"event_id":"e2","payload":[1]}\n'
+    fast = _fast(block, Columns(COLUMNS), schema, 0, BadLines())
+    slow = _line_by_line(block, COLUMNS, schema, 0, BadLines())
+    assert fast is None or fast.to_pylist() == slow.to_pylist()
+    assert slow.column(COLUMNS.index("payload")).to_pylist()[0] == json.dumps(
+        json.loads(line)["payload"], separators=(",", ":")
+    )

@@ -124,3 +124,28 @@ def test_the_leftover_sweep_keeps_its_referenced_paths_across_a_replay(lake_tabl
     [entry] = (path.parents[1] / "_lakeconsole" / "cache" / "tables").glob("*.json")
     assert "referenced" in json.loads(entry.read_text())
     assert find_crash_leftovers(path, scan_log(path)[1]) == [orphan]
+
+
+def test_a_log_file_rewritten_in_place_is_read_again_not_taken_from_the_cache(
+    lake_table: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache names a table state by its log files' names, sizes and modification times:
+    an older commit rewritten in place (same name) makes the check open the table again."""
+    import os
+
+    path = lake_table
+    write_deltalake(str(path), _batch(["c"], 5), partition_by=["day"], mode="append")
+    assert table_damage(path, remember=True) == []
+    first = path / "_delta_log" / "00000000000000000000.json"
+    stat = first.stat()
+    os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    opened: list[str] = []
+    init = DeltaTable.__init__
+
+    def counting(self: DeltaTable, table_uri: Any, *args: Any, **kwargs: Any) -> None:
+        opened.append(str(table_uri))
+        init(self, table_uri, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaTable, "__init__", counting)
+    assert table_damage(path, remember=True) == []
+    assert opened == [str(path)]

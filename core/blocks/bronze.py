@@ -295,6 +295,7 @@ def _append(
             rows = read_rows(fh, table.source, digest, block, on_read, notes)
         batches = _with_lineage(ctx, table, landing, rows, entry, problems)
         # The next batches are parsed while delta-rs writes the ones before: two cores.
+        failed: Exception | None = None
         with read_ahead(batches, READ_AHEAD_BATCHES) as ahead:
             reader = pa.RecordBatchReader.from_batches(spec.schema, ahead)
             try:
@@ -305,10 +306,13 @@ def _append(
                     writer_properties=writer_properties(spec, ROW_GROUP_ROWS),
                     commit_properties=commit_properties(spec.version, commit_metadata(entry)),
                 )
-            except Exception:
-                if problems:  # the file's fault, raised by our reading while delta-rs pulled
-                    raise _reading_problem(problems[0]) from None
-                raise
+            except Exception as exc:
+                failed = exc
+        # Looked at once the reading thread is joined (leaving `with`): it appends to them.
+        if failed is not None:
+            if problems:  # the file's fault, raised by our reading while delta-rs pulled
+                raise _reading_problem(problems[0]) from None
+            raise failed
     crash_point(ctx.settings, "bronze.after_commit")
     from deltalake import DeltaTable
 

@@ -130,7 +130,7 @@ def plan_batch(
 
     # Inserts: the lines not held at all, and the held ones found new or moving (batch order).
     inserted = chosen(pc.or_(is_new, pc.and_(moved, newer)))
-    if len(inserted) == len(at_batch):
+    if len(np.unique(inserted)) == len(at_batch):  # (a key held twice would repeat a line)
         inserts = live  # every candidate is new (e.g. another line of a held order): no copy
     else:
         keep = ~to_numpy(maybe_held)

@@ -130,7 +130,12 @@ def _fast(
     `_line_by_line` says; None when the block is not UTF-8 (then Python reads it all)."""
     import pyarrow as pa
 
-    read = read_block(block, state, functools.partial(_python_line, state.columns))
+    try:
+        read = read_block(block, state, functools.partial(_python_line, state.columns))
+    except pa.ArrowException:
+        # pyarrow.json can build an array it cannot then use (a list that starts with null:
+        # `[null,"x"]` gives list offsets past its values): Python reads this block, exactly.
+        return None
     if read is None:
         return None
     columns, not_objects = read
