@@ -19,6 +19,7 @@ from lakeconsole.core.blocks.pending import add_pending, partition_column, reade
 from lakeconsole.core.blocks.state_check import state_findings
 from lakeconsole.core.dag import PipelineError
 from lakeconsole.core.settings import Settings
+from tests.table_opens import count_table_opens
 
 SQL = (
     "SELECT store, shelf, COUNT(*) AS items, SUM(price) AS value FROM stock "
@@ -229,14 +230,7 @@ def test_an_increment_opens_gold_twice_and_its_pending_mark_is_the_new_version(
     gold_block.run(_ctx(settings), by_shelf)
     _silver_run(settings, shop, {"2"})
     gold_path = str(settings.data_dir / by_shelf.name)
-    opened: list[str] = []
-    init = DeltaTable.__init__
-
-    def counting(self: DeltaTable, table_uri: Any, *args: Any, **kwargs: Any) -> None:
-        opened.append(str(table_uri))
-        init(self, table_uri, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaTable, "__init__", counting)
+    opened = count_table_opens(monkeypatch)
     again = gold_block.run(_ctx(settings), by_shelf)
     monkeypatch.undo()
     assert again.details["dates_rewritten"] == 1
@@ -257,14 +251,7 @@ def test_a_run_with_nothing_new_opens_no_gold_table_and_a_changed_declaration_st
     _silver_run(settings, shop, {"1", "2"})
     gold_block.run(_ctx(settings), by_shelf)
     gold_path = str(settings.data_dir / by_shelf.name)
-    opened: list[str] = []
-    init = DeltaTable.__init__
-
-    def counting(self: DeltaTable, table_uri: Any, *args: Any, **kwargs: Any) -> None:
-        opened.append(str(table_uri))
-        init(self, table_uri, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaTable, "__init__", counting)
+    opened = count_table_opens(monkeypatch)
     quiet = gold_block.run(_ctx(settings), by_shelf)
     monkeypatch.undo()
     assert quiet.details["dates_recomputed"] == 0 and gold_path not in opened

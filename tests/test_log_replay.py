@@ -13,6 +13,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from lakeconsole.core.log_replay import brought_forward, commit_tip
 from lakeconsole.core.table_health import live_files, table_damage
+from tests.table_opens import count_table_opens
 
 
 def replayed(path: Path, held: dict[str, Any], newest: int) -> Any:
@@ -87,14 +88,7 @@ def test_a_check_after_new_commits_replays_them_and_still_finds_a_missing_file(
     path = lake_table
     assert table_damage(path, remember=True) == []
     write_deltalake(str(path), _batch(["c"], 5), partition_by=["day"], mode="append")
-    opened: list[str] = []
-    init = DeltaTable.__init__
-
-    def counting(self: DeltaTable, table_uri: Any, *args: Any, **kwargs: Any) -> None:
-        opened.append(str(table_uri))
-        init(self, table_uri, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaTable, "__init__", counting)
+    opened = count_table_opens(monkeypatch)
     assert table_damage(path, remember=True) == []
     assert opened == []  # the new commit was replayed, the table not opened
     monkeypatch.undo()
@@ -139,13 +133,6 @@ def test_a_log_file_rewritten_in_place_is_read_again_not_taken_from_the_cache(
     first = path / "_delta_log" / "00000000000000000000.json"
     stat = first.stat()
     os.utime(first, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    opened: list[str] = []
-    init = DeltaTable.__init__
-
-    def counting(self: DeltaTable, table_uri: Any, *args: Any, **kwargs: Any) -> None:
-        opened.append(str(table_uri))
-        init(self, table_uri, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaTable, "__init__", counting)
+    opened = count_table_opens(monkeypatch)
     assert table_damage(path, remember=True) == []
     assert opened == [str(path)]

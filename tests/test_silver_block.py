@@ -22,6 +22,7 @@ from lakeconsole.core.blocks.state import read_state
 from lakeconsole.core.dag import PipelineError, StepContext
 from lakeconsole.core.settings import Settings
 from tests.silver_golden import bronze_lines, digest
+from tests.table_opens import count_table_opens
 
 COLUMNS = ("store", "visit", "day", "amount", "kind", "code", "score", "ok")
 GOOD = {
@@ -288,14 +289,7 @@ def test_an_increment_opens_silver_and_quarantine_once_each(
     run(settings, silver)
     write_bronze(settings, bronze, [line(visit="3"), line(visit="4", code="x")], "visits_2.csv", 5)
     paths = {str(settings.data_dir / n) for n in ("silver/visits", "quarantine/visits_rejected")}
-    opened: list[str] = []
-    init = DeltaTable.__init__
-
-    def counting(self: DeltaTable, table_uri: Any, *args: Any, **kwargs: Any) -> None:
-        opened.append(str(table_uri))
-        init(self, table_uri, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaTable, "__init__", counting)
+    opened = count_table_opens(monkeypatch)
     counts = run(settings, silver)
     assert (counts["inserted"], counts["quarantined"]) == (1, 1)
     assert sorted(p for p in opened if p in paths) == sorted(paths)
