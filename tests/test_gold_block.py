@@ -27,9 +27,12 @@ SQL = (
 )
 
 
-def _shop(rows: list[list[tuple[int, str, int]]], compute: Any = None) -> Pipeline:
+def _shop(
+    rows: list[list[tuple[int, str, int]]], compute: Any = None, wider: bool = False
+) -> Pipeline:
     """silver/stock (store, shelf, price) written by a step from `rows` (one list per run),
-    read by gold/stock/by_shelf (partitioned by store, an int) and gold/stock/total (whole)."""
+    read by gold/stock/by_shelf (partitioned by store, an int) and gold/stock/total (whole).
+    `wider`: by_shelf's declaration bumped to 1.1.0 with one more column, `top`."""
     shop = Pipeline("shop")
     stock = shop.table(
         "silver/stock",
@@ -46,6 +49,7 @@ def _shop(rows: list[list[tuple[int, str, int]]], compute: Any = None) -> Pipeli
         )
         ctx.overwrite(stock, data)
 
+    top = [col("top", "int64")] if wider else []
     shop.gold(
         "gold/stock/by_shelf",
         reads=[stock],
@@ -54,10 +58,12 @@ def _shop(rows: list[list[tuple[int, str, int]]], compute: Any = None) -> Pipeli
             col("shelf", "string"),
             col("items", "int64"),
             col("value", "int64"),
+            *top,
         ],
         key=("store", "shelf"),
         partition_by=("store",),
-        sql=SQL,
+        version="1.1.0" if wider else "1.0.0",
+        sql=SQL.replace("SELECT", "SELECT max(price) AS top,", 1) if wider else SQL,
     )
 
     def total(ctx: Any, changed: Any) -> pa.Table:
@@ -264,28 +270,7 @@ def test_a_run_with_nothing_new_opens_no_gold_table_and_a_changed_declaration_st
     assert again.details["dates_recomputed"] == 2 and again.warnings
 
     # A bumped declaration with one more column: applied by a run with nothing pending.
-    wider = Pipeline("shop")
-    stock = wider.table(
-        "silver/stock",
-        columns=[col("store", "int64"), col("shelf", "string"), col("price", "int64")],
-        key=("store", "shelf", "price"),
-        partition_by=("store",),
-    )
-    wider.gold(
-        "gold/stock/by_shelf",
-        reads=[stock],
-        columns=[
-            col("store", "int64"),
-            col("shelf", "string"),
-            col("items", "int64"),
-            col("value", "int64"),
-            col("top", "int64"),
-        ],
-        key=("store", "shelf"),
-        partition_by=("store",),
-        version="1.1.0",
-        sql=SQL.replace("SELECT", "SELECT max(price) AS top,", 1),
-    )
+    wider = _shop([FIRST], wider=True)
     applied = gold_block.run(_ctx(settings), _gold(wider, "gold/stock/by_shelf"))
     assert applied.details["dates_recomputed"] == 2
     assert "top" in _table(settings, by_shelf.name).schema().to_arrow().names
