@@ -168,8 +168,14 @@ def _incremental(inc: dict[str, Any]) -> list[str]:
         "| approach | run | wall s | CPU s | peak RSS MB | new table versions |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
+    settled = {"lakeconsole": inc.get("noop_settled")} | {
+        p: v.get("noop_settled") for p, v in inc.get("peers", {}).items()
+    }
     for who, kind, i, n in runs:
-        for what, r in ((f"one more {inc['increment_rows']:,}-row file", i), ("no-op re-run", n)):
+        done = [(f"one more {inc['increment_rows']:,}-row file", i), ("no-op re-run", n)]
+        if settled.get(who):
+            done.append(("no-op re-run again (settled)", settled[who]))
+        for what, r in done:
             out.append(
                 f"| {who}{kind} | {what} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | "
                 f"{r['peak_rss_mb']:.0f} | {r.get('new_versions')} |"

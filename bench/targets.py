@@ -54,6 +54,14 @@ def _increment(inc: dict[str, Any] | None) -> list[Verdict]:
     else:
         out.append((f"{file}: ≤ 2× its floor", "not measured (a run failed)", None))
     out.append(_vs_peers("no-op re-run: faster than both peers", inc, "noop"))
+    if inc.get("noop_settled"):
+        out.append(
+            _vs_peers(
+                "no-op re-run again (settled, the cron case): faster than both peers",
+                inc,
+                "noop_settled",
+            )
+        )
     out.append(
         (
             f"no-op re-run ≤ {NOOP_S} s",

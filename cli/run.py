@@ -41,7 +41,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from lakeconsole.core.arrow import keep_pandas_out
     from lakeconsole.core.dag import PipelineError
     from lakeconsole.core.events import RunStatus
     from lakeconsole.core.heartbeat import heartbeat_line
@@ -50,7 +49,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.runner import run_pipeline
     from lakeconsole.core.runs import load_runs
 
-    keep_pandas_out()  # before the pipeline's modules load: they may build arrays on import
     no_color = "NO_COLOR" in settings.raw
     printer = EventPrinter(no_color, quiet=args.quiet or args.json)
     cancel, restore_sigint = cancel_on_ctrl_c("stopping at the next safe point")
@@ -106,6 +104,7 @@ class EventPrinter:
             StepSkipped,
             StepStarted,
         )
+        from lakeconsole.core.quiet_marks import UNCHANGED
 
         if self.quiet:
             return
@@ -118,6 +117,10 @@ class EventPrinter:
             )
             counts = f"{event.records_in} in, {event.records_out} out"
             text = f"    done in {event.duration_s:.2f}s: {counts}"
+            since = event.details.get(UNCHANGED)
+            if since is not None:
+                counts += f", nothing changed since run {since}"
+                text = f"    done in {event.duration_s:.2f}s: {counts}"
             print(
                 paint(text + (f" ({extra})" if extra else ""), DIM, out, self.no_color),
                 file=out,

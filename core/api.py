@@ -736,6 +736,7 @@ class Pipeline:
                 (),
                 outputs,
                 f"Append new landing {t.source.format} files ({t.source.pattern}) to {t.name}",
+                settles=True,
             )
         if isinstance(t, SilverTable):
             assert t.from_ is not None
@@ -747,6 +748,7 @@ class Pipeline:
                 deps,
                 (t.name,),
                 f"Cast, validate (bad lines to quarantine), dedupe and MERGE into {t.name}",
+                settles=True,
             )
         assert isinstance(t, GoldTable)
         if t.compute is None and t.sql is None:
@@ -763,6 +765,7 @@ class Pipeline:
             deps,
             (t.name,),
             f"Recompute {t.name} for the partitions its inputs changed",
+            settles=True,
         )
 
     def _check_gold_partitions(self, t: GoldTable) -> None:

@@ -72,6 +72,10 @@ class Step:
     depends_on: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     description: str = ""
+    # True for the engine's blocks: what they do depends on the lake, the code and the settings
+    # alone, so a run may skip one that found nothing to do while none of those changed
+    # (core/quiet_marks.py). A custom step may read the outside world: it always runs.
+    settles: bool = False
 
     def is_built(self, data_dir: Path) -> bool:
         """True when every table this step writes exists (has a Delta log)."""

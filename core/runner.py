@@ -10,7 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lakeconsole.core.dag import Cancelled, Pipeline, PipelineError, StepContext, StepResult
+from lakeconsole.core.dag import (
+    Cancelled,
+    Pipeline,
+    PipelineError,
+    Step,
+    StepContext,
+    StepResult,
+)
 from lakeconsole.core.disk import disk_full_line, free_bytes, full_at, is_disk_full
 from lakeconsole.core.events import (
     Event,
@@ -27,6 +34,7 @@ from lakeconsole.core.events import (
     StepStarted,
 )
 from lakeconsole.core.lock import lake_lock
+from lakeconsole.core.quiet_marks import QuietMarks
 from lakeconsole.core.runs import RunRecorder, end_to_end_latency, new_run_id
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.table_health import refuse_damaged_outputs
@@ -115,9 +123,6 @@ def run_pipeline(
 ) -> RunOutcome:
     """Run the selected steps under the lake's run lock. Raises RunLocked or PipelineError
     before anything starts; everything after that is reported through events."""
-    from lakeconsole.core.arrow import keep_pandas_out
-
-    keep_pandas_out()  # 0.3-0.4 s of pandas import that no step needs
     selected = pipeline.select(start=start, only=only)
     missing = pipeline.missing_upstream(selected, settings.data_dir)
     if missing:
@@ -157,6 +162,7 @@ def _run_steps(
     blocked: dict[str, str] = {}  # step -> why it cannot run
     first_error: str | None = None
     cancelled = False
+    marks = QuietMarks(settings, pipeline, getattr(pipeline, "source", ""))
     for name in selected:
         step = pipeline.steps[name]
         failed_deps = [d for d in step.depends_on if d in blocked]
@@ -180,7 +186,7 @@ def _run_steps(
         try:
             ctx.check_cancelled()
             refuse_damaged_outputs(settings.data_dir, step.outputs)
-            result = step.run(ctx)
+            result = _run_or_skip(step, ctx, marks)
         except Cancelled:
             cancelled = True
             blocked[name] = "cancelled"
@@ -216,6 +222,7 @@ def _run_steps(
         if cancel.is_set():
             cancelled = True
 
+    marks.save()
     status = RunStatus.SUCCEEDED
     if first_error:
         status = RunStatus.FAILED
@@ -234,6 +241,22 @@ def _run_steps(
         f"{latency:.2f}s" if latency is not None else "n/a",
     )
     return RunOutcome(run_id, status, processed, latency, error, results, warnings)
+
+
+def _run_or_skip(step: Step, ctx: StepContext, marks: QuietMarks) -> StepResult:
+    """The step's work, or what it reported last time when nothing it depends on changed
+    since it last found nothing to do (core/quiet_marks.py): a no-op run imports no numpy."""
+    unchanged = marks.skip(step)
+    if unchanged is not None:
+        log.info("step %s: nothing changed since it last found nothing to do", step.name)
+        return StepResult(details=unchanged)
+    from lakeconsole.core.arrow import keep_pandas_out
+
+    keep_pandas_out()  # 0.3-0.4 s of pandas import that no step needs
+    before = marks.before(step)
+    result = step.run(ctx)
+    marks.after(step, before, result, ctx.run_id)
+    return result
 
 
 __all__ = ["Layer", "RunOutcome", "run_pipeline"]
