@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from lakeconsole.core.runner import run_pipeline
 from lakeconsole.core.runs import load_runs
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_levels import filter_lines, line_level
@@ -184,18 +185,26 @@ async def test_after_a_restore_every_panel_and_watcher_reads_the_restored_lake(
     log = settings.log_file
     log.write_text("".join(f"old line {i}\n" for i in range(100)))
     landing = settings.data_dir / "landing"
-    app = ConsoleApp(settings, synthetic_pipeline(), upkeep=fixed_upkeep, findings=fixed_findings)
+    upkeep_reads: list[Path] = []
+
+    def upkeep(s: Settings) -> list[UpkeepItem]:
+        upkeep_reads.append(s.data_dir)
+        return fixed_upkeep(s)
+
+    app = ConsoleApp(settings, synthetic_pipeline(), upkeep=upkeep, findings=fixed_findings)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "Processed 5" in heartbeat_text(app), "the backed-up run")
         await pilot.press("r")
         await wait_for(pilot, lambda: "Processed 12" in heartbeat_text(app), "the console's run")
         assert "in 17 → out 17" in card_text(app, "silver_orders")  # 5 + 12 bronze rows
 
+        await wait_for(pilot, lambda: len(upkeep_reads) >= 2, "upkeep read after the run")
         await pilot.press("b")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, BackupScreen)
         await wait_idle(pilot, screen)
+        reads = len(upkeep_reads)
         await pilot.press("R")
         await pilot.pause()
         await pilot.press("y")
@@ -205,6 +214,7 @@ async def test_after_a_restore_every_panel_and_watcher_reads_the_restored_lake(
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.board
+        await wait_for(pilot, lambda: len(upkeep_reads) > reads, "the maintenance panel re-read")
 
         # Counts: the restored lake's last run, and no card keeps the old lake's run.
         await wait_for(pilot, lambda: "Processed 5" in heartbeat_text(app), "restored history")
@@ -228,3 +238,27 @@ async def test_after_a_restore_every_panel_and_watcher_reads_the_restored_lake(
     from tests.tui_fixtures import table_rows
 
     assert table_rows(settings.data_dir / "bronze/orders") == 17
+
+
+async def test_a_changed_data_dir_re_points_the_landing_watcher_and_the_history(
+    settings: Settings, tmp_path: Path
+) -> None:
+    other = settings.with_data_dir(tmp_path / "other-lake")
+    run_pipeline(synthetic_pipeline(rows=3), other)  # its own history: one run of 3 rows
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.board.query_one(LandingPanel)
+        await wait_for(pilot, lambda: panel._seen is not None, "the first look")
+        await wait_for(pilot, lambda: "No runs yet" in heartbeat_text(app), "no history")
+
+        app.repoint(other)
+        await wait_for(pilot, lambda: "Processed 3" in heartbeat_text(app), "the other history")
+        await wait_for(pilot, lambda: panel._seen is not None, "the other lake's first look")
+        (settings.data_dir / "landing" / "left_behind.csv").write_text("order_id\n1\n")
+        (other.data_dir / "landing" / "orders.csv").write_text("order_id\n1\n")
+        await wait_for(pilot, lambda: panel.border_title == "Landing · 1 waiting", "its file")
+        assert [str(p) for p, _ in panel.files] == ["orders.csv"]
+        await pilot.press("r")
+        await wait_for(pilot, lambda: len(load_runs(other.state_dir)) == 2, "a run there")
+        await wait_for(pilot, lambda: not app.run_active, "the run ends")
+    assert load_runs(settings.state_dir) == []

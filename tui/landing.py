@@ -117,6 +117,14 @@ class LandingPanel(VerticalScroll):
             super().__init__()
             self.names = names
 
+    class Listed(Message):
+        """A listing from `rescan`, of the lake the panel watched when it started."""
+
+        def __init__(self, listing: LandingFiles, generation: int) -> None:
+            super().__init__()
+            self.listing = listing
+            self.generation = generation
+
     def __init__(self, settings: Settings, auto_run: bool) -> None:
         super().__init__(id="landing")
         self.settings = settings
@@ -171,8 +179,13 @@ class LandingPanel(VerticalScroll):
         """Look again (also after a run, when files stop waiting without changing)."""
         generation = self._generation
         listing = await asyncio.to_thread(look, self.settings, self._pipeline)
-        if generation == self._generation:  # not re-pointed meanwhile: the lake shown
-            self.show_listing(listing)
+        # A message, not a call: one that comes after the panel is gone is dropped.
+        self.post_message(self.Listed(listing, generation))
+
+    def on_landing_panel_listed(self, message: Listed) -> None:
+        message.stop()
+        if message.generation == self._generation:  # not re-pointed since: the lake shown
+            self.show_listing(message.listing)
 
     def on_landing_files(self, message: LandingFiles) -> None:
         message.stop()

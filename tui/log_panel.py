@@ -69,8 +69,8 @@ class LogPanel(Log):
         tail = self.tail
         rotations = tail.rotations
         lines = await asyncio.to_thread(tail.read_new)
-        if tail is not self.tail:
-            return  # re-pointed while reading: these lines are the old file's
+        if tail is not self.tail or not self.is_attached:
+            return  # re-pointed while reading (these lines are the old file's), or closing
         rotated = tail.rotations != rotations
         if lines or rotated:
             self.add_lines(lines, rotated)
