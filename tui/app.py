@@ -28,7 +28,13 @@ from lakeconsole.tui.dashboard import DashboardScreen
 from lakeconsole.tui.help import HelpScreen
 from lakeconsole.tui.keys import CONSOLE_BINDINGS, parse_keymap
 from lakeconsole.tui.landing import LandingPanel
-from lakeconsole.tui.messages import ExternalRun, HistoryLoaded, RunEvent, UpkeepLoaded
+from lakeconsole.tui.messages import (
+    ExternalRun,
+    HistoryLoaded,
+    LakeSwapped,
+    RunEvent,
+    UpkeepLoaded,
+)
 from lakeconsole.tui.modals import ErrorScreen
 
 RUN_COMMAND = "lakeconsole console"
@@ -201,6 +207,25 @@ class ConsoleApp(App[int]):
             self.load_history()
             self.load_upkeep()
 
+    # --- a lake swapped under the console ------------------------------------------------
+
+    def repoint(self, settings: Settings | None = None) -> None:
+        """After an operation that swapped the lake (a restore, a changed data dir: `settings`):
+        every panel and watcher reads the lake now there. Watchers follow a folder, not a path,
+        so a lake moved aside would otherwise go on being watched; the counts shown were the
+        old lake's. The one place that knows everything that looks at the lake."""
+        if settings is not None:
+            self.settings = settings
+        self._external_run_id = None  # the lock that named it was the old lake's
+        self.board.repoint(self.settings)
+        self.load_history()
+        self.load_upkeep()
+        self.poll_lake()
+
+    def on_lake_swapped(self, message: LakeSwapped) -> None:
+        if self.board_shown:
+            self.repoint()
+
     # --- runs ----------------------------------------------------------------------------
 
     def start_run(self, start: str | None = None) -> None:
@@ -365,6 +390,15 @@ class ConsoleApp(App[int]):
             self.board.maximize(self.board.log_panel)
             self.board.log_panel.focus()
 
+    def action_log_level(self) -> None:
+        """Show fewer log lines: ALL → INFO+ → WARNING+ → ERROR, then all again."""
+        if self.screen is not self.board:
+            if isinstance(self.screen, ModalScreen):
+                return
+            self.back_to_dashboard()
+        shown = self.board.log_panel.cycle_level()
+        self.notify(f"Log panel: {shown} lines", timeout=2)
+
     def action_help(self) -> None:
         """Keys and panels."""
         if not isinstance(self.screen, HelpScreen):
@@ -440,6 +474,9 @@ class ConsoleApp(App[int]):
                 lambda n=name: self.action_open_view(n),
             )
         yield SystemCommand("Logs", "Enlarge or shrink the log panel (l)", self.action_logs)
+        yield SystemCommand(
+            "Log level", "Cycle the log panel's level filter (L)", self.action_log_level
+        )
         yield SystemCommand(
             "Toggle auto-run", "Run when new files land (a)", self.action_toggle_auto_run
         )

@@ -112,6 +112,19 @@ class DashboardScreen(Screen[None]):
         state = "idle" if status == RunStatus.SUCCEEDED else "failed"
         self.set_status(f"last run {status.value}", state)
 
+    def repoint(self, settings: Settings) -> None:
+        """The lake at `settings.data_dir` is not the one shown (a restore replaced it): the step
+        cards go back to idle (their counts were the old lake's run), the landing and log panels
+        watch afresh; heartbeat, latency and maintenance are redrawn by the app's new reads."""
+        self.settings = settings
+        self.view.reset()
+        if self.dag is not None:
+            self.dag.refresh_steps(self.clock())
+        self.set_status("idle")
+        self.query_one(HeartbeatLine).update("loading run history…")
+        self.landing.repoint(settings)
+        self.log_panel.repoint(settings.log_file)
+
     @property
     def landing(self) -> LandingPanel:
         return self.query_one(LandingPanel)

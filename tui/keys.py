@@ -56,6 +56,15 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
     ),
     Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="This help"),
     Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a run going is cancelled first)"),
+    # Off the footer too (full at 80 columns): the log panel's title shows the filter chosen.
+    Binding(
+        "L",
+        "log_level",
+        "Log level",
+        id="log-level",
+        show=False,
+        tooltip="Log panel: ALL → INFO+ → WARNING+ → ERROR lines",
+    ),
 )
 
 

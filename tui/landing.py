@@ -117,6 +117,14 @@ class LandingPanel(VerticalScroll):
             super().__init__()
             self.names = names
 
+    class Listed(Message):
+        """A listing from `rescan`, of the lake the panel watched when it started."""
+
+        def __init__(self, listing: LandingFiles, generation: int) -> None:
+            super().__init__()
+            self.listing = listing
+            self.generation = generation
+
     def __init__(self, settings: Settings, auto_run: bool) -> None:
         super().__init__(id="landing")
         self.settings = settings
@@ -125,6 +133,7 @@ class LandingPanel(VerticalScroll):
         self.files: list[tuple[Path, int]] = []
         self._seen: set[str] | None = None  # None until the first listing
         self._pipeline: LoadedPipeline | None = None
+        self._generation = 0  # one more at each repoint: a listing of the lake before is dropped
 
     def compose(self) -> ComposeResult:
         yield Static("looking…", id="landing-files", markup=False)
@@ -155,12 +164,35 @@ class LandingPanel(VerticalScroll):
         async for _changes in watchfiles.awatch(self.folder, debounce=self.DEBOUNCE_MS, step=50):
             await self.rescan()
 
+    def repoint(self, settings: Settings) -> None:
+        """Watch the landing folder of the lake in `settings` afresh: after a restore the old
+        watch follows the folder moved aside. The files there now are the first look again
+        (none counts as new: auto-run waits for a file that lands from now on)."""
+        self.settings = settings
+        self.folder = landing_dir(settings.data_dir)
+        self.files, self._seen = [], None
+        self._generation += 1
+        self.query_one("#landing-files", Static).update("looking…")
+        self.watch_landing()  # exclusive: the old watch is cancelled
+
     async def rescan(self) -> None:
         """Look again (also after a run, when files stop waiting without changing)."""
-        self.post_message(await asyncio.to_thread(look, self.settings, self._pipeline))
+        generation = self._generation
+        listing = await asyncio.to_thread(look, self.settings, self._pipeline)
+        # A message, not a call: one that comes after the panel is gone is dropped.
+        self.post_message(self.Listed(listing, generation))
+
+    def on_landing_panel_listed(self, message: Listed) -> None:
+        message.stop()
+        if message.generation == self._generation:  # not re-pointed since: the lake shown
+            self.show_listing(message.listing)
 
     def on_landing_files(self, message: LandingFiles) -> None:
         message.stop()
+        self.show_listing(message)
+
+    def show_listing(self, message: LandingFiles) -> None:
+        """One listing: the files, the title, and FilesArrived for names new since the last."""
         text = self.query_one("#landing-files", Static)
         if message.error:
             text.update(f"cannot read {self.folder}: {message.error}")

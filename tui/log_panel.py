@@ -1,35 +1,59 @@
-"""logs/app.log as it grows: only new bytes are read, a bounded number of lines kept, and a
-rotated file (OPS-04) is followed from its start."""
+"""logs/app.log as it grows: only new bytes are read, a bounded number of lines kept, a rotated
+file (OPS-04) followed from its start, and a level filter (`L`).
+
+The panel follows the end of the file: new lines scroll it to the end whatever its size was
+when they came (enlarged with `l`, shrunk back, a terminal resize). Only scrolling up by hand
+(keys or the mouse wheel) stops that, until End, scrolling back to the end, or a resize."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from pathlib import Path
 
-from textual import work
+from textual import events, work
+from textual.geometry import Size
 from textual.widgets import Log
 
-from lakeconsole.tui.landing import FIRST_FRAME_S
+from lakeconsole.tui.log_levels import FILTERS, filter_lines
 from lakeconsole.tui.log_tail import LogTail
-from lakeconsole.tui.messages import LogLines
-from lakeconsole.tui.watching import import_watchfiles
+from lakeconsole.tui.watching import FIRST_FRAME_S, import_watchfiles
 
 KEPT_LINES = 2000  # older lines scroll away: the panel stays fast on a large log
 
 
 class LogPanel(Log):
-    """A tail of the app log; `l` maximizes it."""
+    """A tail of the app log; `l` maximizes it, `L` cycles the level filter."""
 
     DEBOUNCE_MS = 200
 
     def __init__(self, path: Path) -> None:
-        super().__init__(max_lines=KEPT_LINES, id="log", highlight=False)
+        super().__init__(max_lines=KEPT_LINES, id="log", highlight=False, auto_scroll=False)
         self.path = path
         self.tail = LogTail(path)
+        self.following = True
+        self.filter_index = 0  # into FILTERS: ALL
+        self._raw: deque[str] = deque(maxlen=KEPT_LINES)  # every line read, for a new filter
+        self._keep: bool | None = None  # whether the last record read passes the filter
+        self._size_seen = Size(0, 0)
 
     def on_mount(self) -> None:
-        self.border_title = self.path.name
+        self._title()
         self.set_timer(FIRST_FRAME_S, self.follow_log)  # the first screen first (LandingPanel)
+
+    # --- the file ------------------------------------------------------------------------
+
+    def repoint(self, path: Path) -> None:
+        """Follow `path` from its tail again, as at start: after the lake was swapped (its log
+        folder may have been moved with it) or the log moved. The old watch is cancelled."""
+        self.path = path
+        self.tail = LogTail(path)
+        self._raw.clear()
+        self.clear()
+        self._keep = None
+        self.following = True
+        self._title()
+        self.follow_log()
 
     @work(exclusive=True, exit_on_error=False, group="log")
     async def follow_log(self) -> None:
@@ -42,14 +66,93 @@ class LogPanel(Log):
             await self._read()
 
     async def _read(self) -> None:
-        rotations = self.tail.rotations
-        lines = await asyncio.to_thread(self.tail.read_new)
-        rotated = self.tail.rotations != rotations
+        tail = self.tail
+        rotations = tail.rotations
+        lines = await asyncio.to_thread(tail.read_new)
+        if tail is not self.tail or not self.is_attached:
+            return  # re-pointed while reading (these lines are the old file's), or closing
+        rotated = tail.rotations != rotations
         if lines or rotated:
-            self.post_message(LogLines(lines, rotated))
+            self.add_lines(lines, rotated)
 
-    def on_log_lines(self, message: LogLines) -> None:
-        message.stop()
-        if message.rotated:
+    def add_lines(self, lines: list[str], rotated: bool = False) -> None:
+        """New lines of the file (`rotated`: of a new file, which replaces what is shown)."""
+        if rotated:
+            self._raw.clear()
             self.clear()
-        self.write_lines(message.lines)
+            self._keep = None
+        self._raw.extend(lines)
+        shown, self._keep = filter_lines(lines, self.minimum, self._keep)
+        if shown or rotated:
+            self.write_lines(shown, scroll_end=False)
+            self._to_end()
+
+    # --- the level filter ----------------------------------------------------------------
+
+    @property
+    def minimum(self) -> int:
+        return FILTERS[self.filter_index][1]
+
+    @property
+    def filter_name(self) -> str:
+        return FILTERS[self.filter_index][0]
+
+    def cycle_level(self) -> str:
+        """ALL → INFO+ → WARNING+ → ERROR → ALL; the lines kept are shown again through it."""
+        self.filter_index = (self.filter_index + 1) % len(FILTERS)
+        shown, self._keep = filter_lines(self._raw, self.minimum)
+        self.clear()
+        self.write_lines(shown, scroll_end=False)
+        self.following = True
+        self._to_end()
+        self._title()
+        return self.filter_name
+
+    def _title(self) -> None:
+        name = self.path.name
+        self.border_title = name if self.filter_index == 0 else f"{name} · {self.filter_name}"
+
+    # --- following the end ---------------------------------------------------------------
+
+    def _to_end(self) -> None:
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Enlarged (`l`), shrunk back (`l`, Escape) or a new terminal size: the end stays in
+        # view. Without this a panel shrunk back keeps the enlarged view's offset and stops
+        # following (the bug in issue 15).
+        if event.size != self._size_seen:
+            self._size_seen = event.size
+            self.following = True
+            self.call_after_refresh(self._to_end)
+
+    def action_scroll_up(self) -> None:
+        self.following = False
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self.following = False
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self.following = False
+        super().action_scroll_home()
+
+    def action_scroll_end(self) -> None:
+        self.following = True
+        super().action_scroll_end()
+
+    def action_scroll_down(self) -> None:
+        super().action_scroll_down()
+        self.following = self.scroll_target_y >= self.max_scroll_y
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self.following = self.scroll_target_y >= self.max_scroll_y
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.following = False
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self.following = self.scroll_target_y >= self.max_scroll_y

@@ -74,10 +74,10 @@ class LandingFiles(Message):
         self.error = error
 
 
-class LogLines(Message):
-    """Lines appended to logs/app.log; `rotated` when the file was replaced since the last read."""
+class LakeSwapped(Message):
+    """The lake at the data folder was replaced (a restore moved the old one aside): the
+    console re-points its panels and watchers (`ConsoleApp.repoint`)."""
 
-    def __init__(self, lines: list[str], rotated: bool) -> None:
+    def __init__(self, data_dir: Path) -> None:
         super().__init__()
-        self.lines = lines
-        self.rotated = rotated
+        self.data_dir = data_dir

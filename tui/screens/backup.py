@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from lakeconsole.core.backup.model import BackupProgress
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.messages import LakeSwapped
 
 PROGRESS_EVERY_S = 0.1  # enough for a smooth bar without flooding the message queue
 
@@ -260,6 +261,9 @@ class BackupScreen(Screen[None]):
                     on_progress=self._progress,
                     cancel_event=self.cancel,
                 )
+                # The lake at the data folder is another one now: the console re-points its
+                # panels and watchers (the message bubbles up to the app).
+                self.post_message(LakeSwapped(self.settings.data_dir))
                 aside = f"; the old lake is in {r.moved_aside}" if r.moved_aside else ""
                 self.post_message(
                     WorkFinished(f"✓ restored {r.snapshot}: {r.files} files{aside}", True)
