@@ -60,11 +60,11 @@ class BackupScreen(Screen[None]):
 
     CSS_PATH = "backup.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "backup", "Back up now", id="backup.run"),
-        Binding("v", "verify", "Verify", id="backup.verify"),
-        Binding("d", "drill", "Drill", id="backup.drill"),
+        Binding("B", "backup", "Back up now", id="backup.back-up"),
+        Binding("k", "verify", "Verify", id="backup.verify"),
+        Binding("D", "drill", "Drill", id="backup.drill"),
         Binding("R", "restore", "Restore…", id="backup.restore"),
-        Binding("x", "cancel_work", "Stop", id="backup.cancel"),
+        Binding("x", "cancel_work", "Stop", id="backup.stop"),
         Binding("escape", "back", "Back", id="backup.back"),
     ]
 

@@ -75,7 +75,7 @@ class VacuumPreviewScreen(ModalScreen[str | None]):
     or None when cancelled. Forcing under 168 h needs a reason and the typed word FORCE."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="maintenance.preview.cancel"),
+        Binding("escape", "cancel", "Cancel", id="maintenance.preview.close"),
     ]
 
     def __init__(self, plans: list[VacuumPlan]) -> None:
@@ -179,8 +179,8 @@ class MaintenanceScreen(Screen[None]):
         Binding("V", "vacuum(True)", "Vacuum all", id="maintenance.vacuum-all"),
         Binding("o", "optimize(False)", "Optimize", id="maintenance.optimize"),
         Binding("z", "optimize(True)", "Z-order", id="maintenance.zorder"),
-        Binding("R", "refresh", "Refresh", id="maintenance.refresh"),
-        Binding("x", "cancel_work", "Stop", id="maintenance.cancel"),
+        Binding("ctrl+r", "refresh", "Refresh", id="maintenance.refresh"),
+        Binding("x", "cancel_work", "Stop", id="maintenance.stop"),
         Binding("escape", "back", "Back", id="maintenance.back"),
     ]
 

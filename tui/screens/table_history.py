@@ -72,11 +72,11 @@ class TableHistoryScreen(Screen[None]):
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "mark", "Mark", id="history.mark"),
-        Binding("c", "compare", "Compare", id="history.compare"),
-        Binding("r", "restore", "Restore", id="history.restore"),
-        Binding("n", "more", "Older", id="history.more"),
-        Binding("R", "refresh", "Refresh", id="history.refresh"),
+        Binding("space", "mark", "Mark", id="history.mark"),
+        Binding("C", "compare", "Compare", id="history.compare"),
+        Binding("R", "restore", "Restore", id="history.restore"),
+        Binding("greater_than_sign", "more", "Older", id="history.next-page", key_display=">"),
+        Binding("ctrl+r", "refresh", "Refresh", id="history.refresh"),
         Binding("escape", "back", "Back", id="history.back"),
     ]
 

@@ -63,8 +63,10 @@ class TableVersionScreen(Screen[None]):
             id="version.newer",
             key_display="]",
         ),
-        Binding("n", "page(1)", "Next rows", id="version.next-rows"),
-        Binding("p", "page(-1)", "Prev rows", id="version.prev-rows"),
+        Binding(
+            "greater_than_sign", "page(1)", "Next rows", id="version.next-page", key_display=">"
+        ),
+        Binding("less_than_sign", "page(-1)", "Prev rows", id="version.prev-page", key_display="<"),
         Binding("escape", "back", "Back", id="version.back"),
     ]
 

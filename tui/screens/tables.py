@@ -61,8 +61,8 @@ class TablesScreen(Screen[None]):
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "open_path", "Open path", id="tables.open-path"),
-        Binding("R", "refresh", "Refresh", id="tables.refresh"),
+        Binding("p", "open_path", "Open path", id="tables.open-path"),
+        Binding("ctrl+r", "refresh", "Refresh", id="tables.refresh"),
         Binding("escape", "back", "Back", id="tables.back"),
     ]
 
