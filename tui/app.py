@@ -368,14 +368,17 @@ class ConsoleApp(App[int]):
             self.board.maximize(self.board.log_panel)
             self.board.log_panel.focus()
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="keymap")
     def check_keymap(self, keymap: dict[str, str]) -> None:
-        """Say so, in the console and in app.log, when CONSOLE_KEYMAP names an id no key has."""
-        # Only with a keymap set: collecting the ids imports every view.
+        """Say so, in app.log and in the console, when CONSOLE_KEYMAP names an id no key has."""
+        # In a thread, and only with a keymap set: collecting the ids imports every view.
         from lakeconsole.tui.keys import keymap_problems, known_binding_ids
 
         for problem in keymap_problems(keymap, known_binding_ids()):
             logging.getLogger("lakeconsole.tui").warning(problem)
-            self.notify(problem, title="Unknown key id", severity="warning", timeout=15)
+            self.call_from_thread(
+                self.notify, problem, title="Unknown key id", severity="warning", timeout=15
+            )
 
     def action_help(self) -> None:
         """The keys of the screen in front."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
+from textual.keys import key_to_character
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -190,11 +191,22 @@ def screen_keys(screen: Screen[Any]) -> list[KeyRow]:
     return rows
 
 
+def key_name(key: str) -> str:
+    """`question_mark` → `?`, as a user types it; `ctrl+r`, `escape`, `space` stay words."""
+    if "+" in key or len(key) == 1:
+        return key
+    char = key_to_character(key)
+    return char if char and char.isprintable() and not char.isspace() else key
+
+
 def markdown_table() -> str:
     """docs/console-keys.md's table, from the live bindings."""
     lines = ["| key | id | what it does | screen |", "| --- | --- | --- | --- |"]
-    for entry in sorted(all_bindings(), key=lambda e: scope(e.binding_id) != "everywhere"):
-        keys = ", ".join(f"`{k}`" for k in entry.keys)
+    entries = {e.binding_id: e for e in reversed(all_bindings())}  # the first declaration wins
+    for entry in sorted(
+        reversed(entries.values()), key=lambda e: scope(e.binding_id) != "everywhere"
+    ):
+        keys = ", ".join(f"`{key_name(k)}`" for k in entry.keys)
         lines.append(
             f"| {keys} | `{entry.binding_id}` | {entry.description} | {scope(entry.binding_id)} |"
         )

@@ -112,9 +112,17 @@ class MartsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="marts.save", priority=True),
         # Not F5: the editor (TextArea) takes F5 to select a word.
-        Binding("ctrl+g", "columns", "Columns", id="marts.columns"),
-        Binding("ctrl+n", "new_mart", "New mart", id="marts.new"),
-        Binding("escape", "back", "Back", id="marts.back"),
+        Binding(
+            "ctrl+g",
+            "columns",
+            "Columns",
+            id="marts.columns",
+            tooltip="Write the column dictionary into the editor",
+        ),
+        Binding(
+            "ctrl+n", "new_mart", "New mart", id="marts.new", tooltip="New mart from the template"
+        ),
+        Binding("escape", "back", "Back", id="marts.back", tooltip="Back to the dashboard"),
     ]
 
     def __init__(self, settings: Settings) -> None:

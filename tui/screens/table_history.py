@@ -63,7 +63,13 @@ class CommitList(DataTable[str]):
     """The commits; Enter (shown in the footer) opens the selected version."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Open version", id="history.open"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "Open version",
+            id="history.open",
+            tooltip="Open the selected version",
+        ),
     ]
 
 
@@ -72,12 +78,37 @@ class TableHistoryScreen(Screen[None]):
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "mark", "Mark", id="history.mark"),
-        Binding("C", "compare", "Compare", id="history.compare"),
-        Binding("R", "restore", "Restore", id="history.restore"),
-        Binding("greater_than_sign", "more", "Older", id="history.next-page", key_display=">"),
-        Binding("ctrl+r", "refresh", "Refresh", id="history.refresh"),
-        Binding("escape", "back", "Back", id="history.back"),
+        Binding(
+            "space",
+            "mark",
+            "Mark",
+            id="history.mark",
+            tooltip="Mark the selected version to compare with",
+        ),
+        Binding(
+            "C",
+            "compare",
+            "Compare",
+            id="history.compare",
+            tooltip="Compare the marked and the selected version",
+        ),
+        Binding(
+            "R",
+            "restore",
+            "Restore",
+            id="history.restore",
+            tooltip="Restore the table to the selected version…",
+        ),
+        Binding(
+            "greater_than_sign",
+            "more",
+            "Older",
+            id="history.next-page",
+            tooltip="Load older commits",
+            key_display=">",
+        ),
+        Binding("ctrl+r", "refresh", "Refresh", id="history.refresh", tooltip="Reload the history"),
+        Binding("escape", "back", "Back", id="history.back", tooltip="Back to the tables"),
     ]
 
     def __init__(

@@ -52,7 +52,13 @@ class TableList(DataTable[str]):
     """The lake's tables; Enter (shown in the footer) opens the selected table's history."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "History", id="tables.open"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "History",
+            id="tables.open",
+            tooltip="Open the selected table's history",
+        ),
     ]
 
 
@@ -61,9 +67,15 @@ class TablesScreen(Screen[None]):
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "open_path", "Open path", id="tables.open-path"),
-        Binding("ctrl+r", "refresh", "Refresh", id="tables.refresh"),
-        Binding("escape", "back", "Back", id="tables.back"),
+        Binding(
+            "p",
+            "open_path",
+            "Open path",
+            id="tables.open-path",
+            tooltip="Open a Delta table by path or lake name",
+        ),
+        Binding("ctrl+r", "refresh", "Refresh", id="tables.refresh", tooltip="Reload the tables"),
+        Binding("escape", "back", "Back", id="tables.back", tooltip="Back to the dashboard"),
     ]
 
     def __init__(self, settings: Settings) -> None:
