@@ -24,28 +24,28 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         "run_from",
         "From",
         id="run-from",
-        tooltip="Run from the selected layer or step onwards",
+        tooltip="Run from the selected step onwards",
     ),
     Binding(
         "c",
         "cancel_run",
         "Cancel",
         id="cancel",
-        tooltip="Cancel the run at its next safe point",
+        tooltip="Cancel the run at a safe point",
     ),
     Binding(
         "t",
         "open_view('tables')",
         "Tables",
         id="tables",
-        tooltip="Tables: history, versions, time travel",
+        tooltip="Tables: history, versions, restore",
     ),
     Binding(
         "m",
         "open_view('maintenance')",
         "Maint",
         id="maintenance",
-        tooltip="Maintenance: vacuum, optimize, latency watch",
+        tooltip="Vacuum, optimize, latency watch",
     ),
     Binding(
         "b",
@@ -65,7 +65,7 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         "Auto-run",
         id="auto-run",
         show=False,
-        tooltip="Auto-run when new files land: on or off",
+        tooltip="Auto-run on new landing files",
     ),
     # F1 too: in the mart editor `?` is typed into the text.
     Binding(
@@ -76,7 +76,7 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         key_display="?",
         tooltip="Keys of this screen",
     ),
-    Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a run going is cancelled first)"),
+    Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a run going is cancelled)"),
 )
 
 # Keys that do "the same thing" under several ids: leave what is in front, or choose what is

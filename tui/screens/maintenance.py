@@ -180,7 +180,7 @@ class MaintenanceScreen(Screen[None]):
             "vacuum(False)",
             "Vacuum",
             id="maintenance.vacuum",
-            tooltip="Vacuum the selected table (preview first)",
+            tooltip="Vacuum the table (preview first)",
         ),
         Binding(
             "V",
@@ -201,14 +201,14 @@ class MaintenanceScreen(Screen[None]):
             "optimize(True)",
             "Z-order",
             id="maintenance.zorder",
-            tooltip="OPTIMIZE the selected table with Z-ORDER",
+            tooltip="OPTIMIZE the table with Z-ORDER",
         ),
         Binding(
             "ctrl+r",
             "refresh",
             "Refresh",
             id="maintenance.refresh",
-            tooltip="Reload the tables and the latency watch",
+            tooltip="Reload tables and latency watch",
         ),
         Binding(
             "x",

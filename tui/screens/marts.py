@@ -117,7 +117,7 @@ class MartsScreen(Screen[None]):
             "columns",
             "Columns",
             id="marts.columns",
-            tooltip="Write the column dictionary into the editor",
+            tooltip="Write the column dictionary",
         ),
         Binding(
             "ctrl+n", "new_mart", "New mart", id="marts.new", tooltip="New mart from the template"

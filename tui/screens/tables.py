@@ -72,7 +72,7 @@ class TablesScreen(Screen[None]):
             "open_path",
             "Open path",
             id="tables.open-path",
-            tooltip="Open a Delta table by path or lake name",
+            tooltip="Open a table by path or lake name",
         ),
         Binding("ctrl+r", "refresh", "Refresh", id="tables.refresh", tooltip="Reload the tables"),
         Binding("escape", "back", "Back", id="tables.back", tooltip="Back to the dashboard"),
