@@ -199,6 +199,15 @@ def key_name(key: str) -> str:
     return char if char and char.isprintable() and not char.isspace() else key
 
 
+def key_of(screen: Screen[Any], action: str) -> str:
+    """The key the footer shows for `action` on `screen` now (remaps applied), for hints in
+    status lines, which would otherwise name a key the user may have moved."""
+    for _node, binding, _enabled, _tooltip in screen.active_bindings.values():
+        if binding.action == action:
+            return screen.app.get_key_display(binding)
+    return "(no key)"
+
+
 def markdown_table() -> str:
     """docs/console-keys.md's table, from the live bindings."""
     lines = ["| key | id | what it does | screen |", "| --- | --- | --- | --- |"]

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from lakeconsole.core.explorer.catalog import TableSummary
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.keys import key_of
 
 COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
 
@@ -60,6 +61,11 @@ class TableList(DataTable[str]):
             tooltip="Open the selected table's history",
         ),
     ]
+
+    def watch_loading(self, loading: bool) -> None:
+        # A loading widget lends no keys to the footer; when it is done its Enter is back, but
+        # nothing else tells the footer (the focus did not move), so it and `?` would disagree.
+        self.refresh_bindings()
 
 
 class TablesScreen(Screen[None]):
@@ -148,7 +154,8 @@ class TablesScreen(Screen[None]):
         if message.tables:
             table.move_cursor(row=min(cursor, table.row_count - 1))
             self._status(
-                f"{len(message.tables)} table(s). Enter: history; o: open another table by path"
+                f"{len(message.tables)} table(s). Enter: history; "
+                f"{key_of(self, 'open_path')}: open another table by path"
             )
             table.focus()
         else:
