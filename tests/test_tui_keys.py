@@ -269,3 +269,14 @@ def test_docs_console_keys_holds_the_table_of_the_live_bindings() -> None:
 def test_readme_links_the_key_map() -> None:
     readme = (DOC.parents[1] / "README.md").read_text()
     assert "docs/console-keys.md" in readme
+
+
+async def test_the_command_palette_and_hints_name_the_remapped_keys(settings: Settings) -> None:
+    app = make_app(dataclasses.replace(settings, console_keymap="run=x;run-from=F"))
+    async with app.run_test(size=SIZE) as pilot:
+        helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert helps["Run the pipeline"].endswith("(x)")
+        app.set_focus(None)
+        app.board.dag.selected = None  # type: ignore[union-attr]
+        await pilot.press("F")  # nothing selected: the hint says how, with the key as bound now
+        assert any(n.message.endswith("then press F.") for n in app._notifications)

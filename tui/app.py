@@ -28,7 +28,7 @@ from lakeconsole.core.settings import Settings
 from lakeconsole.core.upkeep import UpkeepItem, upkeep_status
 from lakeconsole.tui.dashboard import DashboardScreen
 from lakeconsole.tui.help import HelpScreen
-from lakeconsole.tui.keys import CONSOLE_BINDINGS, parse_keymap, screen_keys
+from lakeconsole.tui.keys import CONSOLE_BINDINGS, key_of, parse_keymap, screen_keys
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.messages import ExternalRun, HistoryLoaded, RunEvent, UpkeepLoaded
 from lakeconsole.tui.modals import ErrorScreen
@@ -219,7 +219,9 @@ class ConsoleApp(App[int]):
             return
         if self.run_active:
             self.notify(
-                "A run is already going: one run at a time (c cancels it).", severity="warning"
+                f"A run is already going: one run at a time ({key_of(self.screen, 'cancel_run')} "
+                "cancels it).",
+                severity="warning",
             )
             return
         if self._external_run_id is not None:
@@ -325,7 +327,8 @@ class ConsoleApp(App[int]):
         """Run from the selected layer or step, and everything downstream of it."""
         target = self.board.selected()
         if target is None:
-            self.notify("Select a layer or a step first (Tab, or click it), then press f.")
+            key = key_of(self.screen, "run_from")
+            self.notify(f"Select a layer or a step first (Tab, or click it), then press {key}.")
             return
         self.start_run(target)
 
@@ -437,12 +440,22 @@ class ConsoleApp(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The console's keys in the command palette, next to Textual's own (themes, …)."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Run the pipeline", "Bronze → Silver → Gold (r)", self.action_run)
+
+        def key(action: str) -> str:  # as bound now, remaps included
+            return key_of(screen, action)
+
         yield SystemCommand(
-            "Run from the selection", "The selected layer or step onwards (f)", self.action_run_from
+            "Run the pipeline", f"Bronze → Silver → Gold ({key('run')})", self.action_run
         )
         yield SystemCommand(
-            "Cancel the run", "Stop at the next safe point (c)", self.action_cancel_run
+            "Run from the selection",
+            f"The selected layer or step onwards ({key('run_from')})",
+            self.action_run_from,
+        )
+        yield SystemCommand(
+            "Cancel the run",
+            f"Stop at the next safe point ({key('cancel_run')})",
+            self.action_cancel_run,
         )
         for name, (_, _, label) in VIEWS.items():
             yield SystemCommand(
@@ -450,9 +463,13 @@ class ConsoleApp(App[int]):
                 f"The {label.lower()} view",
                 lambda n=name: self.action_open_view(n),
             )
-        yield SystemCommand("Logs", "Enlarge or shrink the log panel (l)", self.action_logs)
         yield SystemCommand(
-            "Toggle auto-run", "Run when new files land (a)", self.action_toggle_auto_run
+            "Logs", f"Enlarge or shrink the log panel ({key('logs')})", self.action_logs
+        )
+        yield SystemCommand(
+            "Toggle auto-run",
+            f"Run when new files land ({key('toggle_auto_run')})",
+            self.action_toggle_auto_run,
         )
 
 

@@ -161,7 +161,7 @@ class TablesScreen(Screen[None]):
         else:
             self._status(
                 f"No Delta tables in {self.settings.data_dir} yet (run the pipeline), "
-                "or press o to open one by path"
+                f"or press {key_of(self, 'open_path')} to open one by path"
             )
 
     @on(DataTable.RowSelected, "#tables-list")
