@@ -202,19 +202,18 @@ def key_name(key: str) -> str:
 def key_of(screen: Screen[Any], action: str) -> str:
     """The key the footer shows for `action` on `screen` now (remaps applied), for hints in
     status lines, which would otherwise name a key the user may have moved."""
-    for _node, binding, _enabled, _tooltip in screen.active_bindings.values():
-        if binding.action == action:
-            return screen.app.get_key_display(binding)
-    return "(no key)"
+    bound = [b for _node, b, _on, _tip in screen.active_bindings.values() if b.action == action]
+    bound.sort(key=lambda binding: not binding.show)  # a footer key before a hidden one
+    return screen.app.get_key_display(bound[0]) if bound else "(no key)"
 
 
 def markdown_table() -> str:
     """docs/console-keys.md's table, from the live bindings."""
     lines = ["| key | id | what it does | screen |", "| --- | --- | --- | --- |"]
-    entries = {e.binding_id: e for e in reversed(all_bindings())}  # the first declaration wins
-    for entry in sorted(
-        reversed(entries.values()), key=lambda e: scope(e.binding_id) != "everywhere"
-    ):
+    first: dict[str, KeyEntry] = {}
+    for entry in all_bindings():  # `help` is declared twice (see HelpScreen): listed once
+        first.setdefault(entry.binding_id, entry)
+    for entry in sorted(first.values(), key=lambda e: scope(e.binding_id) != "everywhere"):
         keys = ", ".join(f"`{key_name(k)}`" for k in entry.keys)
         lines.append(
             f"| {keys} | `{entry.binding_id}` | {entry.description} | {scope(entry.binding_id)} |"
