@@ -96,8 +96,11 @@ def test_every_binding_has_an_id_and_no_two_screens_share_one_by_accident() -> N
     owners: defaultdict[str, set[str]] = defaultdict(set)
     for entry in all_bindings():
         owners[entry.binding_id].add(entry.owner)
-    # `help` is the console's key and the key that closes the help again: one remap moves both.
-    assert {i: o for i, o in owners.items() if len(o) > 1} == {"help": {"ConsoleApp", "HelpScreen"}}
+    # `help` opens and closes the help, `quit` quits from it too: one remap moves both.
+    assert {i: o for i, o in owners.items() if len(o) > 1} == {
+        "help": {"ConsoleApp", "HelpScreen"},
+        "quit": {"ConsoleApp", "HelpScreen"},
+    }
 
 
 # --- `?` shows the screen in front -----------------------------------------------------------
@@ -280,3 +283,13 @@ async def test_the_command_palette_and_hints_name_the_remapped_keys(settings: Se
         app.board.dag.selected = None  # type: ignore[union-attr]
         await pilot.press("F")  # nothing selected: the hint says how, with the key as bound now
         assert any(n.message.endswith("then press F.") for n in app._notifications)
+
+
+async def test_q_quits_from_the_help_as_it_does_everywhere(settings: Settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0

@@ -63,6 +63,8 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", id="help.close"),
         # The same id as the console's help key, so a remap of `help` closes it too.
         Binding("question_mark,f1", "close", "Help", id="help", key_display="?", show=False),
+        # `q` quits here as everywhere (a dialog hides the console's own keys).
+        Binding("q", "app.quit", "Quit", id="quit", show=False),
     ]
 
     def __init__(self, rows: list[KeyRow], *, title: str, panels: bool) -> None:
