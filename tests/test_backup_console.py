@@ -45,7 +45,7 @@ async def test_backup_now_adds_a_snapshot_and_restore_asks_first(
         await wait_idle(pilot, screen)
         assert "never" in str(screen.query_one("#backup-summary", Static).content)
 
-        await pilot.press("n")
+        await pilot.press("B")
         await wait_idle(pilot, screen)
         assert str(screen.query_one("#backup-status", Static).content).startswith("✓ snapshot")
         assert screen.query_one("#backup-snapshots", DataTable).row_count == 1
@@ -76,12 +76,12 @@ async def test_backup_view_without_a_target_says_how_to_set_one(settings: Settin
         assert isinstance(screen, BackupScreen)
         await wait_idle(pilot, screen)
         assert "set BACKUP_TARGET" in str(screen.query_one("#backup-summary", Static).content)
-        await pilot.press("n")
+        await pilot.press("B")
         await pilot.pause()
         assert not screen.busy
 
 
-async def test_b_on_the_console_opens_the_backup_view_and_d_runs_a_drill(
+async def test_b_on_the_console_opens_the_backup_view_and_shift_d_runs_a_drill(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     from lakeconsole.core.backup import read_status, run_backup
@@ -99,7 +99,7 @@ async def test_b_on_the_console_opens_the_backup_view_and_d_runs_a_drill(
         await wait_idle(pilot, screen)
         assert screen.query_one("#backup-snapshots", DataTable).row_count == 1
 
-        await pilot.press("d")  # the view's own key, not the console's mart docs
+        await pilot.press("D")  # the view's own key; `d` is the mart docs everywhere
         await wait_idle(pilot, screen)
         assert "restore drill passed" in str(screen.query_one("#backup-status", Static).content)
         assert read_status(settings)["last_drill"]["ok"] is True

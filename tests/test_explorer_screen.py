@@ -149,10 +149,10 @@ async def test_rows_preview_pages_forward_and_back(settings: Settings) -> None:
         )
         assert [r[0] for r in rows_of(app, "#version-rows")] == [str(i) for i in range(20)]
         assert "rows 1-20 of 45" in status(app, "#version-status")
-        await pilot.press("n", "n")
+        await pilot.press("greater_than_sign", "greater_than_sign")
         await wait_for(pilot, lambda: "rows 41-45" in status(app, "#version-status"), "page 3")
         assert [r[0] for r in rows_of(app, "#version-rows")] == [str(i) for i in range(40, 45)]
-        await pilot.press("p")
+        await pilot.press("less_than_sign")
         await wait_for(pilot, lambda: "rows 21-40" in status(app, "#version-status"), "page 2")
 
 
@@ -163,7 +163,7 @@ async def test_another_table_opens_by_path_and_a_wrong_path_is_explained(
     app = ExplorerApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "No Delta tables" in status(app, "#tables-status"), "empty")
-        await pilot.press("o")
+        await pilot.press("p")
         path_input = app.screen.query_one("#tables-path", Input)
         assert app.screen.focused is path_input
         path_input.value = str(tmp_path / "nothing_here")  # typing it key by key is slow
@@ -185,14 +185,14 @@ async def test_restore_asks_first_then_commits_a_restore(settings: Settings) -> 
     app = ExplorerApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await open_history(pilot, app)
-        await pilot.press("down", "down", "down", "r")  # version 1
+        await pilot.press("down", "down", "down", "R")  # version 1
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         assert "from version 4 to version 1" in app.screen.question  # type: ignore[attr-defined]
         await pilot.press("n")
         await wait_for(pilot, lambda: "cancelled" in status(app, "#history-status"), "cancel")
         assert DeltaTable(path).version() == 4
 
-        await pilot.press("r")
+        await pilot.press("R")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")
         await wait_for(
@@ -210,7 +210,7 @@ async def test_compare_shows_added_removed_and_changed_counts(settings: Settings
     app = ExplorerApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await open_history(pilot, app)
-        await pilot.press("down", "down", "down", "m", "up", "up", "up", "c")  # 1 .. 4
+        await pilot.press("down", "down", "down", "space", "up", "up", "up", "C")  # 1 .. 4
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the comparison")
         counts = dict(rows_of(app, "#compare-counts"))
         assert counts == {"added": "1", "removed": "1", "changed": "1", "unchanged": "2"}
@@ -283,7 +283,7 @@ async def test_restore_of_a_vacuumed_version_is_refused_with_a_dialog(settings: 
     app = ExplorerApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await open_history(pilot, app)
-        await pilot.press(*["down"] * 6, "r")  # version 0, below the two VACUUM commits
+        await pilot.press(*["down"] * 6, "R")  # version 0, below the two VACUUM commits
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen), "the refusal")
         assert "removed by a VACUUM" in app.screen.message  # type: ignore[attr-defined]
     assert DeltaTable(path).version() == vacuumed
@@ -298,7 +298,7 @@ async def test_compare_asks_for_keys_when_none_is_known(settings: Settings) -> N
     app = ExplorerApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await open_history(pilot, app)
-        await pilot.press("c")  # version 1 against version 0
+        await pilot.press("C")  # version 1 against version 0
         await wait_for(pilot, lambda: isinstance(app.screen, KeysScreen), "the key question")
         app.screen.query_one("#keys-input", Input).value = "order_no"
         await pilot.press("enter")
@@ -335,7 +335,7 @@ async def test_back_from_a_restore_the_tables_list_shows_the_new_version(
     app = ExplorerApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await open_history(pilot, app)
-        await pilot.press("down", "r")
+        await pilot.press("down", "R")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")
         await wait_for(

@@ -179,11 +179,11 @@ async def test_leaving_with_unsaved_edits_asks_first(settings: Settings) -> None
         assert isinstance(pilot.app.screen, MartsScreen)
 
 
-async def test_f5_writes_the_column_dictionary_into_the_editor(settings: Settings) -> None:
+async def test_ctrl_g_writes_the_column_dictionary_into_the_editor(settings: Settings) -> None:
     mart = make_mart(settings.data_dir, "sales")
     async with Host(settings).run_test(size=(140, 40)) as pilot:
         await opened(pilot, COMPLETE_README)
-        await pilot.press("f5")
+        await pilot.press("ctrl+g")
         await until(pilot, lambda: "| `order_id` | string |" in editor(pilot).text)
         assert editor(pilot).text.startswith(COMPLETE_README)  # the user's text is kept
         assert (mart / "README.md").read_text() == COMPLETE_README  # not saved until ctrl+s

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -13,7 +15,7 @@ from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -26,7 +28,7 @@ from lakeconsole.core.settings import Settings
 from lakeconsole.core.upkeep import UpkeepItem, upkeep_status
 from lakeconsole.tui.dashboard import DashboardScreen
 from lakeconsole.tui.help import HelpScreen
-from lakeconsole.tui.keys import CONSOLE_BINDINGS, parse_keymap
+from lakeconsole.tui.keys import CONSOLE_BINDINGS, key_of, parse_keymap, screen_keys
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.messages import (
     ExternalRun,
@@ -115,6 +117,7 @@ class ConsoleApp(App[int]):
         keymap = parse_keymap(self.settings.console_keymap)
         if keymap:
             self.set_keymap(keymap)
+            self.call_after_refresh(self.check_keymap, keymap)
         self.push_screen(self.board)
         # The first screen first: the history and the upkeep checks (which read the lake and run
         # git) start once it is drawn. Measured with bench.console: 0.77 s → 0.69 s to it.
@@ -241,7 +244,9 @@ class ConsoleApp(App[int]):
             return
         if self.run_active:
             self.notify(
-                "A run is already going: one run at a time (c cancels it).", severity="warning"
+                f"A run is already going: one run at a time ({key_of(self.screen, 'cancel_run')} "
+                "cancels it).",
+                severity="warning",
             )
             return
         if self._external_run_id is not None:
@@ -347,7 +352,8 @@ class ConsoleApp(App[int]):
         """Run from the selected layer or step, and everything downstream of it."""
         target = self.board.selected()
         if target is None:
-            self.notify("Select a layer or a step first (Tab, or click it), then press f.")
+            key = key_of(self.screen, "run_from")
+            self.notify(f"Select a layer or a step first (Tab, or click it), then press {key}.")
             return
         self.start_run(target)
 
@@ -399,18 +405,26 @@ class ConsoleApp(App[int]):
         shown = self.board.log_panel.cycle_level()
         self.notify(f"Log panel: {shown} lines", timeout=2)
 
-    def action_help(self) -> None:
-        """Keys and panels."""
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(list(self.key_list())))
+    @work(thread=True, exclusive=True, exit_on_error=False, group="keymap")
+    def check_keymap(self, keymap: dict[str, str]) -> None:
+        """Say so, in app.log and in the console, when CONSOLE_KEYMAP names an id no key has."""
+        # In a thread, and only with a keymap set: collecting the ids imports every view.
+        from lakeconsole.tui.keys import keymap_problems, known_binding_ids
 
-    def key_list(self) -> Iterable[tuple[str, str, str]]:
-        """(keys as bound now, description, binding id) for the console's own bindings."""
-        keymap = parse_keymap(self.settings.console_keymap)
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding) and binding.id
-            keys = keymap.get(binding.id, binding.key_display or binding.key)
-            yield keys, binding.tooltip or binding.description, binding.id
+        for problem in keymap_problems(keymap, known_binding_ids()):
+            logging.getLogger("lakeconsole.tui").warning(problem)
+            self.call_from_thread(
+                self.notify, problem, title="Unknown key id", severity="warning", timeout=15
+            )
+
+    def action_help(self) -> None:
+        """The keys of the screen in front."""
+        screen = self.screen
+        if isinstance(screen, ModalScreen):
+            return
+        name = re.sub(r"(?<!^)([A-Z])", r" \1", type(screen).__name__.removesuffix("Screen"))
+        title = "dashboard" if screen is self.board else name.capitalize()
+        self.push_screen(HelpScreen(screen_keys(screen), title=title, panels=screen is self.board))
 
     def action_open_view(self, name: str) -> None:
         """Open the tables, maintenance, backup or mart docs view."""
@@ -460,12 +474,22 @@ class ConsoleApp(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The console's keys in the command palette, next to Textual's own (themes, …)."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Run the pipeline", "Bronze → Silver → Gold (r)", self.action_run)
+
+        def key(action: str) -> str:  # as bound now, remaps included
+            return key_of(screen, action)
+
         yield SystemCommand(
-            "Run from the selection", "The selected layer or step onwards (f)", self.action_run_from
+            "Run the pipeline", f"Bronze → Silver → Gold ({key('run')})", self.action_run
         )
         yield SystemCommand(
-            "Cancel the run", "Stop at the next safe point (c)", self.action_cancel_run
+            "Run from the selection",
+            f"The selected layer or step onwards ({key('run_from')})",
+            self.action_run_from,
+        )
+        yield SystemCommand(
+            "Cancel the run",
+            f"Stop at the next safe point ({key('cancel_run')})",
+            self.action_cancel_run,
         )
         for name, (_, _, label) in VIEWS.items():
             yield SystemCommand(
@@ -473,12 +497,18 @@ class ConsoleApp(App[int]):
                 f"The {label.lower()} view",
                 lambda n=name: self.action_open_view(n),
             )
-        yield SystemCommand("Logs", "Enlarge or shrink the log panel (l)", self.action_logs)
         yield SystemCommand(
-            "Log level", "Cycle the log panel's level filter (L)", self.action_log_level
+            "Logs", f"Enlarge or shrink the log panel ({key('logs')})", self.action_logs
         )
         yield SystemCommand(
-            "Toggle auto-run", "Run when new files land (a)", self.action_toggle_auto_run
+            "Toggle auto-run",
+            f"Run when new files land ({key('toggle_auto_run')})",
+            self.action_toggle_auto_run,
+        )
+        yield SystemCommand(
+            "Log level",
+            f"Cycle the log panel's level filter ({key('log_level')})",
+            self.action_log_level,
         )
 
 

@@ -1,4 +1,5 @@
-"""`?`: the keys as they are bound now (remaps included), what the panels show, where to look."""
+"""`?`: the keys of the screen in front, as bound now (remaps included), read from its live
+bindings so the list cannot drift from the footer; on the dashboard, what the panels show."""
 
 from __future__ import annotations
 
@@ -10,45 +11,74 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from lakeconsole.tui.keys import KeyRow
+
 PANELS = """\
 Panels
 - Pipeline: Bronze → Silver → Gold, a card per step: state, progress, records in → out, \
 time. Tab, Shift+Tab or a click selects a layer or a step.
 - Heartbeat (top line): the last run, as `lakeconsole run` prints it (OPS-09).
-- Landing: files waiting in data/landing; `a` turns auto-run on new files on or off.
+- Landing: files waiting in data/landing, and whether auto-run on new files is on.
 - Latency: end-to-end latency of recent runs (start of bronze to end of gold).
 - Maintenance: last vacuum and backup, and what is overdue.
-- app.log: the tail of the log; `l` enlarges it, `l` or Escape shrinks it.
+- app.log: the tail of the log; the Logs key enlarges it, again or Escape shrinks it.
 
-Remap keys in .env by binding id:  CONSOLE_KEYMAP=run=R;quit=ctrl+q
+"""
+
+REMAP = """\
+Remap keys in .env by binding id:  CONSOLE_KEYMAP=run=R;history.restore=ctrl+r
+Every key, id and screen: docs/console-keys.md
 NO_COLOR=1 turns colour off. Ctrl+P: command palette, themes."""
 
 
-def key_rows(bindings: list[tuple[str, str, str]]) -> str:
-    """(keys, description, id) → aligned lines under a header."""
-    rows = [("key", "what it does", "binding id"), *bindings]
-    key_w = max(len(k) for k, _, _ in rows)
-    desc_w = max(len(d) for _, d, _ in rows)
-    return "\n".join(f"{k.ljust(key_w)}  {d.ljust(desc_w)}  {bid}" for k, d, bid in rows)
+SECTIONS = (
+    ("On this screen", lambda row: row.in_footer and not row.everywhere),
+    ("Everywhere", lambda row: row.in_footer and row.everywhere),
+    ("Not in the footer", lambda row: not row.in_footer),
+)
+
+
+def key_rows(rows: list[KeyRow]) -> str:
+    """Aligned `key  what it does  binding id` lines, under a header per section."""
+    if not rows:
+        return "No keys on this screen."
+    key_w = max(3, *(len(r.keys) for r in rows))
+    desc_w = max(12, *(len(r.description) for r in rows))
+    lines = [f"{'key'.ljust(key_w)}  {'what it does'.ljust(desc_w)}  binding id"]
+    for title, wanted in SECTIONS:
+        chosen = [r for r in rows if wanted(r)]
+        if chosen:
+            lines.append(f"-- {title}")
+            lines += [
+                f"{r.keys.ljust(key_w)}  {r.description.ljust(desc_w)}  {r.binding_id}"
+                for r in chosen
+            ]
+    return "\n".join(lines)
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys and panels."""
+    """The keys of the screen under it; the panels too when that is the dashboard."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "close", "Close", id="help.close")
+        Binding("escape", "close", "Close", id="help.close"),
+        # The same id as the console's help key, so a remap of `help` closes it too.
+        Binding("question_mark,f1", "close", "Help", id="help", key_display="?", show=False),
+        # `q` quits here as everywhere (a dialog hides the console's own keys).
+        Binding("q", "app.quit", "Quit", id="quit", show=False),
     ]
 
-    def __init__(self, bindings: list[tuple[str, str, str]]) -> None:
+    def __init__(self, rows: list[KeyRow], *, title: str, panels: bool) -> None:
         super().__init__(classes="dialog")
-        self.bindings = bindings
+        self.rows, self.title_text, self.panels = rows, title, panels
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box help-box"):
-            yield Label("lakeconsole keys", classes="dialog-title")
+            yield Label(f"Keys: {self.title_text}", classes="dialog-title")
             with VerticalScroll():
-                yield Static(key_rows(self.bindings), id="help-keys", markup=False)
-                yield Static(PANELS, id="help-panels", markup=False)
+                yield Static(key_rows(self.rows), id="help-keys", markup=False)
+                yield Static(
+                    PANELS + REMAP if self.panels else REMAP, id="help-panels", markup=False
+                )
 
     def action_close(self) -> None:
         self.dismiss(None)

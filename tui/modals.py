@@ -73,7 +73,8 @@ class ErrorScreen(ModalScreen[None]):
     """What failed and where to look."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter", "close", "Close", id="error.close")
+        # Enter presses the focused Close button.
+        Binding("escape", "close", "Close", id="error.close")
     ]
 
     def __init__(

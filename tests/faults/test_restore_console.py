@@ -18,7 +18,7 @@ async def test_console_restore_while_a_run_holds_the_lock_is_refused(settings: S
     with RunLock(settings.state_dir, "run-held", "lakeconsole run"):
         async with app.run_test(size=SIZE) as pilot:
             await open_history(pilot, app)
-            await pilot.press("down", "down", "down", "r")  # version 1
+            await pilot.press("down", "down", "down", "R")  # version 1
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
             await pilot.press("y")
             await wait_for(

@@ -61,12 +61,24 @@ class BackupScreen(Screen[None]):
 
     CSS_PATH = "backup.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "backup", "Back up now", id="backup.run"),
-        Binding("v", "verify", "Verify", id="backup.verify"),
-        Binding("d", "drill", "Drill", id="backup.drill"),
-        Binding("R", "restore", "Restore…", id="backup.restore"),
-        Binding("x", "cancel_work", "Stop", id="backup.cancel"),
-        Binding("escape", "back", "Back", id="backup.back"),
+        Binding("B", "backup", "Back up now", id="backup.back-up", tooltip="Back up the lake now"),
+        Binding("k", "verify", "Verify", id="backup.verify", tooltip="Verify the newest snapshot"),
+        Binding(
+            "D",
+            "drill",
+            "Drill",
+            id="backup.drill",
+            tooltip="Restore drill into a temp folder",
+        ),
+        Binding(
+            "R",
+            "restore",
+            "Restore…",
+            id="backup.restore",
+            tooltip="Restore the selected snapshot…",
+        ),
+        Binding("x", "cancel_work", "Stop", id="backup.stop", tooltip="Stop the running task"),
+        Binding("escape", "back", "Back", id="backup.back", tooltip="Back to the dashboard"),
     ]
 
     def __init__(self, settings: Settings) -> None:

@@ -75,7 +75,7 @@ class VacuumPreviewScreen(ModalScreen[str | None]):
     or None when cancelled. Forcing under 168 h needs a reason and the typed word FORCE."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="maintenance.preview.cancel"),
+        Binding("escape", "cancel", "Cancel", id="maintenance.preview.close"),
     ]
 
     def __init__(self, plans: list[VacuumPlan]) -> None:
@@ -175,13 +175,49 @@ class MaintenanceScreen(Screen[None]):
 
     CSS_PATH = "maintenance.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("v", "vacuum(False)", "Vacuum", id="maintenance.vacuum"),
-        Binding("V", "vacuum(True)", "Vacuum all", id="maintenance.vacuum-all"),
-        Binding("o", "optimize(False)", "Optimize", id="maintenance.optimize"),
-        Binding("z", "optimize(True)", "Z-order", id="maintenance.zorder"),
-        Binding("R", "refresh", "Refresh", id="maintenance.refresh"),
-        Binding("x", "cancel_work", "Stop", id="maintenance.cancel"),
-        Binding("escape", "back", "Back", id="maintenance.back"),
+        Binding(
+            "v",
+            "vacuum(False)",
+            "Vacuum",
+            id="maintenance.vacuum",
+            tooltip="Vacuum the table (preview first)",
+        ),
+        Binding(
+            "V",
+            "vacuum(True)",
+            "Vacuum all",
+            id="maintenance.vacuum-all",
+            tooltip="Vacuum every table (preview first)",
+        ),
+        Binding(
+            "o",
+            "optimize(False)",
+            "Optimize",
+            id="maintenance.optimize",
+            tooltip="Compact the selected table",
+        ),
+        Binding(
+            "z",
+            "optimize(True)",
+            "Z-order",
+            id="maintenance.zorder",
+            tooltip="OPTIMIZE the table with Z-ORDER",
+        ),
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "Refresh",
+            id="maintenance.refresh",
+            tooltip="Reload tables and latency watch",
+        ),
+        Binding(
+            "x",
+            "cancel_work",
+            "Stop",
+            id="maintenance.stop",
+            tooltip="Stop after the current table",
+        ),
+        Binding("escape", "back", "Back", id="maintenance.back", tooltip="Back to the dashboard"),
     ]
 
     def __init__(self, settings: Settings) -> None:

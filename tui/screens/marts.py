@@ -80,7 +80,7 @@ class MartNameScreen(ModalScreen[str | None]):
     """Asks for a new mart's name."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="marts.new.cancel")
+        Binding("escape", "cancel", "Cancel", id="marts.new.close")
     ]
 
     def __init__(self) -> None:
@@ -111,9 +111,18 @@ class MartsScreen(Screen[None]):
     CSS_PATH = "marts.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="marts.save", priority=True),
-        Binding("f5", "columns", "Columns", id="marts.columns"),
-        Binding("ctrl+n", "new_mart", "New mart", id="marts.new"),
-        Binding("escape", "back", "Back", id="marts.back"),
+        # Not F5: the editor (TextArea) takes F5 to select a word.
+        Binding(
+            "ctrl+g",
+            "columns",
+            "Columns",
+            id="marts.columns",
+            tooltip="Write the column dictionary",
+        ),
+        Binding(
+            "ctrl+n", "new_mart", "New mart", id="marts.new", tooltip="New mart from the template"
+        ),
+        Binding("escape", "back", "Back", id="marts.back", tooltip="Back to the dashboard"),
     ]
 
     def __init__(self, settings: Settings) -> None:

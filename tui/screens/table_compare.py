@@ -19,7 +19,8 @@ class CompareScreen(ModalScreen[None]):
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter", "close", "Close", id="compare.close"),
+        Binding("escape", "close", "Close", id="compare.close"),
+        Binding("enter", "close", "Close", id="compare.ok", show=False),
     ]
 
     def __init__(self, name: str, result: Comparison) -> None:
@@ -72,7 +73,7 @@ class KeysScreen(ModalScreen[str | None]):
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="keys.cancel"),
+        Binding("escape", "cancel", "Cancel", id="keys.close"),
     ]
 
     def __init__(self, reason: str) -> None:

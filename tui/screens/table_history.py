@@ -1,8 +1,9 @@
 """One table's history: commits newest first, paged; open a version, compare, restore.
 
-Keys: Enter opens the selected version; m marks a version and c compares the marked version
-with the selected one (without a mark: the selected version with the one before it); r restores
-the table to the selected version after a confirmation; n loads older commits.
+Keys (docs/console-keys.md): Enter opens the selected version; Space marks a version and C
+compares the marked version with the selected one (without a mark: the selected version with the
+one before it); R restores the table to the selected version after a confirmation; > loads
+older commits.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from lakeconsole.core.explorer.compare import Comparison
 from lakeconsole.core.explorer.history import DEFAULT_PAGE, Commit, HistoryPage
 from lakeconsole.core.explorer.restore import RestorePlan
 from lakeconsole.core.settings import Settings
+from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.screens.table_compare import CompareScreen, KeysScreen
 from lakeconsole.tui.screens.tables import describe
 
@@ -63,8 +65,17 @@ class CommitList(DataTable[str]):
     """The commits; Enter (shown in the footer) opens the selected version."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Open version", id="history.open"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "Open version",
+            id="history.open",
+            tooltip="Open the selected version",
+        ),
     ]
+
+    def watch_loading(self, loading: bool) -> None:
+        self.refresh_bindings()  # the footer shows Enter again once loaded (see TableList)
 
 
 class TableHistoryScreen(Screen[None]):
@@ -72,12 +83,37 @@ class TableHistoryScreen(Screen[None]):
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "mark", "Mark", id="history.mark"),
-        Binding("c", "compare", "Compare", id="history.compare"),
-        Binding("r", "restore", "Restore", id="history.restore"),
-        Binding("n", "more", "Older", id="history.more"),
-        Binding("R", "refresh", "Refresh", id="history.refresh"),
-        Binding("escape", "back", "Back", id="history.back"),
+        Binding(
+            "space",
+            "mark",
+            "Mark",
+            id="history.mark",
+            tooltip="Mark a version to compare with",
+        ),
+        Binding(
+            "C",
+            "compare",
+            "Compare",
+            id="history.compare",
+            tooltip="Compare marked and selected version",
+        ),
+        Binding(
+            "R",
+            "restore",
+            "Restore",
+            id="history.restore",
+            tooltip="Restore the table to this version…",
+        ),
+        Binding(
+            "greater_than_sign",
+            "more",
+            "Older",
+            id="history.next-page",
+            tooltip="Load older commits",
+            key_display=">",
+        ),
+        Binding("ctrl+r", "refresh", "Refresh", id="history.refresh", tooltip="Reload the history"),
+        Binding("escape", "back", "Back", id="history.back", tooltip="Back to the tables"),
     ]
 
     def __init__(
@@ -134,7 +170,7 @@ class TableHistoryScreen(Screen[None]):
             self.commits.append(commit)
             table.add_row(*self._cells(commit), key=str(commit.version))
         more = (
-            f"; n: older commits (below {page.next_before})"
+            f"; {key_of(self, 'more')}: older commits (below {page.next_before})"
             if page.next_before is not None
             else "; oldest commit reached"
         )
@@ -188,7 +224,10 @@ class TableHistoryScreen(Screen[None]):
                     str(v), self.version_column, (MARK if v == self.marked else "") + str(v)
                 )
         if self.marked is not None:
-            self._status(f"version {self.marked} marked: select another version and press c")
+            self._status(
+                f"version {self.marked} marked: select another version and press "
+                f"{key_of(self, 'compare')}"
+            )
 
     def action_compare(self, keys: list[str] | None = None) -> None:
         version = self.selected_version()

@@ -54,6 +54,7 @@ class TableVersionScreen(Screen[None]):
             "version(-1)",
             "Older version",
             id="version.older",
+            tooltip="The older version",
             key_display="[",
         ),
         Binding(
@@ -61,11 +62,26 @@ class TableVersionScreen(Screen[None]):
             "version(1)",
             "Newer version",
             id="version.newer",
+            tooltip="The newer version",
             key_display="]",
         ),
-        Binding("n", "page(1)", "Next rows", id="version.next-rows"),
-        Binding("p", "page(-1)", "Prev rows", id="version.prev-rows"),
-        Binding("escape", "back", "Back", id="version.back"),
+        Binding(
+            "greater_than_sign",
+            "page(1)",
+            "Next rows",
+            id="version.next-page",
+            tooltip="Next page of rows",
+            key_display=">",
+        ),
+        Binding(
+            "less_than_sign",
+            "page(-1)",
+            "Prev rows",
+            id="version.prev-page",
+            tooltip="Previous page of rows",
+            key_display="<",
+        ),
+        Binding("escape", "back", "Back", id="version.back", tooltip="Back to the history"),
     ]
 
     def __init__(

@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from lakeconsole.core.explorer.catalog import TableSummary
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.keys import key_of
 
 COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
 
@@ -52,8 +53,19 @@ class TableList(DataTable[str]):
     """The lake's tables; Enter (shown in the footer) opens the selected table's history."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "History", id="tables.open"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "History",
+            id="tables.open",
+            tooltip="Open the selected table's history",
+        ),
     ]
+
+    def watch_loading(self, loading: bool) -> None:
+        # A loading widget lends no keys to the footer; when it is done its Enter is back, but
+        # nothing else tells the footer (the focus did not move), so it and `?` would disagree.
+        self.refresh_bindings()
 
 
 class TablesScreen(Screen[None]):
@@ -61,9 +73,15 @@ class TablesScreen(Screen[None]):
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "open_path", "Open path", id="tables.open-path"),
-        Binding("R", "refresh", "Refresh", id="tables.refresh"),
-        Binding("escape", "back", "Back", id="tables.back"),
+        Binding(
+            "p",
+            "open_path",
+            "Open path",
+            id="tables.open-path",
+            tooltip="Open a table by path or lake name",
+        ),
+        Binding("ctrl+r", "refresh", "Refresh", id="tables.refresh", tooltip="Reload the tables"),
+        Binding("escape", "back", "Back", id="tables.back", tooltip="Back to the dashboard"),
     ]
 
     def __init__(self, settings: Settings) -> None:
@@ -136,13 +154,14 @@ class TablesScreen(Screen[None]):
         if message.tables:
             table.move_cursor(row=min(cursor, table.row_count - 1))
             self._status(
-                f"{len(message.tables)} table(s). Enter: history; o: open another table by path"
+                f"{len(message.tables)} table(s). Enter: history; "
+                f"{key_of(self, 'open_path')}: open another table by path"
             )
             table.focus()
         else:
             self._status(
                 f"No Delta tables in {self.settings.data_dir} yet (run the pipeline), "
-                "or press o to open one by path"
+                f"or press {key_of(self, 'open_path')} to open one by path"
             )
 
     @on(DataTable.RowSelected, "#tables-list")
