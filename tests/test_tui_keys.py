@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from lakeconsole.tui.screens.table_history import TableHistoryScreen
 from lakeconsole.tui.screens.table_version import TableVersionScreen
 from lakeconsole.tui.screens.tables import TablesScreen
 from tests.explorer_fixtures import orders_table
+from tests.test_tui_console import wait_for
 from tests.tui_fixtures import SYNTHETIC, fixed_findings, fixed_upkeep, synthetic_pipeline
 
 SIZE = (80, 24)
@@ -42,14 +42,6 @@ def settings(settings: Settings) -> Settings:
 
 def make_app(settings: Settings) -> ConsoleApp:
     return ConsoleApp(settings, synthetic_pipeline(), upkeep=fixed_upkeep, findings=fixed_findings)
-
-
-async def wait_for(pilot: Pilot[int], condition: Callable[[], object], what: str) -> None:
-    for _ in range(300):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 def rows_loaded(app: ConsoleApp, selector: str) -> bool:
