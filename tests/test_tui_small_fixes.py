@@ -1,0 +1,72 @@
+"""Issue 15's smaller console bugs, each as a user meets it (the CLI where it shares a message)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.screens.maintenance import MaintenanceScreen
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+SIZE = (80, 24)
+
+
+class MaintenanceHost(App[None]):
+    """The smallest app that opens the maintenance view, as the console does on `m`."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def on_mount(self) -> None:
+        self.push_screen(MaintenanceScreen(self.settings))
+
+
+async def _settle(pilot: Pilot[Any], group: str) -> None:
+    """Wait for the screen's workers in `group` (a message may start the next one)."""
+    for _ in range(3):
+        mine = [w for w in pilot.app.workers if w.group.startswith(group)]
+        if mine:  # an empty list would mean "every worker"
+            await pilot.app.workers.wait_for_complete(mine)
+        await pilot.pause()
+
+
+def _compact_table(path: Path) -> Path:
+    write_deltalake(str(path), pa.table({"id": [1, 2, 3]}))
+    return path
+
+
+# --- 1. OPTIMIZE of an already compact table -------------------------------------------------
+def test_cli_optimize_of_a_compact_table_says_nothing_needed_compacting(
+    cli: Cli, home: Path
+) -> None:
+    table = _compact_table(home / "data" / "silver" / "orders")
+    version = DeltaTable(str(table)).version()
+    done = cli(["optimize", "silver/orders"])
+    assert done.returncode == 0, done.stderr
+    assert "silver/orders: nothing needed compacting, already compact: 1 file(s)" in done.stdout
+    assert "0 new versions" in done.stdout
+    assert "→" not in done.stdout  # no "1 → 1 files" as if something happened
+    assert DeltaTable(str(table)).version() == version
+
+
+async def test_console_optimize_of_a_compact_table_says_nothing_needed_compacting(
+    settings: Settings,
+) -> None:
+    _compact_table(settings.data_dir / "silver" / "orders")
+    async with MaintenanceHost(settings).run_test(size=SIZE) as pilot:
+        await _settle(pilot, "maintenance")
+        await pilot.press("o")
+        await _settle(pilot, "maintenance")
+        status = str(pilot.app.screen.query_one("#maintenance-status", Static).render())
+        assert "nothing needed compacting" in status and "0 new versions" in status
+        assert "→" not in status
