@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from textual.widgets import Static
 
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.screens.maintenance import MaintenanceScreen
+from tests.test_tui_console import SYNTHETIC, heartbeat_text, make_app, wait_for
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 SIZE = (80, 24)
@@ -70,3 +72,19 @@ async def test_console_optimize_of_a_compact_table_says_nothing_needed_compactin
         status = str(pilot.app.screen.query_one("#maintenance-status", Static).render())
         assert "nothing needed compacting" in status and "0 new versions" in status
         assert "→" not in status
+
+
+# --- 5. the dashboard's first hint names the run key as bound now ----------------------------
+async def test_no_runs_hint_names_the_run_key_as_remapped(settings: Settings) -> None:
+    remapped = dataclasses.replace(settings, pipeline=SYNTHETIC, console_keymap="run=x")
+    app = make_app(remapped)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "No runs yet" in heartbeat_text(app), "the empty history")
+        assert heartbeat_text(app) == "No runs yet: press x to run the pipeline"
+
+
+async def test_no_runs_hint_names_r_by_default(settings: Settings) -> None:
+    app = make_app(dataclasses.replace(settings, pipeline=SYNTHETIC))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "No runs yet" in heartbeat_text(app), "the empty history")
+        assert heartbeat_text(app) == "No runs yet: press r to run the pipeline"
