@@ -12,7 +12,7 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import ProgressBar, Static
 
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.screens.maintenance import MaintenanceScreen
@@ -88,3 +88,21 @@ async def test_no_runs_hint_names_r_by_default(settings: Settings) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "No runs yet" in heartbeat_text(app), "the empty history")
         assert heartbeat_text(app) == "No runs yet: press r to run the pipeline"
+
+
+# --- 2. the maintenance progress bar is still while no job runs ------------------------------
+def _pulsing(pilot: Pilot[Any]) -> bool:
+    """A shown bar without a total is Textual's indeterminate (animated) bar."""
+    bar = pilot.app.screen.query_one("#maintenance-progress", ProgressBar)
+    return bool(bar.display) and bar.total is None
+
+
+async def test_maintenance_progress_bar_does_not_pulse_while_idle(settings: Settings) -> None:
+    _compact_table(settings.data_dir / "silver" / "orders")
+    async with MaintenanceHost(settings).run_test(size=SIZE) as pilot:
+        await _settle(pilot, "maintenance")
+        assert not _pulsing(pilot), "idle on opening"
+        await pilot.press("o")
+        await _settle(pilot, "maintenance")
+        bar = pilot.app.screen.query_one("#maintenance-progress", ProgressBar)
+        assert not bar.display, "idle again after the job"
