@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -12,11 +13,16 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Label, ProgressBar, Static
 
+from lakeconsole.core.events import Layer
+from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.settings import Settings
+from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.screens.maintenance import MaintenanceScreen
+from tests.conftest import Shipped
 from tests.test_tui_console import SYNTHETIC, heartbeat_text, make_app, wait_for
+from tests.tui_fixtures import fixed_findings, fixed_upkeep
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 SIZE = (80, 24)
@@ -106,3 +112,19 @@ async def test_maintenance_progress_bar_does_not_pulse_while_idle(settings: Sett
         await _settle(pilot, "maintenance")
         bar = pilot.app.screen.query_one("#maintenance-progress", ProgressBar)
         assert not bar.display, "idle again after the job"
+
+
+# --- 4. a gold card's records in say they are dates ------------------------------------------
+async def test_gold_card_counts_dates_in_and_rows_out(shipped: Shipped) -> None:
+    shipped.write_demo(rows=500, files=1, seed=7)
+    loaded = load_pipeline(shipped.settings)
+    gold = [name for name, step in loaded.steps.items() if step.layer == Layer.GOLD]
+    app = ConsoleApp(
+        shipped.settings, loaded, upkeep=fixed_upkeep, findings=fixed_findings, poll_interval_s=0.2
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app._run is not None and not app.run_active, "the run ends")
+        for name in gold:
+            detail = str(app.board.query_one(f"#step-{name} .step-detail", Label).render())
+            assert re.fullmatch(r"in \S+ dates → out \S+ rows", detail), (name, detail)

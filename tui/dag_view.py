@@ -58,7 +58,13 @@ def detail_text(step: StepView) -> str:
             return f"{count(step.done)}/{count(step.total)} {step.unit}"
         return f"{count(step.done)} {step.unit}" if step.done else "working…"
     if step.records_in is not None or step.records_out is not None:
-        return f"in {count(step.records_in)} → out {count(step.records_out)}"
+        if step.records_in_unit == "rows":
+            return f"in {count(step.records_in)} → out {count(step.records_out)} rows"
+        # Gold counts dates in and rows out: a bare `in 90` read as 90 rows.
+        return (
+            f"in {count(step.records_in)} {step.records_in_unit} → "
+            f"out {count(step.records_out)} rows"
+        )
     return ""
 
 
