@@ -20,7 +20,10 @@ from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.screens.maintenance import MaintenanceScreen
+from lakeconsole.tui.screens.table_compare import KeysScreen
 from tests.conftest import Shipped
+from tests.test_explorer_screen import ExplorerApp, open_history
+from tests.test_explorer_screen import wait_for as wait_until
 from tests.test_tui_console import SYNTHETIC, heartbeat_text, make_app, wait_for
 from tests.tui_fixtures import fixed_findings, fixed_upkeep
 
@@ -128,3 +131,32 @@ async def test_gold_card_counts_dates_in_and_rows_out(shipped: Shipped) -> None:
         for name in gold:
             detail = str(app.board.query_one(f"#step-{name} .step-detail", Label).render())
             assert re.fullmatch(r"in \S+ dates → out \S+ rows", detail), (name, detail)
+
+
+# --- 3. comparing a table with no key: the console's words in the console, --key in the CLI --
+def _keyless_table(path: Path) -> Path:
+    """A bronze-like table: no declared key, no `id`, rows that repeat."""
+    write_deltalake(str(path), pa.table({"order_no": [1, 1], "qty": [1, 2]}))
+    write_deltalake(str(path), pa.table({"order_no": [2], "qty": [5]}), mode="append")
+    return path
+
+
+async def test_console_compare_asks_for_keys_in_its_own_words(settings: Settings) -> None:
+    _keyless_table(settings.data_dir / "bronze" / "orders_raw")
+    app = ExplorerApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, app)
+        await pilot.press("C")  # version 1 against version 0
+        await wait_until(pilot, lambda: isinstance(app.screen, KeysScreen), "the key question")
+        said = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "No key known for bronze/orders_raw" in said
+        assert "--key" not in said  # a CLI flag means nothing in the console
+        assert "Type them below" in said and "Enter" in said
+
+
+def test_cli_compare_without_a_key_names_the_flag(cli: Cli, home: Path) -> None:
+    _keyless_table(home / "data" / "bronze" / "orders_raw")
+    done = cli(["show", "bronze/orders_raw", "--compare", "0..1"])
+    assert done.returncode == 1, done.stderr
+    assert "No key known for bronze/orders_raw" in done.stderr
+    assert "--key" in done.stderr
