@@ -42,7 +42,7 @@ def test_a_running_step_shows_its_progress_and_a_finished_one_its_records() -> N
     assert detail_text(step) == "1.5k/3.0k rows"
     assert state_text(step, now=12.5) == "running · 2.5s"
     view.apply(StepFinished("r1", 13.0, "bronze_orders", Layer.BRONZE, 3000, 2990, 3.0))
-    assert detail_text(step) == "in 3.0k → out 3.0k rows"
+    assert detail_text(step) == "in 3.0k → out 3.0k"
     assert state_text(step, now=99.0) == "succeeded · 3.0s"
 
 

@@ -11,21 +11,25 @@ from typing import Any
 
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
+from rich.cells import cell_len
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Label, ProgressBar, Static
 
 from lakeconsole.core.events import Layer
 from lakeconsole.core.pipeline import load_pipeline
+from lakeconsole.core.runs import RunRecord, StepRecord
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.app import ConsoleApp
+from lakeconsole.tui.dag_view import detail_text
+from lakeconsole.tui.run_view import RunView
 from lakeconsole.tui.screens.maintenance import MaintenanceScreen
 from lakeconsole.tui.screens.table_compare import KeysScreen
 from tests.conftest import Shipped
 from tests.test_explorer_screen import ExplorerApp, open_history
 from tests.test_explorer_screen import wait_for as wait_until
 from tests.test_tui_console import SYNTHETIC, heartbeat_text, make_app, wait_for
-from tests.tui_fixtures import fixed_findings, fixed_upkeep
+from tests.tui_fixtures import fixed_findings, fixed_upkeep, synthetic_pipeline
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 SIZE = (80, 24)
@@ -125,12 +129,15 @@ async def test_gold_card_counts_dates_in_and_rows_out(shipped: Shipped) -> None:
     app = ConsoleApp(
         shipped.settings, loaded, upkeep=fixed_upkeep, findings=fixed_findings, poll_interval_s=0.2
     )
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await wait_for(pilot, lambda: app._run is not None and not app.run_active, "the run ends")
+        await pilot.pause()
         for name in gold:
-            detail = str(app.board.query_one(f"#step-{name} .step-detail", Label).render())
-            assert re.fullmatch(r"in \S+ dates → out \S+ rows", detail), (name, detail)
+            label = app.board.query_one(f"#step-{name} .step-detail", Label)
+            detail = str(label.render())
+            assert re.fullmatch(r"\S+ dates → \S+ rows", detail), (name, detail)
+            assert cell_len(detail) <= label.size.width, f"{detail!r} is cut at 80×24"
 
 
 # --- 3. comparing a table with no key: the console's words in the console, --key in the CLI --
@@ -160,3 +167,12 @@ def test_cli_compare_without_a_key_names_the_flag(cli: Cli, home: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "No key known for bronze/orders_raw" in done.stderr
     assert "--key" in done.stderr
+
+
+def test_a_gold_step_read_back_from_its_run_record_keeps_the_dates_unit() -> None:
+    """After a restart, or a run in another process: the card is built from the run record."""
+    view = RunView.idle(synthetic_pipeline())
+    details = {"dates_recomputed": 90, "dates_rewritten": 3, "rows_written": 496}
+    step = StepRecord("gold_revenue", "gold", "succeeded", 0.0, 1.0, 90, 496, details=details)
+    view.load_record(RunRecord("r1", 1, "lakeconsole run", 0.0, steps=[step]))
+    assert detail_text(view.steps["gold_revenue"]) == "90 dates → 496 rows"

@@ -59,12 +59,10 @@ def detail_text(step: StepView) -> str:
         return f"{count(step.done)} {step.unit}" if step.done else "working…"
     if step.records_in is not None or step.records_out is not None:
         if step.records_in_unit == "rows":
-            return f"in {count(step.records_in)} → out {count(step.records_out)} rows"
-        # Gold counts dates in and rows out: a bare `in 90` read as 90 rows.
-        return (
-            f"in {count(step.records_in)} {step.records_in_unit} → "
-            f"out {count(step.records_out)} rows"
-        )
+            return f"in {count(step.records_in)} → out {count(step.records_out)}"
+        # Gold counts dates in, rows out: a bare `in 90` read as 90 rows. Units instead of
+        # in/out keep it inside a 20-column card at 80×24.
+        return f"{count(step.records_in)} {step.records_in_unit} → {count(step.records_out)} rows"
     return ""
 
 
