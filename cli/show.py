@@ -46,6 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.explorer.table import (
         ExplorerError,
+        KeyNeeded,
         TableNotFound,
         resolve_table,
         table_name,
@@ -60,6 +61,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.compare:
             return _compare(args, path, name, settings)
         return _show(args, path, name)
+    except KeyNeeded as exc:  # the core's words are the console's too; the flag is the CLI's
+        error(f"{exc}, with --key COL,COL (e.g. --key order_id,line_no)")
+        return FAILED
     except ExplorerError as exc:
         error(str(exc))
         return USAGE if isinstance(exc, TableNotFound) else FAILED

@@ -133,7 +133,11 @@ def test_optimize_and_vacuum_keep_every_row_and_the_next_runs_right(
     tables = silver_and_gold(shipped)
     optimized = cli(shipped, "optimize")
     for table in tables:
-        assert f"✓ {table.name}: compacted: " in optimized
+        # A table already in one file per partition commits nothing and says so.
+        assert (
+            f"✓ {table.name}: compacted: " in optimized
+            or f"✓ {table.name}: nothing needed compacting" in optimized
+        ), optimized
     # Z-ORDER rewrites the files of the tables that name columns: old files for vacuum.
     cli(shipped, "optimize", "--zorder")
     assert shipped.snapshot() == two_runs.snapshot

@@ -59,7 +59,7 @@ def test_compare_without_a_known_key_asks_for_one(tmp_path: Path) -> None:
     path = tmp_path / "nokey"
     write_deltalake(path, pa.table({"k": [1], "v": [1]}))
     write_deltalake(path, pa.table({"k": [2], "v": [1]}), mode="append")
-    with pytest.raises(ExplorerError, match="--key"):
+    with pytest.raises(ExplorerError, match="No key known for nokey: name the columns"):
         compare_versions(path, 0, 1)
 
 

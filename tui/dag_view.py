@@ -58,7 +58,11 @@ def detail_text(step: StepView) -> str:
             return f"{count(step.done)}/{count(step.total)} {step.unit}"
         return f"{count(step.done)} {step.unit}" if step.done else "working…"
     if step.records_in is not None or step.records_out is not None:
-        return f"in {count(step.records_in)} → out {count(step.records_out)}"
+        if step.records_in_unit == "rows":
+            return f"in {count(step.records_in)} → out {count(step.records_out)}"
+        # Gold counts dates in, rows out: a bare `in 90` read as 90 rows. Units instead of
+        # in/out keep it inside a 20-column card at 80×24.
+        return f"{count(step.records_in)} {step.records_in_unit} → {count(step.records_out)} rows"
     return ""
 
 

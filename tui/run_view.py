@@ -4,6 +4,7 @@ run record (a run in another process). No Textual here, so it is tested on its o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from lakeconsole.core.dag import LAYER_ORDER, Pipeline
 from lakeconsole.core.events import (
@@ -22,6 +23,11 @@ from lakeconsole.core.events import (
 from lakeconsole.core.runs import RunRecord
 
 
+def unit_in(details: dict[str, Any]) -> str:
+    """What a step's records in count: a gold step counts the dates it recomputed, not rows."""
+    return "dates" if "dates_recomputed" in details else "rows"
+
+
 @dataclass
 class StepView:
     """One step as the user sees it."""
@@ -34,6 +40,7 @@ class StepView:
     unit: str = "rows"
     records_in: int | None = None
     records_out: int | None = None
+    records_in_unit: str = "rows"
     started_at: float | None = None
     duration_s: float | None = None
     note: str = ""  # the error, or why it was skipped
@@ -94,6 +101,7 @@ class RunView:
         elif isinstance(event, StepFinished):
             step.state, step.duration_s = StepState.SUCCEEDED, event.duration_s
             step.records_in, step.records_out = event.records_in, event.records_out
+            step.records_in_unit = unit_in(event.details)
             if step.total is None:
                 step.done = step.total = event.records_out
         elif isinstance(event, StepFailed):
@@ -121,6 +129,7 @@ class RunView:
                 or rec.records_out
             ):
                 step.records_in, step.records_out = rec.records_in, rec.records_out
+                step.records_in_unit = unit_in(rec.details)
             if step.state == StepState.SUCCEEDED:
                 step.done = step.total = rec.records_out
             step.note = rec.error or rec.reason or ""

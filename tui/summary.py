@@ -15,6 +15,7 @@ from lakeconsole.core.heartbeat import heartbeat_line, is_success
 from lakeconsole.core.runs import RunRecord
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.dag_view import seconds
+from lakeconsole.tui.keys import key_of
 
 LATENCY_RUNS = 30  # how many recent runs the chart shows
 
@@ -34,7 +35,8 @@ class HeartbeatLine(Static):
         wrote: dict[str, int] | None = None,
     ) -> None:
         if status is None:
-            self.update("No runs yet: press r to run the pipeline")
+            # The key as bound now: a CONSOLE_KEYMAP may have moved `run` off r.
+            self.update(f"No runs yet: press {key_of(self.screen, 'run')} to run the pipeline")
             self.set_class(False, "-ok")
             self.set_class(False, "-failed")
             return

@@ -72,10 +72,7 @@ def infer_keys(
     if not keys and "id" in columns:
         keys = ["id"]
     if not keys:
-        raise KeyNeeded(
-            f"No key known for {name}; give the columns that identify a row, "
-            "e.g. --key order_id,line_no"
-        )
+        raise KeyNeeded(f"No key known for {name}: name the columns that identify one row")
     return keys
 
 
@@ -134,7 +131,7 @@ def compare_versions(
                 version = old if label == "old" else new
                 raise KeyNeeded(
                     f"Key ({', '.join(keys)}) is not unique in version {version} ({dupes} keys "
-                    "repeat); give the columns that identify one row with --key"
+                    "repeat): name the columns that identify one row"
                 )
         on = " AND ".join(f"o.{_quote(k)} = n.{_quote(k)}" for k in keys)
         # Parenthesised: DataFusion binds OR tighter than IS DISTINCT FROM.

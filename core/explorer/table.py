@@ -29,7 +29,8 @@ class TableNotFound(ExplorerError):
 
 class KeyNeeded(ExplorerError):
     """Comparing versions needs the columns that identify a row, and none (or no unique ones)
-    are known: the console asks for them, the CLI names --key."""
+    are known. The message says so in neutral words: the console asks for the columns, the CLI
+    adds how to give them (--key)."""
 
 
 def table_name(data_dir: Path, path: Path) -> str:

@@ -42,7 +42,19 @@ class OptimizeResult:
     zorder_by: tuple[str, ...]
     note: str = ""
 
+    @property
+    def changed(self) -> bool:
+        """Whether OPTIMIZE committed a new version (delta-rs commits none if nothing needs it)."""
+        return self.after.version != self.before.version
+
     def summary(self) -> str:
+        if not self.changed:
+            what = "Z-ORDERing" if self.zorder_by else "compacting"
+            text = (
+                f"{self.name}: nothing needed {what}, already compact: {self.after.files} "
+                f"file(s), {human_bytes(self.after.bytes)}; 0 new versions"
+            )
+            return f"{text} ({self.note})" if self.note else text
         how = f"Z-ORDER by {', '.join(self.zorder_by)}" if self.zorder_by else "compacted"
         text = (
             f"{self.name}: {how}: {self.before.files} file(s), {human_bytes(self.before.bytes)} → "

@@ -243,6 +243,7 @@ class MaintenanceScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#maintenance-tables", DataTable)
         table.add_columns(*COLUMNS)
+        self._show_progress(False)
         self.action_refresh()
 
     # --- loading -------------------------------------------------------------------------
@@ -385,6 +386,11 @@ class MaintenanceScreen(Screen[None]):
         self.busy = True
         self.cancel.clear()
         self.query_one("#maintenance-progress", ProgressBar).update(total=None, progress=0)
+        self._show_progress(True)
+
+    def _show_progress(self, busy: bool) -> None:
+        # Without a job a bar with no total would pulse as if something ran: show none.
+        self.query_one("#maintenance-progress", ProgressBar).display = busy
 
     def on_work_progress(self, message: WorkProgress) -> None:
         bar = self.query_one("#maintenance-progress", ProgressBar)
@@ -394,6 +400,7 @@ class MaintenanceScreen(Screen[None]):
 
     def on_work_finished(self, message: WorkFinished) -> None:
         self.busy = False
+        self._show_progress(False)
         tail = "; stopped by you" if message.cancelled else ""
         self._status("; ".join(message.lines) + tail if message.lines else "nothing done" + tail)
         self.load_overview()  # quietly: the status line keeps the outcome
@@ -414,6 +421,7 @@ class MaintenanceScreen(Screen[None]):
         from lakeconsole.tui.modals import ErrorScreen
 
         self.busy = False
+        self._show_progress(False)
         error = event.worker.error
         log.error("maintenance view: %s failed", event.worker.group, exc_info=error)
         message = describe_error(error) if error else "unknown error"

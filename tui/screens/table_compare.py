@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
 from lakeconsole.core.explorer.compare import Comparison
+from lakeconsole.tui.keys import key_of
 
 
 class CompareScreen(ModalScreen[None]):
@@ -83,7 +84,15 @@ class KeysScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="keys-box"):
             yield Static(self.reason, markup=False)
+            yield Static("", id="keys-how", markup=False)
             yield Input(placeholder="key columns, e.g. order_id,line_no", id="keys-input")
+
+    def on_mount(self) -> None:
+        # The console's way to give keys (the core's reason is shared with the CLI's --key).
+        self.query_one("#keys-how", Static).update(
+            "Type them below, separated by commas, and press Enter to compare "
+            f"({key_of(self, 'cancel')}: cancel)."
+        )
 
     @on(Input.Submitted, "#keys-input")
     def _submitted(self, event: Input.Submitted) -> None:
