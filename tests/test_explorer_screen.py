@@ -307,6 +307,32 @@ async def test_compare_asks_for_keys_when_none_is_known(settings: Settings) -> N
         assert counts == {"added": "1", "removed": "1", "changed": "1", "unchanged": "0"}
 
 
+async def test_a_key_that_is_not_unique_is_asked_for_again(settings: Settings) -> None:
+    from lakeconsole.tui.screens.table_compare import KeysScreen
+
+    path = settings.data_dir / "silver" / "lines"
+    write_deltalake(path, pa.table({"order_no": [1, 1], "line": [1, 2], "qty": [1, 1]}))
+    write_deltalake(
+        path, pa.table({"order_no": [1, 1], "line": [1, 2], "qty": [5, 1]}), mode="overwrite"
+    )
+    app = ExplorerApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot, app)
+        await pilot.press("C")
+        await wait_for(pilot, lambda: isinstance(app.screen, KeysScreen), "the key question")
+        app.screen.query_one("#keys-input", Input).value = "order_no"
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, KeysScreen) and "not unique" in app.screen.reason,
+            "the question again, saying why",
+        )
+        app.screen.query_one("#keys-input", Input).value = "order_no, line"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the comparison")
+        assert dict(rows_of(app, "#compare-counts"))["changed"] == "1"
+
+
 async def test_a_vacuumed_version_still_shows_its_schema_and_says_why_rows_are_gone(
     settings: Settings,
 ) -> None:

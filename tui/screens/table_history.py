@@ -254,10 +254,9 @@ class TableHistoryScreen(Screen[None]):
                 self.path, old, new, keys, name=self.table_name, settings=self.settings
             )
         except KeyNeeded as exc:
-            if keys is None:
-                self.post_message(KeysNeeded(old, new, str(exc)))
-                return
-            raise
+            # No key known, or the one typed is not unique: ask (again), saying why.
+            self.post_message(KeysNeeded(old, new, str(exc)))
+            return
         self.post_message(Compared(result))
 
     def on_keys_needed(self, message: KeysNeeded) -> None:
