@@ -176,3 +176,20 @@ def test_a_gold_step_read_back_from_its_run_record_keeps_the_dates_unit() -> Non
     step = StepRecord("gold_revenue", "gold", "succeeded", 0.0, 1.0, 90, 496, details=details)
     view.load_record(RunRecord("r1", 1, "lakeconsole run", 0.0, steps=[step]))
     assert detail_text(view.steps["gold_revenue"]) == "90 dates → 496 rows"
+
+
+async def test_an_edited_env_file_is_announced(settings: Settings) -> None:
+    """The console keeps its start-up settings; an edit to .env while it runs is not silent."""
+    from tests.test_tui_console import make_app
+
+    app = make_app(settings, poll_interval_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        assert not [n for n in app._notifications if ".env" in n.title]
+        (settings.home / ".env").write_text("AUTO_RUN_ON_LANDING=true\n")
+        for _ in range(100):
+            if [n for n in app._notifications if n.title == ".env changed"]:
+                break
+            await pilot.pause(0.05)
+        [note] = [n for n in app._notifications if n.title == ".env changed"]
+        assert "start it again" in note.message

@@ -103,6 +103,7 @@ class ConsoleApp(App[int]):
         self._external_run_id: str | None = None
         self._last_background_error: str | None = None
         self._quitting = False
+        self._env_seen = env_stamp(settings)  # .env as read at start (settings do not reload)
         self.board = DashboardScreen(settings, pipeline, self.pipeline_error, clock)
         if "NO_COLOR" in settings.raw and not self.no_color:
             # NO_COLOR set in .env rather than the environment, which Textual reads itself.
@@ -159,7 +160,19 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll_lake(self) -> None:
-        """Is another process running the pipeline on this lake? Follow its record while it does."""
+        """Is another process running the pipeline on this lake? Follow its record while it does.
+        And has .env changed since start? The console keeps the settings it started with."""
+        stamp = env_stamp(self.settings)
+        if stamp != self._env_seen:
+            self._env_seen = stamp
+            self.call_from_thread(
+                self.notify,
+                f"{self.settings.home / '.env'} changed: the console still uses the settings "
+                "it started with. Quit and start it again to use the new ones",
+                title=".env changed",
+                severity="warning",
+                timeout=15,
+            )
         if self.run_active:
             return  # our own run holds the lock: its events come straight from the runner
         holder = current_holder(self.settings.state_dir)
@@ -510,6 +523,15 @@ class ConsoleApp(App[int]):
             f"Cycle the log panel's level filter ({key('log_level')})",
             self.action_log_level,
         )
+
+
+def env_stamp(settings: Settings) -> tuple[int, int] | None:
+    """.env's size and modification time; None when there is none."""
+    try:
+        st = (settings.home / ".env").stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
 
 
 def run_console(settings: Settings) -> int:
