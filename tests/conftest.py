@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from lakeconsole.core.lake import ensure_layout
 from lakeconsole.core.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
+# The console remembers theme and auto-run in the user's config folder: never the real one here.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="lakeconsole-test-config-")
 
 
 @pytest.fixture
@@ -32,6 +35,7 @@ def env(home: Path) -> dict[str, str]:
     """The environment a user's shell would have, pointed at `home`."""
     out = {k: v for k, v in os.environ.items() if not k.startswith(("LAKECONSOLE_", "PYTEST_"))}
     out["LAKECONSOLE_HOME"] = str(home)
+    out["XDG_CONFIG_HOME"] = str(home / "user-config")  # this test's own remembered choices
     out.pop("NO_COLOR", None)
     return out
 

@@ -193,3 +193,46 @@ async def test_an_edited_env_file_is_announced(settings: Settings) -> None:
             await pilot.pause(0.05)
         [note] = [n for n in app._notifications if n.title == ".env changed"]
         assert "start it again" in note.message
+
+
+async def test_auto_run_and_theme_are_remembered_between_starts(settings: Settings) -> None:
+    from lakeconsole.core.console_prefs import prefs_path
+    from tests.test_tui_console import make_app
+
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.auto_run is False
+        await pilot.press("a")
+        app.theme = "nord"
+        await pilot.pause(0.3)
+    assert prefs_path(settings.raw).is_file()
+    again = make_app(settings)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert again.auto_run is True and again.theme == "nord"
+
+
+async def test_env_auto_run_wins_over_the_remembered_choice(settings: Settings) -> None:
+    import dataclasses
+
+    from lakeconsole.core.console_prefs import ConsolePrefs, save_prefs
+    from tests.test_tui_console import make_app
+
+    save_prefs(ConsolePrefs(theme="no-such-theme", auto_run=True), settings.raw)
+    pinned = dataclasses.replace(
+        settings, raw={**settings.raw, "AUTO_RUN_ON_LANDING": "false"}, auto_run_on_landing=False
+    )
+    app = make_app(pinned)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert app.auto_run is False
+        assert app.theme != "no-such-theme"  # an unknown theme is left out, not an error
+
+
+def test_a_damaged_prefs_file_is_ignored(settings: Settings) -> None:
+    from lakeconsole.core.console_prefs import ConsolePrefs, load_prefs, prefs_path
+
+    path = prefs_path(settings.raw)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("theme = [unclosed\n")
+    assert load_prefs(settings.raw) == ConsolePrefs()

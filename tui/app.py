@@ -19,6 +19,7 @@ from textual.binding import BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from lakeconsole.core.console_prefs import ConsolePrefs, load_prefs, save_prefs
 from lakeconsole.core.dag import Pipeline, PipelineError
 from lakeconsole.core.events import Event, RunFinished, RunStatus, StepStarted
 from lakeconsole.core.lock import RunLocked, current_holder
@@ -97,7 +98,15 @@ class ConsoleApp(App[int]):
         self.upkeep_source = upkeep
         self.findings_source = findings
         self.poll_interval_s = poll_interval_s
-        self.auto_run = settings.auto_run_on_landing
+        # Remembered from the last start unless .env or the environment says (core/console_prefs).
+        self.prefs = load_prefs(settings.raw)
+        chosen_in_env = "AUTO_RUN_ON_LANDING" in settings.raw
+        self.auto_run = (
+            settings.auto_run_on_landing
+            if chosen_in_env or self.prefs.auto_run is None
+            else self.prefs.auto_run
+        )
+        self._prefs_ready = False  # nothing is saved before the console has started
         self._cancel = threading.Event()
         self._run: Worker[RunOutcome] | None = None
         self._external_run_id: str | None = None
@@ -115,6 +124,9 @@ class ConsoleApp(App[int]):
     # --- start-up and background refresh -------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.prefs.theme and self.prefs.theme in self.available_themes:
+            self.theme = self.prefs.theme
+        self._prefs_ready = True
         keymap = parse_keymap(self.settings.console_keymap)
         if keymap:
             self.set_keymap(keymap)
@@ -386,6 +398,19 @@ class ConsoleApp(App[int]):
         self.auto_run = not self.auto_run
         self.board.landing.set_auto_run(self.auto_run)
         self.notify(f"Auto-run on new landing files is {'on' if self.auto_run else 'off'}.")
+        self.remember_prefs()
+
+    def watch_theme(self, theme: str) -> None:
+        self.remember_prefs()
+
+    def remember_prefs(self) -> None:
+        """Theme and auto-run, as chosen now, for the next start."""
+        if self._prefs_ready:
+            self.save_prefs(ConsolePrefs(theme=self.theme, auto_run=self.auto_run))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="prefs")
+    def save_prefs(self, prefs: ConsolePrefs) -> None:
+        save_prefs(prefs, self.settings.raw)
 
     def on_landing_panel_files_arrived(self, message: LandingPanel.FilesArrived) -> None:
         if (
