@@ -2,7 +2,8 @@
 
 `$XDG_CONFIG_HOME/lakeconsole/console.toml` (default `~/.config/lakeconsole/console.toml`),
 one file per user, not per lake: a theme is a person's choice. A setting in `.env` or the
-environment (AUTO_RUN_ON_LANDING) wins over it. A damaged file is ignored with a warning in
+environment (AUTO_RUN_ON_LANDING, CONSOLE_KEYMAP) wins over it. The keymap is written by hand;
+the console keeps whatever it finds there. A damaged file is ignored with a warning in
 app.log, never a reason not to start. No Textual here: the console calls it from a thread."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ log = logging.getLogger("lakeconsole.prefs")
 class ConsolePrefs:
     theme: str = ""  # empty: Textual's default
     auto_run: bool | None = None  # None: never chosen in the console
+    keymap: str = ""  # as CONSOLE_KEYMAP, "binding_id=keys;..."; CONSOLE_KEYMAP in .env wins
 
 
 def prefs_path(environ: Mapping[str, str]) -> Path:
@@ -39,11 +41,12 @@ def load_prefs(environ: Mapping[str, str]) -> ConsolePrefs:
             "%s ignored (%s): fix or delete it; the console starts with defaults", path, exc
         )
         return ConsolePrefs()
-    theme = data.get("theme", "")
+    theme, keymap = data.get("theme", ""), data.get("keymap", "")
     auto_run = data.get("auto_run")
     return ConsolePrefs(
         theme=theme if isinstance(theme, str) else "",
         auto_run=auto_run if isinstance(auto_run, bool) else None,
+        keymap=keymap if isinstance(keymap, str) else "",
     )
 
 

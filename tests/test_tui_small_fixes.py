@@ -236,3 +236,21 @@ def test_a_damaged_prefs_file_is_ignored(settings: Settings) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("theme = [unclosed\n")
     assert load_prefs(settings.raw) == ConsolePrefs()
+
+
+async def test_the_template_env_leaves_the_remembered_choices_in_force(settings: Settings) -> None:
+    """setup.sh copies .env.template: its empty AUTO_RUN_ON_LANDING and CONSOLE_KEYMAP must not
+    pin anything, or nothing remembered would ever apply."""
+    from lakeconsole.core.console_prefs import ConsolePrefs, save_prefs
+    from lakeconsole.core.settings import load_settings
+    from tests.conftest import REPO
+    from tests.test_tui_console import make_app
+
+    (settings.home / ".env").write_text((REPO / ".env.template").read_text())
+    from_template = load_settings({**settings.raw, "LAKECONSOLE_HOME": str(settings.home)})
+    save_prefs(ConsolePrefs(auto_run=True, keymap="run=x"), from_template.raw)
+    app = make_app(from_template)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert app.auto_run is True
+        assert "x" in {k for k, b in app.active_bindings.items() if b.binding.id == "run"}

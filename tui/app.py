@@ -100,7 +100,7 @@ class ConsoleApp(App[int]):
         self.poll_interval_s = poll_interval_s
         # Remembered from the last start unless .env or the environment says (core/console_prefs).
         self.prefs = load_prefs(settings.raw)
-        chosen_in_env = "AUTO_RUN_ON_LANDING" in settings.raw
+        chosen_in_env = bool(settings.raw.get("AUTO_RUN_ON_LANDING", "").strip())
         self.auto_run = (
             settings.auto_run_on_landing
             if chosen_in_env or self.prefs.auto_run is None
@@ -127,7 +127,7 @@ class ConsoleApp(App[int]):
         if self.prefs.theme and self.prefs.theme in self.available_themes:
             self.theme = self.prefs.theme
         self._prefs_ready = True
-        keymap = parse_keymap(self.settings.console_keymap)
+        keymap = parse_keymap(self.settings.console_keymap or self.prefs.keymap)
         if keymap:
             self.set_keymap(keymap)
             self.call_after_refresh(self.check_keymap, keymap)
@@ -406,7 +406,8 @@ class ConsoleApp(App[int]):
     def remember_prefs(self) -> None:
         """Theme and auto-run, as chosen now, for the next start."""
         if self._prefs_ready:
-            self.save_prefs(ConsolePrefs(theme=self.theme, auto_run=self.auto_run))
+            chosen = ConsolePrefs(self.theme, self.auto_run, self.prefs.keymap)
+            self.save_prefs(chosen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="prefs")
     def save_prefs(self, prefs: ConsolePrefs) -> None:
