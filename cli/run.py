@@ -116,11 +116,10 @@ class EventPrinter:
                 f"{k} {v}" for k, v in event.details.items() if isinstance(v, int | float)
             )
             counts = f"{event.records_in} in, {event.records_out} out"
-            text = f"    done in {event.duration_s:.2f}s: {counts}"
             since = event.details.get(UNCHANGED)
             if since is not None:
                 counts += f", nothing changed since run {since}"
-                text = f"    done in {event.duration_s:.2f}s: {counts}"
+            text = f"    done in {event.duration_s:.2f}s: {counts}"
             print(
                 paint(text + (f" ({extra})" if extra else ""), DIM, out, self.no_color),
                 file=out,

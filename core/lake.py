@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,10 +40,21 @@ def landing_dir(data_dir: Path) -> Path:
 
 
 def find_tables(data_dir: Path) -> list[Path]:
-    """Every Delta table under the data dir (a folder with a `_delta_log`), sorted."""
-    if not data_dir.is_dir():
-        return []
-    return sorted(p.parent for p in data_dir.rglob("_delta_log") if p.is_dir())
+    """Every Delta table under the data dir (a folder with a `_delta_log`), sorted. A table's
+    own folders are not walked: its partitions can hold thousands of files, and no table
+    lives inside another."""
+    found, stack = [], [data_dir]
+    while stack:
+        here = stack.pop()
+        try:
+            folders = [Path(e.path) for e in os.scandir(here) if e.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if any(f.name == "_delta_log" for f in folders):
+            found.append(here)
+        else:
+            stack += folders
+    return sorted(found)
 
 
 def add_actions(dt: DeltaTable) -> pa.Table:

@@ -2,10 +2,10 @@
 
 A no-op cron run spends most of its time importing what the steps need (numpy, pyarrow,
 deltalake: ~0.15 s of ~0.25 s) only to learn again that nothing changed. The mark is a digest of
-everything a step's outcome depends on: the Delta logs of the tables it writes and reads, the
-landing folder, the engine's state files, the code it ran and the settings, and today's date (a
-full check at least once a day). Any change there (a new file, a commit by anyone, a restore,
-an edited declaration) gives another digest, and the step runs as usual.
+everything a step's outcome depends on: the Delta logs of the lake's tables, the landing
+folder, the engine's state files, the code it ran, the settings and today's date (a full check
+at least once a day). Any change there (a new file, a commit by anyone, a restore, an edited
+declaration) gives another digest, and the step runs as usual.
 
 A mark is written only when the step changed nothing (the same digest after as before, no rows
 in or out, no warnings): a fixed point the step itself has shown, not one we assume. Only the
@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakeconsole.core.lake import landing_dir
+from lakeconsole.core.lake import find_tables, landing_dir
 
 if TYPE_CHECKING:
     from lakeconsole.core.dag import Pipeline, Step, StepResult
@@ -41,8 +41,11 @@ NOT_STATE = frozenset({"cache", "runs", "run.lock"})
 UNCHANGED = "unchanged_since_run"  # the detail a skipped step reports: the run that checked
 
 
-def _listing(folder: Path, recursive: bool) -> list[tuple[str, int, int]]:
-    """(relative path, size, mtime_ns) of every file under `folder`, sorted; [] when absent."""
+def _listing(
+    folder: Path, recursive: bool, leave_out: frozenset[str] = frozenset()
+) -> list[tuple[str, int, int]]:
+    """(relative path, size, mtime_ns) of every file under `folder` but the top-level entries
+    named in `leave_out`, sorted; [] when absent."""
     out: list[tuple[str, int, int]] = []
     stack = [(folder, "")]
     seen = {os.path.realpath(folder)}
@@ -54,7 +57,7 @@ def _listing(folder: Path, recursive: bool) -> list[tuple[str, int, int]]:
             continue
         for entry in entries:
             name = prefix + entry.name
-            if not prefix and entry.name in NOT_STATE:
+            if not prefix and entry.name in leave_out:
                 continue
             try:
                 if entry.is_dir():  # a linked folder is followed, as bronze's glob does
@@ -123,10 +126,10 @@ class QuietMarks:
                 "env": _env_file_and_vars(self.settings),
                 "tables": {
                     str(t.relative_to(data)): _listing(t / "_delta_log", recursive=False)
-                    for t in table_roots(data)
+                    for t in find_tables(data)
                 },
                 "landing": _listing(landing_dir(data), recursive=True),
-                "state": _listing(self.settings.state_dir, recursive=True),
+                "state": _listing(self.settings.state_dir, recursive=True, leave_out=NOT_STATE),
             }
         return _hash({"step": step.name, **self._lake})
 
@@ -155,19 +158,18 @@ class QuietMarks:
     def after(self, step: Step, before: str | None, result: StepResult, run_id: str) -> None:
         """Mark the step when it changed nothing; forget its mark when it did work."""
         self._lake = None  # the step may have changed the lake: list it again
-        try:
-            now = self.state(step) if before is not None else None
-        except OSError:
-            now = None
-        quiet = (
+        looked_quiet = (
             step.settles
-            and now is not None
-            and now == before
+            and before is not None
             and result.records_in == 0
             and result.records_out == 0
             and not result.warnings
         )
-        if quiet:
+        try:
+            now = self.state(step) if looked_quiet else None
+        except OSError:
+            now = None
+        if now is not None and now == before:
             code = code_files(self.source)  # with the modules the step imported
             self.marks[step.name] = {
                 "digest": _hash([now, _file_stats(code)]),
@@ -190,26 +192,6 @@ class QuietMarks:
             os.replace(tmp, self.path)
         except OSError as exc:
             log.warning("quiet marks not saved (%s): the next no-op run does the full check", exc)
-
-
-def table_roots(data: Path) -> list[Path]:
-    """Every Delta table of the lake, without walking into any table's partitions."""
-    found, stack = [], [data]
-    while stack:
-        here = stack.pop()
-        try:
-            entries = [e for e in os.scandir(here) if e.is_dir()]
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        if any(e.name == "_delta_log" for e in entries):
-            found.append(here)
-            continue
-        stack += [
-            Path(e.path)
-            for e in entries
-            if not (here == data and e.name in ("landing", "_lakeconsole"))
-        ]
-    return sorted(found)
 
 
 def _hash(parts: object) -> str:

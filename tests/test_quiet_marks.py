@@ -197,3 +197,14 @@ def test_a_custom_step_runs_at_every_run(settings: Settings) -> None:
         assert outcome.status == RunStatus.SUCCEEDED, outcome.error
         assert _skipped(outcome) == set()
     assert len(calls) == 3
+
+
+def test_a_landing_folder_named_like_the_engines_cache_still_counts(tmp_path: Path) -> None:
+    """Only the state folder leaves out cache/, runs/ and run.lock: a landing source may well
+    read landing/cache/ or landing/runs/."""
+    from lakeconsole.core.quiet_marks import NOT_STATE, _listing
+
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "orders_1.csv").write_text("a\n1\n")
+    assert [name for name, _, _ in _listing(tmp_path, recursive=True)] == ["cache/orders_1.csv"]
+    assert _listing(tmp_path, recursive=True, leave_out=NOT_STATE) == []
