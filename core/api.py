@@ -737,6 +737,7 @@ class Pipeline:
                 outputs,
                 f"Append new landing {t.source.format} files ({t.source.pattern}) to {t.name}",
                 settles=True,
+                also_writes=(t.rejected_files.name,) if t.rejected_files else (),
             )
         if isinstance(t, SilverTable):
             assert t.from_ is not None
@@ -749,6 +750,7 @@ class Pipeline:
                 (t.name,),
                 f"Cast, validate (bad lines to quarantine), dedupe and MERGE into {t.name}",
                 settles=True,
+                also_writes=(t.rejected_rows.name,) if t.rejected_rows else (),
             )
         assert isinstance(t, GoldTable)
         if t.compute is None and t.sql is None:

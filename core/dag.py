@@ -24,13 +24,16 @@ class Cancelled(Exception):
 
 @dataclass
 class StepResult:
-    """What a step did. `landing_rows` counts rows read from landing files (the heartbeat's N)."""
+    """What a step did. `landing_rows` counts rows read from landing files (the heartbeat's N).
+    `settled`: the step left nothing for a re-run to do or to say again (no file left for
+    later, no warning that every run repeats), so a re-run on the same lake may be skipped."""
 
     records_in: int = 0
     records_out: int = 0
     landing_rows: int = 0
     details: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    settled: bool = False
 
 
 @dataclass
@@ -76,6 +79,8 @@ class Step:
     # alone, so a run may skip one that found nothing to do while none of those changed
     # (core/quiet_marks.py). A custom step may read the outside world: it always runs.
     settles: bool = False
+    # Tables it writes besides its outputs (a block's quarantine and rejected-files tables).
+    also_writes: tuple[str, ...] = ()
 
     def is_built(self, data_dir: Path) -> bool:
         """True when every table this step writes exists (has a Delta log)."""

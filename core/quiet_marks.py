@@ -7,10 +7,16 @@ folder, the engine's state files, the code it ran, the settings and today's date
 at least once a day). Any change there (a new file, a commit by anyone, a restore, an edited
 declaration) gives another digest, and the step runs as usual.
 
-A mark is written only when the step changed nothing (the same digest after as before, no rows
-in or out, no warnings): a fixed point the step itself has shown, not one we assume. Only the
-engine's blocks are marked (`Step.settles`): a custom step may read the outside world, so it
-always runs. The damage check still runs before every step (runner), marked or not. Crash
+A mark is written when the step changed nothing (the same digest after as before, no rows in or
+out, no warnings): a fixed point the step itself has shown. A step that did work is marked too,
+at the end of a run that succeeded, when it says it left nothing for a re-run
+(`StepResult.settled`: no file left for later, no warning a re-run would repeat) and nothing it
+could depend on changed after it but the tables and state files of the steps that ran after it
+(those write only their own tables; a landing file that came meanwhile, or another table that
+moved, means no mark). That spares the first no-op after a productive run its imports too.
+
+Only the engine's blocks are marked (`Step.settles`): a custom step may read the outside world,
+so it always runs. The damage check still runs before every step (runner), marked or not. Crash
 leftovers in a skipped step's folders wait for the day's first full check (they hold disk, not
 data). Stdlib only, on purpose.
 """
@@ -106,6 +112,11 @@ class QuietMarks:
         self.marks: dict[str, Any] = self._read()
         self.changed = False
         self._lake: dict[str, Any] | None = None  # listed once; again after a step did work
+        self._before: dict[str, Any] | None = None  # the listing the running step started from
+        # (step, listing after it) of each step that ran, in order; and the indexes of the steps
+        # that did work and say they left nothing for a re-run (marked at the run's end)
+        self._ran: list[tuple[Step, dict[str, Any] | None, dict[str, Any] | None]] = []
+        self._worked: list[int] = []
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -114,24 +125,42 @@ class QuietMarks:
             return {}
         return marks if isinstance(marks, dict) else {}
 
-    def state(self, step: Step) -> str:
-        """What this step's outcome depends on, but its code, as one hash. Every table of the
-        lake counts, not only the step's own: a block also writes its quarantine and files
-        tables, and a restore or a repair may touch any of them."""
+    def lake(self) -> dict[str, Any]:
+        """What any step's outcome depends on, but its code. Every table of the lake counts, not
+        only the step's own: a block also writes its quarantine and files tables, and a restore
+        or a repair may touch any of them. Beside each table, its folder's files (a mart's
+        README, which gold puts back when it is gone)."""
         if self._lake is None:
             data = self.settings.data_dir
+            tables = find_tables(data)
             self._lake = {
                 "day": date.today().isoformat(),
                 "settings": repr(self.settings),
+                "declared": self._declared(),
                 "env": _env_file_and_vars(self.settings),
                 "tables": {
                     str(t.relative_to(data)): _listing(t / "_delta_log", recursive=False)
-                    for t in find_tables(data)
+                    for t in tables
+                },
+                "beside": {
+                    str(folder.relative_to(data)): _listing(folder, recursive=False)
+                    for folder in sorted({t.parent for t in tables})
                 },
                 "landing": _listing(landing_dir(data), recursive=True),
                 "state": _listing(self.settings.state_dir, recursive=True, leave_out=NOT_STATE),
             }
-        return _hash({"step": step.name, **self._lake})
+        return self._lake
+
+    def _declared(self) -> list[str]:
+        """The declared tables (columns, versions, keys): a declaration changed in the running
+        process (a loaded module edited and reloaded) gives another digest, as its file does."""
+        declared = getattr(self.pipeline, "declared", None)  # read anew: `tables` is cached
+        tables = declared.specs() if declared is not None else {}
+        return [repr(tables[name]) for name in sorted(tables)]
+
+    def state(self, step: Step) -> str:
+        """The lake as this step's outcome depends on it, as one hash."""
+        return _hash({"step": step.name, **self.lake()})
 
     def skip(self, step: Step) -> dict[str, Any] | None:
         """The details the step reported when it last found nothing to do, if nothing it
@@ -151,35 +180,66 @@ class QuietMarks:
     def before(self, step: Step) -> str | None:
         """The step's state before it runs (None: cannot tell, so no mark after it)."""
         try:
+            self._before = self.lake()
             return self.state(step)
         except OSError:
+            self._before = None
             return None
 
     def after(self, step: Step, before: str | None, result: StepResult, run_id: str) -> None:
-        """Mark the step when it changed nothing; forget its mark when it did work."""
+        """Mark the step when it changed nothing; when it did work, forget its mark (and mark it
+        at the run's end if it says it settled)."""
         self._lake = None  # the step may have changed the lake: list it again
+        try:
+            now: dict[str, Any] | None = self.lake() if before is not None else None
+        except OSError:
+            now = None
+        self._ran.append((step, self._before, now))
         looked_quiet = (
             step.settles
-            and before is not None
             and result.records_in == 0
             and result.records_out == 0
             and not result.warnings
         )
+        if looked_quiet and now is not None and self.state(step) == before:
+            self._mark(step, self.state(step), result.details, run_id)
+            return
+        if self.marks.pop(step.name, None) is not None:
+            self.changed = True
+        if step.settles and result.settled and now is not None:
+            self._worked.append(len(self._ran) - 1)
+
+    def finish(self, run_id: str) -> None:
+        """At the end of a run that succeeded: mark each step that did work and settled, when
+        the lake has moved since it finished only where the later steps write."""
+        if not self._worked:
+            return
+        self._lake = None
         try:
-            now = self.state(step) if looked_quiet else None
+            end = self.lake()
         except OSError:
-            now = None
-        if now is not None and now == before:
-            code = code_files(self.source)  # with the modules the step imported
-            self.marks[step.name] = {
-                "digest": _hash([now, _file_stats(code)]),
-                "code": code,
-                "details": {k: v for k, v in result.details.items() if k != UNCHANGED},
-                "run_id": run_id,
-            }
-            self.changed = True
-        elif self.marks.pop(step.name, None) is not None:
-            self.changed = True
+            return
+        for index in self._worked:
+            step, _, left = self._ran[index]
+            assert left is not None  # only steps with a listing after them are here
+            allowed: set[str] = set()
+            for later, started, finished in self._ran[index + 1 :]:
+                if started is None or finished is None:
+                    break  # a later step whose changes are unknown: no mark
+                allowed |= _written_by(later, started, finished)
+            else:
+                if _differences(left, end) <= allowed:
+                    self._mark(step, self.state(step), {}, run_id)
+
+    def _mark(self, step: Step, state: str, details: dict[str, Any], run_id: str) -> None:
+        code = code_files(self.source)  # with the modules the step imported
+        self.marks[step.name] = {
+            "digest": _hash([state, _file_stats(code)]),
+            "code": code,
+            "details": {k: v for k, v in details.items() if k != UNCHANGED},
+            "run_id": run_id,
+        }
+        self.changed = True
 
     def save(self) -> None:
         """Write the marks (temp file + rename); a failure only costs the next run time."""
@@ -192,6 +252,29 @@ class QuietMarks:
             os.replace(tmp, self.path)
         except OSError as exc:
             log.warning("quiet marks not saved (%s): the next no-op run does the full check", exc)
+
+
+def _differences(a: dict[str, Any], b: dict[str, Any]) -> set[str]:
+    """Where two listings of the lake differ: "day", "tables:silver/x", "state:sales/y.json"…"""
+    out = {key for key in ("day", "settings", "declared", "env", "landing") if a[key] != b[key]}
+    for part in ("tables", "beside"):
+        names = a[part].keys() | b[part].keys()
+        out |= {f"{part}:{n}" for n in names if a[part].get(n) != b[part].get(n)}
+    state_a = {entry[0]: entry for entry in a["state"]}
+    state_b = {entry[0]: entry for entry in b["state"]}
+    names = state_a.keys() | state_b.keys()
+    out |= {f"state:{n}" for n in names if state_a.get(n) != state_b.get(n)}
+    return out
+
+
+def _written_by(step: Step, started: dict[str, Any], finished: dict[str, Any]) -> set[str]:
+    """What a step may have changed: its own tables (and their folders' files), and the state
+    files that changed while it ran. Nothing else: landing, settings and other tables are
+    never a step's to change."""
+    tables = (*step.outputs, *step.also_writes)
+    own = {f"tables:{out}" for out in tables}
+    own |= {f"beside:{Path(out).parent}" for out in tables}
+    return own | {d for d in _differences(started, finished) if d.startswith("state:")}
 
 
 def _hash(parts: object) -> str:

@@ -222,6 +222,8 @@ def _run_steps(
         if cancel.is_set():
             cancelled = True
 
+    if not first_error and not cancelled:
+        marks.finish(run_id)
     marks.save()
     status = RunStatus.SUCCEEDED
     if first_error:

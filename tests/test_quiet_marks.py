@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from deltalake import DeltaTable
 
 from lakeconsole import Pipeline, StepContext, StepResult, col
 from lakeconsole.core.dag import Pipeline as Dag
-from lakeconsole.core.events import RunStatus
+from lakeconsole.core.events import RunStatus, StepStarted
 from lakeconsole.core.pipeline import forget_loaded, load_pipeline
 from lakeconsole.core.quiet_marks import UNCHANGED
 from lakeconsole.core.runner import RunOutcome, run_pipeline
@@ -41,23 +42,107 @@ def _settled(shipped: Shipped) -> RunOutcome:
     return _run(shipped)
 
 
-def test_a_second_no_op_skips_every_step_and_reports_what_the_first_found(
-    shipped: Shipped,
-) -> None:
+def test_the_no_op_after_a_productive_run_skips_every_step(shipped: Shipped) -> None:
+    """A step that did work and settled is marked at the run's end: the next cron run with
+    nothing new imports nothing, and a full check afterwards agrees that nothing was due."""
+    forget_loaded()
+    settings = load_settings(shipped.env)
+    shipped.write_demo(rows=300, files=2)
+    productive = _run(shipped)
+    assert productive.records_processed > 0
+    before = shipped.versions()
+    no_op = _run(shipped)
+    assert _skipped(no_op) == set(load_pipeline(settings).order)
+    assert shipped.versions() == before
+    for result in no_op.results.values():
+        assert (result.records_in, result.records_out) == (0, 0)
+        assert result.details[UNCHANGED] == productive.run_id
+    (settings.state_dir / "cache/quiet-steps.json").unlink()
+    checked = _run(shipped)  # the full check: nothing to do, as the marks said
+    assert _skipped(checked) == set()
+    assert all(r.records_out == 0 for r in checked.results.values())
+    assert shipped.versions() == before
+
+
+def test_a_full_no_op_is_what_the_next_skip_reports(shipped: Shipped) -> None:
     forget_loaded()
     settings = load_settings(shipped.env)
     shipped.write_demo(rows=300, files=2)
     _run(shipped)
+    (settings.state_dir / "cache/quiet-steps.json").unlink()
     first = _run(shipped)
-    assert _skipped(first) == set()  # the first no-op does the full check
-    before = shipped.versions()
+    assert _skipped(first) == set()
     second = _run(shipped)
     assert _skipped(second) == set(load_pipeline(settings).order)
-    assert shipped.versions() == before
     for name, result in second.results.items():
         reported = {k: v for k, v in result.details.items() if k != UNCHANGED}
         assert reported == first.results[name].details
         assert result.details[UNCHANGED] == first.run_id
+
+
+def _run_with(shipped: Shipped, layer: str, meanwhile: Callable[[], object]) -> RunOutcome:
+    """A run that does `meanwhile` as the first step of `layer` starts (under the run lock)."""
+    settings = load_settings(shipped.env)
+    done: list[bool] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, StepStarted) and event.layer.value == layer and not done:
+            done.append(True)
+            meanwhile()
+
+    outcome = run_pipeline(load_pipeline(settings), settings, on_event)
+    assert outcome.status == RunStatus.SUCCEEDED, outcome.error
+    assert done
+    return outcome
+
+
+def test_a_landing_file_that_arrives_while_silver_runs_is_ingested_by_the_next_run(
+    shipped: Shipped,
+) -> None:
+    """Bronze finished before the file came: the end of the run sees it, so bronze is not
+    marked as settled on a landing folder it never read."""
+    forget_loaded()
+    shipped.write_demo(rows=300, files=1)
+    prefix = "orders" if shipped.name == "sales" else "events"
+    _run_with(
+        shipped,
+        "silver",
+        lambda: shipped.write_demo(rows=200, files=1, prefix=f"{prefix}_late", after=300),
+    )
+    late = _run(shipped)
+    assert pipeline_first(late) not in _skipped(late)
+    assert late.records_processed > 0
+
+
+def test_a_commit_to_bronze_while_gold_runs_makes_bronze_and_silver_look_again(
+    shipped: Shipped,
+) -> None:
+    forget_loaded()
+    settings = load_settings(shipped.env)
+    pipeline = load_pipeline(settings)
+    shipped.write_demo(rows=300, files=1)
+    bronze = pipeline.steps[pipeline.order[0]].outputs[0]
+
+    def other_writer() -> None:
+        table = DeltaTable(str(settings.data_dir / bronze))
+        table.alter.set_table_properties({"delta.logRetentionDuration": "interval 30 days"})
+
+    _run_with(shipped, "gold", other_writer)
+    after = _run(shipped)
+    looked = set(after.results) - _skipped(after)
+    layers = {pipeline.steps[n].layer.value for n in looked}
+    assert {"bronze", "silver"} <= layers
+
+
+def test_a_deleted_mart_readme_is_put_back_by_the_next_run(shipped: Shipped) -> None:
+    forget_loaded()
+    _settled(shipped)
+    readmes = sorted((load_settings(shipped.env).data_dir / "gold").glob("*/README.md"))
+    assert readmes
+    readmes[0].unlink()
+    outcome = _run(shipped)
+    assert readmes[0].is_file()
+    assert any(r.details.get("readme_written") for r in outcome.results.values())
 
 
 def test_a_new_landing_file_is_ingested_after_marks(shipped: Shipped) -> None:

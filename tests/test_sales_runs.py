@@ -127,6 +127,9 @@ def test_leftovers_of_a_killed_write_are_removed_by_the_next_run(settings: Setti
     orphan.write_bytes(data_file.read_bytes())
     partial.write_bytes(b"PAR1 half")
     contents = snapshot(settings)
+    # A killed run leaves no marks of its own and, having had work, a lake that differs from the
+    # marks of the run before; here only the orphans differ, so the marks go as on a new day.
+    (settings.state_dir / "cache" / "quiet-steps.json").unlink()
 
     outcome = run(settings)
 

@@ -102,6 +102,11 @@ def run(ctx: StepContext, table: BronzeTable) -> StepResult:
     for warning in result.warnings:
         log.warning("%s", warning)
     result.records_in = result.records_out = result.landing_rows
+    # Notes on lines of ingested files and a rebuilt ledger are said once; a rejected, unreadable,
+    # changed or unread entry is named again by every run, so a re-run is not skipped.
+    result.settled = not (
+        out.rejected_before or out.rejected or out.unreadable or out.changed or landing.warnings
+    )
     result.details.update(
         {
             "files_ingested": out.ingested,

@@ -146,6 +146,7 @@ def run(ctx: StepContext, table: GoldTable) -> StepResult:
     crash_point(ctx.settings, "gold.after_commit")
     clear_pending(ctx.settings, table, mark_of(gold), contract)
     result.records_in, result.records_out = recomputed, written
+    result.settled = True  # pending cleared: a re-run finds nothing (a recompute is said once)
     result.details.update(
         {"dates_recomputed": recomputed, "dates_rewritten": len(changed), "rows_written": written}
     )

@@ -207,6 +207,8 @@ class Silver:
                 f"{untrusted}: re-deriving silver from all {total:,} bronze lines"
             )
         result.warnings += pending_warnings
+        # Quarantined lines and a re-derivation are said once; a wrong pending file every run.
+        result.settled = not pending_warnings
         for warning in result.warnings:
             log.warning(warning)
         if counts["quarantined"]:
