@@ -31,6 +31,9 @@ class StepResult:
     landing_rows: int = 0
     details: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # What records_in counts (records out are always table rows): a gold step reads the dates
+    # it recomputes, so its "in 90" would read as 90 rows without it.
+    records_in_unit: str = "rows"
 
 
 @dataclass
