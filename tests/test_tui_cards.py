@@ -17,20 +17,26 @@ from deltalake import DeltaTable, write_deltalake
 from rich.cells import cell_len
 from textual.widgets import Label
 
-from lakeconsole.core.events import Layer
+from lakeconsole.core.events import Layer, RunStarted, StepFinished
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runs import load_runs
 from lakeconsole.core.settings import Settings
-from lakeconsole.core.table_facts import table_facts
+from lakeconsole.core.table_facts import TableFacts, table_facts
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.app import ConsoleApp
-from lakeconsole.tui.card_text import count
+from lakeconsole.tui.card_text import age, count, detail_text, quarantine_text, table_text
 from lakeconsole.tui.dag_view import LayerColumn, StepCard
 from lakeconsole.tui.run_view import RunView
 from lakeconsole.tui.summary import UpkeepPanel
 from tests.conftest import Shipped
 from tests.test_tui_console import card_text, make_app, run_to_end, wait_for
-from tests.tui_fixtures import SYNTHETIC, Controls, fixed_findings, fixed_upkeep
+from tests.tui_fixtures import (
+    SYNTHETIC,
+    Controls,
+    fixed_findings,
+    fixed_upkeep,
+    synthetic_pipeline,
+)
 
 WIDE, SMALL = (120, 40), (80, 24)
 
@@ -72,6 +78,53 @@ def test_table_facts_come_from_the_log_and_an_unchanged_table_is_not_read_again(
     assert (again.version, again.rows) == (2, 1)
 
 
+# --- what a card says, alone --------------------------------------------------------------
+
+NOW = 1_795_000_000.0
+
+
+def test_a_table_line_keeps_its_words_where_the_card_is_wide_and_its_numbers_where_narrow() -> None:
+    facts = TableFacts("silver/sales_orders", 12, 10_200_000, int((NOW - 180) * 1000))
+    assert table_text(facts, NOW) == "v12 · 10.2M rows · 3 min ago"  # a card at 120×40
+    assert table_text(facts, NOW, width=21) == "v12 · 10.2M rows · 3m"  # at 80×24
+    assert table_text(facts, NOW, width=20) == "v12 · 10.2M · 3m"
+    two = table_text(facts, NOW, width=34, named=True)
+    assert two == "sales_orders v12 · 10.2M rows · 3m"  # a step that writes two tables
+    assert table_text(TableFacts("gold/revenue"), NOW) == "not written yet"
+    one = TableFacts("gold/revenue", 0, 1, int(NOW * 1000))
+    assert table_text(one, NOW) == "v0 · 1 row · just now"
+    assert [age(s) for s in (5, 61, 7200, 86400, 3 * 86400)] == [
+        "5 s",
+        "1 min",
+        "2 h",
+        "1 day",
+        "3 days",
+    ]
+
+
+def test_records_in_and_out_carry_their_units_and_silver_its_quarantined_lines() -> None:
+    view = RunView.idle(synthetic_pipeline())
+    view.apply(
+        RunStarted("r1", 0.0, tuple(view.steps), {n: s.layer for n, s in view.steps.items()})
+    )
+    silver = view.apply(
+        StepFinished(
+            "r1", 2.0, "silver_orders", Layer.SILVER, 20_146, 19_911, 1.0, {"quarantined": 81}
+        )
+    )
+    gold = view.apply(
+        StepFinished("r1", 3.0, "gold_revenue", Layer.GOLD, 90, 17_900, 1.0, {}, "dates")
+    )
+    assert silver is not None and gold is not None
+    assert detail_text(silver) == "in 20.1k → out 19.9k rows"
+    assert detail_text(silver, width=20) == "in 20.1k → out 19.9k"
+    assert quarantine_text(silver) == "⚠ 81 quarantined"
+    assert detail_text(gold) == "90 dates → 17.9k rows"
+    assert quarantine_text(gold) == ""  # gold quarantines nothing: no line for it
+    quiet = view.apply(StepFinished("r1", 4.0, "bronze_orders", Layer.BRONZE, 0, 0, 0.1))
+    assert quiet is not None and detail_text(quiet) == "nothing new"
+
+
 async def test_after_a_run_each_card_shows_its_tables_units_and_quarantined(
     shipped: Shipped,
 ) -> None:
@@ -96,7 +149,7 @@ async def test_after_a_run_each_card_shows_its_tables_units_and_quarantined(
                 dt = DeltaTable(str(data / table))
                 line = table_line(card, table)
                 assert f"v{dt.version()} · {count(dt.count())} rows · " in line, (name, line)
-                assert re.search(r"\d+ s ago$", line), line
+                assert re.search(r"(\d+ s ago|just now)$", line), line
                 assert cell_len(line) <= card.content_size.width, f"{line!r} is cut"
             said = r"\S+ dates → \S+ rows" if step.layer == Layer.GOLD else r"in \S+ → out \S+ rows"
             assert re.search(said, text), (name, text)

@@ -63,14 +63,19 @@ def detail_text(step: StepView, width: int | None = None) -> str:
     if not step.records_in and not step.records_out:
         return "nothing new"
     got, wrote = count(step.records_in), count(step.records_out)
+    rows = rows_word(step.records_out)
     if step.records_in_unit == "rows":
-        return fit(width, f"in {got} → out {wrote} rows", f"in {got} → out {wrote}")
+        return fit(width, f"in {got} → out {wrote} {rows}", f"in {got} → out {wrote}")
     # Gold counts dates in, rows out: a bare `in 90` read as 90 rows.
     return fit(
         width,
-        f"{got} {step.records_in_unit} → {wrote} rows",
+        f"{got} {step.records_in_unit} → {wrote} {rows}",
         f"{got} {step.records_in_unit} → {wrote}",
     )
+
+
+def rows_word(n: int | None) -> str:
+    return "row" if n == 1 else "rows"
 
 
 def _progress(step: StepView, width: int | None) -> str:
@@ -117,12 +122,15 @@ def table_text(facts: TableFacts, now: float, width: int | None = None, named: b
     if not facts.built:
         return f"{lead}not written yet"
     rows = count(facts.rows) if facts.rows is not None else "?"
+    word = rows_word(facts.rows)
     when = now - facts.last_commit_ms / 1000 if facts.last_commit_ms is not None else None
-    long_when = f" · {age(when)} ago" if when is not None else ""
-    short_when = f" · {age(when, short=True)}" if when is not None else ""
+    long_when = short_when = ""
+    if when is not None:
+        long_when = " · just now" if when < 1 else f" · {age(when)} ago"
+        short_when = " · now" if when < 1 else f" · {age(when, short=True)}"
     forms = [
-        f"{lead}v{facts.version} · {rows} rows{long_when}",
-        f"{lead}v{facts.version} · {rows} rows{short_when}",
+        f"{lead}v{facts.version} · {rows} {word}{long_when}",
+        f"{lead}v{facts.version} · {rows} {word}{short_when}",
         f"{lead}v{facts.version} · {rows}{short_when}",
     ]
     if named:
