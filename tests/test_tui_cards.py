@@ -239,3 +239,28 @@ async def test_the_maintenance_panel_shows_every_line_or_says_how_many(
         await pilot.resize_terminal(*WIDE)
         await wait_for(pilot, lambda: not panel.border_subtitle, "every line shown")
         assert panel.scrollable_content_region.height >= 6
+
+
+async def test_a_commit_from_elsewhere_and_a_swapped_lake_reach_the_cards(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """No run in this console: a cron run (here, a write by the test) or another lake shows."""
+    from lakeconsole.core.runner import run_pipeline
+
+    run_pipeline(synthetic_pipeline(rows=4), settings)
+    other = settings.with_data_dir(tmp_path / "other-lake")
+    for _ in range(3):
+        run_pipeline(synthetic_pipeline(rows=2), other)  # bronze at v2 there, 6 rows
+    app = make_app(settings)
+    async with app.run_test(size=SMALL) as pilot:
+        card = card_of(app, "bronze_orders")
+        await wait_for(pilot, lambda: "v0 · 4 rows" in table_line(card, "bronze/orders"), "v0")
+        bronze = settings.data_dir / "bronze" / "orders"
+        write_deltalake(str(bronze), pa.table({"id": [7, 8]}), mode="append")
+        await wait_for(
+            pilot, lambda: "v1 · 6 rows" in table_line(card, "bronze/orders"), "the new commit"
+        )
+        app.repoint(other)
+        await wait_for(
+            pilot, lambda: "v2 · 6 rows" in table_line(card, "bronze/orders"), "the other lake"
+        )

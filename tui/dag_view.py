@@ -97,11 +97,10 @@ class StepCard(Widget, can_focus=True):
         _say(quarantine, quarantine_text(step))
         quarantine.display = step.quarantined is not None
         quarantine.set_class(bool(step.quarantined), "-some")
-        self.tooltip = "\n".join(
-            [f"{step.name} ({step.layer.value}): {state_text(step, now)}", detail_text(step)]
-            + [quarantine_text(step)]
-            + [table_text(f, now, named=True) for f in self.tables.values()]
-        ).strip()
+        said = [f"{step.name} ({step.layer.value}): {state_text(step, now)}", detail_text(step)]
+        said.append(quarantine_text(step))
+        said += [table_text(f, now, named=True) for f in self.tables.values()]
+        self.tooltip = "\n".join(line for line in said if line)
         bar = self.query_one(ProgressBar)
         if step.state == StepState.SUCCEEDED:
             bar.update(total=1, progress=1)

@@ -195,9 +195,9 @@ class DashboardScreen(Screen[None]):
 
     def repoint(self, settings: Settings) -> None:
         """The lake at `settings.data_dir` is not the one shown (a restore replaced it): the step
-        cards go back to idle (their counts were the old lake's run) and read the new lake's tables,
-        the landing and log panels
-        watch afresh; heartbeat, latency and maintenance are redrawn by the app's new reads."""
+        cards go back to idle (their counts were the old lake's run) and read the new lake's
+        tables, the landing and log panels watch afresh; heartbeat, latency and maintenance are
+        redrawn by the app's new reads."""
         self.settings = settings
         self.view.reset()
         self.tables = {}
