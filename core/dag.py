@@ -34,6 +34,9 @@ class StepResult:
     details: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     settled: bool = False
+    # What records_in counts (records out are always table rows): a gold step reads the dates
+    # it recomputes, so its "in 90" would read as 90 rows without it.
+    records_in_unit: str = "rows"
 
 
 @dataclass

@@ -68,6 +68,7 @@ class StepFinished(Event):
     records_out: int
     duration_s: float
     details: dict[str, Any] = field(default_factory=dict)
+    records_in_unit: str = "rows"  # what records_in counts (StepResult.records_in_unit)
 
 
 @dataclass(frozen=True)

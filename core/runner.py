@@ -216,6 +216,7 @@ def _run_steps(
                 result.records_out,
                 clock() - started,
                 result.details,
+                result.records_in_unit,
             )
         )
         log.info("step %s finished: %d in, %d out", name, result.records_in, result.records_out)

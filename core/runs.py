@@ -66,6 +66,7 @@ STEP_FIELDS = {
     "error": TEXT + NONE,
     "reason": TEXT + NONE,
     "details": OBJECT,
+    "records_in_unit": TEXT + NONE,
 }
 
 
@@ -106,6 +107,7 @@ class StepRecord:
     error: str | None = None
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    records_in_unit: str | None = None  # None in records written before it was recorded
 
     @property
     def duration_s(self) -> float | None:
@@ -209,6 +211,7 @@ class RunRecorder:
                 event.records_out,
                 event.details,
             )
+            s.records_in_unit = event.records_in_unit
         elif isinstance(event, StepFailed):
             s = rec.step(event.step)
             s.state, s.ended_at, s.error = StepState.FAILED.value, event.at, event.error

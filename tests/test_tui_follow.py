@@ -121,6 +121,47 @@ async def test_the_log_panel_follows_after_l_l_l_escape_and_a_rotation(
         await shows_new_line(pilot, panel, log, "after the rotation")
 
 
+async def test_the_log_panel_follows_after_the_terminal_is_enlarged_and_shrunk(
+    settings: Settings,
+) -> None:
+    log = settings.log_file
+    log.write_text("".join(f"old line {i}\n" for i in range(100)))
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.board.log_panel
+        await wait_for(pilot, lambda: "old line 99" in panel.lines, "the tail")
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.1)
+        await shows_new_line(pilot, panel, log, "after enlarging")
+        await pilot.press("l")  # enlarged on the large terminal too
+        await pilot.pause(0.1)
+        await shows_new_line(pilot, panel, log, "enlarged at 120x40")
+        await pilot.press("l")
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause(0.1)
+        await shows_new_line(pilot, panel, log, "after shrinking back")
+
+
+async def test_a_long_log_line_wraps_instead_of_being_cut(settings: Settings) -> None:
+    """A warning's end (which table, which rule) is what the user reads it for."""
+    tail = "in quarantine/sales_orders_rejected (rule qty_positive)"
+    long = f"{WARNING} and {'more words ' * 6}{tail}"
+    settings.log_file.write_text(f"{INFO}\n{long}\n{ERROR}\n")
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.board.log_panel
+        await wait_for(pilot, lambda: ERROR in panel.lines, "the tail")
+        rows = [x.rstrip() for x in panel.lines]
+        width = panel.scrollable_content_region.width
+        assert all(len(row) <= width for row in rows), "a row wider than the panel is cut"
+        assert " ".join(r.strip() for r in rows[1:-1]) == long  # every word, in order
+        assert rows[2].startswith("  ")  # a continuation, not a record of its own
+        await pilot.resize_terminal(*SIZE)  # narrower: wrapped again to the new width
+        await wait_for(pilot, lambda: len(panel.lines) > len(rows), "rewrapped")
+        assert all(len(x) <= panel.scrollable_content_region.width for x in panel.lines)
+        assert panel.lines[-1] == ERROR
+
+
 async def test_scrolling_up_by_hand_holds_the_view_until_end(settings: Settings) -> None:
     log = settings.log_file
     log.write_text("".join(f"old line {i}\n" for i in range(100)))

@@ -39,10 +39,11 @@ def test_a_running_step_shows_its_progress_and_a_finished_one_its_records() -> N
     view.apply(StepStarted("r1", 10.0, "bronze_orders", Layer.BRONZE))
     step = view.apply(StepProgress("r1", 11.0, "bronze_orders", 1500, 3000, "rows"))
     assert step is not None
-    assert detail_text(step) == "1.5k/3.0k rows"
+    assert detail_text(step) == "1.5k/3.0k rows · 1.5k rows/s"  # 1500 rows in its first second
+    assert detail_text(step, width=20) == "1.5k/3.0k · 1.5k/s"  # a card at 80×24
     assert state_text(step, now=12.5) == "running · 2.5s"
     view.apply(StepFinished("r1", 13.0, "bronze_orders", Layer.BRONZE, 3000, 2990, 3.0))
-    assert detail_text(step) == "in 3.0k → out 3.0k"
+    assert detail_text(step) == "in 3.0k → out 3.0k rows"
     assert state_text(step, now=99.0) == "succeeded · 3.0s"
 
 

@@ -1,4 +1,5 @@
-"""Snapshots of the dashboard at 80×24: idle, running, failed (fixed clock, fixed history).
+"""Snapshots of the dashboard at 80×24 (idle, running, failed) and after a run at 120×40 (fixed
+clock, fixed history).
 
 Regenerate after an intended change: .venv/bin/pytest tests/test_tui_snapshots.py --snapshot-update
 """
@@ -93,6 +94,7 @@ async def settle(
             and app.board.query_one(LogPanel).line_count > 0
             and "loading" not in str(app.board.query_one("#heartbeat").render())
             and "checking" not in str(app.board.query_one(".upkeep-text").render())
+            and bool(app.board.tables)  # the step cards' tables have been read
             and done()
         )
 
@@ -106,6 +108,26 @@ async def settle(
 def test_dashboard_idle(settings: Settings, snap_compare: Any) -> None:
     app = console(settings)
     assert snap_compare(app, terminal_size=(80, 24), run_before=lambda pilot: settle(pilot, app))
+
+
+def test_dashboard_after_a_run_at_120x40(settings: Settings, snap_compare: Any) -> None:
+    """The cards as tall as what they say (tables, records in → out); the log gets the rest."""
+    app = console(settings)
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(
+            pilot,
+            app,
+            lambda: (
+                not app.run_active
+                and all(facts.built for facts in app.board.tables.values())
+                and "Processed 12" in str(app.board.query_one("#heartbeat").render())
+            ),
+        )
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run)
 
 
 def test_dashboard_running(settings: Settings, snap_compare: Any) -> None:

@@ -50,6 +50,7 @@ class Controls:
     gate: threading.Event | None = None  # bronze waits for it (cancellable) when set
     ignore_cancel: bool = False  # bronze waits for the gate even when cancelled
     waiting: threading.Event = field(default_factory=threading.Event)  # bronze is at the gate
+    report_while_waiting: bool = False  # bronze reports its progress again while at the gate
 
 
 def table_rows(path: Path) -> int | None:
@@ -70,6 +71,8 @@ def synthetic_pipeline(controls: Controls | None = None, rows: int = 12) -> Pipe
         if c.gate is not None:
             c.waiting.set()
             while not c.gate.wait(0.02):
+                if c.report_while_waiting:
+                    ctx.progress(rows // 2, rows, "rows")
                 if not c.ignore_cancel:
                     ctx.check_cancelled()
         ctx.check_cancelled()

@@ -4,23 +4,46 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
+from textual.worker import get_current_worker
 
 from lakeconsole.core.dag import Pipeline
-from lakeconsole.core.events import Event, RunStatus, StepState
+from lakeconsole.core.events import Event, RunStatus, StepFinished, StepState
 from lakeconsole.core.lock import LockHolder
 from lakeconsole.core.runs import RunRecord
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.table_facts import TableFacts, tables_facts
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.dag_view import DagView
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_panel import LogPanel
 from lakeconsole.tui.run_view import RunView
 from lakeconsole.tui.summary import Finding, HeartbeatLine, LatencyChart, UpkeepPanel, last_finished
+from lakeconsole.tui.watching import FIRST_FRAME_S
+
+# The step cards' tables are looked at this often (a folder listing each while nothing changed):
+# a commit by another process, a restore or a maintenance job shows within this.
+TABLES_EVERY_S = 5.0
+# Rows the rest of the screen takes besides the DAG: status bar, footer, and the log panel's
+# smallest useful height (with its border).
+STATUS_ROWS, FOOTER_ROWS, LOG_MIN_ROWS = 1, 1, 5
+PANELS_MIN_LINES = 4  # the landing / latency / maintenance row, without its borders
+
+
+class TablesRead(Message):
+    """The step cards' tables as the lake has them now."""
+
+    def __init__(self, tables: dict[str, TableFacts], data_dir: Path) -> None:
+        super().__init__()
+        self.tables = tables
+        self.data_dir = data_dir
 
 
 class DashboardScreen(Screen[None]):
@@ -38,6 +61,10 @@ class DashboardScreen(Screen[None]):
         self.pipeline_error = pipeline_error
         self.clock = clock
         self.view = RunView.idle(pipeline) if pipeline is not None else RunView()
+        self.outputs = (
+            {name: step.outputs for name, step in pipeline.steps.items()} if pipeline else {}
+        )
+        self.tables: dict[str, TableFacts] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="status-bar"):
@@ -46,7 +73,7 @@ class DashboardScreen(Screen[None]):
         if self.pipeline_error:
             yield Static(self.pipeline_error, id="pipeline-error", markup=False)
         else:
-            yield DagView(self.view)
+            yield DagView(self.view, self.outputs)
         with Horizontal(id="panels"):
             yield LandingPanel(self.settings, self.settings.auto_run_on_landing)
             yield LatencyChart(id="latency")
@@ -56,6 +83,51 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_interval(0.5, self.tick, name="durations")
+        if self.outputs:
+            # After the first frame: opening a table imports deltalake (~0.1 s).
+            self.set_timer(FIRST_FRAME_S, self.refresh_tables)
+            self.set_interval(TABLES_EVERY_S, self.refresh_tables, name="step tables")
+
+    # --- the step cards' tables ----------------------------------------------------------
+
+    def refresh_tables(self) -> None:
+        """Read the step cards' tables again (in a thread)."""
+        if self.outputs:
+            names = [name for outputs in self.outputs.values() for name in outputs]
+            self.read_tables(self.settings.data_dir, names, dict(self.tables))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="step-tables")
+    def read_tables(self, data_dir: Path, names: list[str], known: dict[str, TableFacts]) -> None:
+        """Version, rows and last commit of every table the steps write (from the Delta log)."""
+        tables = tables_facts(data_dir, names, known)
+        if not get_current_worker().is_cancelled:  # a newer read was asked for: it answers
+            self.post_message(TablesRead(tables, data_dir))
+
+    def on_tables_read(self, message: TablesRead) -> None:
+        if message.data_dir != self.settings.data_dir:
+            return  # read from the lake shown before a restore or a changed data dir
+        self.tables = message.tables
+        if self.dag is not None:
+            self.dag.show_tables(self.tables, self.clock())
+
+    # --- sizes: the DAG and the maintenance panel take what they show, the log the rest ----
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_panels()
+
+    def fit_panels(self) -> None:
+        """The maintenance row as tall as its lines (within a share of the screen), the DAG no
+        taller than leaves the log its least: the log panel, 1fr, gets every row left."""
+        height = self.size.height
+        lines = self.query_one(UpkeepPanel).line_count
+        room = PANELS_MIN_LINES + max(0, height - 24) // 2
+        panels = min(max(PANELS_MIN_LINES, lines), room) + 2
+        self.query_one("#panels").styles.height = panels
+        # Each layer scrolls its cards within what is left (a layer column, not the DAG, has
+        # the scrollbar).
+        spare = max(height - STATUS_ROWS - FOOTER_ROWS - LOG_MIN_ROWS - panels, 8)
+        for layer in self.query(".layer"):
+            layer.styles.max_height = spare
 
     @property
     def dag(self) -> DagView | None:
@@ -75,6 +147,8 @@ class DashboardScreen(Screen[None]):
     def apply_event(self, event: Event) -> None:
         """A runner event from this console's run."""
         step = self.view.apply(event)
+        if isinstance(event, StepFinished):
+            self.refresh_tables()  # its commits: the card shows the new version now
         dag = self.dag
         if dag is None:
             return
@@ -90,10 +164,15 @@ class DashboardScreen(Screen[None]):
             self.dag.refresh_steps(self.clock())
 
     def tick(self) -> None:
-        """Advance the durations of running steps."""
+        """Advance the durations (and throughput) of running steps, and the tables' ages."""
+        dag = self.dag
+        if dag is None:
+            return
         running = [s.name for s in self.view.steps.values() if s.state == StepState.RUNNING]
-        if running and self.dag is not None:
-            self.dag.refresh_steps(self.clock(), running)
+        if running:
+            dag.refresh_steps(self.clock(), running)
+        if self.tables:
+            dag.show_tables(self.tables, self.clock())
 
     def show_history(self, runs: list[RunRecord]) -> None:
         self.query_one(HeartbeatLine).show_record(last_finished(runs))
@@ -103,6 +182,7 @@ class DashboardScreen(Screen[None]):
         self, items: list[UpkeepItem], error: str | None, findings: list[Finding] | None
     ) -> None:
         self.query_one(UpkeepPanel).show(items, error, findings)
+        self.fit_panels()
 
     def show_external(self, holder: LockHolder) -> None:
         when = time.strftime("%H:%M:%S", time.localtime(holder.started_at))
@@ -111,15 +191,20 @@ class DashboardScreen(Screen[None]):
     def show_finished(self, status: RunStatus) -> None:
         state = "idle" if status == RunStatus.SUCCEEDED else "failed"
         self.set_status(f"last run {status.value}", state)
+        self.refresh_tables()  # a run in another process ended: its commits are there now
 
     def repoint(self, settings: Settings) -> None:
         """The lake at `settings.data_dir` is not the one shown (a restore replaced it): the step
-        cards go back to idle (their counts were the old lake's run), the landing and log panels
-        watch afresh; heartbeat, latency and maintenance are redrawn by the app's new reads."""
+        cards go back to idle (their counts were the old lake's run) and read the new lake's
+        tables, the landing and log panels watch afresh; heartbeat, latency and maintenance are
+        redrawn by the app's new reads."""
         self.settings = settings
         self.view.reset()
+        self.tables = {}
         if self.dag is not None:
             self.dag.refresh_steps(self.clock())
+            self.dag.show_tables(self.tables, self.clock())
+        self.refresh_tables()
         self.set_status("idle")
         self.query_one(HeartbeatLine).update("loading run history…")
         self.landing.repoint(settings)

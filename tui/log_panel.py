@@ -1,6 +1,9 @@
 """logs/app.log as it grows: only new bytes are read, a bounded number of lines kept, a rotated
 file (OPS-04) followed from its start, and a level filter (`L`).
 
+A line longer than the panel is wide wraps onto indented continuation rows (cut, the end of a
+warning was lost); a change of width wraps the kept lines again.
+
 The panel follows the end of the file: new lines scroll it to the end whatever its size was
 when they came (enlarged with `l`, shrunk back, a terminal resize). Only scrolling up by hand
 (keys or the mouse wheel) stops that, until End, scrolling back to the end, or a resize."""
@@ -8,7 +11,9 @@ when they came (enlarged with `l`, shrunk back, a terminal resize). Only scrolli
 from __future__ import annotations
 
 import asyncio
+import textwrap
 from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import events, work
@@ -84,8 +89,42 @@ class LogPanel(Log):
         self._raw.extend(lines)
         shown, self._keep = filter_lines(lines, self.minimum, self._keep)
         if shown or rotated:
-            self.write_lines(shown, scroll_end=False)
+            self.write_lines(self.wrapped(shown), scroll_end=False)
             self._to_end()
+
+    # --- long lines ------------------------------------------------------------------------
+
+    @property
+    def wrap_width(self) -> int:
+        """Columns a row may take: the panel less its scrollbar's column (kept free whether
+        the bar shows or not, so a line does not rewrap when it appears). 0 before layout."""
+        return max(0, self.size.width - 1)
+
+    def wrapped(self, lines: Iterable[str]) -> list[str]:
+        """`lines` with each longer than the panel broken onto indented continuation rows."""
+        width = self.wrap_width
+        if width < 20:  # not laid out yet (or absurdly narrow): rewrapped on the next resize
+            return list(lines)
+        rows: list[str] = []
+        for line in lines:
+            if len(line) <= width:
+                rows.append(line)
+            else:
+                rows += textwrap.wrap(
+                    line,
+                    width,
+                    subsequent_indent="  ",
+                    break_on_hyphens=False,
+                    drop_whitespace=False,
+                    replace_whitespace=False,
+                ) or [line]
+        return rows
+
+    def rewrite(self) -> None:
+        """Show the kept lines again, through the level filter and wrapped to the width now."""
+        shown, self._keep = filter_lines(self._raw, self.minimum)
+        self.clear()
+        self.write_lines(self.wrapped(shown), scroll_end=False)
 
     # --- the level filter ----------------------------------------------------------------
 
@@ -100,9 +139,7 @@ class LogPanel(Log):
     def cycle_level(self) -> str:
         """ALL → INFO+ → WARNING+ → ERROR → ALL; the lines kept are shown again through it."""
         self.filter_index = (self.filter_index + 1) % len(FILTERS)
-        shown, self._keep = filter_lines(self._raw, self.minimum)
-        self.clear()
-        self.write_lines(shown, scroll_end=False)
+        self.rewrite()
         self.following = True
         self._to_end()
         self._title()
@@ -123,8 +160,11 @@ class LogPanel(Log):
         # view. Without this a panel shrunk back keeps the enlarged view's offset and stops
         # following (the bug in issue 15).
         if event.size != self._size_seen:
+            rewrap = event.size.width != self._size_seen.width
             self._size_seen = event.size
             self.following = True
+            if rewrap and self._raw:
+                self.rewrite()
             self.call_after_refresh(self._to_end)
 
     def action_scroll_up(self) -> None:

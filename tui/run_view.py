@@ -20,12 +20,24 @@ from lakeconsole.core.events import (
     StepStarted,
     StepState,
 )
-from lakeconsole.core.runs import RunRecord
+from lakeconsole.core.runs import RunRecord, StepRecord
+
+# A rate from less time than this is noise (the first progress report comes right at the start).
+RATE_AFTER_S = 0.2
 
 
-def unit_in(details: dict[str, Any]) -> str:
-    """What a step's records in count: a gold step counts the dates it recomputed, not rows."""
-    return "dates" if "dates_recomputed" in details else "rows"
+def recorded_unit(rec: StepRecord) -> str:
+    """What a recorded step's records in count; a record written before steps said so is a gold
+    step's when it has gold's detail."""
+    if rec.records_in_unit is not None:
+        return rec.records_in_unit
+    return "dates" if "dates_recomputed" in rec.details else "rows"
+
+
+def quarantined(details: dict[str, Any]) -> int | None:
+    """Silver's rejected lines (its `quarantined` detail); None for a step that has none."""
+    n = details.get("quarantined")
+    return n if isinstance(n, int) and not isinstance(n, bool) else None
 
 
 @dataclass
@@ -41,6 +53,8 @@ class StepView:
     records_in: int | None = None
     records_out: int | None = None
     records_in_unit: str = "rows"
+    rate: float | None = None  # progress units a second since the step started, while running
+    quarantined: int | None = None
     started_at: float | None = None
     duration_s: float | None = None
     note: str = ""  # the error, or why it was skipped
@@ -98,10 +112,13 @@ class RunView:
             step.state, step.started_at = StepState.RUNNING, event.at
         elif isinstance(event, StepProgress):
             step.done, step.total, step.unit = event.done, event.total, event.unit
+            took = event.at - step.started_at if step.started_at is not None else 0.0
+            step.rate = event.done / took if took >= RATE_AFTER_S else None
         elif isinstance(event, StepFinished):
             step.state, step.duration_s = StepState.SUCCEEDED, event.duration_s
             step.records_in, step.records_out = event.records_in, event.records_out
-            step.records_in_unit = unit_in(event.details)
+            step.records_in_unit = event.records_in_unit
+            step.quarantined = quarantined(event.details)
             if step.total is None:
                 step.done = step.total = event.records_out
         elif isinstance(event, StepFailed):
@@ -129,7 +146,8 @@ class RunView:
                 or rec.records_out
             ):
                 step.records_in, step.records_out = rec.records_in, rec.records_out
-                step.records_in_unit = unit_in(rec.details)
+                step.records_in_unit = recorded_unit(rec)
+                step.quarantined = quarantined(rec.details)
             if step.state == StepState.SUCCEEDED:
                 step.done = step.total = rec.records_out
             step.note = rec.error or rec.reason or ""

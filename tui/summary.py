@@ -85,17 +85,23 @@ Finding = tuple[str, str, str]  # (rule, subject, message), as `lakeconsole chec
 
 
 class UpkeepPanel(VerticalScroll, can_focus=True):
-    """Last vacuum, last backup, what is overdue, then the governance findings (scrollable)."""
+    """Last vacuum, last backup, what is overdue, then the governance findings. Every line is
+    shown, or the bottom border says how many are and that the rest is a scroll away."""
 
     def __init__(self, clock: Callable[[], float] = time.time, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock
+        self.lines: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Static("checking…", classes="upkeep-text", markup=False)
 
     def on_mount(self) -> None:
         self.border_title = "Maintenance"
+
+    @property
+    def line_count(self) -> int:
+        return max(1, len(self.lines))
 
     def show(
         self,
@@ -107,16 +113,28 @@ class UpkeepPanel(VerticalScroll, can_focus=True):
         text = self.query_one(".upkeep-text", Static)
         names = {i.name for i in items}
         extra = [f for f in findings or [] if f[1] not in names]
-        to_fix = sum(i.overdue for i in items) + len(extra)
-        self.set_class(bool(to_fix) or error is not None, "-overdue")
-        self.border_title = f"Maintenance · {to_fix} to fix" if to_fix else "Maintenance"
         lines = [self.line(i) for i in items] + [
             f"! {rule} {subject}: {msg}" for rule, subject, msg in extra
         ]
+        # "N to fix" is the number of "!" lines listed: each one can be scrolled to.
+        to_fix = sum(line.startswith("! ") for line in lines)
         if error:
             lines.insert(0, f"could not check: {error}")
+        self.lines = lines
+        self.set_class(bool(to_fix) or error is not None, "-overdue")
+        self.border_title = f"Maintenance · {to_fix} to fix" if to_fix else "Maintenance"
         text.update("\n".join(lines) if lines else "nothing to check yet")
         self.tooltip = "\n".join(lines) or None
+        self.call_after_refresh(self.say_how_many_shown)
+
+    def say_how_many_shown(self) -> None:
+        """'3 of 7 shown, scroll' when the panel is shorter than its lines; nothing when all fit."""
+        visible = self.scrollable_content_region.height
+        n = len(self.lines)
+        self.border_subtitle = f"{visible} of {n} shown, scroll" if 0 < visible < n else ""
+
+    def on_resize(self) -> None:
+        self.say_how_many_shown()
 
     def line(self, item: UpkeepItem) -> str:
         mark = "!" if item.overdue else "·"

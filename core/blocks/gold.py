@@ -120,6 +120,7 @@ def run(ctx: StepContext, table: GoldTable) -> StepResult:
     column = partition_column(table)
     if column is None:
         recomputed, changed, data = _whole(ctx, table, sources, gold, schema_mode)
+        result.records_in_unit = "tables"  # recomputed whole: one table in
         if untrusted:
             result.warnings.append(f"{untrusted}: recomputing gold whole")
             log.warning(result.warnings[-1])
@@ -131,6 +132,7 @@ def run(ctx: StepContext, table: GoldTable) -> StepResult:
             result.warnings.append(f"{untrusted}: recomputing gold for all {len(values):,} dates")
             log.warning(result.warnings[-1])
         recomputed = len(values)
+        result.records_in_unit = partition_unit(table, column)
         changed, data = _partitions(ctx, table, column, sources, gold, values, schema_mode)
     written = 0
     if changed:
@@ -191,7 +193,7 @@ def _partitions(
     parts: list[pa.Table] = []
     chunks = _chunks(values, _rows_per_value(table, column, sources))
     kind = table.spec.schema.field(column).type
-    unit = "dates" if pa.types.is_date(kind) else "partitions"
+    unit = partition_unit(table, column)
     done = 0
     ctx.progress(0, len(values), unit)
 
@@ -214,6 +216,11 @@ def _partitions(
         pool.shutdown(wait=True, cancel_futures=True)
     data = pa.concat_tables(parts) if parts else empty_table(table.spec.schema)
     return changed, data
+
+
+def partition_unit(table: GoldTable, column: str) -> str:
+    """What gold's records in count: the partition values it recomputes (dates, mostly)."""
+    return "dates" if pa.types.is_date(table.spec.schema.field(column).type) else "partitions"
 
 
 def _rows_per_value(

@@ -1,0 +1,74 @@
+"""What a step card says of each table it writes: current version, rows, last commit.
+
+Read from the Delta log (the add actions' row stats and the last commit's timestamp), never from
+data files. A table whose newest commit is the one already known is not opened again: the
+dashboard asks after every run and every few seconds, and the answer is a folder listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakeconsole.core.explorer.history import to_commit
+from lakeconsole.core.explorer.log import latest_version, read_commit
+from lakeconsole.core.explorer.table import ExplorerError, explain, open_table
+
+
+@dataclass(frozen=True)
+class TableFacts:
+    """One table as a step card shows it; `version` None means it was never written."""
+
+    name: str  # its path under the data dir, e.g. "silver/sales_orders"
+    version: int | None = None
+    rows: int | None = None  # None also when a file has no stats: unknown, not zero
+    last_commit_ms: int | None = None
+    error: str | None = None
+
+    @property
+    def built(self) -> bool:
+        return self.version is not None
+
+
+def table_facts(data_dir: Path, name: str, known: TableFacts | None = None) -> TableFacts:
+    """The facts of table `name` under `data_dir`; `known` is returned as is while the log's
+    newest commit is still its version. Blocking: call off the UI thread."""
+    path = data_dir / name
+    if not (path / "_delta_log").is_dir():
+        return TableFacts(name)
+    try:
+        newest = latest_version(path)
+        if known is not None and known.error is None and known.version == newest:
+            return known
+        return _read(path, name)
+    except ExplorerError as exc:
+        return TableFacts(name, error=str(exc))
+    except Exception as exc:  # delta-rs raises many kinds; each becomes one line
+        return TableFacts(name, error=str(explain(exc, path)))
+
+
+def tables_facts(
+    data_dir: Path, names: Iterable[str], known: Mapping[str, TableFacts] | None = None
+) -> dict[str, TableFacts]:
+    """`table_facts` of every table named, by name."""
+    known = known or {}
+    return {name: table_facts(data_dir, name, known.get(name)) for name in dict.fromkeys(names)}
+
+
+def _read(path: Path, name: str) -> TableFacts:
+    import pyarrow.compute as pc
+
+    from lakeconsole.core.lake import add_actions
+
+    dt = open_table(path)
+    version = dt.version()
+    actions = add_actions(dt)
+    rows: int | None = 0
+    if actions.num_rows and "num_records" in actions.column_names:
+        column = actions["num_records"]
+        rows = None if column.null_count else int(pc.sum(column).as_py() or 0)
+    elif actions.num_rows:
+        rows = None
+    last = to_commit(read_commit(path, version))
+    return TableFacts(name, version, rows, last.timestamp_ms)
