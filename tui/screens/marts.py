@@ -50,6 +50,15 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def list_label(state: ReadmeState) -> str:
+    """The list's short word for a README: which sections, and why, is the status line's job
+    (the whole label cut the list at 80 columns and at 120)."""
+    if state.status == "incomplete":
+        n = len(state.problems)
+        return f"{n} section{'s' if n != 1 else ''} to fill"
+    return state.label()
+
+
 @dataclass(frozen=True)
 class MartRow:
     mart: Mart
@@ -132,7 +141,7 @@ class MartsScreen(ConsoleView):
             "toggle_preview",
             "Preview",
             id="marts.preview",
-            tooltip="Editor or preview (narrow); hide or show the preview (wide)",
+            tooltip="Show or hide the preview",
         ),
         Binding("escape", "back", "Back", id="marts.back", tooltip="Back to the dashboard"),
     ]
@@ -219,7 +228,7 @@ class MartsScreen(ConsoleView):
 
     def _set_row(self, row: MartRow) -> None:
         table = self.query_one("#marts-list", DataTable)
-        label = row.state.label()
+        label = list_label(row.state)
         if row.mart.name in table.rows:
             table.update_cell(row.mart.name, "readme", label)
         else:
