@@ -34,7 +34,9 @@ NO_COLOR=1 turns colour off. Ctrl+P: command palette, themes."""
 SECTIONS = (
     ("On this screen", lambda row: row.in_footer and not row.everywhere),
     ("Everywhere", lambda row: row.in_footer and row.everywhere),
-    ("Not in the footer", lambda row: not row.in_footer),
+    ("Not in the footer", lambda row: not row.in_footer and not row.everywhere),
+    # On a view the console's keys leave the footer (tui/screens/view.py) but stay together.
+    ("Everywhere, not in the footer", lambda row: not row.in_footer and row.everywhere),
 )
 
 

@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
@@ -23,6 +22,7 @@ from lakeconsole.core.backup.model import BackupProgress
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.messages import LakeSwapped
+from lakeconsole.tui.screens.view import ConsoleView
 
 PROGRESS_EVERY_S = 0.1  # enough for a smooth bar without flooding the message queue
 
@@ -56,7 +56,7 @@ class WorkFinished(Message):
         self.text, self.ok, self.error = text, ok, error
 
 
-class BackupScreen(Screen[None]):
+class BackupScreen(ConsoleView):
     """Backups of the lake: what there is, and the actions on it."""
 
     CSS_PATH = "backup.tcss"

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Sparkline, Static
 from textual.worker import Worker, WorkerState
 
@@ -30,6 +30,7 @@ from lakeconsole.core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles
 from lakeconsole.core.maintenance.vacuum import VacuumPlan, VacuumResult
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.screens.view import ConsoleView
 
 log = logging.getLogger("lakeconsole.maintenance")
 FORCE_WORD = "FORCE"
@@ -170,7 +171,7 @@ def _ago(at: float | None, now: float) -> str:
     return f"{days:.0f} d ago" if days >= 1 else f"{(now - at) / 3600:.0f} h ago"
 
 
-class MaintenanceScreen(Screen[None]):
+class MaintenanceScreen(ConsoleView):
     """Vacuum, optimize and the latency watch, for every table of the lake."""
 
     CSS_PATH = "maintenance.tcss"
@@ -209,6 +210,7 @@ class MaintenanceScreen(Screen[None]):
             "Refresh",
             id="maintenance.refresh",
             tooltip="Reload tables and latency watch",
+            show=False,  # rare: in `?`, as on every view (the footer is full at 80 columns)
         ),
         Binding(
             "x",

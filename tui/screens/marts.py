@@ -16,8 +16,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Markdown, Static, TextArea
 
@@ -33,9 +34,12 @@ from lakeconsole.core.marts.readme import (
     text_state,
 )
 from lakeconsole.core.settings import Settings
+from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.modals import ConfirmScreen
+from lakeconsole.tui.screens.view import ConsoleView
 
 PREVIEW_DELAY_S = 0.15
+WIDE_FROM = 120  # columns: from here the list, the editor and the preview sit side by side
 
 
 def _read(path: Path) -> str | None:
@@ -44,6 +48,15 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8") if path.is_file() else ""
     except UnicodeDecodeError:
         return None
+
+
+def list_label(state: ReadmeState) -> str:
+    """The list's short word for a README: which sections, and why, is the status line's job
+    (the whole label cut the list at 80 columns and at 120)."""
+    if state.status == "incomplete":
+        n = len(state.problems)
+        return f"{n} section{'s' if n != 1 else ''} to fill"
+    return state.label()
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,7 @@ class MartNameScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class MartsScreen(Screen[None]):
+class MartsScreen(ConsoleView):
     """Marts, their README state, and a README editor with a live preview."""
 
     CSS_PATH = "marts.tcss"
@@ -122,8 +135,21 @@ class MartsScreen(Screen[None]):
         Binding(
             "ctrl+n", "new_mart", "New mart", id="marts.new", tooltip="New mart from the template"
         ),
+        # A ctrl key: every printable key is typed into the editor.
+        Binding(
+            "ctrl+t",
+            "toggle_preview",
+            "Preview",
+            id="marts.preview",
+            tooltip="Show or hide the preview",
+        ),
         Binding("escape", "back", "Back", id="marts.back", tooltip="Back to the dashboard"),
     ]
+
+    # Below 120 columns the list goes above and the editor and its preview take turns
+    # (ctrl+t): side by side at 80 each would be ~18 columns wide. (Screen declares it
+    # without ClassVar, so mypy refuses one here.)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()
@@ -170,6 +196,15 @@ class MartsScreen(Screen[None]):
         return self.query_one("#marts-editor", TextArea)
 
     @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    @property
+    def preview_toggled(self) -> bool:
+        """Narrow: the preview shows instead of the editor. Wide: the preview is hidden."""
+        return self.has_class("-toggled")
+
+    @property
     def dirty(self) -> bool:
         return self.current is not None and self.editor.text != self.disk_text
 
@@ -185,12 +220,15 @@ class MartsScreen(Screen[None]):
         parts = [f"{self.current.name}/{README}", state.label()]
         if self.dirty:
             parts.append("unsaved changes")
+        if self.narrow:
+            other = "editor" if self.preview_toggled else "preview"
+            parts.append(f"{key_of(self, 'toggle_preview')}: {other}")
         status.update(" · ".join(parts))
         status.set_class(not state.complete, "-incomplete")
 
     def _set_row(self, row: MartRow) -> None:
         table = self.query_one("#marts-list", DataTable)
-        label = row.state.label()
+        label = list_label(row.state)
         if row.mart.name in table.rows:
             table.update_cell(row.mart.name, "readme", label)
         else:
@@ -237,14 +275,14 @@ class MartsScreen(Screen[None]):
     def row_selected(self, event: DataTable.RowSelected) -> None:
         name = str(event.row_key.value)
         if self.current is not None and name == self.current.name:
-            self.editor.focus()
+            self.show_editor()
             return
         row = self.rows.get(name)
         if row is None:
             return
         if not self.dirty:
             self.open_mart(row.mart)
-            self.editor.focus()
+            self.show_editor()
             return
 
         def answered(discard: bool | None) -> None:
@@ -273,6 +311,31 @@ class MartsScreen(Screen[None]):
 
     def _refresh_preview(self) -> None:
         self.query_one("#marts-preview", Markdown).update(self.editor.text)
+
+    # --- which panes show -----------------------------------------------------------------
+
+    def show_editor(self) -> None:
+        """Focus the editor, bringing it back first when the preview took its place."""
+        if self.narrow and self.preview_toggled:
+            self.remove_class("-toggled")
+            self._show_status()
+        self.editor.focus()
+
+    def action_toggle_preview(self) -> None:
+        """Narrow: switch between the editor and its preview. Wide: hide or show the preview
+        (the editor then takes its width, so fewer lines wrap)."""
+        self.toggle_class("-toggled")
+        editor_hidden = self.narrow and self.preview_toggled
+        if editor_hidden:
+            self.query_one("#marts-preview-box").focus()
+        elif not self.editor.disabled:
+            self.editor.focus()
+        self._show_status()
+
+    def on_resize(self, event: Resize) -> None:
+        super().on_resize(event)
+        # The pane hint in the status line is only there when narrow.
+        self.call_after_refresh(self._show_status)
 
     # --- actions ------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -26,6 +25,7 @@ from lakeconsole.core.settings import Settings
 from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.screens.table_compare import CompareScreen, KeysScreen
 from lakeconsole.tui.screens.tables import describe
+from lakeconsole.tui.screens.view import ConsoleView
 
 COLUMNS = ("Version", "Time", "Operation", "Parameters", "Changes", "Schema")
 MARK = "● "
@@ -78,7 +78,7 @@ class CommitList(DataTable[str]):
         self.refresh_bindings()  # the footer shows Enter again once loaded (see TableList)
 
 
-class TableHistoryScreen(Screen[None]):
+class TableHistoryScreen(ConsoleView):
     """The commits of one table; the start of time travel."""
 
     CSS_PATH = "tables.tcss"
@@ -112,7 +112,15 @@ class TableHistoryScreen(Screen[None]):
             tooltip="Load older commits",
             key_display=">",
         ),
-        Binding("ctrl+r", "refresh", "Refresh", id="history.refresh", tooltip="Reload the history"),
+        # Reloads are rare: `?` lists it, the footer keeps room at 80 columns for the rest.
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "Refresh",
+            id="history.refresh",
+            tooltip="Reload the history",
+            show=False,
+        ),
         Binding("escape", "back", "Back", id="history.back", tooltip="Back to the tables"),
     ]
 

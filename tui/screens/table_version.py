@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -22,6 +21,7 @@ from lakeconsole.core.explorer.history import Commit
 from lakeconsole.core.explorer.version import DEFAULT_ROWS, RowsPage, VersionSchema
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.screens.tables import describe
+from lakeconsole.tui.screens.view import ConsoleView
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class RowsLoaded(Message, bubble=False):
         self.version, self.page = version, page
 
 
-class TableVersionScreen(Screen[None]):
+class TableVersionScreen(ConsoleView):
     """A version's schema, what changed since the previous one, and a preview of its rows."""
 
     CSS_PATH = "tables.tcss"

@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -21,6 +20,7 @@ from lakeconsole.core.explorer.catalog import TableSummary
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.keys import key_of
+from lakeconsole.tui.screens.view import ConsoleView
 
 COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
 
@@ -68,7 +68,7 @@ class TableList(DataTable[str]):
         self.refresh_bindings()
 
 
-class TablesScreen(Screen[None]):
+class TablesScreen(ConsoleView):
     """Lake tables with version, rows, files, size, last commit, schema version and flags."""
 
     CSS_PATH = "tables.tcss"
@@ -80,7 +80,15 @@ class TablesScreen(Screen[None]):
             id="tables.open-path",
             tooltip="Open a table by path or lake name",
         ),
-        Binding("ctrl+r", "refresh", "Refresh", id="tables.refresh", tooltip="Reload the tables"),
+        # Reloads are rare: `?` lists it, as on every view (the footer is full at 80 columns).
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "Refresh",
+            id="tables.refresh",
+            tooltip="Reload the tables",
+            show=False,
+        ),
         Binding("escape", "back", "Back", id="tables.back", tooltip="Back to the dashboard"),
     ]
 

@@ -1,0 +1,113 @@
+"""Snapshots of every screen of the console at 80×24 and 120×40: the tables list, a history, a
+version, a comparison, maintenance, backup, the mart docs, `?`, and the dashboard at 120×40
+(its 80×24 pictures are in tests/test_tui_snapshots.py). Real Delta tables with frozen commit
+times, a fixed clock and a seeded run history, so a picture only changes when the screen does.
+
+Regenerate after an intended change (and look at the SVGs):
+.venv/bin/pytest tests/test_tui_screen_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from lakeconsole.core.settings import Settings
+from lakeconsole.tui.modals import ErrorScreen
+from tests.screen_walks import (
+    Walk,
+    layout_lake,
+    open_backup,
+    open_compare,
+    open_help,
+    open_history,
+    open_history_help,
+    open_maintenance,
+    open_marts,
+    open_tables,
+    open_version,
+)
+from tests.test_tui_snapshots import console, settle
+from tests.tui_fixtures import Controls
+
+SMALL, LARGE = (80, 24), (120, 40)
+SIZES = pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "120x40"])
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return layout_lake(settings)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local times in the snapshots do not depend on the machine's zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@SIZES
+@pytest.mark.parametrize(
+    "walk",
+    [
+        open_tables,
+        open_history,
+        open_version,
+        open_compare,
+        open_maintenance,
+        open_backup,
+        open_marts,
+        open_help,
+        open_history_help,
+    ],
+    ids=lambda walk: walk.__name__.removeprefix("open_"),
+)
+def test_screen(
+    settings: Settings,
+    snap_compare: Any,
+    size: tuple[int, int],
+    walk: Walk,
+) -> None:
+    app = console(settings)
+    assert snap_compare(app, terminal_size=size, run_before=lambda pilot: walk(pilot, app))
+
+
+def test_dashboard_idle_large(settings: Settings, snap_compare: Any) -> None:
+    app = console(settings)
+    assert snap_compare(app, terminal_size=LARGE, run_before=lambda pilot: settle(pilot, app))
+
+
+def test_dashboard_running_large(settings: Settings, snap_compare: Any) -> None:
+    gate = threading.Event()
+    app = console(settings, Controls(gate=gate))
+
+    async def start(pilot: Pilot[Any]) -> None:
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(pilot, app, lambda: app.board.view.steps["bronze_orders"].done == 6)
+
+    try:
+        assert snap_compare(app, terminal_size=LARGE, run_before=start)
+    finally:
+        gate.set()
+
+
+def test_dashboard_failed_large(settings: Settings, snap_compare: Any) -> None:
+    app = console(settings, Controls(fail_bronze=True))
+
+    async def fail(pilot: Pilot[Any]) -> None:
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(pilot, app, lambda: isinstance(app.screen, ErrorScreen))
+        await pilot.press("escape")
+        await settle(pilot, app, lambda: "✗" in str(app.board.query_one("#heartbeat").render()))
+
+    assert snap_compare(app, terminal_size=LARGE, run_before=fail)
