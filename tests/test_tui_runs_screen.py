@@ -17,6 +17,7 @@ import pytest
 from deltalake import DeltaTable
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
+from textual.widgets._footer import FooterKey
 
 from lakeconsole.core.dag import Pipeline, StepContext, StepResult
 from lakeconsole.core.runner import run_pipeline
@@ -26,6 +27,7 @@ from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.screens.runs import RunScreen, RunsScreen
 from tests.test_tui_console import wait_for
+from tests.test_tui_keys import help_matches_footer
 from tests.tui_fixtures import (
     FIXED_NOW,
     SYNTHETIC,
@@ -222,6 +224,34 @@ async def test_an_auto_run_is_recorded_as_one(settings: Settings) -> None:
         await open_runs(pilot, app, 1)
         assert rows(app)[0][2] == "auto-run"
     assert load_runs(settings.state_dir)[0].trigger == "auto-run"
+
+
+def footer_is_whole(app: ConsoleApp) -> bool:
+    keys = list(app.screen.query(FooterKey))
+    return bool(keys) and all(k.region.right <= app.size.width for k in keys)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_runs_view_is_whole_at_80x24_and_120x40_and_help_lists_its_footer(
+    settings: Settings, size: tuple[int, int]
+) -> None:
+    broken = Breakage()
+    flow = pipeline(Controls(), broken)
+    seed_runs(settings, flow, broken)
+    app = console(settings, flow)
+    async with app.run_test(size=size) as pilot:
+        await open_runs(pilot, app, 2)
+        assert footer_is_whole(app)
+        text = await help_matches_footer(pilot, app)
+        assert "Re-run the selected run from its failed step" in text
+        assert "Vacuum, optimize" in text.split("-- Not in the footer")[1]  # `?` lists the rest
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run")
+        await pilot.pause()
+        assert footer_is_whole(app)
+        timeline = screen_text(app, "#run-timeline").splitlines()
+        assert all(len(line) <= size[0] - 2 for line in timeline)
+        assert "Re-run this run from its failed step" in await help_matches_footer(pilot, app)
 
 
 # --- snapshots at 80×24 ----------------------------------------------------------------------

@@ -41,7 +41,7 @@ RUNS_SHOWN = 50
 POLL_S = 1.0  # a new run, or a step of a running one, shows within a second
 COLUMNS = ("Started", "Status", "Trigger", "Took", "Records", "Error")
 FOOTER_CONSOLE_KEYS = frozenset({"run", "cancel", "help", "quit"})  # binding ids
-TAIL = 20  # a step's counts, or the start of why it did not run, after its bar
+TAIL = 20  # at least: a step's counts, or the start of why it did not run, after its bar
 FIXED_COLUMNS = 58  # the columns before Error, with the table's padding, at their widest
 # The theme colour of each status and step state (theme variables, so NO_COLOR works too);
 # what did not run is dim (the theme's muted text is not a colour Rich knows).
@@ -309,17 +309,17 @@ class RunScreen(RunsViewScreen):
         r = self.record
         names = max([len(s.name) for s in r.steps] + [4])
         inner = self.size.width - 4  # inside the body's padding and scrollbar
-        # The bars take what the mark, name, duration and counts ('1,200 → 1,200 rows') leave.
-        width = max(10, inner - names - TAIL - 12)
+        # Counts ('1,200 → 1,200 rows') or a note after the bar; the bars take what is left.
+        tail = max(TAIL, (inner - names - 12) // 3)
+        width = max(10, inner - names - tail - 12)
         text = Text()
         for row in timeline(r, width, now):
             style = colour(self, row.state)
             text.append(f"{MARKS.get(row.state, '·')} ", style=style)
             text.append(f"{row.step.ljust(names)} ")
             text.append(row.bar, style=style or colour(self, "succeeded"))
-            tail = row.counts or row.note
             text.append(f" {row.duration.rjust(6)}  ")
-            text.append(fit(tail, TAIL) + "\n")  # the whole error is under the timeline
+            text.append(fit(row.counts or row.note, tail) + "\n")  # the error is in full below
         text.append(f"  {' ' * names} {axis(axis_span(r, now), width)}", style="dim")
         return text
 
