@@ -65,7 +65,7 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         "Runs",
         id="runs",
         show=False,
-        tooltip="Recent runs: step timeline, error, re-run",
+        tooltip="Runs: timeline, error, re-run",
     ),
     # Shown in the landing panel's corner rather than the footer, which is full at 80 columns.
     Binding(
