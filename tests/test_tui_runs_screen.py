@@ -115,6 +115,10 @@ async def test_runs_list_the_real_runs_newest_first_with_what_started_them(
         assert failed[5].startswith("silver_orders: column")  # cut to the width there is
         assert succeeded[1:3] == ["✓ succeeded", "cli"] and succeeded[4] == "12"
         assert "2 run(s), 1 failed" in screen_text(app, "#runs-status")
+        # The selected run's error in full under the list, where the column cuts it.
+        assert screen_text(app, "#runs-error") == "✗ silver_orders: column 'qty' changed type"
+        await pilot.press("down")
+        assert not app.screen.query_one("#runs-error", Static).display
 
 
 async def test_enter_opens_a_run_with_its_timeline_counts_and_error(settings: Settings) -> None:

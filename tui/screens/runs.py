@@ -61,12 +61,10 @@ class RunLoaded(Message, bubble=False):
         self.run = run
 
 
-def colour(screen: Screen[Any], word: str) -> str:
-    """The theme's colour for a status or a step state ('' for none)."""
-    if word in DIM:
-        return "dim"
-    name = COLOURS.get(word)
-    return screen.app.get_css_variables().get(name, "") if name else ""
+def palette(screen: Screen[Any]) -> dict[str, str]:
+    """The style of each status and step state in the theme in use (read once per drawing)."""
+    theme = screen.app.get_css_variables()
+    return {word: theme.get(name, "") for word, name in COLOURS.items()} | dict.fromkeys(DIM, "dim")
 
 
 def now_of(screen: Screen[Any]) -> float:
@@ -147,10 +145,12 @@ class RunsScreen(RunsViewScreen):
         self.settings = settings
         self.runs: dict[str, RunRecord] = {}
         self._folder_seen: int | None = None
+        self._running_shown = False
 
     def compose(self) -> ComposeResult:
         yield Label("Runs: newest first", id="runs-title", classes="title")
         yield RunList(id="runs-list", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="runs-error", markup=False)
         yield Static("loading…", id="runs-status", classes="status", markup=False)
         yield Footer()
 
@@ -164,7 +164,9 @@ class RunsScreen(RunsViewScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-load")
     def poll_runs(self) -> None:
         """Read the records again when the runs folder changed (each record write renames a
-        file into it), so a run started anywhere, and each step of it, shows."""
+        file into it), so a run started anywhere shows; and at every poll while one goes, so its
+        steps and its end show even within one tick of the folder's clock, and a run whose
+        process died turns `aborted`."""
         from lakeconsole.core.runs import load_runs, runs_dir
 
         folder = runs_dir(self.settings.state_dir)
@@ -172,7 +174,7 @@ class RunsScreen(RunsViewScreen):
             stamp = folder.stat().st_mtime_ns
         except OSError:
             stamp = 0
-        if stamp == self._folder_seen:
+        if stamp == self._folder_seen and not self._running_shown:
             return
         self._folder_seen = stamp
         problems: list[str] = []
@@ -185,16 +187,17 @@ class RunsScreen(RunsViewScreen):
         selected = self.selected()
         table.clear()
         self.runs = {r.run_id: r for r in message.runs}
+        self._running_shown = any(r.status == "running" for r in message.runs)
         error_width = max(10, self.size.width - FIXED_COLUMNS)
-        now = now_of(self)
+        now, styles = now_of(self), palette(self)
         for r in message.runs:
             table.add_row(
                 Text(time.strftime("%m-%d %H:%M:%S", time.localtime(r.started_at))),
-                Text(f"{MARKS.get(r.status, '·')} {r.status}", style=colour(self, r.status)),
+                Text(f"{MARKS.get(r.status, '·')} {r.status}", style=styles.get(r.status, "")),
                 Text(trigger_text(r)),
                 Text(seconds(run_duration(r, now)) or "-", justify="right"),
                 Text(f"{r.records_processed:,}", justify="right"),
-                Text(fit(r.error or "", error_width), style=colour(self, "failed")),
+                Text(fit(r.error or "", error_width), style=styles["failed"]),
                 key=r.run_id,
             )
         if selected is not None and selected.run_id in self.runs:
@@ -220,6 +223,14 @@ class RunsScreen(RunsViewScreen):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         return self.runs.get(str(key.value))
+
+    @on(DataTable.RowHighlighted, "#runs-list")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # The error column is narrow at 80 columns: the selected run's error in full here.
+        record = self.runs.get(str(event.row_key.value))
+        error = self.query_one("#runs-error", Static)
+        error.update(f"✗ {record.error}" if record and record.error else "")
+        error.display = bool(record and record.error)
 
     @on(DataTable.RowSelected, "#runs-list")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -287,9 +298,9 @@ class RunScreen(RunsViewScreen):
             self.show()
 
     def show(self) -> None:
-        r, now = self.record, now_of(self)
+        r, now, styles = self.record, now_of(self), palette(self)
         title = Text(f"Run {r.run_id}  ")
-        title.append(f"{MARKS.get(r.status, '·')} {r.status}", style=colour(self, r.status))
+        title.append(f"{MARKS.get(r.status, '·')} {r.status}", style=styles.get(r.status, ""))
         self.query_one("#run-title", Static).update(title)
         took = seconds(run_duration(r, now)) or "-"
         self.query_one("#run-summary", Static).update(
@@ -306,7 +317,7 @@ class RunScreen(RunsViewScreen):
 
     def timeline_text(self, now: float) -> Text:
         """A line per step: mark, name, its bar on the run's time axis, duration, counts."""
-        r = self.record
+        r, styles = self.record, palette(self)
         names = max([len(s.name) for s in r.steps] + [4])
         inner = self.size.width - 4  # inside the body's padding and scrollbar
         # Counts ('1,200 → 1,200 rows') or a note after the bar; the bars take what is left.
@@ -314,10 +325,10 @@ class RunScreen(RunsViewScreen):
         width = max(10, inner - names - tail - 12)
         text = Text()
         for row in timeline(r, width, now):
-            style = colour(self, row.state)
+            style = styles.get(row.state, "")
             text.append(f"{MARKS.get(row.state, '·')} ", style=style)
             text.append(f"{row.step.ljust(names)} ")
-            text.append(row.bar, style=style or colour(self, "succeeded"))
+            text.append(row.bar, style=style or styles["succeeded"])
             text.append(f" {row.duration.rjust(6)}  ")
             text.append(fit(row.counts or row.note, tail) + "\n")  # the error is in full below
         text.append(f"  {' ' * names} {axis(axis_span(r, now), width)}", style="dim")
@@ -325,13 +336,13 @@ class RunScreen(RunsViewScreen):
 
     def problems_text(self) -> Text:
         """The warnings, then the error with the detail of each failed step."""
-        r = self.record
+        r, styles = self.record, palette(self)
         text = Text()
         for warning in r.warnings:
-            text.append("⚠ ", style=colour(self, "running"))
+            text.append("⚠ ", style=styles["running"])
             text.append(f"{warning}\n")
         if r.error:
-            text.append(f"✗ {r.error}\n", style=colour(self, "failed"))
+            text.append(f"✗ {r.error}\n", style=styles["failed"])
         for step in r.steps:
             if step.detail:
                 text.append(f"{step.name}:\n", style="bold")
