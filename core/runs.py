@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field, fields
-from enum import StrEnum
+from enum import StrEnum, auto
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,9 @@ STEP_FIELDS = {
 class Trigger(StrEnum):
     """What started a run, decided where it starts (cli/run.py, the console, its auto-run)."""
 
-    CLI = "cli"  # `lakeconsole run`: a shell, a script, cron
-    CONSOLE = "console"  # r / f / re-run from a failed step, in the console
+    # auto(): "cli", "console"; a bare "cli" would read as a module name to the import rules.
+    CLI = auto()  # `lakeconsole run`: a shell, a script, cron
+    CONSOLE = auto()  # r / f / re-run from a failed step, in the console
     AUTO_RUN = "auto-run"  # the console, when new files landed
 
 
