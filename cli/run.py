@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.lock import RunLocked
     from lakeconsole.core.pipeline import load_pipeline
     from lakeconsole.core.runner import run_pipeline
-    from lakeconsole.core.runs import load_runs
+    from lakeconsole.core.runs import Trigger, load_runs
 
     no_color = "NO_COLOR" in settings.raw
     printer = EventPrinter(no_color, quiet=args.quiet or args.json)
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             only=args.only,
             cancel_event=cancel,
             command="lakeconsole run",
+            trigger=Trigger.CLI,
         )
     except (PipelineError, RunLocked) as exc:
         line = heartbeat_line(RunStatus.FAILED, 0, str(exc))

@@ -1,4 +1,5 @@
-"""`lakeconsole runs`: the run history with end-to-end latency (OPS-09)."""
+"""`lakeconsole runs`: the run history with what started each run and its end-to-end latency
+(OPS-09); `lakeconsole runs RUN_ID`: one run's step timeline, counts, warnings and error."""
 
 from __future__ import annotations
 
@@ -7,21 +8,27 @@ import sys
 import time
 
 from lakeconsole.cli.lake_use import reads_only
-from lakeconsole.cli.output import print_json, table
+from lakeconsole.cli.output import error, print_json, table
+from lakeconsole.core.runs import RunRecord
 from lakeconsole.core.settings import Settings
 
 COMMAND = "runs"
 ORDER = 11
-HELP = "list recent runs with their status and end-to-end latency"
+HELP = "list recent runs with their status, trigger and end-to-end latency"
 DESCRIPTION = """\
-List recent pipeline runs, newest first: status, records processed and the end-to-end
-latency (start of bronze to end of gold). A run whose process died shows as 'aborted'."""
+List recent pipeline runs, newest first: status, what started it (trigger: cli, console,
+auto-run; '—' for a run recorded before runs said), duration, records processed and the
+end-to-end latency (start of bronze to end of gold). A run whose process died shows as
+'aborted'. With a run id: that run's steps on a timeline, their counts, warnings and error."""
 
+LINE_WIDTH = 80  # a run's lines fit a small terminal
+TIMELINE_WIDTH = 32  # the bars, leaving room for the step's name and its counts
 
 lake_use = reads_only
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_id", nargs="?", metavar="RUN_ID", help="show this run, step by step")
     p.add_argument("--limit", type=int, default=20, metavar="N", help="how many runs (default 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -29,6 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.runs import load_runs
 
+    if args.run_id:
+        return show_one(args.run_id, settings, args.json)
     problems: list[str] = []
     records = load_runs(settings.state_dir, limit=args.limit, problems=problems)
     for problem in problems:
@@ -39,10 +48,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not records:
         print("No runs yet. Start one with: lakeconsole run")
         return 0
+    print(runs_table(records, time.time()))
+    return 0
+
+
+def runs_table(records: list[RunRecord], now: float) -> str:
+    from lakeconsole.core.run_timeline import run_duration, seconds, started_text, trigger_text
+
     rows = [
         [
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started_at)),
+            started_text(r),
             r.status,
+            trigger_text(r),
+            seconds(run_duration(r, now)) or "-",
             str(r.records_processed),
             f"{r.latency_s:.2f}s" if r.latency_s is not None else "-",
             r.run_id,
@@ -50,5 +68,65 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ]
         for r in records
     ]
-    print(table(rows, ["started", "status", "records", "latency", "run id", "error"]))
+    headers = ["started", "status", "trigger", "took", "records", "latency", "run id", "error"]
+    return table(rows, headers)
+
+
+def show_one(run_id: str, settings: Settings, as_json: bool) -> int:
+    from lakeconsole.core.exit_codes import USAGE
+    from lakeconsole.core.runs import NotARunRecord, load_run
+
+    try:
+        record = load_run(settings.state_dir, run_id)
+    except NotARunRecord as exc:
+        error(f"✗ run {run_id}: not a run record ({exc})")
+        return USAGE
+    if record is None:
+        error(f"✗ No run '{run_id}'. `lakeconsole runs` lists the run ids")
+        return USAGE
+    if as_json:
+        print_json(record.to_json())
+    else:
+        print(one_run_text(record, time.time()))
     return 0
+
+
+def one_run_text(record: RunRecord, now: float) -> str:
+    from lakeconsole.core.run_timeline import (
+        MARKS,
+        axis,
+        axis_span,
+        fit,
+        run_duration,
+        seconds,
+        started_text,
+        timeline,
+        trigger_text,
+    )
+
+    took = seconds(run_duration(record, now)) or "-"
+    lines = [
+        f"run {record.run_id}: {record.status}",
+        f"started {started_text(record)} · trigger {trigger_text(record)} · took {took} · "
+        f"{record.records_processed} records",
+        "",
+    ]
+    rows = timeline(record, TIMELINE_WIDTH, now)
+    name_width = max([len(r.step) for r in rows] + [4])
+    for row in rows:
+        head = f"{MARKS.get(row.state, '?')} {row.step.ljust(name_width)} {row.bar} "
+        head += f"{row.duration.rjust(6)}  "
+        # The whole error is printed below: its line here only has to say which it is.
+        lines.append((head + fit(row.counts or row.note, LINE_WIDTH - len(head))).rstrip())
+    lines.append(f"  {' ' * name_width} {axis(axis_span(record, now), TIMELINE_WIDTH)}")
+    for warning in record.warnings:
+        lines.append(f"warning: {warning}")
+    failed = [s for s in record.steps if s.error]
+    if record.error:
+        lines.append(f"error: {record.error}")
+    for step in failed:
+        for detail in (step.detail or "").splitlines():
+            lines.append(f"  {detail}")
+    if record.failed_step:
+        lines.append(f"re-run from the failed step: lakeconsole run --from {record.failed_step}")
+    return "\n".join(lines)

@@ -119,10 +119,12 @@ def run_pipeline(
     only: str | None = None,
     cancel_event: threading.Event | None = None,
     command: str = "lakeconsole run",
+    trigger: str | None = None,
     clock: Callable[[], float] = time.time,
 ) -> RunOutcome:
     """Run the selected steps under the lake's run lock. Raises RunLocked or PipelineError
-    before anything starts; everything after that is reported through events."""
+    before anything starts; everything after that is reported through events. `trigger` (a
+    core.runs.Trigger) is what started the run, for its record."""
     selected = pipeline.select(start=start, only=only)
     missing = pipeline.missing_upstream(selected, settings.data_dir)
     if missing:
@@ -132,7 +134,7 @@ def run_pipeline(
         )
     cancel = cancel_event or threading.Event()
     run_id = new_run_id(clock())
-    recorder = RunRecorder(settings.state_dir, command)
+    recorder = RunRecorder(settings.state_dir, command, trigger)
     with lake_lock(settings, command, run_id):
 
         def emit(event: Event) -> None:

@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum, auto
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from lakeconsole.core.events import (
     StepStarted,
     StepState,
 )
-from lakeconsole.core.lock import current_holder
+from lakeconsole.core.lock import LockHolder, current_holder
 from lakeconsole.core.state_shape import (
     LIST,
     NONE,
@@ -46,6 +47,7 @@ RUN_FIELDS = {
     "run_id": TEXT,
     "pid": WHOLE,
     "command": TEXT,
+    "trigger": TEXT + NONE,
     "started_at": NUMBER,
     "status": TEXT,
     "ended_at": NUMBER + NONE,
@@ -64,10 +66,29 @@ STEP_FIELDS = {
     "records_in": WHOLE,
     "records_out": WHOLE,
     "error": TEXT + NONE,
+    "detail": TEXT + NONE,
     "reason": TEXT + NONE,
     "details": OBJECT,
     "records_in_unit": TEXT + NONE,
 }
+
+
+class Trigger(StrEnum):
+    """What started a run, decided where it starts (cli/run.py, the console, its auto-run)."""
+
+    # auto(): "cli", "console"; a bare "cli" would read as a module name to the import rules.
+    CLI = auto()  # `lakeconsole run`: a shell, a script, cron
+    CONSOLE = auto()  # r / f / re-run from a failed step, in the console
+    AUTO_RUN = "auto-run"  # the console, when new files landed
+
+
+def trigger_from_command(command: str) -> str | None:
+    """The trigger of a record written before runs recorded one, where its command tells."""
+    if command == "lakeconsole console":
+        return Trigger.CONSOLE.value  # an auto-run of then was recorded the same way
+    if command.startswith("lakeconsole run"):
+        return Trigger.CLI.value
+    return None
 
 
 class NotARunRecord(ValueError):
@@ -105,6 +126,7 @@ class StepRecord:
     records_in: int = 0
     records_out: int = 0
     error: str | None = None
+    detail: str | None = None  # the lines under a failed step's error (a schema diff, …)
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     records_in_unit: str | None = None  # None in records written before it was recorded
@@ -129,12 +151,18 @@ class RunRecord:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     steps: list[StepRecord] = field(default_factory=list)
+    trigger: str | None = None  # a Trigger; None: an old record whose command does not tell
 
     def step(self, name: str) -> StepRecord:
         for s in self.steps:
             if s.name == name:
                 return s
         raise KeyError(name)
+
+    @property
+    def failed_step(self) -> str | None:
+        """The first step that failed: where a re-run of this run starts."""
+        return next((s.name for s in self.steps if s.state == StepState.FAILED.value), None)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -151,6 +179,8 @@ class RunRecord:
         step_fields = [f.name for f in fields(StepRecord)]
         steps = [StepRecord(**known(s, step_fields)) for s in data.get("steps", [])]
         top = known(data, (f.name for f in fields(cls) if f.name != "steps"))
+        if top.get("trigger") is None:
+            top["trigger"] = trigger_from_command(top["command"])
         return cls(**top, steps=steps)
 
 
@@ -181,10 +211,11 @@ def end_to_end_latency(record: RunRecord) -> float | None:
 class RunRecorder:
     """An event sink that keeps the run's record file current."""
 
-    def __init__(self, state_dir: Path, command: str) -> None:
+    def __init__(self, state_dir: Path, command: str, trigger: str | None = None) -> None:
         self.dir = runs_dir(state_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.command = command
+        self.trigger = trigger
         self.record: RunRecord | None = None
         self.unsaved: OSError | None = None  # why the last save failed, while it stays failed
 
@@ -195,6 +226,7 @@ class RunRecorder:
                 run_id=event.run_id,
                 pid=os.getpid(),
                 command=self.command,
+                trigger=self.trigger,
                 started_at=event.at,
                 steps=[StepRecord(name, event.layers[name].value) for name in event.steps],
             )
@@ -215,6 +247,7 @@ class RunRecorder:
         elif isinstance(event, StepFailed):
             s = rec.step(event.step)
             s.state, s.ended_at, s.error = StepState.FAILED.value, event.at, event.error
+            s.detail = event.detail or None
         elif isinstance(event, StepSkipped):
             s = rec.step(event.step)
             s.state, s.reason = StepState.SKIPPED.value, event.reason
@@ -308,12 +341,24 @@ def load_runs(
             if problems is not None:
                 problems.append(skipped_line(f, why))
             continue
-        if rec.status == RunStatus.RUNNING.value and not (holder and holder.run_id == rec.run_id):
-            rec.status = RunStatus.ABORTED.value
-            for s in rec.steps:
-                if s.state in (StepState.RUNNING.value, StepState.QUEUED.value):
-                    s.state = (
-                        StepState.CANCELLED.value if s.state == StepState.RUNNING.value else s.state
-                    )
-        records.append(rec)
+        records.append(as_seen_now(rec, holder))
     return records
+
+
+def as_seen_now(rec: RunRecord, holder: LockHolder | None) -> RunRecord:
+    """`rec`, `aborted` if it says `running` but the lake's lock is not its run's."""
+    if rec.status == RunStatus.RUNNING.value and not (holder and holder.run_id == rec.run_id):
+        rec.status = RunStatus.ABORTED.value
+        for s in rec.steps:
+            if s.state == StepState.RUNNING.value:
+                s.state = StepState.CANCELLED.value
+    return rec
+
+
+def load_run(state_dir: Path, run_id: str) -> RunRecord | None:
+    """One run by its id (as `lakeconsole runs` lists it); None when there is no such run.
+    NotARunRecord when its file holds something else."""
+    path = runs_dir(state_dir) / f"{run_id}.json"
+    if "/" in run_id or not path.is_file():
+        return None
+    return as_seen_now(read_record(path), current_holder(state_dir))

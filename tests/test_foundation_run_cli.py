@@ -129,6 +129,43 @@ def test_run_history_lists_runs_with_latency(cli, env) -> None:
     assert "failed" in text and "succeeded" in text and "latency" in text
 
 
+def test_run_history_says_what_started_each_run(cli, env, home) -> None:
+    cli(["run"], env=use(env, "good"))
+    # A record written before runs said what started them: its command tells.
+    old = {"run_id": "20260101T000000-000000Z-1", "pid": 1, "command": "lakeconsole console"}
+    (home / "data/_lakeconsole/runs/20260101T000000-000000Z-1.json").write_text(
+        json.dumps(
+            {**old, "started_at": 1767225600.0, "status": "succeeded", "ended_at": 1767225604.0}
+        )
+    )
+    runs = json.loads(cli(["runs", "--json"], env=env).stdout)
+    assert [r["trigger"] for r in runs] == ["cli", "console"]
+    header, newest, oldest = cli(["runs"], env=env).stdout.splitlines()
+    assert header.split()[:4] == ["started", "status", "trigger", "took"]
+    assert newest.split()[2:4] == ["succeeded", "cli"]
+    assert oldest.split()[2:5] == ["succeeded", "console", "4.0s"]
+
+
+def test_one_run_shows_its_steps_on_a_timeline_and_how_to_rerun_the_failed_one(cli, env) -> None:
+    cli(["run"], env=use(env, "failing_bronze"))
+    (run,) = json.loads(cli(["runs", "--json"], env=env).stdout)
+    r = cli(["runs", run["run_id"]], env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"run {run['run_id']}: failed"
+    assert "trigger cli" in lines[1]
+    steps = {line.split()[1]: line for line in lines if line[:1] and line[0] in "✓✗⊘"}
+    assert steps["ingest"].startswith("✗") and "landing file orders_bad" in steps["ingest"]
+    assert "upstream failed: ingest" in steps["clean"]
+    assert "█" in steps["ingest_fx"] and "2 → 2 rows" in steps["ingest_fx"]
+    assert all(len(line) <= 80 for line in lines)
+    error = lines.index("error: ingest: landing file orders_bad.csv has no header row")
+    assert lines[error + 1] == "  expected: order_id, line_no"  # the error's detail, under it
+    assert lines[-1] == "re-run from the failed step: lakeconsole run --from ingest"
+    missing = cli(["runs", "20990101T000000-000000Z-1"], env=env)
+    assert missing.returncode == 2 and "No run '20990101T000000-000000Z-1'" in missing.stderr
+
+
 def test_from_silver_is_refused_when_bronze_was_never_built(cli, env, home) -> None:
     r = cli(["run", "--from", "silver"], env=use(env, "good"))
     assert r.returncode == 2

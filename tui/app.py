@@ -24,7 +24,7 @@ from lakeconsole.core.dag import Pipeline, PipelineError
 from lakeconsole.core.events import Event, RunFinished, RunStatus, StepStarted
 from lakeconsole.core.lock import RunLocked, current_holder
 from lakeconsole.core.runner import RunOutcome, describe_error, run_pipeline
-from lakeconsole.core.runs import load_runs
+from lakeconsole.core.runs import Trigger, load_runs
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.upkeep import UpkeepItem, upkeep_status
 from lakeconsole.tui.dashboard import DashboardScreen
@@ -51,6 +51,7 @@ VIEWS: dict[str, tuple[str, str, str]] = {
     "maintenance": ("lakeconsole.tui.screens.maintenance", "MaintenanceScreen", "Maintenance"),
     "backup": ("lakeconsole.tui.screens.backup", "BackupScreen", "Backup"),
     "marts": ("lakeconsole.tui.screens.marts", "MartsScreen", "Mart docs"),
+    "runs": ("lakeconsole.tui.screens.runs", "RunsScreen", "Runs"),
 }
 
 UpkeepSource = Callable[[Settings], list[UpkeepItem]]
@@ -256,8 +257,8 @@ class ConsoleApp(App[int]):
 
     # --- runs ----------------------------------------------------------------------------
 
-    def start_run(self, start: str | None = None) -> None:
-        """Start a run unless one is going (here or in another process)."""
+    def start_run(self, start: str | None = None, trigger: Trigger = Trigger.CONSOLE) -> bool:
+        """Start a run unless one is going (here or in another process). → started?"""
         if self.pipeline is None:
             self.push_screen(
                 ErrorScreen(
@@ -266,26 +267,27 @@ class ConsoleApp(App[int]):
                     where="LAKECONSOLE_PIPELINE in .env",
                 )
             )
-            return
+            return False
         if self.run_active:
             self.notify(
                 f"A run is already going: one run at a time ({key_of(self.screen, 'cancel_run')} "
                 "cancels it).",
                 severity="warning",
             )
-            return
+            return False
         if self._external_run_id is not None:
             self.notify(
                 "Another process is running the pipeline on this lake; wait for it to finish.",
                 severity="warning",
             )
-            return
+            return False
         self._cancel = threading.Event()
         self.board.set_status(f"starting{' from ' + start if start else ''}…", "running")
-        self._run = self.execute_run(start)
+        self._run = self.execute_run(start, trigger)
+        return True
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run", name="pipeline run")
-    def execute_run(self, start: str | None) -> RunOutcome:
+    def execute_run(self, start: str | None, trigger: Trigger) -> RunOutcome:
         """The whole run, off the event loop; each event is posted to the console as it happens."""
         assert self.pipeline is not None
         _yield_cpu_to_the_screen()
@@ -296,6 +298,7 @@ class ConsoleApp(App[int]):
             start=start,
             cancel_event=self._cancel,
             command=RUN_COMMAND,
+            trigger=trigger,
             clock=self.clock,
         )
 
@@ -421,7 +424,7 @@ class ConsoleApp(App[int]):
             and self.pipeline
         ):
             self.notify(f"New in landing: {', '.join(message.names[:3])}… running the pipeline.")
-            self.start_run(None)
+            self.start_run(None, Trigger.AUTO_RUN)
 
     def action_logs(self) -> None:
         """Enlarge the log panel, or shrink it back."""
@@ -466,7 +469,7 @@ class ConsoleApp(App[int]):
         self.push_screen(HelpScreen(screen_keys(screen), title=title, panels=screen is self.board))
 
     def action_open_view(self, name: str) -> None:
-        """Open the tables, maintenance, backup or mart docs view."""
+        """Open the tables, maintenance, backup, mart docs or runs view."""
         module_name, class_name, label = VIEWS[name]
         if isinstance(self.screen, ModalScreen):
             return

@@ -58,6 +58,15 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         "d", "open_view('marts')", "Docs", id="marts", tooltip="Mart READMEs (data dictionary)"
     ),
     Binding("l", "logs", "Logs", id="logs", tooltip="Enlarge or shrink the app.log panel"),
+    # Off the footer: the dashboard's is full at 80 columns (`?` lists it).
+    Binding(
+        "u",
+        "open_view('runs')",
+        "Runs",
+        id="runs",
+        show=False,
+        tooltip="Runs: timeline, error, re-run",
+    ),
     # Shown in the landing panel's corner rather than the footer, which is full at 80 columns.
     Binding(
         "a",
