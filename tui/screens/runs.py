@@ -6,15 +6,15 @@ core.run_timeline. Record files are read in thread workers that post messages.""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
-from textual.binding import ActiveBinding, Binding, BindingType
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
@@ -33,6 +33,7 @@ from lakeconsole.core.run_timeline import (
 from lakeconsole.core.runs import RunRecord, Trigger
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.keys import key_of
+from lakeconsole.tui.screens.view import ConsoleView
 
 if TYPE_CHECKING:
     from lakeconsole.tui.app import ConsoleApp
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 RUNS_SHOWN = 50
 POLL_S = 1.0  # a new run, or a step of a running one, shows within a second
 COLUMNS = ("Started", "Status", "Trigger", "Took", "Records", "Error")
-FOOTER_CONSOLE_KEYS = frozenset({"run", "cancel", "help", "quit"})  # binding ids
 TAIL = 20  # at least: a step's counts, or the start of why it did not run, after its bar
 FIXED_COLUMNS = 58  # the columns before Error, with the table's padding, at their widest
 # The theme colour of each status and step state (theme variables, so NO_COLOR works too);
@@ -109,20 +109,9 @@ class RunList(DataTable[Text]):
         self.refresh_bindings()
 
 
-class RunsViewScreen(Screen[None]):
-    """A screen of the runs view. Its footer shows its own keys and the console's run, cancel,
-    help and quit: with every console key it would be cut at 80 columns. `?` lists the rest
-    (it reads the same bindings, so it says they are not in the footer)."""
-
-    @property
-    def active_bindings(self) -> dict[str, ActiveBinding]:
-        bindings = super().active_bindings
-        for key, active in bindings.items():
-            hide = isinstance(active.node, App) and active.binding.id not in FOOTER_CONSOLE_KEYS
-            if hide and active.binding.show:
-                hidden = dataclasses.replace(active.binding, show=False)
-                bindings[key] = active._replace(binding=hidden)
-        return bindings
+class RunsViewScreen(ConsoleView):
+    """A screen of the runs view: its own keys in the footer, the console's behind `?`
+    (tui/screens/view.py, as every view)."""
 
 
 class RunsScreen(RunsViewScreen):
@@ -283,7 +272,8 @@ class RunScreen(RunsViewScreen):
         if self.record.status == "running":
             self.set_interval(POLL_S, self.reload, name="poll run")
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: Resize) -> None:
+        # Textual calls ConsoleView's handler too (the footer's width style).
         self.show()  # the bars take the width there is
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run-load")
