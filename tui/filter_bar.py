@@ -1,0 +1,64 @@
+"""The `/` input bar of every list: Enter applies the text, Escape clears the filter.
+
+The bar only collects text; what a filter keeps is decided in core/explorer/filters.py (or
+tui/log_levels.py for the log), and the screen shows the result and its count."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Input
+
+
+class FilterBar(Input):
+    """Hidden until `open`; answers with `FilterBar.Changed` (text, or "" when cleared)."""
+
+    DEFAULT_CSS = """
+    FilterBar {
+        display: none;
+        margin: 0 1;
+    }
+    FilterBar.-open {
+        display: block;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear_filter", "Clear", id="filter.close", tooltip="Clear the filter"),
+    ]
+
+    class Changed(Message):
+        """The filter to apply ("" for none). `bar` tells two bars of one screen apart."""
+
+        def __init__(self, bar: FilterBar, text: str) -> None:
+            super().__init__()
+            self.bar, self.text = bar, text
+
+    def __init__(self, placeholder: str, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id)
+        self.applied = ""
+
+    def open(self) -> None:
+        """Show the bar with the filter in force, ready to edit."""
+        self.value = self.applied
+        self.add_class("-open")
+        self.focus()
+        self.cursor_position = len(self.value)
+
+    async def action_submit(self) -> None:
+        self._close(self.value.strip())
+
+    def action_clear_filter(self) -> None:
+        self._close("")
+
+    def _close(self, text: str) -> None:
+        self.applied = text
+        self.remove_class("-open")
+        self.post_message(self.Changed(self, text))
+
+
+def count_text(shown: int, total: int | str, noun: str) -> str:
+    """`12 of 340 tables`: how much of a list a filter keeps."""
+    total_text = f"{total:,}" if isinstance(total, int) else total
+    return f"{shown:,} of {total_text} {noun}"
