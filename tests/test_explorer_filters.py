@@ -98,7 +98,7 @@ def test_rows_filter_of_an_old_version_is_applied_to_that_version(tmp_path: Path
     # Version 1 still has `channel` (dropped in version 3).
     page = rows_page(path, version=1, where=parse_row_filter("channel=web"))
     assert sorted(page.table.column("id").to_pylist()) == [1, 3, 4]
-    with pytest.raises(ExplorerError, match="No column 'channel'.*id, amount, note"):
+    with pytest.raises(ExplorerError, match=r"No column 'channel'.*id, amount, note"):
         rows_page(path, version=4, where=parse_row_filter("channel=web"))
 
 
@@ -107,7 +107,7 @@ def test_a_bad_filter_says_in_one_line_what_to_write(tmp_path: Path) -> None:
     with pytest.raises(ExplorerError, match=r"column=value \(equal\) or column~text") as bad:
         parse_row_filter("just words")
     assert "\n" not in str(bad.value)
-    with pytest.raises(ExplorerError, match="'abc' is not a long.*id~abc") as wrong:
+    with pytest.raises(ExplorerError, match=r"'abc' is not a long.*id~abc") as wrong:
         rows_page(path, where=parse_row_filter("id=abc"))
     assert "\n" not in str(wrong.value)
     assert parse_row_filter("  ") is None
@@ -126,8 +126,10 @@ def test_compare_gives_before_and_after_of_each_changed_column(tmp_path: Path) -
     )
     result = compare_versions(path, 0, 1, keys=["id"])
     assert (result.added, result.removed, result.changed) == (1, 1, 2)
-    changed = {row.key["id"]: [(c.column, c.before, c.after) for c in row.changes] for row in
-               result.changed_rows}
+    changed = {
+        row.key["id"]: [(c.column, c.before, c.after) for c in row.changes]
+        for row in result.changed_rows
+    }
     assert changed == {1: [("price", 1.0, 1.5)], 2: [("colour", "blue", "green")]}
     assert result.to_json()["changed_rows"][0] == {
         "key": {"id": 1},

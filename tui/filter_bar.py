@@ -9,11 +9,12 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input
 
 
 class FilterBar(Input):
-    """Hidden until `open`; answers with `FilterBar.Changed` (text, or "" when cleared)."""
+    """Hidden until `open`; answers with `FilterBar.Applied` (text, or "" when cleared)."""
 
     DEFAULT_CSS = """
     FilterBar {
@@ -28,19 +29,25 @@ class FilterBar(Input):
         Binding("escape", "clear_filter", "Clear", id="filter.close", tooltip="Clear the filter"),
     ]
 
-    class Changed(Message):
+    class Applied(Message):
         """The filter to apply ("" for none). `bar` tells two bars of one screen apart."""
 
         def __init__(self, bar: FilterBar, text: str) -> None:
             super().__init__()
             self.bar, self.text = bar, text
 
+        @property
+        def control(self) -> FilterBar:
+            return self.bar
+
     def __init__(self, placeholder: str, id: str | None = None) -> None:
         super().__init__(placeholder=placeholder, id=id)
         self.applied = ""
+        self._before: Widget | None = None  # the focus goes back there when the bar closes
 
     def open(self) -> None:
         """Show the bar with the filter in force, ready to edit."""
+        self._before = self.screen.focused
         self.value = self.applied
         self.add_class("-open")
         self.focus()
@@ -55,7 +62,11 @@ class FilterBar(Input):
     def _close(self, text: str) -> None:
         self.applied = text
         self.remove_class("-open")
-        self.post_message(self.Changed(self, text))
+        if self._before is not None and self._before.is_attached:
+            self._before.focus()
+        else:
+            self.screen.set_focus(None)
+        self.post_message(self.Applied(self, text))
 
 
 def count_text(shown: int, total: int | str, noun: str) -> str:

@@ -1,5 +1,6 @@
 """logs/app.log as it grows: only new bytes are read, a bounded number of lines kept, a rotated
-file (OPS-04) followed from its start, and a level filter (`L`).
+file (OPS-04) followed from its start, a level filter (`L`) and a text filter (`/`), which
+apply together.
 
 The panel follows the end of the file: new lines scroll it to the end whatever its size was
 when they came (enlarged with `l`, shrunk back, a terminal resize). Only scrolling up by hand
@@ -15,7 +16,7 @@ from textual import events, work
 from textual.geometry import Size
 from textual.widgets import Log
 
-from lakeconsole.tui.log_levels import FILTERS, filter_lines
+from lakeconsole.tui.log_levels import FILTERS, filter_lines, lines_containing
 from lakeconsole.tui.log_tail import LogTail
 from lakeconsole.tui.watching import FIRST_FRAME_S, import_watchfiles
 
@@ -33,6 +34,7 @@ class LogPanel(Log):
         self.tail = LogTail(path)
         self.following = True
         self.filter_index = 0  # into FILTERS: ALL
+        self.text = ""  # the `/` filter: only lines containing it
         self._raw: deque[str] = deque(maxlen=KEPT_LINES)  # every line read, for a new filter
         self._keep: bool | None = None  # whether the last record read passes the filter
         self._size_seen = Size(0, 0)
@@ -83,9 +85,12 @@ class LogPanel(Log):
             self._keep = None
         self._raw.extend(lines)
         shown, self._keep = filter_lines(lines, self.minimum, self._keep)
+        shown = lines_containing(shown, self.text)
         if shown or rotated:
             self.write_lines(shown, scroll_end=False)
             self._to_end()
+        if self.text:
+            self._title()  # its count of lines shown
 
     # --- the level filter ----------------------------------------------------------------
 
@@ -100,17 +105,30 @@ class LogPanel(Log):
     def cycle_level(self) -> str:
         """ALL → INFO+ → WARNING+ → ERROR → ALL; the lines kept are shown again through it."""
         self.filter_index = (self.filter_index + 1) % len(FILTERS)
+        self._show_again()
+        return self.filter_name
+
+    def filter_text(self, text: str) -> None:
+        """Only the lines containing `text` (any case), at the level chosen with `L`."""
+        self.text = text
+        self._show_again()
+
+    def _show_again(self) -> None:
         shown, self._keep = filter_lines(self._raw, self.minimum)
         self.clear()
-        self.write_lines(shown, scroll_end=False)
+        self.write_lines(lines_containing(shown, self.text), scroll_end=False)
         self.following = True
         self._to_end()
         self._title()
-        return self.filter_name
 
     def _title(self) -> None:
-        name = self.path.name
-        self.border_title = name if self.filter_index == 0 else f"{name} · {self.filter_name}"
+        parts = [self.path.name]
+        if self.filter_index:
+            parts.append(self.filter_name)
+        if self.text:
+            # The lines kept, not the file's: older lines scroll away (KEPT_LINES).
+            parts.append(f"'{self.text}' {self.line_count:,} of {len(self._raw):,} lines")
+        self.border_title = " · ".join(parts)
 
     # --- following the end ---------------------------------------------------------------
 

@@ -23,7 +23,8 @@ from lakeconsole.core.explorer.compare import Comparison
 from lakeconsole.core.explorer.history import DEFAULT_PAGE, Commit, HistoryPage
 from lakeconsole.core.explorer.restore import RestorePlan
 from lakeconsole.core.settings import Settings
-from lakeconsole.tui.keys import key_of
+from lakeconsole.tui.filter_bar import FilterBar, count_text
+from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.table_compare import CompareScreen, KeysScreen
 from lakeconsole.tui.screens.tables import describe
 
@@ -112,6 +113,7 @@ class TableHistoryScreen(Screen[None]):
             tooltip="Load older commits",
             key_display=">",
         ),
+        FILTER,
         Binding("ctrl+r", "refresh", "Refresh", id="history.refresh", tooltip="Reload the history"),
         Binding("escape", "back", "Back", id="history.back", tooltip="Back to the tables"),
     ]
@@ -126,11 +128,16 @@ class TableHistoryScreen(Screen[None]):
         self.latest: int | None = None
         self.next_before: int | None = None
         self.marked: int | None = None
+        self.in_log = 0  # commits in the log (the history loads them a page at a time)
         self.busy = False
+        self.filter_text = ""
 
     def compose(self) -> ComposeResult:
         yield Label(f"History of {self.table_name}", id="history-title", classes="title")
         yield CommitList(id="history-list", cursor_type="row", zebra_stripes=True)
+        yield FilterBar(
+            "Operation, text in the row, or a version number, then Enter", id="history-filter"
+        )
         yield Static("", id="history-status", classes="status", markup=False)
         yield Footer()
 
@@ -166,19 +173,62 @@ class TableHistoryScreen(Screen[None]):
             self.commits = []
             self.marked = None
         self.latest, self.next_before = page.latest, page.next_before
-        for commit in page.commits:
-            self.commits.append(commit)
-            table.add_row(*self._cells(commit), key=str(commit.version))
+        self.in_log = page.latest - page.oldest_available + 1
+        self.commits.extend(page.commits)
+        if self.filter_text:
+            self._show_commits()
+        else:
+            for commit in page.commits:
+                table.add_row(*self._cells(commit), key=str(commit.version))
+            self._loaded_status()
+        table.focus()
+
+    def _loaded_status(self) -> None:
         more = (
-            f"; {key_of(self, 'more')}: older commits (below {page.next_before})"
-            if page.next_before is not None
+            f"; {key_of(self, 'more')}: older commits (below {self.next_before})"
+            if self.next_before is not None
             else "; oldest commit reached"
         )
+        if self.filter_text:
+            shown = self.query_one("#history-list", DataTable).row_count
+            self._status(
+                f"{count_text(shown, len(self.commits), 'commits')} loaded match "
+                f"'{self.filter_text}' ({self.in_log} in the log){more}; "
+                f"{key_of(self, 'back')}: show all"
+            )
+            return
         self._status(
-            f"{len(self.commits)} of {page.latest - page.oldest_available + 1} "
-            f"commits shown, latest version {page.latest}{more}"
+            f"{len(self.commits)} of {self.in_log} "
+            f"commits shown, latest version {self.latest}{more}"
         )
-        table.focus()
+
+    def _show_commits(self) -> None:
+        """The loaded commits that the `/` filter keeps, the cursor on the same version."""
+        from lakeconsole.core.explorer.filters import matching_commits
+
+        table = self.query_one("#history-list", DataTable)
+        selected = self.selected_version()
+        table.clear()
+        for commit in matching_commits(self.commits, self.filter_text):
+            table.add_row(*self._cells(commit), key=str(commit.version))
+        if selected is not None and str(selected) in {str(k.value) for k in table.rows}:
+            table.move_cursor(row=table.get_row_index(str(selected)))
+        title = f"History of {self.table_name}"
+        if self.filter_text:
+            shown = count_text(table.row_count, len(self.commits), "commits")
+            title += f" matching '{self.filter_text}': {shown}"
+        self.query_one("#history-title", Label).update(title)
+        self._loaded_status()
+
+    # --- `/` -------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.query_one("#history-filter", FilterBar).open()
+
+    @on(FilterBar.Applied, "#history-filter")
+    def _filter_changed(self, event: FilterBar.Applied) -> None:
+        self.filter_text = event.text
+        self._show_commits()
+        self.query_one("#history-list", DataTable).focus()
 
     def _cells(self, commit: Commit) -> tuple[str, ...]:
         label = (MARK if commit.version == self.marked else "") + str(commit.version)
@@ -347,6 +397,11 @@ class TableHistoryScreen(Screen[None]):
             self._status(describe(event.worker.error), error=True)
 
     def action_back(self) -> None:
+        if self.filter_text:  # Escape clears the filter first, as in the bar
+            self.query_one("#history-filter", FilterBar).applied = ""
+            self.filter_text = ""
+            self._show_commits()
+            return
         self.app.pop_screen()
 
     def _status(self, text: str, error: bool = False) -> None:

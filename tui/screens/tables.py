@@ -230,8 +230,8 @@ class TablesScreen(Screen[None]):
     def action_filter(self) -> None:
         self.query_one("#tables-filter", FilterBar).open()
 
-    @on(FilterBar.Changed, "#tables-filter")
-    def _filter_changed(self, event: FilterBar.Changed) -> None:
+    @on(FilterBar.Applied, "#tables-filter")
+    def _filter_changed(self, event: FilterBar.Applied) -> None:
         self.filter_text = event.text
         self._show_tables()
 
