@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lakeconsole.core.explorer.table import ExplorerError, KeyNeeded, explain, open_table
-from lakeconsole.core.explorer.version import SchemaDiff, columns_of, diff_schemas
+from lakeconsole.core.explorer.version import SchemaDiff, cell_text, columns_of, diff_schemas
 from lakeconsole.core.settings import Settings
 
 KEYS_PROPERTY = "lakeconsole.keys"
@@ -221,6 +221,24 @@ def _changed_rows(
         ]
         out.append(ChangedRow({k: row[f"k{i}"] for i, k in enumerate(keys)}, changes))
     return out
+
+
+def value_rows(rows: list[ChangedRow], width: int = 30) -> list[list[str]]:
+    """Changed rows as text lines for both faces: the key (on a key's first line only), the
+    column, and `before → after`."""
+    lines = []
+    for row in rows:
+        key = [cell_text(v, width) for v in row.key.values()]
+        for index, change in enumerate(row.changes):
+            shown = key if index == 0 else [""] * len(key)
+            before, after = (_value_text(v, width) for v in (change.before, change.after))
+            lines.append([*shown, change.column, f"{before} → {after}"])
+    return lines
+
+
+def _value_text(value: Any, width: int) -> str:
+    # null and an empty text are different changes: say which.
+    return "null" if value is None else (cell_text(value, width) or '""')
 
 
 def _same(before: Any, after: Any) -> bool:
