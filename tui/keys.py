@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
-from textual.keys import key_to_character
+from textual.keys import REPLACED_KEYS, key_to_character
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -97,7 +97,7 @@ FILTER = Binding(
     "Filter",
     id="filter",
     key_display="/",
-    tooltip="Filter the list (Enter applies, Escape clears)",
+    tooltip="Filter the list (Enter: apply)",
 )
 
 # Keys that do "the same thing" under several ids: leave what is in front, or choose what is
@@ -216,7 +216,8 @@ def key_name(key: str) -> str:
     """`question_mark` → `?`, as a user types it; `ctrl+r`, `escape`, `space` stay words."""
     if "+" in key or len(key) == 1:
         return key
-    char = key_to_character(key)
+    # `slash` is Unicode's `solidus`: Textual names it so, but finds no character for it.
+    char = key_to_character(REPLACED_KEYS.get(key, key))
     return char if char and char.isprintable() and not char.isspace() else key
 
 
