@@ -27,6 +27,7 @@ EPILOG = f"""\
 examples:
   lakeconsole show silver/sales_orders                      latest version, first 20 rows
   lakeconsole show silver/sales_orders --version 3 --limit 50 --offset 100
+  lakeconsole show silver/sales_orders --where order_id=1042          one order, any version
   lakeconsole show /data/spark/events --version 0 --json
   lakeconsole show silver/sales_orders --compare 3..7 --key order_id,line_no
   lakeconsole show silver/sales_orders --compare 3..7 --offset 20   the next changed keys"""
@@ -47,6 +48,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--offset", type=int, default=0, metavar="N", help="skip this many rows (changed keys)"
+    )
+    p.add_argument(
+        "--where",
+        metavar="COL=VALUE",
+        help="only rows where COL equals VALUE (COL~TEXT: contains TEXT, any case), "
+        "counted over the whole version",
     )
     p.add_argument("--compare", metavar="OLD..NEW", help="compare two versions by key instead")
     p.add_argument("--key", metavar="COL,COL", help="key columns for --compare")
@@ -80,14 +87,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _show(args: argparse.Namespace, path: Any, name: str) -> int:
+    from lakeconsole.core.explorer.filters import parse_row_filter
     from lakeconsole.core.explorer.history import to_commit
     from lakeconsole.core.explorer.log import read_commit
     from lakeconsole.core.explorer.table import open_table
     from lakeconsole.core.explorer.version import rows_page, schema_at, text_rows
 
+    where = parse_row_filter(args.where or "")
     dt = open_table(path, args.version)
     schema = schema_at(path, dt=dt)
-    page = rows_page(path, offset=args.offset, limit=args.limit, dt=dt)
+    page = rows_page(path, offset=args.offset, limit=args.limit, dt=dt, where=where)
     commit = to_commit(read_commit(path, schema.version))
     if args.json:
         print_json(
@@ -101,6 +110,8 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
                 "compared_with": schema.previous,
                 "offset": page.offset,
                 "total_rows": page.total_rows,
+                "where": str(where) if where else None,
+                "all_rows": page.all_rows if where else page.total_rows,
                 "ordered": page.ordered,
                 "rows": page.table.to_pylist(),
             }
@@ -128,13 +139,18 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
         return OK
     shown = page.table.num_rows
     total = "?" if page.total_rows is None else f"{page.total_rows:,}"
-    print(f"\nrows {page.offset + 1 if shown else page.offset}-{page.offset + shown} of {total}:")
+    matching = f" where {where} (of {page.all_rows:,} rows)" if where and page.all_rows else ""
+    print(
+        f"\nrows {page.offset + 1 if shown else page.offset}-{page.offset + shown} "
+        f"of {total}{matching}:"
+    )
     print(table(text_rows(page.table), page.table.column_names))
     if not page.ordered:
         print("(this table is read by delta-rs's own reader: page order can vary between reads)")
     if page.has_more:
+        filtered = f" --where '{where}'" if where else ""
         print(
-            f"next page: lakeconsole show {args.table} --version {schema.version} "
+            f"next page: lakeconsole show {args.table} --version {schema.version}{filtered} "
             f"--offset {page.offset + shown} --limit {args.limit}"
         )
     return OK

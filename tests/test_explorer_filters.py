@@ -3,6 +3,9 @@ changed values of a compare, over real Delta tables in tmp_path."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -76,7 +79,7 @@ def test_rows_filter_equal_counts_the_matching_rows_of_the_whole_version(
         if not page.has_more:
             break
         offset += page.table.num_rows
-    assert ids == list(range(1, 300, 2))
+    assert sorted(ids) == list(range(1, 300, 2)) and len(set(ids)) == len(ids)
 
 
 def test_rows_filter_reads_the_value_as_the_columns_type(tmp_path: Path) -> None:
@@ -146,3 +149,22 @@ def test_compare_pages_through_changed_keys_in_key_order(tmp_path: Path) -> None
     assert [r.key["id"] for r in first.changed_rows] == list(range(10))
     assert [r.key["id"] for r in second.changed_rows] == list(range(10, 20))
     assert second.changed_offset == 10 and second.changed == 30
+
+
+def test_show_where_pages_through_the_matching_rows(
+    cli: Callable[..., subprocess.CompletedProcess[str]], home: Path
+) -> None:
+    events_table(home / "data" / "silver" / "events")
+    result = cli(["show", "silver/events", "--where", "channel=shop", "--limit", "2", "--json"])
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert (shown["total_rows"], shown["all_rows"], shown["where"]) == (150, 300, "channel=shop")
+    assert [r["channel"] for r in shown["rows"]] == ["shop", "shop"]
+    text = cli(["show", "silver/events", "--where", "channel=shop", "--limit", "2"]).stdout
+    assert "rows 1-2 of 150 where channel=shop (of 300 rows):" in text
+    assert "--where 'channel=shop' --offset 2 --limit 2" in text
+    bad = cli(["show", "silver/events", "--where", "colour=red"])
+    assert bad.returncode == 1
+    assert bad.stderr.strip().splitlines() == [
+        "No column 'colour' in this version; columns are: id, channel, note"
+    ]

@@ -26,7 +26,9 @@ class FilterBar(Input):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "clear_filter", "Clear", id="filter-bar.close", tooltip="Clear the filter"),
+        Binding(
+            "escape", "clear_filter", "Clear", id="filter-bar.close", tooltip="Clear the filter"
+        ),
     ]
 
     class Applied(Message):
