@@ -84,4 +84,5 @@ async def test_console_compare_lists_the_changed_values(settings: Settings) -> N
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the comparison")
         # The merge raised order 2 from 20.0 to 25.0 and inserted order 5.
         assert rows_of(app, "#compare-values") == [["2", "amount", "20.0 → 25.0"]]
-        assert "all 1 changed keys" in str(app.screen.query_one("#compare-values-title").render())
+        title = str(app.screen.query_one("#compare-values-title").render())
+        assert title == "Changed values: every changed key (1), by key"

@@ -61,7 +61,9 @@ class DashboardScreen(Screen[None]):
             yield LatencyChart(id="latency")
             yield UpkeepPanel(self.clock, id="upkeep")
         yield LogPanel(self.settings.log_file)
-        yield FilterBar("Log lines containing…, then Enter (Escape: all lines)", id="log-filter")
+        yield FilterBar(
+            "Log lines containing…, then Enter (Escape: all lines)", id="log-filter", docked=True
+        )
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

@@ -24,6 +24,10 @@ class FilterBar(Input):
     FilterBar.-open {
         display: block;
     }
+    /* On a screen whose panels fill it (the dashboard), the bar sits on the footer. */
+    FilterBar.-docked {
+        dock: bottom;
+    }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -42,8 +46,8 @@ class FilterBar(Input):
         def control(self) -> FilterBar:
             return self.bar
 
-    def __init__(self, placeholder: str, id: str | None = None) -> None:
-        super().__init__(placeholder=placeholder, id=id)
+    def __init__(self, placeholder: str, id: str | None = None, docked: bool = False) -> None:
+        super().__init__(placeholder=placeholder, id=id, classes="-docked" if docked else "")
         self.applied = ""
         self._before: Widget | None = None  # the focus goes back there when the bar closes
 

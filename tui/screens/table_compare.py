@@ -63,8 +63,9 @@ class CompareScreen(ModalScreen[None]):
     def _values_title(self) -> str:
         r = self.result
         shown = len(r.changed_rows)
-        page = f"the first {shown} of {r.changed:,}" if shown < r.changed else f"all {shown}"
-        return f"Changed values, {page} changed keys (in key order)"
+        if shown < r.changed:
+            return f"Changed values: the first {shown} of {r.changed:,} changed keys, by key"
+        return f"Changed values: every changed key ({shown}), by key"
 
     def _samples(self) -> str:
         r = self.result
