@@ -168,3 +168,10 @@ def test_show_where_pages_through_the_matching_rows(
     assert bad.stderr.strip().splitlines() == [
         "No column 'colour' in this version; columns are: id, channel, note"
     ]
+
+
+def test_rows_filter_works_on_text_delta_rs_wrote_as_string_view(tmp_path: Path) -> None:
+    # The overwrite of version 3 writes `note` as string_view in its data file.
+    path = orders_table(tmp_path / "orders")
+    assert rows_page(path, where=parse_row_filter("note=n2")).table.column("id").to_pylist() == [2]
+    assert rows_page(path, where=parse_row_filter("note~N")).total_rows == 4

@@ -19,7 +19,15 @@ from lakeconsole.tui.screens.table_history import TableHistoryScreen
 from lakeconsole.tui.screens.table_version import TableVersionScreen
 from lakeconsole.tui.screens.tables import TablesScreen
 from tests.explorer_fixtures import orders_table
-from tests.test_explorer_screen import ExplorerApp, loaded, rows_of, status, wait_for
+from tests.test_explorer_screen import (  # noqa: F401 (utc: a fixture)
+    ExplorerApp,
+    freeze_timestamps,
+    loaded,
+    rows_of,
+    status,
+    utc,
+    wait_for,
+)
 from tests.test_tui_console import make_app
 from tests.tui_fixtures import SYNTHETIC
 
@@ -35,6 +43,8 @@ async def type_filter(pilot: Pilot[Any], text: str) -> None:
     await pilot.press("slash")
     bar = pilot.app.screen.query_one(FilterBar)
     assert bar.display and bar.has_focus, "the bar opens at the bottom with the focus"
+    screen = pilot.app.screen.region
+    assert bar.region.height > 0 and bar.region.bottom <= screen.bottom, "the bar is in view"
     await pilot.press(*text, "enter")
     await pilot.pause()
     assert not bar.display
@@ -237,3 +247,22 @@ async def test_the_log_enlarged_with_l_can_be_filtered(console_settings: Setting
         await pilot.press(*"failed", "enter")
         await pilot.pause()
         assert panel.lines == [ERROR] and app.board.maximized is panel
+
+
+@pytest.mark.usefixtures("utc")
+def test_rows_filter_snapshot_at_80x24(settings: Settings, snap_compare: Any) -> None:
+    """A version's rows filtered, as a user sees it in the smallest terminal."""
+    path = orders_table(settings.data_dir / "silver" / "orders")
+    freeze_timestamps(path, 1_795_000_000_000)
+    app = ExplorerApp(settings)
+
+    async def filtered(pilot: Pilot[Any]) -> None:
+        await open_rows(pilot, app)
+        await type_filter(pilot, "amount=40")
+        await wait_for(
+            pilot,
+            lambda: "matching" in status(app, "#version-status"),
+            status(app, "#version-status"),
+        )
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=filtered)

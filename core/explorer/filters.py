@@ -90,7 +90,9 @@ def row_expression(where: RowFilter, schema: pa.Schema, types: dict[str, str]) -
             f"No column '{where.column}' in this version; columns are: {', '.join(schema.names)}"
         )
     arrow_type = schema.field(where.column).type
-    field = ds.field(where.column)
+    # Cast to the version's own type: a data file may hold the column as another type of the
+    # same values (delta-rs writes text as string_view), which no kernel compares with a string.
+    field = ds.field(where.column).cast(arrow_type)
     if where.op == "~":
         text = field if pa.types.is_string(arrow_type) else field.cast(pa.string())
         return pc.match_substring(text, where.value, ignore_case=True)
