@@ -15,6 +15,7 @@ from deltalake import write_deltalake
 from lakeconsole.core.explorer.catalog import lake_tables
 from lakeconsole.core.explorer.compare import compare_versions
 from lakeconsole.core.explorer.filters import (
+    find_commits,
     matching_commits,
     matching_tables,
     parse_row_filter,
@@ -23,7 +24,7 @@ from lakeconsole.core.explorer.history import history_page
 from lakeconsole.core.explorer.table import ExplorerError
 from lakeconsole.core.explorer.version import rows_page
 from lakeconsole.core.settings import Settings
-from tests.explorer_fixtures import orders_table
+from tests.explorer_fixtures import many_commits, orders_table, spark_append
 
 
 def events_table(path: Path) -> Path:
@@ -175,3 +176,16 @@ def test_rows_filter_works_on_text_delta_rs_wrote_as_string_view(tmp_path: Path)
     path = orders_table(tmp_path / "orders")
     assert rows_page(path, where=parse_row_filter("note=n2")).table.column("id").to_pylist() == [2]
     assert rows_page(path, where=parse_row_filter("note~N")).total_rows == 4
+
+
+def test_history_search_reads_the_whole_log_and_counts_past_what_it_keeps(tmp_path: Path) -> None:
+    path = many_commits(tmp_path / "clicks", 300, commit_info=spark_append)
+    found = find_commits(path, "numOutputRows", limit=10)  # no: metrics show as counts
+    assert found.matched == 0
+    found = find_commits(path, "+1 rows", limit=10)
+    assert (found.matched, found.in_log, len(found.commits)) == (300, 300, 10)
+    assert [c.version for c in found.commits] == list(range(299, 289, -1))  # newest first
+    assert not found.all_shown
+    one = find_commits(path, "12")
+    assert [c.version for c in one.commits] == [12] and one.in_log == 300
+    assert find_commits(path, "+1 rows", stop=lambda: True).matched == 0

@@ -18,7 +18,7 @@ from lakeconsole.tui.filter_bar import FilterBar
 from lakeconsole.tui.screens.table_history import TableHistoryScreen
 from lakeconsole.tui.screens.table_version import TableVersionScreen
 from lakeconsole.tui.screens.tables import TablesScreen
-from tests.explorer_fixtures import orders_table
+from tests.explorer_fixtures import many_commits, orders_table
 from tests.test_explorer_screen import (  # noqa: F401 (utc: a fixture)
     ExplorerApp,
     freeze_timestamps,
@@ -114,11 +114,13 @@ async def test_slash_in_a_history_keeps_an_operation_or_one_version(settings: Se
     async with app.run_test(size=SIZE) as pilot:
         await open_orders_history(pilot, app)
         await type_filter(pilot, "write")
+        await wait_for(pilot, lambda: "match" in status(app, "#history-status"), "the search")
         assert [r[0] for r in rows_of(app, "#history-list")] == ["3", "1", "0"]
         assert "matching 'write': 3 of 5 commits" in title(app, "#history-title")
-        assert "3 of 5 commits loaded match 'write'" in status(app, "#history-status")
+        assert "3 of 5 commits match 'write'" in status(app, "#history-status")
 
         await type_filter(pilot, "\b" * 5 + "2")  # a number is a version
+        await wait_for(pilot, lambda: "'2'" in status(app, "#history-status"), "the search")
         assert [r[2] for r in rows_of(app, "#history-list")] == ["MERGE"]
         await pilot.press("enter")  # opens the version kept
         await wait_for(pilot, lambda: isinstance(app.screen, TableVersionScreen), "version 2")
@@ -266,3 +268,19 @@ def test_rows_filter_snapshot_at_80x24(settings: Settings, snap_compare: Any) ->
         )
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=filtered)
+
+
+async def test_a_history_filter_searches_the_whole_log_not_the_page_loaded(
+    settings: Settings,
+) -> None:
+    many_commits(settings.data_dir / "silver" / "clicks", 120)  # pages of 50
+    app = ExplorerApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_orders_history(pilot, app)
+        assert len(rows_of(app, "#history-list")) == 50
+        await type_filter(pilot, "7")  # version 7, two pages below the first
+        await wait_for(pilot, lambda: "match" in status(app, "#history-status"), "the search")
+        assert [r[0] for r in rows_of(app, "#history-list")] == ["7"]
+        assert "1 of 120 commits match '7'" in status(app, "#history-status")
+        await pilot.press("escape")
+        assert len(rows_of(app, "#history-list")) == 50

@@ -3,7 +3,7 @@
 Keys (docs/console-keys.md): Enter opens the selected version; Space marks a version and C
 compares the marked version with the selected one (without a mark: the selected version with the
 one before it); R restores the table to the selected version after a confirmation; > loads
-older commits.
+older commits; / searches the whole log (core/explorer/filters.find_commits) in a worker.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
 from lakeconsole.core.explorer.compare import Comparison
+from lakeconsole.core.explorer.filters import CommitSearch
 from lakeconsole.core.explorer.history import DEFAULT_PAGE, Commit, HistoryPage
 from lakeconsole.core.explorer.restore import RestorePlan
 from lakeconsole.core.settings import Settings
@@ -54,6 +55,12 @@ class Compared(Message, bubble=False):
     def __init__(self, result: Comparison) -> None:
         super().__init__()
         self.result = result
+
+
+class CommitsFound(Message, bubble=False):
+    def __init__(self, found: CommitSearch) -> None:
+        super().__init__()
+        self.found = found
 
 
 class KeysNeeded(Message, bubble=False):
@@ -131,6 +138,7 @@ class TableHistoryScreen(Screen[None]):
         self.in_log = 0  # commits in the log (the history loads them a page at a time)
         self.busy = False
         self.filter_text = ""
+        self.found: CommitSearch | None = None  # the `/` filter's answer
 
     def compose(self) -> ComposeResult:
         yield Label(f"History of {self.table_name}", id="history-title", classes="title")
@@ -152,6 +160,9 @@ class TableHistoryScreen(Screen[None]):
         self.load_page(None, append=False)
 
     def action_more(self) -> None:
+        if self.filter_text:
+            self.notify("The filter searched the whole log: Escape shows the pages again.")
+            return
         if self.next_before is None:
             self.notify("That is the oldest commit in the log.")
             return
@@ -169,15 +180,16 @@ class TableHistoryScreen(Screen[None]):
         table.loading = False
         page = message.page
         if not message.append:
-            table.clear()
             self.commits = []
             self.marked = None
         self.latest, self.next_before = page.latest, page.next_before
         self.in_log = page.latest - page.oldest_available + 1
         self.commits.extend(page.commits)
         if self.filter_text:
-            self._show_commits()
+            self._search(self.filter_text)  # the log changed (a restore, a reload): again
         else:
+            if not message.append:
+                table.clear()
             for commit in page.commits:
                 table.add_row(*self._cells(commit), key=str(commit.version))
             self._loaded_status()
@@ -189,46 +201,73 @@ class TableHistoryScreen(Screen[None]):
             if self.next_before is not None
             else "; oldest commit reached"
         )
-        if self.filter_text:
-            shown = self.query_one("#history-list", DataTable).row_count
-            self._status(
-                f"{count_text(shown, len(self.commits), 'commits')} loaded match "
-                f"'{self.filter_text}' ({self.in_log} in the log){more}; "
-                f"{key_of(self, 'back')}: show all"
-            )
-            return
         self._status(
             f"{len(self.commits)} of {self.in_log} "
             f"commits shown, latest version {self.latest}{more}"
         )
 
-    def _show_commits(self) -> None:
-        """The loaded commits that the `/` filter keeps, the cursor on the same version."""
-        from lakeconsole.core.explorer.filters import matching_commits
-
-        table = self.query_one("#history-list", DataTable)
-        selected = self.selected_version()
-        table.clear()
-        for commit in matching_commits(self.commits, self.filter_text):
-            table.add_row(*self._cells(commit), key=str(commit.version))
-        if selected is not None and str(selected) in {str(k.value) for k in table.rows}:
-            table.move_cursor(row=table.get_row_index(str(selected)))
-        title = f"History of {self.table_name}"
-        if self.filter_text:
-            shown = count_text(table.row_count, len(self.commits), "commits")
-            title += f" matching '{self.filter_text}': {shown}"
-        self.query_one("#history-title", Label).update(title)
-        self._loaded_status()
-
-    # --- `/` -------------------------------------------------------------------------------
+    # --- `/`: the whole log, searched in a worker -----------------------------------------
     def action_filter(self) -> None:
         self.query_one("#history-filter", FilterBar).open()
 
     @on(FilterBar.Applied, "#history-filter")
     def _filter_changed(self, event: FilterBar.Applied) -> None:
-        self.filter_text = event.text
-        self._show_commits()
-        self.query_one("#history-list", DataTable).focus()
+        self._set_filter(event.text)
+
+    def _set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.query_one("#history-filter", FilterBar).applied = text
+        if text:
+            self._search(text)
+            return
+        self.found = None
+        self._show_rows(self.commits)
+        self._loaded_status()
+
+    def _search(self, text: str) -> None:
+        self.query_one("#history-list", DataTable).loading = True
+        self._status(f"searching the log for '{text}'…")
+        self.search(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-find")
+    def search(self, text: str) -> None:
+        from textual.worker import get_current_worker
+
+        from lakeconsole.core.explorer.filters import find_commits
+
+        worker = get_current_worker()
+        self.post_message(
+            CommitsFound(find_commits(self.path, text, stop=lambda: worker.is_cancelled))
+        )
+
+    def on_commits_found(self, message: CommitsFound) -> None:
+        found = message.found
+        if found.text != self.filter_text.strip():
+            return  # an answer for a filter the user already changed
+        self.found = found
+        self.query_one("#history-list", DataTable).loading = False
+        self._show_rows(found.commits)
+        newest = "" if found.all_shown else f"; the newest {len(found.commits)} are listed"
+        self._status(
+            f"{count_text(found.matched, found.in_log, 'commits')} match '{found.text}'"
+            f"{newest}; {key_of(self, 'back')}: show all"
+        )
+
+    def _show_rows(self, commits: list[Commit]) -> None:
+        """`commits` in the list, the cursor kept on the same version when it is among them."""
+        table = self.query_one("#history-list", DataTable)
+        selected = self.selected_version()
+        table.clear()
+        for commit in commits:
+            table.add_row(*self._cells(commit), key=str(commit.version))
+        if selected is not None and str(selected) in {str(k.value) for k in table.rows}:
+            table.move_cursor(row=table.get_row_index(str(selected)))
+        title = f"History of {self.table_name}"
+        if self.found is not None and self.filter_text:
+            shown = count_text(self.found.matched, self.found.in_log, "commits")
+            title += f" matching '{self.found.text}': {shown}"
+        self.query_one("#history-title", Label).update(title)
+        table.focus()
 
     def _cells(self, commit: Commit) -> tuple[str, ...]:
         label = (MARK if commit.version == self.marked else "") + str(commit.version)
@@ -398,9 +437,7 @@ class TableHistoryScreen(Screen[None]):
 
     def action_back(self) -> None:
         if self.filter_text:  # Escape clears the filter first, as in the bar
-            self.query_one("#history-filter", FilterBar).applied = ""
-            self.filter_text = ""
-            self._show_commits()
+            self._set_filter("")
             return
         self.app.pop_screen()
 
