@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import ClassVar
 
 from textual import events, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -22,6 +25,8 @@ from lakeconsole.core.settings import Settings
 from lakeconsole.core.table_facts import TableFacts, tables_facts
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.dag_view import DagView
+from lakeconsole.tui.filter_bar import FilterBar
+from lakeconsole.tui.keys import FILTER
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_panel import LogPanel
 from lakeconsole.tui.run_view import RunView
@@ -48,6 +53,10 @@ class TablesRead(Message):
 
 class DashboardScreen(Screen[None]):
     """Everything at a glance; the app feeds it events, history and upkeep."""
+
+    # `/` filters the log panel (the footer is full at 80 columns: the panel's title shows it).
+    BINDINGS: ClassVar[list[BindingType]] = [replace(FILTER, show=False)]
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, FilterBar"  # the log enlarged with `l` can be filtered
 
     def __init__(
         self,
@@ -79,6 +88,9 @@ class DashboardScreen(Screen[None]):
             yield LatencyChart(id="latency")
             yield UpkeepPanel(self.clock, id="upkeep")
         yield LogPanel(self.settings.log_file)
+        yield FilterBar(
+            "Log lines containing…, then Enter (Escape: all lines)", id="log-filter", docked=True
+        )
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -209,6 +221,12 @@ class DashboardScreen(Screen[None]):
         self.query_one(HeartbeatLine).update("loading run history…")
         self.landing.repoint(settings)
         self.log_panel.repoint(settings.log_file)
+
+    def action_filter(self) -> None:
+        self.query_one("#log-filter", FilterBar).open()
+
+    def on_filter_bar_applied(self, event: FilterBar.Applied) -> None:
+        self.log_panel.filter_text(event.text)
 
     @property
     def landing(self) -> LandingPanel:

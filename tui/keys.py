@@ -7,12 +7,13 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
-from textual.keys import key_to_character
+from textual.keys import REPLACED_KEYS, key_to_character
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -95,6 +96,17 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         show=False,
         tooltip="Filter the log panel by level",
     ),
+)
+
+# `/` on every screen with a list (tables, a history, a version's rows, the dashboard's log): one
+# id, so one remap moves it everywhere. Each screen says what its filter looks at.
+FILTER = Binding(
+    "slash",
+    "filter",
+    "Filter",
+    id="filter",
+    key_display="/",
+    tooltip="Filter the list (Enter: apply)",
 )
 
 # Keys that do "the same thing" under several ids: leave what is in front, or choose what is
@@ -213,7 +225,8 @@ def key_name(key: str) -> str:
     """`question_mark` → `?`, as a user types it; `ctrl+r`, `escape`, `space` stay words."""
     if "+" in key or len(key) == 1:
         return key
-    char = key_to_character(key)
+    # `slash` is Unicode's `solidus`: Textual names it so, but finds no character for it.
+    char = key_to_character(REPLACED_KEYS.get(key, key))
     return char if char and char.isprintable() and not char.isspace() else key
 
 
@@ -229,14 +242,24 @@ def markdown_table() -> str:
     """docs/console-keys.md's table, from the live bindings."""
     lines = ["| key | id | what it does | screen |", "| --- | --- | --- | --- |"]
     first: dict[str, KeyEntry] = {}
+    owners: dict[str, list[str]] = {}
     for entry in all_bindings():  # `help` is declared twice (see HelpScreen): listed once
         first.setdefault(entry.binding_id, entry)
+        owners.setdefault(entry.binding_id, []).append(entry.owner)
     for entry in sorted(first.values(), key=lambda e: scope(e.binding_id) != "everywhere"):
         keys = ", ".join(f"`{key_name(k)}`" for k in entry.keys)
-        lines.append(
-            f"| {keys} | `{entry.binding_id}` | {entry.description} | {scope(entry.binding_id)} |"
-        )
+        where = _where(entry.binding_id, owners[entry.binding_id])
+        lines.append(f"| {keys} | `{entry.binding_id}` | {entry.description} | {where} |")
     return "\n".join(lines)
+
+
+def _where(binding_id: str, owners: list[str]) -> str:
+    """The screen column: an id the console itself binds works everywhere; an id several
+    screens share (`filter`) names them (`TableHistoryScreen` → `table history`)."""
+    if scope(binding_id) != "everywhere" or "ConsoleApp" in owners:
+        return scope(binding_id)
+    names = (re.sub(r"(?<!^)([A-Z])", r" \1", o.removesuffix("Screen")).lower() for o in owners)
+    return ", ".join(sorted(set(names)))
 
 
 if __name__ == "__main__":  # python -m lakeconsole.tui.keys > the table for docs/console-keys.md

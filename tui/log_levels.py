@@ -1,4 +1,5 @@
-"""Which app.log lines the log panel shows at each level filter. No Textual here: tested alone.
+"""Which app.log lines the log panel shows at each level filter, and with the `/` text.
+No Textual here: tested alone.
 
 A record is one line in app.log's format (`core.applog.LOG_FORMAT`: time, level, logger); the
 lines after it without that start (a traceback, a multi-line message) belong to it, so they are
@@ -47,3 +48,10 @@ def filter_lines(
         if shown:
             out.append(line)
     return out, shown
+
+
+def lines_containing(lines: Iterable[str], text: str) -> list[str]:
+    """The lines that contain `text`, ignoring case, as `grep -i` keeps them: a traceback line
+    that matches shows without its record, which is what a search for an error wants."""
+    wanted = text.casefold()
+    return [line for line in lines if wanted in line.casefold()] if wanted else list(lines)

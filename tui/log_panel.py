@@ -1,5 +1,6 @@
 """logs/app.log as it grows: only new bytes are read, a bounded number of lines kept, a rotated
-file (OPS-04) followed from its start, and a level filter (`L`).
+file (OPS-04) followed from its start, a level filter (`L`) and a text filter (`/`), which
+apply together.
 
 A line longer than the panel is wide wraps onto indented continuation rows (cut, the end of a
 warning was lost); a change of width wraps the kept lines again.
@@ -20,7 +21,7 @@ from textual import events, work
 from textual.geometry import Size
 from textual.widgets import Log
 
-from lakeconsole.tui.log_levels import FILTERS, filter_lines
+from lakeconsole.tui.log_levels import FILTERS, filter_lines, lines_containing
 from lakeconsole.tui.log_tail import LogTail
 from lakeconsole.tui.watching import FIRST_FRAME_S, import_watchfiles
 
@@ -38,8 +39,10 @@ class LogPanel(Log):
         self.tail = LogTail(path)
         self.following = True
         self.filter_index = 0  # into FILTERS: ALL
+        self.text = ""  # the `/` filter: only lines containing it
         self._raw: deque[str] = deque(maxlen=KEPT_LINES)  # every line read, for a new filter
         self._keep: bool | None = None  # whether the last record read passes the filter
+        self.matching = 0  # lines shown through the filters (a wrapped line takes more rows)
         self._size_seen = Size(0, 0)
 
     def on_mount(self) -> None:
@@ -56,6 +59,7 @@ class LogPanel(Log):
         self._raw.clear()
         self.clear()
         self._keep = None
+        self.matching = 0
         self.following = True
         self._title()
         self.follow_log()
@@ -88,9 +92,13 @@ class LogPanel(Log):
             self._keep = None
         self._raw.extend(lines)
         shown, self._keep = filter_lines(lines, self.minimum, self._keep)
+        shown = lines_containing(shown, self.text)
+        self.matching = (0 if rotated else self.matching) + len(shown)
         if shown or rotated:
             self.write_lines(self.wrapped(shown), scroll_end=False)
             self._to_end()
+        if self.text:
+            self._title()  # its count of lines shown
 
     # --- long lines ------------------------------------------------------------------------
 
@@ -123,6 +131,8 @@ class LogPanel(Log):
     def rewrite(self) -> None:
         """Show the kept lines again, through the level filter and wrapped to the width now."""
         shown, self._keep = filter_lines(self._raw, self.minimum)
+        shown = lines_containing(shown, self.text)
+        self.matching = len(shown)
         self.clear()
         self.write_lines(self.wrapped(shown), scroll_end=False)
 
@@ -139,15 +149,28 @@ class LogPanel(Log):
     def cycle_level(self) -> str:
         """ALL → INFO+ → WARNING+ → ERROR → ALL; the lines kept are shown again through it."""
         self.filter_index = (self.filter_index + 1) % len(FILTERS)
+        self._show_again()
+        return self.filter_name
+
+    def filter_text(self, text: str) -> None:
+        """Only the lines containing `text` (any case), at the level chosen with `L`."""
+        self.text = text
+        self._show_again()
+
+    def _show_again(self) -> None:
         self.rewrite()
         self.following = True
         self._to_end()
         self._title()
-        return self.filter_name
 
     def _title(self) -> None:
-        name = self.path.name
-        self.border_title = name if self.filter_index == 0 else f"{name} · {self.filter_name}"
+        parts = [self.path.name]
+        if self.filter_index:
+            parts.append(self.filter_name)
+        if self.text:
+            # The lines kept, not the file's: older lines scroll away (KEPT_LINES).
+            parts.append(f"'{self.text}' {self.matching:,} of {len(self._raw):,} lines")
+        self.border_title = " · ".join(parts)
 
     # --- following the end ---------------------------------------------------------------
 

@@ -7,11 +7,36 @@ from pathlib import Path
 from typing import Any
 
 from lakeconsole.core.explorer.table import ExplorerError, KeyNeeded, explain, open_table
-from lakeconsole.core.explorer.version import SchemaDiff, columns_of, diff_schemas
+from lakeconsole.core.explorer.version import SchemaDiff, cell_text, columns_of, diff_schemas
 from lakeconsole.core.settings import Settings
 
 KEYS_PROPERTY = "lakeconsole.keys"
 SAMPLE_ROWS = 20
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """One column of a changed row: its value before and after."""
+
+    column: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class ChangedRow:
+    """A key whose row changed, and each column that changed in it."""
+
+    key: dict[str, Any]
+    changes: list[ValueChange]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "changes": [
+                {"column": c.column, "before": c.before, "after": c.after} for c in self.changes
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -29,6 +54,9 @@ class Comparison:
     compared_columns: list[str]
     schema: SchemaDiff
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # A page of the changed keys (ordered by key, from `changed_offset`), with their values.
+    changed_rows: list[ChangedRow] = field(default_factory=list)
+    changed_offset: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +71,8 @@ class Comparison:
             "compared_columns": self.compared_columns,
             "schema": self.schema.to_json(),
             "samples": self.samples,
+            "changed_offset": self.changed_offset,
+            "changed_rows": [r.to_json() for r in self.changed_rows],
         }
 
 
@@ -98,10 +128,12 @@ def compare_versions(
     name: str | None = None,
     sample: int = SAMPLE_ROWS,
     settings: Settings | None = None,
+    changed_offset: int = 0,
 ) -> Comparison:
     """Rows added, removed and changed by key from version `old` to `new`. Reads both versions.
 
-    Without `keys`, the key the pipeline in `settings` declares for table `name` is used."""
+    Without `keys`, the key the pipeline in `settings` declares for table `name` is used.
+    `sample` changed keys from `changed_offset` (in key order) come with their changed values."""
     from deltalake import QueryBuilder
 
     before, after = open_table(path, old), open_table(path, new)
@@ -144,6 +176,7 @@ def compare_versions(
         changed_sql = f"FROM old_v o JOIN new_v n ON {on} WHERE {differs}"
         both = scalar(f"SELECT count(*) AS n FROM old_v o JOIN new_v n ON {on}")
         changed = scalar(f"SELECT count(*) AS n {changed_sql}")
+        changed_rows = _changed_rows(qb, keys, common, changed_sql, sample, changed_offset)
         result = Comparison(
             path,
             old,
@@ -158,14 +191,61 @@ def compare_versions(
             samples={
                 "added": _rows(qb, f"SELECT {select_keys} {added_sql} LIMIT {sample}"),
                 "removed": _rows(qb, f"SELECT {select_old_keys} {removed_sql} LIMIT {sample}"),
-                "changed": _rows(qb, f"SELECT {select_keys} {changed_sql} LIMIT {sample}"),
+                "changed": [row.key for row in changed_rows],
             },
+            changed_rows=changed_rows,
+            changed_offset=changed_offset,
         )
     except ExplorerError:
         raise
     except Exception as exc:
         raise explain(exc, path) from None
     return result
+
+
+def _changed_rows(
+    qb: Any, keys: list[str], common: list[str], changed_sql: str, limit: int, offset: int
+) -> list[ChangedRow]:
+    """A page of changed keys, each with the columns whose value differs (before → after)."""
+    # Positional aliases: column names may clash with each other once prefixed.
+    values = [f"n.{_quote(k)} AS k{i}" for i, k in enumerate(keys)]
+    values += [f"o.{_quote(c)} AS b{i}, n.{_quote(c)} AS a{i}" for i, c in enumerate(common)]
+    order = ", ".join(f"n.{_quote(k)}" for k in keys)
+    sql = f"SELECT {', '.join(values)} {changed_sql} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+    out = []
+    for row in _rows(qb, sql):
+        changes = [
+            ValueChange(c, row[f"b{i}"], row[f"a{i}"])
+            for i, c in enumerate(common)
+            if not _same(row[f"b{i}"], row[f"a{i}"])
+        ]
+        out.append(ChangedRow({k: row[f"k{i}"] for i, k in enumerate(keys)}, changes))
+    return out
+
+
+def value_rows(rows: list[ChangedRow], width: int = 30) -> list[list[str]]:
+    """Changed rows as text lines for both faces: the key (on a key's first line only), the
+    column, and `before → after`."""
+    lines = []
+    for row in rows:
+        key = [cell_text(v, width) for v in row.key.values()]
+        for index, change in enumerate(row.changes):
+            shown = key if index == 0 else [""] * len(key)
+            before, after = (_value_text(v, width) for v in (change.before, change.after))
+            lines.append([*shown, change.column, f"{before} → {after}"])
+    return lines
+
+
+def _value_text(value: Any, width: int) -> str:
+    # null and an empty text are different changes: say which.
+    return "null" if value is None else (cell_text(value, width) or '""')
+
+
+def _same(before: Any, after: Any) -> bool:
+    # NaN is not equal to itself in Python, but it is no change (SQL said so too).
+    if isinstance(before, float) and isinstance(after, float):
+        return before == after or (before != before and after != after)
+    return bool(before == after)
 
 
 def _keylist(keys: list[str]) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeconsole.core.contracts import SchemaDiff, delta_type_name, diff_types
+from lakeconsole.core.explorer.filters import RowFilter, explain_filter_failure, row_expression
 from lakeconsole.core.explorer.table import ExplorerError, explain, open_table
 
 if TYPE_CHECKING:
@@ -28,12 +29,15 @@ class Column:
 @dataclass(frozen=True)
 class RowsPage:
     """Rows `offset`..`offset+len` of a version. `ordered` is False when the page order is not
-    stable between reads (tables only delta-rs's own reader can read, e.g. deletion vectors)."""
+    stable between reads (tables only delta-rs's own reader can read, e.g. deletion vectors).
+    With a filter (`where`), `total_rows` counts the matching rows and `all_rows` the version's."""
 
     table: pa.Table
     offset: int
     total_rows: int | None
     ordered: bool
+    where: RowFilter | None = None
+    all_rows: int | None = None
 
     @property
     def has_more(self) -> bool:
@@ -99,21 +103,28 @@ def rows_page(
     offset: int = 0,
     limit: int = DEFAULT_ROWS,
     dt: DeltaTable | None = None,
+    where: RowFilter | None = None,
 ) -> RowsPage:
     """Rows of a version (time travel; or of the open `dt`), reading only the files the page
-    needs."""
+    needs. With `where`, only the matching rows, counted over the whole version."""
     from deltalake.exceptions import DeltaProtocolError
 
     dt = dt or open_table(path, version)
     total = total_rows(dt)
     try:
+        if where is not None:
+            return _filtered_page(dt, path, offset, limit, total, where)
         return _page_from_files(dt, path, offset, limit, total)
     except DeltaProtocolError:
         # Deletion vectors, column mapping...: only delta-rs's reader applies them.
-        return _page_from_scan(dt, offset, limit, total)
+        return _page_from_scan(dt, offset, limit, total, where)
     except ExplorerError:
         raise
     except Exception as exc:
+        if where is not None:
+            exc = explain_filter_failure(exc, where, _types(dt))
+            if isinstance(exc, ExplorerError):
+                raise exc from None
         raise explain(exc, path, dt.version()) from None
 
 
@@ -153,6 +164,42 @@ def _page_from_files(
     return RowsPage(table, offset, total, ordered=True)
 
 
+def _types(dt: DeltaTable) -> dict[str, str]:
+    return {c.name: c.type for c in columns_of(dt)}
+
+
+def _filtered_page(
+    dt: DeltaTable, path: Path, offset: int, limit: int, total: int | None, where: RowFilter
+) -> RowsPage:
+    """The matching rows, file by file in path order as unfiltered pages are: each file's
+    matches are counted first (only the filter's column is read), so the count is exact."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
+    filesystem = pafs.SubTreeFileSystem(str(path), pafs.LocalFileSystem())
+    dataset = dt.to_pyarrow_dataset(filesystem=filesystem)
+    expression = row_expression(where, dataset.schema, _types(dt))
+    fragments = sorted(dataset.get_fragments(), key=lambda f: f.path)
+    counts = [int(f.count_rows(filter=expression)) for f in fragments]
+    skipped, first = 0, len(fragments)
+    for index, count in enumerate(counts):
+        if skipped + count > offset:
+            first = index
+            break
+        skipped += count
+    stream = (
+        batch
+        for fragment in fragments[first:]
+        for batch in ds.Scanner.from_fragment(
+            fragment, schema=dataset.schema, filter=expression
+        ).to_batches()
+    )
+    batches = _slice(stream, offset - skipped, limit)
+    table = pa.Table.from_batches(batches, schema=dataset.schema)
+    return RowsPage(table, offset, sum(counts), True, where, total)
+
+
 def _whole_files_before(fragments: list[Any], offset: int) -> tuple[int, int]:
     """(rows, files) wholly before `offset`: counted from parquet footers, never read."""
     skipped = 0
@@ -182,15 +229,25 @@ def _slice(batches: Iterable[Any], skip: int, need: int) -> list[Any]:
     return out
 
 
-def _page_from_scan(dt: DeltaTable, offset: int, limit: int, total: int | None) -> RowsPage:
+def _page_from_scan(
+    dt: DeltaTable, offset: int, limit: int, total: int | None, where: RowFilter | None = None
+) -> RowsPage:
     import pyarrow as pa
 
-    batches = _slice((pa.record_batch(raw) for raw in dt.scan()), offset, limit)
-    if batches:
-        table = pa.Table.from_batches(batches)
-    else:
-        table = pa.schema(dt.schema().to_arrow()).empty_table()
-    return RowsPage(table, offset, total, ordered=False)
+    schema = pa.schema(dt.schema().to_arrow())
+    stream = (pa.record_batch(raw) for raw in dt.scan())
+    if where is None:
+        batches = _slice(stream, offset, limit)
+        table = pa.Table.from_batches(batches) if batches else schema.empty_table()
+        return RowsPage(table, offset, total, ordered=False)
+    # delta-rs's reader takes no pyarrow filter: every batch is read and filtered here, which
+    # also counts the matches.
+    expression = row_expression(where, schema, _types(dt))
+    matching = [pa.Table.from_batches([b]).filter(expression) for b in stream]
+    found = sum(t.num_rows for t in matching)
+    pieces = _slice((b for t in matching for b in t.to_batches()), offset, limit)
+    table = pa.Table.from_batches(pieces, schema=schema) if pieces else schema.empty_table()
+    return RowsPage(table, offset, found, False, where, total)
 
 
 def cell_text(value: Any, width: int = 40) -> str:

@@ -16,7 +16,8 @@ from lakeconsole.tui.keys import key_of
 
 
 class CompareScreen(ModalScreen[None]):
-    """Rows added, removed and changed by key between two versions, with example keys."""
+    """Rows added, removed and changed by key between two versions, with example keys, and the
+    first page of changed keys with each changed column's value before → after."""
 
     CSS_PATH = "tables.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -37,6 +38,9 @@ class CompareScreen(ModalScreen[None]):
             )
             yield DataTable(id="compare-counts", cursor_type="none", show_cursor=False)
             yield Static(self._samples(), id="compare-samples", markup=False)
+            if r.changed_rows:
+                yield Label(self._values_title(), id="compare-values-title", classes="title")
+                yield DataTable(id="compare-values", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#compare-counts", DataTable)
@@ -49,6 +53,19 @@ class CompareScreen(ModalScreen[None]):
             ("unchanged", r.unchanged),
         ):
             table.add_row(label, f"{value:,}")
+        if r.changed_rows:
+            from lakeconsole.core.explorer.compare import value_rows
+
+            values = self.query_one("#compare-values", DataTable)
+            values.add_columns(*r.keys, "Column", "Before → after")
+            values.add_rows(value_rows(r.changed_rows))
+
+    def _values_title(self) -> str:
+        r = self.result
+        shown = len(r.changed_rows)
+        if shown < r.changed:
+            return f"Changed values: the first {shown} of {r.changed:,} changed keys, by key"
+        return f"Changed values: every changed key ({shown}), by key"
 
     def _samples(self) -> str:
         r = self.result
@@ -56,7 +73,7 @@ class CompareScreen(ModalScreen[None]):
         if not r.schema.empty:
             lines.append("Schema changes: " + "; ".join(r.schema.lines()))
         lines.append("Compared columns: " + (", ".join(r.compared_columns) or "(keys only)"))
-        for kind in ("added", "removed", "changed"):
+        for kind in ("added", "removed"):  # changed keys come with their values, below
             sample = r.samples.get(kind) or []
             if sample:
                 keys = ", ".join(

@@ -3,7 +3,7 @@
 Keys (docs/console-keys.md): Enter opens the selected version; Space marks a version and C
 compares the marked version with the selected one (without a mark: the selected version with the
 one before it); R restores the table to the selected version after a confirmation; > loads
-older commits.
+older commits; / searches the whole log (core/explorer/filters.find_commits) in a worker.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
 from lakeconsole.core.explorer.compare import Comparison
+from lakeconsole.core.explorer.filters import CommitSearch
 from lakeconsole.core.explorer.history import DEFAULT_PAGE, Commit, HistoryPage
 from lakeconsole.core.explorer.restore import RestorePlan
 from lakeconsole.core.settings import Settings
-from lakeconsole.tui.keys import key_of
+from lakeconsole.tui.filter_bar import FilterBar, count_text
+from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.table_compare import CompareScreen, KeysScreen
 from lakeconsole.tui.screens.tables import describe
 from lakeconsole.tui.screens.view import ConsoleView
@@ -53,6 +55,12 @@ class Compared(Message, bubble=False):
     def __init__(self, result: Comparison) -> None:
         super().__init__()
         self.result = result
+
+
+class CommitsFound(Message, bubble=False):
+    def __init__(self, found: CommitSearch) -> None:
+        super().__init__()
+        self.found = found
 
 
 class KeysNeeded(Message, bubble=False):
@@ -112,6 +120,7 @@ class TableHistoryScreen(ConsoleView):
             tooltip="Load older commits",
             key_display=">",
         ),
+        FILTER,
         # Reloads are rare: `?` lists it, the footer keeps room at 80 columns for the rest.
         Binding(
             "ctrl+r",
@@ -134,11 +143,17 @@ class TableHistoryScreen(ConsoleView):
         self.latest: int | None = None
         self.next_before: int | None = None
         self.marked: int | None = None
+        self.in_log = 0  # commits in the log (the history loads them a page at a time)
         self.busy = False
+        self.filter_text = ""
+        self.found: CommitSearch | None = None  # the `/` filter's answer
 
     def compose(self) -> ComposeResult:
         yield Label(f"History of {self.table_name}", id="history-title", classes="title")
         yield CommitList(id="history-list", cursor_type="row", zebra_stripes=True)
+        yield FilterBar(
+            "Operation, text in the row, or a version number, then Enter", id="history-filter"
+        )
         yield Static("", id="history-status", classes="status", markup=False)
         yield Footer()
 
@@ -153,6 +168,9 @@ class TableHistoryScreen(ConsoleView):
         self.load_page(None, append=False)
 
     def action_more(self) -> None:
+        if self.filter_text:
+            self.notify("The filter searched the whole log: Escape shows the pages again.")
+            return
         if self.next_before is None:
             self.notify("That is the oldest commit in the log.")
             return
@@ -170,22 +188,93 @@ class TableHistoryScreen(ConsoleView):
         table.loading = False
         page = message.page
         if not message.append:
-            table.clear()
             self.commits = []
             self.marked = None
         self.latest, self.next_before = page.latest, page.next_before
-        for commit in page.commits:
-            self.commits.append(commit)
-            table.add_row(*self._cells(commit), key=str(commit.version))
+        self.in_log = page.latest - page.oldest_available + 1
+        self.commits.extend(page.commits)
+        if self.filter_text:
+            self._search(self.filter_text)  # the log changed (a restore, a reload): again
+        else:
+            if not message.append:
+                table.clear()
+            for commit in page.commits:
+                table.add_row(*self._cells(commit), key=str(commit.version))
+            self._loaded_status()
+        table.focus()
+
+    def _loaded_status(self) -> None:
         more = (
-            f"; {key_of(self, 'more')}: older commits (below {page.next_before})"
-            if page.next_before is not None
+            f"; {key_of(self, 'more')}: older commits (below {self.next_before})"
+            if self.next_before is not None
             else "; oldest commit reached"
         )
         self._status(
-            f"{len(self.commits)} of {page.latest - page.oldest_available + 1} "
-            f"commits shown, latest version {page.latest}{more}"
+            f"{len(self.commits)} of {self.in_log} "
+            f"commits shown, latest version {self.latest}{more}"
         )
+
+    # --- `/`: the whole log, searched in a worker -----------------------------------------
+    def action_filter(self) -> None:
+        self.query_one("#history-filter", FilterBar).open()
+
+    @on(FilterBar.Applied, "#history-filter")
+    def _filter_changed(self, event: FilterBar.Applied) -> None:
+        self._set_filter(event.text)
+
+    def _set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.query_one("#history-filter", FilterBar).applied = text
+        if text:
+            self._search(text)
+            return
+        self.found = None
+        self._show_rows(self.commits)
+        self._loaded_status()
+
+    def _search(self, text: str) -> None:
+        self.query_one("#history-list", DataTable).loading = True
+        self._status(f"searching the log for '{text}'…")
+        self.search(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-find")
+    def search(self, text: str) -> None:
+        from textual.worker import get_current_worker
+
+        from lakeconsole.core.explorer.filters import find_commits
+
+        worker = get_current_worker()
+        self.post_message(
+            CommitsFound(find_commits(self.path, text, stop=lambda: worker.is_cancelled))
+        )
+
+    def on_commits_found(self, message: CommitsFound) -> None:
+        found = message.found
+        if found.text != self.filter_text.strip():
+            return  # an answer for a filter the user already changed
+        self.found = found
+        self.query_one("#history-list", DataTable).loading = False
+        self._show_rows(found.commits)
+        newest = "" if found.all_shown else f"; the newest {len(found.commits)} are listed"
+        self._status(
+            f"{count_text(found.matched, found.in_log, 'commits')} match '{found.text}'"
+            f"{newest}; {key_of(self, 'back')}: show all"
+        )
+
+    def _show_rows(self, commits: list[Commit]) -> None:
+        """`commits` in the list, the cursor kept on the same version when it is among them."""
+        table = self.query_one("#history-list", DataTable)
+        selected = self.selected_version()
+        table.clear()
+        for commit in commits:
+            table.add_row(*self._cells(commit), key=str(commit.version))
+        if selected is not None and str(selected) in {str(k.value) for k in table.rows}:
+            table.move_cursor(row=table.get_row_index(str(selected)))
+        title = f"History of {self.table_name}"
+        if self.found is not None and self.filter_text:
+            shown = count_text(self.found.matched, self.found.in_log, "commits")
+            title += f" matching '{self.found.text}': {shown}"
+        self.query_one("#history-title", Label).update(title)
         table.focus()
 
     def _cells(self, commit: Commit) -> tuple[str, ...]:
@@ -355,6 +444,9 @@ class TableHistoryScreen(ConsoleView):
             self._status(describe(event.worker.error), error=True)
 
     def action_back(self) -> None:
+        if self.filter_text:  # Escape clears the filter first, as in the bar
+            self._set_filter("")
+            return
         self.app.pop_screen()
 
     def _status(self, text: str, error: bool = False) -> None:

@@ -1,6 +1,8 @@
 """One version of a table (time travel): schema, schema changes, rows a page at a time.
 
-Keys: [ and ] move to the older and newer version; n and p page through the rows.
+Keys: [ and ] move to the older and newer version; > and < page through the rows; / filters
+them (`column=value` or `column~text`, over the whole version), and the filter stays when the
+version changes, so one row can be followed through time.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -17,9 +19,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
+from lakeconsole.core.explorer.filters import RowFilter
 from lakeconsole.core.explorer.history import Commit
 from lakeconsole.core.explorer.version import DEFAULT_ROWS, RowsPage, VersionSchema
 from lakeconsole.core.settings import Settings
+from lakeconsole.tui.filter_bar import FilterBar, count_text
+from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.tables import describe
 from lakeconsole.tui.screens.view import ConsoleView
 
@@ -81,6 +86,7 @@ class TableVersionScreen(ConsoleView):
             tooltip="Previous page of rows",
             key_display="<",
         ),
+        FILTER,
         Binding("escape", "back", "Back", id="version.back", tooltip="Back to the history"),
     ]
 
@@ -98,6 +104,7 @@ class TableVersionScreen(ConsoleView):
         self.version, self.latest, self.page_size = version, latest, page_size
         self.row_offset = 0
         self.page: RowsPage | None = None
+        self.where: RowFilter | None = None  # the `/` filter of the rows shown
 
     def compose(self) -> ComposeResult:
         yield Label("", id="version-title", classes="title")
@@ -106,6 +113,9 @@ class TableVersionScreen(ConsoleView):
             yield Static("", id="version-changes", markup=False)
         yield Label("Rows", id="version-rows-title", classes="title")
         yield DataTable(id="version-rows", cursor_type="row", zebra_stripes=True)
+        yield FilterBar(
+            "column=value or column~text (e.g. channel=web), then Enter", id="rows-filter"
+        )
         yield Static("", id="version-status", classes="status", markup=False)
         yield Footer()
 
@@ -121,10 +131,10 @@ class TableVersionScreen(ConsoleView):
         for selector in ("#version-columns", "#version-rows"):
             self.query_one(selector, DataTable).loading = True
         self._status("loading…")
-        self.load_version(self.version)
+        self.load_version(self.version, self.where)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="version-load")
-    def load_version(self, version: int) -> None:
+    def load_version(self, version: int, where: RowFilter | None = None) -> None:
         from lakeconsole.core.explorer.history import to_commit
         from lakeconsole.core.explorer.log import read_commit
         from lakeconsole.core.explorer.table import ExplorerError, open_table
@@ -134,7 +144,7 @@ class TableVersionScreen(ConsoleView):
         schema = schema_at(self.path, dt=dt)
         commit = to_commit(read_commit(self.path, version))
         try:
-            page = rows_page(self.path, offset=0, limit=self.page_size, dt=dt)
+            page = rows_page(self.path, offset=0, limit=self.page_size, dt=dt, where=where)
         except ExplorerError as exc:
             self.post_message(VersionLoaded(VersionView(schema, commit, None, str(exc))))
             return
@@ -175,11 +185,12 @@ class TableVersionScreen(ConsoleView):
         rows.loading = False
         rows.clear(columns=True)
         self._status(view.rows_error, error=True)
+        self._rows_title(None)
 
     def _show_rows(self, page: RowsPage) -> None:
         from lakeconsole.core.explorer.version import text_rows
 
-        self.page, self.row_offset = page, page.offset
+        self.page, self.row_offset, self.where = page, page.offset, page.where
         rows = self.query_one("#version-rows", DataTable)
         rows.loading = False
         rows.clear(columns=True)
@@ -188,12 +199,22 @@ class TableVersionScreen(ConsoleView):
         shown = page.table.num_rows
         total = "?" if page.total_rows is None else f"{page.total_rows:,}"
         first = page.offset + 1 if shown else page.offset
-        hint = "; n: next rows" if page.has_more else ""
-        hint += "; p: previous rows" if page.offset else ""
+        hint = f"; {key_of(self, 'page(1)')}: next rows" if page.has_more else ""
+        hint += f"; {key_of(self, 'page(-1)')}: previous rows" if page.offset else ""
         order = "" if page.ordered else " (order can vary between reads for this table)"
+        matching = f" matching {page.where}" if page.where else ""
         self._status(
-            f"rows {first}-{page.offset + shown} of {total}{order}{hint}; [ ]: older/newer version"
+            f"rows {first}-{page.offset + shown} of {total}{matching}{order}{hint}; "
+            "[ ]: older/newer version"
         )
+        self._rows_title(page)
+
+    def _rows_title(self, page: RowsPage | None) -> None:
+        title = "Rows"
+        if page is not None and page.where is not None:
+            of = "?" if page.all_rows is None else page.all_rows
+            title = f"Rows where {page.where}: {count_text(page.total_rows or 0, of, 'rows')}"
+        self.query_one("#version-rows-title", Label).update(title)
 
     def action_page(self, step: int) -> None:
         if self.page is None:
@@ -205,15 +226,35 @@ class TableVersionScreen(ConsoleView):
         if step < 0 and self.row_offset == 0:
             return
         self.query_one("#version-rows", DataTable).loading = True
-        self.load_rows(self.version, offset)
+        self.load_rows(self.version, offset, self.where)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="version-rows")
-    def load_rows(self, version: int, offset: int) -> None:
+    def load_rows(self, version: int, offset: int, where: RowFilter | None = None) -> None:
         from lakeconsole.core.explorer.version import rows_page
 
-        self.post_message(
-            RowsLoaded(version, rows_page(self.path, version, offset, self.page_size))
-        )
+        page = rows_page(self.path, version, offset, self.page_size, where=where)
+        self.post_message(RowsLoaded(version, page))
+
+    # --- `/` -------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.query_one("#rows-filter", FilterBar).open()
+
+    @on(FilterBar.Applied, "#rows-filter")
+    def _filter_changed(self, event: FilterBar.Applied) -> None:
+        from lakeconsole.core.explorer.filters import parse_row_filter
+        from lakeconsole.core.explorer.table import ExplorerError
+
+        self.query_one("#version-rows", DataTable).focus()
+        try:
+            where = parse_row_filter(event.text)
+        except ExplorerError as exc:
+            self._status(str(exc), error=True)
+            return
+        self._status(f"finding rows where {where}…" if where else "loading…")
+        self.query_one("#version-rows", DataTable).loading = True
+        # The rows shown keep their filter until the new one has answered (a bad column name
+        # leaves them, with the error in the status line).
+        self.load_rows(self.version, 0, where)
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         if message.version == self.version:
@@ -235,6 +276,11 @@ class TableVersionScreen(ConsoleView):
             self._status(describe(event.worker.error), error=True)
 
     def action_back(self) -> None:
+        if self.where is not None:  # Escape clears the filter first, as in the bar
+            self.query_one("#rows-filter", FilterBar).applied = ""
+            self.query_one("#version-rows", DataTable).loading = True
+            self.load_rows(self.version, 0, None)
+            return
         self.app.pop_screen()
 
     def _status(self, text: str, error: bool = False) -> None:

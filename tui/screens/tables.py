@@ -19,7 +19,8 @@ from textual.worker import Worker, WorkerState
 from lakeconsole.core.explorer.catalog import TableSummary
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
-from lakeconsole.tui.keys import key_of
+from lakeconsole.tui.filter_bar import FilterBar, count_text
+from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.view import ConsoleView
 
 COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
@@ -80,6 +81,7 @@ class TablesScreen(ConsoleView):
             id="tables.open-path",
             tooltip="Open a table by path or lake name",
         ),
+        FILTER,
         # Reloads are rare: `?` lists it, as on every view (the footer is full at 80 columns).
         Binding(
             "ctrl+r",
@@ -96,10 +98,13 @@ class TablesScreen(ConsoleView):
         super().__init__()
         self.settings = settings
         self.summaries: dict[str, TableSummary] = {}
+        self.tables: list[TableSummary] = []  # as loaded, before the `/` filter
+        self.filter_text = ""
 
     def compose(self) -> ComposeResult:
         yield Label("Tables: every Delta table of the lake", id="tables-title", classes="title")
         yield TableList(id="tables-list", cursor_type="row", zebra_stripes=True)
+        yield FilterBar("Tables whose name contains…, then Enter", id="tables-filter")
         yield Input(
             placeholder="Open a Delta table by path or lake name, then Enter", id="tables-path"
         )
@@ -127,12 +132,19 @@ class TablesScreen(ConsoleView):
         self.post_message(TablesLoaded(lake_tables(self.settings)))
 
     def on_tables_loaded(self, message: TablesLoaded) -> None:
+        self.query_one("#tables-list", DataTable).loading = False
+        self.tables = message.tables
+        self._show_tables()
+
+    def _show_tables(self) -> None:
+        from lakeconsole.core.explorer.filters import matching_tables
+
         table = self.query_one("#tables-list", DataTable)
-        table.loading = False
         cursor = table.cursor_row
         table.clear()
-        self.summaries = {str(s.path): s for s in message.tables}
-        for s in message.tables:
+        shown = matching_tables(self.tables, self.filter_text)
+        self.summaries = {str(s.path): s for s in shown}
+        for s in shown:
             if s.error:
                 table.add_row(
                     s.layer,
@@ -159,11 +171,22 @@ class TablesScreen(ConsoleView):
                 "; ".join(s.flags),
                 key=str(s.path),
             )
-        if message.tables:
+        self._title()
+        if self.filter_text:
+            self._status(
+                f"{count_text(len(shown), len(self.tables), 'tables')} match "
+                f"'{self.filter_text}'. {key_of(self, 'filter')}: change the filter; "
+                f"{key_of(self, 'back')}: show all"
+            )
+            if shown:
+                table.move_cursor(row=min(cursor, table.row_count - 1))
+            table.focus()
+        elif self.tables:
             table.move_cursor(row=min(cursor, table.row_count - 1))
             self._status(
-                f"{len(message.tables)} table(s). Enter: history; "
-                f"{key_of(self, 'open_path')}: open another table by path"
+                f"{len(self.tables)} table(s). Enter: history; "
+                f"{key_of(self, 'open_path')}: open another table by path; "
+                f"{key_of(self, 'filter')}: filter"
             )
             table.focus()
         else:
@@ -211,10 +234,31 @@ class TablesScreen(ConsoleView):
             self.query_one("#tables-list", DataTable).loading = False
             self._status(describe(event.worker.error), error=True)
 
+    # --- `/` ------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.query_one("#tables-filter", FilterBar).open()
+
+    @on(FilterBar.Applied, "#tables-filter")
+    def _filter_changed(self, event: FilterBar.Applied) -> None:
+        self.filter_text = event.text
+        self._show_tables()
+
+    def _title(self) -> None:
+        title = "Tables: every Delta table of the lake"
+        if self.filter_text:
+            shown = count_text(len(self.summaries), len(self.tables), "tables")
+            title = f"Tables matching '{self.filter_text}': {shown}"
+        self.query_one("#tables-title", Label).update(title)
+
     def action_back(self) -> None:
         path_input = self.query_one("#tables-path", Input)
         if self.focused is path_input:
             self.query_one("#tables-list", DataTable).focus()
+            return
+        if self.filter_text:  # Escape clears the filter first, as in the bar
+            self.query_one("#tables-filter", FilterBar).applied = ""
+            self.filter_text = ""
+            self._show_tables()
             return
         self.app.pop_screen()
 
