@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
@@ -25,6 +27,18 @@ from lakeconsole.tui.summary import Finding, HeartbeatLine, LatencyChart, Upkeep
 
 class DashboardScreen(Screen[None]):
     """Everything at a glance; the app feeds it events, history and upkeep."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Named in the latency panel's corner rather than the footer, which is full at 80 columns.
+        Binding(
+            "s",
+            "toggle_step_times",
+            "Steps",
+            id="dashboard.step-times",
+            show=False,
+            tooltip="Latency panel: step times per run",
+        ),
+    ]
 
     def __init__(
         self,
@@ -88,6 +102,11 @@ class DashboardScreen(Screen[None]):
         self.view.load_record(record)
         if self.dag is not None:
             self.dag.refresh_steps(self.clock())
+
+    def action_toggle_step_times(self) -> None:
+        """Which step grew: the latency panel shows each step's time per run, or latency again."""
+        chart = self.query_one(LatencyChart)
+        chart.show_steps = not chart.show_steps
 
     def tick(self) -> None:
         """Advance the durations of running steps."""

@@ -20,9 +20,22 @@ from textual.worker import Worker, WorkerState
 from lakeconsole.core.explorer.catalog import TableSummary
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.charts import bar
 from lakeconsole.tui.keys import key_of
 
-COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
+COLUMNS = (
+    "Layer",
+    "Table",
+    "Version",
+    "Rows",
+    "Files",
+    "Size",
+    "Size vs largest",
+    "Last commit",
+    "Schema",
+    "Flags",
+)
+SIZE_BAR_CELLS = 12
 
 
 # Explorer messages do not bubble: the app has handlers of its own with similar names.
@@ -124,11 +137,13 @@ class TablesScreen(Screen[None]):
         cursor = table.cursor_row
         table.clear()
         self.summaries = {str(s.path): s for s in message.tables}
+        largest = max((s.size_bytes or 0 for s in message.tables), default=0)
         for s in message.tables:
             if s.error:
                 table.add_row(
                     s.layer,
                     s.name,
+                    "",
                     "",
                     "",
                     "",
@@ -146,6 +161,7 @@ class TablesScreen(Screen[None]):
                 "?" if s.rows is None else f"{s.rows:,}",
                 str(s.files),
                 human_bytes(s.size_bytes),
+                bar(s.size_bytes or 0, largest, SIZE_BAR_CELLS),
                 s.last_commit_local,
                 s.schema_version or "",
                 "; ".join(s.flags),
