@@ -52,9 +52,12 @@ def seconds_scale(largest: float) -> Scale:
     return Scale(nice_ceiling(largest / unit) * unit, unit, suffix)
 
 
-def time_label(at: float, span_s: float) -> str:
-    """`17 Nov` for runs days apart, `14:05` within a day (local time, as app.log shows it)."""
-    return time.strftime("%H:%M" if span_s < 86400 else "%d %b", time.localtime(at))
+def time_label(at: float, span_s: float, day_too: bool = False) -> str:
+    """`17 Nov` for runs days apart, `14:05` within a day, `17 Nov 14:05` for the newest run of
+    a day when there is room (local time, as app.log shows it)."""
+    if span_s >= 86400:
+        return time.strftime("%d %b", time.localtime(at))
+    return time.strftime("%d %b %H:%M" if day_too else "%H:%M", time.localtime(at))
 
 
 def spread(count: int, slots: int) -> list[int]:
@@ -75,6 +78,9 @@ def time_axis(times: Sequence[float], cells: Sequence[int], width: int) -> str:
     picks = [len(times) - 1, 0] + ([len(times) // 2] if len(times) > 2 else [])
     for i in dict.fromkeys(picks):
         label = time_label(times[i], span)
+        dated = time_label(times[i], span, day_too=True)
+        if i == len(times) - 1 and len(dated) <= width:  # which day these times are on
+            label = dated
         start = min(max(cells[i] - len(label) // 2, 0), width - len(label))
         end = start + len(label)
         if start < 0 or any(start <= b and a <= end for a, b in taken):
