@@ -53,11 +53,12 @@ def seconds_scale(largest: float) -> Scale:
 
 
 def time_label(at: float, span_s: float, day_too: bool = False) -> str:
-    """`17 Nov` for runs days apart, `14:05` within a day, `17 Nov 14:05` for the newest run of
-    a day when there is room (local time, as app.log shows it)."""
+    """`17 Nov` for runs days apart, `14:05` within a day (`14:05:09` within minutes), and the
+    day before the newest run's time when there is room (local time, as app.log shows it)."""
     if span_s >= 86400:
         return time.strftime("%d %b", time.localtime(at))
-    return time.strftime("%d %b %H:%M" if day_too else "%H:%M", time.localtime(at))
+    clock = "%H:%M:%S" if 0 < span_s < 600 else "%H:%M"  # runs minutes apart need seconds
+    return time.strftime(f"%d %b {clock}" if day_too else clock, time.localtime(at))
 
 
 def spread(count: int, slots: int) -> list[int]:
@@ -85,6 +86,8 @@ def time_axis(times: Sequence[float], cells: Sequence[int], width: int) -> str:
         end = start + len(label)
         if start < 0 or any(start <= b and a <= end for a, b in taken):
             continue  # too narrow, or it would touch a label already placed
+        if any(label in "".join(row[a:b]) for a, b in taken):
+            continue  # runs of the same minute: one label says it
         row[start:end] = label
         taken.append((start, end))
     return "".join(row)
