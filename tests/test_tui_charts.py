@@ -276,7 +276,7 @@ def panel_text(app: ConsoleApp) -> str:
     return chart.render().plain  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 async def test_dashboard_shows_latency_then_step_times_on_s(
     settings: Settings, size: tuple[int, int]
 ) -> None:
@@ -376,7 +376,7 @@ async def test_maintenance_view_shades_the_small_files_of_each_table(settings: S
 # --- pictures of the dashboard (regenerate: pytest tests/test_tui_charts.py --snapshot-update) --
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_dashboard_latency_snapshot(
     settings: Settings, snap_compare: Any, size: tuple[int, int]
 ) -> None:
@@ -386,7 +386,7 @@ def test_dashboard_latency_snapshot(
     assert snap_compare(app, terminal_size=size, run_before=lambda pilot: settle(pilot, app))
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_dashboard_step_times_snapshot(
     settings: Settings, snap_compare: Any, size: tuple[int, int]
 ) -> None:

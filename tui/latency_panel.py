@@ -87,16 +87,14 @@ class LatencyChart(Widget):
         width, height = self.content_size
         if self.show_steps:
             return stacked_steps_chart(self.trend, width, height, self.palette())
-        return latency_chart(self.points, width, height, newest_style=self.accent())
+        return latency_chart(self.points, width, height, newest_style=accent(self))
 
     def palette(self) -> list[str]:
-        """The theme's colours for the steps, so every theme (and NO_COLOR) is respected."""
+        """The theme's colours for the steps, so every theme (and NO_COLOR) is respected; not its
+        error colour, which would read as a failed step."""
         colours = self.app.theme_variables
-        names = ("primary", "warning", "success", "accent", "secondary", "error")
+        names = ("primary", "warning", "success", "accent", "secondary")
         return [colours[n] for n in names if n in colours] or list(PALETTE)
-
-    def accent(self) -> str:
-        return accent(self)
 
 
 class LatencyTrend(Widget):
