@@ -86,7 +86,7 @@ async def test_tables_view_lists_the_lake_and_enter_opens_the_history(settings: 
             "4",
             str(len(DeltaTable(settings.data_dir / "silver" / "orders").file_uris())),
         ]
-        assert row[7] == "1.1.0"
+        assert row[8] == "1.1.0"  # after the size bar
         await open_history(pilot, app)
         history = rows_of(app, "#history-list")
         assert [r[0] for r in history] == ["4", "3", "2", "1", "0"]

@@ -248,7 +248,9 @@ async def test_runs_view_is_whole_at_80x24_and_120x40_and_help_lists_its_footer(
         assert footer_is_whole(app)
         text = await help_matches_footer(pilot, app)
         assert "Re-run the selected run from its failed step" in text
-        assert "Vacuum, optimize" in text.split("-- Everywhere, not in the footer")[1]  # `?` lists the rest
+        assert (
+            "Vacuum, optimize" in text.split("-- Everywhere, not in the footer")[1]
+        )  # `?` lists the rest
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run")
         await pilot.pause()

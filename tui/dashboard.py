@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from textual import events, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -54,8 +54,19 @@ class TablesRead(Message):
 class DashboardScreen(Screen[None]):
     """Everything at a glance; the app feeds it events, history and upkeep."""
 
-    # `/` filters the log panel (the footer is full at 80 columns: the panel's title shows it).
-    BINDINGS: ClassVar[list[BindingType]] = [replace(FILTER, show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # `/` filters the log panel (the footer is full at 80 columns: the panel's title shows it).
+        replace(FILTER, show=False),
+        # Named in the latency panel's corner rather than the footer, which is full at 80 columns.
+        Binding(
+            "s",
+            "toggle_step_times",
+            "Steps",
+            id="dashboard.step-times",
+            show=False,
+            tooltip="Latency panel: step times per run",
+        ),
+    ]
     ALLOW_IN_MAXIMIZED_VIEW = "Footer, FilterBar"  # the log enlarged with `l` can be filtered
 
     def __init__(
@@ -174,6 +185,11 @@ class DashboardScreen(Screen[None]):
         self.view.load_record(record)
         if self.dag is not None:
             self.dag.refresh_steps(self.clock())
+
+    def action_toggle_step_times(self) -> None:
+        """Which step grew: the latency panel shows each step's time per run, or latency again."""
+        chart = self.query_one(LatencyChart)
+        chart.show_steps = not chart.show_steps
 
     def tick(self) -> None:
         """Advance the durations (and throughput) of running steps, and the tables' ages."""

@@ -19,7 +19,8 @@ Panels
 time. Tab, Shift+Tab or a click selects a layer or a step.
 - Heartbeat (top line): the last run, as `lakeconsole run` prints it (OPS-09).
 - Landing: files waiting in data/landing, and whether auto-run on new files is on.
-- Latency: end-to-end latency of recent runs (start of bronze to end of gold).
+- Latency: end-to-end latency of recent runs (start of bronze to end of gold), one tick per \
+run, times along the bottom; its corner key stacks each step's time per run instead (which grew).
 - Maintenance: last vacuum and backup, and what is overdue.
 - app.log: the tail of the log; the Logs key enlarges it, again or Escape shrinks it.
 

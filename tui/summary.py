@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Label, Sparkline, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from lakeconsole.core.events import RunStatus
 from lakeconsole.core.heartbeat import heartbeat_line, is_success
 from lakeconsole.core.runs import RunRecord
 from lakeconsole.core.upkeep import UpkeepItem
-from lakeconsole.tui.dag_view import seconds
 from lakeconsole.tui.keys import key_of
+from lakeconsole.tui.latency_panel import LatencyChart
 
-LATENCY_RUNS = 30  # how many recent runs the chart shows
+__all__ = ["Finding", "HeartbeatLine", "LatencyChart", "UpkeepPanel", "last_finished"]
 
 
 def last_finished(runs: list[RunRecord]) -> RunRecord | None:
@@ -56,29 +55,6 @@ class HeartbeatLine(Static):
         else:
             wrote = {s.name: s.records_out for s in record.steps}
             self.show(record.status, record.records_processed, record.error, wrote)
-
-
-class LatencyChart(Vertical):
-    """End-to-end latency (start of bronze to end of gold) of recent runs, oldest to newest."""
-
-    def compose(self) -> ComposeResult:
-        yield Sparkline([], summary_function=max)
-        yield Label("no completed runs yet", classes="latency-text")
-
-    def on_mount(self) -> None:
-        self.border_title = "Latency"
-
-    def show(self, runs: list[RunRecord]) -> None:
-        latencies = [r.latency_s for r in reversed(runs[:LATENCY_RUNS]) if r.latency_s is not None]
-        self.query_one(Sparkline).data = latencies
-        n = len(latencies)
-        self.border_subtitle = f"{n} run{'s' if n != 1 else ''}" if latencies else ""
-        text = self.query_one(".latency-text", Label)
-        if not latencies:
-            text.update("no completed runs yet")
-        else:
-            last, median = seconds(latencies[-1]), seconds(statistics.median(latencies))
-            text.update(f"last   {last}\nmedian {median}")
 
 
 Finding = tuple[str, str, str]  # (rule, subject, message), as `lakeconsole check` prints them

@@ -13,18 +13,12 @@ from pathlib import Path
 
 from lakeconsole.core.maintenance.ledger import last_done
 from lakeconsole.core.maintenance.tables import table_files, table_name
+from lakeconsole.core.run_trends import LatencyPoint, latency_trend
 from lakeconsole.core.runs import RunRecord, load_runs
 from lakeconsole.core.settings import Settings
 
 MIN_BASELINE_RUNS = 3  # a median of fewer runs says little about the "usual level"
 BASELINE_WINDOW = 20  # the usual level is that of the recent past, not of the first run ever
-
-
-@dataclass(frozen=True)
-class LatencyPoint:
-    run_id: str
-    started_at: float
-    latency_s: float
 
 
 @dataclass(frozen=True)
@@ -39,13 +33,8 @@ class LatencyWatch:
 
 
 def latency_points(runs: list[RunRecord]) -> list[LatencyPoint]:
-    """Succeeded runs that went bronze to gold, oldest first."""
-    points = [
-        LatencyPoint(r.run_id, r.started_at, float(r.latency_s))
-        for r in runs
-        if r.status == "succeeded" and r.latency_s is not None
-    ]
-    return sorted(points, key=lambda p: p.started_at)
+    """Succeeded runs that went bronze to gold, oldest first (the dashboard's chart shows these)."""
+    return latency_trend(runs)
 
 
 def detect_creep(points: list[LatencyPoint], runs: int, factor: float) -> LatencyWatch:

@@ -14,13 +14,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
+from rich.cells import cell_len as text_cells
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Sparkline, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from lakeconsole.core.maintenance.latency import LatencyWatch
@@ -30,11 +32,14 @@ from lakeconsole.core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles
 from lakeconsole.core.maintenance.vacuum import VacuumPlan, VacuumResult
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.charts import part_bar
+from lakeconsole.tui.latency_panel import LatencyTrend
 from lakeconsole.tui.screens.view import ConsoleView
 
 log = logging.getLogger("lakeconsole.maintenance")
 FORCE_WORD = "FORCE"
-COLUMNS = ("Table", "Files", "Size", "Last vacuum", "Overdue", "Retention")
+COLUMNS = ("Table", "Files", "Files (▓ small)", "Size", "Last vacuum", "Overdue", "Retention")
+FILES_BAR_CELLS = 15  # as wide as its heading
 PLACEHOLDER_REASON = "(asked on confirmation)"
 
 
@@ -149,19 +154,29 @@ def _plan_lines(plans: list[VacuumPlan]) -> list[str]:
     return lines
 
 
-def _row(upkeep: TableUpkeep, files: TableFiles | None, now: float) -> tuple[str, ...]:
-    """One table's cells: name, files, size, last vacuum, overdue, retention property."""
+def _row(
+    upkeep: TableUpkeep, files: TableFiles | None, now: float, most_files: int, small_style: str
+) -> tuple[str | Text, ...]:
+    """One table's cells: name, files, the files as a bar (small ones shaded) on the scale of the
+    table with the most, size, last vacuum, overdue, retention property."""
     retention = "default" if upkeep.retention_hours is None else f"{upkeep.retention_hours:g} h"
     if upkeep.retention_flagged:
         retention += f" ⚠ under {MIN_RETENTION_HOURS} h"
     return (
         upkeep.name,
         "?" if files is None else str(files.files),
+        ""
+        if files is None
+        else part_bar(files.small_files, files.files, most_files, FILES_BAR_CELLS, small_style),
         "?" if files is None else human_bytes(files.bytes),
         _ago(upkeep.last_vacuum, now),
         "OVERDUE" if upkeep.overdue else "no",
         retention,
     )
+
+
+def cell_len(cell: str | Text) -> int:
+    return cell.cell_len if isinstance(cell, Text) else text_cells(cell)
 
 
 def _ago(at: float | None, now: float) -> str:
@@ -238,7 +253,7 @@ class MaintenanceScreen(ConsoleView):
             yield ProgressBar(id="maintenance-progress", show_eta=False)
         yield Static("", id="maintenance-status", markup=False)
         yield Label("End-to-end latency of recent runs", id="latency-title")
-        yield Sparkline([], id="latency-chart", summary_function=max)
+        yield LatencyTrend(id="latency-chart")
         yield Static("", id="latency-text", markup=False)
         yield Footer()
 
@@ -273,20 +288,22 @@ class MaintenanceScreen(ConsoleView):
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
         table = self.query_one("#maintenance-tables", DataTable)
         now = time.time()
-        rows = [_row(upkeep, files, now) for upkeep, files in message.overview.tables]
+        most = max((f.files for _, f in message.overview.tables if f is not None), default=0)
+        small = self.app.theme_variables.get("warning", "")  # small files are a warning sign
+        rows = [_row(up, files, now, most, small) for up, files in message.overview.tables]
         keys = [str(upkeep.path) for upkeep, _ in message.overview.tables]
         cursor = table.cursor_row
         # Explicit widths from the content: auto-width columns measured on idle came out
         # clipped after a reload. Rebuilding keeps the user's row by index.
         table.clear(columns=True)
         for i, header in enumerate(COLUMNS):
-            table.add_column(header, width=max([len(header), *(len(r[i]) for r in rows)]))
+            table.add_column(header, width=max([len(header), *(cell_len(r[i]) for r in rows)]))
         for cells, key in zip(rows, keys, strict=True):
             table.add_row(*cells, key=key)
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1))
         watch = message.overview.latency
-        self.query_one("#latency-chart", Sparkline).data = [p.latency_s for p in watch.points[-60:]]
+        self.query_one("#latency-chart", LatencyTrend).points = watch.points[-60:]
         text = watch.message
         if watch.creeping:
             names = ", ".join(f"{n} ({why})" for n, why in message.overview.candidates)

@@ -19,11 +19,24 @@ from textual.worker import Worker, WorkerState
 from lakeconsole.core.explorer.catalog import TableSummary
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.charts import bar
 from lakeconsole.tui.filter_bar import FilterBar, count_text
 from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.view import ConsoleView
 
-COLUMNS = ("Layer", "Table", "Version", "Rows", "Files", "Size", "Last commit", "Schema", "Flags")
+COLUMNS = (
+    "Layer",
+    "Table",
+    "Version",
+    "Rows",
+    "Files",
+    "Size",
+    "Size vs largest",
+    "Last commit",
+    "Schema",
+    "Flags",
+)
+SIZE_BAR_CELLS = 12
 
 
 # Explorer messages do not bubble: the app has handlers of its own with similar names.
@@ -144,11 +157,13 @@ class TablesScreen(ConsoleView):
         table.clear()
         shown = matching_tables(self.tables, self.filter_text)
         self.summaries = {str(s.path): s for s in shown}
+        largest = max((s.size_bytes or 0 for s in self.tables), default=0)
         for s in shown:
             if s.error:
                 table.add_row(
                     s.layer,
                     s.name,
+                    "",
                     "",
                     "",
                     "",
@@ -166,6 +181,7 @@ class TablesScreen(ConsoleView):
                 "?" if s.rows is None else f"{s.rows:,}",
                 str(s.files),
                 human_bytes(s.size_bytes),
+                bar(s.size_bytes or 0, largest, SIZE_BAR_CELLS),
                 s.last_commit_local,
                 s.schema_version or "",
                 "; ".join(s.flags),
