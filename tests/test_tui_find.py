@@ -211,7 +211,8 @@ async def test_slash_on_the_dashboard_filters_the_log_with_the_level_filter(
     log = console_settings.log_file
     log.write_text("\n".join([INFO, WARNING, ERROR, INFO.replace("bronze", "gold")]) + "\n")
     app = make_app(console_settings)
-    async with app.run_test(size=(80, 24)) as pilot:
+    # Wide enough that no line wraps onto a second row (the panel wraps long lines).
+    async with app.run_test(size=(120, 40)) as pilot:
         panel = app.board.log_panel
         await wait_for(pilot, lambda: ERROR in panel.lines, "the tail")
         await type_filter(pilot, "BRONZE")
@@ -238,7 +239,8 @@ async def test_the_log_enlarged_with_l_can_be_filtered(console_settings: Setting
     log = console_settings.log_file
     log.write_text("\n".join([INFO, WARNING, ERROR]) + "\n")
     app = make_app(console_settings)
-    async with app.run_test(size=(80, 24)) as pilot:
+    # Wide enough that no line wraps onto a second row (the panel wraps long lines).
+    async with app.run_test(size=(120, 40)) as pilot:
         panel = app.board.log_panel
         await wait_for(pilot, lambda: ERROR in panel.lines, "the tail")
         await pilot.press("l")
