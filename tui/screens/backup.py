@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from lakeconsole.core.backup.model import BackupProgress
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.messages import LakeSwapped
 from lakeconsole.tui.screens.view import ConsoleView
 
@@ -138,7 +139,7 @@ class BackupScreen(ConsoleView):
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
         o = message.overview
         summary = self.query_one("#backup-summary", Static)
-        summary.update("\n".join(summary_lines(o)))
+        summary.update("\n".join(summary_lines(o, key_of(self, "drill"))))
         summary.set_class(o.overdue, "-overdue")
         git = self.query_one("#backup-git", Static)
         git.update(
@@ -359,8 +360,8 @@ class BackupScreen(ConsoleView):
         self.query_one("#backup-status", Static).update(text)
 
 
-def summary_lines(o: Overview) -> list[str]:
-    """The summary block: target, last backup, verify, drill, overdue."""
+def summary_lines(o: Overview, drill_key: str) -> list[str]:
+    """The summary block: target, last backup, verify, drill (`drill_key` runs one), overdue."""
     lines = [f"Target:       {o.target or '(none: set BACKUP_TARGET in .env)'}"]
     last = o.status.get("last_backup")
     lines.append(
@@ -388,7 +389,7 @@ def summary_lines(o: Overview) -> list[str]:
         + (
             f"{_when(drill['at'])}  {drill['snapshot']}: " + ("passed" if drill["ok"] else "FAILED")
             if drill
-            else "never (d runs one)"
+            else f"never ({drill_key} runs one)"
         )
     )
     lines.append(("OVERDUE — " if o.overdue else "Up to date — ") + o.detail)
