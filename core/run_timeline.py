@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from lakeconsole.core.events import StepState
 from lakeconsole.core.runs import RunRecord, StepRecord
@@ -58,16 +57,19 @@ def run_duration(record: RunRecord, now: float) -> float | None:
     return now - record.started_at if record.status == "running" else None
 
 
-def records_in_unit(details: dict[str, Any]) -> str:
-    """What a step's records in count: a gold step counts the dates it recomputed, not rows."""
-    return "dates" if "dates_recomputed" in details else "rows"
+def records_in_unit(step: StepRecord) -> str:
+    """What a recorded step's records in count (the step says: a gold step counts dates,
+    partitions or tables); in a record written before steps said so, gold's detail tells."""
+    if step.records_in_unit is not None:
+        return step.records_in_unit
+    return "dates" if "dates_recomputed" in step.details else "rows"
 
 
 def counts_text(step: StepRecord) -> str:
     """'1,200 → 1,200 rows', '90 dates → 496 rows'; '' for a step that did not finish."""
     if step.state != StepState.SUCCEEDED.value:
         return ""
-    unit = records_in_unit(step.details)
+    unit = records_in_unit(step)
     if unit == "rows":
         return f"{count(step.records_in)} → {count(step.records_out)} rows"
     return f"{count(step.records_in)} {unit} → {count(step.records_out)} rows"

@@ -20,18 +20,11 @@ from lakeconsole.core.events import (
     StepStarted,
     StepState,
 )
-from lakeconsole.core.runs import RunRecord, StepRecord
+from lakeconsole.core.run_timeline import records_in_unit
+from lakeconsole.core.runs import RunRecord
 
 # A rate from less time than this is noise (the first progress report comes right at the start).
 RATE_AFTER_S = 0.2
-
-
-def recorded_unit(rec: StepRecord) -> str:
-    """What a recorded step's records in count; a record written before steps said so is a gold
-    step's when it has gold's detail."""
-    if rec.records_in_unit is not None:
-        return rec.records_in_unit
-    return "dates" if "dates_recomputed" in rec.details else "rows"
 
 
 def quarantined(details: dict[str, Any]) -> int | None:
@@ -146,7 +139,7 @@ class RunView:
                 or rec.records_out
             ):
                 step.records_in, step.records_out = rec.records_in, rec.records_out
-                step.records_in_unit = recorded_unit(rec)
+                step.records_in_unit = records_in_unit(rec)
                 step.quarantined = quarantined(rec.details)
             if step.state == StepState.SUCCEEDED:
                 step.done = step.total = rec.records_out
