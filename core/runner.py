@@ -34,7 +34,7 @@ from lakeconsole.core.events import (
     StepStarted,
 )
 from lakeconsole.core.lock import lake_lock
-from lakeconsole.core.quiet_marks import QuietMarks
+from lakeconsole.core.quiet_marks import UNCHANGED, QuietMarks
 from lakeconsole.core.runs import RunRecorder, end_to_end_latency, new_run_id
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.table_health import refuse_damaged_outputs
@@ -250,10 +250,10 @@ def _run_steps(
 
 def _run_or_skip(step: Step, ctx: StepContext, marks: QuietMarks) -> StepResult:
     """The step's work, or what it reported last time when nothing it depends on changed
-    since it last found nothing to do (core/quiet_marks.py): a no-op run imports no numpy."""
+    since it last settled (core/quiet_marks.py): a no-op run imports no numpy."""
     unchanged = marks.skip(step)
     if unchanged is not None:
-        log.info("step %s: nothing changed since it last found nothing to do", step.name)
+        log.info("step %s: nothing changed since run %s", step.name, unchanged[UNCHANGED])
         return StepResult(details=unchanged)
     from lakeconsole.core.arrow import keep_pandas_out
 
