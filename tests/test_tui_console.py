@@ -541,3 +541,23 @@ async def test_confirm_dialog_answers_yes_and_no() -> None:
         await pilot.pause()
         await pilot.press("enter")  # the focused button is the safe one
         assert host.answers == [True, False, False]
+
+
+class LateAnswer(Static):
+    """Posts the workers' answers to the app as the board's panels come down (CI saw one)."""
+
+    def on_unmount(self) -> None:
+        from lakeconsole.tui.messages import HistoryLoaded, UpkeepLoaded
+
+        self.app.post_message(HistoryLoaded([]))
+        self.app.post_message(UpkeepLoaded([], None, None))
+
+
+async def test_a_worker_answer_that_lands_while_the_console_closes_is_dropped(
+    settings: Settings,
+) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.board.mount(LateAnswer())
+        await pilot.pause()
+    assert app.return_code in (None, 0), "the console ended with an error"

@@ -209,8 +209,10 @@ class ConsoleApp(App[int]):
 
     @property
     def board_shown(self) -> bool:
-        """False while the console shuts down: a worker's late answer then has nowhere to go."""
-        return self.board.is_attached
+        """False while the console shuts down: a worker's late answer then has nowhere to go.
+        (Textual stops the app's `is_running` before it takes the board's panels down one by
+        one, and it still delivers messages meanwhile: CI saw a history answer land there.)"""
+        return self.is_running and self.board.is_attached
 
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         if self.board_shown:
