@@ -65,3 +65,33 @@ def add_actions(dt: DeltaTable) -> pa.Table:
     import pyarrow as pa
 
     return pa.RecordBatchReader.from_stream(dt.get_add_actions(flatten=True)).read_all()
+
+
+def live_rows(dt: DeltaTable, actions: pa.Table) -> int | None:
+    """Rows a reader sees in the open version: the files' stats, less the rows their deletion
+    vectors hide (Spark and Databricks delete that way; the stats still count those rows).
+    None when a live file has no row count in its stats."""
+    import pyarrow.compute as pc
+
+    if not actions.num_rows:
+        return 0
+    if "num_records" not in actions.column_names or actions["num_records"].null_count:
+        return None
+    rows = int(pc.sum(actions["num_records"]).as_py() or 0)
+    return rows - _hidden_by_deletion_vectors(dt)
+
+
+def _hidden_by_deletion_vectors(dt: DeltaTable) -> int:
+    """Rows masked by deletion vectors; reads only the vectors, and only on tables that can
+    have them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if "deletionVectors" not in (dt.protocol().reader_features or []):
+        return 0
+    vectors = pa.RecordBatchReader.from_stream(dt.deletion_vectors()).read_all()
+    if not vectors.num_rows:
+        return 0
+    # A selection vector marks each row it covers True (kept) or False (deleted).
+    kept = pc.list_flatten(vectors["selection_vector"])
+    return int(pc.sum(pc.invert(kept)).as_py() or 0)

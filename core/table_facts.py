@@ -57,18 +57,11 @@ def tables_facts(
 
 
 def _read(path: Path, name: str) -> TableFacts:
-    import pyarrow.compute as pc
 
-    from lakeconsole.core.lake import add_actions
+    from lakeconsole.core.lake import add_actions, live_rows
 
     dt = open_table(path)
     version = dt.version()
-    actions = add_actions(dt)
-    rows: int | None = 0
-    if actions.num_rows and "num_records" in actions.column_names:
-        column = actions["num_records"]
-        rows = None if column.null_count else int(pc.sum(column).as_py() or 0)
-    elif actions.num_rows:
-        rows = None
+    rows = live_rows(dt, add_actions(dt))
     last = to_commit(read_commit(path, version))
     return TableFacts(name, version, rows, last.timestamp_ms)

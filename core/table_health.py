@@ -263,12 +263,18 @@ def table_damage(path: Path, name: str | None = None, *, remember: bool = False)
         files = facts.pop("live", None)
         if files is None:
             try:
-                dt = _open(path, name)
+                files = live_files(_open(path, name))
             except TableDamaged as exc:
                 return [Damage(name, "unreadable", str(exc))]
-            files = live_files(dt)
         if remember:
             cache.put("live", files, tip=commit_tip(path, newest), **facts)
+    if files is None:
+        # No cache key: a log the scan could not date (e.g. a checkpoint with no JSON commit
+        # after it, as Databricks leaves); the table is read properly instead.
+        try:
+            files = live_files(_open(path, name))
+        except TableDamaged as exc:
+            return [Damage(name, "unreadable", str(exc))]
     return file_damage(None, path, name, files)
 
 

@@ -115,16 +115,13 @@ def _summarize(
 
     dt = open_table(path)
     version = dt.version()
-    from lakeconsole.core.lake import add_actions
+    from lakeconsole.core.lake import add_actions, live_rows
 
     actions = add_actions(dt)
     files = actions.num_rows
     size = int(pc.sum(actions["size_bytes"]).as_py() or 0) if files else 0
-    rows: int | None = 0
-    if files and "num_records" in actions.column_names:
-        col = actions["num_records"]
-        # A file without stats (some writers skip them) makes the count unknown, not low.
-        rows = None if col.null_count else int(pc.sum(col).as_py() or 0)
+    # A file without stats (some writers skip them) makes the count unknown, not low.
+    rows = live_rows(dt, actions)
     partition_columns = [c for c in actions.column_names if c.startswith("partition.")]
     partitions = (
         len(actions.select(partition_columns).group_by(partition_columns).aggregate([]))

@@ -112,12 +112,13 @@ def rows_page(
     dt = dt or open_table(path, version)
     total = total_rows(dt)
     try:
-        if where is not None:
-            return _filtered_page(dt, path, offset, limit, total, where)
-        return _page_from_files(dt, path, offset, limit, total)
-    except DeltaProtocolError:
-        # Deletion vectors, column mapping...: only delta-rs's reader applies them.
-        return _page_from_scan(dt, offset, limit, total, where)
+        try:
+            if where is not None:
+                return _filtered_page(dt, path, offset, limit, total, where)
+            return _page_from_files(dt, path, offset, limit, total)
+        except DeltaProtocolError:
+            # Deletion vectors, column mapping...: only delta-rs's reader applies them.
+            return _page_from_scan(dt, offset, limit, total, where)
     except ExplorerError:
         raise
     except Exception as exc:
@@ -129,15 +130,10 @@ def rows_page(
 
 
 def total_rows(dt: DeltaTable) -> int | None:
-    """Rows of the snapshot from the add actions' stats; None when a file has no stats."""
-    import pyarrow.compute as pc
+    """Live rows of the snapshot (stats less deletion vectors); None when a file has no stats."""
+    from lakeconsole.core.lake import add_actions, live_rows
 
-    from lakeconsole.core.lake import add_actions
-
-    actions = add_actions(dt)
-    if "num_records" not in actions.column_names or actions["num_records"].null_count:
-        return None if actions.num_rows else 0
-    return int(pc.sum(actions["num_records"]).as_py() or 0)
+    return live_rows(dt, add_actions(dt))
 
 
 def _page_from_files(
