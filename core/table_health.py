@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from lakeconsole.core.backup.lake_files import CHECKPOINT, COMMIT, LAST_CHECKPOINT
+from lakeconsole.core.backup.lake_files import CHECKPOINT, COMMIT, LAST_CHECKPOINT, V2_CHECKPOINT
 from lakeconsole.core.lake import LAYER_FOLDERS
 
 if TYPE_CHECKING:
@@ -81,14 +81,25 @@ def _last_checkpoint(log_dir: Path, names: set[str]) -> int | None:
             return int(json.loads((log_dir / LAST_CHECKPOINT).read_text())["version"])
         except (OSError, ValueError, KeyError, TypeError):
             pass  # delta-rs ignores an unreadable hint and lists the log: so do we
-    listed = [int(m[1]) for n in names if (m := CHECKPOINT.match(n))]
+    listed = [int(m[1]) for n in names if (m := CHECKPOINT.match(n) or V2_CHECKPOINT.match(n))]
     return max(listed) if listed else None
+
+
+def _json_lines(file: Path) -> None:
+    """Raise unless every line of `file` is a JSON object."""
+    for line in file.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not isinstance(json.loads(line), dict):
+            raise ValueError(f"{file.name}: not JSON lines")
 
 
 def _checkpoint_damage(name: str, log_dir: Path, version: int, names: set[str]) -> Damage | None:
     import pyarrow.parquet as pq
 
-    parts = sorted(n for n in names if (m := CHECKPOINT.match(n)) and int(m[1]) == version)
+    parts = sorted(
+        n
+        for n in names
+        if (m := CHECKPOINT.match(n) or V2_CHECKPOINT.match(n)) and int(m[1]) == version
+    )
     where = f"_delta_log/{version:020d}.checkpoint.parquet"
     aside = (
         "or move _delta_log/_last_checkpoint and the checkpoint aside (the table then reads "
@@ -105,7 +116,10 @@ def _checkpoint_damage(name: str, log_dir: Path, version: int, names: set[str]) 
         )
     for part in parts:
         try:
-            pq.read_metadata(log_dir / part)
+            if part.endswith(".json"):  # a v2 checkpoint's top file: JSON lines
+                _json_lines(log_dir / part)
+            else:
+                pq.read_metadata(log_dir / part)
         except Exception:  # any footer pyarrow cannot read is a checkpoint delta-rs cannot
             return Damage(
                 name,

@@ -3,6 +3,7 @@ each opens in history and show with its live rows counted, or says in one line w
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -18,6 +19,8 @@ from lakeconsole.core.explorer.table import ExplorerError
 from lakeconsole.core.explorer.version import rows_page
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.table_facts import table_facts
+from lakeconsole.core.table_features import table_features
+from lakeconsole.core.table_health import table_damage
 from tests.conftest import REPO, lakeconsole
 
 # Beside the checkout, or where LAKECONSOLE_FOREIGN_TABLES says (a clone elsewhere).
@@ -105,3 +108,64 @@ def test_the_drill_finds_a_column_mapped_table_equal_to_itself(
         (check,) = compare_tables(settings, manifest, tmp_path / "restored", lambda _: None)
         assert check.problems == []
         assert check.rows == check.live_rows == 5
+
+
+def test_features_view_names_protocol_features_and_a_v2_checkpoint(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    path = foreign("checkpoint-v2-table", tmp_path)
+    done = lakeconsole(["features", str(path)], env)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "reader 3, writer 7" in out
+    assert "v2Checkpoint" in out and "identityColumns" in out
+    assert "v8 (v2, 1 sidecar(s)), 1 commit(s) since" in out
+    assert "property delta.checkpointPolicy" in out
+    as_json = json.loads(lakeconsole(["features", str(path), "--json"], env).stdout)
+    assert as_json["writes_refused"] == ["identityColumns"]
+
+
+def test_features_view_names_a_last_checkpoint_that_points_nowhere(tmp_path: Path) -> None:
+    path = foreign("simple_table_with_checkpoint", tmp_path)
+    hint = path / "_delta_log" / "_last_checkpoint"
+    hint.write_text(json.dumps({"version": 7, "size": 1}))
+    state = table_features(path).checkpoint
+    assert (state.version, state.kind) == (10, "classic")
+    assert state.problem == "_last_checkpoint names version 7, whose checkpoint is not in the log"
+
+
+@pytest.mark.parametrize("name", ["cdc_ict_table", "checkpoint-v2-table"])
+def test_vacuum_refuses_a_table_whose_writer_features_delta_rs_cannot_write(
+    name: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    path = foreign(name, tmp_path)
+    before = sorted(p.relative_to(path) for p in path.rglob("*"))
+    done = lakeconsole(["vacuum", str(path), "--yes"], env)
+    assert done.returncode == 75, done.stdout + done.stderr
+    assert "VACUUM of" in done.stderr and "refused" in done.stderr
+    assert "delta-rs cannot write" in done.stderr
+    assert sorted(p.relative_to(path) for p in path.rglob("*")) == before  # nothing deleted
+
+
+@pytest.mark.parametrize(
+    "name", ["cdc_ict_table", "checkpoint-v2-table", "table_with_liquid_clustering"]
+)
+def test_delta_rs_still_refuses_to_write_what_the_features_view_says(
+    name: str, tmp_path: Path
+) -> None:
+    # If a deltalake upgrade learns these features, this fails: shrink WRITES_REFUSED then.
+    path = foreign(name, tmp_path)
+    dt = DeltaTable(str(path))
+    assert table_features(path).writes_refused
+    with pytest.raises(Exception, match=r"(?i)unsupported|not supported"):
+        dt.optimize.compact()
+
+
+def test_a_v2_checkpoint_is_not_taken_for_a_missing_one(tmp_path: Path) -> None:
+    # Databricks names it NNN.checkpoint.<uuid>.json with its actions in _sidecars/.
+    path = foreign("checkpoint-v2-table", tmp_path)
+    assert table_damage(path) == []
+    top = next((path / "_delta_log").glob("00000000000000000008.checkpoint.*.json"))
+    top.write_text("{not json")
+    (found,) = table_damage(path)
+    assert found.kind == "checkpoint" and "unreadable" in found.message

@@ -16,6 +16,9 @@ from urllib.parse import unquote
 
 COMMIT = re.compile(r"^(\d{20})\.json$")
 CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(\.\d+\.\d+)?\.parquet$")
+# A v2 checkpoint (Databricks): a UUID-named top file, JSON or parquet, whose sidecars sit in
+# _delta_log/_sidecars/. Backup does not copy those yet (issue 16).
+V2_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$")
 CRC = re.compile(r"^(\d{20})\.crc$")
 LAST_CHECKPOINT = "_last_checkpoint"
 STATE_SKIP = (

@@ -172,6 +172,10 @@ def plan_vacuum(
     reason = reason if force else ""
     now = time.time() if now is None else now
     dt = open_healthy(table, table_name(data_dir, table))  # a damaged table: TableDamaged
+    from lakeconsole.core.table_features import write_refusal
+
+    if refusal := write_refusal(dt, "VACUUM", table_name(data_dir, table)):
+        raise VacuumRefused(refusal)
     own = retention_property_hours(dict(dt.metadata().configuration))
     hours = retention_hours
     if not force and own is not None and own > hours:

@@ -68,8 +68,8 @@ def test_the_console_on_a_read_only_lake_says_in_one_line_what_works(
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stderr.strip() == (
         f"the lake at {home / 'data'} is read-only (Read-only file system): the console needs "
-        "to write it. These only read it and work: lakeconsole backup, check, history, runs, "
-        "show, tables; marts list; repair --dry-run; restore --drill; vacuum --dry-run"
+        "to write it. These only read it and work: lakeconsole backup, check, features, history, "
+        "runs, show, tables; marts list; repair --dry-run; restore --drill; vacuum --dry-run"
     )
 
 

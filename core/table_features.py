@@ -1,0 +1,124 @@
+"""What a Delta table asks of the engines that touch it: protocol versions, reader and writer
+features, table properties and the state of its checkpoint (the `features` view)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lakeconsole.core.backup.lake_files import CHECKPOINT, V2_CHECKPOINT
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+# Writer features delta-rs 1.6 refused to commit OPTIMIZE or RESTORE over, measured on the
+# foreign tables ("Unsupported table features required: [...]", or "Column mapping is not
+# supported for write operation"); tests/test_foreign_tables.py checks it still refuses them.
+WRITES_REFUSED = frozenset(
+    {
+        "identityColumns",
+        "inCommitTimestamp",
+        "domainMetadata",
+        "rowTracking",
+        "liquid",
+        "columnMapping",
+    }
+)
+
+
+@dataclass
+class Checkpoint:
+    """The newest checkpoint and how far the log has run past it."""
+
+    version: int | None  # None: the table has none (readers replay every commit)
+    kind: str  # "none", "classic", "multi-part", "v2"
+    sidecars: int = 0
+    commits_since: int = 0
+    problem: str | None = None  # `_last_checkpoint` names a file that is not there
+
+
+@dataclass
+class TableFeatures:
+    min_reader_version: int
+    min_writer_version: int
+    reader_features: list[str]
+    writer_features: list[str]
+    properties: dict[str, str]
+    checkpoint: Checkpoint
+    writes_refused: list[str] = field(default_factory=list)  # what delta-rs will not write
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def table_features(path: Path) -> TableFeatures:
+    """Read from the open table (protocol, properties) and the log folder (checkpoints)."""
+    from lakeconsole.core.explorer.table import open_table
+
+    dt = open_table(path)
+    protocol = dt.protocol()
+    writers = sorted(protocol.writer_features or [])
+    return TableFeatures(
+        protocol.min_reader_version,
+        protocol.min_writer_version,
+        sorted(protocol.reader_features or []),
+        writers,
+        dict(sorted((dt.metadata().configuration or {}).items())),
+        checkpoint_state(path, dt.version()),
+        [f for f in writers if f in WRITES_REFUSED],
+    )
+
+
+def checkpoint_state(path: Path, version: int) -> Checkpoint:
+    """The newest checkpoint in the log folder, checked against `_last_checkpoint`."""
+    log = path / "_delta_log"
+    found: dict[int, tuple[str, set[str]]] = {}
+    for entry in log.iterdir():
+        classic, v2 = CHECKPOINT.match(entry.name), V2_CHECKPOINT.match(entry.name)
+        if match := classic or v2:
+            kind = "v2" if v2 else "multi-part" if match.group(2) else "classic"
+            found.setdefault(int(match.group(1)), (kind, set()))[1].add(entry.name)
+    problem = _last_checkpoint_problem(log, found)
+    if not found:
+        return Checkpoint(None, "none", commits_since=version + 1, problem=problem)
+    newest = max(found)
+    kind = found[newest][0]
+    sidecars = (
+        sum(1 for f in (log / "_sidecars").glob(f"{newest:020d}.checkpoint.*"))
+        if kind == "v2" and (log / "_sidecars").is_dir()
+        else 0
+    )
+    return Checkpoint(newest, kind, sidecars, version - newest, problem)
+
+
+def _last_checkpoint_problem(log: Path, found: dict[int, tuple[str, set[str]]]) -> str | None:
+    hint = log / "_last_checkpoint"
+    if not hint.is_file():
+        return None
+    try:
+        named = json.loads(hint.read_text(encoding="utf-8"))
+        at = int(named["version"])
+    except (ValueError, KeyError, TypeError, OSError):
+        return "_last_checkpoint does not parse: readers fall back to listing the log"
+    if at not in found:
+        return f"_last_checkpoint names version {at}, whose checkpoint is not in the log"
+    v2 = (named.get("v2Checkpoint") or {}).get("path")
+    if v2 and v2 not in found[at][1]:
+        return f"_last_checkpoint names {v2}, which is not in the log"
+    return None
+
+
+def write_refusal(dt: DeltaTable, operation: str, name: str) -> str | None:
+    """Why `operation` must not run on the open table, or None: its writer features ask for
+    more than delta-rs can honour (delta-rs refuses OPTIMIZE and RESTORE there itself, but
+    runs VACUUM, which could then delete what those features still need)."""
+    refused = sorted(f for f in dt.protocol().writer_features or [] if f in WRITES_REFUSED)
+    if not refused:
+        return None
+    return (
+        f"{operation} of {name} refused: it needs writer feature(s) {', '.join(refused)}, which "
+        f"delta-rs cannot write; run {operation} from the engine that wrote it (Spark or "
+        "Databricks), or see `lakeconsole features`"
+    )
