@@ -17,10 +17,11 @@ from urllib.parse import unquote
 COMMIT = re.compile(r"^(\d{20})\.json$")
 CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(\.\d+\.\d+)?\.parquet$")
 # A v2 checkpoint (Databricks): a UUID-named top file, JSON or parquet, whose sidecars sit in
-# _delta_log/_sidecars/. Backup does not copy those yet (issue 16).
+# _delta_log/_sidecars/; a backup copies both.
 V2_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$")
 CRC = re.compile(r"^(\d{20})\.crc$")
 LAST_CHECKPOINT = "_last_checkpoint"
+SIDECARS = "_sidecars"
 STATE_SKIP = (
     "run.lock",
     "backup",
@@ -122,12 +123,18 @@ def plan_table(table_dir: Path) -> TablePlan | None:
     log_dir = table_dir / "_delta_log"
     names = os.listdir(log_dir)
     commits = {int(m[1]): n for n in names if (m := COMMIT.match(n))}
-    checkpoints = [(int(m[1]), n) for n in names if (m := CHECKPOINT.match(n))]
+    checkpoints = [
+        (int(m[1]), n) for n in names if (m := CHECKPOINT.match(n) or V2_CHECKPOINT.match(n))
+    ]
     if not commits and not checkpoints:
         return None
     version = max(commits) if commits else max(v for v, _ in checkpoints)
     log_names = [n for v, n in commits.items() if v <= version]
     log_names += [n for v, n in checkpoints if v <= version]
+    # A v2 checkpoint is unreadable without the sidecars its top file names.
+    log_names += [
+        f"{SIDECARS}/{s}" for v, n in checkpoints if v <= version for s in _sidecars(log_dir, n)
+    ]
     log_names += [n for n in names if (m := CRC.match(n)) and int(m[1]) <= version]
     if LAST_CHECKPOINT in names and _last_checkpoint_version(log_dir) <= version:
         log_names.append(LAST_CHECKPOINT)
@@ -193,7 +200,44 @@ def _commit_paths(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def _sidecars(log_dir: Path, checkpoint: str) -> list[str]:
+    """The sidecar files a v2 checkpoint's top file names (none for a classic checkpoint)."""
+    if not V2_CHECKPOINT.match(checkpoint):
+        return []
+    top = log_dir / checkpoint
+    try:
+        if checkpoint.endswith(".json"):
+            actions = [json.loads(line) for line in top.read_text().splitlines() if line.strip()]
+            found = [a["sidecar"].get("path", "") for a in actions if "sidecar" in a]
+        else:
+            import pyarrow.parquet as pq
+
+            if "sidecar" not in pq.read_schema(top).names:
+                return []
+            column = pq.read_table(top, columns=["sidecar"]).column("sidecar").to_pylist()
+            found = [item.get("path", "") for item in column if item]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []  # a damaged checkpoint: _damage_warning names it
+    return sorted({unquote(f) for f in found if f and "/" not in f})
+
+
 def _checkpoint_paths(path: Path) -> tuple[set[str], set[str]]:
+    """Files a checkpoint adds and removes; a v2 top file's live in its sidecars."""
+    if V2_CHECKPOINT.match(path.name):
+        adds: set[str] = set()
+        removes: set[str] = set()
+        if path.name.endswith(".json"):
+            for kind, rel in _commit_paths(path):
+                (adds if kind == "add" else removes).add(rel)
+        for sidecar in _sidecars(path.parent, path.name):
+            more_adds, more_removes = _parquet_checkpoint_paths(path.parent / SIDECARS / sidecar)
+            adds |= more_adds
+            removes |= more_removes
+        return adds, removes
+    return _parquet_checkpoint_paths(path)
+
+
+def _parquet_checkpoint_paths(path: Path) -> tuple[set[str], set[str]]:
     import pyarrow.parquet as pq
 
     try:

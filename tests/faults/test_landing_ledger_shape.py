@@ -39,9 +39,16 @@ WRONG_SHAPES: dict[str, Any] = {
 
 @pytest.mark.parametrize("shape", list(WRONG_SHAPES))
 def test_a_ledger_of_the_wrong_shape_is_named_and_rebuilt_and_nothing_is_ingested_twice(
-    settings: Settings, shape: str, caplog: pytest.LogCaptureFixture
+    settings: Settings,
+    shape: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from tests.sales_tables import landing_rejected, landing_waiting
+
+    # An earlier test in this process may have set up app.log, which stops the `lakeconsole`
+    # logger's records from reaching caplog's handler on the root logger.
+    monkeypatch.setattr(logging.getLogger("lakeconsole"), "propagate", True)
 
     write_csv(settings, "a.csv", [line("A1")])
     run(settings)
