@@ -57,7 +57,6 @@ def tables_facts(
 
 
 def _read(path: Path, name: str) -> TableFacts:
-
     from lakeconsole.core.lake import add_actions, live_rows
 
     dt = open_table(path)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakeconsole.core.backup.lake_files import CHECKPOINT, V2_CHECKPOINT
+from lakeconsole.core.backup.lake_files import V2_CHECKPOINT, checkpoint_file
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -67,8 +67,13 @@ def table_features(path: Path) -> TableFeatures:
         writers,
         dict(sorted((dt.metadata().configuration or {}).items())),
         checkpoint_state(path, dt.version()),
-        [f for f in writers if f in WRITES_REFUSED],
+        refused_writes(writers),
     )
+
+
+def refused_writes(writer_features: list[str] | None) -> list[str]:
+    """The writer features of a table that delta-rs cannot write, sorted."""
+    return sorted(f for f in writer_features or [] if f in WRITES_REFUSED)
 
 
 def checkpoint_state(path: Path, version: int) -> Checkpoint:
@@ -76,8 +81,8 @@ def checkpoint_state(path: Path, version: int) -> Checkpoint:
     log = path / "_delta_log"
     found: dict[int, tuple[str, set[str]]] = {}
     for entry in log.iterdir():
-        classic, v2 = CHECKPOINT.match(entry.name), V2_CHECKPOINT.match(entry.name)
-        if match := classic or v2:
+        if match := checkpoint_file(entry.name):
+            v2 = match.re is V2_CHECKPOINT
             kind = "v2" if v2 else "multi-part" if match.group(2) else "classic"
             found.setdefault(int(match.group(1)), (kind, set()))[1].add(entry.name)
     problem = _last_checkpoint_problem(log, found)
@@ -114,7 +119,7 @@ def write_refusal(dt: DeltaTable, operation: str, name: str) -> str | None:
     """Why `operation` must not run on the open table, or None: its writer features ask for
     more than delta-rs can honour (delta-rs refuses OPTIMIZE and RESTORE there itself, but
     runs VACUUM, which could then delete what those features still need)."""
-    refused = sorted(f for f in dt.protocol().writer_features or [] if f in WRITES_REFUSED)
+    refused = refused_writes(dt.protocol().writer_features)
     if not refused:
         return None
     return (

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from lakeconsole.core.backup.lake_files import CHECKPOINT, COMMIT, LAST_CHECKPOINT, V2_CHECKPOINT
+from lakeconsole.core.backup.lake_files import COMMIT, LAST_CHECKPOINT, checkpoint_file
 from lakeconsole.core.lake import LAYER_FOLDERS
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def _last_checkpoint(log_dir: Path, names: set[str]) -> int | None:
             return int(json.loads((log_dir / LAST_CHECKPOINT).read_text())["version"])
         except (OSError, ValueError, KeyError, TypeError):
             pass  # delta-rs ignores an unreadable hint and lists the log: so do we
-    listed = [int(m[1]) for n in names if (m := CHECKPOINT.match(n) or V2_CHECKPOINT.match(n))]
+    listed = [int(m[1]) for n in names if (m := checkpoint_file(n))]
     return max(listed) if listed else None
 
 
@@ -95,11 +95,7 @@ def _json_lines(file: Path) -> None:
 def _checkpoint_damage(name: str, log_dir: Path, version: int, names: set[str]) -> Damage | None:
     import pyarrow.parquet as pq
 
-    parts = sorted(
-        n
-        for n in names
-        if (m := CHECKPOINT.match(n) or V2_CHECKPOINT.match(n)) and int(m[1]) == version
-    )
+    parts = sorted(n for n in names if (m := checkpoint_file(n)) and int(m[1]) == version)
     where = f"_delta_log/{version:020d}.checkpoint.parquet"
     aside = (
         "or move _delta_log/_last_checkpoint and the checkpoint aside (the table then reads "
@@ -268,27 +264,23 @@ def table_damage(path: Path, name: str | None = None, *, remember: bool = False)
         return found
     cache = TableCache(path, key)
     files = cache.get("live")
-    if files is None and key is not None:
+    if files is None:
         from lakeconsole.core.log_replay import brought_forward, commit_tip
 
-        newest = int(key.split("-", 1)[0])
-        # The commits since the cached state, replayed; else the table read properly.
-        facts = brought_forward(path, cache.earlier(), newest) or {}
+        # The commits since the cached state, replayed; else the table read properly (also
+        # when there is no key: a log the scan could not date, e.g. a lone checkpoint).
+        newest = int(key.split("-", 1)[0]) if key is not None else None
+        facts = (
+            brought_forward(path, cache.earlier(), newest) if newest is not None else None
+        ) or {}
         files = facts.pop("live", None)
         if files is None:
             try:
                 files = live_files(_open(path, name))
             except TableDamaged as exc:
                 return [Damage(name, "unreadable", str(exc))]
-        if remember:
+        if remember and newest is not None:
             cache.put("live", files, tip=commit_tip(path, newest), **facts)
-    if files is None:
-        # No cache key: a log the scan could not date (e.g. a checkpoint with no JSON commit
-        # after it, as Databricks leaves); the table is read properly instead.
-        try:
-            files = live_files(_open(path, name))
-        except TableDamaged as exc:
-            return [Damage(name, "unreadable", str(exc))]
     return file_damage(None, path, name, files)
 
 

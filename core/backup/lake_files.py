@@ -20,6 +20,13 @@ CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(\.\d+\.\d+)?\.parquet$")
 # _delta_log/_sidecars/; a backup copies both.
 V2_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$")
 CRC = re.compile(r"^(\d{20})\.crc$")
+
+
+def checkpoint_file(name: str) -> re.Match[str] | None:
+    """A log file name that is a checkpoint (classic, multi-part or v2); group 1 its version."""
+    return CHECKPOINT.match(name) or V2_CHECKPOINT.match(name)
+
+
 LAST_CHECKPOINT = "_last_checkpoint"
 SIDECARS = "_sidecars"
 STATE_SKIP = (
@@ -123,9 +130,7 @@ def plan_table(table_dir: Path) -> TablePlan | None:
     log_dir = table_dir / "_delta_log"
     names = os.listdir(log_dir)
     commits = {int(m[1]): n for n in names if (m := COMMIT.match(n))}
-    checkpoints = [
-        (int(m[1]), n) for n in names if (m := CHECKPOINT.match(n) or V2_CHECKPOINT.match(n))
-    ]
+    checkpoints = [(int(m[1]), n) for n in names if (m := checkpoint_file(n))]
     if not commits and not checkpoints:
         return None
     version = max(commits) if commits else max(v for v, _ in checkpoints)
