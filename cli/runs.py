@@ -97,20 +97,11 @@ def one_run_text(record: RunRecord, now: float) -> str:
         axis,
         axis_span,
         fit,
-        run_duration,
-        seconds,
-        started_text,
+        run_summary,
         timeline,
-        trigger_text,
     )
 
-    took = seconds(run_duration(record, now)) or "-"
-    lines = [
-        f"run {record.run_id}: {record.status}",
-        f"started {started_text(record)} · trigger {trigger_text(record)} · took {took} · "
-        f"{record.records_processed} records",
-        "",
-    ]
+    lines = [f"run {record.run_id}: {record.status}", run_summary(record, now), ""]
     rows = timeline(record, TIMELINE_WIDTH, now)
     name_width = max([len(r.step) for r in rows] + [4])
     for row in rows:
