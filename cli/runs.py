@@ -97,11 +97,20 @@ def one_run_text(record: RunRecord, now: float) -> str:
         axis,
         axis_span,
         fit,
-        run_summary,
+        run_duration,
+        seconds,
+        started_text,
         timeline,
+        trigger_text,
     )
 
-    lines = [f"run {record.run_id}: {record.status}", run_summary(record, now), ""]
+    took = seconds(run_duration(record, now)) or "-"
+    lines = [
+        f"run {record.run_id}: {record.status}",
+        f"started {started_text(record)} · trigger {trigger_text(record)} · took {took} · "
+        f"{record.records_processed} records",
+        "",
+    ]
     rows = timeline(record, TIMELINE_WIDTH, now)
     name_width = max([len(r.step) for r in rows] + [4])
     for row in rows:

@@ -45,16 +45,6 @@ def trigger_text(record: RunRecord) -> str:
     return record.trigger or NO_TRIGGER
 
 
-def run_summary(record: RunRecord, now: float) -> str:
-    """'started 12-03 10:15:02 · trigger cli · took 4.2s · 100,000 records': one run in a line,
-    as `lakeconsole runs RUN_ID` and the console's run view both head it."""
-    took = seconds(run_duration(record, now)) or "-"
-    return (
-        f"started {started_text(record)} · trigger {trigger_text(record)} · took {took} · "
-        f"{record.records_processed:,} records"
-    )
-
-
 def started_text(record: RunRecord) -> str:
     """Local time, as `lakeconsole runs` has always printed it."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.started_at))

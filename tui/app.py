@@ -19,7 +19,7 @@ from textual.binding import BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from lakeconsole.core.console_prefs import ConsolePrefs, load_prefs, prefs_path, save_prefs
+from lakeconsole.core.console_prefs import ConsolePrefs, load_prefs, save_prefs
 from lakeconsole.core.dag import Pipeline, PipelineError
 from lakeconsole.core.events import Event, RunFinished, RunStatus, StepStarted
 from lakeconsole.core.lock import RunLocked, current_holder
@@ -28,7 +28,7 @@ from lakeconsole.core.runs import Trigger, load_runs
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.upkeep import UpkeepItem, upkeep_status
 from lakeconsole.tui.dashboard import DashboardScreen
-from lakeconsole.tui.help import HelpScreen, remap_text
+from lakeconsole.tui.help import HelpScreen
 from lakeconsole.tui.keys import CONSOLE_BINDINGS, key_of, parse_keymap, screen_keys
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.messages import (
@@ -468,9 +468,7 @@ class ConsoleApp(App[int]):
             return
         name = re.sub(r"(?<!^)([A-Z])", r" \1", type(screen).__name__.removesuffix("Screen"))
         title = "dashboard" if screen is self.board else name.capitalize()
-        remap = remap_text(self.settings.home / ".env", prefs_path(self.settings.raw))
-        rows, panels = screen_keys(screen), screen is self.board
-        self.push_screen(HelpScreen(rows, title=title, panels=panels, remap=remap))
+        self.push_screen(HelpScreen(screen_keys(screen), title=title, panels=screen is self.board))
 
     def action_open_view(self, name: str) -> None:
         """Open the tables, maintenance, backup, mart docs or runs view."""

@@ -26,7 +26,7 @@ from lakeconsole.core.table_facts import TableFacts, tables_facts
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.dag_view import DagView
 from lakeconsole.tui.filter_bar import FilterBar
-from lakeconsole.tui.keys import FILTER, key_of
+from lakeconsole.tui.keys import FILTER
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_panel import LogPanel
 from lakeconsole.tui.run_view import RunView
@@ -90,8 +90,6 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="status-bar"):
             yield HeartbeatLine("loading run history…", id="heartbeat", markup=False)
             yield Label("idle", id="run-status", markup=False)
-            # The footer is full at 80 columns: the runs view's key is named here.
-            yield Label("", id="runs-hint", markup=False)
         if self.pipeline_error:
             yield Static(self.pipeline_error, id="pipeline-error", markup=False)
         else:
@@ -107,8 +105,6 @@ class DashboardScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        runs_key = key_of(self, "open_view('runs')")
-        self.query_one("#runs-hint", Label).update(f"{runs_key}: runs")
         self.set_interval(0.5, self.tick, name="durations")
         if self.outputs:
             # After the first frame: opening a table imports deltalake (~0.1 s).

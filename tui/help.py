@@ -3,7 +3,6 @@ bindings so the list cannot drift from the footer; on the dashboard, what the pa
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -13,7 +12,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from lakeconsole.tui.keys import KeyRow
-from lakeconsole.tui.modals import dialog_footer
 
 PANELS = """\
 Panels
@@ -28,18 +26,10 @@ run, times along the bottom; its corner key stacks each step's time per run inst
 
 """
 
-
-def remap_text(env_file: Path, prefs_file: Path) -> str:
-    """Where keys are remapped, with the paths this console reads (a user looking for "the
-    keymap file" finds it here, not in the docs)."""
-    return (
-        "Remap keys by binding id, in either file (.env wins):\n"
-        f"  {env_file}:  CONSOLE_KEYMAP=run=R;history.restore=ctrl+r\n"
-        f'  {prefs_file}:  keymap = "run=R;history.restore=ctrl+r"\n'
-        "Read at start: quit and start again after a change. An unknown id is reported then.\n"
-        "Every key, id and screen: docs/console-keys.md\n"
-        "NO_COLOR=1 turns colour off. Ctrl+P: command palette, themes."
-    )
+REMAP = """\
+Remap keys in .env by binding id:  CONSOLE_KEYMAP=run=R;history.restore=ctrl+r
+Every key, id and screen: docs/console-keys.md
+NO_COLOR=1 turns colour off. Ctrl+P: command palette, themes."""
 
 
 SECTIONS = (
@@ -80,9 +70,9 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "app.quit", "Quit", id="quit", show=False),
     ]
 
-    def __init__(self, rows: list[KeyRow], *, title: str, panels: bool, remap: str = "") -> None:
+    def __init__(self, rows: list[KeyRow], *, title: str, panels: bool) -> None:
         super().__init__(classes="dialog")
-        self.rows, self.title_text, self.panels, self.remap = rows, title, panels, remap
+        self.rows, self.title_text, self.panels = rows, title, panels
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box help-box"):
@@ -90,9 +80,8 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll():
                 yield Static(key_rows(self.rows), id="help-keys", markup=False)
                 yield Static(
-                    (PANELS if self.panels else "") + self.remap, id="help-panels", markup=False
+                    PANELS + REMAP if self.panels else REMAP, id="help-panels", markup=False
                 )
-        yield dialog_footer()
 
     def action_close(self) -> None:
         self.dismiss(None)

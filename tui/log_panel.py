@@ -21,7 +21,6 @@ from textual import events, work
 from textual.geometry import Size
 from textual.widgets import Log
 
-from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.log_levels import FILTERS, filter_lines, lines_containing
 from lakeconsole.tui.log_tail import LogTail
 from lakeconsole.tui.watching import FIRST_FRAME_S, import_watchfiles
@@ -48,9 +47,6 @@ class LogPanel(Log):
 
     def on_mount(self) -> None:
         self._title()
-        # The footer is full at 80 columns: this panel's own keys are named on its border.
-        find, level = (key_of(self.screen, action) for action in ("filter", "log_level"))
-        self.border_subtitle = f"{find}: find · {level}: level"
         self.set_timer(FIRST_FRAME_S, self.follow_log)  # the first screen first (LandingPanel)
 
     # --- the file ------------------------------------------------------------------------

@@ -23,13 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Static
-
-
-def dialog_footer() -> Footer:
-    """A dialog's own footer: its keys only (the app's keys do nothing while it is open, so the
-    footer of the screen below must not show through)."""
-    return Footer(compact=True, show_command_palette=False)
+from textual.widgets import Button, Label, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -62,7 +56,6 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(
                     self.confirm_label, id="confirm", variant="error" if self.danger else "primary"
                 )
-        yield dialog_footer()
 
     def on_mount(self) -> None:
         # The safe answer has the focus, so a stray Enter does not confirm a destructive action.
@@ -98,7 +91,6 @@ class ErrorScreen(ModalScreen[None]):
                 yield Static(f"Where to look: {self.where}", classes="dialog-where", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="close", variant="primary")
-        yield dialog_footer()
 
     def on_mount(self) -> None:
         self.query_one("#close", Button).focus()

@@ -34,7 +34,6 @@ from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.charts import part_bar
 from lakeconsole.tui.latency_panel import LatencyTrend
-from lakeconsole.tui.modals import dialog_footer
 from lakeconsole.tui.screens.view import ConsoleView
 
 log = logging.getLogger("lakeconsole.maintenance")
@@ -117,7 +116,6 @@ class VacuumPreviewScreen(ModalScreen[str | None]):
                     variant="error" if self.forced else "primary",
                     disabled=self.forced,
                 )
-        yield dialog_footer()
 
     def on_mount(self) -> None:
         # The safe answer has the focus: a stray Enter must not delete anything.

@@ -35,7 +35,7 @@ from lakeconsole.core.marts.readme import (
 )
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.keys import key_of
-from lakeconsole.tui.modals import ConfirmScreen, dialog_footer
+from lakeconsole.tui.modals import ConfirmScreen
 from lakeconsole.tui.screens.view import ConsoleView
 
 PREVIEW_DELAY_S = 0.15
@@ -108,7 +108,6 @@ class MartNameScreen(ModalScreen[str | None]):
                 classes="dialog-body",
             )
             yield Input(placeholder="name", id="mart-name")
-        yield dialog_footer()
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:

@@ -25,8 +25,8 @@ from lakeconsole.core.run_timeline import (
     axis_span,
     fit,
     run_duration,
-    run_summary,
     seconds,
+    started_text,
     timeline,
     trigger_text,
 )
@@ -292,7 +292,11 @@ class RunScreen(RunsViewScreen):
         title = Text(f"Run {r.run_id}  ")
         title.append(f"{MARKS.get(r.status, '·')} {r.status}", style=styles.get(r.status, ""))
         self.query_one("#run-title", Static).update(title)
-        self.query_one("#run-summary", Static).update(run_summary(r, now))
+        took = seconds(run_duration(r, now)) or "-"
+        self.query_one("#run-summary", Static).update(
+            f"started {started_text(r)} · trigger {trigger_text(r)} · took {took}"
+            f" · {r.records_processed:,} records"
+        )
         self.query_one("#run-timeline", Static).update(self.timeline_text(now))
         self.query_one("#run-problems", Static).update(self.problems_text())
         step = r.failed_step

@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from lakeconsole.core.explorer.compare import Comparison
 from lakeconsole.tui.keys import key_of
-from lakeconsole.tui.modals import dialog_footer
 
 
 class CompareScreen(ModalScreen[None]):
@@ -42,7 +41,6 @@ class CompareScreen(ModalScreen[None]):
             if r.changed_rows:
                 yield Label(self._values_title(), id="compare-values-title", classes="title")
                 yield DataTable(id="compare-values", cursor_type="row", zebra_stripes=True)
-        yield dialog_footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#compare-counts", DataTable)
@@ -105,7 +103,6 @@ class KeysScreen(ModalScreen[str | None]):
             yield Static(self.reason, markup=False)
             yield Static("", id="keys-how", markup=False)
             yield Input(placeholder="key columns, e.g. order_id,line_no", id="keys-input")
-        yield dialog_footer()
 
     def on_mount(self) -> None:
         # The console's way to give keys (the core's reason is shared with the CLI's --key).
