@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from lakeconsole.core.alerts import alerts_configured
 from lakeconsole.core.dag import (
     Cancelled,
     Pipeline,
@@ -132,6 +133,8 @@ def run_pipeline(
             f"Cannot start at '{only or start}': upstream step(s) {', '.join(missing)} have never "
             f"been built. Run the whole pipeline first (lakeconsole run)"
         )
+    if alerts_configured(settings):
+        _check_alert_settings(settings)
     cancel = cancel_event or threading.Event()
     run_id = new_run_id(clock())
     recorder = RunRecorder(settings.state_dir, command, trigger)
@@ -144,7 +147,24 @@ def run_pipeline(
             if on_event is not None:
                 on_event(event)
 
-        return _run_steps(pipeline, settings, selected, run_id, emit, cancel, clock, recorder)
+        outcome = _run_steps(pipeline, settings, selected, run_id, emit, cancel, clock, recorder)
+        if alerts_configured(settings):  # under the lock: one evaluation at a time
+            from lakeconsole.core.alerts.evaluation import after_run
+
+            after_run(settings, recorder.record)
+        return outcome
+
+
+def _check_alert_settings(settings: Settings) -> None:
+    """A wrong alert setting stops the run before it starts: found at its end, it would only
+    be a log line, and the failure it should have reported would go unsaid."""
+    from lakeconsole.core.alerts.targets import alert_targets
+    from lakeconsole.core.settings import SettingsError
+
+    try:
+        alert_targets(settings)
+    except SettingsError as exc:
+        raise PipelineError(str(exc)) from None
 
 
 def _run_steps(

@@ -15,7 +15,10 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 # Keys whose values must never be logged or printed (OPS-04 logs, OPS-07 backups).
-SECRET_PATTERN = re.compile(r"(SECRET|PASSWORD|TOKEN|ACCESS_KEY|_KEY$|CREDENTIAL)", re.IGNORECASE)
+# WEBHOOK: a Slack or Teams hook URL carries its token in its path.
+SECRET_PATTERN = re.compile(
+    r"(SECRET|PASSWORD|TOKEN|ACCESS_KEY|_KEY$|CREDENTIAL|WEBHOOK)", re.IGNORECASE
+)
 # s3://, abfss://, gs://, file://...: Path() would turn "s3://b/lake" into a local folder "s3:".
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # The pipeline when LAKECONSOLE_PIPELINE is unset: the shipped sales lakehouse (core.pipeline).

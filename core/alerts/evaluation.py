@@ -1,0 +1,98 @@
+"""What to alert, after a run and between runs; and the test alert."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from lakeconsole.core.alerts.incidents import (
+    Condition,
+    Delivery,
+    Incident,
+    alert_body,
+    evaluate,
+)
+from lakeconsole.core.alerts.targets import Target, alert_targets
+from lakeconsole.core.events import StepState
+from lakeconsole.core.runs import RunRecord
+from lakeconsole.core.settings import Settings
+
+log = logging.getLogger("lakeconsole.alerts")
+
+UPKEEP_KINDS = {"latency": "latency_creep"}  # else "<name>_overdue"
+
+
+def step_conditions(record: RunRecord) -> list[Condition]:
+    return [
+        Condition(
+            f"step-failed:{s.name}",
+            "step_failed",
+            f"{s.name} failed",
+            f"run {record.run_id}: step {s.name} failed: {s.error}; steps after it were "
+            f"blocked (OPS-01). `lakeconsole runs {record.run_id}` shows the run",
+        )
+        for s in record.steps
+        if s.state == StepState.FAILED.value
+    ]
+
+
+def upkeep_conditions(settings: Settings) -> list[Condition]:
+    """Every overdue item of the maintenance summary (the dashboard's panel, `maintain`)."""
+    from lakeconsole.core.upkeep import upkeep_status
+
+    return [
+        Condition(
+            f"upkeep:{item.name}",
+            UPKEEP_KINDS.get(item.name, f"{item.name.replace(' ', '_')}_overdue"),
+            f"{item.name} overdue" if item.name != "latency" else "latency creeping",
+            f"{item.name}: {item.detail}",
+        )
+        for item in upkeep_status(settings)
+        if item.overdue
+    ]
+
+
+def after_run(settings: Settings, record: RunRecord | None) -> list[Delivery]:
+    """The run's failed steps and the upkeep state, evaluated; a step that ran and did not fail
+    closes its incident. Never raises: the run's own result stands whatever happens here."""
+    try:
+        targets = alert_targets(settings)
+        if not targets or record is None:
+            return []
+        ran = {
+            f"step-failed:{s.name}"
+            for s in record.steps
+            if s.state in (StepState.SUCCEEDED.value, StepState.FAILED.value)
+        }
+        found = step_conditions(record) + upkeep_conditions(settings)
+        return evaluate(
+            settings,
+            targets,
+            found,
+            lambda key: key in ran or key.startswith("upkeep:"),
+            run_id=record.run_id,
+        )
+    except Exception as exc:
+        log.warning("alerts were not evaluated: %s", exc)
+        return []
+
+
+def check_now(settings: Settings, targets: list[Target]) -> list[Delivery]:
+    """Between runs (cron): the upkeep state evaluated; step incidents wait for the next run."""
+    return evaluate(
+        settings, targets, upkeep_conditions(settings), lambda key: key.startswith("upkeep:")
+    )
+
+
+def send_test(settings: Settings, targets: list[Target]) -> list[Delivery]:
+    """One test alert to every target, outside the incidents."""
+    now = time.time()
+    test = Incident(
+        "test",
+        "test",
+        "test alert",
+        "a test alert from `lakeconsole alerts test`: this target receives lakeconsole's alerts",
+        now,
+    )
+    body = alert_body(settings, test, "test", now)
+    return [Delivery("test", "test", t.name, t.send(body)) for t in targets]
