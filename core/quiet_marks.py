@@ -43,7 +43,8 @@ log = logging.getLogger("lakeconsole.quiet")
 
 MARKS_FILE = "quiet-steps.json"  # in the state folder's cache/: a lost file only costs time
 # Folders of the state folder that change on every run without changing what a step would do.
-NOT_STATE = frozenset({"cache", "runs", "run.lock"})
+# (alerts.json and quality.jsonl: what runs found, written at a run's end; not a step's input.)
+NOT_STATE = frozenset({"cache", "runs", "run.lock", "alerts.json", "quality.jsonl"})
 UNCHANGED = "unchanged_since_run"  # the detail a skipped step reports: the run that checked
 
 

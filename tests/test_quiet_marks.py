@@ -293,3 +293,17 @@ def test_a_landing_folder_named_like_the_engines_cache_still_counts(tmp_path: Pa
     (tmp_path / "cache" / "orders_1.csv").write_text("a\n1\n")
     assert [name for name, _, _ in _listing(tmp_path, recursive=True)] == ["cache/orders_1.csv"]
     assert _listing(tmp_path, recursive=True, leave_out=NOT_STATE) == []
+
+
+def test_alerts_and_quality_records_do_not_unsettle_the_no_op(shipped: Shipped) -> None:
+    """alerts.json (rewritten at every run's end when alerts are on) and quality.jsonl are what
+    runs found, not a step's input: the no-op after a productive run still skips every step."""
+    forget_loaded()
+    shipped.env["ALERT_COMMAND"] = "true"  # a target that accepts every alert
+    settings = load_settings(shipped.env)
+    shipped.write_demo(rows=300, files=2)
+    _run(shipped)
+    assert (settings.state_dir / "alerts.json").exists()
+    assert (settings.state_dir / "quality.jsonl").exists()
+    no_op = _run(shipped)
+    assert _skipped(no_op) == set(load_pipeline(settings).order)

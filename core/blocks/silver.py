@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ from lakeconsole.core.blocks.tables import (
 from lakeconsole.core.blocks.watermark import WATERMARK, current_marks, marks, read_watermark
 from lakeconsole.core.dag import PipelineError, StepContext, StepResult
 from lakeconsole.core.faults import crash_point
+from lakeconsole.core.quality import QualityRecord, record_quality
 from lakeconsole.core.schema_version import commit_properties, open_or_create
 from lakeconsole.core.table_health import open_healthy
 from lakeconsole.core.tables import TableSpec
@@ -182,6 +184,7 @@ class Silver:
         if batches:
             assert targets is not None
             self._write_batches(batches, evolve, position(mark), done, targets)
+            self._record_quality(stopped=False)
         if batches or declared_changed:
             held = (targets.silver, targets.quarantine) if targets else (None, None)
             if any(
@@ -389,6 +392,7 @@ class Silver:
         if limit is None or not read or rejected / read <= limit:
             return
         by_rule = ", ".join(f"{name} {n:,}" for name, n in self.rules.most_common())
+        self._record_quality(stopped=True)
         raise TooManyRejected(
             f"{self.table.name}: {rejected:,} of {read:,} lines ({rejected / read:.1%}) failed "
             f"validation, above fail_above {limit:.1%} ({by_rule}); they are in "
@@ -397,6 +401,19 @@ class Silver:
             f"(lakeconsole show {self.quarantine.name}), then raise fail_above in the "
             "declaration for one run to let silver go past them"
         )
+
+    def _record_quality(self, stopped: bool) -> None:
+        """The lines this run checked and rejected, per rule (`lakeconsole quality`)."""
+        record = QualityRecord(
+            self.ctx.run_id,
+            time.time(),
+            self.table.name,
+            self.quarantine.name,
+            self.counts["rows_read"],
+            dict(self.rules),
+            stopped,
+        )
+        record_quality(self.settings, record)
 
     def _merge(self, silver: DeltaTable, live: pa.Table, evolve: bool, inserts: bool) -> int:
         """Insert the new keys, or update the keys a later line replaces; returns rows written."""
