@@ -79,13 +79,14 @@ async def test_tables_view_lists_the_lake_and_enter_opens_the_history(settings: 
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: loaded(app, "#tables-list"), "the tables list")
         [row] = rows_of(app, "#tables-list")
-        assert row[:4] == [
+        assert row[:5] == [
+            "silver",
             "silver/orders",
             "4",
             "4",
             str(len(DeltaTable(settings.data_dir / "silver" / "orders").file_uris())),
         ]
-        assert row[7] == "1.1.0"  # after the size bar
+        assert row[8] == "1.1.0"  # after the size bar
         await open_history(pilot, app)
         history = rows_of(app, "#history-list")
         assert [r[0] for r in history] == ["4", "3", "2", "1", "0"]
@@ -262,7 +263,7 @@ async def test_the_console_opens_the_tables_view_with_t_and_escape_goes_back(
             lambda: isinstance(app.screen, TablesScreen) and loaded(app, "#tables-list"),
             "the tables view",
         )
-        assert rows_of(app, "#tables-list")[0][0] == "silver/orders"
+        assert rows_of(app, "#tables-list")[0][1] == "silver/orders"
         await pilot.press("enter")
         await wait_for(
             pilot,
@@ -374,7 +375,7 @@ async def test_back_from_a_restore_the_tables_list_shows_the_new_version(
         await wait_for(
             pilot,
             lambda: (
-                isinstance(app.screen, TablesScreen) and rows_of(app, "#tables-list")[0][1] == "5"
+                isinstance(app.screen, TablesScreen) and rows_of(app, "#tables-list")[0][2] == "5"
             ),
             "the new version",
         )

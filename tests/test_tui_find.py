@@ -65,7 +65,7 @@ async def test_slash_narrows_the_tables_list_by_name_and_escape_shows_all(
         assert len(rows_of(app, "#tables-list")) == 3
 
         await type_filter(pilot, "ORDER")
-        assert [r[0] for r in rows_of(app, "#tables-list")] == [
+        assert [r[1] for r in rows_of(app, "#tables-list")] == [
             "silver/order_lines",
             "silver/orders",
         ]

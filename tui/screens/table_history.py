@@ -14,7 +14,6 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
@@ -30,12 +29,7 @@ from lakeconsole.tui.screens.table_compare import CompareScreen, KeysScreen
 from lakeconsole.tui.screens.tables import describe
 from lakeconsole.tui.screens.view import ConsoleView
 
-# Changes before parameters: "+19,919 rows, files +90" is what a reader scans for; parameters
-# are cut to the width left (PARAMETERS_MAX at most) so that at 80 columns nothing runs off.
-COLUMNS = ("Version", "Time", "Operation", "Changes", "Parameters", "Schema")
-PARAMETERS_MAX = 48
-PARAMETERS_MIN = 10
-CHANGES_USUAL = 21
+COLUMNS = ("Version", "Time", "Operation", "Parameters", "Changes", "Schema")
 MARK = "● "
 
 
@@ -204,9 +198,8 @@ class TableHistoryScreen(ConsoleView):
         else:
             if not message.append:
                 table.clear()
-            changes = changes_width(self.commits)
             for commit in page.commits:
-                table.add_row(*self._cells(commit, changes), key=str(commit.version))
+                table.add_row(*self._cells(commit), key=str(commit.version))
             self._loaded_status()
         table.focus()
 
@@ -268,22 +261,13 @@ class TableHistoryScreen(ConsoleView):
             f"{newest}; {key_of(self, 'back')}: show all"
         )
 
-    def on_resize(self, event: Resize) -> None:
-        # Textual calls ConsoleView's handler too (the footer's width style).
-        if self.commits:  # the parameters take the width there is now
-            found = self.found
-            self._show_rows(
-                found.commits if found is not None and self.filter_text else self.commits
-            )
-
     def _show_rows(self, commits: list[Commit]) -> None:
         """`commits` in the list, the cursor kept on the same version when it is among them."""
         table = self.query_one("#history-list", DataTable)
         selected = self.selected_version()
         table.clear()
-        changes = changes_width(commits)
         for commit in commits:
-            table.add_row(*self._cells(commit, changes), key=str(commit.version))
+            table.add_row(*self._cells(commit), key=str(commit.version))
         if selected is not None and str(selected) in {str(k.value) for k in table.rows}:
             table.move_cursor(row=table.get_row_index(str(selected)))
         title = f"History of {self.table_name}"
@@ -293,19 +277,14 @@ class TableHistoryScreen(ConsoleView):
         self.query_one("#history-title", Label).update(title)
         table.focus()
 
-    def _cells(self, commit: Commit, changes_cells: int) -> tuple[str, ...]:
+    def _cells(self, commit: Commit) -> tuple[str, ...]:
         label = (MARK if commit.version == self.marked else "") + str(commit.version)
-        changes = commit.metrics_line()
-        # Columns before it: version 8, time 19, operation 14 and changes (as wide as its widest
-        # cell), each padded by 2; the schema (5) after it.
-        left = self.size.width - 8 - 19 - 14 - changes_cells - 5 - 5 * 2 - 2
-        width = max(PARAMETERS_MIN, min(PARAMETERS_MAX, left))
         return (
             label,
             commit.local_time,
             commit.operation,
-            changes,
-            _cut(commit.key_parameters(), width),
+            _cut(commit.key_parameters(), 48),
+            commit.metrics_line(),
             commit.schema_version or "",
         )
 
@@ -390,8 +369,8 @@ class TableHistoryScreen(ConsoleView):
     def on_compared(self, message: Compared) -> None:
         r = message.result
         self._status(
-            f"versions {r.old} → {r.new}: +{r.added:,} added, -{r.removed:,} removed, "
-            f"~{r.changed:,} changed"
+            f"versions {r.old} → {r.new}: +{r.added} added, -{r.removed} removed, "
+            f"~{r.changed} changed"
         )
         self.app.push_screen(CompareScreen(self.table_name, r))
 
@@ -474,11 +453,6 @@ class TableHistoryScreen(ConsoleView):
         status = self.query_one("#history-status", Static)
         status.update(text)
         status.set_class(error, "error")
-
-
-def changes_width(commits: list[Commit]) -> int:
-    """The changes column's width: its widest cell (commonly "+5,046 rows, files +1")."""
-    return max([CHANGES_USUAL, *(len(c.metrics_line()) for c in commits)])
 
 
 def _cut(text: str, width: int) -> str:

@@ -24,9 +24,8 @@ from lakeconsole.tui.filter_bar import FilterBar, count_text
 from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.view import ConsoleView
 
-# No layer column: a table's name starts with it (silver/...), and at 80 columns its 12 cells
-# pushed the size off the screen.
 COLUMNS = (
+    "Layer",
     "Table",
     "Version",
     "Rows",
@@ -162,6 +161,7 @@ class TablesScreen(ConsoleView):
         for s in shown:
             if s.error:
                 table.add_row(
+                    s.layer,
                     s.name,
                     "",
                     "",
@@ -175,6 +175,7 @@ class TablesScreen(ConsoleView):
                 )
                 continue
             table.add_row(
+                s.layer,
                 s.name,
                 str(s.version),
                 "?" if s.rows is None else f"{s.rows:,}",
