@@ -109,13 +109,13 @@ class Commit:
         c = self.counts()
         parts = []
         if c.get("rows_added"):
-            parts.append(f"+{c['rows_added']} rows")
+            parts.append(f"+{c['rows_added']:,} rows")
         if c.get("rows_updated"):
-            parts.append(f"{c['rows_updated']} updated")
+            parts.append(f"{c['rows_updated']:,} updated")
         if c.get("rows_deleted"):
-            parts.append(f"-{c['rows_deleted']} rows")
+            parts.append(f"-{c['rows_deleted']:,} rows")
         signed = (("files_added", "+"), ("files_removed", "-"))
-        files = " ".join(f"{sign}{c[k]}" for k, sign in signed if c.get(k))
+        files = " ".join(f"{sign}{c[k]:,}" for k, sign in signed if c.get(k))
         if files:
             parts.append(f"files {files}")
         return ", ".join(parts)
