@@ -38,7 +38,7 @@ from lakeconsole.tui.messages import (
     RunEvent,
     UpkeepLoaded,
 )
-from lakeconsole.tui.modals import ErrorScreen
+from lakeconsole.tui.modals import ErrorScreen, give_own_footer
 
 RUN_COMMAND = "lakeconsole console"
 HISTORY_RUNS = 30
@@ -128,6 +128,7 @@ class ConsoleApp(App[int]):
         if self.prefs.theme and self.prefs.theme in self.available_themes:
             self.theme = self.prefs.theme
         self._prefs_ready = True
+        self.screen_change_signal.subscribe(self, give_own_footer)
         keymap = parse_keymap(self.keymap_files.in_use)
         if keymap:
             self.set_keymap(keymap)

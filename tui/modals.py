@@ -12,6 +12,11 @@ API (for the tables, maintenance, backup and marts views):
         A ModalScreen[None] that shows what failed and `where` to look (e.g. "logs/app.log,
         step silver_orders"). Closed with `escape`, `enter` or the button.
 
+    DialogFooter
+        The bottom row of every console dialog: its own keys (the console's keys do nothing while
+        a dialog is open, so the footer of the screen under it must not show through). The app
+        gives one to each dialog it opens (`give_own_footer`); a dialog need not yield it.
+
 Styles are in console.tcss (the app's CSS_PATH), so they follow the theme and NO_COLOR.
 """
 
@@ -22,8 +27,27 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Label, Static
+
+
+class DialogFooter(Footer):
+    """A dialog's keys in the terminal's bottom row, over the footer of the screen below."""
+
+    def __init__(self) -> None:
+        super().__init__(compact=True, show_command_palette=False)
+
+
+def give_own_footer(screen: Screen[object]) -> None:
+    """A console dialog just opened: its own keys in the bottom row (once composed), unless it
+    has a footer already. Textual's own dialogs (the command palette) are left as they are."""
+    if isinstance(screen, ModalScreen) and type(screen).__module__.startswith("lakeconsole."):
+        screen.call_later(_mount_footer, screen)
+
+
+def _mount_footer(screen: Screen[object]) -> None:
+    if screen.is_attached and not screen.query(Footer):
+        screen.mount(DialogFooter())
 
 
 class ConfirmScreen(ModalScreen[bool]):
