@@ -72,6 +72,8 @@ async def test_the_dashboard_footer_lists_the_keys_that_fit_most_useful_first(
         text = await help_matches_footer(pilot, app)
         listed = {line.split()[-1] for line in text.splitlines() if line.strip()}
         assert dashboard_keys(app) <= listed
+        # `/` here finds log lines: `?` says so (there is no list on the dashboard).
+        assert "Find log lines (Enter: apply)" in text
 
 
 async def test_the_dashboard_footer_refits_when_the_terminal_is_resized(

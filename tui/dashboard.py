@@ -84,7 +84,7 @@ class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # `/` filters the log panel; in the footer when there is room (FOOTER_PRIORITY), and
         # the panel's title shows it.
-        replace(FILTER, show=False),
+        replace(FILTER, show=False, tooltip="Find log lines (Enter: apply)"),
         # In the footer when there is room; the latency panel's corner names it.
         Binding(
             "s",

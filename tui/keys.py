@@ -248,16 +248,24 @@ def key_of(screen: Screen[Any], action: str) -> str:
 def markdown_table() -> str:
     """docs/console-keys.md's table, from the live bindings."""
     lines = ["| key | id | what it does | screen |", "| --- | --- | --- | --- |"]
-    first: dict[str, KeyEntry] = {}
+    declared: dict[str, list[KeyEntry]] = {}
     owners: dict[str, list[str]] = {}
     for entry in all_bindings():  # `help` is declared twice (see HelpScreen): listed once
-        first.setdefault(entry.binding_id, entry)
+        declared.setdefault(entry.binding_id, []).append(entry)
         owners.setdefault(entry.binding_id, []).append(entry.owner)
+    # An id several screens share (`filter`) is described as most of them say it (the
+    # dashboard's `/` finds log lines, the others' filter a list).
+    first = {binding_id: _most_said(entries) for binding_id, entries in declared.items()}
     for entry in sorted(first.values(), key=lambda e: scope(e.binding_id) != "everywhere"):
         keys = ", ".join(f"`{key_name(k)}`" for k in entry.keys)
         where = _where(entry.binding_id, owners[entry.binding_id])
         lines.append(f"| {keys} | `{entry.binding_id}` | {entry.description} | {where} |")
     return "\n".join(lines)
+
+
+def _most_said(entries: list[KeyEntry]) -> KeyEntry:
+    said = [e.description for e in entries]
+    return max(entries, key=lambda e: said.count(e.description))  # the first, on a tie
 
 
 def _where(binding_id: str, owners: list[str]) -> str:
