@@ -4,6 +4,7 @@ views open (a comparison), at 80×24 and 120×40."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import time
@@ -58,7 +59,9 @@ def dialog_keys(app: ConsoleApp) -> list[str]:
 
 async def confirm(pilot: Pilot[Any], app: ConsoleApp) -> None:
     await settle(pilot, app)
-    app.push_screen(ConfirmScreen("Restore the lake?", confirm="Restore", danger=True))
+    # The footer says what the buttons say.
+    question = ConfirmScreen("Restore the lake?", confirm="Restore", cancel="Keep", danger=True)
+    app.push_screen(question)
     await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
 
 
@@ -69,7 +72,7 @@ async def failed_run(pilot: Pilot[Any], app: ConsoleApp) -> None:
 
 
 DIALOGS = {
-    "confirm": (confirm, ["y Yes", "n No"]),
+    "confirm": (confirm, ["y Restore", "n Keep"]),
     "error": (failed_run, ["esc Close"]),
     "help": (open_help, ["esc Close"]),
     "compare": (open_compare, ["esc Close"]),
@@ -93,3 +96,18 @@ async def test_a_dialog_shows_its_own_keys_not_the_footer_under_it(
         assert line.startswith(" ".join(shown)), line
         for word in ("Run", "Tables", "Quit", "Back"):  # the console's keys, dead here
             assert f" {word}" not in f" {line}", line
+
+
+async def test_a_confirmation_relabelled_still_answers_to_its_remapped_keys(
+    settings: Settings,
+) -> None:
+    app = console(dataclasses.replace(settings, console_keymap="confirm.yes=j"))
+    answers: list[bool | None] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        app.push_screen(ConfirmScreen("Vacuum now?", confirm="Vacuum"), answers.append)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await pilot.pause(0.1)
+        assert sorted(dialog_keys(app)) == ["j Vacuum", "n No"]  # a remapped key comes last
+        await pilot.press("j")
+        await until(pilot, lambda: answers == [True], "the answer")

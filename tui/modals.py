@@ -4,7 +4,7 @@ API (for the tables, maintenance, backup and marts views):
 
     ConfirmScreen(question, *, title="Are you sure?", confirm="Yes", cancel="No", danger=False)
         A ModalScreen[bool]: True when the user confirms (button, `y`), False on cancel (button,
-        `n`, `escape`). From a worker:  `ok = await self.app.push_screen_wait(ConfirmScreen(...))`;
+        `n`, `escape`). Its footer names the keys with the buttons' words (`y Restore n No`). From a worker:  `ok = await self.app.push_screen_wait(ConfirmScreen(...))`;
         from a handler:  `self.app.push_screen(ConfirmScreen(...), callback)`.
         `danger=True` styles the confirm button as an error (vacuum under 168 h, restore).
 
@@ -22,6 +22,7 @@ Styles are in console.tcss (the app's CSS_PATH), so they follow the theme and NO
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -70,6 +71,13 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__(classes="dialog")
         self.question, self.title_text = question, title
         self.confirm_label, self.cancel_label, self.danger = confirm, cancel, danger
+        # The footer says what the buttons say ('y Restore', not 'y Yes' beside a Restore
+        # button): this dialog's own bindings, relabelled (remaps still apply, by id).
+        labels = {"confirm.yes": confirm, "confirm.no": cancel}
+        self._bindings.key_to_bindings = {
+            key: [replace(b, description=labels.get(b.id or "", b.description)) for b in found]
+            for key, found in self._bindings.key_to_bindings.items()
+        }
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
