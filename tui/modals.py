@@ -4,7 +4,8 @@ API (for the tables, maintenance, backup and marts views):
 
     ConfirmScreen(question, *, title="Are you sure?", confirm="Yes", cancel="No", danger=False)
         A ModalScreen[bool]: True when the user confirms (button, `y`), False on cancel (button,
-        `n`, `escape`). Its footer names the keys with the buttons' words (`y Restore n No`). From a worker:  `ok = await self.app.push_screen_wait(ConfirmScreen(...))`;
+        `n`, `escape`). Its footer names the keys with the buttons' words (`y Restore n No`).
+        From a worker:  `ok = await self.app.push_screen_wait(ConfirmScreen(...))`;
         from a handler:  `self.app.push_screen(ConfirmScreen(...), callback)`.
         `danger=True` styles the confirm button as an error (vacuum under 168 h, restore).
 
