@@ -54,6 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def runs_table(records: list[RunRecord], now: float) -> str:
     from lakeconsole.core.run_timeline import run_duration, seconds, started_text, trigger_text
+    from lakeconsole.core.units import count
 
     rows = [
         [
@@ -61,7 +62,7 @@ def runs_table(records: list[RunRecord], now: float) -> str:
             r.status,
             trigger_text(r),
             seconds(run_duration(r, now)) or "-",
-            str(r.records_processed),
+            count(r.records_processed),
             f"{r.latency_s:.2f}s" if r.latency_s is not None else "-",
             r.run_id,
             (r.error or "")[:60],
@@ -97,20 +98,11 @@ def one_run_text(record: RunRecord, now: float) -> str:
         axis,
         axis_span,
         fit,
-        run_duration,
-        seconds,
-        started_text,
+        run_summary,
         timeline,
-        trigger_text,
     )
 
-    took = seconds(run_duration(record, now)) or "-"
-    lines = [
-        f"run {record.run_id}: {record.status}",
-        f"started {started_text(record)} · trigger {trigger_text(record)} · took {took} · "
-        f"{record.records_processed} records",
-        "",
-    ]
+    lines = [f"run {record.run_id}: {record.status}", run_summary(record, now), ""]
     rows = timeline(record, TIMELINE_WIDTH, now)
     name_width = max([len(r.step) for r in rows] + [4])
     for row in rows:

@@ -45,6 +45,16 @@ def trigger_text(record: RunRecord) -> str:
     return record.trigger or NO_TRIGGER
 
 
+def run_summary(record: RunRecord, now: float) -> str:
+    """'started 2026-12-03 10:15:02 · trigger cli · took 6.5s · 1,200 records': the line under a
+    run's id in `lakeconsole runs RUN_ID` and in the console's run view."""
+    took = seconds(run_duration(record, now)) or "-"
+    return (
+        f"started {started_text(record)} · trigger {trigger_text(record)} · took {took} · "
+        f"{count(record.records_processed)} records"
+    )
+
+
 def started_text(record: RunRecord) -> str:
     """Local time, as `lakeconsole runs` has always printed it."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.started_at))

@@ -19,12 +19,20 @@ from textual.widgets import Label
 
 from lakeconsole.core.events import Layer, RunStarted, StepFinished
 from lakeconsole.core.pipeline import load_pipeline
-from lakeconsole.core.runs import load_runs
+from lakeconsole.core.run_timeline import timeline
+from lakeconsole.core.runs import RunRecord, StepRecord, load_runs
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.table_facts import TableFacts, table_facts
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.app import ConsoleApp
-from lakeconsole.tui.card_text import age, count, detail_text, quarantine_text, table_text
+from lakeconsole.tui.card_text import (
+    age,
+    count,
+    detail_text,
+    quarantine_text,
+    state_text,
+    table_text,
+)
 from lakeconsole.tui.dag_view import LayerColumn, StepCard
 from lakeconsole.tui.run_view import RunView
 from lakeconsole.tui.summary import UpkeepPanel
@@ -123,6 +131,22 @@ def test_records_in_and_out_carry_their_units_and_silver_its_quarantined_lines()
     assert quarantine_text(gold) == ""  # gold quarantines nothing: no line for it
     quiet = view.apply(StepFinished("r1", 4.0, "bronze_orders", Layer.BRONZE, 0, 0, 0.1))
     assert quiet is not None and detail_text(quiet) == "nothing new"
+
+
+def test_a_card_says_a_steps_time_in_the_words_of_the_runs_view() -> None:
+    """A short step on a small lake and a long one: the card and `lakeconsole runs` (one home,
+    core.run_timeline.seconds) say the same time, not '0.0s' on one and '0.04s' on the other."""
+    view = RunView.idle(synthetic_pipeline())
+    view.apply(
+        RunStarted("r1", 0.0, tuple(view.steps), {n: s.layer for n, s in view.steps.items()})
+    )
+    for took, said in ((0.042, "0.04s"), (7260.0, "2h01m")):
+        step = view.apply(StepFinished("r1", took, "bronze_orders", Layer.BRONZE, 5, 5, took))
+        assert step is not None
+        assert state_text(step, now=took) == f"succeeded · {said}"
+        run = RunRecord("r1", 1, "lakeconsole run", 0.0, "succeeded", took, 5)
+        run.steps = [StepRecord("bronze_orders", "bronze", "succeeded", 0.0, took, 5, 5)]
+        assert timeline(run, 20, now=took)[0].duration == said  # the runs view's line for it
 
 
 async def test_after_a_run_each_card_shows_its_tables_units_and_quarantined(

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from textual.widgets._footer import FooterKey
 
 from lakeconsole.core.applog import ROOT, setup_logging
+from lakeconsole.core.console_prefs import prefs_path
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.help import HelpScreen
@@ -251,6 +252,40 @@ async def test_a_keymap_of_known_ids_reports_nothing(settings: Settings) -> None
         )
         await pilot.pause(0.2)
         assert not list(app._notifications)
+
+
+async def help_panels_text(pilot: Pilot[int], app: ConsoleApp) -> str:
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+    text = str(app.screen.query_one("#help-panels", Static).render())
+    await pilot.press("escape")
+    return text
+
+
+async def test_help_names_the_files_this_console_reads_its_keymap_from(
+    settings: Settings,
+) -> None:
+    """`?` says where "the keymap file" is: the real .env and user config this console reads,
+    which keymap is in use and from where, and where every key is documented."""
+    user_config = prefs_path(settings.raw)
+    user_config.parent.mkdir(parents=True, exist_ok=True)
+    user_config.write_text('keymap = "run=x"\n')
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        text = await help_panels_text(pilot, pilot.app)  # type: ignore[arg-type]
+        assert pilot.app.screen.active_bindings["x"].binding.action == "run"
+    assert str(settings.home / ".env") in text and "CONSOLE_KEYMAP=" in text
+    assert str(user_config) in text and 'keymap = "' in text
+    assert f"Keymap in use: run=x (from {user_config})" in text
+    assert "docs/console-keys.md" in text
+    # CONSOLE_KEYMAP (in .env or the environment) wins over the user config: help says so.
+    chosen = dataclasses.replace(settings, console_keymap="run=R")
+    async with make_app(chosen).run_test(size=SIZE) as pilot:
+        text = await help_panels_text(pilot, pilot.app)  # type: ignore[arg-type]
+    assert "Keymap in use: run=R (from CONSOLE_KEYMAP" in text
+    user_config.unlink()
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        text = await help_panels_text(pilot, pilot.app)  # type: ignore[arg-type]
+    assert "Keymap in use: none (the default keys)" in text
 
 
 # --- the documented key map ------------------------------------------------------------------

@@ -19,9 +19,17 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 from textual.widgets._footer import FooterKey
 
+from lakeconsole.cli.runs import one_run_text, runs_table
 from lakeconsole.core.dag import Pipeline, StepContext, StepResult
 from lakeconsole.core.runner import run_pipeline
-from lakeconsole.core.runs import RunRecord, StepRecord, Trigger, load_runs, runs_dir
+from lakeconsole.core.runs import (
+    RunRecord,
+    StepRecord,
+    Trigger,
+    load_run,
+    load_runs,
+    runs_dir,
+)
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.landing import LandingPanel
@@ -361,3 +369,23 @@ def test_one_run_snapshot(settings: Settings, snap_compare: Any, utc: None) -> N
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=opened)
+
+
+async def test_the_console_and_lakeconsole_runs_say_a_run_in_the_same_words(
+    settings: Settings, utc: None
+) -> None:
+    app = snapshot_console(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_runs(pilot, app, 4)
+        newest = rows(app)[0]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the newest run")
+        shown = screen_text(app, "#run-summary")
+        record = load_run(settings.state_dir, app.screen.record.run_id)  # type: ignore[attr-defined]
+    assert record is not None
+    cli = one_run_text(record, FIXED_NOW).splitlines()
+    assert shown == cli[1]  # `lakeconsole runs RUN_ID`'s line under the run id
+    assert "· 1,200 records" in shown
+    # The list too: the records as the console's list has them ('1,200', not '1200').
+    listed = runs_table(load_runs(settings.state_dir), FIXED_NOW).splitlines()[1]
+    assert f" {newest[4]} " in listed and newest[4] == "1,200"

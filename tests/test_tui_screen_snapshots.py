@@ -12,12 +12,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
 from lakeconsole.core.settings import Settings
+from lakeconsole.tui.app import ConsoleApp
+from lakeconsole.tui.help import KeymapFiles
 from lakeconsole.tui.modals import ErrorScreen
 from tests.screen_walks import (
     Walk,
@@ -52,6 +55,16 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def keymap_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`?` names the files the console reads its keymap from: the same ones in every picture
+    (the lake is in a new tmp_path each time)."""
+    files = KeymapFiles(
+        Path("/home/ana/lake/.env"), Path("/home/ana/.config/lakeconsole/console.toml"), "", ""
+    )
+    monkeypatch.setattr(ConsoleApp, "keymap_files", property(lambda app: files))
 
 
 @SIZES

@@ -19,7 +19,7 @@ from textual.binding import BindingType
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from lakeconsole.core.console_prefs import ConsolePrefs, load_prefs, save_prefs
+from lakeconsole.core.console_prefs import ConsolePrefs, load_prefs, prefs_path, save_prefs
 from lakeconsole.core.dag import Pipeline, PipelineError
 from lakeconsole.core.events import Event, RunFinished, RunStatus, StepStarted
 from lakeconsole.core.lock import RunLocked, current_holder
@@ -28,7 +28,7 @@ from lakeconsole.core.runs import Trigger, load_runs
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.upkeep import UpkeepItem, upkeep_status
 from lakeconsole.tui.dashboard import DashboardScreen
-from lakeconsole.tui.help import HelpScreen
+from lakeconsole.tui.help import HelpScreen, KeymapFiles
 from lakeconsole.tui.keys import CONSOLE_BINDINGS, key_of, parse_keymap, screen_keys
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.messages import (
@@ -38,7 +38,7 @@ from lakeconsole.tui.messages import (
     RunEvent,
     UpkeepLoaded,
 )
-from lakeconsole.tui.modals import ErrorScreen
+from lakeconsole.tui.modals import ErrorScreen, give_own_footer
 
 RUN_COMMAND = "lakeconsole console"
 HISTORY_RUNS = 30
@@ -128,7 +128,8 @@ class ConsoleApp(App[int]):
         if self.prefs.theme and self.prefs.theme in self.available_themes:
             self.theme = self.prefs.theme
         self._prefs_ready = True
-        keymap = parse_keymap(self.settings.console_keymap or self.prefs.keymap)
+        self.screen_change_signal.subscribe(self, give_own_footer)
+        keymap = parse_keymap(self.keymap_files.in_use)
         if keymap:
             self.set_keymap(keymap)
             self.call_after_refresh(self.check_keymap, keymap)
@@ -461,6 +462,19 @@ class ConsoleApp(App[int]):
                 self.notify, problem, title="Unknown key id", severity="warning", timeout=15
             )
 
+    @property
+    def keymap_files(self) -> KeymapFiles:
+        """The keymap this console applies at start, and the files it may come from:
+        CONSOLE_KEYMAP (.env or the environment) wins over the user's console.toml."""
+        user_config = prefs_path(self.settings.raw)
+        chosen = self.settings.console_keymap
+        return KeymapFiles(
+            self.settings.home / ".env",
+            user_config,
+            chosen or self.prefs.keymap,
+            "CONSOLE_KEYMAP in .env or the environment" if chosen else str(user_config),
+        )
+
     def action_help(self) -> None:
         """The keys of the screen in front."""
         screen = self.screen
@@ -468,7 +482,11 @@ class ConsoleApp(App[int]):
             return
         name = re.sub(r"(?<!^)([A-Z])", r" \1", type(screen).__name__.removesuffix("Screen"))
         title = "dashboard" if screen is self.board else name.capitalize()
-        self.push_screen(HelpScreen(screen_keys(screen), title=title, panels=screen is self.board))
+        panels = screen is self.board
+        help_screen = HelpScreen(
+            screen_keys(screen), title=title, panels=panels, keymap=self.keymap_files
+        )
+        self.push_screen(help_screen)
 
     def action_open_view(self, name: str) -> None:
         """Open the tables, maintenance, backup, mart docs or runs view."""

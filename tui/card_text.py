@@ -8,6 +8,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 
 from lakeconsole.core.events import StepState
+from lakeconsole.core.run_timeline import seconds
 from lakeconsole.core.table_facts import TableFacts
 from lakeconsole.tui.run_view import StepView
 
@@ -20,15 +21,6 @@ def count(n: int | None) -> str:
         if abs(n) >= size:
             return f"{n / size:.1f}{suffix}"
     return str(n)
-
-
-def seconds(s: float | None) -> str:
-    if s is None:
-        return ""
-    if s < 60:
-        return f"{s:.1f}s"
-    minutes, rest = divmod(int(s), 60)
-    return f"{minutes}m{rest:02d}s"
 
 
 def per_second(rate: float) -> str:

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 from textual.worker import get_current_worker
 
 from lakeconsole.core.dag import Pipeline
@@ -26,7 +26,8 @@ from lakeconsole.core.table_facts import TableFacts, tables_facts
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.dag_view import DagView
 from lakeconsole.tui.filter_bar import FilterBar
-from lakeconsole.tui.keys import FILTER
+from lakeconsole.tui.footer import FittingFooter
+from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_panel import LogPanel
 from lakeconsole.tui.run_view import RunView
@@ -40,6 +41,32 @@ TABLES_EVERY_S = 5.0
 # smallest useful height (with its border).
 STATUS_ROWS, FOOTER_ROWS, LOG_MIN_ROWS = 1, 1, 5
 PANELS_MIN_LINES = 4  # the landing / latency / maintenance row, without its borders
+# The dashboard's keys by use, for a footer that holds what fits. Idle, at 80 columns: down to
+# `quit` (`c`, `/`, `s`, `a`, `L` are in `?`, and `/`, `s`, `a`, `L` named in their panels'
+# corners); while this console runs the pipeline, `c` comes first and `f` gives way. At 120
+# columns: all but `L`.
+VIEWS_AND_LOG = ("tables", "maintenance", "backup", "marts", "runs", "logs", "quit")
+PANEL_KEYS = ("filter", "dashboard.step-times", "auto-run", "log-level")
+FOOTER_IDLE = ("help", "run", "run-from", *VIEWS_AND_LOG, "cancel", *PANEL_KEYS)
+FOOTER_RUNNING = ("help", "cancel", *VIEWS_AND_LOG, "run", "run-from", *PANEL_KEYS)
+# Where each sits in the footer: the runs, the views, the log and its panels' keys, help, quit.
+FOOTER_ORDER = (
+    "run",
+    "run-from",
+    "cancel",
+    "tables",
+    "maintenance",
+    "backup",
+    "marts",
+    "runs",
+    "logs",
+    "filter",
+    "dashboard.step-times",
+    "auto-run",
+    "log-level",
+    "help",
+    "quit",
+)
 
 
 class TablesRead(Message):
@@ -55,9 +82,10 @@ class DashboardScreen(Screen[None]):
     """Everything at a glance; the app feeds it events, history and upkeep."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # `/` filters the log panel (the footer is full at 80 columns: the panel's title shows it).
-        replace(FILTER, show=False),
-        # Named in the latency panel's corner rather than the footer, which is full at 80 columns.
+        # `/` filters the log panel; in the footer when there is room (FOOTER_PRIORITY), and
+        # the panel's title shows it.
+        replace(FILTER, show=False, tooltip="Find log lines (Enter: apply)"),
+        # In the footer when there is room; the latency panel's corner names it.
         Binding(
             "s",
             "toggle_step_times",
@@ -102,9 +130,13 @@ class DashboardScreen(Screen[None]):
         yield FilterBar(
             "Log lines containing…, then Enter (Escape: all lines)", id="log-filter", docked=True
         )
-        yield Footer(compact=True, show_command_palette=False)
+        yield FittingFooter(FOOTER_IDLE, FOOTER_ORDER)
 
     def on_mount(self) -> None:
+        # The log's keys on its border, as the latency and landing panels name theirs: the
+        # footer has no room for them at 80 columns.
+        find, level = (key_of(self, action) for action in ("filter", "log_level"))
+        self.log_panel.border_subtitle = f"{find}: filter · {level}: level"
         self.set_interval(0.5, self.tick, name="durations")
         if self.outputs:
             # After the first frame: opening a table imports deltalake (~0.1 s).
@@ -166,6 +198,10 @@ class DashboardScreen(Screen[None]):
         label.update(text)
         for name in ("idle", "running", "failed", "external"):
             label.set_class(name == state, f"-{name}")
+        # The footer holds what can be done now: `c` while this console's run goes.
+        self.query_one(FittingFooter).prioritize(
+            FOOTER_RUNNING if state == "running" else FOOTER_IDLE
+        )
 
     def apply_event(self, event: Event) -> None:
         """A runner event from this console's run."""

@@ -3,6 +3,8 @@ bindings so the list cannot drift from the footer; on the dashboard, what the pa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -26,10 +28,35 @@ run, times along the bottom; its corner key stacks each step's time per run inst
 
 """
 
-REMAP = """\
-Remap keys in .env by binding id:  CONSOLE_KEYMAP=run=R;history.restore=ctrl+r
-Every key, id and screen: docs/console-keys.md
-NO_COLOR=1 turns colour off. Ctrl+P: command palette, themes."""
+EXAMPLE = "run=R;history.restore=ctrl+r"
+
+
+@dataclass(frozen=True)
+class KeymapFiles:
+    """Where this console reads its keymap, and the one it uses now."""
+
+    env_file: Path  # the project's .env: CONSOLE_KEYMAP, which wins
+    user_config: Path  # the user's console.toml (core/console_prefs): `keymap = "..."`
+    in_use: str  # "binding_id=keys;..." as applied at start, "" for the default keys
+    source: str  # where `in_use` came from
+
+
+def remap_text(files: KeymapFiles) -> str:
+    """How to remap a key, naming the real files this console reads (a user looking for "the
+    keymap file" finds it here), and the keymap it started with."""
+    in_use = f"{files.in_use} (from {files.source})" if files.in_use else "none (the default keys)"
+    return (
+        "Remap a key by its binding id (the last column above), in either file:\n"
+        f"  {files.env_file}\n"
+        f"      CONSOLE_KEYMAP={EXAMPLE}\n"
+        f"  {files.user_config}  (theme and auto-run are remembered there too)\n"
+        f'      keymap = "{EXAMPLE}"\n'
+        "CONSOLE_KEYMAP (.env or the environment) wins. Keys are read at start: quit and start "
+        "again after a change.\n"
+        f"Keymap in use: {in_use}\n"
+        "Every key, id and screen: docs/console-keys.md\n"
+        "NO_COLOR=1 turns colour off. Ctrl+P: command palette, themes."
+    )
 
 
 SECTIONS = (
@@ -70,9 +97,12 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "app.quit", "Quit", id="quit", show=False),
     ]
 
-    def __init__(self, rows: list[KeyRow], *, title: str, panels: bool) -> None:
+    def __init__(
+        self, rows: list[KeyRow], *, title: str, panels: bool, keymap: KeymapFiles
+    ) -> None:
         super().__init__(classes="dialog")
         self.rows, self.title_text, self.panels = rows, title, panels
+        self.remap = remap_text(keymap)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box help-box"):
@@ -80,7 +110,10 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll():
                 yield Static(key_rows(self.rows), id="help-keys", markup=False)
                 yield Static(
-                    PANELS + REMAP if self.panels else REMAP, id="help-panels", markup=False
+                    # How to remap right under the keys; what the panels show after.
+                    self.remap + ("\n\n" + PANELS.rstrip() if self.panels else ""),
+                    id="help-panels",
+                    markup=False,
                 )
 
     def action_close(self) -> None:

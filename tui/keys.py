@@ -59,7 +59,8 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         "d", "open_view('marts')", "Docs", id="marts", tooltip="Mart READMEs (data dictionary)"
     ),
     Binding("l", "logs", "Logs", id="logs", tooltip="Enlarge or shrink the app.log panel"),
-    # Off the footer: the dashboard's is full at 80 columns (`?` lists it).
+    # `show=False`: a view's footer holds its own keys; the dashboard's shows it when there is
+    # room (dashboard.FOOTER_PRIORITY), and `?` lists it.
     Binding(
         "u",
         "open_view('runs')",
@@ -68,7 +69,7 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         show=False,
         tooltip="Runs: timeline, error, re-run",
     ),
-    # Shown in the landing panel's corner rather than the footer, which is full at 80 columns.
+    # Named in the landing panel's corner; in the dashboard's footer when there is room.
     Binding(
         "a",
         "toggle_auto_run",
@@ -87,7 +88,7 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         tooltip="Keys of this screen",
     ),
     Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a run going is cancelled)"),
-    # Off the footer too (full at 80 columns): the log panel's title shows the filter chosen.
+    # The log panel's title shows the filter chosen; in the dashboard's footer when there is room.
     Binding(
         "L",
         "log_level",
@@ -205,7 +206,12 @@ def screen_keys(screen: Screen[Any]) -> list[KeyRow]:
     action as the footer groups them: what `?` lists, so it shows what the footer shows."""
     from textual.app import App
 
+    from lakeconsole.tui.footer import FittingFooter
+
     app = screen.app
+    fitting = screen.query(FittingFooter)
+    # A footer that holds what fits its width: in it is what it shows now.
+    shown = fitting.first().shown if fitting else None
     grouped: dict[str, list[tuple[Binding, bool]]] = {}
     for node, binding, _enabled, _tooltip in screen.active_bindings.values():
         if binding.id or binding.show:
@@ -217,7 +223,8 @@ def screen_keys(screen: Screen[Any]) -> list[KeyRow]:
         first, everywhere = bindings[0]
         keys = ", ".join(dict.fromkeys(app.get_key_display(b) for b, _ in bindings))
         description = first.tooltip or first.description
-        rows.append(KeyRow(action, keys, description, first.id or "", first.show, everywhere))
+        in_footer = first.show if shown is None else action in shown
+        rows.append(KeyRow(action, keys, description, first.id or "", in_footer, everywhere))
     return rows
 
 
@@ -241,16 +248,24 @@ def key_of(screen: Screen[Any], action: str) -> str:
 def markdown_table() -> str:
     """docs/console-keys.md's table, from the live bindings."""
     lines = ["| key | id | what it does | screen |", "| --- | --- | --- | --- |"]
-    first: dict[str, KeyEntry] = {}
+    declared: dict[str, list[KeyEntry]] = {}
     owners: dict[str, list[str]] = {}
     for entry in all_bindings():  # `help` is declared twice (see HelpScreen): listed once
-        first.setdefault(entry.binding_id, entry)
+        declared.setdefault(entry.binding_id, []).append(entry)
         owners.setdefault(entry.binding_id, []).append(entry.owner)
+    # An id several screens share (`filter`) is described as most of them say it (the
+    # dashboard's `/` finds log lines, the others' filter a list).
+    first = {binding_id: _most_said(entries) for binding_id, entries in declared.items()}
     for entry in sorted(first.values(), key=lambda e: scope(e.binding_id) != "everywhere"):
         keys = ", ".join(f"`{key_name(k)}`" for k in entry.keys)
         where = _where(entry.binding_id, owners[entry.binding_id])
         lines.append(f"| {keys} | `{entry.binding_id}` | {entry.description} | {where} |")
     return "\n".join(lines)
+
+
+def _most_said(entries: list[KeyEntry]) -> KeyEntry:
+    said = [e.description for e in entries]
+    return max(entries, key=lambda e: said.count(e.description))  # the first, on a tie
 
 
 def _where(binding_id: str, owners: list[str]) -> str:

@@ -4,7 +4,8 @@ API (for the tables, maintenance, backup and marts views):
 
     ConfirmScreen(question, *, title="Are you sure?", confirm="Yes", cancel="No", danger=False)
         A ModalScreen[bool]: True when the user confirms (button, `y`), False on cancel (button,
-        `n`, `escape`). From a worker:  `ok = await self.app.push_screen_wait(ConfirmScreen(...))`;
+        `n`, `escape`). Its footer names the keys with the buttons' words (`y Restore n No`).
+        From a worker:  `ok = await self.app.push_screen_wait(ConfirmScreen(...))`;
         from a handler:  `self.app.push_screen(ConfirmScreen(...), callback)`.
         `danger=True` styles the confirm button as an error (vacuum under 168 h, restore).
 
@@ -12,18 +13,43 @@ API (for the tables, maintenance, backup and marts views):
         A ModalScreen[None] that shows what failed and `where` to look (e.g. "logs/app.log,
         step silver_orders"). Closed with `escape`, `enter` or the button.
 
+    DialogFooter
+        The bottom row of every console dialog: its own keys (the console's keys do nothing while
+        a dialog is open, so the footer of the screen under it must not show through). The app
+        gives one to each dialog it opens (`give_own_footer`); a dialog need not yield it.
+
 Styles are in console.tcss (the app's CSS_PATH), so they follow the theme and NO_COLOR.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Label, Static
+
+
+class DialogFooter(Footer):
+    """A dialog's keys in the terminal's bottom row, over the footer of the screen below."""
+
+    def __init__(self) -> None:
+        super().__init__(compact=True, show_command_palette=False)
+
+
+def give_own_footer(screen: Screen[object]) -> None:
+    """A console dialog just opened: its own keys in the bottom row (once composed), unless it
+    has a footer already. Textual's own dialogs (the command palette) are left as they are."""
+    if isinstance(screen, ModalScreen) and type(screen).__module__.startswith("lakeconsole."):
+        screen.call_later(_mount_footer, screen)
+
+
+def _mount_footer(screen: Screen[object]) -> None:
+    if screen.is_attached and not screen.query(Footer):
+        screen.mount(DialogFooter())
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -46,6 +72,13 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__(classes="dialog")
         self.question, self.title_text = question, title
         self.confirm_label, self.cancel_label, self.danger = confirm, cancel, danger
+        # The footer says what the buttons say ('y Restore', not 'y Yes' beside a Restore
+        # button): this dialog's own bindings, relabelled (remaps still apply, by id).
+        labels = {"confirm.yes": confirm, "confirm.no": cancel}
+        self._bindings.key_to_bindings = {
+            key: [replace(b, description=labels.get(b.id or "", b.description)) for b in found]
+            for key, found in self._bindings.key_to_bindings.items()
+        }
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):

@@ -25,13 +25,14 @@ from lakeconsole.core.run_timeline import (
     axis_span,
     fit,
     run_duration,
+    run_summary,
     seconds,
-    started_text,
     timeline,
     trigger_text,
 )
 from lakeconsole.core.runs import RunRecord, Trigger
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.units import count
 from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.screens.view import ConsoleView
 
@@ -185,7 +186,7 @@ class RunsScreen(RunsViewScreen):
                 Text(f"{MARKS.get(r.status, '·')} {r.status}", style=styles.get(r.status, "")),
                 Text(trigger_text(r)),
                 Text(seconds(run_duration(r, now)) or "-", justify="right"),
-                Text(f"{r.records_processed:,}", justify="right"),
+                Text(count(r.records_processed), justify="right"),
                 Text(fit(r.error or "", error_width), style=styles["failed"]),
                 key=r.run_id,
             )
@@ -292,11 +293,7 @@ class RunScreen(RunsViewScreen):
         title = Text(f"Run {r.run_id}  ")
         title.append(f"{MARKS.get(r.status, '·')} {r.status}", style=styles.get(r.status, ""))
         self.query_one("#run-title", Static).update(title)
-        took = seconds(run_duration(r, now)) or "-"
-        self.query_one("#run-summary", Static).update(
-            f"started {started_text(r)} · trigger {trigger_text(r)} · took {took}"
-            f" · {r.records_processed:,} records"
-        )
+        self.query_one("#run-summary", Static).update(run_summary(r, now))
         self.query_one("#run-timeline", Static).update(self.timeline_text(now))
         self.query_one("#run-problems", Static).update(self.problems_text())
         step = r.failed_step
