@@ -121,3 +121,13 @@ async def test_while_a_run_goes_the_footer_holds_cancel_and_gives_it_back_after(
             assert "f From" in idle and "c Cancel" not in idle, idle
     finally:
         gate.set()
+
+
+async def test_the_landing_panel_names_the_auto_run_key_as_remapped(settings: Settings) -> None:
+    from lakeconsole.tui.landing import LandingPanel
+
+    app = console(dataclasses.replace(settings, console_keymap="auto-run=A"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        subtitle = app.board.query_one(LandingPanel).border_subtitle or ""
+        assert subtitle.startswith("A: auto-run")

@@ -26,6 +26,7 @@ from lakeconsole.core.landing import scan_landing
 from lakeconsole.core.pipeline import LoadedPipeline, loaded_or_none
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
+from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.messages import LandingFiles
 from lakeconsole.tui.watching import FIRST_FRAME_S, import_watchfiles
 
@@ -151,7 +152,8 @@ class LandingPanel(VerticalScroll):
         self._subtitle()
 
     def _subtitle(self) -> None:
-        self.border_subtitle = f"a: auto-run {'on' if self.auto_run else 'off'}"
+        key = key_of(self.screen, "toggle_auto_run") if self.is_attached else "a"
+        self.border_subtitle = f"{key}: auto-run {'on' if self.auto_run else 'off'}"
 
     @work(exclusive=True, exit_on_error=False, group="landing")
     async def watch_landing(self) -> None:
