@@ -73,12 +73,12 @@ def status_text(found: Freshness, no_color: bool = True) -> str:
                 m.mart,
                 _state(m.state, m.stale_since, now),
                 _when(m.last_success, now),
-                _when(m.next_due, now),
+                _when(m.next_due, None),
                 m.problem or _rate(m.refresh_rate, m.schedule),
             ]
             for m in found.marts
         ]
-        marts = table(rows, ["mart", "state", "last refresh", "next due", "refresh rate"])
+        marts = table(rows, ["mart", "state", "last refresh", "due", "refresh rate"])
     else:
         marts = "No marts yet (folders under gold/): run the pipeline (lakeconsole run)"
     rows = [
@@ -86,13 +86,13 @@ def status_text(found: Freshness, no_color: bool = True) -> str:
             s.step,
             _state(s.state, s.stale_since, now),
             _when(s.last_success, now),
-            _when(s.last_failure, now),
-            _when(s.next_due, now),
+            _when(s.last_failure, None),
+            _when(s.next_due, None),
             ", ".join(s.marts) or "-",
         ]
         for s in found.steps
     ]
-    headers = ["step", "state", "last success", "last failure", "next due", "feeds"]
+    headers = ["step", "state", "last success", "last failure", "due", "feeds"]
     steps = table(rows, headers) if rows else "No steps: the pipeline does not load"
     stale = [m.mart for m in found.marts if m.stale] + [s.step for s in found.steps if s.stale]
     if stale:
@@ -115,12 +115,14 @@ def _rate(line: str, schedule: Schedule | None) -> str:
     return f"{line} ({schedule.zone_label})" if schedule.zone is None else line
 
 
-def _when(at: float | None, now: float) -> str:
-    """'2026-12-03 08:00 (3h00m ago)', 'in 20h10m', or '-' for never."""
+def _when(at: float | None, now: float | None) -> str:
+    """'2026-12-03 08:00 (3h00m ago)' (no gap without `now`), or '-' for never."""
     from lakeconsole.core.run_timeline import seconds
 
     if at is None:
         return "-"
     stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(at))
+    if now is None:
+        return stamp
     gap = seconds(abs(now - at))
     return f"{stamp} ({gap} ago)" if at <= now else f"{stamp} (in {gap})"
