@@ -17,6 +17,7 @@ from lakeconsole.core.marts.freshness import lake_freshness, mart_freshness
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import run_pipeline
 from lakeconsole.core.settings import Settings, load_settings
+from tests.conftest import Shipped
 from tests.sales_fixtures import line, write_csv
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -214,3 +215,21 @@ def test_due_times_are_in_the_future_of_the_last_refresh() -> None:
     late = datetime(2026, 12, 1, 23, 59)
     due = parse_schedule("Daily at 8 AM").next_due(late.timestamp())
     assert datetime.fromtimestamp(due) == late.replace(hour=8, minute=0) + timedelta(days=1)
+
+
+def test_every_shipped_pipeline_mart_is_judged_by_the_step_that_writes_it(
+    shipped: Shipped,
+) -> None:
+    """Not the sales pipeline alone: each shipped pipeline's marts, their writers, their rate."""
+    shipped.write_demo(rows=500, files=1, seed=3)
+    settings = shipped.settings
+    outcome = run_pipeline(load_pipeline(settings), settings, clock=lambda: TUESDAY_9AM)
+    assert outcome.status == RunStatus.SUCCEEDED, outcome.error
+    found = lake_freshness(settings, now=TUESDAY_9AM + HOUR)
+    assert found.marts and not found.stale
+    gold = {s.name for s in load_pipeline(settings).steps.values() if s.layer == "gold"}
+    for mart in found.marts:
+        assert mart.state == "fresh" and mart.refresh_rate == "Daily at 8 AM"
+        assert mart.steps and set(mart.steps) <= gold
+    later = lake_freshness(settings, now=TUESDAY_9AM + 2 * 24 * HOUR)
+    assert all(m.stale for m in later.marts) and later.stale
