@@ -20,6 +20,9 @@ Check the lake and the project against the runbook and print one line per findin
           Refresh Rate) missing or empty, a column dictionary out of step with the schemas
   OPS-06  a silver/gold table whose schema differs from its contract in the pipeline
           definition, a version not bumped enough for the change, no version recorded
+  OPS-05  a Refresh Rate that is not a schedule lakeconsole can read (it names the forms)
+  OPS-09  a mart not refreshed on time: a due time of its Refresh Rate passed, plus
+          FRESHNESS_GRACE_MINUTES, with no successful run since (`lakeconsole status`)
   OPS-03  vacuum overdue; a table whose delta.deletedFileRetentionDuration is under 168 h
   OPS-07  backup overdue; data, logs or .env tracked by git; uncommitted changes in the
           project's repository (only when the project folder is a git repository)

@@ -6,10 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from lakeconsole.cli.lake_use import reads_only
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core.runs import RunRecord
+
+if TYPE_CHECKING:
+    from lakeconsole.core.run_trends import RunSteps, StepGrowth
 from lakeconsole.core.settings import Settings
 
 COMMAND = "runs"
@@ -19,10 +23,20 @@ DESCRIPTION = """\
 List recent pipeline runs, newest first: status, what started it (trigger: cli, console,
 auto-run; '—' for a run recorded before runs said), duration, records processed and the
 end-to-end latency (start of bronze to end of gold). A run whose process died shows as
-'aborted'. With a run id: that run's steps on a timeline, their counts, warnings and error."""
+'aborted'. With a run id: that run's steps on a timeline, their counts, warnings and error.
+With --steps: how long each step took in each succeeded run, oldest first, beside the run's
+end-to-end latency, and the step of the newest run that grew most over its median of the runs
+before it: where a latency creep comes from."""
+EPILOG = """\
+examples:
+  lakeconsole runs --limit 5
+  lakeconsole runs --steps --limit 30
+  lakeconsole runs --steps --json | jq '.grew'"""
 
 LINE_WIDTH = 80  # a run's lines fit a small terminal
 TIMELINE_WIDTH = 32  # the bars, leaving room for the step's name and its counts
+
+STEPS_READ = 200  # run records read for --steps (core.upkeep.RUNS_CHECKED)
 
 lake_use = reads_only
 
@@ -30,6 +44,11 @@ lake_use = reads_only
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_id", nargs="?", metavar="RUN_ID", help="show this run, step by step")
     p.add_argument("--limit", type=int, default=20, metavar="N", help="how many runs (default 20)")
+    p.add_argument(
+        "--steps",
+        action="store_true",
+        help="per-step durations of the last N succeeded runs beside their end-to-end latency",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -39,9 +58,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.run_id:
         return show_one(args.run_id, settings, args.json)
     problems: list[str] = []
-    records = load_runs(settings.state_dir, limit=args.limit, problems=problems)
+    # --steps counts succeeded runs: read as many records as the latency watch does.
+    records = load_runs(
+        settings.state_dir, limit=STEPS_READ if args.steps else args.limit, problems=problems
+    )
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
+    if args.steps:
+        return show_steps(records, args.limit, args.json, step_tables(settings))
     if args.json:
         print_json([r.to_json() for r in records])
         return 0
@@ -122,3 +146,83 @@ def one_run_text(record: RunRecord, now: float) -> str:
     if record.failed_step:
         lines.append(f"re-run from the failed step: lakeconsole run --from {record.failed_step}")
     return "\n".join(lines)
+
+
+def step_tables(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Each step's tables, for the advice on the step that grew ({} when the pipeline does not
+    load: the durations are still shown)."""
+    from lakeconsole.core.pipeline import loaded_or_none
+
+    pipeline = loaded_or_none(settings)
+    return {n: s.outputs for n, s in pipeline.steps.items()} if pipeline else {}
+
+
+def show_steps(
+    records: list[RunRecord], limit: int, as_json: bool, tables: dict[str, tuple[str, ...]]
+) -> int:
+    """The per-step durations of the newest `limit` succeeded runs, and the step that grew."""
+    from lakeconsole.core.run_trends import step_durations, step_that_grew
+
+    trend = step_durations(records, limit)
+    grew = step_that_grew(trend)
+    latency = {r.run_id: r.latency_s for r in records}
+    if as_json:
+        print_json(
+            {
+                "runs": [
+                    {
+                        "run_id": run.run_id,
+                        "started_at": run.started_at,
+                        "latency_s": latency.get(run.run_id),
+                        "steps": dict(run.steps),
+                    }
+                    for run in trend
+                ],
+                "grew": None
+                if grew is None
+                else {
+                    "step": grew.step,
+                    "last_s": grew.last_s,
+                    "usual_s": grew.usual_s,
+                    "grew_s": grew.grew_s,
+                    "tables": list(tables.get(grew.step, ())),
+                },
+            }
+        )
+        return 0
+    if not trend:
+        print("No succeeded runs yet. Start one with: lakeconsole run")
+        return 0
+    print(steps_table(trend, latency))
+    print(grew_line(grew, len(trend), tables))
+    return 0
+
+
+def steps_table(trend: list[RunSteps], latency: dict[str, float | None]) -> str:
+    """One row per run, oldest first: started, each step's seconds, the end-to-end latency."""
+    from lakeconsole.core.run_timeline import seconds
+
+    names = [name for name, _ in trend[0].steps]
+    rows = []
+    for run in trend:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at))
+        took = [seconds(s) or "-" for _, s in run.steps]
+        rows.append([started, *took, seconds(latency.get(run.run_id)) or "-"])
+    return table(rows, ["started", *names, "end-to-end"])
+
+
+def grew_line(grew: StepGrowth | None, runs: int, tables: dict[str, tuple[str, ...]]) -> str:
+    from lakeconsole.core.run_timeline import seconds
+
+    if runs < 2:
+        return "One succeeded run: no step to compare yet"
+    if grew is None:
+        return f"No step of the newest run took longer than its median of the {runs - 1} before"
+    mine = tables.get(grew.step, ())
+    advice = (
+        "; its tables: " + ", ".join(f"`lakeconsole optimize {t}`" for t in mine) if mine else ""
+    )
+    return (
+        f"grew most: {grew.step}, {seconds(grew.last_s)} in the newest run against a median of "
+        f"{seconds(grew.usual_s)} of the {runs - 1} before (+{seconds(grew.grew_s)}){advice}"
+    )

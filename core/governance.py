@@ -127,6 +127,40 @@ def mart_findings(settings: Settings) -> list[Finding]:
     return out
 
 
+# --- OPS-05 / OPS-09: a Refresh Rate that is not a schedule, a mart not refreshed on time ---
+
+
+def freshness_findings(settings: Settings) -> list[Finding]:
+    """Marts whose Refresh Rate cannot be read, and marts stale by theirs (core.marts.freshness)."""
+    import time
+
+    from lakeconsole.core.marts.freshness import UNREADABLE, mart_freshness
+
+    def when(at: float | None) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(at)) if at else "never"
+
+    out = []
+    for mart in mart_freshness(settings):
+        subject = f"gold/{mart.mart}"
+        if mart.state == UNREADABLE:
+            out.append(Finding("OPS-05", subject, f"README.md {mart.problem}"))
+        elif mart.stale and mart.schedule is not None:
+            since = f"since {when(mart.stale_since)}" if mart.stale_since else "never refreshed"
+            out.append(
+                Finding(
+                    "OPS-09",
+                    subject,
+                    (
+                        f"stale {since}: last refreshed {when(mart.last_success)}, due "
+                        f"{when(mart.next_due)} by its Refresh Rate '{mart.refresh_rate}' "
+                        f"({mart.schedule.zone_label}); run `lakeconsole run` and see "
+                        "`lakeconsole runs` for why the scheduled run did not refresh it"
+                    ),
+                )
+            )
+    return out
+
+
 # --- OPS-06: schema contracts and versions ---
 
 
@@ -434,6 +468,7 @@ def git_findings(settings: Settings) -> list[Finding]:
 CHECKS: tuple[tuple[str, Callable[[Settings], list[Finding]]], ...] = (
     (DAMAGE, damage_findings),
     ("OPS-05", mart_findings),
+    ("OPS-09", freshness_findings),
     ("OPS-06", contract_findings),
     ("OPS-03", retention_findings),
     ("OPS-03", upkeep_findings),

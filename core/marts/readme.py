@@ -82,6 +82,11 @@ def _sections(text: str) -> dict[str, str]:
     return {key: "\n".join(lines) for key, lines in found.items()}
 
 
+def section_text(text: str, name: str) -> str | None:
+    """The text under heading `name` (any level, case-insensitive); None when there is none."""
+    return _sections(text).get(name.lower())
+
+
 def section_problems(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(missing, empty) required sections of a README's text."""
     sections = _sections(text)
