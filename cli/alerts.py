@@ -18,19 +18,19 @@ if TYPE_CHECKING:
 
 COMMAND = "alerts"
 ORDER = 32
-HELP = "alert targets and open incidents; send a test alert; check upkeep for alerts (cron)"
+HELP = "alert targets and open incidents; send a test alert; check upkeep and freshness (cron)"
 DESCRIPTION = """\
 Alerts go to the targets set in .env (any of them, or none: alerts off):
   ALERT_COMMAND      a command run with the alert as JSON on its stdin
   ALERT_WEBHOOK_URL  an http(s) URL that receives the alert as a JSON POST (Slack, Teams, ...)
   ALERT_DESKTOP      true: a desktop notification (notify-send on Linux, macOS notifications)
-They fire once per incident: a failed step, an overdue vacuum or backup, latency creeping. A run
-failing every hour sends one alert, and one "resolved" alert when a run of that step succeeds.
+They fire once per incident: a failed step, a stale mart, an overdue vacuum or backup, latency
+creep. A run failing every hour sends one alert, and one "resolved" when that step succeeds.
 Every run evaluates them at its end; a target that fails is logged and never fails the run.
 
   lakeconsole alerts            the targets and the incidents open now
   lakeconsole alerts test       send a test alert to every target (exit 1 if one fails)
-  lakeconsole alerts check      evaluate upkeep now, alert what is new (cron, between runs)"""
+  lakeconsole alerts check      upkeep and freshness now, alert what is new (cron)"""
 EPILOG = f"""\
 {exit_codes.epilog(OK, FAILED, USAGE, REFUSED)}
 examples:

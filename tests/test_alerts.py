@@ -210,3 +210,23 @@ def test_a_wrong_alert_setting_stops_the_run_before_it_starts(
         result.stderr
     )
     assert "step" not in result.stdout  # nothing ran
+
+
+def test_a_stale_mart_alerts_once_between_runs_and_resolves_after_a_run(
+    env: dict[str, str], receiver: Receiver
+) -> None:
+    from lakeconsole.core.alerts.evaluation import check_now
+    from lakeconsole.core.alerts.targets import alert_targets
+    from lakeconsole.core.pipeline import load_pipeline
+    from tests.test_freshness_lake import two_days_ago
+
+    settings = load_settings({**env, "ALERT_WEBHOOK_URL": receiver.url})
+    two_days_ago(settings)  # the sales mart (Daily at 8 AM) was last refreshed 2 days ago
+    targets = alert_targets(settings)
+    check_now(settings, targets)
+    check_now(settings, targets)  # cron every hour: still the same incident
+    assert receiver.of("stale_mart") == [("open", "stale-mart:sales")]
+    (alert,) = [b for b in receiver.bodies if b["kind"] == "stale_mart"]
+    assert "Daily at 8 AM" in alert["message"]
+    run_pipeline(load_pipeline(settings), settings)  # refreshed now
+    assert receiver.of("stale_mart")[-1] == ("resolved", "stale-mart:sales")

@@ -52,6 +52,29 @@ def upkeep_conditions(settings: Settings) -> list[Condition]:
     ]
 
 
+def freshness_conditions(settings: Settings) -> list[Condition]:
+    """Every mart not refreshed on time by its README's Refresh Rate (`lakeconsole status`)."""
+    from lakeconsole.core.marts.freshness import STALE, iso, mart_freshness
+
+    return [
+        Condition(
+            f"stale-mart:{m.mart}",
+            "stale_mart",
+            f"mart {m.mart} stale",
+            f"mart {m.mart} is stale since {iso(m.stale_since)}: its Refresh Rate is "
+            f"'{m.refresh_rate}', last refreshed {iso(m.last_success) or 'never'}. Run the "
+            "pipeline (`lakeconsole status` says which steps feed it)",
+        )
+        for m in mart_freshness(settings)
+        if m.state == STALE
+    ]
+
+
+def judged_between_runs(key: str) -> bool:
+    """What an evaluation without a run can close: upkeep and freshness, not a failed step."""
+    return key.startswith(("upkeep:", "stale-mart:"))
+
+
 def after_run(settings: Settings, record: RunRecord | None) -> list[Delivery]:
     """The run's failed steps and the upkeep state, evaluated; a step that ran and did not fail
     closes its incident. Never raises: the run's own result stands whatever happens here."""
@@ -64,12 +87,14 @@ def after_run(settings: Settings, record: RunRecord | None) -> list[Delivery]:
             for s in record.steps
             if s.state in (StepState.SUCCEEDED.value, StepState.FAILED.value)
         }
-        found = step_conditions(record) + upkeep_conditions(settings)
+        found = (
+            step_conditions(record) + upkeep_conditions(settings) + freshness_conditions(settings)
+        )
         return evaluate(
             settings,
             targets,
             found,
-            lambda key: key in ran or key.startswith("upkeep:"),
+            lambda key: key in ran or judged_between_runs(key),
             run_id=record.run_id,
         )
     except Exception as exc:
@@ -78,10 +103,9 @@ def after_run(settings: Settings, record: RunRecord | None) -> list[Delivery]:
 
 
 def check_now(settings: Settings, targets: list[Target]) -> list[Delivery]:
-    """Between runs (cron): the upkeep state evaluated; step incidents wait for the next run."""
-    return evaluate(
-        settings, targets, upkeep_conditions(settings), lambda key: key.startswith("upkeep:")
-    )
+    """Between runs (cron): upkeep and the marts' freshness; step incidents wait for a run."""
+    found = upkeep_conditions(settings) + freshness_conditions(settings)
+    return evaluate(settings, targets, found, judged_between_runs)
 
 
 def send_test(settings: Settings, targets: list[Target]) -> list[Delivery]:
