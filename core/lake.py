@@ -17,8 +17,12 @@ LAYER_FOLDERS = ("landing", "bronze", "silver", "gold", "quarantine")
 class NoLake(Exception):
     """A command that only reads was pointed at a folder that does not exist."""
 
-    def __init__(self, data_dir: Path) -> None:
-        super().__init__(f"no lake at {data_dir} (run `lakeconsole demo` or check --data-dir)")
+    def __init__(self, data_dir: Path | Location) -> None:
+        if isinstance(data_dir, Location):  # a prefix cannot be filled from here yet
+            hint = "nothing under that prefix: check LAKECONSOLE_DATA_DIR or --data-dir"
+        else:
+            hint = "run `lakeconsole demo` or check --data-dir"
+        super().__init__(f"no lake at {data_dir} ({hint})")
         self.data_dir = data_dir
 
 

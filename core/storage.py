@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +84,10 @@ class Location(ABC):
     @abstractmethod
     def files(self) -> list[FileEntry]:
         """The files directly inside; StorageError when this is no folder."""
+
+    def names(self) -> list[str]:
+        """The names of the files directly inside (no sizes or times: cheaper locally)."""
+        return [f.name for f in self.files()]
 
     @abstractmethod
     def is_folder(self) -> bool: ...
@@ -177,6 +181,12 @@ class LocalLocation(Location):
         except OSError as exc:
             raise StorageError(f"cannot list {self.path}: {exc.strerror or exc}") from None
 
+    def names(self) -> list[str]:
+        try:
+            return os.listdir(self.path)
+        except OSError as exc:
+            raise StorageError(f"cannot list {self.path}: {exc.strerror or exc}") from None
+
     def is_folder(self) -> bool:
         return self.path.is_dir()
 
@@ -222,7 +232,7 @@ class S3Lake:
     """An S3 bucket and how to reach it, from the settings; holds secrets, never printed."""
 
     bucket: str
-    options: Mapping[str, str]
+    options: Mapping[str, str] = field(repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -391,6 +401,10 @@ class S3Location(Location):
         return pafs.SubTreeFileSystem(f"{self.lake.bucket}/{self.key}", s3)
 
 
+# A table or lake folder as the parts hold it: a local Path (most of the code), or a Location.
+LakePath = Path | Location
+
+
 def s3_options(settings_raw: Mapping[str, str]) -> dict[str, str]:
     """The S3 keys of the settings, AWS_REGION filled from AWS_DEFAULT_REGION (the aws CLI's
     name), AWS_ALLOW_HTTP set for an http:// endpoint (delta-rs refuses http without it)."""
@@ -429,7 +443,7 @@ def as_location(where: Path | Location) -> Location:
     return where if isinstance(where, Location) else LocalLocation(where)
 
 
-def check_reachable(lake: S3Location) -> bool:
+def check_reachable(lake: Location) -> bool:
     """Whether the lake prefix holds anything; StorageError when the bucket is missing, the
     endpoint unreachable or the credentials refused (one line naming the fix)."""
     return lake.is_folder()
