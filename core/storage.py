@@ -119,6 +119,21 @@ class Location(ABC):
     def read_text(self) -> str:
         return self.read_bytes().decode("utf-8")
 
+    # Conditional writes, for the lease lock on object storage (a local lake has the OS file
+    # lock of core.lock instead). A tag names one version of the object (S3: its ETag).
+    def create(self, data: bytes) -> str | None:
+        """Write the file only if it does not exist; its tag, or None when it exists."""
+        raise StorageError(f"conditional writes are not offered on {self.uri}")
+
+    def read_tagged(self) -> tuple[bytes, str] | None:
+        """The file's bytes and tag; None when it does not exist."""
+        raise StorageError(f"conditional writes are not offered on {self.uri}")
+
+    def replace_if(self, data: bytes, tag: str) -> str | None:
+        """Replace the file only if it is still the version `tag`; the new tag, or None when
+        another writer changed or removed it first."""
+        raise StorageError(f"conditional writes are not offered on {self.uri}")
+
     def relative_to(self, root: Location) -> str | None:
         """This location's path under `root` (`silver/orders`), None when outside it."""
         here, base = self.uri.rstrip("/"), root.uri.rstrip("/")
@@ -381,6 +396,39 @@ class S3Location(Location):
 
         try:
             obstore.delete(self.lake.store(), self.key)
+        except Exception as exc:
+            raise storage_error(exc, self.lake) from None
+
+    def create(self, data: bytes) -> str | None:
+        import obstore
+        from obstore.exceptions import AlreadyExistsError
+
+        try:
+            return obstore.put(self.lake.store(), self.key, data, mode="create")["e_tag"]
+        except AlreadyExistsError:
+            return None
+        except Exception as exc:
+            raise storage_error(exc, self.lake) from None
+
+    def read_tagged(self) -> tuple[bytes, str] | None:
+        import obstore
+
+        try:
+            got = obstore.get(self.lake.store(), self.key)
+            return bytes(got.bytes()), str(got.meta["e_tag"])
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            raise storage_error(exc, self.lake) from None
+
+    def replace_if(self, data: bytes, tag: str) -> str | None:
+        import obstore
+        from obstore.exceptions import PreconditionError
+
+        try:
+            return obstore.put(self.lake.store(), self.key, data, mode={"e_tag": tag})["e_tag"]
+        except (PreconditionError, FileNotFoundError):
+            return None
         except Exception as exc:
             raise storage_error(exc, self.lake) from None
 
