@@ -62,9 +62,10 @@ def test_history_reads_the_commits_from_the_bucket(cli: CliRunner, lakes, table:
         ["silver/orders", "--version", "0"],
         ["bronze/orders", "--limit", "2", "--offset", "3"],
         ["silver/orders", "--version", "0", "--where", "qty=5"],
+        ["silver/orders", "--version", "0", "--where", "region=north"],
         ["silver/orders", "--json"],
     ],
-    ids=["latest", "version", "page", "where", "json"],
+    ids=["latest", "version", "page", "where", "where-partition", "json"],
 )
 def test_show_pages_rows_from_the_bucket(cli: CliRunner, lakes, args: list[str]) -> None:
     out = same_on_both(cli, lakes, "show", *args) if "--json" not in args else None

@@ -175,7 +175,12 @@ def _filtered_page(
     dataset = dt.to_pyarrow_dataset(filesystem=filesystem)
     expression = row_expression(where, dataset.schema, _types(dt))
     fragments = sorted(dataset.get_fragments(), key=lambda f: f.path)
-    counts = [int(f.count_rows(filter=expression)) for f in fragments]
+    # Counted through a scanner with the table's schema: a fragment alone knows only its file's
+    # columns, not the partition values the filter may name.
+    counts = [
+        int(ds.Scanner.from_fragment(f, schema=dataset.schema, filter=expression).count_rows())
+        for f in fragments
+    ]
     skipped, first = 0, len(fragments)
     for index, count in enumerate(counts):
         if skipped + count > offset:
