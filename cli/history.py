@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
@@ -29,6 +29,7 @@ examples:
 
 
 lake_use = reads_only
+object_storage = on_object_storage
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,12 +56,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         error("--limit must be 1 or more")
         return USAGE
     try:
-        path = resolve_table(args.table, settings.data_dir)
+        path = resolve_table(args.table, settings.lake_root)
         page = history_page(path, before=args.before, limit=args.limit)
     except ExplorerError as exc:
         error(str(exc))
         return USAGE if isinstance(exc, TableNotFound) else FAILED
-    name = table_name(settings.data_dir, path)
+    name = table_name(settings.lake_root, path)
     if args.json:
         print_json(
             {

@@ -13,7 +13,12 @@ from collections.abc import Iterable
 from types import ModuleType
 
 import lakeconsole.cli
-from lakeconsole.cli.lake_use import use_of, what_only_reads
+from lakeconsole.cli.lake_use import (
+    use_of,
+    what_only_reads,
+    what_works_on_object_storage,
+    works_on_object_storage,
+)
 from lakeconsole.cli.output import error, reader_went_away
 from lakeconsole.core.disk import disk_full_line, full_at, is_disk_full
 from lakeconsole.core.exit_codes import CANCELLED, FAILED, USAGE
@@ -26,6 +31,7 @@ from lakeconsole.core.settings import (
     load_settings,
     require_project,
 )
+from lakeconsole.core.storage import StorageError
 
 EXIT_USAGE = USAGE
 
@@ -110,6 +116,8 @@ def console_settings(args: argparse.Namespace, modules: Iterable[ModuleType]) ->
     """The console writes (runs, vacuums, restores): never on a mistyped folder it would create,
     and on a read-only lake one line saying what works instead (SettingsError)."""
     settings = load_settings(data_dir=getattr(args, "data_dir", None), check_writable=False)
+    if settings.on_object_storage:
+        raise ConsoleRefused(not_yet_on_object_storage("the console", modules))
     require_project(settings)
     require_lake(settings.data_dir)
     try:
@@ -128,13 +136,41 @@ def command_settings(args: argparse.Namespace, module: ModuleType) -> Settings:
     """Settings for a command; outside a project only reading an existing lake works (a lake
     must not appear in whatever folder lakeconsole runs from: NoProject says how to make one)."""
     use = use_of(module, args)
-    settings = load_settings(
-        data_dir=getattr(args, "data_dir", None), check_writable=use == "writes"
-    )
+    settings = load_settings(data_dir=getattr(args, "data_dir", None), check_writable=False)
+    if settings.on_object_storage:
+        return object_storage_settings(args, module, settings)
+    if use == "writes":
+        require_project(settings)
+        check_folders_writable(settings)
     if use == "rebuilds" or (use == "reads" and not settings.data_dir.is_dir()):
         require_project(settings)
     if use == "reads":
         require_lake(settings.data_dir)
+    return settings
+
+
+def not_yet_on_object_storage(command: str, modules: Iterable[ModuleType]) -> str:
+    return (
+        f"not yet on object storage: {command} (the lake is on object storage; "
+        f"these work there today: {what_works_on_object_storage(modules)})"
+    )
+
+
+def object_storage_settings(
+    args: argparse.Namespace, module: ModuleType, settings: Settings
+) -> Settings:
+    """A lake on object storage: only the commands that work there run, and only once the
+    bucket answers and holds a lake; nothing is written before (ConsoleRefused, NoLake,
+    StorageError)."""
+    from lakeconsole.core.storage import check_reachable
+
+    if not works_on_object_storage(module, args):
+        partly = getattr(module, "object_storage", None) is not None
+        what = f"{args.command} with these options" if partly else args.command
+        raise ConsoleRefused(not_yet_on_object_storage(what, command_modules()))
+    if not check_reachable(settings.lake):
+        raise NoLake(settings.lake)
+    check_folders_writable(settings)  # app.log stays local
     return settings
 
 
@@ -150,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = console_settings(args, modules.values())
         else:
             settings = command_settings(args, modules[args.command])
-    except (SettingsError, NoLake, ConsoleRefused) as exc:
+    except (SettingsError, NoLake, ConsoleRefused, StorageError) as exc:
         error(str(exc))
         return EXIT_USAGE
     from lakeconsole.core.applog import setup_logging

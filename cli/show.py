@@ -36,6 +36,11 @@ examples:
 lake_use = reads_only
 
 
+def object_storage(args: argparse.Namespace) -> bool:
+    """Rows, pages and versions work on an s3:// lake; --compare not yet."""
+    return not args.compare
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("table", metavar="TABLE", help="lake table name or path to a Delta table")
     p.add_argument("--version", type=int, metavar="N", help="the version to show (default latest)")
@@ -73,8 +78,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         error("--limit and --offset must be 0 or more")
         return USAGE
     try:
-        path = resolve_table(args.table, settings.data_dir)
-        name = table_name(settings.data_dir, path)
+        path = resolve_table(args.table, settings.lake_root)
+        name = table_name(settings.lake_root, path)
         if args.compare:
             return _compare(args, path, name, settings)
         return _show(args, path, name)

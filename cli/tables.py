@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import YELLOW, paint, print_json, table
 from lakeconsole.core.exit_codes import OK
 from lakeconsole.core.settings import Settings
@@ -29,6 +29,7 @@ examples:
 
 
 lake_use = reads_only
+object_storage = on_object_storage
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print_json([s.to_json() for s in summaries])
         return OK
     if not summaries:
-        print(f"No Delta tables in {settings.data_dir} yet. Fill the lake with: lakeconsole run")
+        print(f"No Delta tables in {settings.lake_name} yet. Fill the lake with: lakeconsole run")
         return OK
     no_color = "NO_COLOR" in settings.raw
     rows = []

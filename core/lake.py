@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
+
+from lakeconsole.core.storage import Location, as_location
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -16,8 +17,12 @@ LAYER_FOLDERS = ("landing", "bronze", "silver", "gold", "quarantine")
 class NoLake(Exception):
     """A command that only reads was pointed at a folder that does not exist."""
 
-    def __init__(self, data_dir: Path) -> None:
-        super().__init__(f"no lake at {data_dir} (run `lakeconsole demo` or check --data-dir)")
+    def __init__(self, data_dir: Path | Location) -> None:
+        if isinstance(data_dir, Location):  # a prefix cannot be filled from here yet
+            hint = "nothing under that prefix: check LAKECONSOLE_DATA_DIR or --data-dir"
+        else:
+            hint = "run `lakeconsole demo` or check --data-dir"
+        super().__init__(f"no lake at {data_dir} ({hint})")
         self.data_dir = data_dir
 
 
@@ -39,21 +44,25 @@ def landing_dir(data_dir: Path) -> Path:
     return data_dir / "landing"
 
 
-def find_tables(data_dir: Path) -> list[Path]:
-    """Every Delta table under the data dir (a folder with a `_delta_log`), sorted. A table's
-    own folders are not walked: its partitions can hold thousands of files, and no table
-    lives inside another."""
-    found, stack = [], [data_dir]
+@overload
+def find_tables(data_dir: Path) -> list[Path]: ...
+@overload
+def find_tables(data_dir: Location) -> list[Location]: ...
+def find_tables(data_dir: Path | Location) -> list[Path] | list[Location]:
+    """Every Delta table under the data dir (a folder with a `_delta_log`), sorted; Paths for a
+    local Path, Locations for a Location. A table's own folders are not walked: its partitions
+    can hold thousands of files, and no table lives inside another."""
+    found: list[Location] = []
+    stack = [as_location(data_dir)]
     while stack:
         here = stack.pop()
-        try:
-            folders = [Path(e.path) for e in os.scandir(here) if e.is_dir()]
-        except (FileNotFoundError, NotADirectoryError):
-            continue
+        folders = here.child_folders()
         if any(f.name == "_delta_log" for f in folders):
             found.append(here)
         else:
             stack += folders
+    if isinstance(data_dir, Path):
+        return sorted(Path(t.uri) for t in found)
     return sorted(found)
 
 

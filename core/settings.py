@@ -11,8 +11,12 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
+
+if TYPE_CHECKING:
+    from lakeconsole.core.storage import Location
 
 # Keys whose values must never be logged or printed (OPS-04 logs, OPS-07 backups).
 # WEBHOOK: a Slack or Teams hook URL carries its token in its path.
@@ -21,6 +25,9 @@ SECRET_PATTERN = re.compile(
 )
 # s3://, abfss://, gs://, file://...: Path() would turn "s3://b/lake" into a local folder "s3:".
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# data_dir of a lake on object storage: a path that can never be created (/dev/null is a file),
+# so a part that still writes local paths fails loudly instead of filling a local "s3:" folder.
+NO_LOCAL_DATA_DIR = Path("/dev/null/lake-is-on-object-storage")
 # The pipeline when LAKECONSOLE_PIPELINE is unset: the shipped sales lakehouse (core.pipeline).
 DEFAULT_PIPELINE = "lakeconsole.pipelines.sales:pipeline"
 # The source checkout this code runs from, when it does: in a checkout this file is
@@ -38,13 +45,10 @@ class SettingsError(Exception):
 
 
 class ObjectStorageLake(SettingsError):
-    """The data dir is a URL: delta-rs could write there, but locks, state and backups are local."""
+    """The data dir is a URL lakeconsole cannot open (a scheme not supported yet, no bucket)."""
 
-    def __init__(self, source: str, url: str) -> None:
-        Exception.__init__(
-            self,
-            f"object storage lakes are not supported yet: {source} is {url}; use a local folder",
-        )
+    def __init__(self, source: str, url: str, reason: str) -> None:
+        Exception.__init__(self, f"{source} is {url}: {reason}")
         self.key = "LAKECONSOLE_DATA_DIR"
 
 
@@ -102,6 +106,33 @@ class Settings:
     in_project: bool = True
     # Everything from .env and the environment, for tools we call (aws, rclone) and redaction.
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # `s3://bucket/prefix` for a lake on object storage (data_dir is then NO_LOCAL_DATA_DIR).
+    lake_url: str = ""
+
+    @property
+    def on_object_storage(self) -> bool:
+        return bool(self.lake_url)
+
+    @property
+    def lake(self) -> Location:
+        """The lake's root in the storage layer: the local data dir, or the object-store URL
+        reached with the AWS_* settings."""
+        from lakeconsole.core.storage import LocalLocation, lake_location
+
+        if self.lake_url:
+            return lake_location(self.lake_url, self.raw)
+        return LocalLocation(self.data_dir)
+
+    @property
+    def lake_root(self) -> Path | Location:
+        """Where table lookups start: the local data dir as a Path (the form every local part
+        holds), or the object-store Location."""
+        return self.lake if self.lake_url else self.data_dir
+
+    @property
+    def lake_name(self) -> str:
+        """The lake as a user names it: its folder, or its URL."""
+        return self.lake_url or str(self.data_dir)
 
     @property
     def state_dir(self) -> Path:
@@ -120,8 +151,12 @@ class Settings:
         """Environment for external tools (aws, rclone): the process env plus `.env` keys."""
         return {k: str(v) for k, v in self.raw.items() if v != ""}
 
-    def with_data_dir(self, data_dir: Path) -> Settings:
-        return replace(self, data_dir=data_dir.expanduser().resolve())
+    def with_data_dir(self, data_dir: Path | str) -> Settings:
+        """These settings on another lake: a folder, or an object-store URL."""
+        if URL_PATTERN.match(str(data_dir).strip()):
+            url = _lake_url("--data-dir", str(data_dir), self.raw)
+            return replace(self, data_dir=NO_LOCAL_DATA_DIR, lake_url=url)
+        return replace(self, data_dir=Path(data_dir).expanduser().resolve(), lake_url="")
 
 
 def find_project(environ: Mapping[str, str]) -> Path | None:
@@ -170,10 +205,10 @@ def load_settings(
     if dotenv.exists():
         merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
     merged.update(env)
-    if data_dir is not None:
-        _refuse_url("--data-dir", str(data_dir))
-    else:
-        _refuse_url("LAKECONSOLE_DATA_DIR", merged.get("LAKECONSOLE_DATA_DIR"))
+    configured = (merged.get("LAKECONSOLE_DATA_DIR") or "").strip()
+    lake_url = ""
+    if data_dir is None and URL_PATTERN.match(configured):
+        lake_url = _lake_url("LAKECONSOLE_DATA_DIR", configured, merged)
 
     def path(key: str, default: str) -> Path:
         p = Path(merged.get(key) or default).expanduser()
@@ -181,7 +216,7 @@ def load_settings(
 
     settings = Settings(
         home=home,
-        data_dir=path("LAKECONSOLE_DATA_DIR", "data"),
+        data_dir=NO_LOCAL_DATA_DIR if lake_url else path("LAKECONSOLE_DATA_DIR", "data"),
         log_dir=path("LAKECONSOLE_LOG_DIR", "logs"),
         log_level=_choice(merged, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         log_retention_days=_int(merged, "LOG_RETENTION_DAYS", 14, minimum=1),
@@ -199,9 +234,10 @@ def load_settings(
         pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip() or DEFAULT_PIPELINE,
         in_project=project is not None,
         raw=merged,
+        lake_url=lake_url,
     )
     if data_dir is not None:
-        settings = settings.with_data_dir(Path(data_dir))
+        settings = settings.with_data_dir(data_dir)
     if check_writable:
         require_project(settings)
         check_folders_writable(settings)
@@ -209,14 +245,23 @@ def load_settings(
 
 
 def check_folders_writable(settings: Settings) -> None:
-    """Create the data and log folders and test-write them (FolderNotWritable)."""
-    _check_writable("LAKECONSOLE_DATA_DIR", settings.data_dir)
+    """Create the data and log folders and test-write them (FolderNotWritable); a lake on
+    object storage has no local data folder."""
+    if not settings.on_object_storage:
+        _check_writable("LAKECONSOLE_DATA_DIR", settings.data_dir)
     _check_writable("LAKECONSOLE_LOG_DIR", settings.log_dir)
 
 
-def _refuse_url(source: str, value: str | None) -> None:
-    if value and URL_PATTERN.match(value.strip()):
-        raise ObjectStorageLake(source, value.strip())
+def _lake_url(source: str, value: str, raw: Mapping[str, str]) -> str:
+    """The object-store lake URL, checked without the network (scheme, bucket)."""
+    from lakeconsole.core.storage import StorageError, lake_location
+
+    url = value.strip().rstrip("/")
+    try:
+        lake_location(url, raw)
+    except StorageError as exc:
+        raise ObjectStorageLake(source, url, str(exc)) from None
+    return url
 
 
 def _int(env: Mapping[str, str], key: str, default: int, minimum: int) -> int:

@@ -189,3 +189,10 @@ def test_history_search_reads_the_whole_log_and_counts_past_what_it_keeps(tmp_pa
     one = find_commits(path, "12")
     assert [c.version for c in one.commits] == [12] and one.in_log == 300
     assert find_commits(path, "+1 rows", stop=lambda: True).matched == 0
+
+
+def test_rows_filter_on_a_partition_column_finds_its_rows(tmp_path: Path) -> None:
+    data = pa.table({"id": [1, 2, 3], "region": ["north", "south", "north"]})
+    write_deltalake(str(tmp_path / "t"), data, partition_by=["region"])
+    page = rows_page(tmp_path / "t", where=parse_row_filter("region=north"))
+    assert sorted(page.table["id"].to_pylist()) == [1, 3] and page.total_rows == 2

@@ -71,6 +71,7 @@ def test_every_setting_is_documented_in_the_template() -> None:
     # field name -> key, where they differ
     special = {
         "data_dir": "LAKECONSOLE_DATA_DIR",
+        "lake_url": "LAKECONSOLE_DATA_DIR",  # when it is an s3:// URL
         "log_dir": "LAKECONSOLE_LOG_DIR",
         "pipeline": "LAKECONSOLE_PIPELINE",
     }

@@ -27,6 +27,7 @@ from lakeconsole.core.maintenance.tables import (
 from lakeconsole.core.maintenance.tables import parse_interval_hours as interval_hours
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.small_files import SMALL_FILES_MIN_COUNT
+from lakeconsole.core.storage import LakePath, Location
 from lakeconsole.core.units import human_bytes
 
 SCHEMA_VERSION_PROPERTY = "lakeconsole.schema_version"
@@ -42,7 +43,7 @@ class TableSummary:
 
     name: str
     layer: str
-    path: Path
+    path: LakePath
     version: int | None = None
     rows: int | None = None
     files: int | None = None
@@ -69,14 +70,17 @@ def lake_tables(settings: Settings, now: float | None = None) -> list[TableSumma
     """Every Delta table in the lake, by layer then name. Blocking: call off the UI thread."""
     now = time.time() if now is None else now
     overdue = maintenance_overdue(settings, now)
-    summaries = [summarize(p, settings, now, overdue) for p in find_tables(settings.data_dir)]
+    tables: list[Path] | list[Location] = find_tables(settings.lake_root)
+    summaries = [summarize(p, settings, now, overdue) for p in tables]
     rank = {layer: i for i, layer in enumerate(LAYER_ORDER)}
     return sorted(summaries, key=lambda s: (rank.get(s.layer, len(rank)), s.name))
 
 
 def maintenance_overdue(settings: Settings, now: float) -> dict[Path, bool] | None:
     """Overdue per table as the maintenance view sees it (its ledger), so both views agree;
-    None when that area is not installed or cannot answer."""
+    None when that area is not installed or cannot answer (nor yet on object storage)."""
+    if settings.on_object_storage:
+        return None
     try:
         from lakeconsole.core.maintenance.status import table_upkeep
 
@@ -86,7 +90,7 @@ def maintenance_overdue(settings: Settings, now: float) -> dict[Path, bool] | No
 
 
 def summarize(
-    path: Path,
+    path: LakePath,
     settings: Settings,
     now: float | None = None,
     overdue: dict[Path, bool] | None = None,
@@ -95,10 +99,12 @@ def summarize(
 
     `overdue` (from maintenance_overdue) decides the vacuum flag; without it the Delta log does.
     """
-    name, layer = table_name(settings.data_dir, path), layer_of(settings.data_dir, path)
+    name, layer = table_name(settings.lake_root, path), layer_of(settings.lake_root, path)
     now = time.time() if now is None else now
     try:
-        late = overdue.get(path.resolve()) if overdue is not None else None
+        late = (
+            overdue.get(path.resolve()) if overdue is not None and isinstance(path, Path) else None
+        )
         if late is None:
             late = vacuum_overdue(path, settings, now)
         return _summarize(path, name, layer, settings, late)
@@ -109,7 +115,7 @@ def summarize(
 
 
 def _summarize(
-    path: Path, name: str, layer: str, settings: Settings, overdue: bool
+    path: LakePath, name: str, layer: str, settings: Settings, overdue: bool
 ) -> TableSummary:
     import pyarrow.compute as pc
 
@@ -133,8 +139,10 @@ def _summarize(
     flags = _flags(files, partitions, size, config, settings, overdue)
     from lakeconsole.core.table_health import log_damage
 
-    # delta-rs opens a table with an empty commit file without a word: the log is read here.
-    flags[:0] = [f"damaged: {d.kind} (lakeconsole check)" for d in log_damage(path, name)]
+    # delta-rs opens a table with an empty commit file without a word: the log is read here
+    # (core.table_health reads local files; not yet on object storage).
+    if isinstance(path, Path):
+        flags[:0] = [f"damaged: {d.kind} (lakeconsole check)" for d in log_damage(path, name)]
     return TableSummary(
         name,
         layer,
@@ -149,7 +157,7 @@ def _summarize(
     )
 
 
-def schema_version(path: Path, config: dict[str, str]) -> str | None:
+def schema_version(path: LakePath, config: dict[str, str]) -> str | None:
     """The newest schema version (OPS-06): recent commits' userMetadata, else a table property."""
     for commit in iter_commits(path, SCHEMA_VERSION_SCAN):
         if commit.schema_version:
@@ -180,13 +188,13 @@ def _flags(
     return flags
 
 
-def last_vacuum_ms(path: Path, settings: Settings, since_ms: float) -> float | None:
+def last_vacuum_ms(path: LakePath, settings: Settings, since_ms: float) -> float | None:
     """When the table was last vacuumed after `since_ms`: the maintenance ledger, else the log."""
     best: float | None = None
     try:
         from lakeconsole.core.maintenance.ledger import last_done
 
-        record = last_done(settings.state_dir, "vacuum").get(table_name(settings.data_dir, path))
+        record = last_done(settings.state_dir, "vacuum").get(table_name(settings.lake_root, path))
         if record and record.get("at") is not None:
             best = float(record["at"]) * 1000
     except (ImportError, AttributeError, TypeError, ValueError, OSError):
@@ -200,7 +208,7 @@ def last_vacuum_ms(path: Path, settings: Settings, since_ms: float) -> float | N
     return best
 
 
-def vacuum_overdue(path: Path, settings: Settings, now: float) -> bool:
+def vacuum_overdue(path: LakePath, settings: Settings, now: float) -> bool:
     """No vacuum within the vacuum interval (OPS-03), on a table older than that interval."""
     since_ms = (now - settings.vacuum_interval_days * 86400) * 1000
     if last_vacuum_ms(path, settings, since_ms) is not None:

@@ -6,10 +6,10 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from lakeconsole.core.explorer.log import RawCommit, commit_versions, read_commit
+from lakeconsole.core.storage import LakePath
 
 # Metric names differ by writer: delta-rs (snake_case) and Spark/Databricks (camelCase).
 # Each user-facing count takes the first name present.
@@ -138,7 +138,7 @@ class Commit:
 class HistoryPage:
     """Commits newest first; `next_before` continues the listing (None: nothing older)."""
 
-    path: Path
+    path: LakePath
     latest: int
     commits: list[Commit]
     next_before: int | None
@@ -183,7 +183,9 @@ def to_commit(raw: RawCommit) -> Commit:
     )
 
 
-def history_page(path: Path, before: int | None = None, limit: int = DEFAULT_PAGE) -> HistoryPage:
+def history_page(
+    path: LakePath, before: int | None = None, limit: int = DEFAULT_PAGE
+) -> HistoryPage:
     """The newest `limit` commits older than version `before` (default: from the latest).
 
     Reads only those commit files, so a 10,000-commit table pages as fast as a short one.
@@ -201,13 +203,13 @@ def history_page(path: Path, before: int | None = None, limit: int = DEFAULT_PAG
     return HistoryPage(path, versions[-1], commits, next_before, versions[0])
 
 
-def iter_commits(path: Path, cap: int) -> Iterator[Commit]:
+def iter_commits(path: LakePath, cap: int) -> Iterator[Commit]:
     """Commits newest first, at most `cap` of them, read one file at a time."""
     for v in reversed(commit_versions(path)[-cap:]):
         yield to_commit(read_commit(path, v))
 
 
-def commits_since(path: Path, since_ms: float, cap: int) -> tuple[list[Commit], bool]:
+def commits_since(path: LakePath, since_ms: float, cap: int) -> tuple[list[Commit], bool]:
     """Commits newest first back to the first one older than `since_ms` (at most `cap` files).
 
     Returns the commits and whether the scan got past `since_ms` or to the oldest commit.

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from lakeconsole.core.explorer.table import ExplorerError
+from lakeconsole.core.storage import LakePath, StorageError, as_location
 
 COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
 
@@ -29,19 +29,19 @@ class RawCommit:
     changes_metadata: bool  # holds a metaData action: the schema or table properties were set
 
 
-def commit_versions(path: Path) -> list[int]:
+def commit_versions(path: LakePath) -> list[int]:
     """Versions whose commit file is still in the log, oldest first."""
-    log = path / "_delta_log"
+    log = as_location(path) / "_delta_log"
     try:
-        names = [e.name for e in log.iterdir()]
-    except OSError:
+        names = log.names()
+    except StorageError:
         raise ExplorerError(
             f"{path} is not a Delta table (no _delta_log folder); give the folder of a Delta table"
         ) from None
     return sorted(int(m.group(1)) for n in names if (m := COMMIT_FILE.match(n)))
 
 
-def latest_version(path: Path) -> int:
+def latest_version(path: LakePath) -> int:
     """The newest commit number, from the folder listing alone."""
     versions = commit_versions(path)
     if not versions:
@@ -49,14 +49,14 @@ def latest_version(path: Path) -> int:
     return versions[-1]
 
 
-def read_commit(path: Path, version: int) -> RawCommit:
+def read_commit(path: LakePath, version: int) -> RawCommit:
     """Parse one commit file; a missing commitInfo gives an empty info (some writers omit it)."""
-    file = path / "_delta_log" / f"{version:020d}.json"
+    file = as_location(path) / "_delta_log" / f"{version:020d}.json"
     try:
-        text = file.read_text(encoding="utf-8")
-        mtime_ms = int(file.stat().st_mtime * 1000)
-    except OSError as exc:
-        reason = exc.strerror or exc
+        text = file.read_text()
+        mtime_ms = file.mtime_ms()
+    except (StorageError, UnicodeDecodeError) as exc:
+        reason = str(exc).rsplit(": ", 1)[-1]
         raise ExplorerError(f"Cannot read commit {version} of {path}: {reason}") from None
     info: dict[str, Any] = {}
     changes_metadata = False

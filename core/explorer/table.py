@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from lakeconsole.core.lake import find_tables
+from lakeconsole.core.storage import LakePath, Location, as_location
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -33,15 +34,17 @@ class KeyNeeded(ExplorerError):
     adds how to give them (--key)."""
 
 
-def table_name(data_dir: Path, path: Path) -> str:
+def table_name(data_dir: LakePath, path: LakePath) -> str:
     """The name a user types for a lake table (`silver/sales_orders`), else the path itself."""
+    if isinstance(data_dir, Location) or isinstance(path, Location):
+        return as_location(path).relative_to(as_location(data_dir)) or str(path)
     try:
         return path.resolve().relative_to(data_dir.resolve()).as_posix()
     except ValueError:
         return str(path)
 
 
-def layer_of(data_dir: Path, path: Path) -> str:
+def layer_of(data_dir: LakePath, path: LakePath) -> str:
     """The lake layer of a table (first folder under the data dir); `other` outside the lake."""
     name = table_name(data_dir, path)
     if name == str(path) or "/" not in name:
@@ -50,29 +53,37 @@ def layer_of(data_dir: Path, path: Path) -> str:
     return "engine" if first.startswith("_") else first
 
 
-def is_delta_table(path: Path) -> bool:
+def is_delta_table(path: LakePath) -> bool:
     """A folder with a `_delta_log` that holds at least one commit or checkpoint."""
+    if isinstance(path, Location):
+        names = (path / "_delta_log").names()
+        return any(n.endswith((".json", ".checkpoint.parquet")) for n in names)
     log = path / "_delta_log"
     return log.is_dir() and any(
         p.name.endswith((".json", ".checkpoint.parquet")) for p in log.iterdir()
     )
 
 
-def resolve_table(name_or_path: str, data_dir: Path) -> Path:
+@overload
+def resolve_table(name_or_path: str, data_dir: Path) -> Path: ...
+@overload
+def resolve_table(name_or_path: str, data_dir: Location) -> LakePath: ...
+def resolve_table(name_or_path: str, data_dir: LakePath) -> LakePath:
     """The one way a table name resolves, for every command: a lake name
-    (`silver/sales_orders`, or `sales_orders` when unique), else the path of a Delta table."""
+    (`silver/sales_orders`, or `sales_orders` when unique), else the path of a Delta table.
+    In a lake on object storage a lake name gives a Location."""
     wanted = name_or_path.strip().rstrip("/") or name_or_path
     in_lake = data_dir / wanted
     if not Path(wanted).is_absolute() and is_delta_table(in_lake):
-        return in_lake.resolve()
+        return _resolved(in_lake)
     given = Path(wanted).expanduser()
     if is_delta_table(given):
         return given.resolve()
-    tables = find_tables(data_dir)
+    tables: list[Path] | list[Location] = find_tables(data_dir)
     if "/" not in wanted:
         matches = [t for t in tables if t.name == wanted]
         if len(matches) == 1:
-            return matches[0].resolve()
+            return _resolved(matches[0])
         if len(matches) > 1:
             names = ", ".join(table_name(data_dir, m) for m in matches)
             raise TableNotFound(
@@ -86,6 +97,10 @@ def resolve_table(name_or_path: str, data_dir: Path) -> Path:
     raise TableNotFound(not_found_message(name_or_path, data_dir, tables))
 
 
+def _resolved(path: LakePath) -> LakePath:
+    return path if isinstance(path, Location) else path.resolve()
+
+
 def resolve_tables(data_dir: Path, name: str | None) -> list[Path]:
     """`None` or `all` → every lake table; otherwise the one table `resolve_table` finds."""
     if name in (None, "", "all"):
@@ -93,7 +108,7 @@ def resolve_tables(data_dir: Path, name: str | None) -> list[Path]:
     return [resolve_table(str(name), data_dir)]
 
 
-def not_found_message(name: str, data_dir: Path, tables: list[Path]) -> str:
+def not_found_message(name: str, data_dir: LakePath, tables: list[Path] | list[Location]) -> str:
     """No such table: the close matches first, then the lake's tables (or how to fill it)."""
     names = [table_name(data_dir, t) for t in tables]
     if name.startswith(("/", "~", ".")):
@@ -119,17 +134,18 @@ def not_found_message(name: str, data_dir: Path, tables: list[Path]) -> str:
     )
 
 
-def open_table(path: Path, version: int | None = None) -> DeltaTable:
+def open_table(path: LakePath, version: int | None = None) -> DeltaTable:
     """Open a Delta table (at a version); delta-rs failures become one-line ExplorerErrors."""
     from deltalake import DeltaTable
 
+    where = as_location(path)
     try:
-        return DeltaTable(str(path), version=version)
+        return DeltaTable(where.uri, version=version, storage_options=where.storage_options)
     except Exception as exc:
         raise explain(exc, path, version) from None
 
 
-def explain(exc: Exception, path: Path, version: int | None = None) -> ExplorerError:
+def explain(exc: Exception, path: LakePath, version: int | None = None) -> ExplorerError:
     """Turn a delta-rs exception into a one-line message naming the fix."""
     from deltalake.exceptions import DeltaProtocolError, TableNotFoundError
 
@@ -164,7 +180,7 @@ def explain(exc: Exception, path: Path, version: int | None = None) -> ExplorerE
     return ExplorerError(f"Cannot read {path}: {text[:200]}")
 
 
-def latest_version_or_none(path: Path) -> int | None:
+def latest_version_or_none(path: LakePath) -> int | None:
     """The newest commit number from the log folder's listing, without replaying the log."""
     from lakeconsole.core.explorer.log import latest_version
 
@@ -174,10 +190,13 @@ def latest_version_or_none(path: Path) -> int | None:
         return None
 
 
-def _damage(path: Path) -> str | None:
-    """The table's damage (core.table_health), said with its fix, when that is why it failed."""
+def _damage(path: LakePath) -> str | None:
+    """The table's damage (core.table_health), said with its fix, when that is why it failed.
+    Not yet read on object storage (core.table_health reads local log files)."""
     from lakeconsole.core.table_health import table_damage
 
+    if isinstance(path, Location):
+        return None
     try:
         found = table_damage(path) if (path / "_delta_log").is_dir() else []
     except OSError:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeconsole.core.contracts import SchemaDiff, delta_type_name, diff_types
 from lakeconsole.core.explorer.filters import RowFilter, explain_filter_failure, row_expression
 from lakeconsole.core.explorer.table import ExplorerError, explain, open_table
+from lakeconsole.core.storage import LakePath, as_location
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -72,7 +72,7 @@ class VersionSchema:
 
 
 def schema_at(
-    path: Path, version: int | None = None, dt: DeltaTable | None = None
+    path: LakePath, version: int | None = None, dt: DeltaTable | None = None
 ) -> VersionSchema:
     """Schema of `version` (default latest; or of the open `dt`) and its diff against the
     version before it."""
@@ -98,7 +98,7 @@ def schema_at(
 
 
 def rows_page(
-    path: Path,
+    path: LakePath,
     version: int | None = None,
     offset: int = 0,
     limit: int = DEFAULT_ROWS,
@@ -137,15 +137,14 @@ def total_rows(dt: DeltaTable) -> int | None:
 
 
 def _page_from_files(
-    dt: DeltaTable, path: Path, offset: int, limit: int, total: int | None
+    dt: DeltaTable, path: LakePath, offset: int, limit: int, total: int | None
 ) -> RowsPage:
     """File by file in path order, so page N+1 starts where page N ended."""
     import pyarrow as pa
     import pyarrow.dataset as ds
-    import pyarrow.fs as pafs
 
-    # Our own SubTreeFileSystem: delta-rs's file-system handler can abort the process at exit.
-    filesystem = pafs.SubTreeFileSystem(str(path), pafs.LocalFileSystem())
+    # Our own file system: delta-rs's file-system handler can abort the process at exit.
+    filesystem = as_location(path).arrow_filesystem()
     dataset = dt.to_pyarrow_dataset(filesystem=filesystem)
     fragments = sorted(dataset.get_fragments(), key=lambda f: f.path)
 
@@ -165,19 +164,23 @@ def _types(dt: DeltaTable) -> dict[str, str]:
 
 
 def _filtered_page(
-    dt: DeltaTable, path: Path, offset: int, limit: int, total: int | None, where: RowFilter
+    dt: DeltaTable, path: LakePath, offset: int, limit: int, total: int | None, where: RowFilter
 ) -> RowsPage:
     """The matching rows, file by file in path order as unfiltered pages are: each file's
     matches are counted first (only the filter's column is read), so the count is exact."""
     import pyarrow as pa
     import pyarrow.dataset as ds
-    import pyarrow.fs as pafs
 
-    filesystem = pafs.SubTreeFileSystem(str(path), pafs.LocalFileSystem())
+    filesystem = as_location(path).arrow_filesystem()
     dataset = dt.to_pyarrow_dataset(filesystem=filesystem)
     expression = row_expression(where, dataset.schema, _types(dt))
     fragments = sorted(dataset.get_fragments(), key=lambda f: f.path)
-    counts = [int(f.count_rows(filter=expression)) for f in fragments]
+    # Counted through a scanner with the table's schema: a fragment alone knows only its file's
+    # columns, not the partition values the filter may name.
+    counts = [
+        int(ds.Scanner.from_fragment(f, schema=dataset.schema, filter=expression).count_rows())
+        for f in fragments
+    ]
     skipped, first = 0, len(fragments)
     for index, count in enumerate(counts):
         if skipped + count > offset:

@@ -9,15 +9,15 @@ import pytest
 READ_ONLY = [["tables"], ["runs"], ["check"], ["backup", "--list"], ["history", "bronze/orders"]]
 
 
-@pytest.mark.parametrize("command", [["run"], ["tables"], ["demo"]])
-def test_an_object_storage_data_dir_is_refused_before_anything_is_written(
+@pytest.mark.parametrize("command", [["run"], ["demo"], ["vacuum"], ["backup"], ["maintain"]])
+def test_a_command_not_yet_on_object_storage_is_refused_before_anything_is_written(
     cli, env, home: Path, command: list[str]
 ) -> None:
     r = cli(command, env={**env, "LAKECONSOLE_DATA_DIR": "s3://bucket/lake"})
     assert r.returncode == 2
     assert r.stderr.strip() == (
-        "object storage lakes are not supported yet: LAKECONSOLE_DATA_DIR is s3://bucket/lake; "
-        "use a local folder"
+        f"not yet on object storage: {command[0]} (the lake is on object storage; these work "
+        "there today: lakeconsole history, show, tables)"
     )
     assert not list(home.rglob("s3*")), "a local folder named after the URL was written"
 
@@ -26,8 +26,9 @@ def test_a_url_given_with_data_dir_names_the_option(cli, env, home: Path) -> Non
     r = cli(["--data-dir", "abfss://container@account/lake", "run"], env=env)
     assert r.returncode == 2
     assert r.stderr.strip() == (
-        "object storage lakes are not supported yet: --data-dir is abfss://container@account/lake; "
-        "use a local folder"
+        "--data-dir is abfss://container@account/lake: abfss:// lakes are not supported yet "
+        "(only s3://bucket/prefix, including S3-compatible servers via AWS_ENDPOINT_URL); use an "
+        "s3:// URL or a local folder"
     )
     assert not list(home.rglob("abfss*"))
 

@@ -214,7 +214,7 @@ class TablesScreen(ConsoleView):
     @on(DataTable.RowSelected, "#tables-list")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         summary = self.summaries.get(str(event.row_key.value))
-        if summary is not None:
+        if summary is not None and isinstance(summary.path, Path):  # the console is local-only
             self._open(summary.path, summary.name)
 
     def action_open_path(self) -> None:
