@@ -56,5 +56,6 @@ async def test_the_console_runs_the_pipeline_and_lists_its_tables(shipped: Shipp
         await wait_for(pilot, lambda: app.screen.query("#tables-list"), "the tables screen")
         table = app.screen.query_one("#tables-list", DataTable)
         await wait_for(pilot, lambda: table.row_count and not table.loading, "the tables")
-        names = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        name = [str(c.label) for c in table.columns.values()].index("Table")
+        names = {str(table.get_row_at(i)[name]) for i in range(table.row_count)}
         assert set(shipped.versions()) <= names

@@ -14,12 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
-from rich.cells import cell_len as text_cells
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Static
@@ -33,12 +32,22 @@ from lakeconsole.core.maintenance.vacuum import VacuumPlan, VacuumResult
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.charts import part_bar
+from lakeconsole.tui.fitted_columns import Cell, Column, fit_columns
 from lakeconsole.tui.latency_panel import LatencyTrend
 from lakeconsole.tui.screens.view import ConsoleView
 
 log = logging.getLogger("lakeconsole.maintenance")
 FORCE_WORD = "FORCE"
-COLUMNS = ("Table", "Files", "Files (▓ small)", "Size", "Last vacuum", "Overdue", "Retention")
+# rank 0 stays: at 80 columns the files bar, then the file count, give way to the vacuum state.
+COLUMNS = (
+    Column("Table", rank=0, flex=True, min_width=16),
+    Column("Files", rank=5),
+    Column("Files (▓ small)", rank=6),
+    Column("Size", rank=4),
+    Column("Last vacuum", rank=0),
+    Column("Overdue", rank=0),
+    Column("Retention", rank=3),
+)
 FILES_BAR_CELLS = 15  # as wide as its heading
 PLACEHOLDER_REASON = "(asked on confirmation)"
 
@@ -156,7 +165,7 @@ def _plan_lines(plans: list[VacuumPlan]) -> list[str]:
 
 def _row(
     upkeep: TableUpkeep, files: TableFiles | None, now: float, most_files: int, small_style: str
-) -> tuple[str | Text, ...]:
+) -> tuple[Cell, ...]:
     """One table's cells: name, files, the files as a bar (small ones shaded) on the scale of the
     table with the most, size, last vacuum, overdue, retention property."""
     retention = "default" if upkeep.retention_hours is None else f"{upkeep.retention_hours:g} h"
@@ -173,10 +182,6 @@ def _row(
         "OVERDUE" if upkeep.overdue else "no",
         retention,
     )
-
-
-def cell_len(cell: str | Text) -> int:
-    return cell.cell_len if isinstance(cell, Text) else text_cells(cell)
 
 
 def _ago(at: float | None, now: float) -> str:
@@ -258,8 +263,8 @@ class MaintenanceScreen(ConsoleView):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#maintenance-tables", DataTable)
-        table.add_columns(*COLUMNS)
+        self.rows: list[tuple[Cell, ...]] = []
+        self.keys: list[str] = []
         self._show_progress(False)
         self.action_refresh()
 
@@ -286,22 +291,12 @@ class MaintenanceScreen(ConsoleView):
         self.post_message(OverviewLoaded(Overview(rows, watch, candidates)))
 
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
-        table = self.query_one("#maintenance-tables", DataTable)
         now = time.time()
         most = max((f.files for _, f in message.overview.tables if f is not None), default=0)
         small = self.app.theme_variables.get("warning", "")  # small files are a warning sign
-        rows = [_row(up, files, now, most, small) for up, files in message.overview.tables]
-        keys = [str(upkeep.path) for upkeep, _ in message.overview.tables]
-        cursor = table.cursor_row
-        # Explicit widths from the content: auto-width columns measured on idle came out
-        # clipped after a reload. Rebuilding keeps the user's row by index.
-        table.clear(columns=True)
-        for i, header in enumerate(COLUMNS):
-            table.add_column(header, width=max([len(header), *(cell_len(r[i]) for r in rows)]))
-        for cells, key in zip(rows, keys, strict=True):
-            table.add_row(*cells, key=key)
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1))
+        self.rows = [_row(up, files, now, most, small) for up, files in message.overview.tables]
+        self.keys = [str(upkeep.path) for upkeep, _ in message.overview.tables]
+        self._fill()
         watch = message.overview.latency
         self.query_one("#latency-chart", LatencyTrend).points = watch.points[-60:]
         text = watch.message
@@ -313,6 +308,16 @@ class MaintenanceScreen(ConsoleView):
         latency.set_class(watch.creeping, "creeping")
         if self._status_text == "loading…":  # keep the outcome of the last vacuum/optimize
             self._status(f"{len(message.overview.tables)} table(s)")
+
+    def on_resize(self, event: Resize) -> None:
+        if self.rows:
+            self._fill()
+
+    def _fill(self) -> None:
+        # Explicit widths from the content and the screen (auto-width columns measured on idle
+        # came out clipped after a reload). Rebuilding keeps the user's row by index.
+        table = self.query_one("#maintenance-tables", DataTable)
+        fit_columns(table, COLUMNS, self.rows, self.keys, self.size.width)
 
     # --- vacuum --------------------------------------------------------------------------
     def _selected(self, every: bool) -> list[Path]:

@@ -14,6 +14,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
@@ -24,12 +25,21 @@ from lakeconsole.core.explorer.history import DEFAULT_PAGE, Commit, HistoryPage
 from lakeconsole.core.explorer.restore import RestorePlan
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.filter_bar import FilterBar, count_text
+from lakeconsole.tui.fitted_columns import Column, cut, fit_columns
 from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.table_compare import CompareScreen, KeysScreen
 from lakeconsole.tui.screens.tables import describe
 from lakeconsole.tui.screens.view import ConsoleView
 
-COLUMNS = ("Version", "Time", "Operation", "Parameters", "Changes", "Schema")
+# At 80 columns the schema, then the parameters give way to the counts.
+COLUMNS = (
+    Column("Version", rank=0),
+    Column("Time", rank=0),
+    Column("Operation", rank=0),
+    Column("Parameters", rank=2, flex=True, min_width=10, width=30),
+    Column("Changes", rank=1),
+    Column("Schema", rank=3),
+)
 MARK = "● "
 
 
@@ -158,8 +168,20 @@ class TableHistoryScreen(ConsoleView):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.version_column = self.query_one("#history-list", DataTable).add_columns(*COLUMNS)[0]
+        self.shown: list[Commit] = []  # the rows of the list, in its order
         self.action_refresh()
+
+    def on_resize(self, event: Resize) -> None:
+        if self.shown:
+            self._fill(self.shown)
+
+    def _fill(self, commits: list[Commit]) -> None:
+        """`commits` as the rows, in the columns that fit the screen's width."""
+        self.shown = commits
+        table = self.query_one("#history-list", DataTable)
+        rows = [self._cells(c) for c in commits]
+        fit_columns(table, COLUMNS, rows, [str(c.version) for c in commits], self.size.width)
+        self.version_column = next(iter(table.columns))
 
     # --- loading ---------------------------------------------------------------------------
     def action_refresh(self) -> None:
@@ -196,10 +218,7 @@ class TableHistoryScreen(ConsoleView):
         if self.filter_text:
             self._search(self.filter_text)  # the log changed (a restore, a reload): again
         else:
-            if not message.append:
-                table.clear()
-            for commit in page.commits:
-                table.add_row(*self._cells(commit), key=str(commit.version))
+            self._fill(self.commits)
             self._loaded_status()
         table.focus()
 
@@ -265,9 +284,7 @@ class TableHistoryScreen(ConsoleView):
         """`commits` in the list, the cursor kept on the same version when it is among them."""
         table = self.query_one("#history-list", DataTable)
         selected = self.selected_version()
-        table.clear()
-        for commit in commits:
-            table.add_row(*self._cells(commit), key=str(commit.version))
+        self._fill(commits)
         if selected is not None and str(selected) in {str(k.value) for k in table.rows}:
             table.move_cursor(row=table.get_row_index(str(selected)))
         title = f"History of {self.table_name}"
@@ -283,7 +300,7 @@ class TableHistoryScreen(ConsoleView):
             label,
             commit.local_time,
             commit.operation,
-            _cut(commit.key_parameters(), 48),
+            cut(commit.key_parameters(), 48),
             commit.metrics_line(),
             commit.schema_version or "",
         )
@@ -369,8 +386,8 @@ class TableHistoryScreen(ConsoleView):
     def on_compared(self, message: Compared) -> None:
         r = message.result
         self._status(
-            f"versions {r.old} → {r.new}: +{r.added} added, -{r.removed} removed, "
-            f"~{r.changed} changed"
+            f"versions {r.old} → {r.new}: +{r.added:,} added, -{r.removed:,} removed, "
+            f"~{r.changed:,} changed"
         )
         self.app.push_screen(CompareScreen(self.table_name, r))
 
@@ -453,7 +470,3 @@ class TableHistoryScreen(ConsoleView):
         status = self.query_one("#history-status", Static)
         status.update(text)
         status.set_class(error, "error")
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -12,6 +12,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
@@ -21,20 +22,23 @@ from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.charts import bar
 from lakeconsole.tui.filter_bar import FilterBar, count_text
+from lakeconsole.tui.fitted_columns import Cell, Column, fit_columns
 from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.view import ConsoleView
 
+# rank 0 stays: at 80 columns the name, its flags, rows, version and size are kept; the layer
+# (the name's first part) goes first.
 COLUMNS = (
-    "Layer",
-    "Table",
-    "Version",
-    "Rows",
-    "Files",
-    "Size",
-    "Size vs largest",
-    "Last commit",
-    "Schema",
-    "Flags",
+    Column("Layer", rank=8),
+    Column("Table", rank=0, flex=True, min_width=16),
+    Column("Version", rank=2),
+    Column("Rows", rank=1),
+    Column("Files", rank=5),
+    Column("Size", rank=3),
+    Column("Size vs largest", rank=6),
+    Column("Last commit", rank=4),
+    Column("Schema", rank=7),
+    Column("Flags", rank=0, flex=True, min_width=8, width=12),
 )
 SIZE_BAR_CELLS = 12
 
@@ -125,8 +129,11 @@ class TablesScreen(ConsoleView):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#tables-list", DataTable).add_columns(*COLUMNS)
         self.action_refresh()
+
+    def on_resize(self, event: Resize) -> None:
+        if self.summaries:
+            self._fill(list(self.summaries.values()))
 
     def on_screen_resume(self) -> None:
         # Back from a history where a restore may have committed: show the new version.
@@ -154,39 +161,9 @@ class TablesScreen(ConsoleView):
 
         table = self.query_one("#tables-list", DataTable)
         cursor = table.cursor_row
-        table.clear()
         shown = matching_tables(self.tables, self.filter_text)
         self.summaries = {str(s.path): s for s in shown}
-        largest = max((s.size_bytes or 0 for s in self.tables), default=0)
-        for s in shown:
-            if s.error:
-                table.add_row(
-                    s.layer,
-                    s.name,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "unreadable: " + s.error,
-                    key=str(s.path),
-                )
-                continue
-            table.add_row(
-                s.layer,
-                s.name,
-                str(s.version),
-                "?" if s.rows is None else f"{s.rows:,}",
-                str(s.files),
-                human_bytes(s.size_bytes),
-                bar(s.size_bytes or 0, largest, SIZE_BAR_CELLS),
-                s.last_commit_local,
-                s.schema_version or "",
-                "; ".join(s.flags),
-                key=str(s.path),
-            )
+        self._fill(shown)
         self._title()
         if self.filter_text:
             self._status(
@@ -210,6 +187,13 @@ class TablesScreen(ConsoleView):
                 f"No Delta tables in {self.settings.data_dir} yet (run the pipeline), "
                 f"or press {key_of(self, 'open_path')} to open one by path"
             )
+
+    def _fill(self, shown: list[TableSummary]) -> None:
+        """The rows, in the columns that fit the screen's width."""
+        largest = max((s.size_bytes or 0 for s in self.tables), default=0)
+        rows = [_cells(s, largest) for s in shown]
+        table = self.query_one("#tables-list", DataTable)
+        fit_columns(table, COLUMNS, rows, [str(s.path) for s in shown], self.size.width)
 
     @on(DataTable.RowSelected, "#tables-list")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -282,3 +266,20 @@ class TablesScreen(ConsoleView):
         status = self.query_one("#tables-status", Static)
         status.update(text)
         status.set_class(error, "error")
+
+
+def _cells(s: TableSummary, largest: int) -> tuple[Cell, ...]:
+    if s.error:
+        return (s.layer, s.name, "", "", "", "", "", "", "", "unreadable: " + s.error)
+    return (
+        s.layer,
+        s.name,
+        str(s.version),
+        "?" if s.rows is None else f"{s.rows:,}",
+        str(s.files),
+        human_bytes(s.size_bytes),
+        bar(s.size_bytes or 0, largest, SIZE_BAR_CELLS),
+        s.last_commit_local,
+        s.schema_version or "",
+        "; ".join(s.flags),
+    )
