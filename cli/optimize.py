@@ -42,6 +42,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.lock import RunLocked
     from lakeconsole.core.maintenance.optimize import optimize_tables
     from lakeconsole.core.runner import describe_error
+    from lakeconsole.core.table_features import WritesRefused
 
     no_color = "NO_COLOR" in settings.raw
     try:
@@ -58,6 +59,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         results = optimize_tables(tables, settings, args.zorder, progress=progress)
     except RunLocked as exc:
         error(f"✗ OPTIMIZE refused: {describe_error(exc)}", no_color)
+        return REFUSED
+    except WritesRefused as exc:
+        error(f"✗ {exc}", no_color)
         return REFUSED
     except Exception as exc:  # delta-rs: one line, the traceback in app.log
         import logging

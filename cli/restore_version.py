@@ -36,6 +36,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.explorer.restore import plan_restore, restore_version
     from lakeconsole.core.explorer.table import ExplorerError, resolve_table, table_name
     from lakeconsole.core.lock import RunLocked
+    from lakeconsole.core.table_features import WritesRefused
 
     try:
         path = resolve_table(args.table, settings.data_dir)
@@ -55,6 +56,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         new_version = restore_version(plan, settings)
     except RunLocked as exc:
         error(f"✗ Restore refused: {exc}")
+        return REFUSED
+    except WritesRefused as exc:
+        error(f"✗ {exc}")
         return REFUSED
     except ExplorerError as exc:
         error(str(exc))

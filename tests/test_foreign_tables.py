@@ -194,3 +194,28 @@ def test_a_backup_of_a_v2_checkpoint_table_restores_readable(
     )
     assert sql_count(copy) == 44
     assert DeltaTable(str(copy)).version() == 9
+
+
+@pytest.mark.parametrize(
+    ("name", "feature"),
+    [
+        ("cdc_ict_table", "inCommitTimestamp"),
+        ("checkpoint-v2-table", "identityColumns"),
+        ("table_with_liquid_clustering", "liquid"),
+        ("table_with_column_mapping", "columnMapping"),
+    ],
+)
+def test_optimize_and_restore_refuse_a_table_delta_rs_cannot_write_naming_the_feature(
+    name: str, feature: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    path = foreign(name, tmp_path)
+    before = DeltaTable(str(path)).version()
+    for args in (["optimize", str(path)], ["restore-version", str(path), "0", "--yes"]):
+        done = lakeconsole(args, env)
+        assert done.returncode == 75, done.stdout + done.stderr  # REFUSED, as VACUUM's
+        line = done.stderr.strip()
+        assert len(line.splitlines()) == 1, done.stderr
+        assert feature in line and "delta-rs cannot write" in line
+        assert "from the engine that wrote it" in line
+        assert "Traceback" not in done.stderr
+    assert DeltaTable(str(path)).version() == before  # nothing committed

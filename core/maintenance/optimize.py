@@ -66,11 +66,15 @@ class OptimizeResult:
 def optimize_table(table: Path, settings: Settings, zorder: bool = False) -> OptimizeResult:
     """Compact one table, or Z-ORDER it when asked and the pipeline names columns.
 
-    Hold the run lock while calling this."""
+    Raises WritesRefused on a table whose writer features delta-rs cannot write. Hold the run
+    lock while calling this."""
     from lakeconsole.core.table_health import open_healthy
 
     name = table_name(settings.data_dir, table)
+    from lakeconsole.core.table_features import refuse_unwritable
+
     dt = open_healthy(table, name)  # rewriting a damaged table would bury the damage
+    refuse_unwritable(dt, "OPTIMIZE", name)
     before = table_files(table)
     columns: list[str] = []
     note = ""
