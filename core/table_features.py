@@ -52,6 +52,26 @@ class TableFeatures:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def rows(self) -> list[tuple[str, str]]:
+        """The facts as (what, value) lines: what `lakeconsole features` prints and the
+        console's features view shows."""
+        cp = self.checkpoint
+        if cp.version is None:
+            checkpoint = "none (readers replay every commit)"
+        else:
+            sidecars = f", {cp.sidecars} sidecar(s)" if cp.kind == "v2" else ""
+            checkpoint = f"v{cp.version} ({cp.kind}{sidecars}), {cp.commits_since} commit(s) since"
+        rows = [
+            ("protocol", f"reader {self.min_reader_version}, writer {self.min_writer_version}"),
+            ("reader features", ", ".join(self.reader_features) or "none"),
+            ("writer features", ", ".join(self.writer_features) or "none"),
+            ("delta-rs cannot write", ", ".join(self.writes_refused) or "nothing here"),
+            ("checkpoint", checkpoint),
+        ]
+        if cp.problem:
+            rows.append(("checkpoint problem", cp.problem))
+        return rows + [(f"property {k}", v) for k, v in self.properties.items()]
+
 
 def table_features(path: Path) -> TableFeatures:
     """Read from the open table (protocol, properties) and the log folder (checkpoints)."""
