@@ -284,3 +284,22 @@ def test_compare_of_a_column_mapped_table_shows_logical_names_and_names_a_rename
         "mapping): compare versions on one side of the rename ('lakeconsole history' shows the "
         "RENAME COLUMN commit)"
     )
+
+
+def test_optimize_of_every_table_refuses_before_rewriting_any_when_one_is_foreign(
+    settings: Settings,
+) -> None:
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from lakeconsole.core.maintenance.optimize import optimize_tables
+    from lakeconsole.core.table_features import WritesRefused
+
+    ours = settings.data_dir / "bronze" / "small_files"
+    for n in range(3):
+        write_deltalake(str(ours), pa.table({"n": [n]}), mode="append")
+    spark = settings.data_dir / "silver" / "spark_people"
+    shutil.copytree(FOREIGN / "checkpoint-v2-table", spark)
+    with pytest.raises(WritesRefused, match=r"OPTIMIZE of silver/spark_people refused.*identity"):
+        optimize_tables([ours, spark], settings)
+    assert DeltaTable(str(ours)).version() == 2  # not compacted: nothing was rewritten
