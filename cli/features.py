@@ -17,8 +17,8 @@ DESCRIPTION = """\
 The table's protocol versions, the reader and writer features it requires (Spark and Databricks
 turn on deletion vectors, column mapping, v2 checkpoints...), its table properties, and its
 checkpoint: the newest one, its kind, and how many commits a reader replays past it. Writer
-features delta-rs cannot write are named: VACUUM refuses such a table (delta-rs itself refuses
-OPTIMIZE and RESTORE there); run those from the engine that wrote it."""
+features delta-rs cannot write are named: VACUUM, OPTIMIZE and RESTORE refuse such a table
+(exit 75); run those from the engine that wrote it. In the console: `i` on the tables view."""
 EPILOG = f"""\
 {exit_codes.epilog(OK, FAILED, USAGE)}
 examples:

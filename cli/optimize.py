@@ -16,7 +16,8 @@ HELP = "compact a table's small files, optionally Z-ORDER by the pipeline's colu
 DESCRIPTION = """\
 OPTIMIZE one table or all of them: small files are compacted into larger ones; with --zorder the
 rows are also ordered by the Z-ORDER columns the pipeline definition names for each table. Shows
-files and sizes before and after. The replaced files stay until a VACUUM removes them."""
+files and sizes before and after. The replaced files stay until a VACUUM removes them. A table
+whose writer features delta-rs cannot write (see 'lakeconsole features') is refused (exit 75)."""
 EPILOG = f"""\
 {exit_codes.epilog(OK, FAILED, USAGE, REFUSED)}
 examples:

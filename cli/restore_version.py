@@ -17,7 +17,8 @@ Restore a table to an earlier version. First shows what will change (rows, files
 asks for confirmation; --yes skips the question (needed when not on a terminal). The restore is
 a new commit (RESTORE): the versions in between stay in the history. Refused when the version's
 data files were already removed by a VACUUM, and (exit code 75) while a run, vacuum or
-optimize holds the lake's lock. (Restoring the lake from a backup is
+optimize holds the lake's lock, or when the table needs writer features delta-rs cannot write
+(see 'lakeconsole features'). (Restoring the lake from a backup is
 'lakeconsole restore'.)"""
 EPILOG = """\
 examples:
