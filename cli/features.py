@@ -17,8 +17,8 @@ DESCRIPTION = """\
 The table's protocol versions, the reader and writer features it requires (Spark and Databricks
 turn on deletion vectors, column mapping, v2 checkpoints...), its table properties, and its
 checkpoint: the newest one, its kind, and how many commits a reader replays past it. Writer
-features delta-rs cannot write are named: VACUUM refuses such a table (delta-rs itself refuses
-OPTIMIZE and RESTORE there); run those from the engine that wrote it."""
+features delta-rs cannot write are named: VACUUM, OPTIMIZE and RESTORE refuse such a table
+(exit 75); run those from the engine that wrote it. In the console: `i` on the tables view."""
 EPILOG = f"""\
 {exit_codes.epilog(OK, FAILED, USAGE)}
 examples:
@@ -46,24 +46,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json({"path": str(path), **found.to_json()})
         return OK
-    cp = found.checkpoint
-    rows = [
-        ["protocol", f"reader {found.min_reader_version}, writer {found.min_writer_version}"],
-        ["reader features", ", ".join(found.reader_features) or "none"],
-        ["writer features", ", ".join(found.writer_features) or "none"],
-        ["delta-rs cannot write", ", ".join(found.writes_refused) or "nothing here"],
-        [
-            "checkpoint",
-            "none (readers replay every commit)"
-            if cp.version is None
-            else f"v{cp.version} ({cp.kind}"
-            + (f", {cp.sidecars} sidecar(s)" if cp.kind == "v2" else "")
-            + f"), {cp.commits_since} commit(s) since",
-        ],
-    ]
-    if cp.problem:
-        rows.append(["checkpoint problem", cp.problem])
-    rows += [[f"property {k}", v] for k, v in found.properties.items()]
     print(path)
-    print(table(rows, ["", ""]).split("\n", 1)[1])
+    print(table([list(r) for r in found.rows()], ["", ""]).split("\n", 1)[1])
     return OK

@@ -16,7 +16,8 @@ HELP = "compact a table's small files, optionally Z-ORDER by the pipeline's colu
 DESCRIPTION = """\
 OPTIMIZE one table or all of them: small files are compacted into larger ones; with --zorder the
 rows are also ordered by the Z-ORDER columns the pipeline definition names for each table. Shows
-files and sizes before and after. The replaced files stay until a VACUUM removes them."""
+files and sizes before and after. The replaced files stay until a VACUUM removes them. A table
+whose writer features delta-rs cannot write (see 'lakeconsole features') is refused (exit 75)."""
 EPILOG = f"""\
 {exit_codes.epilog(OK, FAILED, USAGE, REFUSED)}
 examples:
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.lock import RunLocked
     from lakeconsole.core.maintenance.optimize import optimize_tables
     from lakeconsole.core.runner import describe_error
+    from lakeconsole.core.table_features import WritesRefused
 
     no_color = "NO_COLOR" in settings.raw
     try:
@@ -58,6 +60,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         results = optimize_tables(tables, settings, args.zorder, progress=progress)
     except RunLocked as exc:
         error(f"✗ OPTIMIZE refused: {describe_error(exc)}", no_color)
+        return REFUSED
+    except WritesRefused as exc:
+        error(f"✗ {exc}", no_color)
         return REFUSED
     except Exception as exc:  # delta-rs: one line, the traceback in app.log
         import logging

@@ -17,7 +17,8 @@ Restore a table to an earlier version. First shows what will change (rows, files
 asks for confirmation; --yes skips the question (needed when not on a terminal). The restore is
 a new commit (RESTORE): the versions in between stay in the history. Refused when the version's
 data files were already removed by a VACUUM, and (exit code 75) while a run, vacuum or
-optimize holds the lake's lock. (Restoring the lake from a backup is
+optimize holds the lake's lock, or when the table needs writer features delta-rs cannot write
+(see 'lakeconsole features'). (Restoring the lake from a backup is
 'lakeconsole restore'.)"""
 EPILOG = """\
 examples:
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.explorer.restore import plan_restore, restore_version
     from lakeconsole.core.explorer.table import ExplorerError, resolve_table, table_name
     from lakeconsole.core.lock import RunLocked
+    from lakeconsole.core.table_features import WritesRefused
 
     try:
         path = resolve_table(args.table, settings.data_dir)
@@ -55,6 +57,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         new_version = restore_version(plan, settings)
     except RunLocked as exc:
         error(f"✗ Restore refused: {exc}")
+        return REFUSED
+    except WritesRefused as exc:
+        error(f"✗ {exc}")
         return REFUSED
     except ExplorerError as exc:
         error(str(exc))

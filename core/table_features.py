@@ -52,6 +52,26 @@ class TableFeatures:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def rows(self) -> list[tuple[str, str]]:
+        """The facts as (what, value) lines: what `lakeconsole features` prints and the
+        console's features view shows."""
+        cp = self.checkpoint
+        if cp.version is None:
+            checkpoint = "none (readers replay every commit)"
+        else:
+            sidecars = f", {cp.sidecars} sidecar(s)" if cp.kind == "v2" else ""
+            checkpoint = f"v{cp.version} ({cp.kind}{sidecars}), {cp.commits_since} commit(s) since"
+        rows = [
+            ("protocol", f"reader {self.min_reader_version}, writer {self.min_writer_version}"),
+            ("reader features", ", ".join(self.reader_features) or "none"),
+            ("writer features", ", ".join(self.writer_features) or "none"),
+            ("delta-rs cannot write", ", ".join(self.writes_refused) or "nothing here"),
+            ("checkpoint", checkpoint),
+        ]
+        if cp.problem:
+            rows.append(("checkpoint problem", cp.problem))
+        return rows + [(f"property {k}", v) for k, v in self.properties.items()]
+
 
 def table_features(path: Path) -> TableFeatures:
     """Read from the open table (protocol, properties) and the log folder (checkpoints)."""
@@ -59,7 +79,7 @@ def table_features(path: Path) -> TableFeatures:
 
     dt = open_table(path)
     protocol = dt.protocol()
-    writers = sorted(protocol.writer_features or [])
+    writers = writer_features(dt)
     return TableFeatures(
         protocol.min_reader_version,
         protocol.min_writer_version,
@@ -71,9 +91,21 @@ def table_features(path: Path) -> TableFeatures:
     )
 
 
-def refused_writes(writer_features: list[str] | None) -> list[str]:
+def writer_features(dt: DeltaTable) -> list[str]:
+    """The table's writer features, sorted, with column mapping named also on a legacy
+    protocol (writer 5, no feature list: the mode property turns it on, as Spark wrote
+    table_with_column_mapping)."""
+    protocol = dt.protocol()
+    found = set(protocol.writer_features or [])
+    mode = (dt.metadata().configuration or {}).get("delta.columnMapping.mode", "none")
+    if protocol.writer_features is None and protocol.min_writer_version >= 5 and mode != "none":
+        found.add("columnMapping")
+    return sorted(found)
+
+
+def refused_writes(features: list[str] | None) -> list[str]:
     """The writer features of a table that delta-rs cannot write, sorted."""
-    return sorted(f for f in writer_features or [] if f in WRITES_REFUSED)
+    return sorted(f for f in features or [] if f in WRITES_REFUSED)
 
 
 def checkpoint_state(path: Path, version: int) -> Checkpoint:
@@ -115,11 +147,22 @@ def _last_checkpoint_problem(log: Path, found: dict[int, tuple[str, set[str]]]) 
     return None
 
 
+class WritesRefused(Exception):
+    """OPTIMIZE or RESTORE must not run: the table needs writer features delta-rs lacks."""
+
+
+def refuse_unwritable(dt: DeltaTable, operation: str, name: str) -> None:
+    """Raise WritesRefused with our reason before delta-rs is asked to write (its own error
+    names no way out)."""
+    if refusal := write_refusal(dt, operation, name):
+        raise WritesRefused(refusal)
+
+
 def write_refusal(dt: DeltaTable, operation: str, name: str) -> str | None:
     """Why `operation` must not run on the open table, or None: its writer features ask for
     more than delta-rs can honour (delta-rs refuses OPTIMIZE and RESTORE there itself, but
     runs VACUUM, which could then delete what those features still need)."""
-    refused = refused_writes(dt.protocol().writer_features)
+    refused = refused_writes(writer_features(dt))
     if not refused:
         return None
     return (

@@ -194,3 +194,112 @@ def test_a_backup_of_a_v2_checkpoint_table_restores_readable(
     )
     assert sql_count(copy) == 44
     assert DeltaTable(str(copy)).version() == 9
+
+
+@pytest.mark.parametrize(
+    ("name", "feature"),
+    [
+        ("cdc_ict_table", "inCommitTimestamp"),
+        ("checkpoint-v2-table", "identityColumns"),
+        ("table_with_liquid_clustering", "liquid"),
+        ("table_with_column_mapping", "columnMapping"),
+    ],
+)
+def test_optimize_and_restore_refuse_a_table_delta_rs_cannot_write_naming_the_feature(
+    name: str, feature: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    path = foreign(name, tmp_path)
+    before = DeltaTable(str(path)).version()
+    for args in (["optimize", str(path)], ["restore-version", str(path), "0", "--yes"]):
+        done = lakeconsole(args, env)
+        assert done.returncode == 75, done.stdout + done.stderr  # REFUSED, as VACUUM's
+        line = done.stderr.strip()
+        assert len(line.splitlines()) == 1, done.stderr
+        assert feature in line and "delta-rs cannot write" in line
+        assert "from the engine that wrote it" in line
+        assert "Traceback" not in done.stderr
+    assert DeltaTable(str(path)).version() == before  # nothing committed
+
+
+def _with_versions() -> list[str]:
+    """Foreign tables whose log has at least two commits to compare."""
+    if not FOREIGN.is_dir():
+        return []
+    from lakeconsole.core.backup.lake_files import COMMIT
+
+    return sorted(
+        p.name
+        for p in FOREIGN.iterdir()
+        if (p / "_delta_log").is_dir()
+        and sum(bool(COMMIT.match(f.name)) for f in (p / "_delta_log").iterdir()) >= 2
+    )
+
+
+@pytest.mark.parametrize("name", _with_versions())
+def test_compare_of_every_foreign_table_works_or_says_why_in_one_line(
+    name: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    path = foreign(name, tmp_path)
+    (tmp_path / "home" / "data").mkdir(parents=True, exist_ok=True)
+    env = {**env, "LAKECONSOLE_HOME": str(tmp_path / "home")}
+    try:
+        dt = DeltaTable(str(path))
+        latest, key = dt.version(), dt.schema().fields[0].name
+    except Exception:  # unreadable: test_every_foreign_table_opens_or_says_why covers it
+        key, latest = (
+            "id",
+            max(
+                int(f.name[:20])
+                for f in (path / "_delta_log").glob("*.json")
+                if f.name[:20].isdigit()
+            ),
+        )
+    done = lakeconsole(
+        ["show", str(path), "--compare", f"{latest - 1}..{latest}", "--key", key], env
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    if done.returncode == 0:
+        assert f"version {latest - 1} → {latest}, by key ({key})" in done.stdout
+        assert "col-" not in done.stdout  # column mapping: logical names, never physical ones
+    else:
+        assert done.returncode == 1, done.stderr  # as show's other read refusals
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "DeltaError" not in done.stderr and "details in" not in done.stderr
+
+
+def test_compare_of_a_column_mapped_table_shows_logical_names_and_names_a_rename(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # Spark renamed column id to newid at version 3 (column mapping: the files keep "id").
+    path = foreign("table_with_partitioning_mapping", tmp_path)
+    (tmp_path / "home" / "data").mkdir(parents=True, exist_ok=True)
+    env = {**env, "LAKECONSOLE_HOME": str(tmp_path / "home")}
+    done = lakeconsole(["show", str(path), "--compare", "3..4", "--key", "newid"], env)
+    assert done.returncode == 0, done.stderr
+    assert "by key (newid)" in done.stdout and "added e.g.: (2)" in done.stdout
+    across = lakeconsole(["show", str(path), "--compare", "2..3", "--key", "newid"], env)
+    assert across.returncode == 1
+    assert across.stderr.strip() == (
+        "Key column newid was renamed between versions 2 and 3 (it is id in version 2; column "
+        "mapping): compare versions on one side of the rename ('lakeconsole history' shows the "
+        "RENAME COLUMN commit)"
+    )
+
+
+def test_optimize_of_every_table_refuses_before_rewriting_any_when_one_is_foreign(
+    settings: Settings,
+) -> None:
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from lakeconsole.core.maintenance.optimize import optimize_tables
+    from lakeconsole.core.table_features import WritesRefused
+
+    ours = settings.data_dir / "bronze" / "small_files"
+    for n in range(3):
+        write_deltalake(str(ours), pa.table({"n": [n]}), mode="append")
+    spark = settings.data_dir / "silver" / "spark_people"
+    shutil.copytree(FOREIGN / "checkpoint-v2-table", spark)
+    with pytest.raises(WritesRefused, match=r"OPTIMIZE of silver/spark_people refused.*identity"):
+        optimize_tables([ours, spark], settings)
+    assert DeltaTable(str(ours)).version() == 2  # not compacted: nothing was rewritten

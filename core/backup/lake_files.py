@@ -20,6 +20,11 @@ CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint(\.\d+\.\d+)?\.parquet$")
 # _delta_log/_sidecars/; a backup copies both.
 V2_CHECKPOINT = re.compile(r"^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$")
 CRC = re.compile(r"^(\d{20})\.crc$")
+# Catalog-managed (coordinated commits) tables: a commit the catalog has accepted but not yet
+# copied into the log ("backfilled") sits in _delta_log/_commits/ as NNN.<uuid>.json. delta-rs
+# reads none of them, but the engine that wrote them does, so a backup keeps them all.
+UNBACKFILLED = re.compile(r"^(\d{20})\.[0-9a-fA-F-]{36}\.json$")
+COMMITS = "_commits"
 
 
 def checkpoint_file(name: str) -> re.Match[str] | None:
@@ -144,7 +149,12 @@ def plan_table(table_dir: Path) -> TablePlan | None:
     if LAST_CHECKPOINT in names and _last_checkpoint_version(log_dir) <= version:
         log_names.append(LAST_CHECKPOINT)
 
+    unbackfilled = _unbackfilled(log_dir)
+    log_names += unbackfilled
+
     active, referenced = _replay(log_dir, commits, checkpoints, version)
+    for name in unbackfilled:  # their data files, for the catalog's reader
+        referenced |= {rel for _, rel in _commit_paths(log_dir / name)}
     plan = TablePlan(version=version)
     for name in sorted(log_names):
         found = _stat(log_dir / name, f"_delta_log/{name}")
@@ -203,6 +213,15 @@ def _commit_paths(path: Path) -> list[tuple[str, str]]:
                     if rel:
                         out.append((kind, rel))
     return out
+
+
+def _unbackfilled(log_dir: Path) -> list[str]:
+    """The `_commits/` files of a catalog-managed table (none elsewhere), as log names."""
+    try:
+        names = os.listdir(log_dir / COMMITS)
+    except OSError:
+        return []
+    return [f"{COMMITS}/{n}" for n in sorted(names) if UNBACKFILLED.match(n)]
 
 
 def _sidecars(log_dir: Path, checkpoint: str) -> list[str]:

@@ -142,18 +142,25 @@ def compare_versions(
     config = dict(after.metadata().configuration or {})
     keys = keys or infer_keys(name or path.name, names_new, config, settings)
     missing = [k for k in keys if k not in names_old or k not in names_new]
+    if renamed := _renamed(before, after, missing):
+        raise ExplorerError(
+            f"Key column {renamed[1]} was renamed between versions {old} and {new} (it is "
+            f"{renamed[0]} in version {old}; column mapping): compare versions on one side of "
+            "the rename ('lakeconsole history' shows the RENAME COLUMN commit)"
+        )
     if missing:
         raise ExplorerError(
             f"Key column(s) {', '.join(missing)} not in both versions {old} and {new}; "
             f"columns are: {', '.join(names_new)}"
         )
     common = [c for c in names_new if c in names_old and c not in keys]
-    qb = QueryBuilder().register("old_v", before).register("new_v", after)
 
     def scalar(sql: str) -> int:
         return int(_rows(qb, sql)[0]["n"])
 
     try:
+        # Registering checks the reader features (VariantShreddingPreview...): one line then.
+        qb = QueryBuilder().register("old_v", before).register("new_v", after)
         for label, table in (("old", "old_v"), ("new", "new_v")):
             dupes = scalar(
                 f"SELECT count(*) AS n FROM (SELECT {_keylist(keys)} FROM {table} "
@@ -201,6 +208,23 @@ def compare_versions(
     except Exception as exc:
         raise explain(exc, path) from None
     return result
+
+
+def _renamed(before: Any, after: Any, missing: list[str]) -> tuple[str, str] | None:
+    """(old name, new name) of a missing key column that column mapping renamed, or None."""
+
+    def physical(dt: Any) -> dict[str, str]:
+        return {
+            str(f.metadata.get("delta.columnMapping.physicalName")): f.name
+            for f in dt.schema().fields
+            if f.metadata.get("delta.columnMapping.physicalName")
+        }
+
+    old_names, new_names = physical(before), physical(after)
+    for stored, name in new_names.items():
+        if name in missing and stored in old_names and old_names[stored] != name:
+            return old_names[stored], name
+    return None
 
 
 def _changed_rows(

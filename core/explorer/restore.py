@@ -66,15 +66,20 @@ def _local_path(uri: str) -> Path:
 
 
 def plan_restore(path: Path, target: int) -> RestorePlan:
-    """Check the target version can be restored and describe the change; raises ExplorerError,
-    also when the log is damaged (a RESTORE computed from a log that lies would write its
-    mistake down as the table's truth)."""
+    """Check the target version can be restored and describe the change.
+
+    Raises WritesRefused on a table whose writer features delta-rs cannot write, ExplorerError
+    otherwise, also when the log is damaged (a RESTORE computed from a log that lies would
+    write its mistake down as the table's truth)."""
     from lakeconsole.core.table_health import log_damage
 
     damage = log_damage(path)
     if damage:
         raise ExplorerError(f"Restore refused: {damage[0].message}")
+    from lakeconsole.core.table_features import refuse_unwritable
+
     now = open_table(path)
+    refuse_unwritable(now, "RESTORE", path.name)
     current = now.version()
     if target < 0 or target > current:
         raise ExplorerError(

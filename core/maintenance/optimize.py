@@ -66,11 +66,15 @@ class OptimizeResult:
 def optimize_table(table: Path, settings: Settings, zorder: bool = False) -> OptimizeResult:
     """Compact one table, or Z-ORDER it when asked and the pipeline names columns.
 
-    Hold the run lock while calling this."""
+    Raises WritesRefused on a table whose writer features delta-rs cannot write. Hold the run
+    lock while calling this."""
     from lakeconsole.core.table_health import open_healthy
 
     name = table_name(settings.data_dir, table)
+    from lakeconsole.core.table_features import refuse_unwritable
+
     dt = open_healthy(table, name)  # rewriting a damaged table would bury the damage
+    refuse_unwritable(dt, "OPTIMIZE", name)
     before = table_files(table)
     columns: list[str] = []
     note = ""
@@ -122,9 +126,19 @@ def optimize_tables(
     progress: Callable[[int, int, str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> list[OptimizeResult]:
-    """OPTIMIZE several tables under the run lock; cancelling stops between tables."""
+    """OPTIMIZE several tables under the run lock; cancelling stops between tables. A table
+    delta-rs cannot write refuses the whole batch before any table is rewritten (WritesRefused),
+    as VACUUM's plans do."""
+    from lakeconsole.core.explorer.table import open_table
     from lakeconsole.core.lock import lake_lock
+    from lakeconsole.core.table_features import refuse_unwritable
 
+    for table in tables:
+        try:
+            dt = open_table(table)
+        except Exception:  # unreadable or damaged: optimize_table says so in its turn
+            continue
+        refuse_unwritable(dt, "OPTIMIZE", table_name(settings.data_dir, table))
     results: list[OptimizeResult] = []
     with lake_lock(settings, "lakeconsole optimize"):
         for i, table in enumerate(tables):

@@ -98,6 +98,13 @@ class TablesScreen(ConsoleView):
             id="tables.open-path",
             tooltip="Open a table by path or lake name",
         ),
+        Binding(
+            "i",
+            "features",
+            "Features",
+            id="tables.features",
+            tooltip="Protocol, features, checkpoint of the table",
+        ),
         FILTER,
         # Reloads are rare: `?` lists it, as on every view (the footer is full at 80 columns).
         Binding(
@@ -200,6 +207,16 @@ class TablesScreen(ConsoleView):
         summary = self.summaries.get(str(event.row_key.value))
         if summary is not None and isinstance(summary.path, Path):  # the console is local-only
             self._open(summary.path, summary.name)
+
+    def action_features(self) -> None:
+        from lakeconsole.tui.screens.features import TableFeaturesScreen
+
+        table = self.query_one("#tables-list", DataTable)
+        if not self.summaries or table.row_count == 0:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if (summary := self.summaries.get(str(key))) is not None:
+            self.app.push_screen(TableFeaturesScreen(summary.path, summary.name))
 
     def action_open_path(self) -> None:
         self.query_one("#tables-path", Input).focus()
