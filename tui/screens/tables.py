@@ -215,7 +215,8 @@ class TablesScreen(ConsoleView):
         if not self.summaries or table.row_count == 0:
             return
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        if (summary := self.summaries.get(str(key))) is not None:
+        summary = self.summaries.get(str(key))
+        if summary is not None and isinstance(summary.path, Path):  # the console is local-only
             self.app.push_screen(TableFeaturesScreen(summary.path, summary.name))
 
     def action_open_path(self) -> None:
