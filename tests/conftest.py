@@ -6,7 +6,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,3 +158,13 @@ def shipped(request: pytest.FixtureRequest, env: dict[str, str]) -> Shipped:
     """Each shipped pipeline in turn on the fixture's empty lake (LAKECONSOLE_PIPELINE set)."""
     named = {**env, "LAKECONSOLE_PIPELINE": SHIPPED[request.param]}
     return Shipped(request.param, named, load_settings(named))
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local times (snapshots, time axes, run lists) as in UTC, whatever the machine's zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 from deltalake import DeltaTable, write_deltalake
 from textual.app import App
 from textual.pilot import Pilot
@@ -226,15 +224,6 @@ def freeze_timestamps(path: Path, start_ms: int) -> None:
                 action["commitInfo"]["timestamp"] = start_ms + version * 3_600_000
             lines.append(json.dumps(action))
         file.write_text("\n".join(lines) + "\n")
-
-
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_history_view_snapshot(settings: Settings, snap_compare, utc) -> None:

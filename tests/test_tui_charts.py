@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -55,14 +55,7 @@ DAY = 86400.0
 NOV_11 = 1_794_398_400.0  # 2026-11-11 12:00 UTC
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Dates on the time axis do not depend on the machine's zone."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # the fixture: tests/conftest.py
 
 
 def daily(latencies: list[float]) -> list[LatencyPoint]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
-from collections.abc import Iterator
 
 import pytest
 from textual.widgets._footer import FooterKey
@@ -27,13 +25,7 @@ def settings(settings: Settings) -> Settings:
     return layout_lake(settings)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # the fixture: tests/conftest.py
 
 
 def footer(app: ConsoleApp) -> list[str]:

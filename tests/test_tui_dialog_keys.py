@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,13 +30,7 @@ def settings(settings: Settings) -> Settings:
     return layout_lake(settings)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # the fixture: tests/conftest.py
 
 
 def bottom_row(app: ConsoleApp) -> str:

@@ -4,8 +4,6 @@ value too long for its column ends in … instead of being cut mid-word."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,13 +31,7 @@ def settings(settings: Settings) -> Settings:
     return layout_lake(settings)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # the fixture: tests/conftest.py
 
 
 def headers(table: DataTable[Any]) -> list[str]:

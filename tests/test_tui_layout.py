@@ -3,9 +3,6 @@ preview usable at 80×24, editor lines navigated as they are seen, `?` not hidde
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 from textual.app import App
 from textual.widgets import Markdown, TextArea
@@ -30,13 +27,7 @@ def settings(settings: Settings) -> Settings:
     return layout_lake(settings)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # the fixture: tests/conftest.py
 
 
 def footer_keys(app: ConsoleApp) -> list[FooterKey]:

@@ -10,7 +10,6 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -269,16 +268,6 @@ async def test_runs_view_is_whole_at_80x24_and_120x40_and_help_lists_its_footer(
 
 
 # --- snapshots at 80×24 ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local times in the snapshots do not depend on the machine's zone."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def fixed_history(settings: Settings) -> None:

@@ -10,8 +10,6 @@ Regenerate after an intended change (and look at the SVGs):
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +45,7 @@ def settings(settings: Settings) -> Settings:
     return layout_lake(settings)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local times in the snapshots do not depend on the machine's zone."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # the fixture: tests/conftest.py
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -41,14 +40,7 @@ def settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, pipeline=SYNTHETIC)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local times in the snapshots do not depend on the machine's zone."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # the fixture: tests/conftest.py
 
 
 def seed_lake(settings: Settings) -> None:
