@@ -19,13 +19,12 @@ from lakeconsole.tui.screens.table_history import TableHistoryScreen
 from lakeconsole.tui.screens.table_version import TableVersionScreen
 from lakeconsole.tui.screens.tables import TablesScreen
 from tests.explorer_fixtures import many_commits, orders_table
-from tests.test_explorer_screen import (  # noqa: F401 (utc: a fixture)
+from tests.test_explorer_screen import (
     ExplorerApp,
     freeze_timestamps,
     loaded,
     rows_of,
     status,
-    utc,
     wait_for,
 )
 from tests.test_tui_console import make_app
@@ -180,6 +179,17 @@ async def test_slash_filters_a_versions_rows_and_pages_count_the_matches(
         assert "rows 1-20 of 60;" in status(app, "#version-status")
         assert title(app, "#version-rows-title") == "Rows"
         assert isinstance(app.screen, TableVersionScreen)
+
+
+async def test_a_rows_filter_with_no_match_says_so(settings: Settings) -> None:
+    events_table(settings)
+    app = ExplorerApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_rows(pilot, app)
+        await type_filter(pilot, "channel=fax")
+        await wait_for(pilot, lambda: "no row" in status(app, "#version-status"), "no match")
+        assert status(app, "#version-status").startswith("no row matches channel=fax;")
+        assert "0-0" not in status(app, "#version-status")
 
 
 async def test_a_bad_column_in_a_rows_filter_names_the_columns(settings: Settings) -> None:

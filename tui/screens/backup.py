@@ -105,7 +105,7 @@ class BackupScreen(ConsoleView):
     def on_mount(self) -> None:
         table = self.query_one("#backup-snapshots", DataTable)
         table.add_columns("Snapshot", "Taken", "Tables", "Files", "Size")
-        self.query_one("#backup-progress", ProgressBar).update(total=1, progress=0)
+        self.query_one("#backup-progress", ProgressBar).display = False  # no task yet
         self.load_overview()
 
     # --- loading -------------------------------------------------------------------------
@@ -296,7 +296,9 @@ class BackupScreen(ConsoleView):
         self.busy = True
         self.cancel.clear()
         self._last_phase = ""
-        self.query_one("#backup-progress", ProgressBar).update(total=None, progress=0)
+        bar = self.query_one("#backup-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True  # shown while a task runs, as the maintenance view's
         self._status(text)
 
     def on_work_progress(self, message: WorkProgress) -> None:
@@ -318,8 +320,8 @@ class BackupScreen(ConsoleView):
 
     def on_work_finished(self, message: WorkFinished) -> None:
         self.busy = False
-        bar = self.query_one("#backup-progress", ProgressBar)
-        bar.update(total=1, progress=1 if message.ok else 0)
+        # The status line says how it ended; an idle bar at 0% or 100% said nothing more.
+        self.query_one("#backup-progress", ProgressBar).display = False
         status = self.query_one("#backup-status", Static)
         status.set_class(not message.ok, "-failed")
         self._status(message.text)
@@ -339,6 +341,8 @@ class BackupScreen(ConsoleView):
         if self.busy:
             self.cancel.set()
             self._status("stopping…")
+        else:
+            self._status("nothing running to stop")
 
     def action_back(self) -> None:
         self.cancel.set()  # leaving stops a running backup at its next file

@@ -433,6 +433,8 @@ class MaintenanceScreen(ConsoleView):
         if self.busy:
             self.cancel.set()
             self._status("stopping after the current table…")
+        else:
+            self._status("nothing running to stop")
 
     def action_back(self) -> None:
         self.cancel.set()  # leaving stops long work at its next table

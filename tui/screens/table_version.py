@@ -203,10 +203,13 @@ class TableVersionScreen(ConsoleView):
         hint += f"; {key_of(self, 'page(-1)')}: previous rows" if page.offset else ""
         order = "" if page.ordered else " (order can vary between reads for this table)"
         matching = f" matching {page.where}" if page.where else ""
-        self._status(
-            f"rows {first}-{page.offset + shown} of {total}{matching}{order}{hint}; "
-            "[ ]: older/newer version"
-        )
+        if shown or page.offset:
+            where = f"rows {first}-{page.offset + shown} of {total}{matching}{order}{hint}"
+        elif page.where is not None:
+            where = f"no row matches {page.where}"  # not "rows 0-0 of 0"
+        else:
+            where = "no rows in this version"
+        self._status(f"{where}; [ ]: older/newer version")
         self._rows_title(page)
 
     def _rows_title(self, page: RowsPage | None) -> None:
