@@ -102,9 +102,13 @@ class VacuumPreviewScreen(ModalScreen[str | None]):
         files = sum(len(p.files) for p in self.plans)
         total = human_bytes(sum(p.bytes for p in self.plans))
         with Vertical(classes="dialog-box", id="vacuum-preview"):
-            yield Label(
-                f"VACUUM: {files} file(s), {total} would be deleted", classes="dialog-title"
+            # Nothing to delete still counts as a vacuum (OPS-03's weekly date): say what it does.
+            title = (
+                f"VACUUM: {files} file(s), {total} would be deleted"
+                if files
+                else "VACUUM: nothing to delete; Vacuum records that these tables were vacuumed"
             )
+            yield Label(title, classes="dialog-title")
             with VerticalScroll(id="preview-files"):
                 yield Static("\n".join(_plan_lines(self.plans)), markup=False)
             if self.forced:
