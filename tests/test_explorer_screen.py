@@ -186,6 +186,10 @@ async def test_restore_asks_first_then_commits_a_restore(settings: Settings) -> 
         await pilot.press("down", "down", "down", "R")  # version 1
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         assert "from version 4 to version 1" in app.screen.question  # type: ignore[attr-defined]
+        under = app.screen_stack[-2].query_one("#history-status", Static)
+        assert (
+            str(under.content) == "restore to version 1? (answer in the dialog)"
+        )  # not "checking"
         await pilot.press("n")
         await wait_for(pilot, lambda: "cancelled" in status(app, "#history-status"), "cancel")
         assert DeltaTable(path).version() == 4

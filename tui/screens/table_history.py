@@ -429,6 +429,8 @@ class TableHistoryScreen(ConsoleView):
             else:
                 self._status("restore cancelled: nothing changed")
 
+        # The check is done: the line says what is asked now, not "checking version N…".
+        self._status(f"restore to version {plan.target}? (answer in the dialog)")
         self.app.push_screen(
             ConfirmScreen(
                 plan.summary(self.table_name),
