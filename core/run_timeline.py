@@ -75,10 +75,13 @@ def records_in_unit(step: StepRecord) -> str:
     return "dates" if "dates_recomputed" in step.details else "rows"
 
 
-def counts_text(step: StepRecord) -> str:
-    """'1,200 → 1,200 rows', '90 dates → 496 rows'; '' for a step that did not finish."""
+def counts_text(step: StepRecord, short: bool = False) -> str:
+    """'1,200 → 1,200 rows', '90 dates → 496 rows'; short: '→ 496 rows', what came out (a
+    narrow line keeps the unit rather than cutting it); '' for a step that did not finish."""
     if step.state != StepState.SUCCEEDED.value:
         return ""
+    if short:
+        return f"→ {count(step.records_out)} rows"
     unit = records_in_unit(step)
     if unit == "rows":
         return f"{count(step.records_in)} → {count(step.records_out)} rows"
@@ -96,6 +99,7 @@ class TimelineRow:
     duration: str
     counts: str
     note: str  # why it did not run, or its error's first line
+    counts_short: str = ""  # counts where they do not fit: what came out
 
 
 def bar(start: float, end: float, width: int) -> str:
@@ -132,6 +136,7 @@ def timeline(record: RunRecord, width: int, now: float) -> list[TimelineRow]:
                 seconds(step.duration_s),
                 counts_text(step),
                 note,
+                counts_text(step, short=True),
             )
         )
     return rows

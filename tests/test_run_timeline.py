@@ -42,3 +42,13 @@ def test_the_axis_is_labelled_at_start_middle_and_end() -> None:
     assert line.startswith("0s") and line.endswith("10.0s") and "5.0s" in line
     assert len(line) == 30
     assert seconds(0.042) == "0.04s" and seconds(135) == "2m15s" and seconds(7260) == "2h01m"
+
+
+def test_a_narrow_line_keeps_what_came_out_with_its_unit() -> None:
+    from lakeconsole.core.run_timeline import counts_text
+
+    gold = StepRecord("gold", "gold", "succeeded", 100.0, 101.0, 90, 17868, records_in_unit="dates")
+    assert counts_text(gold) == "90 dates → 17,868 rows"
+    assert counts_text(gold, short=True) == "→ 17,868 rows"  # not "90 dates → 17,868 r…"
+    (row,) = timeline(RunRecord("r", 1, "c", 100.0, "succeeded", 101.0, steps=[gold]), 20, 101.0)
+    assert row.counts_short == "→ 17,868 rows"

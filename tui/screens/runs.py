@@ -317,7 +317,8 @@ class RunScreen(RunsViewScreen):
             text.append(f"{row.step.ljust(names)} ")
             text.append(row.bar, style=style or styles["succeeded"])
             text.append(f" {row.duration.rjust(6)}  ")
-            text.append(fit(row.counts or row.note, tail) + "\n")  # the error is in full below
+            counts = row.counts if len(row.counts) <= tail else row.counts_short
+            text.append(fit(counts or row.note, tail) + "\n")  # the error is in full below
         text.append(f"  {' ' * names} {axis(axis_span(r, now), width)}", style="dim")
         return text
 
