@@ -25,6 +25,7 @@ class TableFacts:
     rows: int | None = None  # None also when a file has no stats: unknown, not zero
     last_commit_ms: int | None = None
     error: str | None = None
+    damaged: bool = False  # the log is damaged (`error` says how): its counts would lie
 
     @property
     def built(self) -> bool:
@@ -58,7 +59,13 @@ def tables_facts(
 
 def _read(path: Path, name: str) -> TableFacts:
     from lakeconsole.core.lake import add_actions, live_rows
+    from lakeconsole.core.table_health import log_damage
 
+    # delta-rs reads an emptied commit as an empty one: the card would say "0 rows" of a table
+    # whose rows are all there. The log's own check first (the commits since the checkpoint).
+    found = log_damage(path, name)
+    if found:
+        return TableFacts(name, error=found[0].message.split(" is damaged: ", 1)[-1], damaged=True)
     dt = open_table(path)
     version = dt.version()
     rows = live_rows(dt, add_actions(dt))

@@ -86,6 +86,18 @@ def test_table_facts_come_from_the_log_and_an_unchanged_table_is_not_read_again(
     assert (again.version, again.rows) == (2, 1)
 
 
+def test_a_table_whose_newest_commit_was_emptied_is_damaged_not_zero_rows(tmp_path: Path) -> None:
+    """delta-rs reads a 0-byte commit as an empty one: the card said 'v1 · 0 rows' of a table
+    whose rows were all there."""
+    path = tmp_path / "silver" / "orders"
+    write_deltalake(str(path), pa.table({"id": list(range(5))}))
+    write_deltalake(str(path), pa.table({"id": list(range(7))}), mode="append")
+    (path / "_delta_log" / f"{1:020d}.json").write_bytes(b"")
+    facts = table_facts(tmp_path, "silver/orders")
+    assert facts.damaged and facts.rows is None
+    assert table_text(facts, time.time()).startswith("damaged: commit 1 (_delta_log/")
+
+
 # --- what a card says, alone --------------------------------------------------------------
 
 NOW = 1_795_000_000.0

@@ -110,7 +110,7 @@ def table_text(facts: TableFacts, now: float, width: int | None = None, named: b
     writes more than one)."""
     lead = f"{facts.name.rsplit('/', 1)[-1]} " if named else ""
     if facts.error:
-        return f"{lead}unreadable: {facts.error}"
+        return f"{lead}{'damaged' if facts.damaged else 'unreadable'}: {facts.error}"
     if not facts.built:
         return f"{lead}not written yet"
     rows = count(facts.rows) if facts.rows is not None else "?"
