@@ -21,7 +21,7 @@ lint: dev         ## ruff and mypy
 	.venv/bin/mypy
 
 lock:             ## re-pin requirements*.lock from pyproject.toml (needs uv: pip install uv)
-	uv pip compile pyproject.toml -q --python-version 3.11 --no-header --extra dev -o requirements-dev.lock
+	uv pip compile pyproject.toml -q --python-version 3.11 --no-header --extra dev --extra spark -o requirements-dev.lock
 	uv pip compile pyproject.toml -q --python-version 3.11 --no-header -c requirements-dev.lock -o requirements.lock
 
 bench: setup      ## the performance harness (see README, Performance)

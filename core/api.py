@@ -884,7 +884,12 @@ def _block_runner(layer: str, table: Table) -> Callable[[StepContext], StepResul
     def run(ctx: StepContext) -> StepResult:
         import importlib
 
-        block = importlib.import_module(f"lakeconsole.core.blocks.{layer}")
+        from lakeconsole.core.engines import on_spark
+
+        if on_spark(ctx.settings, table):  # LAKECONSOLE_SPARK_REMOTE (core/engines)
+            block = importlib.import_module("lakeconsole.core.engines.spark")
+        else:
+            block = importlib.import_module(f"lakeconsole.core.blocks.{layer}")
         result: StepResult = block.run(ctx, table)
         return result
 

@@ -49,6 +49,7 @@ class RunStarted(Event):
 class StepStarted(Event):
     step: str
     layer: Layer
+    engine: str = "local"  # or "spark sc://host:port" (core/engines)
 
 
 @dataclass(frozen=True)

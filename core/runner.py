@@ -20,6 +20,7 @@ from lakeconsole.core.dag import (
     StepResult,
 )
 from lakeconsole.core.disk import disk_full_line, free_bytes, full_at, is_disk_full
+from lakeconsole.core.engines import LOCAL, step_engines
 from lakeconsole.core.events import (
     Event,
     EventSink,
@@ -135,6 +136,7 @@ def run_pipeline(
         )
     if alerts_configured(settings):
         _check_alert_settings(settings)
+    engines = step_engines(pipeline, selected, settings)  # core/engines: local or Spark
     cancel = cancel_event or threading.Event()
     run_id = new_run_id(clock())
     recorder = RunRecorder(settings.state_dir, command, trigger)
@@ -147,7 +149,9 @@ def run_pipeline(
             if on_event is not None:
                 on_event(event)
 
-        outcome = _run_steps(pipeline, settings, selected, run_id, emit, cancel, clock, recorder)
+        outcome = _run_steps(
+            pipeline, settings, selected, run_id, emit, cancel, clock, recorder, engines
+        )
         if alerts_configured(settings):  # under the lock: one evaluation at a time
             from lakeconsole.core.alerts.evaluation import after_run
 
@@ -176,6 +180,7 @@ def _run_steps(
     cancel: threading.Event,
     clock: Callable[[], float],
     recorder: RunRecorder,
+    engines: dict[str, str],
 ) -> RunOutcome:
     layers = {n: pipeline.steps[n].layer for n in selected}
     emit(RunStarted(run_id, clock(), tuple(selected), layers))
@@ -196,7 +201,7 @@ def _run_steps(
             continue
         started = clock()
         free_at_start = free_bytes(settings.data_dir)
-        emit(StepStarted(run_id, started, name, step.layer))
+        emit(StepStarted(run_id, started, name, step.layer, engines.get(name, LOCAL)))
         log.info("step %s started", name)
 
         def report(

@@ -70,6 +70,7 @@ STEP_FIELDS = {
     "reason": TEXT + NONE,
     "details": OBJECT,
     "records_in_unit": TEXT + NONE,
+    "engine": TEXT,
 }
 
 
@@ -130,6 +131,7 @@ class StepRecord:
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     records_in_unit: str | None = None  # None in records written before it was recorded
+    engine: str = "local"  # where it ran: "local" or "spark sc://host:port" (core/engines)
 
     @property
     def duration_s(self) -> float | None:
@@ -235,6 +237,7 @@ class RunRecorder:
         elif isinstance(event, StepStarted):
             s = rec.step(event.step)
             s.state, s.started_at = StepState.RUNNING.value, event.at
+            s.engine = event.engine
         elif isinstance(event, StepFinished):
             s = rec.step(event.step)
             s.state, s.ended_at = StepState.SUCCEEDED.value, event.at

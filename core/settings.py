@@ -108,6 +108,10 @@ class Settings:
     raw: Mapping[str, str] = field(default_factory=dict, repr=False)
     # `s3://bucket/prefix` for a lake on object storage (data_dir is then NO_LOCAL_DATA_DIR).
     lake_url: str = ""
+    # A Spark Connect endpoint for heavy steps (sc://host:15002; core/engines), and which
+    # layers or steps run there (empty: silver and gold).
+    spark_remote: str = field(default="", repr=False)
+    spark_steps: str = ""
 
     @property
     def on_object_storage(self) -> bool:
@@ -145,7 +149,10 @@ class Settings:
 
     def secret_values(self) -> list[str]:
         """Values of secret-looking keys, for redaction."""
-        return [v for k, v in self.raw.items() if SECRET_PATTERN.search(k) and len(v) >= 4]
+        from lakeconsole.core.engines.remote import remote_secrets
+
+        found = [v for k, v in self.raw.items() if SECRET_PATTERN.search(k) and len(v) >= 4]
+        return found + remote_secrets(self.spark_remote)
 
     def subprocess_env(self) -> dict[str, str]:
         """Environment for external tools (aws, rclone): the process env plus `.env` keys."""
@@ -235,6 +242,8 @@ def load_settings(
         in_project=project is not None,
         raw=merged,
         lake_url=lake_url,
+        spark_remote=merged.get("LAKECONSOLE_SPARK_REMOTE", "").strip(),
+        spark_steps=merged.get("LAKECONSOLE_SPARK_STEPS", "").strip(),
     )
     if data_dir is not None:
         settings = settings.with_data_dir(data_dir)

@@ -13,6 +13,7 @@ pipeline's template (else lakeconsole's generic one) when missing, never over th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,8 +81,11 @@ def _result(leftovers: list[str], readme_written: Path | None) -> StepResult:
     return result
 
 
-def run(ctx: StepContext, table: GoldTable) -> StepResult:
-    """Recompute `table` for its pending partitions and overwrite those that changed."""
+def run(
+    ctx: StepContext, table: GoldTable, context: Callable[..., BlockGoldContext] = BlockGoldContext
+) -> StepResult:
+    """Recompute `table` for its pending partitions and overwrite those that changed.
+    `context`: what its function's `ctx.sql` runs on (core/engines/spark.py: a Spark endpoint)."""
     from deltalake import DeltaTable
 
     spec, data_dir = table.spec, ctx.settings.data_dir
@@ -119,7 +123,7 @@ def run(ctx: StepContext, table: GoldTable) -> StepResult:
     )
     column = partition_column(table)
     if column is None:
-        recomputed, changed, data = _whole(ctx, table, sources, gold, schema_mode)
+        recomputed, changed, data = _whole(ctx, table, sources, gold, schema_mode, context)
         result.records_in_unit = "tables"  # recomputed whole: one table in
         if untrusted:
             result.warnings.append(f"{untrusted}: recomputing gold whole")
@@ -133,7 +137,7 @@ def run(ctx: StepContext, table: GoldTable) -> StepResult:
             log.warning(result.warnings[-1])
         recomputed = len(values)
         result.records_in_unit = partition_unit(table, column)
-        changed, data = _partitions(ctx, table, column, sources, gold, values, schema_mode)
+        changed, data = _partitions(ctx, table, column, sources, gold, values, schema_mode, context)
     written = 0
     if changed:
         ctx.check_cancelled()
@@ -187,6 +191,7 @@ def _partitions(
     gold: DeltaTable,
     values: list[Any],
     schema_mode: str | None,
+    context: Callable[..., BlockGoldContext] = BlockGoldContext,
 ) -> tuple[list[Any], pa.Table]:
     """Recompute `values` a chunk at a time; the values whose rows changed, and their rows."""
     changed: list[Any] = []
@@ -198,7 +203,7 @@ def _partitions(
     ctx.progress(0, len(values), unit)
 
     def compute(chunk: list[Any]) -> pa.Table:
-        return _compute(ctx, table, sources, chunk)
+        return _compute(ctx, table, sources, chunk, context)
 
     # Two chunks at a time: reading silver and grouping release the GIL, so two cores share it.
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gold-chunk")
@@ -293,11 +298,12 @@ def _whole(
     sources: dict[str, DeltaTable],
     gold: DeltaTable,
     schema_mode: str | None,
+    context: Callable[..., BlockGoldContext] = BlockGoldContext,
 ) -> tuple[int, list[Any], pa.Table]:
     """An unpartitioned gold table: recomputed whole; `changed` is ["*"] when it differs from
     what gold holds (an empty table on the first build)."""
     ctx.progress(0, 1, "tables")
-    fresh = _compute(ctx, table, sources, None)
+    fresh = _compute(ctx, table, sources, None, context)
     ctx.progress(1, 1, "tables")
     if not schema_mode:
         held = sorted_by_key(
@@ -310,10 +316,14 @@ def _whole(
 
 
 def _compute(
-    ctx: StepContext, table: GoldTable, sources: dict[str, DeltaTable], chunk: list[Any] | None
+    ctx: StepContext,
+    table: GoldTable,
+    sources: dict[str, DeltaTable],
+    chunk: list[Any] | None,
+    context: Callable[..., BlockGoldContext] = BlockGoldContext,
 ) -> pa.Table:
     """The table's rows for `chunk` (None: all), checked against its declaration and sorted."""
-    gctx = BlockGoldContext(table.name, sources, ctx.run_id, table, chunk)
+    gctx = context(table.name, sources, ctx.run_id, table, chunk)
     if table.compute is not None:
         raw = table.compute(gctx, chunk)
         who = f"{getattr(table.compute, '__name__', 'compute')}()"

@@ -313,12 +313,7 @@ class Silver:
         rejected lines in quarantine (insert-only, keyed: a replay adds nothing). Quarantine is
         written here, in the preparing threads, to share the work evenly with silver's writes."""
         ctx, quarantine = self.ctx, self.quarantine
-        raw = query(
-            bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
-        )
-        cleaned = clean(raw, self.table)
-        live, superseded = keep_latest(cleaned.valid, self.table.spec.key)
-        prepared = Prepared(raw.num_rows, live, superseded, cleaned.rejected)
+        prepared = self._cleaned(bronze, batch)
         if prepared.rejected.num_rows:
             rejected = prepared.rejected.append_column(
                 "_run_id", constant(ctx.run_id, prepared.rejected.num_rows, pa.string())
@@ -341,6 +336,16 @@ class Silver:
                 )
         crash_point(ctx.settings, "silver.after_quarantine")
         return prepared
+
+    def _cleaned(self, bronze: DeltaTable, batch: list[Segment]) -> Prepared:
+        """The batch's bronze lines cleaned, one live line per key (core/engines/spark.py does
+        this part on a Spark Connect endpoint)."""
+        raw = query(
+            bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
+        )
+        cleaned = clean(raw, self.table)
+        live, superseded = keep_latest(cleaned.valid, self.table.spec.key)
+        return Prepared(raw.num_rows, live, superseded, cleaned.rejected)
 
     def _merge_batch(self, prepared: Prepared, evolve: dict[str, bool], targets: Targets) -> None:
         live, counts, spec = prepared.live, self.counts, self.table.spec
