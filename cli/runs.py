@@ -121,12 +121,14 @@ def one_run_text(record: RunRecord, now: float) -> str:
         MARKS,
         axis,
         axis_span,
+        engines_line,
         fit,
         run_summary,
         timeline,
     )
 
-    lines = [f"run {record.run_id}: {record.status}", run_summary(record, now), ""]
+    lines = [f"run {record.run_id}: {record.status}", run_summary(record, now)]
+    lines += [line for line in [engines_line(record)] if line] + [""]
     rows = timeline(record, TIMELINE_WIDTH, now)
     name_width = max([len(r.step) for r in rows] + [4])
     for row in rows:

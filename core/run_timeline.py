@@ -55,6 +55,20 @@ def run_summary(record: RunRecord, now: float) -> str:
     )
 
 
+def engines_line(record: RunRecord) -> str:
+    """'silver_orders, gold_daily_revenue ran on spark sc://host:15002; the others here': under
+    the summary (CLI and console) when a step ran on another engine (core/engines); else ''."""
+    elsewhere: dict[str, list[str]] = {}
+    for step in record.steps:
+        if step.engine != "local":
+            elsewhere.setdefault(step.engine, []).append(step.name)
+    if not elsewhere:
+        return ""
+    said = "; ".join(f"{', '.join(names)} ran on {engine}" for engine, names in elsewhere.items())
+    rest = sum(len(n) for n in elsewhere.values()) < len(record.steps)
+    return said + ("; the others ran here" if rest else "")
+
+
 def started_text(record: RunRecord) -> str:
     """Local time, as `lakeconsole runs` has always printed it."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.started_at))

@@ -74,6 +74,8 @@ def test_every_setting_is_documented_in_the_template() -> None:
         "lake_url": "LAKECONSOLE_DATA_DIR",  # when it is an s3:// URL
         "log_dir": "LAKECONSOLE_LOG_DIR",
         "pipeline": "LAKECONSOLE_PIPELINE",
+        "spark_remote": "LAKECONSOLE_SPARK_REMOTE",
+        "spark_steps": "LAKECONSOLE_SPARK_STEPS",
     }
     for name in Settings.__dataclass_fields__:
         if name in ("home", "in_project", "raw"):  # found, not set

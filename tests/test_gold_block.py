@@ -297,9 +297,9 @@ def test_gold_reads_a_chunk_of_at_most_rows_per_read_source_rows_and_gets_the_sa
     seen: list[list[Any]] = []
     compute = gold_block._compute
 
-    def spy(ctx: Any, table: Any, sources: Any, chunk: list[Any]) -> Any:
+    def spy(ctx: Any, table: Any, sources: Any, chunk: list[Any], *context: Any) -> Any:
         seen.append(list(chunk))
-        return compute(ctx, table, sources, chunk)
+        return compute(ctx, table, sources, chunk, *context)
 
     monkeypatch.setattr(gold_block, "_compute", spy)
     gold_block.run(_ctx(settings), by_shelf)

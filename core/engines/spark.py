@@ -25,6 +25,7 @@ there (a function that aggregates in SQL gets its aggregation there).
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import warnings
 from collections.abc import Iterator
@@ -44,7 +45,7 @@ from lakeconsole.core.blocks.silver import Prepared, Silver
 from lakeconsole.core.blocks.tables import plain_strings
 from lakeconsole.core.dag import PipelineError, StepContext, StepResult
 from lakeconsole.core.engines import spark_label
-from lakeconsole.core.engines.remote import remote_secrets, shown_remote
+from lakeconsole.core.engines.remote import parse_remote, remote_secrets, shown_remote
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -54,8 +55,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lakeconsole.spark")
 
+CONNECT_TIMEOUT_S = 5
 RULE, DETAIL, RAW = "_lc_rule", "_lc_detail", "_lc_raw_"  # the shape rows travel in
 _sessions: dict[str, SparkSession] = {}
+_views: dict[tuple[str, str], tuple[str, int]] = {}  # (remote, view) -> (table, version)
 _lock = threading.Lock()
 
 
@@ -72,6 +75,7 @@ def run(ctx: StepContext, table: Table) -> StepResult:
         raise
     except Exception as exc:
         if _is_spark_error(exc):
+            forget_sessions()  # the next run connects afresh (an endpoint restarted, views lost)
             raise PipelineError(_said(ctx.settings, exc)) from exc
         raise
     raise PipelineError(f"{table.name}: the Spark engine runs silver and gold tables")
@@ -83,6 +87,7 @@ def session(settings: Settings) -> SparkSession:
         found = _sessions.get(settings.spark_remote)
         if found is not None:
             return found
+        _reachable(settings)
         with warnings.catch_warnings():  # pyspark's notes about pandas versions it has not seen
             warnings.simplefilter("ignore", FutureWarning)
             from pyspark.sql import SparkSession
@@ -96,6 +101,19 @@ def session(settings: Settings) -> SparkSession:
         return made
 
 
+def _reachable(settings: Settings) -> None:
+    """Fail in seconds when nothing listens there: the client would retry for minutes."""
+    host, port = parse_remote(settings.spark_remote)
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise PipelineError(
+            f"the Spark Connect endpoint {shown_remote(settings.spark_remote)} cannot be reached "
+            f"({exc.strerror or exc}): start it (on this machine: sail spark server --port "
+            f"{port}) or fix LAKECONSOLE_SPARK_REMOTE"
+        ) from None
+
+
 def forget_sessions() -> None:
     """Close the sessions (tests that stop their endpoint)."""
     with _lock:
@@ -105,11 +123,24 @@ def forget_sessions() -> None:
             except Exception:  # an endpoint already gone: nothing to close
                 log.debug("closing a Spark session failed", exc_info=True)
         _sessions.clear()
+        _views.clear()
 
 
 def read_delta(spark: SparkSession, dt: DeltaTable) -> DataFrame:
     """The table at the version the block holds: what it checked is what Spark reads."""
     return spark.read.format("delta").option("versionAsOf", dt.version()).load(_location(dt))
+
+
+def register_view(spark: SparkSession, settings: Settings, name: str, dt: DeltaTable) -> None:
+    """`name` as a temporary view of the table at `dt`'s version, once per session: a gold step
+    asks for its chunks' rows many times (a round trip each)."""
+    held = (_location(dt), dt.version())
+    with _lock:
+        if _views.get((settings.spark_remote, name)) == held:
+            return
+    read_delta(spark, dt).createOrReplaceTempView(name)
+    with _lock:
+        _views[(settings.spark_remote, name)] = held
 
 
 class SparkSilver(Silver):
@@ -231,7 +262,7 @@ class SparkTables(TablesContext):
     def sql(self, query: str) -> pa.Table:
         spark = session(self.settings)
         for name, dt in self.sources.items():
-            read_delta(spark, dt).createOrReplaceTempView(name)
+            register_view(spark, self.settings, name, dt)
         try:
             got = spark.sql(query).toArrow()
         except Exception as exc:

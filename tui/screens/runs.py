@@ -23,6 +23,7 @@ from lakeconsole.core.run_timeline import (
     MARKS,
     axis,
     axis_span,
+    engines_line,
     fit,
     run_duration,
     run_summary,
@@ -293,7 +294,9 @@ class RunScreen(RunsViewScreen):
         title = Text(f"Run {r.run_id}  ")
         title.append(f"{MARKS.get(r.status, '·')} {r.status}", style=styles.get(r.status, ""))
         self.query_one("#run-title", Static).update(title)
-        self.query_one("#run-summary", Static).update(run_summary(r, now))
+        where = engines_line(r)  # a step on Spark: which, and where
+        summary = run_summary(r, now) + (f"\n{where}" if where else "")
+        self.query_one("#run-summary", Static).update(summary)
         self.query_one("#run-timeline", Static).update(self.timeline_text(now))
         self.query_one("#run-problems", Static).update(self.problems_text())
         step = r.failed_step

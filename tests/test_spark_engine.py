@@ -1,0 +1,217 @@
+"""Heavy steps on a Spark Connect endpoint (issue 16, deliverable 4): the shipped pipelines'
+silver and gold steps on a LakeSail server on 127.0.0.1 give the local engine's tables, under
+the same contracts; without the client, or with a setting that cannot hold, nothing runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from lakeconsole.core.dag import PipelineError
+from lakeconsole.core.engines.remote import shown_remote
+from lakeconsole.core.events import RunStatus
+from lakeconsole.core.pipeline import load_pipeline
+from lakeconsole.core.runner import RunOutcome, run_pipeline
+from lakeconsole.core.runs import load_runs
+from lakeconsole.core.settings import load_settings
+from tests.conftest import REPO, Shipped
+from tests.spark_fixtures import sail_remote
+
+__all__ = ["sail_remote"]  # a fixture, used by name
+
+DATABRICKS = (
+    "sc://adb-1.azuredatabricks.net:443/;token=dapi-very-secret-1;x-databricks-cluster-id=0"
+)
+
+
+def run(shipped: Shipped, **kw: Any) -> RunOutcome:
+    return run_pipeline(load_pipeline(shipped.settings), shipped.settings, **kw)
+
+
+def on_spark(shipped: Shipped, remote: str, **extra: str) -> Shipped:
+    env = {**shipped.env, "LAKECONSOLE_SPARK_REMOTE": remote, **extra}
+    return Shipped(shipped.name, env, load_settings(env))
+
+
+def bronze_step(shipped: Shipped) -> str:
+    pipeline = load_pipeline(shipped.settings)
+    return next(n for n in pipeline.order if pipeline.steps[n].layer.value == "bronze")
+
+
+def commit_versions(shipped: Shipped) -> dict[str, list[dict[str, Any]]]:
+    """Each table's commits, oldest first: operation and the userMetadata stamped on it."""
+    from deltalake import DeltaTable
+
+    out = {}
+    for name in shipped.declared.specs():
+        path = shipped.settings.data_dir / name
+        if (path / "_delta_log").is_dir():
+            out[name] = [
+                {"operation": h["operation"], "userMetadata": json.loads(h["userMetadata"])}
+                for h in reversed(DeltaTable(str(path)).history())
+            ]
+    return out
+
+
+def step_engines(shipped: Shipped) -> dict[str, str]:
+    record = load_runs(shipped.settings.state_dir, limit=1)[0]
+    return {s.name: s.engine for s in record.steps}
+
+
+def counts(outcome: RunOutcome) -> dict[str, tuple[int, int, dict[str, Any]]]:
+    """Each step's records and details (the README's path, which names the lake, left out)."""
+    return {
+        n: (
+            r.records_in,
+            r.records_out,
+            {k: v for k, v in r.details.items() if k != "readme_written"},
+        )
+        for n, r in outcome.results.items()
+    }
+
+
+@pytest.mark.slow
+def test_silver_and_gold_on_sail_give_the_local_engines_tables(
+    shipped: Shipped, sail_remote, tmp_path: Any
+) -> None:
+    shipped.write_demo(rows=2000, files=3)
+    assert run(shipped, only=bronze_step(shipped)).status == RunStatus.SUCCEEDED
+    sail = on_spark(shipped.elsewhere(tmp_path / "sail"), sail_remote)
+    sail.take_lake(shipped.settings.data_dir)  # the same bronze lines, the same ingest times
+
+    local, remote = run(shipped, start="silver"), run(sail, start="silver")
+
+    assert remote.status == RunStatus.SUCCEEDED, remote.error
+    assert sail.snapshot() == shipped.snapshot()
+    assert sail.versions() == shipped.versions()
+    assert commit_versions(sail) == commit_versions(shipped)  # version in every userMetadata
+    assert counts(remote) == counts(local)  # read, quarantined, superseded, inserted: the same
+    engines = step_engines(sail)
+    assert {engines[n] for n in remote.results} == {f"spark {sail_remote}"}
+    assert set(step_engines(shipped).values()) == {"local"}
+
+    # The next day's files, re-sent lines among them: bronze here, silver and gold there.
+    for lake in (shipped, sail):
+        lake.write_demo(rows=600, files=1, after=2000, seed=7)
+    local, remote = run(shipped), run(sail)
+    assert remote.status == RunStatus.SUCCEEDED, remote.error
+    assert sail.snapshot() == shipped.snapshot()
+    assert counts(remote) == counts(local)
+    engines = step_engines(sail)
+    assert engines[bronze_step(sail)] == "local"
+
+    # Nothing new: nothing committed on either engine.
+    before = sail.versions()
+    assert run(sail).status == RunStatus.SUCCEEDED
+    assert sail.versions() == before
+
+
+def test_a_run_without_the_spark_client_names_the_extra_and_runs_nothing(
+    shipped: Shipped,
+) -> None:
+    shipped.write_demo(rows=50, files=1)
+    env = {**shipped.env, "LAKECONSOLE_SPARK_REMOTE": "sc://127.0.0.1:15002"}
+    without_pyspark = (
+        "import sys; sys.modules['pyspark'] = None; "
+        "from lakeconsole.cli.main import main; sys.exit(main(['run']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", without_pyspark],
+        env=env,
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "✗ Pipeline Failed: LAKECONSOLE_SPARK_REMOTE is set, but the Spark Connect client is "
+        "not installed: pip install 'lakeconsole[spark]' (or unset LAKECONSOLE_SPARK_REMOTE to "
+        "run every step here)"
+    ]
+    assert shipped.versions() == {}  # not even bronze ran
+    assert load_runs(shipped.settings.state_dir, limit=1) == []
+
+
+@pytest.mark.parametrize(
+    ("steps", "said"),
+    [
+        ("bronze", "bronze runs here: its ingestion ledger reads the landing files"),
+        ("silver,platinum", "'platinum' is neither silver, gold nor one of their steps"),
+    ],
+)
+def test_spark_steps_that_cannot_run_there_are_refused_before_anything_runs(
+    shipped: Shipped, steps: str, said: str
+) -> None:
+    shipped.write_demo(rows=50, files=1)
+    spark = on_spark(shipped, "sc://127.0.0.1:15002", LAKECONSOLE_SPARK_STEPS=steps)
+    with pytest.raises(PipelineError, match="Setting LAKECONSOLE_SPARK_STEPS") as refused:
+        run(spark)
+    assert said in str(refused.value)
+    assert spark.versions() == {}
+
+
+def test_only_the_named_layer_runs_on_spark(shipped: Shipped, sail_remote) -> None:
+    shipped.write_demo(rows=300, files=1)
+    spark = on_spark(shipped, sail_remote, LAKECONSOLE_SPARK_STEPS="gold")
+    assert run(spark).status == RunStatus.SUCCEEDED
+    pipeline = load_pipeline(spark.settings)
+    layers = {n: pipeline.steps[n].layer.value for n in pipeline.order}
+    engines = step_engines(spark)
+    assert {layers[n]: e for n, e in engines.items()} == {
+        "bronze": "local",
+        "silver": "local",
+        "gold": f"spark {sail_remote}",
+    }
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lakeconsole.cli.main",
+            "runs",
+            load_runs(spark.settings.state_dir, limit=1)[0].run_id,
+        ],
+        env=spark.env,
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    gold = [n for n, layer in layers.items() if layer == "gold"]
+    assert f"{', '.join(gold)} ran on spark {sail_remote}; the others ran here" in shown
+
+
+def test_an_endpoint_that_is_not_there_fails_the_step_in_one_line_without_its_token(
+    shipped: Shipped,
+) -> None:
+    from tests.backup_fixtures import free_port
+
+    pytest.importorskip("pyspark")
+    shipped.write_demo(rows=50, files=1)
+    remote = f"sc://127.0.0.1:{free_port()}/;token=dapi-very-secret-2"
+    spark = on_spark(shipped, remote)
+    outcome = run(spark)
+    assert outcome.status == RunStatus.FAILED
+    assert outcome.error is not None
+    assert outcome.error.endswith(
+        "cannot be reached (Connection refused): start it (on this machine: sail spark server "
+        f"--port {remote.split(':')[2].split('/')[0]}) or fix LAKECONSOLE_SPARK_REMOTE"
+    )
+    record = (spark.settings.state_dir / "runs").glob("*.json")
+    assert not any("dapi-very-secret-2" in f.read_text() for f in record)
+    assert f"spark {shown_remote(remote)}" in step_engines(spark).values()
+    assert "dapi-very-secret-2" not in shown_remote(remote)
+
+
+def test_the_remote_is_shown_without_its_credentials_and_they_are_redacted(
+    shipped: Shipped,
+) -> None:
+    spark = on_spark(shipped, DATABRICKS)
+    assert shown_remote(DATABRICKS) == "sc://adb-1.azuredatabricks.net:443"
+    assert shown_remote("sc://me:pass-word@host") == "sc://host:15002"
+    assert "dapi-very-secret-1" in spark.settings.secret_values()
+    assert "dapi-very-secret-1" not in repr(spark.settings)
