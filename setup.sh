@@ -3,19 +3,22 @@
 # Safe to run again: it only does what is missing.
 #
 #   ./setup.sh          set up to use lakeconsole
-#   ./setup.sh --dev    also install the test and lint tools
+#   ./setup.sh --dev    also install the test and lint tools (and the Spark client, LakeSail)
+#   ./setup.sh --spark  also install the Spark Connect client (lakeconsole[spark])
 #   ./setup.sh --no-sample   skip the sample landing data
 set -euo pipefail
 
 started=$SECONDS
 case "$0" in */*) cd "${0%/*}" ;; esac
 dev=0
+spark=0
 sample=1
 for arg in "$@"; do
   case "$arg" in
     --dev) dev=1 ;;
+    --spark) spark=1 ;;
     --no-sample) sample=0 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -71,6 +74,13 @@ sys.exit(not pins("requirements.lock") <= pins("requirements-dev.lock"))'; then
   fi
 else
   say "packages already installed from $lock"
+fi
+
+# The optional Spark Connect client (heavy steps on a Spark endpoint, docs/scale-out.md), at the
+# versions the dev lock pins (the dev set already holds it).
+if [ "$spark" = 1 ] && [ "$dev" = 0 ] && ! .venv/bin/python -c 'import pyspark' 2>/dev/null; then
+  say "installing the Spark Connect client (lakeconsole[spark])"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c requirements-dev.lock pyspark-client
 fi
 
 # Byte-compile the package: with PYTHONDONTWRITEBYTECODE set, Python never writes .pyc files
