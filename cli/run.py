@@ -111,7 +111,12 @@ class EventPrinter:
             return
         out = sys.stdout
         if isinstance(event, StepStarted):
-            print(f"--- {event.layer.value.capitalize()}: {event.step} ---", file=out, flush=True)
+            where = f" (on {event.engine})" if event.engine != "local" else ""
+            print(
+                f"--- {event.layer.value.capitalize()}: {event.step}{where} ---",
+                file=out,
+                flush=True,
+            )
         elif isinstance(event, StepFinished):
             extra = ", ".join(
                 f"{k} {v}" for k, v in event.details.items() if isinstance(v, int | float)

@@ -158,7 +158,8 @@ def test_spark_steps_that_cannot_run_there_are_refused_before_anything_runs(
 def test_only_the_named_layer_runs_on_spark(shipped: Shipped, sail_remote) -> None:
     shipped.write_demo(rows=300, files=1)
     spark = on_spark(shipped, sail_remote, LAKECONSOLE_SPARK_STEPS="gold")
-    assert run(spark).status == RunStatus.SUCCEEDED
+    done = cli(spark, "run")
+    assert done.returncode == 0, done.stderr
     pipeline = load_pipeline(spark.settings)
     layers = {n: pipeline.steps[n].layer.value for n in pipeline.order}
     engines = step_engines(spark)
@@ -167,22 +168,23 @@ def test_only_the_named_layer_runs_on_spark(shipped: Shipped, sail_remote) -> No
         "silver": "local",
         "gold": f"spark {sail_remote}",
     }
-    shown = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lakeconsole.cli.main",
-            "runs",
-            load_runs(spark.settings.state_dir, limit=1)[0].run_id,
-        ],
-        env=spark.env,
+    gold = [n for n, layer in layers.items() if layer == "gold"]
+    for step in gold:
+        assert f"--- Gold: {step} (on spark {sail_remote}) ---" in done.stdout
+    assert "--- Silver: " in done.stdout and "(on " not in done.stdout.split("--- Gold")[0]
+    shown = cli(spark, "runs", load_runs(spark.settings.state_dir, limit=1)[0].run_id).stdout
+    assert f"{', '.join(gold)} ran on spark {sail_remote}; the others ran here" in shown
+
+
+def cli(shipped: Shipped, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lakeconsole.cli.main", *args],
+        env=shipped.env,
         cwd=str(REPO),
         capture_output=True,
         text=True,
-        timeout=60,
-    ).stdout
-    gold = [n for n, layer in layers.items() if layer == "gold"]
-    assert f"{', '.join(gold)} ran on spark {sail_remote}; the others ran here" in shown
+        timeout=120,
+    )
 
 
 def test_an_endpoint_that_is_not_there_fails_the_step_in_one_line_without_its_token(
