@@ -217,3 +217,112 @@ def test_the_remote_is_shown_without_its_credentials_and_they_are_redacted(
     assert shown_remote("sc://me:pass-word@host") == "sc://host:15002"
     assert "dapi-very-secret-1" in spark.settings.secret_values()
     assert "dapi-very-secret-1" not in repr(spark.settings)
+
+
+VISITS = """
+from lakeconsole import Pipeline, col, landing, rule
+
+pipeline = Pipeline("visits")
+raw = pipeline.bronze(
+    "bronze/visits_raw",
+    source=landing("visits_*.csv", columns=["store", "visit", "day", "amount", "kind", "ok"]),
+)
+
+
+def is_big(rows):
+    import pyarrow.compute as pc
+
+    return pc.greater(rows["amount"], 100)
+
+
+def ok_is_true(rows):
+    return rows["ok"]
+
+
+visits = pipeline.silver(
+    "silver/visits",
+    from_=raw,
+    key=("store", "visit"),
+    partition_by=("day",),
+    columns=[
+        col("store"), col("visit", "int32"), col("day", "date"),
+        col("amount", "decimal(6,2)", problem="is not an amount"),
+        col("kind"), col("ok", "bool"), col("big", "bool"),
+    ],
+    derive={"kind": "lower(kind)", "big": is_big},
+    rules=[
+        rule.not_null("store"), rule.at_least("visit", 1), rule.at_most("amount", 500),
+        rule.one_of("kind", ["in", "out"]), rule.check("ok_is_true", "ok", ok_is_true),
+    ],
+)
+pipeline.gold(
+    "gold/stores/daily_visits",
+    reads=[visits],
+    columns=[col("day", "date"), col("store"), col("visits", "int64"), col("big", "int64")],
+    key=("day", "store"),
+    partition_by=("day",),
+    sql="SELECT day, store, count(*) AS visits, sum(CASE WHEN big THEN 1 ELSE 0 END) AS big "
+    "FROM visits WHERE day IN {changed} GROUP BY day, store",
+)
+"""
+VISIT_LINES = [
+    "store,visit,day,amount,kind,ok",
+    " S1 ,1,2026-11-01,12.50, OUT ,true",
+    "S1,2,2026-11-01,150,in,true",
+    "  ,3,2026-11-01,1,in,true",
+    "S2,x,2026-11-02,1,in,true",
+    "S2,0,2026-11-02,1,in,true",
+    "S2,4,2026-02-30,1,in,true",
+    "S2,5,2026-11-02,1.234,in,true",
+    "S2,6,2026-11-02,600,in,true",
+    "S2,7,2026-11-02,1,Maybe,true",
+    "S2,8,2026-11-02,1,in,false",
+    "S2,9,2026-11-02,1,in,perhaps",
+    "S1,1,2026-11-03,13.00,in,true",  # the same key again, later in the file: it wins
+]
+
+
+@pytest.mark.slow
+def test_a_projects_own_pipeline_with_its_own_functions_runs_on_sail_as_here(
+    tmp_path: Any, env: dict[str, str], sail_remote
+) -> None:
+    from lakeconsole.core.settings import load_settings
+
+    lakes = {}
+    for name in ("here", "sail"):
+        home = tmp_path / name
+        home.mkdir()
+        # The module sits next to .env, on no path of the Sail server: its functions travel.
+        (home / "visits_pipeline.py").write_text(VISITS)
+        (home / ".env").write_text("LAKECONSOLE_PIPELINE=visits_pipeline:pipeline\n")
+        (home / "data" / "landing").mkdir(parents=True)
+        (home / "data" / "landing" / "visits_1.csv").write_text("\n".join(VISIT_LINES) + "\n")
+        lake_env = {**env, "LAKECONSOLE_HOME": str(home)}
+        if name == "sail":
+            lake_env["LAKECONSOLE_SPARK_REMOTE"] = sail_remote
+        lakes[name] = Shipped("visits", lake_env, load_settings(lake_env))
+    here, sail = lakes["here"], lakes["sail"]
+    assert run(here).status == RunStatus.SUCCEEDED
+    outcome = run(sail)
+    assert outcome.status == RunStatus.SUCCEEDED, outcome.error
+    assert set(step_engines(sail).values()) == {"local", f"spark {sail_remote}"}
+    for table in ("silver/visits", "quarantine/visits_rejected", "gold/stores/daily_visits"):
+        assert sail.rows(table) == here.rows(table), table
+    assert [
+        r["rule"]
+        for r in sorted(sail.rows("quarantine/visits_rejected"), key=lambda r: r["_source_row"])
+    ] == [
+        "store_missing",
+        "visit_invalid",
+        "visit_too_low",
+        "day_invalid",
+        "amount_invalid",
+        "amount_too_high",
+        "kind_not_allowed",
+        "ok_is_true",
+        "ok_invalid",
+    ]
+    assert [(r["store"], r["visit"], r["kind"], r["big"]) for r in sail.rows("silver/visits")] == [
+        ("S1", 1, "in", False),
+        ("S1", 2, "in", True),
+    ]

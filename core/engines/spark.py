@@ -16,15 +16,16 @@ lakeconsole features must then read), and a crash between its commit and our sta
 be a new case for the kill -9 matrix. The cost: the cleaned rows travel back to this machine.
 
 The cleaning itself is the block's own Python (core/blocks/cleaning.py, and a pipeline's own
-`rule.check`/derive functions) shipped to the endpoint with `mapInArrow`, never a Spark-SQL copy
-of the rules: the endpoint's Python workers need lakeconsole (the same version) and the
-pipeline's module installed. Gold functions run here; the SQL they send through `ctx.sql` runs
-there (a function that aggregates in SQL gets its aggregation there).
+`rule.check`/derive functions, shipped by value) sent to the endpoint with `mapInArrow`, never a
+Spark-SQL copy of the rules: the endpoint's Python workers need lakeconsole (the same version).
+Gold functions run here; the SQL they send through `ctx.sql` runs there (a function that
+aggregates in SQL gets its aggregation there).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 import warnings
@@ -62,6 +63,7 @@ CONNECT_TIMEOUT_S = 5
 # cluster gets more pieces.
 ROWS_PER_PART = 62_500
 RULE, DETAIL, RAW = "_lc_rule", "_lc_detail", "_lc_raw_"  # the shape rows travel in
+_RAISED = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt): ")
 _sessions: dict[str, SparkSession] = {}
 _views: dict[tuple[str, str], tuple[str, int]] = {}  # (remote, view) -> (table, version)
 _lock = threading.Lock()
@@ -154,6 +156,7 @@ class SparkSilver(Silver):
     def _cleaned(self, bronze: DeltaTable, batch: list[Segment]) -> Prepared:
         table = self.table
         shape = Shape.of(table)
+        ship_by_value(table)
         rows = read_delta(session(self.settings), bronze).where(" OR ".join(s.sql() for s in batch))
         rows_read = sum(s.rows for s in batch)
         parts = max(2, -(-rows_read // ROWS_PER_PART))
@@ -174,6 +177,24 @@ class SparkSilver(Silver):
             live = live.sort_by([(k, "ascending") for k in table.spec.key])
         superseded = rows_read - live.num_rows - rejected.num_rows
         return Prepared(rows_read, live, superseded, rejected)
+
+
+def ship_by_value(table: SilverTable) -> None:
+    """The pipeline's own functions (derived columns, `rule.check`) travel with the code, not
+    as a module the endpoint must import: a project's pipeline module next to its `.env` is on no
+    worker's path. lakeconsole itself is imported there (it must be installed)."""
+    import sys
+
+    from pyspark import cloudpickle
+
+    functions = [d.python for d in table.derive if d.python is not None]
+    functions += [r.check for r in table.rules if r.check is not None]
+    for name in {getattr(f, "__module__", None) for f in functions}:
+        module = sys.modules.get(name or "")
+        if module is None or name == "__main__" or (name or "").startswith("lakeconsole."):
+            continue
+        if name not in cloudpickle.list_registry_pickle_by_value():
+            cloudpickle.register_pickle_by_value(module)
 
 
 class Shape:
@@ -309,8 +330,16 @@ def _is_spark_error(exc: BaseException) -> bool:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The error's first line; for a failure in the endpoint's Python workers, the line of
+    their traceback that names the exception ('ModuleNotFoundError: No module named ...')."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    if "Python worker" in text[0]:
+        named = [line.strip() for line in text if _RAISED.match(line.strip())]
+        if named:
+            return f"its Python workers raised {named[-1]}"
+    return text[0]
 
 
 def _said(settings: Settings, exc: BaseException) -> str:
@@ -323,5 +352,10 @@ def _said(settings: Settings, exc: BaseException) -> str:
         return (
             f"the Spark Connect endpoint {where} cannot be reached ({line}): start it "
             "(on this machine: sail spark server --port 15002) or fix LAKECONSOLE_SPARK_REMOTE"
+        )
+    if "ModuleNotFoundError" in line:
+        return (
+            f"on {where}: {line}: install it in the endpoint's Python (it needs lakeconsole "
+            "and what the pipeline's functions import; docs/scale-out.md)"
         )
     return f"on {where}: {line}"
