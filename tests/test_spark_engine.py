@@ -326,3 +326,24 @@ def test_a_projects_own_pipeline_with_its_own_functions_runs_on_sail_as_here(
         ("S1", 1, "in", False),
         ("S1", 2, "in", True),
     ]
+
+
+def test_a_run_started_from_python_c_reaches_sail(shipped: Shipped, sail_remote) -> None:
+    """pyspark's client exits a process whose __main__ has no file (it takes it for a doctest
+    run without SPARK_HOME): `python -c`, a pytest-xdist worker, an embedding host."""
+    shipped.write_demo(rows=100, files=1)
+    env = {**shipped.env, "LAKECONSOLE_SPARK_REMOTE": sail_remote}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from lakeconsole.cli.main import main; sys.exit(main(['run']))",
+        ],
+        env=env,
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"(on spark {sail_remote})" in done.stdout

@@ -97,6 +97,7 @@ def session(settings: Settings) -> SparkSession:
         _reachable(settings)
         with warnings.catch_warnings():  # pyspark's notes about pandas versions it has not seen
             warnings.simplefilter("ignore", FutureWarning)
+            _import_connect()
             from pyspark.sql import SparkSession
 
             made = (
@@ -106,6 +107,28 @@ def session(settings: Settings) -> SparkSession:
             )
         _sessions[settings.spark_remote] = made
         return made
+
+
+def _import_connect() -> None:
+    """Import pyspark's Spark Connect client. On import it takes a `__main__` without a file
+    (`python -c`, a pytest-xdist worker) for a doctest run, looks for a SPARK_HOME and exits
+    the process (pyspark.sql.connect.utils.check_dependencies, pyspark 4.2): it is told, for
+    the import alone, that this is an interactive interpreter."""
+    import sys
+
+    if "pyspark.sql.connect" in sys.modules:
+        return
+    main = sys.modules.get("__main__")
+    fileless = main is None or (main.__spec__ is None and not hasattr(main, "__file__"))
+    if not fileless or hasattr(sys, "ps1"):
+        import pyspark.sql.connect
+
+        return
+    sys.ps1 = ">>> "
+    try:
+        import pyspark.sql.connect  # noqa: F401
+    finally:
+        del sys.ps1
 
 
 def _reachable(settings: Settings) -> None:
