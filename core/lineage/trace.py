@@ -1,0 +1,357 @@
+"""Trace one gold row to the silver rows behind it and the landing lines they came from.
+
+Every read is a pyarrow dataset scan with a filter (core.lineage.plan says on which columns):
+delta-rs gives each data file its partition values and column statistics, so a gold row's day
+reads one silver partition, and bronze's files whose key range cannot hold the keys are skipped
+unread. Only the columns shown are read from bronze and quarantine.
+
+Every landing line of a silver key ends in one place (OPS-02 accounting): the live silver row,
+a superseded line (an older line of the key that a later one replaced), or quarantine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lakeconsole.core.explorer.filters import RowFilter, row_expression
+from lakeconsole.core.explorer.table import (
+    ExplorerError,
+    explain,
+    open_table,
+    resolve_table,
+    table_name,
+)
+from lakeconsole.core.lineage.plan import SilverPlan, TraceError, TracePlan, plan_trace
+from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import as_location
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    from deltalake import DeltaTable
+
+DEFAULT_LIMIT = 20
+LINE = ("_source_file", "_source_row", "_ingested_at", "_source_hash")
+LINE_ID = ["_source_hash", "_source_row"]
+
+
+@dataclass(frozen=True)
+class SilverRows:
+    """The rows of one silver table behind the gold row, and the other lines of their keys."""
+
+    table: str
+    matched_on: dict[str, Any]  # the silver filter: gold key column → the gold row's value
+    unmatched: tuple[str, ...]  # gold key columns silver lacks (the gold function computes them)
+    rows: pa.Table  # the first `limit` rows: lineage columns first
+    total: int
+    bronze: str
+    superseded: pa.Table  # older lines of the same keys, and the line that replaced each
+    quarantine: str | None
+    quarantined: pa.Table  # lines of the same keys in quarantine, with rule and detail
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trace:
+    gold: str
+    version: int
+    key: dict[str, Any]
+    row: dict[str, Any]
+    silver: tuple[SilverRows, ...]
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def parse_keys(pairs: Sequence[str]) -> dict[str, str]:
+    """`["order_date=2024-01-05", "region=west"]` → {"order_date": "2024-01-05", ...}."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise TraceError(
+                f"'{pair}' is not KEY=VALUE: name each key column of the row with its value "
+                "(order_date=2024-01-05)"
+            )
+        out[name.strip()] = value.strip()
+    return out
+
+
+def trace_row(
+    settings: Settings,
+    table: str,
+    given: Mapping[str, str],
+    version: int | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cancelled: Callable[[], bool] | None = None,
+) -> Trace:
+    """The gold row of `table` (at `version`, default latest) whose key is `given`, the silver
+    rows that make it up (the first `limit`), and the superseded and quarantined lines of
+    their keys. Raises TraceError or ExplorerError with one line saying what to give instead."""
+    from lakeconsole.core.pipeline import load_pipeline
+
+    started = time.perf_counter()
+    path = resolve_table(table, settings.data_dir)
+    name = table_name(settings.data_dir, path)
+    declared = load_pipeline(settings).declared
+    if declared is None:
+        raise TraceError(
+            f"{name} cannot be traced: the pipeline {settings.pipeline} is a list of steps, not "
+            "a declaration (lakeconsole.Pipeline), so which silver rows make a row is unknown"
+        )
+    plan = plan_trace(declared, name)
+    _check_given(plan, given)
+    gold = open_table(path, version)
+    at = _commit_time(path, gold.version()) if version is not None else None
+    row = _gold_row(gold, path, plan, given)
+    key = {k: row[k] for k in plan.key}
+    found = []
+    for silver in plan.silvers:
+        if cancelled is not None and cancelled():
+            break
+        if silver.matched_on:
+            found.append(_silver_rows(settings, silver, row, at, limit))
+    notes = [_skipped(s) for s in plan.silvers if not s.matched_on]
+    return Trace(
+        name,
+        gold.version(),
+        key,
+        row,
+        tuple(found),
+        time.perf_counter() - started,
+        tuple(notes),
+    )
+
+
+def _check_given(plan: TracePlan, given: Mapping[str, str]) -> None:
+    name, key = plan.gold.name, plan.key
+    columns = [c.name for c in plan.gold.spec.columns]
+    keys = ", ".join(key)
+    unknown = [c for c in given if c not in columns]
+    if unknown:
+        raise TraceError(
+            f"{name} has no column {', '.join(unknown)}; a row is named by its key: {keys}"
+        )
+    not_key = [c for c in given if c not in key]
+    if not_key:
+        raise TraceError(
+            f"{', '.join(not_key)} is not part of the key of {name}; name the row by its key "
+            f"only: {keys}"
+        )
+    missing = [c for c in key if c not in given]
+    if missing:
+        example = " ".join(f"{c}=..." for c in key)
+        raise TraceError(
+            f"{name} is keyed by {keys}: give {', '.join(missing)} too "
+            f"(lakeconsole trace {name} {example})"
+        )
+
+
+def _skipped(silver: SilverPlan) -> str:
+    return (
+        f"{silver.silver.name} is not traced: it shares no key column with the gold table, so "
+        "none of its rows can be tied to this row"
+    )
+
+
+def _commit_time(path: Any, version: int) -> dt.datetime | None:
+    """When `version` was committed (its commitInfo), to read the other tables as they were."""
+    from lakeconsole.core.explorer.log import read_commit
+
+    try:
+        stamp = read_commit(path, version).info.get("timestamp")
+    except ExplorerError:
+        return None
+    return dt.datetime.fromtimestamp(stamp / 1000, dt.UTC) if isinstance(stamp, int) else None
+
+
+def _dataset(table: DeltaTable, path: Any) -> ds.Dataset:
+    # Our own file system: delta-rs's handler can abort the process at exit (DELTALAKE-NOTES).
+    return table.to_pyarrow_dataset(filesystem=as_location(path).arrow_filesystem())
+
+
+def _gold_row(gold: DeltaTable, path: Any, plan: TracePlan, given: Mapping[str, str]) -> dict:
+    from lakeconsole.core.explorer.version import columns_of
+
+    data = _dataset(gold, path)
+    types = {c.name: c.type for c in columns_of(gold)}
+    expression = None
+    for column in plan.key:
+        try:
+            one = row_expression(RowFilter(column, "=", given[column]), data.schema, types)
+        except ExplorerError:
+            raise TraceError(
+                f"{column}={given[column]}: '{given[column]}' is not a {types.get(column)}, "
+                f"the type of {column} in {plan.gold.name}"
+            ) from None
+        expression = one if expression is None else expression & one
+    try:
+        rows = data.to_table(filter=expression)
+    except Exception as exc:
+        raise explain(exc, path, gold.version()) from None
+    if rows.num_rows == 0:
+        said = " ".join(f"{c}={given[c]}" for c in plan.key)
+        first = plan.key[0]
+        raise TraceError(
+            f"no row of {plan.gold.name} (version {gold.version()}) has {said}; its rows of "
+            f"one {first}: lakeconsole show {plan.gold.name} --where {first}={given[first]}"
+        )
+    return dict(rows.slice(0, 1).to_pylist()[0])
+
+
+def _open_at(path: Any, at: dt.datetime | None) -> DeltaTable:
+    table = open_table(path)
+    if at is not None:
+        table.load_as_version(at)
+    return table
+
+
+def _equal(data: ds.Dataset, values: Mapping[str, Any]) -> ds.Expression:
+    import pyarrow as pa
+    import pyarrow.dataset as pds
+
+    expression = None
+    for column, value in values.items():
+        kind = data.schema.field(column).type
+        one = pds.field(column).cast(kind) == pa.scalar(value).cast(kind)
+        expression = one if expression is None else expression & one
+    assert expression is not None
+    return expression
+
+
+def _silver_rows(
+    settings: Settings, plan: SilverPlan, row: Mapping[str, Any], at: dt.datetime | None, limit: int
+) -> SilverRows:
+    import pyarrow as pa
+
+    spec = plan.silver.spec
+    path = spec.path(settings.data_dir)
+    matched = {c: row[c] for c in plan.matched_on}
+    table = _open_at(path, at)
+    data = _dataset(table, path)
+    try:
+        rows = data.to_table(filter=_equal(data, matched))
+    except Exception as exc:
+        raise explain(exc, path, table.version()) from None
+    order = [*LINE, *(c for c in rows.column_names if c not in LINE)]
+    rows = _plain(rows.select([c for c in order if c in rows.column_names]))
+    rows = rows.sort_by([("_source_file", "ascending"), ("_source_row", "ascending")])
+    notes = []
+    if plan.unmatched:
+        notes.append(
+            f"{', '.join(plan.unmatched)} is computed by the gold table's function, not a column "
+            f"of {spec.name}: these are all its rows with "
+            f"{', '.join(f'{k}={_text(v)}' for k, v in matched.items())}"
+        )
+    empty = pa.table({})
+    superseded = quarantined = empty
+    if not plan.raw_key:
+        notes.append(
+            f"every key column of {spec.name} ({', '.join(spec.key)}) is derived in silver: "
+            "superseded and quarantined lines cannot be looked up by key"
+        )
+    elif rows.num_rows:
+        if plan.derived_key:
+            notes.append(
+                f"{', '.join(plan.derived_key)} is derived in silver: other lines are matched "
+                f"on {', '.join(plan.raw_key)} only"
+            )
+        quarantined = _lines_of_keys(settings, plan, plan.quarantine, rows, at, ("rule", "detail"))
+        superseded = _superseded(settings, plan, rows, quarantined, at)
+    return SilverRows(
+        spec.name,
+        matched,
+        plan.unmatched,
+        rows.slice(0, limit),
+        rows.num_rows,
+        plan.bronze,
+        superseded,
+        plan.quarantine,
+        quarantined,
+        tuple(notes),
+    )
+
+
+def _lines_of_keys(
+    settings: Settings,
+    plan: SilverPlan,
+    table_name_: str | None,
+    live: pa.Table,
+    at: dt.datetime | None,
+    extra: Sequence[str] = (),
+) -> pa.Table:
+    """The lines of `table_name_` (bronze or quarantine: raw text) holding a key of `live`:
+    read through the first raw key column (IN the keys, and within their range, so files and
+    row groups whose statistics say otherwise are skipped), then matched on the whole key."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pds
+
+    from lakeconsole.core.blocks.casts import cast_text
+
+    if table_name_ is None:
+        return pa.table({})
+    path = settings.data_dir / table_name_
+    if not (path / "_delta_log").is_dir():
+        return pa.table({})
+    first = plan.raw_key[0]
+    texts = pc.unique(pc.cast(live.column(first), pa.string())).drop_null()
+    low, high = pc.min_max(texts).values()
+    data = _dataset(_open_at(path, at), path)
+    text = pds.field(first).cast(pa.string())
+    expression = text.isin(texts) & (text >= low) & (text <= high)
+    columns = [c for c in [*plan.raw_key, *LINE, *extra] if c in data.schema.names]
+    found = _plain(data.to_table(columns=columns, filter=expression))
+    types = {c.name: c.type for c in plan.silver.spec.columns}
+    typed = found
+    for column in plan.raw_key:
+        raw = pc.utf8_trim_whitespace(pc.cast(found.column(column), pa.string()))
+        values = cast_text(raw, types[column]).cast(live.schema.field(column).type)
+        typed = typed.set_column(typed.schema.get_field_index(column), column, values)
+    keys = live.select(list(plan.raw_key)).group_by(list(plan.raw_key)).aggregate([])
+    matched = typed.join(keys, keys=list(plan.raw_key), join_type="inner")
+    return matched.sort_by([("_source_file", "ascending"), ("_source_row", "ascending")])
+
+
+def _superseded(
+    settings: Settings,
+    plan: SilverPlan,
+    live: pa.Table,
+    quarantined: pa.Table,
+    at: dt.datetime | None,
+) -> pa.Table:
+    """Bronze lines of the keys that are neither the live row nor quarantined, each with the
+    live line that replaced it (`by_file`, `by_row`)."""
+    import pyarrow as pa
+
+    lines = _lines_of_keys(settings, plan, plan.bronze, live, at)
+    if lines.num_rows == 0:
+        return lines
+    others = lines.join(live.select(LINE_ID), keys=LINE_ID, join_type="left anti")
+    if quarantined.num_rows:
+        others = others.join(quarantined.select(LINE_ID), keys=LINE_ID, join_type="left anti")
+    winners = live.select([*plan.raw_key, "_source_file", "_source_row"]).rename_columns(
+        [*plan.raw_key, "by_file", "by_row"]
+    )
+    out = others.join(winners, keys=list(plan.raw_key), join_type="left outer")
+    if out.num_rows == 0:
+        return pa.table({})
+    return out.sort_by([("_source_file", "ascending"), ("_source_row", "ascending")])
+
+
+def _plain(rows: pa.Table) -> pa.Table:
+    from lakeconsole.core.blocks.tables import plain_strings
+
+    return plain_strings(rows)
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def line_text(file: Any, row: Any) -> str:
+    """A landing line as people cite it: `orders_0003.csv:17`."""
+    return f"{file}:{row}"
