@@ -46,13 +46,35 @@ class SilverRows:
     table: str
     matched_on: dict[str, Any]  # the silver filter: gold key column → the gold row's value
     unmatched: tuple[str, ...]  # gold key columns silver lacks (the gold function computes them)
-    rows: pa.Table  # the first `limit` rows: lineage columns first
+    rows: pa.Table  # `limit` rows from `offset`, in landing order: lineage columns first
     total: int
+    offset: int
     bronze: str
     superseded: pa.Table  # older lines of the same keys, and the line that replaced each
     quarantine: str | None
     quarantined: pa.Table  # lines of the same keys in quarantine, with rule and detail
     notes: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()  # silver's key: what a superseded or quarantined line shares
+
+    def shown_columns(self) -> list[str]:
+        """The columns worth a glance beside each row's line: all but lineage and the filter's
+        (the same in every row)."""
+        return [c for c in self.rows.column_names if c not in LINE and c not in self.matched_on]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "matched_on": self.matched_on,
+            "unmatched": list(self.unmatched),
+            "total": self.total,
+            "offset": self.offset,
+            "rows": self.rows.to_pylist(),
+            "bronze": self.bronze,
+            "superseded": self.superseded.to_pylist(),
+            "quarantine": self.quarantine,
+            "quarantined": self.quarantined.to_pylist(),
+            "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -64,6 +86,24 @@ class Trace:
     silver: tuple[SilverRows, ...]
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def key_text(self) -> str:
+        return " ".join(f"{k}={_text(v)}" for k, v in self.key.items())
+
+    def measures(self) -> dict[str, Any]:
+        """The gold row's values beside its key."""
+        return {k: v for k, v in self.row.items() if k not in self.key}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "gold": self.gold,
+            "version": self.version,
+            "key": self.key,
+            "row": self.row,
+            "silver": [s.as_dict() for s in self.silver],
+            "notes": list(self.notes),
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def parse_keys(pairs: Sequence[str]) -> dict[str, str]:
@@ -87,6 +127,7 @@ def trace_row(
     version: int | None = None,
     limit: int = DEFAULT_LIMIT,
     cancelled: Callable[[], bool] | None = None,
+    offset: int = 0,
 ) -> Trace:
     """The gold row of `table` (at `version`, default latest) whose key is `given`, the silver
     rows that make it up (the first `limit`), and the superseded and quarantined lines of
@@ -113,7 +154,7 @@ def trace_row(
         if cancelled is not None and cancelled():
             break
         if silver.matched_on:
-            found.append(_silver_rows(settings, silver, row, at, limit))
+            found.append(_silver_rows(settings, silver, row, at, offset, limit))
     notes = [_skipped(s) for s in plan.silvers if not s.matched_on]
     return Trace(
         name,
@@ -223,7 +264,12 @@ def _equal(data: ds.Dataset, values: Mapping[str, Any]) -> ds.Expression:
 
 
 def _silver_rows(
-    settings: Settings, plan: SilverPlan, row: Mapping[str, Any], at: dt.datetime | None, limit: int
+    settings: Settings,
+    plan: SilverPlan,
+    row: Mapping[str, Any],
+    at: dt.datetime | None,
+    offset: int,
+    limit: int,
 ) -> SilverRows:
     import pyarrow as pa
 
@@ -265,13 +311,15 @@ def _silver_rows(
         spec.name,
         matched,
         plan.unmatched,
-        rows.slice(0, limit),
+        rows.slice(offset, limit),
         rows.num_rows,
+        offset,
         plan.bronze,
         superseded,
         plan.quarantine,
         quarantined,
         tuple(notes),
+        plan.raw_key,
     )
 
 
