@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lakeconsole.cli.lake_use import reads_only
 from lakeconsole.cli.output import error, print_json, table
@@ -103,9 +103,9 @@ def print_trace(found: Trace, args: argparse.Namespace) -> None:
 
 def _print_silver(silver: SilverRows, args: argparse.Namespace) -> None:
     from lakeconsole.core.explorer.version import cell_text
-    from lakeconsole.core.lineage.trace import line_text
+    from lakeconsole.core.lineage.trace import key_text, line_text, shown
 
-    where = " ".join(f"{k}={_text(v)}" for k, v in silver.matched_on.items())
+    where = key_text(silver.matched_on, list(silver.matched_on))
     n = silver.rows.num_rows
     span = f"{silver.offset + 1}-{silver.offset + n}" if n else "none"
     print(f"{silver.table} where {where}: {silver.total:,} row(s), {span} shown")
@@ -113,7 +113,10 @@ def _print_silver(silver: SilverRows, args: argparse.Namespace) -> None:
         print(f"  note: {note}")
     columns = silver.shown_columns()
     rows = [
-        [line_text(r["_source_file"], r["_source_row"]), *(cell_text(r[c], 16) for c in columns)]
+        [
+            line_text(r["_source_file"], r["_source_row"]),
+            *(cell_text(shown(r[c]), 20) for c in columns),
+        ]
         for r in silver.rows.to_pylist()
     ]
     if rows:
@@ -128,7 +131,7 @@ def _print_silver(silver: SilverRows, args: argparse.Namespace) -> None:
     superseded = [
         [
             line_text(r["_source_file"], r["_source_row"]),
-            _key_text(r, silver.key),
+            key_text(r, silver.key),
             f"replaced by {line_text(r['by_file'], r['by_row'])}",
         ]
         for r in silver.superseded.to_pylist()
@@ -142,7 +145,7 @@ def _print_silver(silver: SilverRows, args: argparse.Namespace) -> None:
     quarantined = [
         [
             line_text(r["_source_file"], r["_source_row"]),
-            _key_text(r, silver.key),
+            key_text(r, silver.key),
             str(r.get("rule") or ""),
             cell_text(r.get("detail"), 50),
         ]
@@ -154,14 +157,6 @@ def _print_silver(silver: SilverRows, args: argparse.Namespace) -> None:
 
 def _count(n: int) -> str:
     return f"{n:,} line(s)" if n else "none"
-
-
-def _key_text(row: dict[str, Any], key: tuple[str, ...]) -> str:
-    return " ".join(f"{k}={_text(row[k])}" for k in key)
-
-
-def _text(value: Any) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _indent(text: str) -> str:

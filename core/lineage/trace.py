@@ -123,7 +123,7 @@ def parse_keys(pairs: Sequence[str]) -> dict[str, str]:
 def trace_row(
     settings: Settings,
     table: str,
-    given: Mapping[str, str],
+    given: Mapping[str, Any],
     version: int | None = None,
     limit: int = DEFAULT_LIMIT,
     cancelled: Callable[[], bool] | None = None,
@@ -167,7 +167,7 @@ def trace_row(
     )
 
 
-def _check_given(plan: TracePlan, given: Mapping[str, str]) -> None:
+def _check_given(plan: TracePlan, given: Mapping[str, Any]) -> None:
     name, key = plan.gold.name, plan.key
     columns = [c.name for c in plan.gold.spec.columns]
     keys = ", ".join(key)
@@ -214,7 +214,7 @@ def _dataset(table: DeltaTable, path: Any) -> ds.Dataset:
     return table.to_pyarrow_dataset(filesystem=as_location(path).arrow_filesystem())
 
 
-def _gold_row(gold: DeltaTable, path: Any, plan: TracePlan, given: Mapping[str, str]) -> dict:
+def _gold_row(gold: DeltaTable, path: Any, plan: TracePlan, given: Mapping[str, Any]) -> dict:
     from lakeconsole.core.explorer.version import columns_of
 
     data = _dataset(gold, path)
@@ -222,7 +222,8 @@ def _gold_row(gold: DeltaTable, path: Any, plan: TracePlan, given: Mapping[str, 
     expression = None
     for column in plan.key:
         try:
-            one = row_expression(RowFilter(column, "=", given[column]), data.schema, types)
+            value = _text(given[column])
+            one = row_expression(RowFilter(column, "=", value), data.schema, types)
         except ExplorerError:
             raise TraceError(
                 f"{column}={given[column]}: '{given[column]}' is not a {types.get(column)}, "
@@ -403,3 +404,46 @@ def _text(value: Any) -> str:
 def line_text(file: Any, row: Any) -> str:
     """A landing line as people cite it: `orders_0003.csv:17`."""
     return f"{file}:{row}"
+
+
+def gold_key(settings: Settings, table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The key of a row of the gold table `table` (as `trace_row` takes it), from the
+    declaration; a TraceError when the table cannot be traced."""
+    from lakeconsole.core.pipeline import load_pipeline
+
+    declared = load_pipeline(settings).declared
+    if declared is None:
+        raise TraceError(f"{table} cannot be traced: the pipeline is not a declaration")
+    plan = plan_trace(declared, table)
+    return {k: row[k] for k in plan.key if k in row}
+
+
+def own_line(row: Mapping[str, Any]) -> str | None:
+    """Where a bronze, silver or quarantine row came from (`orders_0002.csv:17, ingested
+    2026-12-03 13:37 UTC`), or None for a row that carries no lineage."""
+    if row.get("_source_file") is None or row.get("_source_row") is None:
+        return None
+    said = line_text(row["_source_file"], row["_source_row"])
+    at = row.get("_ingested_at")
+    if isinstance(at, dt.datetime):
+        said += f", ingested {at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+    return said
+
+
+def values_text(row: Mapping[str, Any], columns: Sequence[str], width: int = 24) -> str:
+    """`price=42.98 qty=4 ...`: a row's other values on one line, each cut to `width`."""
+    from lakeconsole.core.explorer.version import cell_text
+
+    return " ".join(f"{c}={cell_text(shown(row[c]), width)}" for c in columns if c in row)
+
+
+def key_text(row: Mapping[str, Any], key: Sequence[str]) -> str:
+    """`order_id=O1 line_no=2`: the key of a line, as a screen shows it."""
+    return " ".join(f"{k}={shown(row[k])}" for k in key if k in row)
+
+
+def shown(value: Any) -> str:
+    """A value as a screen shows it: a UTC time as `2024-01-05 01:00:00Z`, short."""
+    if isinstance(value, dt.datetime) and value.utcoffset() == dt.timedelta(0):
+        return f"{value:%Y-%m-%d %H:%M:%S}Z"
+    return _text(value)
