@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lakeconsole.core.explorer.filters import RowFilter, row_expression
 from lakeconsole.core.explorer.table import (
     ExplorerError,
     explain,
@@ -132,9 +131,11 @@ def trace_row(
     """The gold row of `table` (at `version`, default latest) whose key is `given`, the silver
     rows that make it up (the first `limit`), and the superseded and quarantined lines of
     their keys. Raises TraceError or ExplorerError with one line saying what to give instead."""
+    from lakeconsole.core.arrow import keep_pandas_out
     from lakeconsole.core.pipeline import load_pipeline
 
     started = time.perf_counter()
+    keep_pandas_out()  # pyarrow's pandas probe would import pandas: 0.3-0.4 s a trace needs not
     path = resolve_table(table, settings.data_dir)
     name = table_name(settings.data_dir, path)
     declared = load_pipeline(settings).declared
@@ -209,29 +210,87 @@ def _commit_time(path: Any, version: int) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(stamp / 1000, dt.UTC) if isinstance(stamp, int) else None
 
 
-def _dataset(table: DeltaTable, path: Any) -> ds.Dataset:
+Condition = tuple[str, str, Any]  # (column, "==" | ">=" | "<=" | "in", a pyarrow scalar or array)
+DELTA_OPS = {"==": "=", ">=": ">=", "<=": "<=", "in": "in"}
+
+
+def _scan(
+    table: DeltaTable,
+    path: Any,
+    conditions: Sequence[Condition],
+    columns: Sequence[str] | None = None,
+) -> pa.Table:
+    """The rows of `table` meeting every condition, reading only the files whose partition
+    values and column statistics can hold them.
+
+    The files are chosen by delta-rs from its log (`file_pruning_predicate`: partition values
+    exactly, other columns by per-file min/max), before the dataset is built: building it for
+    every file of silver took 0.44 s of a 1.0 s trace at 1M rows. The rows are then filtered
+    with each column cast to the table's type (a file may hold text as string_view, which no
+    kernel compares with a string)."""
+    import pyarrow.dataset as pds
+
+    files = [(c, DELTA_OPS[op], _python(v)) for c, op, v in conditions]
     # Our own file system: delta-rs's handler can abort the process at exit (DELTALAKE-NOTES).
-    return table.to_pyarrow_dataset(filesystem=as_location(path).arrow_filesystem())
+    filesystem = as_location(path).arrow_filesystem()
+    try:
+        data = table.to_pyarrow_dataset(filesystem=filesystem, file_pruning_predicate=files)
+    except Exception:  # a value delta-rs cannot encode: every file, filtered below
+        data = table.to_pyarrow_dataset(filesystem=filesystem)
+    exact = None
+    for column, op, value in conditions:
+        kind = data.schema.field(column).type
+        one = _compare(pds.field(column).cast(kind), op, value.cast(kind))
+        exact = one if exact is None else exact & one
+    return data.to_table(columns=columns, filter=exact)
+
+
+def _python(value: Any) -> Any:
+    return value.to_pylist() if hasattr(value, "to_pylist") else value.as_py()
+
+
+def _schema(table: DeltaTable) -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(table.schema().to_arrow())
+
+
+def _compare(field: ds.Expression, op: str, value: Any) -> ds.Expression:
+    if op == "in":
+        return field.isin(value)
+    if op == ">=":
+        return field >= value
+    if op == "<=":
+        return field <= value
+    return field == value
+
+
+def _typed(text: str, kind: pa.DataType) -> pa.Scalar:
+    import pyarrow as pa
+
+    return pa.scalar(text).cast(kind)
 
 
 def _gold_row(gold: DeltaTable, path: Any, plan: TracePlan, given: Mapping[str, Any]) -> dict:
+    import pyarrow as pa
+
     from lakeconsole.core.explorer.version import columns_of
 
-    data = _dataset(gold, path)
+    schema = _schema(gold)
     types = {c.name: c.type for c in columns_of(gold)}
-    expression = None
+    conditions: list[Condition] = []
     for column in plan.key:
         try:
-            value = _text(given[column])
-            one = row_expression(RowFilter(column, "=", value), data.schema, types)
-        except ExplorerError:
+            conditions.append(
+                (column, "==", _typed(_text(given[column]), schema.field(column).type))
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
             raise TraceError(
                 f"{column}={given[column]}: '{given[column]}' is not a {types.get(column)}, "
                 f"the type of {column} in {plan.gold.name}"
             ) from None
-        expression = one if expression is None else expression & one
     try:
-        rows = data.to_table(filter=expression)
+        rows = _scan(gold, path, conditions)
     except Exception as exc:
         raise explain(exc, path, gold.version()) from None
     if rows.num_rows == 0:
@@ -251,17 +310,10 @@ def _open_at(path: Any, at: dt.datetime | None) -> DeltaTable:
     return table
 
 
-def _equal(data: ds.Dataset, values: Mapping[str, Any]) -> ds.Expression:
+def _equal(values: Mapping[str, Any]) -> list[Condition]:
     import pyarrow as pa
-    import pyarrow.dataset as pds
 
-    expression = None
-    for column, value in values.items():
-        kind = data.schema.field(column).type
-        one = pds.field(column).cast(kind) == pa.scalar(value).cast(kind)
-        expression = one if expression is None else expression & one
-    assert expression is not None
-    return expression
+    return [(column, "==", pa.scalar(value)) for column, value in values.items()]
 
 
 def _silver_rows(
@@ -278,9 +330,8 @@ def _silver_rows(
     path = spec.path(settings.data_dir)
     matched = {c: row[c] for c in plan.matched_on}
     table = _open_at(path, at)
-    data = _dataset(table, path)
     try:
-        rows = data.to_table(filter=_equal(data, matched))
+        rows = _scan(table, path, _equal(matched))
     except Exception as exc:
         raise explain(exc, path, table.version()) from None
     order = [*LINE, *(c for c in rows.column_names if c not in LINE)]
@@ -331,13 +382,13 @@ def _lines_of_keys(
     live: pa.Table,
     at: dt.datetime | None,
     extra: Sequence[str] = (),
+    ingested_by: Any = None,
 ) -> pa.Table:
     """The lines of `table_name_` (bronze or quarantine: raw text) holding a key of `live`:
     read through the first raw key column (IN the keys, and within their range, so files and
     row groups whose statistics say otherwise are skipped), then matched on the whole key."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.dataset as pds
 
     from lakeconsole.core.blocks.casts import cast_text
 
@@ -349,11 +400,13 @@ def _lines_of_keys(
     first = plan.raw_key[0]
     texts = pc.unique(pc.cast(live.column(first), pa.string())).drop_null()
     low, high = pc.min_max(texts).values()
-    data = _dataset(_open_at(path, at), path)
-    text = pds.field(first).cast(pa.string())
-    expression = text.isin(texts) & (text >= low) & (text <= high)
-    columns = [c for c in [*plan.raw_key, *LINE, *extra] if c in data.schema.names]
-    found = _plain(data.to_table(columns=columns, filter=expression))
+    table = _open_at(path, at)
+    names = _schema(table).names
+    conditions: list[Condition] = [(first, ">=", low), (first, "<=", high), (first, "in", texts)]
+    if ingested_by is not None and "_ingested_at" in names:
+        conditions.append(("_ingested_at", "<=", ingested_by))
+    columns = [c for c in [*plan.raw_key, *LINE, *extra] if c in names]
+    found = _plain(_scan(table, path, conditions, columns))
     types = {c.name: c.type for c in plan.silver.spec.columns}
     typed = found
     for column in plan.raw_key:
@@ -375,8 +428,12 @@ def _superseded(
     """Bronze lines of the keys that are neither the live row nor quarantined, each with the
     live line that replaced it (`by_file`, `by_row`)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    lines = _lines_of_keys(settings, plan, plan.bronze, live, at)
+    # The latest ingested line of a key wins, so the lines it superseded were ingested no later
+    # than it: bronze's files ingested after every live row are skipped by their statistics.
+    latest = pc.max(live.column("_ingested_at"))
+    lines = _lines_of_keys(settings, plan, plan.bronze, live, at, ingested_by=latest)
     if lines.num_rows == 0:
         return lines
     others = lines.join(live.select(LINE_ID), keys=LINE_ID, join_type="left anti")
