@@ -38,7 +38,8 @@ examples:
   lakeconsole trace gold/sales/daily_revenue order_date=2024-01-05 region=west \\
       product_id=P0042 currency=EUR
   lakeconsole trace gold/product/daily_active_users event_date=2024-03-10 platform=web --limit 50
-  lakeconsole trace gold/sales/daily_revenue order_date=2024-01-05 ... --version 3 --json"""
+  lakeconsole trace gold/product/daily_funnel event_date=2024-03-10 step=purchase \\
+      --version 3 --json"""
 
 lake_use = reads_only
 
@@ -51,10 +52,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="each key column of the row with its value (the error names the keys to give)",
     )
-    p.add_argument("--version", type=int, help="the gold table's version (default: latest)")
-    p.add_argument("--limit", type=int, default=20, help="silver rows per page (default 20)")
-    p.add_argument("--offset", type=int, default=0, help="silver rows to skip (next page)")
-    p.add_argument("--json", action="store_true", help="print the whole trace as JSON")
+    p.add_argument(
+        "--version", type=int, metavar="N", help="the gold table's version (default: latest)"
+    )
+    p.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="silver rows per page (default 20)"
+    )
+    p.add_argument(
+        "--offset", type=int, default=0, metavar="N", help="silver rows to skip (next page)"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print {gold, version, key, row, silver: [{table, matched_on, total, rows, "
+        "superseded, quarantined, notes}], seconds}",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
