@@ -21,7 +21,8 @@ DESCRIPTION = """\
 Name a row of a gold table by its key (every key column as KEY=VALUE) and see the silver rows
 that make it up, each with the landing file and line number it came from; then, for the same
 silver keys, the lines a later line superseded (still in bronze) and the lines quarantined with
-the rule they failed.
+the rule they failed (and the quarantined lines that would have counted in the gold row, typed
+and derived as silver does, though their key never reached silver).
 
 The silver rows are found from the pipeline's declaration: a gold table groups the rows of the
 silver tables it reads (reads=[...]) by its key columns, so the rows are those with the gold

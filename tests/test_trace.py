@@ -23,9 +23,15 @@ FIRST = (
     "s3,south,2024-01-05T03:00:00Z,4.0\n"
     "s1,north,2024-01-06T01:00:00Z,7.0\n"
 )
-# A day later: s2's reading is re-sent corrected (it supersedes line 2 of the first file), and
-# s1's is re-sent with a value below zero (quarantined; the first file's line stays live).
-SECOND = "s2,north,2024-01-05T02:00:00Z,2.5\ns1,north,2024-01-05T01:00:00Z,-1\n"
+# A day later: s2's reading is re-sent corrected (it supersedes line 2 of the first file),
+# s1's is re-sent with a value below zero (quarantined; the first file's line stays live), and a
+# new reading of s4 below zero is quarantined: its key never reached silver, but it would have
+# counted in the row of day 2024-01-05, site north.
+SECOND = (
+    "s2,north,2024-01-05T02:00:00Z,2.5\n"
+    "s1,north,2024-01-05T01:00:00Z,-1\n"
+    "s4,north,2024-01-05T04:00:00Z,-2\n"
+)
 
 
 @pytest.fixture
@@ -69,7 +75,11 @@ def test_superseded_and_quarantined_lines_of_the_same_keys_are_listed(
     ]
     assert superseded == [("readings_0001.csv", 2, "readings_0002.csv", 1)]
     quarantined = [(r["_source_file"], r["_source_row"], r["rule"]) for r in silver["quarantined"]]
-    assert quarantined == [("readings_0002.csv", 2, "value_too_low")]
+    assert quarantined == [
+        ("readings_0002.csv", 2, "value_too_low"),  # a line of a live key
+        ("readings_0002.csv", 3, "value_too_low"),  # a line of this row, its key never live
+    ]
+    assert [r["sensor_id"] for r in silver["quarantined"]] == ["s1", "s4"]
 
 
 def test_the_text_layout_shows_row_lines_then_superseded_and_quarantined(
@@ -84,7 +94,7 @@ def test_the_text_layout_shows_row_lines_then_superseded_and_quarantined(
     assert out.index("readings_0001.csv:1 ") < out.index("superseded in bronze/readings_raw")
     assert "readings_0001.csv:2  sensor_id=s2 reading_ts=2024-01-05" in out
     assert "replaced by readings_0002.csv:1" in out
-    assert "quarantined in quarantine/readings_rejected: 1 line(s)" in out
+    assert "quarantined in quarantine/readings_rejected: 2 line(s)" in out
     assert "value_too_low" in out
 
 

@@ -78,6 +78,7 @@ async def test_enter_on_a_gold_row_traces_it_to_its_landing_lines(lake: Settings
         assert [r[:2] for r in others] == [
             ["superseded", "readings_0001.csv:2"],
             ["quarantined", "readings_0002.csv:2"],
+            ["quarantined", "readings_0002.csv:3"],
         ]
         assert others[0][2] == "replaced by readings_0002.csv:1"
         assert others[1][2].startswith("value_too_low: ")

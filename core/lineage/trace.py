@@ -359,6 +359,9 @@ def _silver_rows(
             )
         quarantined = _lines_of_keys(settings, plan, plan.quarantine, rows, at, ("rule", "detail"))
         superseded = _superseded(settings, plan, rows, quarantined, at)
+    if plan.raw_key:
+        of_row = _quarantined_of_row(settings, plan, matched, at)
+        quarantined = _union(quarantined, of_row) if quarantined.num_rows else of_row
     return SilverRows(
         spec.name,
         matched,
@@ -416,6 +419,67 @@ def _lines_of_keys(
     keys = live.select(list(plan.raw_key)).group_by(list(plan.raw_key)).aggregate([])
     matched = typed.join(keys, keys=list(plan.raw_key), join_type="inner")
     return matched.sort_by([("_source_file", "ascending"), ("_source_row", "ascending")])
+
+
+def _quarantined_of_row(
+    settings: Settings, plan: SilverPlan, matched: Mapping[str, Any], at: dt.datetime | None
+) -> pa.Table:
+    """Quarantined lines that would have counted in the gold row: typed and derived as silver
+    does (core.blocks.cleaning), they hold its values in the columns the row is matched on.
+    Their key need never have reached silver (a line rejected the first time it came)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from lakeconsole.core.arrow import FALSE, scalar
+    from lakeconsole.core.blocks.casts import cast_text
+    from lakeconsole.core.blocks.cleaning import _derive
+
+    silver = plan.silver
+    if plan.quarantine is None or silver.from_ is None:
+        return pa.table({})
+    path = settings.data_dir / plan.quarantine
+    if not (path / "_delta_log").is_dir():
+        return pa.table({})
+    table = _open_at(path, at)
+    names = set(_schema(table).names)
+    source = [c for c in silver.from_.source.columns if c in names]
+    extra = [c for c in (*LINE, "rule", "detail") if c in names]
+    raw = _plain(_scan(table, path, [], [*source, *extra]))
+    if raw.num_rows == 0:
+        return raw
+    declared = {c.name: c for c in silver.declared}
+    text = {c: pc.utf8_trim_whitespace(pc.cast(raw.column(c), pa.string())) for c in source}
+    values: dict[str, Any] = {
+        n: cast_text(text[n], c.type) for n, c in declared.items() if n in text
+    }
+    lineage = {c: raw.column(c) for c in LINE if c in names}
+    try:
+        for d in silver.derive:
+            values[d.column] = _derive(d, values, text, declared[d.column], lineage)
+    except Exception:  # a derive function that fails on rejected values: no line is tied
+        return pa.table({})
+    mask: Any = None
+    for column, value in matched.items():
+        if column not in values:
+            return pa.table({})
+        kind = values[column].type
+        same = pc.fill_null(pc.equal(values[column], scalar(value, kind)), FALSE)
+        mask = same if mask is None else pc.and_(mask, same)
+    found = raw.filter(mask)
+    columns = {k: values[k].filter(mask) for k in plan.raw_key}
+    return pa.table({**columns, **{c: found.column(c) for c in extra}})
+
+
+def _union(first: pa.Table, second: pa.Table) -> pa.Table:
+    """The lines of both, once each (by file hash and row), in landing order."""
+    import pyarrow as pa
+
+    seen = set(zip(*(first.column(c).to_pylist() for c in LINE_ID), strict=True))
+    rows = first.to_pylist() + [
+        r for r in second.to_pylist() if (r["_source_hash"], r["_source_row"]) not in seen
+    ]
+    rows.sort(key=lambda r: (r["_source_file"], r["_source_row"]))
+    return pa.Table.from_pylist(rows, schema=first.schema)
 
 
 def _superseded(

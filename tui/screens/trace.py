@@ -162,7 +162,7 @@ class TraceScreen(ConsoleView):
                 f"{silver.quarantined.num_rows:,} quarantined"
             )
         self.query_one("#trace-others-title", Label).update(
-            "Other lines of these keys: " + ("; ".join(counts) or "none")
+            "Other landing lines: " + ("; ".join(counts) or "none")
         )
 
     def _summary(self, found: Trace) -> str:
