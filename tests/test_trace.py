@@ -172,3 +172,31 @@ def test_a_key_the_gold_function_computes_is_said_and_the_other_keys_trace(
     assert silver["unmatched"] == ["step"]
     assert "step is computed by the gold table's function" in silver["notes"][0]
     assert silver["total"] > 0 and {r["event_date"] for r in silver["rows"]} == {day}
+
+
+# What a gold row counts, and how many silver rows must make it up.
+COUNTED = {
+    "gold/sales/daily_revenue": "line_count",
+    "gold/product/daily_active_users": "events",
+}
+
+
+def test_every_shipped_gold_table_traces_to_the_silver_rows_it_counts(
+    shipped: Any, cli: Callable[..., Any]
+) -> None:
+    """On both shipped pipelines (sales as CSV, events as JSON lines), the first row of each gold
+    table traces to as many silver rows as it counts, each with its landing line."""
+    assert cli(["demo", "--rows", "1500", "--files", "2"], env=shipped.env).returncode == 0
+    assert cli(["run"], env=shipped.env).returncode == 0
+    golds = [n for n, spec in shipped.declared.specs().items() if spec.layer == "gold"]
+    for name in golds:
+        spec = shipped.declared.specs()[name]
+        first = sorted(shipped.rows(name), key=lambda r: [str(r[k]) for k in spec.key])[0]
+        keys = [f"{k}={first[k]}" for k in spec.key]
+        done = cli(["trace", name, *keys, "--json", "--limit", "100000"], env=shipped.env)
+        assert done.returncode == 0, done.stderr
+        (silver,) = json.loads(done.stdout)["silver"]
+        if name in COUNTED:
+            assert silver["total"] == first[COUNTED[name]]
+        assert silver["total"] > 0
+        assert all(r["_source_file"] and r["_source_row"] >= 1 for r in silver["rows"])
