@@ -116,7 +116,7 @@ def print_trace(found: Trace, args: argparse.Namespace) -> None:
 
 def _print_silver(silver: SilverRows, args: argparse.Namespace) -> None:
     from lakeconsole.core.explorer.version import cell_text
-    from lakeconsole.core.lineage.trace import key_text, line_text, shown
+    from lakeconsole.core.lineage.text import key_text, line_text, shown
 
     where = key_text(silver.matched_on, list(silver.matched_on))
     n = silver.rows.num_rows

@@ -261,7 +261,7 @@ class TableVersionScreen(ConsoleView):
 
     @on(DataTable.RowSelected, "#version-rows")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
-        from lakeconsole.core.lineage.trace import own_line
+        from lakeconsole.core.lineage.text import own_line
 
         if self.page is None or event.cursor_row >= self.page.table.num_rows:
             return

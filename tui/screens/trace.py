@@ -120,7 +120,7 @@ class TraceScreen(ConsoleView):
         self._status(self._summary(found))
 
     def _fill_rows(self, found: Trace) -> None:
-        from lakeconsole.core.lineage.trace import line_text, values_text
+        from lakeconsole.core.lineage.text import line_text, values_text
 
         rows = self.query_one("#trace-rows", DataTable)
         rows.loading = False
@@ -142,7 +142,7 @@ class TraceScreen(ConsoleView):
 
     def _fill_others(self, found: Trace) -> None:
         from lakeconsole.core.explorer.version import cell_text
-        from lakeconsole.core.lineage.trace import key_text, line_text
+        from lakeconsole.core.lineage.text import key_text, line_text
 
         others = self.query_one("#trace-others", DataTable)
         others.loading = False
