@@ -5,6 +5,7 @@ worker from the core function `lakeconsole trace` prints; on a silver row, its o
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,10 +40,11 @@ def lake(plant: Callable[..., Any], env: dict[str, str]) -> Settings:  # noqa: F
     return load_settings({**env, "LAKECONSOLE_PIPELINE": PLANT})
 
 
-def version_of(settings: Settings, name: str) -> Host:
+def version_of(settings: Settings, name: str, version: int | None = None) -> Host:
     path = settings.data_dir / name
     latest = DeltaTable(str(path)).version()
-    return Host(TableVersionScreen(settings, path, name, latest, latest))
+    shown = latest if version is None else version
+    return Host(TableVersionScreen(settings, path, name, shown, latest))
 
 
 async def open_trace(pilot: Pilot[Any], app: Host) -> None:
@@ -86,6 +88,20 @@ async def test_enter_on_a_gold_row_traces_it_to_its_landing_lines(lake: Settings
         assert "Back" in footer and "Next rows" in footer
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, TableVersionScreen), "back")
+
+
+async def test_an_older_gold_version_is_traced_over_the_lake_as_it_was(
+    lake: Settings, home: Path
+) -> None:
+    first = int((home / "first-gold-version").read_text())
+    app = version_of(lake, GOLD, first)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_trace(pilot, app)
+        assert f"{GOLD} v{first}:" in str(app.screen.query_one("#trace-title").content)
+        assert "total 3.5" in str(app.screen.query_one("#trace-row").content)
+        rows = cells(app, "#trace-rows")
+        assert [r[0] for r in rows] == ["readings_0001.csv:1", "readings_0001.csv:2"]
+        assert cells(app, "#trace-others") == []
 
 
 async def test_enter_on_a_silver_row_names_its_own_landing_line(lake: Settings) -> None:

@@ -269,7 +269,10 @@ class TableVersionScreen(ConsoleView):
         if self.table_name.split("/", 1)[0] == "gold":
             from lakeconsole.tui.screens.trace import TraceScreen
 
-            self.app.push_screen(TraceScreen(self.settings, self.table_name, row, self.version))
+            # The latest version is traced as `lakeconsole trace` does without --version: over
+            # the lake as it is; an older one over the lake as it was when it was committed.
+            version = None if self.version == self.latest else self.version
+            self.app.push_screen(TraceScreen(self.settings, self.table_name, row, version))
             return
         line = own_line(row)
         self._status(
