@@ -49,6 +49,22 @@ class RowsLoaded(Message, bubble=False):
         self.version, self.page = version, page
 
 
+class VersionRows(DataTable[str]):
+    """A version's rows; Enter traces a gold row to its landing lines (or names a bronze or
+    silver row's own line)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "select_cursor",
+            "Trace",
+            id="version.open",
+            tooltip="Trace the row to its landing lines",
+            show=False,  # the footer is full at 80 columns: a gold version's status line says it
+        ),
+    ]
+
+
 class TableVersionScreen(ConsoleView):
     """A version's schema, what changed since the previous one, and a preview of its rows."""
 
@@ -112,7 +128,7 @@ class TableVersionScreen(ConsoleView):
             yield DataTable(id="version-columns", cursor_type="none", show_cursor=False)
             yield Static("", id="version-changes", markup=False)
         yield Label("Rows", id="version-rows-title", classes="title")
-        yield DataTable(id="version-rows", cursor_type="row", zebra_stripes=True)
+        yield VersionRows(id="version-rows", cursor_type="row", zebra_stripes=True)
         yield FilterBar(
             "column=value or column~text (e.g. channel=web), then Enter", id="rows-filter"
         )
@@ -195,6 +211,8 @@ class TableVersionScreen(ConsoleView):
         rows.loading = False
         rows.clear(columns=True)
         rows.add_columns(*page.table.column_names)
+        if self.focused is None or self.focused.id == "version-columns":
+            rows.focus()  # the rows take the keys, not the schema: Enter traces the row
         rows.add_rows(text_rows(page.table))
         shown = page.table.num_rows
         total = "?" if page.total_rows is None else f"{page.total_rows:,}"
@@ -209,7 +227,10 @@ class TableVersionScreen(ConsoleView):
             where = f"no row matches {page.where}"  # not "rows 0-0 of 0"
         else:
             where = "no rows in this version"
-        self._status(f"{where}; [ ]: older/newer version")
+        trace = ""
+        if shown and self.table_name.split("/", 1)[0] == "gold":
+            trace = f"; {key_of(self, 'select_cursor')}: where the row came from"
+        self._status(f"{where}{trace}; [ ]: older/newer version")
         self._rows_title(page)
 
     def _rows_title(self, page: RowsPage | None) -> None:
@@ -237,6 +258,29 @@ class TableVersionScreen(ConsoleView):
 
         page = rows_page(self.path, version, offset, self.page_size, where=where)
         self.post_message(RowsLoaded(version, page))
+
+    @on(DataTable.RowSelected, "#version-rows")
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        from lakeconsole.core.lineage.text import own_line
+
+        if self.page is None or event.cursor_row >= self.page.table.num_rows:
+            return
+        row = self.page.table.slice(event.cursor_row, 1).to_pylist()[0]
+        if self.table_name.split("/", 1)[0] == "gold":
+            from lakeconsole.tui.screens.trace import TraceScreen
+
+            # The latest version is traced as `lakeconsole trace` does without --version: over
+            # the lake as it is; an older one over the lake as it was when it was committed.
+            version = None if self.version == self.latest else self.version
+            self.app.push_screen(TraceScreen(self.settings, self.table_name, row, version))
+            return
+        line = own_line(row)
+        self._status(
+            f"this row came from {line} (a trace of where a number came from starts from a "
+            "gold row)"
+            if line
+            else "this row names no landing line: a trace starts from a gold row"
+        )
 
     # --- `/` -------------------------------------------------------------------------------
     def action_filter(self) -> None:
