@@ -124,9 +124,9 @@ def _table_name(given: str | None) -> str | None:
 
 
 def _rule_page(args: argparse.Namespace, settings: Settings, records: list[QualityRecord]) -> int:
-    from lakeconsole.core.explorer.filters import parse_row_filter
-    from lakeconsole.core.explorer.table import ExplorerError, resolve_table
-    from lakeconsole.core.explorer.version import rows_page, text_rows
+    from lakeconsole.core.explorer.table import ExplorerError
+    from lakeconsole.core.explorer.version import text_rows
+    from lakeconsole.core.quality import quarantined_page
 
     if not records:
         error("✗ no quality records yet: run the pipeline first (lakeconsole run)")
@@ -139,9 +139,7 @@ def _rule_page(args: argparse.Namespace, settings: Settings, records: list[Quali
         )
         return USAGE
     try:
-        path = resolve_table(quarantines[0], settings.data_dir)
-        where = parse_row_filter(f"rule={args.rule}")
-        page = rows_page(path, offset=args.offset, limit=args.limit, where=where)
+        page = quarantined_page(settings, quarantines[0], args.rule, args.offset, args.limit)
     except ExplorerError as exc:
         error(str(exc))
         return FAILED

@@ -195,6 +195,8 @@ class RuleTrend:
     checked: list[int]
     threshold: Threshold | None = None  # as the last run declared it
     breached: str = ""  # "warn" or "fail" when the last run went above that threshold
+    at: list[float] = field(default_factory=list)  # when each run checked them
+    quarantine: str = ""  # where the table's rejected lines are
 
     @property
     def last(self) -> float:
@@ -223,7 +225,19 @@ def trends(records: list[QualityRecord], runs: int) -> list[RuleTrend]:
             newest = last[-1]
             threshold = newest.thresholds.get(rule)
             breached = newest.breached.get(rule, "")
-            out.append(RuleTrend(table, rule, shares, rejected, checked, threshold, breached))
+            out.append(
+                RuleTrend(
+                    table,
+                    rule,
+                    shares,
+                    rejected,
+                    checked,
+                    threshold,
+                    breached,
+                    [r.at for r in last],
+                    newest.quarantine,
+                )
+            )
     return out
 
 
@@ -238,3 +252,27 @@ def sparkline(values: list[float]) -> str:
     return "".join(
         SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1) + 0.5))] for v in values
     )
+
+
+PAGE_ROWS = 20
+# A quarantined line's lineage and what failed, in this order (the rest: `lakeconsole show`).
+LINEAGE_COLUMNS = ("_source_file", "_source_row", "detail", "_ingested_at", "_run_id")
+
+
+def quarantined_page(
+    settings: Settings, quarantine: str, rule: str, offset: int = 0, limit: int = PAGE_ROWS
+) -> Any:
+    """A page of `quarantine`'s lines that failed `rule`, their lineage columns first (a
+    core.explorer RowsPage; ExplorerError with the fix when the table cannot be read)."""
+    from lakeconsole.core.explorer.filters import parse_row_filter
+    from lakeconsole.core.explorer.table import resolve_table
+    from lakeconsole.core.explorer.version import rows_page
+
+    path = resolve_table(quarantine, settings.data_dir)
+    return rows_page(path, offset=offset, limit=limit, where=parse_row_filter(f"rule={rule}"))
+
+
+def lineage_columns(names: Iterable[str]) -> list[str]:
+    """The lineage columns a page has, in LINEAGE_COLUMNS order."""
+    have = set(names)
+    return [c for c in LINEAGE_COLUMNS if c in have]

@@ -52,6 +52,7 @@ VIEWS: dict[str, tuple[str, str, str]] = {
     "backup": ("lakeconsole.tui.screens.backup", "BackupScreen", "Backup"),
     "marts": ("lakeconsole.tui.screens.marts", "MartsScreen", "Mart docs"),
     "runs": ("lakeconsole.tui.screens.runs", "RunsScreen", "Runs"),
+    "quality": ("lakeconsole.tui.screens.quality", "QualityScreen", "Quality"),
 }
 
 UpkeepSource = Callable[[Settings], list[UpkeepItem]]
