@@ -167,7 +167,10 @@ class ConsoleApp(App[int]):
         findings: list[tuple[str, str, str]] = []
         error = None
         try:
-            items = self.upkeep_source(self.settings)
+            from lakeconsole.core.alerts.incidents import open_incidents_item
+
+            # The incidents alerted and still open: one line, where the upkeep lines are.
+            items = self.upkeep_source(self.settings) + open_incidents_item(self.settings)
             findings = self.findings_source(self.settings)
         except Exception as exc:  # the summary says it could not check; the console stays up
             error = describe_error(exc)
