@@ -137,14 +137,22 @@ LANDING = (
 )
 
 
-def write_landing(path: Path, good: int, bad: int) -> None:
+def write_landing(path: Path, good: int, bad: int, bad_qty: str = "seven") -> None:
     """Order lines of the sales pipeline; the bad ones have a qty that is not a number."""
     with path.open("w", newline="") as fh:
         out = csv.writer(fh, quoting=csv.QUOTE_ALL)
         out.writerow(LANDING)
         for n in range(good + bad):
-            qty = "7" if n < good else "seven"
-            order = [f"X{n:09d}", "1", "2024-01-05T10:00:00Z", "C1", "P1", "west", "4.33"]
+            qty = "7" if n < good else bad_qty
+            order = [
+                f"{path.stem}-{n:09d}",
+                "1",
+                "2024-01-05T10:00:00Z",
+                "C1",
+                "P1",
+                "west",
+                "4.33",
+            ]
             out.writerow([*order, qty, "2.12", "EUR"])
 
 
@@ -193,3 +201,24 @@ def test_the_shipped_pipelines_declare_thresholds() -> None:
         assert held and all(t.warn_above == 0.01 for t in held.values())
         assert any(t.fail_above == 0.10 for t in held.values())
     assert dataclasses.is_dataclass(Threshold)
+
+
+def test_a_warn_threshold_is_in_the_run_record_and_in_quality(
+    cli: Callable[..., Any], home: Path
+) -> None:
+    write_landing(home / "data" / "landing" / "orders_0001.csv", 197, 3, bad_qty="0")
+    done = cli(["run"])
+    assert done.returncode == 0, done.stderr
+    said = (
+        "silver/sales_orders: rule qty_not_positive rejected 3 of 200 lines (1.5%), above its "
+        "warn_above 1.0%"
+    )
+    assert said in done.stdout + done.stderr
+    (record,) = json.loads(cli(["runs", "--json"]).stdout)
+    assert any(w.startswith(said) for w in record["warnings"])
+    shown = cli(["runs", record["run_id"]]).stdout
+    assert said in shown
+    rules = json.loads(cli(["quality", "--json"]).stdout)["rules"]
+    (qty,) = [r for r in rules if r["rule"] == "qty_not_positive"]
+    assert (qty["breached"], qty["warn_above"], qty["fail_above"]) == ("warn", 0.01, None)
+    assert "WARN" in cli(["quality"]).stdout
