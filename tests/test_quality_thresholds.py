@@ -222,3 +222,15 @@ def test_a_warn_threshold_is_in_the_run_record_and_in_quality(
     (qty,) = [r for r in rules if r["rule"] == "qty_not_positive"]
     assert (qty["breached"], qty["warn_above"], qty["fail_above"]) == ("warn", 0.01, None)
     assert "WARN" in cli(["quality"]).stdout
+
+
+def test_the_readme_lists_the_sales_rules_thresholds_as_declared() -> None:
+    import re
+
+    from lakeconsole.core.quality import rule_thresholds
+    from lakeconsole.pipelines import sales
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `(\w+)` \| [^|]+ \| (warn[^|]*?) \|$", readme, re.M))
+    declared = {k: t.text() for k, t in rule_thresholds(sales.orders.rules).items()}
+    assert listed == declared
