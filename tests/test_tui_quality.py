@@ -188,6 +188,21 @@ async def test_enter_pages_through_a_rules_quarantined_lines_with_their_lineage(
         await wait_for(pilot, lambda: isinstance(app.screen, QualityScreen), "back to rules")
 
 
+async def test_a_run_that_ends_while_the_view_is_open_shows(settings: Settings, utc: None) -> None:
+    app = console(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_quality(pilot, app)
+        record_quality(
+            settings,
+            QualityRecord("run-6", FIXED_NOW, TABLE, QUARANTINE, 300, {"price_invalid": 3}),
+        )
+        await wait_for(
+            pilot,
+            lambda: "price_invalid" in [r[0] for r in cells(app, "#quality-rules")],
+            "the new run's rule",
+        )
+
+
 async def test_without_records_the_view_says_how_they_come(settings: Settings) -> None:
     app = ConsoleApp(settings, synthetic_pipeline(), upkeep=fixed_upkeep, findings=fixed_findings)
     async with app.run_test(size=(80, 24)) as pilot:

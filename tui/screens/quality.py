@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from lakeconsole.core.quality import (
     PAGE_ROWS,
     RuleTrend,
+    ledger_path,
     lineage_columns,
     quarantined_page,
     read_quality,
@@ -36,7 +37,17 @@ from lakeconsole.tui.screens.view import ConsoleView
 RUNS_SHOWN = 30  # the runs a trend and its chart cover
 COLUMNS = ("Table", "Rule", "Last run", "Trend", "Thresholds", "")
 CHART_ROWS = 6  # the chart's height with its time axis
+POLL_S = 2.0
 STATES = {"fail": "error", "warn": "warning"}  # theme variables: NO_COLOR keeps the words
+
+
+def ledger_stamp(settings: Settings) -> tuple[int, int]:
+    """The quality ledger's size and change time ((0, 0) while there is none)."""
+    try:
+        held = ledger_path(settings.state_dir).stat()
+    except OSError:
+        return (0, 0)
+    return (held.st_size, held.st_mtime_ns)
 
 
 class QualityLoaded(Message, bubble=False):
@@ -157,6 +168,7 @@ class QualityScreen(ConsoleView):
         super().__init__()
         self.settings = settings
         self.found: list[RuleTrend] = []
+        self._seen: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(
@@ -175,6 +187,16 @@ class QualityScreen(ConsoleView):
         table.add_columns(*COLUMNS)
         table.loading = True
         self.load()
+        # A run that ends while the view is open shows within POLL_S (the ledger grew).
+        self.set_interval(POLL_S, self.poll, name="quality ledger")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="quality-poll")
+    def poll(self) -> None:
+        stamp = ledger_stamp(self.settings)
+        if stamp != self._seen:
+            if self._seen is not None:
+                self.load()
+            self._seen = stamp
 
     def action_refresh(self) -> None:
         self.query_one("#quality-status", Static).update("loading…")
@@ -185,6 +207,7 @@ class QualityScreen(ConsoleView):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="quality-load")
     def load(self) -> None:
+        self._seen = ledger_stamp(self.settings)
         try:
             records = read_quality(self.settings.state_dir)
             found = trends(records, RUNS_SHOWN)
