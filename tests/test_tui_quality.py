@@ -203,6 +203,36 @@ async def test_a_run_that_ends_while_the_view_is_open_shows(settings: Settings, 
         )
 
 
+async def test_two_tables_at_80_columns_keep_rule_share_and_state_in_view(
+    settings: Settings, utc: None
+) -> None:
+    app = console(settings)
+    record_quality(
+        settings,
+        QualityRecord(
+            "run-7",
+            FIXED_NOW,
+            "silver/app_events_by_session",
+            "quarantine/app_events_by_session_rejected",
+            400,
+            {"event_ts_unparseable_upstream": 80},
+            True,
+            "silver_events",
+            {"event_ts_unparseable_upstream": Threshold(0.01, 0.10)},
+            {"event_ts_unparseable_upstream": "fail"},
+        ),
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_quality(pilot, app)
+        table = app.screen.query_one("#quality-rules", DataTable)
+        assert table.virtual_size.width <= table.size.width  # nothing a sideways scroll away
+        headers = [str(c.label) for c in table.columns.values()]
+        assert headers[0] == "Table" and "Last run" in headers
+        events = [r for r in cells(app, "#quality-rules") if r[0].startswith("silver/app")]
+        (row,) = events
+        assert "20.00% (80)" in row and row[-1].startswith("FAIL")
+
+
 async def test_without_records_the_view_says_how_they_come(settings: Settings) -> None:
     app = ConsoleApp(settings, synthetic_pipeline(), upkeep=fixed_upkeep, findings=fixed_findings)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -31,11 +31,19 @@ from lakeconsole.core.quality import (
 from lakeconsole.core.runner import describe_error
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.charts import AXIS, DOT_BITS, UP_EIGHTHS, nice_ceiling, spread, time_axis
+from lakeconsole.tui.fitted_columns import Column, fit_columns
 from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.screens.view import ConsoleView
 
 RUNS_SHOWN = 30  # the runs a trend and its chart cover
-COLUMNS = ("Table", "Rule", "Last run", "Trend", "Thresholds", "")
+COLUMNS = (
+    Column("Table", 0, flex=True, min_width=12),
+    Column("Rule", 0, flex=True, min_width=12),
+    Column("Last run", 0),
+    Column("Trend", 2),
+    Column("Thresholds", 1, flex=True, min_width=9),
+    Column("", 0),
+)
 CHART_ROWS = 6  # the chart's height with its time axis
 POLL_S = 2.0
 STATES = {"fail": "error", "warn": "warning"}  # theme variables: NO_COLOR keeps the words
@@ -168,6 +176,8 @@ class QualityScreen(ConsoleView):
         super().__init__()
         self.settings = settings
         self.found: list[RuleTrend] = []
+        self.columns: list[Column] = list(COLUMNS)
+        self.rows: list[list[Text]] = []
         self._seen: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
@@ -184,7 +194,7 @@ class QualityScreen(ConsoleView):
 
     def on_mount(self) -> None:
         table = self.query_one(RuleList)
-        table.add_columns(*COLUMNS)
+        table.add_columns(*(c.header for c in COLUMNS))
         table.loading = True
         self.load()
         # A run that ends while the view is open shows within POLL_S (the ledger grew).
@@ -221,28 +231,28 @@ class QualityScreen(ConsoleView):
         self.found = message.found
         table = self.query_one(RuleList)
         table.loading = False
-        kept = table.cursor_row
         names = sorted({t.table for t in self.found})
         one = names[0] if len(names) == 1 else None
         # One table (the usual lake): named in the title, its column would only repeat it.
-        table.clear(columns=True)
-        table.add_columns(*(COLUMNS[1:] if one else COLUMNS))
         title = f"Data quality{f' of {one}' if one else ''}: lines rejected per rule"
         self.query_one("#quality-title", Label).update(f"{title}, last {RUNS_SHOWN} runs")
         theme = self.app.get_css_variables()
+        self.columns = list(COLUMNS[1:] if one else COLUMNS)
+        self.rows = []
         for t in self.found:
             state = Text(state_words(t), style=theme.get(STATES.get(t.breached, ""), ""))
-            table.add_row(
-                *([] if one else [Text(t.table)]),
-                Text(t.rule),
-                Text(f"{percent(t.last)} ({t.rejected[-1]:,})"),
-                Text(sparkline(t.shares[-12:])),
-                Text(t.threshold.text() if t.threshold else ""),
-                state,
-                key=f"{t.table}\t{t.rule}",
+            self.rows.append(
+                [
+                    *([] if one else [Text(t.table)]),
+                    Text(t.rule),
+                    Text(f"{percent(t.last)} ({t.rejected[-1]:,})"),
+                    Text(sparkline(t.shares[-12:])),
+                    Text(t.threshold.text() if t.threshold else ""),
+                    state,
+                ]
             )
+        self._fill()
         if self.found:
-            table.move_cursor(row=min(kept, len(self.found) - 1))
             table.focus()
         status = self.query_one("#quality-status", Static)
         if message.problem:
@@ -282,7 +292,15 @@ class QualityScreen(ConsoleView):
 
     def on_resize(self, event: Resize) -> None:
         super().on_resize(event)
+        if self.rows:
+            self._fill()
         self.draw_chart()
+
+    def _fill(self) -> None:
+        """The rows in the columns that fit the width: the trend goes first, then the
+        thresholds are cut; the rule, its share and WARN / FAIL always show."""
+        keys = [f"{t.table}\t{t.rule}" for t in self.found]
+        fit_columns(self.query_one(RuleList), self.columns, self.rows, keys, self.size.width)
 
     def draw_chart(self) -> None:
         trend = self.selected
