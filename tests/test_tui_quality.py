@@ -72,7 +72,10 @@ def seed_quality(settings: Settings) -> None:
             "_source_row": pa.array([k + 1 for k in range(BAD_QTY)], pa.int64()),
             "rule": ["qty_invalid"] * BAD_QTY,
             "detail": [f"qty 'x{k}' is not a whole number" for k in range(BAD_QTY)],
-            "_run_id": ["run-5"] * BAD_QTY,
+            "_ingested_at": pa.array(
+                [int((FIXED_NOW - HOUR) * 1_000_000)] * BAD_QTY, pa.timestamp("us", tz="UTC")
+            ),
+            "_run_id": ["20261118T100620-000000Z-4242"] * BAD_QTY,
         }
     )
     write_deltalake(str(settings.data_dir / QUARANTINE), lines)
@@ -109,7 +112,7 @@ async def open_quality(pilot: Pilot[int], app: ConsoleApp) -> None:
 
 async def open_lines(pilot: Pilot[int], app: ConsoleApp) -> None:
     await open_quality(pilot, app)
-    await pilot.press("enter")  # the first rule: qty_invalid, the one that failed
+    await pilot.press("down", "enter")  # the second rule: qty_invalid, the one that failed
     await wait_for(
         pilot,
         lambda: (
@@ -165,12 +168,9 @@ async def test_enter_pages_through_a_rules_quarantined_lines_with_their_lineage(
             "the first page",
         )
         table = app.screen.query_one("#quality-lines", DataTable)
-        assert [str(c.label) for c in table.columns.values()] == [
-            "_source_file",
-            "_source_row",
-            "detail",
-            "_run_id",
-        ]
+        headers = [str(c.label) for c in table.columns.values()]
+        # The ingest time is the first to go where all five do not fit (here: 120 columns).
+        assert headers == ["_source_file", "_source_row", "detail", "_run_id"]
         first = cells(app, "#quality-lines")[0]
         assert first[:3] == ["orders_0000.csv", "1", "qty 'x0' is not a whole number"]
         await pilot.press("greater_than_sign")
@@ -231,6 +231,23 @@ async def test_two_tables_at_80_columns_keep_rule_share_and_state_in_view(
         events = [r for r in cells(app, "#quality-rules") if r[0].startswith("silver/app")]
         (row,) = events
         assert "20.00% (80)" in row and row[-1].startswith("FAIL")
+
+
+async def test_the_lines_fit_80_columns_with_file_row_and_detail(
+    settings: Settings, utc: None
+) -> None:
+    app = console(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_lines(pilot, app)
+        table = app.screen.query_one("#quality-lines", DataTable)
+        assert table.virtual_size.width <= table.size.width
+        headers = [str(c.label) for c in table.columns.values()]
+        assert headers[:3] == ["_source_file", "_source_row", "detail"]
+        assert cells(app, "#quality-lines")[0][:3] == [
+            "orders_0000.csv",
+            "1",
+            "qty 'x0' is not a whole number",
+        ]
 
 
 async def test_without_records_the_view_says_how_they_come(settings: Settings) -> None:

@@ -46,6 +46,14 @@ COLUMNS = (
 )
 CHART_ROWS = 6  # the chart's height with its time axis
 POLL_S = 2.0
+# A quarantined line's columns by how much they matter when 80 columns do not hold them all.
+LINE_COLUMNS = {
+    "_source_file": Column("_source_file", 0, flex=True, min_width=12),
+    "_source_row": Column("_source_row", 0),
+    "detail": Column("detail", 0, flex=True, min_width=20),
+    "_ingested_at": Column("_ingested_at", 2),
+    "_run_id": Column("_run_id", 1),
+}
 STATES = {"fail": "error", "warn": "warning"}  # theme variables: NO_COLOR keeps the words
 
 
@@ -346,6 +354,8 @@ class QuarantinedLinesScreen(ConsoleView):
         self.trend = trend
         self.start = 0
         self.total: int | None = None
+        self.headers: list[str] = []
+        self.lines: list[list[str]] = []
 
     def compose(self) -> ComposeResult:
         yield Label(
@@ -394,12 +404,24 @@ class QuarantinedLinesScreen(ConsoleView):
         page = message.page
         self.total = page.total_rows
         shown = page.table.select(lineage_columns(page.table.column_names))
-        table.clear(columns=True)
-        table.add_columns(*shown.column_names)
-        for row in text_rows(shown, width=60):
-            table.add_row(*row)
+        self.lines = [list(row) for row in text_rows(shown, width=60)]
+        self.headers = shown.column_names
+        self._fill()
         table.focus()
         status.update(self.status_text(shown.num_rows))
+
+    def on_resize(self, event: Resize) -> None:
+        super().on_resize(event)
+        if self.headers:
+            self._fill()
+
+    def _fill(self) -> None:
+        """The lines in the columns that fit: the file, the row and what failed always; the
+        run id, then the ingest time, go first."""
+        columns = [LINE_COLUMNS.get(h, Column(h, 1)) for h in self.headers]
+        keys = [str(self.start + i) for i in range(len(self.lines))]
+        table = self.query_one("#quality-lines", DataTable)
+        fit_columns(table, columns, self.lines, keys, self.size.width)
 
     def status_text(self, n: int | None = None) -> str:
         total = self.total or 0
