@@ -24,9 +24,9 @@ DESCRIPTION = """\
 Every run records, per silver table and rule, the lines it checked and the lines it rejected
 (a line counts under the first rule it failed, as quarantine records it). This shows, for the last
 --runs runs that checked lines: each rule's rejected share in the latest run, its trend (oldest →
-newest, scaled to its largest share), and whether it is rising (above the median of the runs
-before). With --rule, the quarantined lines of that rule, a page at a time, with their landing file
-and line number."""
+newest, scaled to its largest share), its declared thresholds, WARN or FAIL when the latest run
+went above one, and whether it is rising (above the median of the runs before). With --rule, the
+quarantined lines of that rule, a page at a time, with their landing file and line number."""
 EPILOG = f"""\
 {exit_codes.epilog(OK, FAILED, USAGE)}
 examples:
@@ -76,6 +76,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                         "rejected": t.rejected,
                         "checked": t.checked,
                         "rising": t.rising,
+                        "warn_above": t.threshold.warn_above if t.threshold else None,
+                        "fail_above": t.threshold.fail_above if t.threshold else None,
+                        "breached": t.breached or None,
                     }
                     for t in found
                 ],
@@ -99,18 +102,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 t.rule,
                 f"{t.last:.2%} ({t.rejected[-1]:,})",
                 sparkline(t.shares),
-                "rising" if t.rising else "",
+                t.threshold.text() if t.threshold else "",
+                " ".join(w for w in (t.breached.upper(), "rising" if t.rising else "") if w),
             ]
             for t in found
             if t.table == name
         ]
         if rows:
-            print(table(rows, ["rule", "last run", "trend", ""]))
+            print(table(rows, ["rule", "last run", "trend", "thresholds", ""]))
         else:
             print("  no line rejected in these runs")
         stopped = [r.run_id for r in held if r.stopped]
         if stopped:
-            print(f"  stopped on fail_above in run(s): {', '.join(stopped)}")
+            print(f"  stopped on a fail_above in run(s): {', '.join(stopped)}")
     print("a rule's quarantined lines: lakeconsole quality TABLE --rule RULE")
     return OK
 
@@ -120,9 +124,9 @@ def _table_name(given: str | None) -> str | None:
 
 
 def _rule_page(args: argparse.Namespace, settings: Settings, records: list[QualityRecord]) -> int:
-    from lakeconsole.core.explorer.filters import parse_row_filter
-    from lakeconsole.core.explorer.table import ExplorerError, resolve_table
-    from lakeconsole.core.explorer.version import rows_page, text_rows
+    from lakeconsole.core.explorer.table import ExplorerError
+    from lakeconsole.core.explorer.version import text_rows
+    from lakeconsole.core.quality import quarantined_page
 
     if not records:
         error("✗ no quality records yet: run the pipeline first (lakeconsole run)")
@@ -135,9 +139,7 @@ def _rule_page(args: argparse.Namespace, settings: Settings, records: list[Quali
         )
         return USAGE
     try:
-        path = resolve_table(quarantines[0], settings.data_dir)
-        where = parse_row_filter(f"rule={args.rule}")
-        page = rows_page(path, offset=args.offset, limit=args.limit, where=where)
+        page = quarantined_page(settings, quarantines[0], args.rule, args.offset, args.limit)
     except ExplorerError as exc:
         error(str(exc))
         return FAILED

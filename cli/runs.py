@@ -65,6 +65,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if args.steps:
+        from lakeconsole.core.run_trends import step_tables
+
         return show_steps(records, args.limit, args.json, step_tables(settings))
     if args.json:
         print_json([r.to_json() for r in records])
@@ -148,15 +150,6 @@ def one_run_text(record: RunRecord, now: float) -> str:
     if record.failed_step:
         lines.append(f"re-run from the failed step: lakeconsole run --from {record.failed_step}")
     return "\n".join(lines)
-
-
-def step_tables(settings: Settings) -> dict[str, tuple[str, ...]]:
-    """Each step's tables, for the advice on the step that grew ({} when the pipeline does not
-    load: the durations are still shown)."""
-    from lakeconsole.core.pipeline import loaded_or_none
-
-    pipeline = loaded_or_none(settings)
-    return {n: s.outputs for n, s in pipeline.steps.items()} if pipeline else {}
 
 
 def show_steps(

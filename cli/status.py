@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import TYPE_CHECKING
 
 from lakeconsole.cli.lake_use import reads_only
@@ -66,6 +65,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def status_text(found: Freshness, no_color: bool = True) -> str:
     """The marts' table, then the steps' table, then one line: all fresh or how many are stale."""
+    from lakeconsole.core.marts.freshness import state_text as _state
+    from lakeconsole.core.marts.freshness import when_text as _when
+
     now = found.now
     if found.marts:
         rows = [
@@ -103,26 +105,7 @@ def status_text(found: Freshness, no_color: bool = True) -> str:
     return f"{marts}\n\n{steps}\n\n{last} {grace}"
 
 
-def _state(state: str, since: float | None, now: float) -> str:
-    if state != "stale":
-        return state
-    return f"stale since {_when(since, now)}" if since is not None else "stale: never refreshed"
-
-
 def _rate(line: str, schedule: Schedule | None) -> str:
     if schedule is None:
         return line or "- (no Refresh Rate)"
     return f"{line} ({schedule.zone_label})" if schedule.zone is None else line
-
-
-def _when(at: float | None, now: float | None) -> str:
-    """'2026-12-03 08:00 (3h00m ago)' (no gap without `now`), or '-' for never."""
-    from lakeconsole.core.run_timeline import seconds
-
-    if at is None:
-        return "-"
-    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(at))
-    if now is None:
-        return stamp
-    gap = seconds(abs(now - at))
-    return f"{stamp} ({gap} ago)" if at <= now else f"{stamp} (in {gap})"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -128,6 +128,17 @@ class Rule:
     problem: str
     args: tuple[Any, ...] = ()
     check: Callable[[pa.Table], Any] | None = None  # kind "check": the rows that pass
+    # Shares of a run's lines this rule rejects (0.01 = 1%): above warn_above the run warns,
+    # above fail_above the step fails after quarantining (Lakeflow's expect / expect_or_fail).
+    warn_above: float | None = None
+    fail_above: float | None = None
+
+    def thresholds(
+        self, *, warn_above: float | None = None, fail_above: float | None = None
+    ) -> Rule:
+        """This rule with a warn and/or fail threshold: `rule.not_null("id").thresholds(
+        warn_above=0.01, fail_above=0.05)`."""
+        return replace(self, warn_above=warn_above, fail_above=fail_above)
 
 
 class rule:
@@ -216,6 +227,32 @@ class rule:
         (rows: the batch's typed silver columns as a pyarrow Table). A rule that raises fails
         the step before anything is committed."""
         return Rule(name, column, "check", problem, (), passes)
+
+
+def _check_thresholds(table: str, rules: Sequence[Rule]) -> None:
+    """Each threshold a share (0 ≤ x < 1), warn at most fail, and one pair per rule name (two
+    rules may share a name: `line_no_invalid` for parses and at_least)."""
+    held: dict[str, tuple[float | None, float | None]] = {}
+    for r in rules:
+        for what, value in (("warn_above", r.warn_above), ("fail_above", r.fail_above)):
+            if value is not None and not 0 <= value < 1:
+                raise DeclarationError(
+                    f"{table}: rule {r.name}: {what} is a share of a run's lines, 0 ≤ x < 1 "
+                    "(0.05 = 5%)"
+                )
+        if r.warn_above is not None and r.fail_above is not None and r.warn_above > r.fail_above:
+            raise DeclarationError(
+                f"{table}: rule {r.name}: warn_above {r.warn_above} is above fail_above "
+                f"{r.fail_above}; warn at a smaller share than you fail"
+            )
+        pair = (r.warn_above, r.fail_above)
+        if pair == (None, None):
+            continue
+        if held.setdefault(r.name, pair) != pair:
+            raise DeclarationError(
+                f"{table}: rule {r.name} is declared twice with different thresholds "
+                f"{held[r.name]} and {pair}: give them once, on one of the two"
+            )
 
 
 # Derived columns: "upper(c)", "lower(c)", "trim(c)", "date(c)" or "c::<type>", or a Python
@@ -507,6 +544,7 @@ class Pipeline:
                     ) from None
         if fail_above is not None and not 0 <= fail_above < 1:
             raise DeclarationError(f"{name}: fail_above is a share of rows, 0 ≤ x < 1 (0.05 = 5%)")
+        _check_thresholds(name, rules)
         spec = TableSpec(
             name=name,
             layer="silver",

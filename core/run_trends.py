@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from lakeconsole.core.events import RunStatus
 from lakeconsole.core.runs import RunRecord
+from lakeconsole.core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -74,15 +75,43 @@ def step_durations(runs: list[RunRecord], limit: int | None = None) -> list[RunS
     return out
 
 
-def step_that_grew(trend: list[RunSteps]) -> StepGrowth | None:
-    """The step whose time in the newest run is furthest above its median in the runs before,
-    or None with fewer than two runs or when no step grew."""
-    if len(trend) < 2:
+def step_that_grew(trend: list[RunSteps], recent: int = 1) -> StepGrowth | None:
+    """The step whose time in the newest `recent` runs (their median) is furthest above its
+    median in the runs before, or None without a run before them or when no step grew."""
+    if len(trend) <= recent:
         return None
-    *before, last = trend
+    before, last = trend[:-recent], trend[-recent:]
     grown = []
-    for i, (name, took) in enumerate(last.steps):
+    for i, (name, _) in enumerate(last[-1].steps):
+        took = statistics.median(run.steps[i][1] for run in last)
         usual = statistics.median(run.steps[i][1] for run in before)
         grown.append(StepGrowth(name, took, usual))
-    best = max(grown, key=lambda g: g.grew_s)
-    return best if best.grew_s > 0 else None
+    best = max(grown, key=lambda g: g.grew_s, default=None)
+    return best if best is not None and best.grew_s > 0 else None
+
+
+def step_tables(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Each step's tables, for the advice on the step that grew ({} when the pipeline does not
+    load: the durations are still shown)."""
+    from lakeconsole.core.pipeline import loaded_or_none
+
+    pipeline = loaded_or_none(settings)
+    return {n: s.outputs for n, s in pipeline.steps.items()} if pipeline else {}
+
+
+def grown_step_advice(settings: Settings, runs: list[RunRecord], recent: int) -> str:
+    """For latency creep over the last `recent` runs: the step whose time grew, and its tables
+    (what OPTIMIZE / Z-ORDER should look at first); "" when no step grew."""
+    from lakeconsole.core.run_timeline import seconds
+
+    trend = step_durations(runs)
+    grew = step_that_grew(trend, recent)
+    if grew is None:
+        return ""
+    mine = step_tables(settings).get(grew.step, ())
+    said = (
+        f"step {grew.step} grew most ({seconds(grew.usual_s)} → {seconds(grew.last_s)}, the "
+        f"median of the last {min(recent, len(trend) - 1)} run(s) against the "
+        f"{len(trend) - recent} before)"
+    )
+    return said + (f"; its tables: {', '.join(mine)}" if mine else "")

@@ -52,6 +52,7 @@ VIEWS: dict[str, tuple[str, str, str]] = {
     "backup": ("lakeconsole.tui.screens.backup", "BackupScreen", "Backup"),
     "marts": ("lakeconsole.tui.screens.marts", "MartsScreen", "Mart docs"),
     "runs": ("lakeconsole.tui.screens.runs", "RunsScreen", "Runs"),
+    "quality": ("lakeconsole.tui.screens.quality", "QualityScreen", "Quality"),
 }
 
 UpkeepSource = Callable[[Settings], list[UpkeepItem]]
@@ -166,7 +167,10 @@ class ConsoleApp(App[int]):
         findings: list[tuple[str, str, str]] = []
         error = None
         try:
-            items = self.upkeep_source(self.settings)
+            from lakeconsole.core.alerts.incidents import open_incidents_item
+
+            # The incidents alerted and still open: one line, where the upkeep lines are.
+            items = self.upkeep_source(self.settings) + open_incidents_item(self.settings)
             findings = self.findings_source(self.settings)
         except Exception as exc:  # the summary says it could not check; the console stays up
             error = describe_error(exc)

@@ -69,6 +69,14 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         show=False,
         tooltip="Runs: timeline, error, re-run",
     ),
+    Binding(
+        "e",
+        "open_view('quality')",
+        "Quality",
+        id="quality",
+        show=False,
+        tooltip="Quality: rejected lines per rule, trend",
+    ),
     # Named in the landing panel's corner; in the dashboard's footer when there is room.
     Binding(
         "a",

@@ -1,5 +1,6 @@
-"""Alerts: a failed step, a stale mart, an overdue vacuum or backup, latency creep, sent once per
-incident to the targets the settings name (ALERT_COMMAND, ALERT_WEBHOOK_URL, ALERT_DESKTOP).
+"""Alerts: a failed step, a failed quality threshold, a stale mart, an overdue vacuum or backup,
+latency creep, sent once per incident to the targets the settings name (ALERT_COMMAND,
+ALERT_WEBHOOK_URL, ALERT_DESKTOP).
 
 Evaluated at the end of every run (under its lock, so two runs never race on the state) and by
 `lakeconsole alerts check` (cron, between runs). With no target set nothing is read: a run pays

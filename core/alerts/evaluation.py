@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
 from lakeconsole.core.alerts.incidents import (
     Condition,
@@ -22,7 +23,38 @@ log = logging.getLogger("lakeconsole.alerts")
 UPKEEP_KINDS = {"latency": "latency_creep"}  # else "<name>_overdue"
 
 
-def step_conditions(record: RunRecord) -> list[Condition]:
+def quality_conditions(settings: Settings, record: RunRecord) -> list[Condition]:
+    """A step this run stopped on a rule's fail_above: one "quality threshold" incident per
+    step (it stands for the step's failure: that step sends no "step failed" alert beside it)."""
+    failed = {s.name: s for s in record.steps if s.state == StepState.FAILED.value}
+    if not failed:
+        return []
+    from lakeconsole.core.quality import read_quality
+
+    out = []
+    for q in read_quality(settings.state_dir):
+        rules = sorted(r for r, level in q.breached.items() if level == "fail")
+        if q.run_id != record.run_id or q.step not in failed or not rules:
+            continue
+        step = failed[q.step]
+        out.append(
+            Condition(
+                f"{QUALITY_KEY}{q.step}",
+                "quality_threshold",
+                f"{q.table}: {', '.join(rules)} above fail_above",
+                f"run {record.run_id}: step {q.step} failed: {step.error}; steps after it were "
+                "blocked (OPS-01)",
+            )
+        )
+    return out
+
+
+QUALITY_KEY = "quality-threshold:"
+
+
+def step_conditions(record: RunRecord, already: Sequence[Condition] = ()) -> list[Condition]:
+    """Each failed step, but for one `already` alerted under another kind (a quality threshold)."""
+    said = {c.key.removeprefix(QUALITY_KEY) for c in already}
     return [
         Condition(
             f"step-failed:{s.name}",
@@ -32,7 +64,7 @@ def step_conditions(record: RunRecord) -> list[Condition]:
             f"blocked (OPS-01). `lakeconsole runs {record.run_id}` shows the run",
         )
         for s in record.steps
-        if s.state == StepState.FAILED.value
+        if s.state == StepState.FAILED.value and s.name not in said
     ]
 
 
@@ -83,12 +115,17 @@ def after_run(settings: Settings, record: RunRecord | None) -> list[Delivery]:
         if not targets or record is None:
             return []
         ran = {
-            f"step-failed:{s.name}"
+            f"{prefix}{s.name}"
             for s in record.steps
             if s.state in (StepState.SUCCEEDED.value, StepState.FAILED.value)
+            for prefix in ("step-failed:", QUALITY_KEY)
         }
+        quality = quality_conditions(settings, record)
         found = (
-            step_conditions(record) + upkeep_conditions(settings) + freshness_conditions(settings)
+            quality
+            + step_conditions(record, quality)
+            + upkeep_conditions(settings)
+            + freshness_conditions(settings)
         )
         return evaluate(
             settings,

@@ -163,3 +163,16 @@ def _send(
             log.info("alert %s (%s) sent to %s", incident.key, state, target.name)
         out.append(Delivery(incident.key, state, target.name, problem))
     return out
+
+
+def open_incidents_item(settings: Settings) -> list[Any]:
+    """The dashboard's alerts line: the incidents open now (each alerted once), as an upkeep
+    item dated by the oldest; [] when none is open. Reads alerts.json: call it in a worker."""
+    from lakeconsole.core.upkeep import UpkeepItem
+
+    held = sorted(load_incidents(settings).values(), key=lambda i: i.since)
+    if not held:
+        return []
+    titles = ", ".join(i.title for i in held)
+    detail = f"{len(held)} open (`lakeconsole alerts`): {titles}"
+    return [UpkeepItem("alerts", held[0].since, True, detail)]

@@ -8,8 +8,9 @@ re-run:
 1. the partitions the batch touches are added to the pending set of each gold table reading
    silver (a superset is harmless);
 2. rejected lines go to quarantine by an insert-only MERGE keyed on (file hash, row);
-3. `fail_above`: when the share of the run's lines so far that were rejected exceeds it, the step
-   fails here, with the counts per rule. The batch's rejected lines are in quarantine (where they
+3. `fail_above`: when the share of the run's lines so far that were rejected exceeds it (the
+   table's, or one rule's share above that rule's `fail_above`), the step fails here, with the
+   counts per rule. The batch's rejected lines are in quarantine (where they
    belong whatever happens next); its live lines are not merged and the watermark does not pass
    them, so silver holds only whole batches and a re-run takes the batch up again;
 4. the live lines go to silver after one key look-up (core/blocks/keys.py): a DELETE-only MERGE
@@ -64,7 +65,13 @@ from lakeconsole.core.blocks.tables import (
 from lakeconsole.core.blocks.watermark import WATERMARK, current_marks, marks, read_watermark
 from lakeconsole.core.dag import PipelineError, StepContext, StepResult
 from lakeconsole.core.faults import crash_point
-from lakeconsole.core.quality import QualityRecord, record_quality
+from lakeconsole.core.quality import (
+    Breach,
+    QualityRecord,
+    breaches,
+    record_quality,
+    rule_thresholds,
+)
 from lakeconsole.core.schema_version import commit_properties, open_or_create
 from lakeconsole.core.table_health import open_healthy
 from lakeconsole.core.tables import TableSpec
@@ -90,6 +97,10 @@ NEWER = (
 
 class TooManyRejected(Exception):
     """More of a run's lines failed validation than the silver table's `fail_above` allows."""
+
+
+class RuleThresholdFailed(TooManyRejected):
+    """One rule rejected a larger share of a run's lines than its `fail_above` allows."""
 
 
 def run(ctx: StepContext, table: Table) -> StepResult:
@@ -210,6 +221,9 @@ class Silver:
                 f"{untrusted}: re-deriving silver from all {total:,} bronze lines"
             )
         result.warnings += pending_warnings
+        result.warnings += [
+            b.line(table.name, self.quarantine.name) for b in self._breaches() if b.level == "warn"
+        ]
         # Quarantined lines and a re-derivation are said once; a wrong pending file every run.
         result.settled = not pending_warnings
         for warning in result.warnings:
@@ -394,6 +408,10 @@ class Silver:
         """Fail before merging a batch when too many of the run's lines so far were rejected."""
         limit, read = self.table.fail_above, self.counts["rows_read"]
         rejected = self.counts["quarantined"]
+        failed = [b for b in self._breaches() if b.level == "fail"]
+        if failed:
+            self._record_quality(stopped=True)
+            raise RuleThresholdFailed(failed[0].line(self.table.name, self.quarantine.name))
         if limit is None or not read or rejected / read <= limit:
             return
         by_rule = ", ".join(f"{name} {n:,}" for name, n in self.rules.most_common())
@@ -407,6 +425,10 @@ class Silver:
             "declaration for one run to let silver go past them"
         )
 
+    def _breaches(self) -> list[Breach]:
+        """The rules whose share of the run's lines so far is above a declared threshold."""
+        return breaches(rule_thresholds(self.table.rules), self.rules, self.counts["rows_read"])
+
     def _record_quality(self, stopped: bool) -> None:
         """The lines this run checked and rejected, per rule (`lakeconsole quality`)."""
         record = QualityRecord(
@@ -417,6 +439,9 @@ class Silver:
             self.counts["rows_read"],
             dict(self.rules),
             stopped,
+            self.ctx.step,
+            rule_thresholds(self.table.rules),
+            {b.rule: b.level for b in self._breaches()},
         )
         record_quality(self.settings, record)
 

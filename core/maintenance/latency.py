@@ -8,12 +8,12 @@ OPTIMIZE / Z-ORDER are those whose file counts grew (or that hold many small fil
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lakeconsole.core.maintenance.ledger import last_done
 from lakeconsole.core.maintenance.tables import table_files, table_name
-from lakeconsole.core.run_trends import LatencyPoint, latency_trend
+from lakeconsole.core.run_trends import LatencyPoint, grown_step_advice, latency_trend
 from lakeconsole.core.runs import RunRecord, load_runs
 from lakeconsole.core.settings import Settings
 
@@ -71,9 +71,13 @@ def detect_creep(points: list[LatencyPoint], runs: int, factor: float) -> Latenc
 
 
 def latency_watch(settings: Settings, limit: int = 200) -> LatencyWatch:
-    """The creep rule applied to the run history in the settings' lake."""
-    points = latency_points(load_runs(settings.state_dir, limit=limit))
-    return detect_creep(points, settings.latency_creep_runs, settings.latency_creep_factor)
+    """The creep rule applied to the run history in the settings' lake; creep names the step
+    that grew and its tables (issue 17: the advice points at that step's tables)."""
+    records = load_runs(settings.state_dir, limit=limit)
+    runs = settings.latency_creep_runs
+    watch = detect_creep(latency_points(records), runs, settings.latency_creep_factor)
+    grew = grown_step_advice(settings, records, runs) if watch.creeping else ""
+    return replace(watch, message=f"{watch.message}; {grew}") if grew else watch
 
 
 def optimize_candidates(

@@ -151,6 +151,37 @@ def iso(at: float | None) -> str | None:
     return datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
 
 
+def when_text(at: float | None, now: float | None) -> str:
+    """'2026-12-03 08:00 (3h00m ago)' (no gap without `now`), or '-' for never."""
+    from lakeconsole.core.run_timeline import seconds
+
+    if at is None:
+        return "-"
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(at))
+    if now is None:
+        return stamp
+    gap = seconds(abs(now - at))
+    return f"{stamp} ({gap} ago)" if at <= now else f"{stamp} (in {gap})"
+
+
+def state_text(state: str, since: float | None, now: float) -> str:
+    """`fresh`, `stale since 2026-12-03 09:00 (2h00m ago)`, `stale: never refreshed`, ..."""
+    if state != STALE:
+        return state
+    return f"stale since {when_text(since, now)}" if since is not None else "stale: never refreshed"
+
+
+def mart_line(m: MartFreshness, now: float) -> str:
+    """One mart's freshness in the console's words: stale since when, or fresh till when."""
+    if m.state == FRESH:
+        return f"fresh, next due {when_text(m.next_due, None)}"
+    if m.state == STALE:
+        return f"{state_text(m.state, m.stale_since, now)} by its Refresh Rate '{m.refresh_rate}'"
+    if m.state == UNREADABLE:
+        return f"Refresh Rate unreadable: {m.problem}"
+    return m.state
+
+
 def read_schedule(mart: Mart) -> tuple[str, Schedule | None, str | None]:
     """(schedule line, schedule, problem) of a mart's README. No README or no Refresh Rate
     section: ('', None, None), the OPS-05 findings name those."""

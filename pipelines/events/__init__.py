@@ -50,6 +50,11 @@ PLATFORMS: tuple[str, ...] = ("ios", "android", "web")
 FUNNEL: tuple[str, ...] = ("app_open", "view_item", "add_to_cart", "purchase")
 # Mostly distinct per row: a dictionary costs time to build and is then dropped.
 DISTINCT = ("event_id", "event_ts", "properties", "_source_row")
+# Quality thresholds, as shares of a run's events: every rule warns above 1%; the two that catch a
+# change of format in the app (a time or properties that do not parse) fail the step above 10%
+# (gold is then blocked, OPS-01). An unknown event type only warns: a new app version adds types.
+WARN = 0.01
+FORMAT = {"warn_above": WARN, "fail_above": 0.10}
 
 # A flat JSON object of strings, numbers, booleans and nulls: what the collector sends, checked
 # as one vectorised regex; the rest (nested values, unusual escapes) is parsed exactly.
@@ -122,20 +127,22 @@ app_events = pipeline.silver(
     derive={"event_date": "date(event_ts)", "event_type": "lower(event_type)"},
     # Checked in this order; an event is quarantined with the first it fails.
     rules=[
-        rule.not_null("event_id", name="event_id_missing"),
-        rule.not_null("user_id", name="user_id_missing"),
-        rule.not_null("session_id", name="session_id_missing"),
+        rule.not_null("event_id", name="event_id_missing").thresholds(warn_above=WARN),
+        rule.not_null("user_id", name="user_id_missing").thresholds(warn_above=WARN),
+        rule.not_null("session_id", name="session_id_missing").thresholds(warn_above=WARN),
         rule.parses(
             "event_ts", name="event_ts_unparseable", problem="is not an ISO 8601 date and time"
+        ).thresholds(**FORMAT),
+        rule.one_of("event_type", EVENT_TYPES, name="event_type_unknown").thresholds(
+            warn_above=WARN
         ),
-        rule.one_of("event_type", EVENT_TYPES, name="event_type_unknown"),
-        rule.one_of("platform", PLATFORMS, name="platform_unknown"),
+        rule.one_of("platform", PLATFORMS, name="platform_unknown").thresholds(warn_above=WARN),
         rule.check(
             "properties_not_json",
             "properties",
             properties_are_an_object,
             problem="is not a JSON object",
-        ),
+        ).thresholds(**FORMAT),
     ],
     rejected_rows="quarantine/app_events_rejected",
     step="silver_events",

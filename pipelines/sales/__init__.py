@@ -44,6 +44,12 @@ MONEY_SUM = "decimal(20,2)"
 DISTINCT = ("order_id", "order_ts", "price", "tax", "_source_row")
 LINE = "is not a whole number of at least 1"
 GROUP = ("order_date", "region", "product_id", "currency")
+# Quality thresholds, as shares of a run's lines (the demo sends about 0.1% per rule): every rule
+# warns above 1%; a rule that catches a change of format upstream (a time, number or code that
+# does not parse) fails the step above 10%: a whole file in another format crosses it, a few bad
+# lines a day do not. A failed threshold blocks gold (OPS-01).
+WARN = 0.01
+FORMAT = {"warn_above": WARN, "fail_above": 0.10}
 
 pipeline = Pipeline(
     "sales",
@@ -86,31 +92,39 @@ orders = pipeline.silver(
     derive={"order_date": "date(order_ts)", "currency": "upper(currency)"},
     # Checked in this order; a line is quarantined with the first it fails. The README lists them.
     rules=[
-        rule.not_null("order_id", name="order_id_missing"),
-        rule.parses("line_no", name="line_no_invalid", problem=LINE),
+        rule.not_null("order_id", name="order_id_missing").thresholds(warn_above=WARN),
+        rule.parses("line_no", name="line_no_invalid", problem=LINE).thresholds(**FORMAT),
         rule.at_least("line_no", 1, name="line_no_invalid", problem=LINE),
         rule.parses(
             "order_ts", name="order_ts_unparseable", problem="is not an ISO 8601 date and time"
-        ),
-        rule.not_null("customer_id", name="customer_id_missing"),
-        rule.not_null("product_id", name="product_id_missing"),
-        rule.not_null("region", name="region_missing"),
+        ).thresholds(**FORMAT),
+        rule.not_null("customer_id", name="customer_id_missing").thresholds(warn_above=WARN),
+        rule.not_null("product_id", name="product_id_missing").thresholds(warn_above=WARN),
+        rule.not_null("region", name="region_missing").thresholds(warn_above=WARN),
         rule.parses(
             "price", name="price_not_a_number", problem="is not a number with at most 2 decimals"
+        ).thresholds(**FORMAT),
+        rule.at_least("price", 0, name="price_negative", problem="is below zero").thresholds(
+            warn_above=WARN
         ),
-        rule.at_least("price", 0, name="price_negative", problem="is below zero"),
-        rule.parses("qty", name="qty_not_an_integer", problem="is not a whole number"),
-        rule.at_least("qty", 1, name="qty_not_positive", problem="is not at least 1"),
+        rule.parses("qty", name="qty_not_an_integer", problem="is not a whole number").thresholds(
+            **FORMAT
+        ),
+        rule.at_least("qty", 1, name="qty_not_positive", problem="is not at least 1").thresholds(
+            warn_above=WARN
+        ),
         rule.parses(
             "tax", name="tax_not_a_number", problem="is not a number with at most 2 decimals"
+        ).thresholds(**FORMAT),
+        rule.at_least("tax", 0, name="tax_negative", problem="is below zero").thresholds(
+            warn_above=WARN
         ),
-        rule.at_least("tax", 0, name="tax_negative", problem="is below zero"),
         rule.matches(
             "currency",
             r"^[A-Z]{3}$",
             name="currency_invalid",
             problem="is not a 3-letter currency code",
-        ),
+        ).thresholds(**FORMAT),
     ],
     rejected_rows="quarantine/sales_orders_rejected",
     step="silver_orders",

@@ -8,6 +8,7 @@ watchfiles worker; a conflicting unsaved edit is never silently overwritten.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -22,6 +23,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Markdown, Static, TextArea
 
+from lakeconsole.core.marts.freshness import UNSCHEDULED
 from lakeconsole.core.marts.readme import (
     README,
     Mart,
@@ -63,6 +65,7 @@ def list_label(state: ReadmeState) -> str:
 class MartRow:
     mart: Mart
     state: ReadmeState
+    freshness: str = ""  # `stale since …`, `fresh, next due …` (core.marts.freshness.mart_line)
 
 
 class MartsLoaded(Message):
@@ -218,6 +221,9 @@ class MartsScreen(ConsoleView):
             return
         state = text_state(self.editor.text)
         parts = [f"{self.current.name}/{README}", state.label()]
+        row = self.rows.get(self.current.name)
+        if row is not None and row.freshness:
+            parts.append(row.freshness)
         if self.dirty:
             parts.append("unsaved changes")
         if self.narrow:
@@ -241,7 +247,24 @@ class MartsScreen(ConsoleView):
     def load_marts(self) -> None:
         """Read the marts and their README states (disk) off the UI thread."""
         marts = find_marts(self.settings.data_dir)
-        self.post_message(MartsLoaded([MartRow(m, readme_state(m.path)) for m in marts]))
+        fresh = self.freshness()
+        self.post_message(
+            MartsLoaded([MartRow(m, readme_state(m.path), fresh.get(m.name, "")) for m in marts])
+        )
+
+    def freshness(self) -> dict[str, str]:
+        """Each mart's freshness by its Refresh Rate, at the console's clock (in the worker: it
+        reads the run records); {} when it cannot be judged (the status line then says nothing)."""
+        from lakeconsole.core.marts.freshness import mart_freshness, mart_line
+
+        clock = getattr(self.app, "clock", None)
+        now = clock() if callable(clock) else None
+        try:
+            judged = mart_freshness(self.settings, now)
+        except Exception:  # the README editor works whatever the run records say
+            return {}
+        at = now if now is not None else time.time()
+        return {m.mart: mart_line(m, at) for m in judged if m.state != UNSCHEDULED}
 
     @on(MartsLoaded)
     def marts_loaded(self, message: MartsLoaded) -> None:
@@ -354,7 +377,8 @@ class MartsScreen(ConsoleView):
             return
         self.disk_text = text
         state = text_state(text)
-        self._set_row(MartRow(self.current, state))
+        held = self.rows.get(self.current.name)
+        self._set_row(MartRow(self.current, state, held.freshness if held else ""))
         self._show_status()
         if state.complete:
             self.notify(f"Saved {self.current.name}/{README}: all required sections present.")
