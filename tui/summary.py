@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -17,6 +18,8 @@ from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.latency_panel import LatencyChart
 
 __all__ = ["Finding", "HeartbeatLine", "LatencyChart", "UpkeepPanel", "last_finished"]
+
+UPKEEP_FRAME = 5  # the maintenance panel's columns around its text: border 2, padding 2, scrollbar
 
 
 def last_finished(runs: list[RunRecord]) -> RunRecord | None:
@@ -78,6 +81,20 @@ class UpkeepPanel(VerticalScroll, can_focus=True):
     @property
     def line_count(self) -> int:
         return max(1, len(self.lines))
+
+    def wrapped_count(self) -> int | None:
+        """The rows the lines take wrapped at the panel's width (None before it has one)."""
+        # The border, the padding and a scrollbar's column: the width left for the text.
+        width = self.size.width - UPKEEP_FRAME
+        if width <= 0:
+            return None
+        console = self.app.console
+        return max(1, sum(len(Text(line).wrap(console, width)) for line in self.lines))
+
+    def wrap_lines(self, wrapped: bool) -> None:
+        """Wrapped when every line fits so (a fix at the end of a line is read); one line each,
+        cut with an ellipsis, when not (every item still shows, its full text in the tooltip)."""
+        self.set_class(wrapped, "-wrapped")
 
     def show(
         self,

@@ -33,6 +33,7 @@ from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.charts import part_bar
 from lakeconsole.tui.fitted_columns import Cell, Column, fit_columns
+from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.latency_panel import LatencyTrend
 from lakeconsole.tui.screens.view import ConsoleView
 
@@ -342,7 +343,8 @@ class MaintenanceScreen(ConsoleView):
 
     def _idle(self) -> bool:
         if self.busy:
-            self.notify("Still working: press x to stop it first", severity="warning")
+            stop = key_of(self, "cancel_work")
+            self.notify(f"Still working: press {stop} to stop it first", severity="warning")
         return not self.busy
 
     def action_vacuum(self, every: bool) -> None:
