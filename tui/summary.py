@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -82,19 +82,25 @@ class UpkeepPanel(VerticalScroll, can_focus=True):
     def line_count(self) -> int:
         return max(1, len(self.lines))
 
+    def rows(self, width: int) -> list[str]:
+        """The lines wrapped at `width` columns, each continuation indented under its text."""
+        return [
+            row
+            for line in self.lines
+            for row in textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)
+        ]
+
     def wrapped_count(self) -> int | None:
         """The rows the lines take wrapped at the panel's width (None before it has one)."""
-        # The border, the padding and a scrollbar's column: the width left for the text.
         width = self.size.width - UPKEEP_FRAME
-        if width <= 0:
-            return None
-        console = self.app.console
-        return max(1, sum(len(Text(line).wrap(console, width)) for line in self.lines))
+        return max(1, len(self.rows(width))) if width > 0 else None
 
     def wrap_lines(self, wrapped: bool) -> None:
         """Wrapped when every line fits so (a fix at the end of a line is read); one line each,
         cut with an ellipsis, when not (every item still shows, its full text in the tooltip)."""
-        self.set_class(wrapped, "-wrapped")
+        if self.lines:
+            shown = self.rows(self.size.width - UPKEEP_FRAME) if wrapped else self.lines
+            self.query_one(".upkeep-text", Static).update("\n".join(shown))
 
     def show(
         self,
