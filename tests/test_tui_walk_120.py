@@ -393,3 +393,17 @@ async def test_the_runs_list_refits_its_error_column_when_the_terminal_is_resize
         await pilot.pause(0.3)
         cells = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
         assert any(len(cell) > 60 for cell in cells), cells  # wide again: more of the error
+
+
+async def test_the_vacuum_preview_of_one_table_says_this_table(settings: Settings) -> None:
+    """`v` on one table said 'Vacuum records that these tables were vacuumed'."""
+    from lakeconsole.tui.screens.maintenance import VacuumPreviewScreen
+    from tests.screen_walks import open_maintenance
+
+    app = console(settings)
+    async with app.run_test(size=LARGE) as pilot:
+        await open_maintenance(pilot, app)
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, VacuumPreviewScreen), "the preview")
+        title = str(app.screen.query_one(".dialog-title", Static).render())
+        assert title.endswith("records that this table was vacuumed"), title

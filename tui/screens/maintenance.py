@@ -104,10 +104,11 @@ class VacuumPreviewScreen(ModalScreen[str | None]):
         total = human_bytes(sum(p.bytes for p in self.plans))
         with Vertical(classes="dialog-box", id="vacuum-preview"):
             # Nothing to delete still counts as a vacuum (OPS-03's weekly date): say what it does.
+            which = "this table was" if len(self.plans) == 1 else "these tables were"
             title = (
                 f"VACUUM: {files} file(s), {total} would be deleted"
                 if files
-                else "VACUUM: nothing to delete; Vacuum records that these tables were vacuumed"
+                else f"VACUUM: nothing to delete; Vacuum records that {which} vacuumed"
             )
             yield Label(title, classes="dialog-title")
             with VerticalScroll(id="preview-files"):
