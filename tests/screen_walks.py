@@ -231,6 +231,25 @@ async def open_tables_help(pilot: Pilot[Any], app: ConsoleApp) -> None:
     await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the keys of the tables")
 
 
+async def open_version_filtered(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_version(pilot, app)
+    await pilot.press("slash", *"amount=40", "enter")
+    await until(pilot, lambda: "matching" in text_of(app, "#version-status"), "the rows filtered")
+
+
+async def open_marts_leave_unsaved(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_marts(pilot, app)
+    app.screen.query_one(TextArea).insert("An edit.\n")
+    await pilot.press("escape")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "leave and lose the edits?")
+
+
+async def open_maintenance_help(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_maintenance(pilot, app)
+    await pilot.press("question_mark")
+    await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the keys of maintenance")
+
+
 async def open_runs(pilot: Pilot[Any], app: ConsoleApp) -> None:
     await settle(pilot, app)
     await pilot.press("u")

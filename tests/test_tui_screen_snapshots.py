@@ -33,7 +33,9 @@ from tests.screen_walks import (
     open_log_enlarged,
     open_log_filter,
     open_maintenance,
+    open_maintenance_help,
     open_marts,
+    open_marts_leave_unsaved,
     open_marts_without_preview,
     open_new_mart,
     open_restore_confirmation,
@@ -43,6 +45,7 @@ from tests.screen_walks import (
     open_tables_help,
     open_vacuum_preview,
     open_version,
+    open_version_filtered,
 )
 from tests.test_tui_snapshots import console, settle
 from tests.tui_fixtures import Controls
@@ -141,6 +144,9 @@ def test_dashboard_failed_large(settings: Settings, snap_compare: Any) -> None:
         open_tables_filtered,
         open_tables_help,
         open_runs,
+        open_version_filtered,
+        open_marts_leave_unsaved,
+        open_maintenance_help,
     ],
     ids=lambda walk: walk.__name__.removeprefix("open_"),
 )
