@@ -148,6 +148,9 @@ async def open_marts(pilot: Pilot[Any], app: ConsoleApp) -> None:
         ),
         "the sales README",
     )
+    # A blinking cursor is drawn or not by when the picture is taken: it stays drawn.
+    app.screen.query_one(TextArea).cursor_blink = False
+    await pilot.pause(0.2)
 
 
 async def open_help(pilot: Pilot[Any], app: ConsoleApp) -> None:
