@@ -17,10 +17,12 @@ from lakeconsole.core.marts.readme import new_mart
 from lakeconsole.core.settings import Settings
 from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.help import HelpScreen
+from lakeconsole.tui.modals import ConfirmScreen
 from lakeconsole.tui.screens.backup import BackupScreen
-from lakeconsole.tui.screens.maintenance import MaintenanceScreen
-from lakeconsole.tui.screens.marts import MartsScreen
-from lakeconsole.tui.screens.table_compare import CompareScreen
+from lakeconsole.tui.screens.maintenance import MaintenanceScreen, VacuumPreviewScreen
+from lakeconsole.tui.screens.marts import MartNameScreen, MartsScreen
+from lakeconsole.tui.screens.runs import RunsScreen
+from lakeconsole.tui.screens.table_compare import CompareScreen, KeysScreen
 from lakeconsole.tui.screens.table_history import TableHistoryScreen
 from lakeconsole.tui.screens.table_version import TableVersionScreen
 from lakeconsole.tui.screens.tables import TablesScreen
@@ -146,6 +148,9 @@ async def open_marts(pilot: Pilot[Any], app: ConsoleApp) -> None:
         ),
         "the sales README",
     )
+    # A blinking cursor is drawn or not by when the picture is taken: it stays drawn.
+    app.screen.query_one(TextArea).cursor_blink = False
+    await pilot.pause(0.2)
 
 
 async def open_help(pilot: Pilot[Any], app: ConsoleApp) -> None:
@@ -158,6 +163,104 @@ async def open_history_help(pilot: Pilot[Any], app: ConsoleApp) -> None:
     await open_history(pilot, app)
     await pilot.press("question_mark")
     await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the keys of the history")
+
+
+# --- dialogs and the states of a screen (the 120×40 walk, docs/walkthrough-120x40.md) ------
+
+
+async def open_restore_confirmation(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_history(pilot, app)
+    await pilot.press("down", "R")  # version 3
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "restore to version 3?")
+
+
+async def open_keys_question(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    """What a comparison asks when it knows no key (the words core's KeyNeeded uses)."""
+    await open_history(pilot, app)
+    reason = (
+        "silver/shop_orders has no key in the pipeline and no column is unique in both "
+        "versions: name the columns that identify a row"
+    )
+    app.push_screen(KeysScreen(reason))
+    await until(pilot, lambda: isinstance(app.screen, KeysScreen), "the key columns question")
+
+
+async def open_vacuum_preview(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_maintenance(pilot, app)
+    await pilot.press("V")
+    await until(pilot, lambda: isinstance(app.screen, VacuumPreviewScreen), "the vacuum preview")
+
+
+async def open_new_mart(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_marts(pilot, app)
+    await pilot.press("ctrl+n")
+    await until(pilot, lambda: isinstance(app.screen, MartNameScreen), "the new mart's name")
+
+
+async def open_marts_without_preview(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_marts(pilot, app)
+    await pilot.press("ctrl+t")
+    await until(
+        pilot,
+        lambda: (
+            not app.screen.query_one("#marts-preview-box").display
+            or app.screen.has_class("-toggled")
+        ),
+        "the editor alone",
+    )
+
+
+async def open_log_enlarged(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await settle(pilot, app)
+    await pilot.press("l")
+    await until(pilot, lambda: app.board.maximized is not None, "the log enlarged")
+
+
+async def open_log_filter(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await settle(pilot, app)
+    await pilot.press("slash", *"succeeded")
+    await until(pilot, lambda: app.board.query_one("#log-filter").has_focus, "the log filter")
+
+
+async def open_tables_filtered(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_tables(pilot, app)
+    await pilot.press("slash", *"shop", "enter")
+    await until(pilot, lambda: "match" in text_of(app, "#tables-status"), "the filtered list")
+
+
+async def open_tables_help(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_tables(pilot, app)
+    await pilot.press("question_mark")
+    await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the keys of the tables")
+
+
+async def open_version_filtered(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_version(pilot, app)
+    await pilot.press("slash", *"amount=40", "enter")
+    await until(pilot, lambda: "matching" in text_of(app, "#version-status"), "the rows filtered")
+
+
+async def open_marts_leave_unsaved(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_marts(pilot, app)
+    app.screen.query_one(TextArea).insert("An edit.\n")
+    await pilot.press("escape")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "leave and lose the edits?")
+
+
+async def open_maintenance_help(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await open_maintenance(pilot, app)
+    await pilot.press("question_mark")
+    await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the keys of maintenance")
+
+
+async def open_runs(pilot: Pilot[Any], app: ConsoleApp) -> None:
+    await settle(pilot, app)
+    await pilot.press("u")
+    await until(
+        pilot,
+        lambda: isinstance(app.screen, RunsScreen) and loaded(app, "#runs-list"),
+        "the runs",
+    )
 
 
 Walk = Callable[[Pilot[Any], ConsoleApp], Any]

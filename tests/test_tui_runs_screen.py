@@ -360,6 +360,29 @@ def test_one_run_snapshot(settings: Settings, snap_compare: Any, utc: None) -> N
     assert snap_compare(app, terminal_size=SIZE, run_before=opened)
 
 
+def test_runs_list_snapshot_at_120x40(settings: Settings, snap_compare: Any, utc: None) -> None:
+    app = snapshot_console(settings)
+
+    async def opened(pilot: Pilot[int]) -> None:
+        await open_runs(pilot, app, 4)
+        await pilot.press("down")  # the failed run: its error in full under the list
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=opened)
+
+
+def test_one_run_snapshot_at_120x40(settings: Settings, snap_compare: Any, utc: None) -> None:
+    app = snapshot_console(settings)
+
+    async def opened(pilot: Pilot[int]) -> None:
+        await open_runs(pilot, app, 4)
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the failed run")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=opened)
+
+
 async def test_the_console_and_lakeconsole_runs_say_a_run_in_the_same_words(
     settings: Settings, utc: None
 ) -> None:

@@ -1,6 +1,7 @@
 """Snapshots of every screen of the console at 80×24 and 120×40: the tables list, a history, a
 version, a comparison, maintenance, backup, the mart docs, `?`, and the dashboard at 120×40
-(its 80×24 pictures are in tests/test_tui_snapshots.py). Real Delta tables with frozen commit
+(its 80×24 pictures are in tests/test_tui_snapshots.py); at 120×40 also every dialog and the
+states of a screen the 120×40 walk pressed keys into (docs/walkthrough-120x40.md). Real Delta tables with frozen commit
 times, a fixed clock and a seeded run history, so a picture only changes when the screen does.
 
 Regenerate after an intended change (and look at the SVGs):
@@ -28,10 +29,23 @@ from tests.screen_walks import (
     open_help,
     open_history,
     open_history_help,
+    open_keys_question,
+    open_log_enlarged,
+    open_log_filter,
     open_maintenance,
+    open_maintenance_help,
     open_marts,
+    open_marts_leave_unsaved,
+    open_marts_without_preview,
+    open_new_mart,
+    open_restore_confirmation,
+    open_runs,
     open_tables,
+    open_tables_filtered,
+    open_tables_help,
+    open_vacuum_preview,
     open_version,
+    open_version_filtered,
 )
 from tests.test_tui_snapshots import console, settle
 from tests.tui_fixtures import Controls
@@ -113,5 +127,40 @@ def test_dashboard_failed_large(settings: Settings, snap_compare: Any) -> None:
         await settle(pilot, app, lambda: isinstance(app.screen, ErrorScreen))
         await pilot.press("escape")
         await settle(pilot, app, lambda: "✗" in str(app.board.query_one("#heartbeat").render()))
+
+    assert snap_compare(app, terminal_size=LARGE, run_before=fail)
+
+
+@pytest.mark.parametrize(
+    "walk",
+    [
+        open_restore_confirmation,
+        open_keys_question,
+        open_vacuum_preview,
+        open_new_mart,
+        open_marts_without_preview,
+        open_log_enlarged,
+        open_log_filter,
+        open_tables_filtered,
+        open_tables_help,
+        open_runs,
+        open_version_filtered,
+        open_marts_leave_unsaved,
+        open_maintenance_help,
+    ],
+    ids=lambda walk: walk.__name__.removeprefix("open_"),
+)
+def test_at_120x40(settings: Settings, snap_compare: Any, walk: Walk) -> None:
+    app = console(settings)
+    assert snap_compare(app, terminal_size=LARGE, run_before=lambda pilot: walk(pilot, app))
+
+
+def test_failure_dialog_large(settings: Settings, snap_compare: Any) -> None:
+    app = console(settings, Controls(fail_bronze=True))
+
+    async def fail(pilot: Pilot[Any]) -> None:
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(pilot, app, lambda: isinstance(app.screen, ErrorScreen))
 
     assert snap_compare(app, terminal_size=LARGE, run_before=fail)

@@ -535,7 +535,10 @@ class ConsoleApp(App[int]):
             return
         self._quitting = True
         self._cancel.set()
-        self.board.set_status("quitting: the run stops at its next safe point (q: now)", "running")
+        now = key_of(self.board, "quit")
+        self.board.set_status(
+            f"quitting: the run stops at its next safe point ({now}: now)", "running"
+        )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The console's keys in the command palette, next to Textual's own (themes, …)."""

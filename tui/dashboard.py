@@ -44,7 +44,7 @@ PANELS_MIN_LINES = 4  # the landing / latency / maintenance row, without its bor
 # The dashboard's keys by use, for a footer that holds what fits. Idle, at 80 columns: down to
 # `quit` (`c`, `/`, `s`, `a`, `L` are in `?`, and `/`, `s`, `a`, `L` named in their panels'
 # corners); while this console runs the pipeline, `c` comes first and `f` gives way. At 120
-# columns: all but `L`.
+# columns: all of them (`L` as `L Level`, the last to fit).
 VIEWS_AND_LOG = ("tables", "maintenance", "backup", "marts", "runs", "logs", "quit")
 PANEL_KEYS = ("filter", "dashboard.step-times", "auto-run", "log-level")
 FOOTER_IDLE = ("help", "run", "run-from", *VIEWS_AND_LOG, "cancel", *PANEL_KEYS)
@@ -169,13 +169,19 @@ class DashboardScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_panels()
+        self.call_after_refresh(self.fit_panels)  # the panel's new width: wrap again
 
     def fit_panels(self) -> None:
-        """The maintenance row as tall as its lines (within a share of the screen), the DAG no
-        taller than leaves the log its least: the log panel, 1fr, gets every row left."""
+        """The maintenance row as tall as its lines (within a share of the screen; wrapped when
+        that has room for them all), the DAG no taller than leaves the log its least: the log
+        panel, 1fr, gets every row left."""
         height = self.size.height
-        lines = self.query_one(UpkeepPanel).line_count
+        upkeep = self.query_one(UpkeepPanel)
         room = PANELS_MIN_LINES + max(0, height - 24) // 2
+        wrapped = upkeep.wrapped_count()
+        fits = wrapped is not None and wrapped <= room
+        upkeep.wrap_lines(fits)
+        lines = wrapped if fits and wrapped is not None else upkeep.line_count
         panels = min(max(PANELS_MIN_LINES, lines), room) + 2
         self.query_one("#panels").styles.height = panels
         # Each layer scrolls its cards within what is left (a layer column, not the DAG, has
@@ -208,6 +214,9 @@ class DashboardScreen(Screen[None]):
         step = self.view.apply(event)
         if isinstance(event, StepFinished):
             self.refresh_tables()  # its commits: the card shows the new version now
+            # A step that read landing files (bronze) marked them ingested in its ledger: the
+            # folder did not change, so the watch alone would say "waiting" until the run ends.
+            self.landing.run_worker(self.landing.rescan(), group="landing-scan")
         dag = self.dag
         if dag is None:
             return

@@ -12,8 +12,19 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
 
+from lakeconsole.tui.keys import key_name
 
-class FilterBar(Input):
+
+class TextInput(Input):
+    """An Input that says it takes every key it types, `/` too: Textual finds no character for
+    its `slash` key, so a screen's `/` stayed in the footer while the key typed a slash."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        typed = key_name(key)
+        return super().check_consume_key(key, character or (typed if len(typed) == 1 else None))
+
+
+class FilterBar(TextInput):
     """Hidden until `open`; answers with `FilterBar.Applied` (text, or "" when cleared)."""
 
     DEFAULT_CSS = """

@@ -1,5 +1,5 @@
 """A footer that lists as many of its screen's keys as fit the terminal's width, the most useful
-first: the dashboard has more keys than 80 columns hold, and room for all but one at 120.
+first: the dashboard has more keys than 80 columns hold, and room for all of them at 120.
 
 The keys it shows are `shown` (their actions), which `?` reads, so the help's "in the footer" is
 what the footer holds at this width. Built on Textual 8's Footer (compact style, no groups)."""

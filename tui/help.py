@@ -92,7 +92,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="help.close"),
         # The same id as the console's help key, so a remap of `help` closes it too.
-        Binding("question_mark,f1", "close", "Help", id="help", key_display="?", show=False),
+        Binding("question_mark,f1", "close", "Help", id="help", show=False),
         # `q` quits here as everywhere (a dialog hides the console's own keys).
         Binding("q", "app.quit", "Quit", id="quit", show=False),
     ]

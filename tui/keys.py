@@ -86,21 +86,16 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         show=False,
         tooltip="Auto-run on new landing files",
     ),
-    # F1 too: in the mart editor `?` is typed into the text.
-    Binding(
-        "question_mark,f1",
-        "help",
-        "Help",
-        id="help",
-        key_display="?",
-        tooltip="Keys of this screen",
-    ),
+    # F1 too: in the mart editor and a text field `?` is typed into the text, and the footer
+    # names F1 there (no key_display: each key shows as itself).
+    Binding("question_mark,f1", "help", "Help", id="help", tooltip="Keys of this screen"),
     Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a run going is cancelled)"),
-    # The log panel's title shows the filter chosen; in the dashboard's footer when there is room.
+    # The log panel's title shows the filter chosen; in the dashboard's footer when there is room
+    # (at 120 columns: "Level" beside "l Logs" is what fits, as the panel's corner says it).
     Binding(
         "L",
         "log_level",
-        "Log level",
+        "Level",
         id="log-level",
         show=False,
         tooltip="Filter the log panel by level",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable
 
@@ -17,6 +18,8 @@ from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.latency_panel import LatencyChart
 
 __all__ = ["Finding", "HeartbeatLine", "LatencyChart", "UpkeepPanel", "last_finished"]
+
+UPKEEP_FRAME = 5  # the maintenance panel's columns around its text: border 2, padding 2, scrollbar
 
 
 def last_finished(runs: list[RunRecord]) -> RunRecord | None:
@@ -78,6 +81,26 @@ class UpkeepPanel(VerticalScroll, can_focus=True):
     @property
     def line_count(self) -> int:
         return max(1, len(self.lines))
+
+    def rows(self, width: int) -> list[str]:
+        """The lines wrapped at `width` columns, each continuation indented under its text."""
+        return [
+            row
+            for line in self.lines
+            for row in textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)
+        ]
+
+    def wrapped_count(self) -> int | None:
+        """The rows the lines take wrapped at the panel's width (None before it has one)."""
+        width = self.size.width - UPKEEP_FRAME
+        return max(1, len(self.rows(width))) if width > 0 else None
+
+    def wrap_lines(self, wrapped: bool) -> None:
+        """Wrapped when every line fits so (a fix at the end of a line is read); one line each,
+        cut with an ellipsis, when not (every item still shows, its full text in the tooltip)."""
+        if self.lines:
+            shown = self.rows(self.size.width - UPKEEP_FRAME) if wrapped else self.lines
+            self.query_one(".upkeep-text", Static).update("\n".join(shown))
 
     def show(
         self,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 MISSING_FILE_SIGNS = ("no such file", "not found", "failed to fetch metadata", "object at location")
 
 LISTED_NAMES = 12  # tables named in a "no such table" line; 'lakeconsole tables' has the rest
+LISTS_THEM = "('lakeconsole tables' lists them)"
 
 
 class ExplorerError(Exception):
@@ -25,7 +26,12 @@ class ExplorerError(Exception):
 
 class TableNotFound(ExplorerError):
     """The user named a table the lake does not have (a usage error); the message lists the
-    close matches and the lake's tables."""
+    close matches and the lake's tables. `in_console` says the same without the command-line
+    advice: the console lists the tables on the screen where the name was typed."""
+
+    def __init__(self, message: str, in_console: str | None = None) -> None:
+        super().__init__(message)
+        self.in_console = in_console or message
 
 
 class KeyNeeded(ExplorerError):
@@ -90,11 +96,15 @@ def resolve_table(name_or_path: str, data_dir: LakePath) -> LakePath:
                 f"'{name_or_path}' matches several lake tables ({names}); give one of those names"
             )
     if given.exists():
+        why = f"{given} is not a Delta table (no _delta_log with commits); give a lake table name"
         raise TableNotFound(
-            f"{given} is not a Delta table (no _delta_log with commits); give a lake table name "
-            "(see 'lakeconsole tables') or the folder of a Delta table"
+            f"{why} (see 'lakeconsole tables') or the folder of a Delta table",
+            f"{why} or the folder of a Delta table",
         )
-    raise TableNotFound(not_found_message(name_or_path, data_dir, tables))
+    raise TableNotFound(
+        not_found_message(name_or_path, data_dir, tables),
+        not_found_message(name_or_path, data_dir, tables, advice=False),
+    )
 
 
 def _resolved(path: LakePath) -> LakePath:
@@ -108,18 +118,22 @@ def resolve_tables(data_dir: Path, name: str | None) -> list[Path]:
     return [resolve_table(str(name), data_dir)]
 
 
-def not_found_message(name: str, data_dir: LakePath, tables: list[Path] | list[Location]) -> str:
-    """No such table: the close matches first, then the lake's tables (or how to fill it)."""
+def not_found_message(
+    name: str, data_dir: LakePath, tables: list[Path] | list[Location], advice: bool = True
+) -> str:
+    """No such table: the close matches first, then the lake's tables (or how to fill it);
+    with `advice`, the commands that list and fill them."""
     names = [table_name(data_dir, t) for t in tables]
+    lists_them = f" {LISTS_THEM}" if advice else ""
     if name.startswith(("/", "~", ".")):
         return (
             f"No table '{name}' in the lake ({data_dir}) and no such path; give the folder of "
-            "a Delta table, or a lake table name ('lakeconsole tables' lists them)"
+            f"a Delta table, or a lake table name{lists_them}"
         )
     if not names:
-        return (
-            f"No table '{name}' in the lake at {data_dir}: it has no tables yet "
-            "(fill it with 'lakeconsole run'; 'lakeconsole tables' lists them)"
+        fill = "fill it with 'lakeconsole run'; 'lakeconsole tables' lists them" if advice else ""
+        return f"No table '{name}' in the lake at {data_dir}: it has no tables yet" + (
+            f" ({fill})" if fill else " (run the pipeline to fill it)"
         )
     leaf = name.rstrip("/").rsplit("/", 1)[-1]
     by_leaf = {n.rsplit("/", 1)[-1]: n for n in names}
@@ -128,10 +142,7 @@ def not_found_message(name: str, data_dir: LakePath, tables: list[Path] | list[L
     guess = list(dict.fromkeys(close))[:3]
     hint = f" Did you mean {' or '.join(guess)}?" if guess else ""
     listed = ", ".join(names[:LISTED_NAMES]) + (" …" if len(names) > LISTED_NAMES else "")
-    return (
-        f"No table '{name}' in the lake at {data_dir}.{hint} Tables: {listed} "
-        "('lakeconsole tables' lists them)"
-    )
+    return f"No table '{name}' in the lake at {data_dir}.{hint} Tables: {listed}{lists_them}"
 
 
 def open_table(path: LakePath, version: int | None = None) -> DeltaTable:

@@ -33,6 +33,7 @@ from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.charts import part_bar
 from lakeconsole.tui.fitted_columns import Cell, Column, fit_columns
+from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.latency_panel import LatencyTrend
 from lakeconsole.tui.screens.view import ConsoleView
 
@@ -103,10 +104,11 @@ class VacuumPreviewScreen(ModalScreen[str | None]):
         total = human_bytes(sum(p.bytes for p in self.plans))
         with Vertical(classes="dialog-box", id="vacuum-preview"):
             # Nothing to delete still counts as a vacuum (OPS-03's weekly date): say what it does.
+            which = "this table was" if len(self.plans) == 1 else "these tables were"
             title = (
                 f"VACUUM: {files} file(s), {total} would be deleted"
                 if files
-                else "VACUUM: nothing to delete; Vacuum records that these tables were vacuumed"
+                else f"VACUUM: nothing to delete; Vacuum records that {which} vacuumed"
             )
             yield Label(title, classes="dialog-title")
             with VerticalScroll(id="preview-files"):
@@ -342,7 +344,8 @@ class MaintenanceScreen(ConsoleView):
 
     def _idle(self) -> bool:
         if self.busy:
-            self.notify("Still working: press x to stop it first", severity="warning")
+            stop = key_of(self, "cancel_work")
+            self.notify(f"Still working: press {stop} to stop it first", severity="warning")
         return not self.busy
 
     def action_vacuum(self, every: bool) -> None:

@@ -137,6 +137,8 @@ class RunsScreen(RunsViewScreen):
         self.runs: dict[str, RunRecord] = {}
         self._folder_seen: int | None = None
         self._running_shown = False
+        self._shown: RunsLoaded | None = None  # the list on the screen, for a resize
+        self._shown_width = 0
 
     def compose(self) -> ComposeResult:
         yield Label("Runs: newest first", id="runs-title", classes="title")
@@ -172,11 +174,20 @@ class RunsScreen(RunsViewScreen):
         runs = load_runs(self.settings.state_dir, limit=RUNS_SHOWN, problems=problems)
         self.post_message(RunsLoaded(runs, problems))
 
+    def on_resize(self, event: Resize) -> None:
+        # The error column takes the width left by the others: fitted again to the new width.
+        if self._shown is not None and event.size.width != self._shown_width:
+            self.on_runs_loaded(self._shown)
+
     def on_runs_loaded(self, message: RunsLoaded) -> None:
+        self._shown, self._shown_width = message, self.size.width
         table = self.query_one(RunList)
         table.loading = False
         selected = self.selected()
-        table.clear()
+        # The columns too: a column keeps the width of its widest cell ever, so a narrower
+        # terminal would get the error column at the old width, cut at the edge.
+        table.clear(columns=True)
+        table.add_columns(*COLUMNS)
         self.runs = {r.run_id: r for r in message.runs}
         self._running_shown = any(r.status == "running" for r in message.runs)
         error_width = max(10, self.size.width - FIXED_COLUMNS)

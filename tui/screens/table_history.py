@@ -349,7 +349,8 @@ class TableHistoryScreen(ConsoleView):
             return
         other = self.marked if self.marked is not None and self.marked != version else version - 1
         if other < 0:
-            self.notify("Version 0 has nothing before it: mark a version with m first.")
+            mark = key_of(self, "mark")
+            self.notify(f"Version 0 has nothing before it: mark a version with {mark} first.")
             return
         old, new = min(other, version), max(other, version)
         self._compare(old, new, keys)

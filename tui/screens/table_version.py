@@ -246,9 +246,10 @@ class TableVersionScreen(ConsoleView):
         if step > 0 and not self.page.has_more:
             self.notify("That is the last page.")
             return
-        offset = max(0, self.row_offset + step * self.page_size)
         if step < 0 and self.row_offset == 0:
+            self.notify("That is the first page.")
             return
+        offset = max(0, self.row_offset + step * self.page_size)
         self.query_one("#version-rows", DataTable).loading = True
         self.load_rows(self.version, offset, self.where)
 

@@ -21,7 +21,7 @@ from lakeconsole.core.explorer.catalog import TableSummary
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.charts import bar
-from lakeconsole.tui.filter_bar import FilterBar, count_text
+from lakeconsole.tui.filter_bar import FilterBar, TextInput, count_text
 from lakeconsole.tui.fitted_columns import Cell, Column, fit_columns
 from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.view import ConsoleView
@@ -60,8 +60,10 @@ class PathResolved(Message, bubble=False):
 
 def describe(exc: BaseException) -> str:
     """One line for an error a worker raised."""
-    from lakeconsole.core.explorer.table import ExplorerError
+    from lakeconsole.core.explorer.table import ExplorerError, TableNotFound
 
+    if isinstance(exc, TableNotFound):
+        return exc.in_console  # the tables are listed right here: no command to list them
     if isinstance(exc, ExplorerError):
         return str(exc)
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
@@ -129,7 +131,7 @@ class TablesScreen(ConsoleView):
         yield Label("Tables: every Delta table of the lake", id="tables-title", classes="title")
         yield TableList(id="tables-list", cursor_type="row", zebra_stripes=True)
         yield FilterBar("Tables whose name contains…, then Enter", id="tables-filter")
-        yield Input(
+        yield TextInput(
             placeholder="Open a Delta table by path or lake name, then Enter", id="tables-path"
         )
         yield Static("", id="tables-status", classes="status", markup=False)
