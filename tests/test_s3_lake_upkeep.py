@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lakeconsole.core.storage import S3Location
 from tests.backup_fixtures import CliRunner, make_lake, s3_server
 from tests.s3_lake_fixtures import s3_env, s3_location, s3_url, upload
 
@@ -76,3 +77,100 @@ def test_features_reads_a_checkpoint_in_the_bucket(
     on_disk, on_s3 = on_both(cli, lakes, "features", "bronze/orders")
     assert on_s3.split("\n", 1)[1] == on_disk.split("\n", 1)[1]
     assert "v2 (classic), 0 commit(s) since" in on_s3
+
+
+FORCED = ["--retention-hours", "0", "--force", "--reason", "s3 test"]
+
+
+def add_orphan(home: Path, remote: S3Location, table: str = "bronze/orders") -> str:
+    """The same crash leftover (a parquet file no commit names) in both lakes' table."""
+    rel = f"{table}/part-00000-orphan-of-a-killed-write.parquet"
+    (home / "data" / rel).write_bytes(b"PAR1 not really")
+    (remote / rel).write_bytes(b"PAR1 not really")
+    return rel
+
+
+def test_vacuum_dry_run_lists_the_bucket_files_as_the_disk_ones(
+    cli: CliRunner, lakes: Lakes, home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    add_orphan(home, s3_location(s3_url, s3_server))
+    on_disk, on_s3 = on_both(cli, lakes, "vacuum", "--dry-run", *FORCED)
+    assert on_s3 == on_disk
+    assert "part-00000-orphan-of-a-killed-write.parquet" in on_s3 and "crash leftover" in on_s3
+    assert "silver/orders: 1 file(s)" in on_s3  # the overwritten north partition's file
+
+
+def test_vacuum_under_168_hours_is_refused_on_the_bucket_as_on_disk(
+    cli: CliRunner, lakes: Lakes
+) -> None:
+    on_disk, on_s3 = (cli(["vacuum", "--retention-hours", "0", "--yes"], env=e) for e in lakes)
+    assert on_s3.returncode == on_disk.returncode == 75
+    assert on_s3.stderr == on_disk.stderr
+    assert "below the 168 h minimum (OPS-03)" in on_s3.stderr
+
+
+def bucket_files(remote: S3Location) -> dict[str, int]:
+    from lakeconsole.core.storage_walk import walk_files
+
+    return {rel: f.size for rel, f in walk_files(remote).items()}
+
+
+def test_vacuum_deletes_in_the_bucket_what_it_deletes_on_disk_and_records_it_there(
+    cli: CliRunner, lakes: Lakes, home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    from lakeconsole.core.maintenance.ledger import read_records
+    from lakeconsole.core.storage import LocalLocation
+    from lakeconsole.core.storage_walk import walk_files
+
+    remote = s3_location(s3_url, s3_server)
+    orphan = add_orphan(home, remote)
+    on_disk, on_s3 = on_both(cli, lakes, "vacuum", *FORCED, "--yes", "--json")
+    done_disk, done_s3 = json.loads(on_disk), json.loads(on_s3)
+    for result in done_disk["results"] + done_s3["results"]:
+        result.pop("at")
+    assert done_s3 == done_disk
+    assert sum(r["files"] for r in done_s3["results"]) == 2
+    tables = ("bronze", "silver", "gold")
+    left_disk = {
+        k: v.size
+        for k, v in walk_files(LocalLocation(home / "data")).items()
+        if k.startswith(tables)
+    }
+    assert {k: v for k, v in bucket_files(remote).items() if k.startswith(tables)} == left_disk
+    assert orphan not in left_disk
+    ledger = read_records(remote / "_lakeconsole", "vacuum")
+    assert sorted(r["table"] for r in ledger) == [
+        "bronze/orders",
+        "gold/sales/daily_revenue",
+        "silver/orders",
+    ]
+    assert all(r["forced"] and r["reason"] == "s3 test" for r in ledger)
+    assert not (remote / "_lakeconsole" / "lease.json").exists(), "the lease was not released"
+    assert not list(home.rglob("s3*")), "a local folder named after the URL was written"
+    rows = cli(["show", "silver/orders", "--json"], env=lakes[1])
+    assert rows.returncode == 0 and len(json.loads(rows.stdout)["rows"]) == 2
+
+
+def test_a_held_lease_makes_vacuum_refuse_naming_the_holder(
+    cli: CliRunner, lakes: Lakes, s3_server: dict[str, str], s3_url: str
+) -> None:
+    import socket
+
+    from lakeconsole.core.lease import take_lease
+    from lakeconsole.core.maintenance.ledger import read_records
+
+    remote = s3_location(s3_url, s3_server)
+    before = bucket_files(remote)
+    lease = take_lease(remote, "lakeconsole run", "20261203T130000-000001Z-4242")
+    try:
+        out = cli(["vacuum", *FORCED, "--yes"], env=lakes[1])
+    finally:
+        lease.release()
+    assert out.returncode == 75, out.stderr
+    line = out.stderr.strip().splitlines()[-1]
+    assert line.startswith("✗ VACUUM refused: A run is already going on this lake: process ")
+    assert f"on {socket.gethostname()} (lakeconsole run, run 20261203T130000-000001Z-4242" in line
+    after = bucket_files(remote)
+    after.pop("_lakeconsole/lease.json", None)
+    assert after == before, "vacuum deleted or wrote files while another process held the lease"
+    assert read_records(remote / "_lakeconsole") == []

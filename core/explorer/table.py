@@ -101,8 +101,16 @@ def _resolved(path: LakePath) -> LakePath:
     return path if isinstance(path, Location) else path.resolve()
 
 
-def resolve_tables(data_dir: Path, name: str | None) -> list[Path]:
+@overload
+def resolve_tables(data_dir: Path, name: str | None) -> list[Path]: ...
+@overload
+def resolve_tables(data_dir: Location, name: str | None) -> list[Location]: ...
+def resolve_tables(data_dir: LakePath, name: str | None) -> list[Path] | list[Location]:
     """`None` or `all` → every lake table; otherwise the one table `resolve_table` finds."""
+    if isinstance(data_dir, Location):
+        if name in (None, "", "all"):
+            return find_tables(data_dir)
+        return [as_location(resolve_table(str(name), data_dir))]
     if name in (None, "", "all"):
         return find_tables(data_dir)
     return [resolve_table(str(name), data_dir)]
