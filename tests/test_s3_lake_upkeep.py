@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lakeconsole.core.settings import Settings
 from lakeconsole.core.storage import S3Location
 from tests.backup_fixtures import CliRunner, make_lake, s3_server
 from tests.s3_lake_fixtures import s3_env, s3_location, s3_url, upload
@@ -174,3 +175,75 @@ def test_a_held_lease_makes_vacuum_refuse_naming_the_holder(
     after.pop("_lakeconsole/lease.json", None)
     assert after == before, "vacuum deleted or wrote files while another process held the lease"
     assert read_records(remote / "_lakeconsole") == []
+
+
+@pytest.fixture
+def zorder_lakes(
+    env: dict[str, str], home: Path, s3_server: dict[str, str], s3_url: str, settings: Settings
+) -> tuple[Lakes, str]:
+    """The lakes of `lakes` plus silver/sales_orders in two small files, and the column the
+    shipped pipeline Z-ORDERs it by."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from lakeconsole.core.maintenance.optimize import zorder_columns
+
+    make_lake(home / "data")
+    table = home / "data" / "silver" / "sales_orders"
+    column = zorder_columns(table, settings)[0]
+    for i in range(3):
+        write_deltalake(str(table), pa.table({column: [f"v{2 - i}"], "qty": [i]}), mode="append")
+    upload(home / "data", s3_location(s3_url, s3_server))
+    return (env, {**env, **s3_env(s3_server), "LAKECONSOLE_DATA_DIR": s3_url}), column
+
+
+def test_optimize_zorders_the_bucket_table_as_the_disk_one_and_records_it_there(
+    cli: CliRunner, zorder_lakes: tuple[Lakes, str], s3_server: dict[str, str], s3_url: str
+) -> None:
+    from lakeconsole.core.maintenance.ledger import read_records
+
+    lakes, column = zorder_lakes
+    on_disk, on_s3 = on_both(cli, lakes, "optimize", "silver/sales_orders", "--zorder", "--json")
+    assert json.loads(on_s3) == json.loads(on_disk)
+    [result] = json.loads(on_s3)
+    assert (result["files_before"], result["files_after"], result["zorder_by"]) == (3, 1, [column])
+    shown = [json.loads(o) for o in on_both(cli, lakes, "show", "silver/sales_orders", "--json")]
+    assert shown[1]["rows"] == shown[0]["rows"] and len(shown[1]["rows"]) == 3
+    assert shown[1]["commit"]["operation"] == shown[0]["commit"]["operation"] == "OPTIMIZE"
+    [record] = read_records(s3_location(s3_url, s3_server) / "_lakeconsole", "optimize")
+    assert record["table"] == "silver/sales_orders" and record["zorder_by"] == [column]
+
+
+def test_optimize_every_bucket_table_compacts_as_on_disk(cli: CliRunner, lakes: Lakes) -> None:
+    on_disk, on_s3 = on_both(cli, lakes, "optimize")
+    assert on_s3 == on_disk
+    assert "bronze/orders: compacted: 3 file(s)" in on_s3
+
+
+def test_restore_version_in_the_bucket_commits_the_restore_the_disk_lake_gets(
+    cli: CliRunner, lakes: Lakes
+) -> None:
+    on_disk, on_s3 = on_both(cli, lakes, "restore-version", "silver/orders", "0", "--yes", "--json")
+    disk, s3 = json.loads(on_disk), json.loads(on_s3)
+    assert s3["plan"].pop("path").startswith("s3://")
+    disk["plan"].pop("path")
+    assert s3 == disk and s3["new_version"] == 2
+    shown = [json.loads(o) for o in on_both(cli, lakes, "show", "silver/orders", "--json")]
+    assert shown[1]["rows"] == shown[0]["rows"] and shown[1]["total_rows"] == 3
+    assert shown[1]["commit"]["operation"] == "RESTORE"
+
+
+def test_restore_version_refuses_while_another_process_holds_the_lease(
+    cli: CliRunner, lakes: Lakes, s3_server: dict[str, str], s3_url: str
+) -> None:
+    from lakeconsole.core.lease import take_lease
+
+    lease = take_lease(s3_location(s3_url, s3_server), "lakeconsole vacuum", "r-elsewhere")
+    try:
+        out = cli(["restore-version", "silver/orders", "0", "--yes"], env=lakes[1])
+    finally:
+        lease.release()
+    assert out.returncode == 75
+    assert "✗ Restore refused: A run is already going on this lake: process" in out.stderr
+    assert "(lakeconsole vacuum, run r-elsewhere" in out.stderr
+    assert "version 1" in cli(["history", "silver/orders", "--limit", "1"], env=lakes[1]).stdout
