@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -247,3 +248,102 @@ def test_restore_version_refuses_while_another_process_holds_the_lease(
     assert "✗ Restore refused: A run is already going on this lake: process" in out.stderr
     assert "(lakeconsole vacuum, run r-elsewhere" in out.stderr
     assert "version 1" in cli(["history", "silver/orders", "--limit", "1"], env=lakes[1]).stdout
+
+
+LOCAL_ONLY_CODES = ("OPS-05", "OPS-09", "OPS-01")  # mart READMEs, freshness, pipeline state
+
+
+def check_json(cli: CliRunner, env: dict[str, str]) -> Any:
+    out = cli(["check", "--json"], env=env)
+    assert out.returncode == 1, out.stderr  # the fixture lake breaks the sales contracts
+    return json.loads(out.stdout)
+
+
+def test_check_finds_in_the_bucket_what_it_finds_on_disk_and_names_what_it_skips(
+    cli: CliRunner, lakes: Lakes
+) -> None:
+    on_disk, on_s3 = (check_json(cli, e) for e in lakes)
+    disk_findings = [f for f in on_disk["findings"] if f["code"] not in LOCAL_ONLY_CODES]
+    assert on_s3["findings"] == disk_findings
+    assert {f["code"] for f in disk_findings} == {"OPS-06", "OPS-07"}
+    assert on_s3["not_checked"] == [
+        "mart READMEs (OPS-05)",
+        "mart freshness (OPS-09)",
+        "the pipeline's state files (OPS-01)",
+    ]
+    text = cli(["check"], env=lakes[1])
+    assert "not checked on object storage yet: mart READMEs (OPS-05)" in text.stderr
+
+
+def test_check_and_tables_find_an_emptied_commit_in_the_bucket(
+    cli: CliRunner, lakes: Lakes, home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    newest = "bronze/orders/_delta_log/00000000000000000002.json"
+    (home / "data" / newest).write_bytes(b"")
+    (s3_location(s3_url, s3_server) / newest).write_bytes(b"")
+    on_disk, on_s3 = (check_json(cli, e) for e in lakes)
+    damage = [f for f in on_s3["findings"] if f["code"] == "DAMAGE"]
+    assert damage == [f for f in on_disk["findings"] if f["code"] == "DAMAGE"]
+    assert damage[0]["subject"] == "bronze/orders"
+    assert "commit 2 (_delta_log/00000000000000000002.json) is empty" in damage[0]["message"]
+    tables_disk, tables_s3 = on_both(cli, lakes, "tables")
+    assert tables_s3 == tables_disk and "damaged: commit" in tables_s3
+
+
+def vacuumed_long_ago(home: Path, remote: S3Location, days: float = 30) -> None:
+    """Both lakes' ledgers say every table was last vacuumed `days` ago: vacuum is due."""
+    import time
+
+    from lakeconsole.core.maintenance.ledger import append_record
+
+    at = time.time() - days * 86400
+    for table in ("bronze/orders", "silver/orders", "gold/sales/daily_revenue"):
+        record = {"action": "vacuum", "at": at, "table": table, "files": 0, "bytes": 0}
+        append_record(home / "data" / "_lakeconsole", record)
+        append_record(remote / "_lakeconsole", record)
+
+
+def test_maintain_vacuums_the_due_bucket_tables_as_on_disk(
+    cli: CliRunner, lakes: Lakes, home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    from lakeconsole.core.maintenance.ledger import read_records
+
+    remote = s3_location(s3_url, s3_server)
+    vacuumed_long_ago(home, remote)
+    on_disk, on_s3 = on_both(cli, lakes, "maintain", "--skip-backup", "--json")
+    assert json.loads(on_s3) == json.loads(on_disk)
+    assert json.loads(on_s3)["done"][0] == "vacuumed 3 table(s), 0 file(s), 0 B"
+    assert len(read_records(remote / "_lakeconsole", "vacuum")) == 6
+    again = cli(["maintain", "--skip-backup"], env=lakes[1])
+    assert again.returncode == 0 and "vacuum not due" in again.stdout
+    assert not list(home.rglob("s3*")), "a local folder named after the URL was written"
+
+
+def test_maintain_on_the_bucket_refuses_while_another_process_holds_the_lease(
+    cli: CliRunner, lakes: Lakes, home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    from lakeconsole.core.lease import take_lease
+
+    remote = s3_location(s3_url, s3_server)
+    vacuumed_long_ago(home, remote)
+    lease = take_lease(remote, "lakeconsole run", "r-on-another-host")
+    try:
+        out = cli(["maintain", "--skip-backup"], env=lakes[1])
+    finally:
+        lease.release()
+    assert out.returncode == 75
+    assert (
+        out.stderr.strip()
+        .splitlines()[-1]
+        .startswith("✗ Maintenance Failed: A run is already going on this lake: process ")
+    )
+    assert "(lakeconsole run, run r-on-another-host" in out.stderr
+
+
+def test_maintain_with_its_backup_is_not_yet_on_object_storage(
+    cli: CliRunner, lakes: Lakes, home: Path
+) -> None:
+    out = cli(["maintain"], env=lakes[1])
+    assert out.returncode == 2
+    assert out.stderr.startswith("not yet on object storage: maintain with these options (")
+    assert not list(home.rglob("s3*"))

@@ -199,15 +199,13 @@ def latest_version_or_none(path: LakePath) -> int | None:
 
 
 def _damage(path: LakePath) -> str | None:
-    """The table's damage (core.table_health), said with its fix, when that is why it failed.
-    Not yet read on object storage (core.table_health reads local log files)."""
+    """The table's damage (core.table_health), said with its fix, when that is why it failed."""
+    from lakeconsole.core.storage import StorageError
     from lakeconsole.core.table_health import table_damage
 
-    if isinstance(path, Location):
-        return None
     try:
-        found = table_damage(path) if (path / "_delta_log").is_dir() else []
-    except OSError:
+        found = table_damage(path) if (as_location(path) / "_delta_log").is_folder() else []
+    except (OSError, StorageError):
         return None
     damaged = [d for d in found if d.kind != "unreadable"]  # explain() knows those better
     return damaged[0].message if damaged else None

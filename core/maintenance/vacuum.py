@@ -16,7 +16,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -369,7 +369,7 @@ Progress = Callable[[int, int, str], None]  # (done, total, what)
 
 
 def plan_tables(
-    tables: list[Path] | list[Location],
+    tables: Sequence[LakePath],
     settings: Settings,
     retention_hours: int | None = None,
     *,
