@@ -347,3 +347,39 @@ def test_maintain_with_its_backup_is_not_yet_on_object_storage(
     assert out.returncode == 2
     assert out.stderr.startswith("not yet on object storage: maintain with these options (")
     assert not list(home.rglob("s3*"))
+
+
+def test_repair_drops_a_live_file_lost_from_the_bucket_as_on_disk(
+    cli: CliRunner, lakes: Lakes, home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    from deltalake import DeltaTable
+
+    bronze = home / "data" / "bronze" / "orders"
+    lost = Path(DeltaTable(str(bronze)).file_uris()[0]).name
+    (bronze / lost).unlink()
+    (s3_location(s3_url, s3_server) / "bronze/orders" / lost).delete()
+    check_disk, check_s3 = (check_json(cli, e) for e in lakes)
+    damage = [f["message"] for f in check_s3["findings"] if f["code"] == "DAMAGE"]
+    assert damage == [f["message"] for f in check_disk["findings"] if f["code"] == "DAMAGE"]
+    assert damage and damage[0].startswith("1 live file(s) of bronze/orders are missing")
+    dry_disk, dry_s3 = on_both(cli, lakes, "repair", "bronze/orders", "--dry-run")
+    assert dry_s3 == dry_disk and lost in dry_s3 and "nothing changed" in dry_s3
+    done_disk, done_s3 = on_both(cli, lakes, "repair", "bronze/orders")
+    assert done_s3 == done_disk and "now version 3" in done_s3
+    shown = [json.loads(o) for o in on_both(cli, lakes, "show", "bronze/orders", "--json")]
+    assert shown[1]["rows"] == shown[0]["rows"] and shown[1]["total_rows"] == 4
+    assert not [f for f in check_json(cli, lakes[1])["findings"] if f["code"] == "DAMAGE"]
+
+
+def test_repair_on_the_bucket_refuses_while_another_process_holds_the_lease(
+    cli: CliRunner, lakes: Lakes, s3_server: dict[str, str], s3_url: str
+) -> None:
+    from lakeconsole.core.lease import take_lease
+
+    lease = take_lease(s3_location(s3_url, s3_server), "lakeconsole run", "r-busy")
+    try:
+        out = cli(["repair", "bronze/orders"], env=lakes[1])
+    finally:
+        lease.release()
+    assert out.returncode == 75
+    assert out.stderr.startswith("✗ Repair refused: A run is already going on this lake: process")
