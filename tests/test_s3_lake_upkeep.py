@@ -383,3 +383,34 @@ def test_repair_on_the_bucket_refuses_while_another_process_holds_the_lease(
         lease.release()
     assert out.returncode == 75
     assert out.stderr.startswith("✗ Repair refused: A run is already going on this lake: process")
+
+
+def test_vacuum_full_dry_run_lists_the_bucket_as_the_disk(
+    cli: CliRunner, lakes: Lakes, home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    remote = s3_location(s3_url, s3_server)
+    for where in (home / "data" / "silver" / "orders", None):
+        note = b"kept: not a data file"
+        if where is None:
+            (remote / "silver/orders/NOTES.txt").write_bytes(note)
+        else:
+            (where / "NOTES.txt").write_bytes(note)
+    on_disk, on_s3 = on_both(cli, lakes, "vacuum", "--dry-run", "--full", *FORCED)
+    assert on_s3 == on_disk and "keeps NOTES.txt: not a data file" in on_s3
+
+
+def test_concurrent_ledger_appends_to_the_bucket_all_land(
+    s3_server: dict[str, str], s3_url: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lakeconsole.core.maintenance.ledger import append_record, read_records
+
+    state = s3_location(s3_url, s3_server) / "_lakeconsole"
+
+    def append(n: int) -> None:
+        append_record(state, {"action": "optimize", "at": float(n), "table": f"t{n}"})
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(append, range(12)))
+    assert sorted(r["table"] for r in read_records(state)) == sorted(f"t{n}" for n in range(12))

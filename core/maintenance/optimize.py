@@ -141,10 +141,11 @@ def optimize_tables(
             continue
         refuse_unwritable(dt, "OPTIMIZE", table_name(settings.lake_root, table))
     results: list[OptimizeResult] = []
-    with lake_writer_lock(settings, "lakeconsole optimize"):
+    with lake_writer_lock(settings, "lakeconsole optimize") as lock:
         for i, table in enumerate(tables):
             if cancel is not None and cancel.is_set():
                 break
+            lock.still_held()
             if progress:
                 progress(i, len(tables), table_name(settings.lake_root, table))
             results.append(optimize_table(table, settings, zorder))

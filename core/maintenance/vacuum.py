@@ -401,10 +401,11 @@ def vacuum_tables(
     from lakeconsole.core.writer_lock import lake_writer_lock
 
     results: list[VacuumResult] = []
-    with lake_writer_lock(settings, "lakeconsole vacuum"):
+    with lake_writer_lock(settings, "lakeconsole vacuum") as lock:
         for i, plan in enumerate(plans):
             if cancel is not None and cancel.is_set():
                 break
+            lock.still_held()
             if progress:
                 progress(i, len(plans), plan.name)
             results.append(execute_vacuum(plan, settings, now=now))
