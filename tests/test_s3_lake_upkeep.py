@@ -414,3 +414,13 @@ def test_concurrent_ledger_appends_to_the_bucket_all_land(
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(append, range(12)))
     assert sorted(r["table"] for r in read_records(state)) == sorted(f"t{n}" for n in range(12))
+
+
+def test_maintain_names_a_bad_line_of_the_bucket_ledger(
+    cli: CliRunner, lakes: Lakes, s3_server: dict[str, str], s3_url: str
+) -> None:
+    ledger = s3_location(s3_url, s3_server) / "_lakeconsole" / "maintenance.jsonl"
+    ledger.write_bytes(b'{"hand": "edited"}\n')
+    out = cli(["maintain", "--skip-backup", "--dry-run"], env=lakes[1])
+    assert out.returncode == 0, out.stderr
+    assert f"warning: skipped line 1 of {ledger.uri}: not a maintenance record" in out.stderr
