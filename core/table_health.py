@@ -45,9 +45,12 @@ class Damage:
 def lake_table_name(path: LakePath) -> str:
     """The name the user types (`silver/sales_orders`), found from the table's folder alone:
     relative to the lake, the nearest folder above it that holds the engine's `_lakeconsole`
-    (else the one above its layer folder). A table in a bucket: its URL (callers name it)."""
+    (else the one above its layer folder). A table in a bucket: from its nearest layer folder
+    (no request is made), else its URL."""
     if isinstance(path, Location):
-        return path.uri
+        parts = path.uri.split("://", 1)[-1].split("/")
+        layers = [i for i, part in enumerate(parts[:-1]) if part in LAYER_FOLDERS]
+        return "/".join(parts[layers[-1] :]) if layers else path.uri
     for parent in path.parents:
         if (parent / "_lakeconsole").is_dir():
             return path.relative_to(parent).as_posix()

@@ -424,3 +424,15 @@ def test_maintain_names_a_bad_line_of_the_bucket_ledger(
     out = cli(["maintain", "--skip-backup", "--dry-run"], env=lakes[1])
     assert out.returncode == 0, out.stderr
     assert f"warning: skipped line 1 of {ledger.uri}: not a maintenance record" in out.stderr
+
+
+def test_a_torn_commit_in_the_bucket_is_named_as_on_disk_when_show_fails(
+    cli: CliRunner, lakes: Lakes, home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    newest = "bronze/orders/_delta_log/00000000000000000002.json"
+    (home / "data" / newest).write_bytes(b'{"commitInfo": {"timest')
+    (s3_location(s3_url, s3_server) / newest).write_bytes(b'{"commitInfo": {"timest')
+    on_disk, on_s3 = (cli(["show", "bronze/orders"], env=e) for e in lakes)
+    assert on_s3.returncode == on_disk.returncode == 1
+    assert on_s3.stderr == on_disk.stderr
+    assert on_s3.stderr.startswith("table bronze/orders is damaged: commit 2 ")
