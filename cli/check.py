@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import GREEN, RED, paint, print_json
 from lakeconsole.core import exit_codes
 from lakeconsole.core.settings import Settings
@@ -26,6 +26,8 @@ Check the lake and the project against the runbook and print one line per findin
   OPS-03  vacuum overdue; a table whose delta.deletedFileRetentionDuration is under 168 h
   OPS-07  backup overdue; data, logs or .env tracked by git; uncommitted changes in the
           project's repository (only when the project folder is a git repository)
+On a lake in a bucket (s3://), mart READMEs, mart freshness and the pipeline's state files are
+not checked yet: a line on stderr (and `not_checked` in --json) names them.
 Exit code: 0 when all is well, 1 when there are findings, 2 for a usage error."""
 EPILOG = """\
 examples:
@@ -34,6 +36,7 @@ examples:
 
 
 lake_use = reads_only
+object_storage = on_object_storage
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,12 +48,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import sys
 
-    from lakeconsole.core.governance import findings
+    from lakeconsole.core.governance import findings, not_checked
 
     found = findings(settings)
+    skipped = not_checked(settings)
     if args.json:
-        print_json({"ok": not found, "findings": [f.as_dict() for f in found]})
+        extra = {"not_checked": skipped} if skipped else {}
+        print_json({"ok": not found, "findings": [f.as_dict() for f in found], **extra})
         return exit_codes.FINDINGS if found else exit_codes.OK
+    if skipped:
+        print(f"not checked on object storage yet: {', '.join(skipped)}", file=sys.stderr)
     no_color = "NO_COLOR" in settings.raw
     if not found:
         print(paint("✓ Governance check passed: no findings", GREEN, sys.stdout, no_color))

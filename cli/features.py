@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
@@ -26,6 +26,7 @@ examples:
   lakeconsole features /data/spark/events --json"""
 
 lake_use = reads_only
+object_storage = on_object_storage
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.table_features import table_features
 
     try:
-        path = resolve_table(args.table, settings.data_dir)
+        path = resolve_table(args.table, settings.lake_root)
         found = table_features(path)
     except ExplorerError as exc:
         error(str(exc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lakeconsole.cli.lake_use import on_object_storage
 from lakeconsole.cli.output import GREEN, error, paint, print_json
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, REFUSED, USAGE
@@ -23,6 +24,8 @@ EPILOG = f"""\
 examples:
   lakeconsole optimize                          compact every table
   lakeconsole optimize silver/sales_orders --zorder"""
+
+object_storage = on_object_storage
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     no_color = "NO_COLOR" in settings.raw
     try:
-        tables = resolve_tables(settings.data_dir, args.table)
+        tables = resolve_tables(settings.lake_root, args.table)
     except TableNotFound as exc:
         error(str(exc), no_color)
         return USAGE

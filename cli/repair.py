@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lakeconsole.cli.lake_use import LakeUse
+from lakeconsole.cli.lake_use import LakeUse, on_object_storage
 from lakeconsole.cli.output import GREEN, error, paint
 from lakeconsole.core.settings import Settings
 
@@ -29,6 +29,7 @@ LISTED = 10
 
 
 READ_ONLY_FORMS = ("repair --dry-run",)
+object_storage = on_object_storage
 
 
 def lake_use(args: argparse.Namespace) -> LakeUse:

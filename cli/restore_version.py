@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lakeconsole.cli.lake_use import on_object_storage
 from lakeconsole.cli.output import error, print_json
 from lakeconsole.core.exit_codes import FAILED, OK, REFUSED
 from lakeconsole.core.settings import Settings
@@ -25,6 +26,8 @@ examples:
   lakeconsole restore-version silver/sales_orders 12
   lakeconsole restore-version /data/spark/events 3 --yes --json"""
 
+object_storage = on_object_storage
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("table", metavar="TABLE", help="lake table name or path to a Delta table")
@@ -40,8 +43,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.table_features import WritesRefused
 
     try:
-        path = resolve_table(args.table, settings.data_dir)
-        name = table_name(settings.data_dir, path)
+        path = resolve_table(args.table, settings.lake_root)
+        name = table_name(settings.lake_root, path)
         plan = plan_restore(path, args.version)
         if plan.missing_files:
             restore_version(plan, settings)  # raises the refusal with its explanation

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
@@ -34,11 +34,7 @@ examples:
 
 
 lake_use = reads_only
-
-
-def object_storage(args: argparse.Namespace) -> bool:
-    """Rows, pages and versions work on an s3:// lake; --compare not yet."""
-    return not args.compare
+object_storage = on_object_storage
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

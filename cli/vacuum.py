@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from lakeconsole.cli.interrupt import cancel_on_ctrl_c
-from lakeconsole.cli.lake_use import LakeUse
+from lakeconsole.cli.lake_use import LakeUse, on_object_storage
 from lakeconsole.cli.output import DIM, GREEN, YELLOW, error, paint, print_json
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
@@ -40,6 +40,7 @@ LISTED_FILES = 30  # per table; the totals are always complete
 
 
 READ_ONLY_FORMS = ("vacuum --dry-run",)
+object_storage = on_object_storage
 
 
 def lake_use(args: argparse.Namespace) -> LakeUse:
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         error("--reason goes with --force: add --force, or drop --reason", no_color)
         return USAGE
     try:
-        tables = resolve_tables(settings.data_dir, args.table)
+        tables = resolve_tables(settings.lake_root, args.table)
         plans = plan_tables(
             tables,
             settings,

@@ -24,6 +24,7 @@ from lakeconsole.core.schema_version import (
     table_schema_version,
 )
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import Location, StorageError, as_location
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -267,7 +268,9 @@ def _open(table: str | Path | Any) -> Any:
 
     from lakeconsole.core.table_health import open_table  # a damaged table: one line with the fix
 
-    return table if isinstance(table, DeltaTable) else open_table(Path(table))
+    if isinstance(table, DeltaTable):
+        return table
+    return open_table(table if isinstance(table, Location) else Path(table))
 
 
 def table_schema(table: str | Path | Any) -> pa.Schema:
@@ -395,35 +398,40 @@ def diff_types(old: dict[str, str], new: dict[str, str]) -> SchemaDiff:
     )
 
 
-def _commit_actions(path: Path) -> tuple[dict[str, str] | None, str | None]:
-    """(schema if the commit sets metadata, schema version it records) from one log file."""
+def _commit_actions(file: Location) -> tuple[dict[str, str] | None, str | None]:
+    """(schema if the commit sets metadata, schema version it records) from one log file,
+    read through the storage layer (a table on disk or in a bucket)."""
     schema, version = None, None
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            # Only two kinds of action matter; add/remove lines can be thousands per commit.
-            if line.startswith('{"metaData"'):
-                meta = json.loads(line)["metaData"]
-                schema = _log_schema(meta["schemaString"])
-                version = version or meta.get("configuration", {}).get(VERSION_PROPERTY)
-            elif line.startswith('{"commitInfo"'):
-                version = commit_schema_version(json.loads(line)["commitInfo"]) or version
+    for line in file.read_text().splitlines():
+        # Only two kinds of action matter; add/remove lines can be thousands per commit.
+        if line.startswith('{"metaData"'):
+            meta = json.loads(line)["metaData"]
+            schema = _log_schema(meta["schemaString"])
+            version = version or meta.get("configuration", {}).get(VERSION_PROPERTY)
+        elif line.startswith('{"commitInfo"'):
+            version = commit_schema_version(json.loads(line)["commitInfo"]) or version
     return schema, version
 
 
-def schema_changes(table: str | Path, limit: int = 200) -> list[SchemaChange]:
+def schema_changes(table: str | Path | Location, limit: int = 200) -> list[SchemaChange]:
     """Commits (among the last `limit` still in the log) that changed the schema of a versioned
     table, oldest first. Each is measured from the version its old schema was established with,
     so a version stamped just before the changing write is not mistaken for the bump.
     Reads the log files, not the data."""
-    log_dir = Path(table) / "_delta_log"
-    commits = sorted((int(p.stem), p) for p in log_dir.glob("*.json") if p.stem.isdigit())
+    log_dir = as_location(table if isinstance(table, Location) else Path(table)) / "_delta_log"
+    try:
+        names = log_dir.names()
+    except StorageError:
+        names = []
+    stems = (n.removesuffix(".json") for n in names if n.endswith(".json"))
+    commits = sorted((int(stem), log_dir / f"{stem}.json") for stem in stems if stem.isdigit())
     out = []
     schema: dict[str, str] | None = None
     base: SemVer | None = None  # the version the schema in force was established with
     for number, path in commits[-limit:]:
         try:
             new_schema, raw = _commit_actions(path)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, StorageError):
             continue  # a log file being written or cleaned up: judge by the others
         version = _lenient_version(raw)
         diff = diff_types(schema, new_schema) if schema and new_schema else SchemaDiff()

@@ -2,7 +2,8 @@
 
 `findings(settings)` is what `lakeconsole check` prints and the dashboard shows. Each finding
 names its rule, its subject and the fix. Blocking (reads the lake, runs git): call it off the
-UI thread.
+UI thread. On a lake in a bucket the table checks read through the storage layer; the checks
+that still read local files only are skipped there and named (`not_checked`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath, Location
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -58,18 +60,24 @@ def _examples(items: list[str], limit: int = 3) -> str:
 
 def damage_findings(settings: Settings) -> list[Finding]:
     """Tables with an empty, unreadable or missing commit or checkpoint, or lost live files."""
-    from lakeconsole.core.lake import find_tables
     from lakeconsole.core.maintenance.tables import table_name
     from lakeconsole.core.table_health import table_damage
 
     out = []
-    for path in find_tables(settings.data_dir):
-        name = table_name(settings.data_dir, path)
+    for path in _tables(settings):
+        name = table_name(settings.lake_root, path)
         out += [Finding(DAMAGE, name, d.message) for d in table_damage(path, name)]
     return out
 
 
-def _damaged(path: Path) -> bool:
+def _tables(settings: Settings) -> list[Path] | list[Location]:
+    """The lake's tables, on disk or in a bucket."""
+    from lakeconsole.core.lake import find_tables
+
+    return find_tables(settings.lake_root)
+
+
+def _damaged(path: LakePath) -> bool:
     """Skip a damaged table in the other checks: damage_findings names it, with the fix."""
     from lakeconsole.core.table_health import log_damage
 
@@ -165,7 +173,7 @@ def freshness_findings(settings: Settings) -> list[Finding]:
 
 
 def _table_contract_findings(
-    name: str, path: Path, schema: pa.Schema | None, version: str | None
+    name: str, path: LakePath, schema: pa.Schema | None, version: str | None
 ) -> list[Finding]:
     from lakeconsole.core.contracts import (
         ContractError,
@@ -230,7 +238,7 @@ def _table_contract_findings(
     return out
 
 
-def _history_findings(name: str, path: Path) -> list[Finding]:
+def _history_findings(name: str, path: LakePath) -> list[Finding]:
     """Schema changes committed without the bump they needed, until a later version covers them."""
     from lakeconsole.core.contracts import parse_version, schema_changes, table_version
 
@@ -259,13 +267,12 @@ def _history_findings(name: str, path: Path) -> list[Finding]:
 def contract_findings(settings: Settings) -> list[Finding]:
     """Silver/gold tables whose schema or version disagrees with the pipeline definition."""
     from lakeconsole.core.contracts import declared_tables
-    from lakeconsole.core.lake import find_tables
     from lakeconsole.core.maintenance.tables import table_name
 
     declared = {d.name: d for d in declared_tables(settings)}
     out = []
-    for path in find_tables(settings.data_dir):
-        name = table_name(settings.data_dir, path)
+    for path in _tables(settings):
+        name = table_name(settings.lake_root, path)
         if name.split("/")[0] not in CONTRACT_LAYERS or _damaged(path):
             continue
         out.extend(_history_findings(name, path))
@@ -333,26 +340,24 @@ def upkeep_findings(settings: Settings) -> list[Finding]:
 
 def retention_findings(settings: Settings) -> list[Finding]:
     """Tables that keep deleted files for less than 168 h (their own table property)."""
-    from deltalake import DeltaTable
-
-    from lakeconsole.core.lake import find_tables
     from lakeconsole.core.maintenance.tables import (
         MIN_RETENTION_HOURS,
         RETENTION_PROPERTY,
         retention_property_hours,
         table_name,
     )
+    from lakeconsole.core.table_health import delta_table
 
     out = []
-    for path in find_tables(settings.data_dir):
+    for path in _tables(settings):
         if _damaged(path):
             continue
-        hours = retention_property_hours(dict(DeltaTable(str(path)).metadata().configuration))
+        hours = retention_property_hours(dict(delta_table(path).metadata().configuration))
         if hours is not None and hours < MIN_RETENTION_HOURS:
             out.append(
                 Finding(
                     "OPS-03",
-                    table_name(settings.data_dir, path),
+                    table_name(settings.lake_root, path),
                     (
                         f"{RETENTION_PROPERTY} is {hours:g} h, under {MIN_RETENTION_HOURS} h: "
                         "set it to "
@@ -477,10 +482,26 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Finding]]], ...] = (
 )
 
 
+# Checks that still read local files only (mart READMEs, run records, the pipeline's state
+# files): on a lake in a bucket they are skipped and named, never run against a local folder.
+LOCAL_ONLY: dict[Callable[[Settings], list[Finding]], str] = {
+    mart_findings: "mart READMEs (OPS-05)",
+    freshness_findings: "mart freshness (OPS-09)",
+    pipeline_findings: "the pipeline's state files (OPS-01)",
+}
+
+
+def not_checked(settings: Settings) -> list[str]:
+    """What `findings` leaves out on this lake (only on object storage), in the user's words."""
+    return list(LOCAL_ONLY.values()) if settings.on_object_storage else []
+
+
 def findings(settings: Settings) -> list[Finding]:
     """Every governance finding, sorted by rule. A check that cannot run is itself a finding."""
     out: list[Finding] = []
     for code, check in CHECKS:
+        if settings.on_object_storage and check in LOCAL_ONLY:
+            continue
         try:
             out.extend(check(settings))
         except Exception as exc:  # one broken check must not hide the others

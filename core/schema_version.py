@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import CommitProperties, DeltaTable
 
+    from lakeconsole.core.storage import Location
+
 VERSION_PROPERTY = "lakeconsole.schema_version"
 
 
@@ -51,7 +53,7 @@ def table_schema_version(dt: DeltaTable) -> str | None:
 
 
 def open_or_create(
-    path: Path,
+    path: Path | Location,
     schema: pa.Schema,
     version: str,
     partition_by: list[str] | None = None,
@@ -61,16 +63,20 @@ def open_or_create(
 
     An existing table is opened as it is: check its contract before writing (core.contracts)
     and call `stamp_version` after the write that brings it to a new version. A damaged one
-    (core.table_health) is refused with TableDamaged: writing on top would bury the damage."""
+    (core.table_health) is refused with TableDamaged: writing on top would bury the damage.
+    A Location in a bucket works the same (no folder to make there)."""
     from deltalake import DeltaTable
 
+    from lakeconsole.core.storage import as_location
     from lakeconsole.core.table_health import open_healthy
 
-    if (path / "_delta_log").is_dir():
+    where = as_location(path)
+    if (where / "_delta_log").is_folder():
         return open_healthy(path)
-    path.mkdir(parents=True, exist_ok=True)
+    if isinstance(path, Path):
+        path.mkdir(parents=True, exist_ok=True)
     return DeltaTable.create(
-        str(path),
+        where.uri,
         schema,
         mode="error",
         partition_by=partition_by,
@@ -78,14 +84,15 @@ def open_or_create(
         configuration={VERSION_PROPERTY: version},
         raise_if_key_not_exists=False,
         commit_properties=commit_properties(version),
+        storage_options=where.storage_options,
     )
 
 
-def stamp_version(path: Path, version: str) -> bool:
+def stamp_version(path: Path | Location, version: str) -> bool:
     """Keep the table property in step with the version the last write declared; True if set."""
-    from deltalake import DeltaTable
+    from lakeconsole.core.table_health import delta_table
 
-    dt = DeltaTable(str(path))
+    dt = delta_table(path)
     if table_schema_version(dt) == version:
         return False
     dt.alter.set_table_properties(

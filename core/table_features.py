@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakeconsole.core.backup.lake_files import V2_CHECKPOINT, checkpoint_file
+from lakeconsole.core.backup.lake_files import (
+    LAST_CHECKPOINT,
+    SIDECARS,
+    V2_CHECKPOINT,
+    checkpoint_file,
+)
+from lakeconsole.core.storage import LakePath, Location, StorageError, as_location
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -73,7 +78,7 @@ class TableFeatures:
         return rows + [(f"property {k}", v) for k, v in self.properties.items()]
 
 
-def table_features(path: Path) -> TableFeatures:
+def table_features(path: LakePath) -> TableFeatures:
     """Read from the open table (protocol, properties) and the log folder (checkpoints)."""
     from lakeconsole.core.explorer.table import open_table
 
@@ -108,36 +113,43 @@ def refused_writes(features: list[str] | None) -> list[str]:
     return sorted(f for f in features or [] if f in WRITES_REFUSED)
 
 
-def checkpoint_state(path: Path, version: int) -> Checkpoint:
-    """The newest checkpoint in the log folder, checked against `_last_checkpoint`."""
-    log = path / "_delta_log"
+def checkpoint_state(path: LakePath, version: int) -> Checkpoint:
+    """The newest checkpoint in the log folder, checked against `_last_checkpoint` (read
+    through the storage layer: a table on disk or in a bucket)."""
+    log = as_location(path) / "_delta_log"
+    names = set(log.names())
     found: dict[int, tuple[str, set[str]]] = {}
-    for entry in log.iterdir():
-        if match := checkpoint_file(entry.name):
+    for name in names:
+        if match := checkpoint_file(name):
             v2 = match.re is V2_CHECKPOINT
             kind = "v2" if v2 else "multi-part" if match.group(2) else "classic"
-            found.setdefault(int(match.group(1)), (kind, set()))[1].add(entry.name)
-    problem = _last_checkpoint_problem(log, found)
+            found.setdefault(int(match.group(1)), (kind, set()))[1].add(name)
+    problem = _last_checkpoint_problem(log, names, found)
     if not found:
         return Checkpoint(None, "none", commits_since=version + 1, problem=problem)
     newest = max(found)
     kind = found[newest][0]
-    sidecars = (
-        sum(1 for f in (log / "_sidecars").glob(f"{newest:020d}.checkpoint.*"))
-        if kind == "v2" and (log / "_sidecars").is_dir()
-        else 0
-    )
+    sidecars = _sidecars(log, newest) if kind == "v2" else 0
     return Checkpoint(newest, kind, sidecars, version - newest, problem)
 
 
-def _last_checkpoint_problem(log: Path, found: dict[int, tuple[str, set[str]]]) -> str | None:
-    hint = log / "_last_checkpoint"
-    if not hint.is_file():
+def _sidecars(log: Location, version: int) -> int:
+    try:
+        names = (log / SIDECARS).names()
+    except StorageError:  # no _sidecars folder on disk
+        return 0
+    return sum(1 for n in names if n.startswith(f"{version:020d}.checkpoint."))
+
+
+def _last_checkpoint_problem(
+    log: Location, names: set[str], found: dict[int, tuple[str, set[str]]]
+) -> str | None:
+    if LAST_CHECKPOINT not in names:
         return None
     try:
-        named = json.loads(hint.read_text(encoding="utf-8"))
+        named = json.loads((log / LAST_CHECKPOINT).read_text())
         at = int(named["version"])
-    except (ValueError, KeyError, TypeError, OSError):
+    except (ValueError, KeyError, TypeError, StorageError):
         return "_last_checkpoint does not parse: readers fall back to listing the log"
     if at not in found:
         return f"_last_checkpoint names version {at}, whose checkpoint is not in the log"

@@ -5,6 +5,7 @@ commit, a gap or a lost parquet file with delta-kernel text and Rust frames. `ta
 each of those and says what to do; `open_healthy` is the gate a pipeline write passes through.
 Cost: one read of the log files after the last checkpoint, a checkpoint footer, one stat per live
 file.
+Every read goes through the storage layer (core.storage): a table on disk or in a bucket.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import unquote
 
 from lakeconsole.core.backup.lake_files import COMMIT, LAST_CHECKPOINT, checkpoint_file
 from lakeconsole.core.lake import LAYER_FOLDERS
+from lakeconsole.core.storage import LakePath, LocalLocation, Location, StorageError, as_location
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -40,10 +42,15 @@ class Damage:
     message: str
 
 
-def lake_table_name(path: Path) -> str:
+def lake_table_name(path: LakePath) -> str:
     """The name the user types (`silver/sales_orders`), found from the table's folder alone:
     relative to the lake, the nearest folder above it that holds the engine's `_lakeconsole`
-    (else the one above its layer folder)."""
+    (else the one above its layer folder). A table in a bucket: from its nearest layer folder
+    (no request is made), else its URL."""
+    if isinstance(path, Location):
+        parts = path.uri.split("://", 1)[-1].split("/")
+        layers = [i for i, part in enumerate(parts[:-1]) if part in LAYER_FOLDERS]
+        return "/".join(parts[layers[-1] :]) if layers else path.uri
     for parent in path.parents:
         if (parent / "_lakeconsole").is_dir():
             return path.relative_to(parent).as_posix()
@@ -57,11 +64,11 @@ def commit_file(version: int) -> str:
     return f"_delta_log/{version:020d}.json"
 
 
-def _commit_problem(log_dir: Path, version: int) -> str | None:
+def _commit_problem(log_dir: Location, version: int) -> str | None:
     """'empty' or 'unreadable' when a commit file is not a list of JSON actions, else None."""
     try:
         text = (log_dir / f"{version:020d}.json").read_bytes()
-    except OSError:
+    except StorageError:
         return "unreadable"
     if not text.strip():
         return "empty"
@@ -74,27 +81,39 @@ def _commit_problem(log_dir: Path, version: int) -> str | None:
     return None
 
 
-def _last_checkpoint(log_dir: Path, names: set[str]) -> int | None:
+def _last_checkpoint(log_dir: Location, names: set[str]) -> int | None:
     """The checkpoint readers start from: `_last_checkpoint`'s, else the newest one listed."""
     if LAST_CHECKPOINT in names:
         try:
             return int(json.loads((log_dir / LAST_CHECKPOINT).read_text())["version"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (StorageError, ValueError, KeyError, TypeError):
             pass  # delta-rs ignores an unreadable hint and lists the log: so do we
     listed = [int(m[1]) for n in names if (m := checkpoint_file(n))]
     return max(listed) if listed else None
 
 
-def _json_lines(file: Path) -> None:
+def _json_lines(file: Location) -> None:
     """Raise unless every line of `file` is a JSON object."""
-    for line in file.read_text(encoding="utf-8").splitlines():
+    for line in file.read_text().splitlines():
         if line.strip() and not isinstance(json.loads(line), dict):
             raise ValueError(f"{file.name}: not JSON lines")
 
 
-def _checkpoint_damage(name: str, log_dir: Path, version: int, names: set[str]) -> Damage | None:
+def _parquet_footer(file: Location) -> None:
+    """Read a parquet file's footer (raises when it cannot be read). In a bucket the file is
+    fetched whole (a checkpoint: a few MB at most for the tables here)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if isinstance(file, LocalLocation):
+        pq.read_metadata(file.path)
+    else:
+        pq.read_metadata(pa.BufferReader(file.read_bytes()))
+
+
+def _checkpoint_damage(
+    name: str, log_dir: Location, version: int, names: set[str]
+) -> Damage | None:
     parts = sorted(n for n in names if (m := checkpoint_file(n)) and int(m[1]) == version)
     where = f"_delta_log/{version:020d}.checkpoint.parquet"
     aside = (
@@ -115,7 +134,7 @@ def _checkpoint_damage(name: str, log_dir: Path, version: int, names: set[str]) 
             if part.endswith(".json"):  # a v2 checkpoint's top file: JSON lines
                 _json_lines(log_dir / part)
             else:
-                pq.read_metadata(log_dir / part)
+                _parquet_footer(log_dir / part)
         except Exception:  # any footer pyarrow cannot read is a checkpoint delta-rs cannot
             return Damage(
                 name,
@@ -128,21 +147,20 @@ def _checkpoint_damage(name: str, log_dir: Path, version: int, names: set[str]) 
     return None
 
 
-def log_damage(path: Path, name: str | None = None) -> list[Damage]:
+def log_damage(path: LakePath, name: str | None = None) -> list[Damage]:
     """Damage in the log a reader of the latest version needs: the last checkpoint and every
     commit after it (present, non-empty, one JSON action a line, no version missing)."""
     return scan_log(path, name)[0]
 
 
-def scan_log(path: Path, name: str | None = None) -> tuple[list[Damage], str | None]:
+def scan_log(path: LakePath, name: str | None = None) -> tuple[list[Damage], str | None]:
     """log_damage, and the log's key: a digest of its files (names, sizes, modification times)
     and newest commit, which names one table state (a version number alone does not: a
     restored lake may reach the same version again by other commits, and a log file rewritten
     in place is another state). None when the log is damaged or has no commit."""
     name = name or lake_table_name(path)
-    log_dir = path / "_delta_log"
-    with os.scandir(log_dir) as entries:
-        stats = {e.name: _stat_text(e) for e in entries}
+    log_dir = as_location(path) / "_delta_log"
+    stats = _log_stats(path)
     names = set(stats)
     found = _log_damage(name, log_dir, names)
     commits = [int(m[1]) for n in names if (m := COMMIT.match(n))]
@@ -150,10 +168,19 @@ def scan_log(path: Path, name: str | None = None) -> tuple[list[Damage], str | N
         return found, None
     try:
         newest = (log_dir / f"{max(commits):020d}.json").read_bytes()
-    except OSError:
+    except StorageError:
         return found, None
     digest = hashlib.sha256("\n".join(sorted(stats.values())).encode() + b"\0" + newest).hexdigest()
     return found, f"{max(commits)}-{digest[:32]}"
+
+
+def _log_stats(path: LakePath) -> dict[str, str]:
+    """Each log file's name, size and modification time, by name (OSError or StorageError
+    when there is no log folder)."""
+    if isinstance(path, Path):
+        with os.scandir(path / "_delta_log") as entries:
+            return {e.name: _stat_text(e) for e in entries}
+    return {f.name: f"{f.name}:{f.size}:{f.mtime_ms}" for f in (path / "_delta_log").files()}
 
 
 def _stat_text(entry: os.DirEntry[str]) -> str:
@@ -164,7 +191,7 @@ def _stat_text(entry: os.DirEntry[str]) -> str:
     return f"{entry.name}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def _log_damage(name: str, log_dir: Path, names: set[str]) -> list[Damage]:
+def _log_damage(name: str, log_dir: Location, names: set[str]) -> list[Damage]:
     commits = sorted(int(m[1]) for n in names if (m := COMMIT.match(n)))
     checkpoint = _last_checkpoint(log_dir, names)
     out: list[Damage] = []
@@ -204,7 +231,7 @@ def live_files(dt: DeltaTable) -> list[tuple[str, int | None]]:
 
 def file_damage(
     dt: DeltaTable | None,
-    path: Path,
+    path: LakePath,
     name: str | None = None,
     files: list[tuple[str, int | None]] | None = None,
 ) -> list[Damage]:
@@ -217,11 +244,10 @@ def file_damage(
         files = live_files(dt)
     missing: list[str] = []
     resized: list[str] = []
+    sizes = _file_sizes(path, files)
     for rel, size in files:
-        file = path / unquote(rel)
-        try:
-            actual = file.stat().st_size
-        except OSError:
+        actual = sizes.get(rel)
+        if actual is None:
             missing.append(rel)
             continue
         if size is not None and actual != size:
@@ -239,12 +265,37 @@ def file_damage(
     return out
 
 
-def _open(path: Path, name: str) -> DeltaTable:
-    """DeltaTable(path), with delta-rs's error text turned into one line with the fix."""
+def _file_sizes(path: LakePath, files: list[tuple[str, int | None]]) -> dict[str, int]:
+    """The size of each live file that is there, by its logged path: one stat each on disk,
+    one listing of the table in a bucket."""
+    if isinstance(path, Path):
+        sizes = {}
+        for rel, _ in files:
+            try:
+                sizes[rel] = (path / unquote(rel)).stat().st_size
+            except OSError:
+                continue
+        return sizes
+    from lakeconsole.core.storage_walk import logged_file, walk_files
+
+    listed = walk_files(path)
+    return {
+        rel: listed[where].size for rel, _ in files if (where := logged_file(path, rel)) in listed
+    }
+
+
+def delta_table(path: LakePath, version: int | None = None) -> DeltaTable:
+    """DeltaTable at `path` (a folder, or a table in a bucket with the lake's credentials)."""
     from deltalake import DeltaTable
 
+    where = as_location(path)
+    return DeltaTable(where.uri, version=version, storage_options=where.storage_options)
+
+
+def _open(path: LakePath, name: str) -> DeltaTable:
+    """DeltaTable(path), with delta-rs's error text turned into one line with the fix."""
     try:
-        return DeltaTable(str(path))
+        return delta_table(path)
     except Exception as exc:  # delta-kernel errors: only the first line means anything
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         cause = cause.removeprefix("Kernel error: ").removeprefix("Generic delta kernel error: ")
@@ -254,7 +305,9 @@ def _open(path: Path, name: str) -> DeltaTable:
         ) from None
 
 
-def table_damage(path: Path, name: str | None = None, *, remember: bool = False) -> list[Damage]:
+def table_damage(
+    path: LakePath, name: str | None = None, *, remember: bool = False
+) -> list[Damage]:
     """Every problem of the table at `path` (empty: it is whole). Reads, never writes, unless
     `remember`: then the live files of a state it had to read are kept in the table cache (a
     run does, under the run lock; `check` and `backup` only read the lake)."""
@@ -270,8 +323,11 @@ def table_damage(path: Path, name: str | None = None, *, remember: bool = False)
         # The commits since the cached state, replayed; else the table read properly (also
         # when there is no key: a log the scan could not date, e.g. a lone checkpoint).
         newest = int(key.split("-", 1)[0]) if key is not None else None
+        local = path if isinstance(path, Path) else None  # the cache lives only on disk
         facts = (
-            brought_forward(path, cache.earlier(), newest) if newest is not None else None
+            brought_forward(local, cache.earlier(), newest)
+            if newest is not None and local is not None
+            else None
         ) or {}
         files = facts.pop("live", None)
         if files is None:
@@ -279,8 +335,8 @@ def table_damage(path: Path, name: str | None = None, *, remember: bool = False)
                 files = live_files(_open(path, name))
             except TableDamaged as exc:
                 return [Damage(name, "unreadable", str(exc))]
-        if remember and newest is not None:
-            cache.put("live", files, tip=commit_tip(path, newest), **facts)
+        if remember and newest is not None and local is not None:
+            cache.put("live", files, tip=commit_tip(local, newest), **facts)
     return file_damage(None, path, name, files)
 
 
@@ -290,13 +346,16 @@ class TableCache:
     The log of one state never changes, so its live files and referenced paths are read from
     delta-rs once, not by every run (opening a table and reading its add actions is 20-40 ms).
     A file a check finds missing or resized is still found: the file system is read every time.
-    No cache outside a lake (no `_lakeconsole` above the table) or without a key."""
+    No cache outside a lake (no `_lakeconsole` above the table), without a key, nor (yet) for
+    a table in a bucket."""
 
-    def __init__(self, path: Path, key: str | None) -> None:
+    def __init__(self, path: LakePath, key: str | None) -> None:
         self.key = key
         self.file: Path | None = None
         self._held: dict[str, Any] | None = None
-        for parent in path.parents if key is not None else ():
+        if not isinstance(path, Path) or key is None:
+            return
+        for parent in path.parents:
             if (parent / "_lakeconsole").is_dir():
                 stem = path.relative_to(parent).as_posix().replace("/", "__")
                 self.file = parent / "_lakeconsole" / CACHE_DIR / f"{stem}.json"
@@ -342,7 +401,7 @@ class TableCache:
             tmp.unlink(missing_ok=True)
 
 
-def open_healthy(path: Path, name: str | None = None) -> DeltaTable:
+def open_healthy(path: LakePath, name: str | None = None) -> DeltaTable:
     """The table at `path`, opened; TableDamaged (its first problem, one line) if it is damaged."""
     name = name or lake_table_name(path)
     found = log_damage(path, name)
@@ -356,16 +415,14 @@ def open_healthy(path: Path, name: str | None = None) -> DeltaTable:
     return dt
 
 
-def open_table(path: Path, version: int | None = None, name: str | None = None) -> DeltaTable:
+def open_table(path: LakePath, version: int | None = None, name: str | None = None) -> DeltaTable:
     """DeltaTable(path, version) for readers: cheap when it opens, and when it does not, the
     reason as one line naming the table and the fix (TableDamaged) instead of delta-rs's text."""
-    from deltalake import DeltaTable
-
     try:
-        return DeltaTable(str(path), version=version)
+        return delta_table(path, version)
     except Exception:
         name = name or lake_table_name(path)
-        found = log_damage(path, name) if (path / "_delta_log").is_dir() else []
+        found = log_damage(path, name) if (as_location(path) / "_delta_log").is_folder() else []
         if found:
             raise TableDamaged(found[0].message) from None
         if version is None:

@@ -1,7 +1,8 @@
 """`lakeconsole repair TABLE`: drop the live files a table has lost from its log (delta-rs FSCK).
 
 The rows of those files are gone from the table afterwards (a backup may still hold them): so a
-dry run first, and the real one under the run lock, so no pipeline write is in flight.
+dry run first, and the real one under the lake's writer lock (a lease on S3), so no pipeline
+write is in flight. A table in a bucket is repaired the same way.
 """
 
 from __future__ import annotations
@@ -21,17 +22,16 @@ class RepairResult:
 
 def repair_table(settings: Settings, name: str, dry_run: bool) -> RepairResult:
     """Drop the missing live files of table `name` (TableNotFound, TableDamaged, RunLocked)."""
-    from lakeconsole.core.lock import RunLock
     from lakeconsole.core.maintenance.tables import resolve_tables, table_name
-    from lakeconsole.core.runs import new_run_id
     from lakeconsole.core.table_health import open_table
+    from lakeconsole.core.writer_lock import lake_writer_lock
 
-    (path,) = resolve_tables(settings.data_dir, name)
-    table = table_name(settings.data_dir, path)
+    (path,) = resolve_tables(settings.lake_root, name)
+    table = table_name(settings.lake_root, path)
     if dry_run:
         dt = open_table(path, name=table)
         return RepairResult(table, True, _removed(dt.repair(dry_run=True)), dt.version())
-    with RunLock(settings.state_dir, new_run_id(), "lakeconsole repair"):
+    with lake_writer_lock(settings, "lakeconsole repair"):
         dt = open_table(path, name=table)
         files = _removed(dt.repair(dry_run=False))
         return RepairResult(table, False, files, open_table(path, name=table).version())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import Location
 
 log = logging.getLogger("lakeconsole.upkeep")
 
@@ -38,11 +39,13 @@ def providers() -> list[Callable[[Settings], list[UpkeepItem]]]:
 RUNS_CHECKED = 200
 
 
-def state_problems(settings: Settings) -> dict[Path, list[str]]:
+def state_problems(settings: Settings) -> dict[Path | Location, list[str]]:
     """The engine state records (run records, maintenance ledger lines, backup records) skipped
     because they are not of the right shape, by the file or folder they are in; each line names
-    its file."""
+    its file. (On a lake in a bucket the ledger is read there; run and backup records are read
+    where core.runs and core.backup keep them.)"""
     from lakeconsole.core.backup.status import backup_state_dir, read_status
+    from lakeconsole.core.lake_state import lake_state
     from lakeconsole.core.maintenance.ledger import ledger_path, read_records
     from lakeconsole.core.runs import load_runs, runs_dir
 
@@ -50,11 +53,12 @@ def state_problems(settings: Settings) -> dict[Path, list[str]]:
     ledger: list[str] = []
     backup: list[str] = []
     load_runs(settings.state_dir, limit=RUNS_CHECKED, problems=runs)
-    read_records(settings.state_dir, problems=ledger)
+    state = lake_state(settings)
+    read_records(state, problems=ledger)
     read_status(settings, problems=backup)
-    found = {
+    found: dict[Path | Location, list[str]] = {
         runs_dir(settings.state_dir): runs,
-        ledger_path(settings.state_dir): ledger,
+        ledger_path(state): ledger,
         backup_state_dir(settings) / "status.json": backup,
     }
     return {where: lines for where, lines in found.items() if lines}

@@ -27,7 +27,7 @@ from lakeconsole.core.maintenance.tables import (
 from lakeconsole.core.maintenance.tables import parse_interval_hours as interval_hours
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.small_files import SMALL_FILES_MIN_COUNT
-from lakeconsole.core.storage import LakePath, Location
+from lakeconsole.core.storage import LakePath, Location, StorageError
 from lakeconsole.core.units import human_bytes
 
 SCHEMA_VERSION_PROPERTY = "lakeconsole.schema_version"
@@ -76,24 +76,27 @@ def lake_tables(settings: Settings, now: float | None = None) -> list[TableSumma
     return sorted(summaries, key=lambda s: (rank.get(s.layer, len(rank)), s.name))
 
 
-def maintenance_overdue(settings: Settings, now: float) -> dict[Path, bool] | None:
+def maintenance_overdue(settings: Settings, now: float) -> dict[LakePath, bool] | None:
     """Overdue per table as the maintenance view sees it (its ledger), so both views agree;
-    None when that area is not installed or cannot answer (nor yet on object storage)."""
-    if settings.on_object_storage:
-        return None
+    None when that area is not installed or cannot answer."""
     try:
         from lakeconsole.core.maintenance.status import table_upkeep
 
-        return {u.path.resolve(): bool(u.overdue) for u in table_upkeep(settings, now)}
+        return {_same(u.path): bool(u.overdue) for u in table_upkeep(settings, now)}
     except Exception:  # optional area, or one unreadable table: fall back to the Delta log
         return None
+
+
+def _same(path: LakePath) -> LakePath:
+    """One key per table whichever way its path was spelled."""
+    return path.resolve() if isinstance(path, Path) else path
 
 
 def summarize(
     path: LakePath,
     settings: Settings,
     now: float | None = None,
-    overdue: dict[Path, bool] | None = None,
+    overdue: dict[LakePath, bool] | None = None,
 ) -> TableSummary:
     """The summary of one table; an unreadable table becomes a row with its error.
 
@@ -102,9 +105,7 @@ def summarize(
     name, layer = table_name(settings.lake_root, path), layer_of(settings.lake_root, path)
     now = time.time() if now is None else now
     try:
-        late = (
-            overdue.get(path.resolve()) if overdue is not None and isinstance(path, Path) else None
-        )
+        late = overdue.get(_same(path)) if overdue is not None else None
         if late is None:
             late = vacuum_overdue(path, settings, now)
         return _summarize(path, name, layer, settings, late)
@@ -139,10 +140,8 @@ def _summarize(
     flags = _flags(files, partitions, size, config, settings, overdue)
     from lakeconsole.core.table_health import log_damage
 
-    # delta-rs opens a table with an empty commit file without a word: the log is read here
-    # (core.table_health reads local files; not yet on object storage).
-    if isinstance(path, Path):
-        flags[:0] = [f"damaged: {d.kind} (lakeconsole check)" for d in log_damage(path, name)]
+    # delta-rs opens a table with an empty commit file without a word: the log is read here.
+    flags[:0] = [f"damaged: {d.kind} (lakeconsole check)" for d in log_damage(path, name)]
     return TableSummary(
         name,
         layer,
@@ -192,12 +191,13 @@ def last_vacuum_ms(path: LakePath, settings: Settings, since_ms: float) -> float
     """When the table was last vacuumed after `since_ms`: the maintenance ledger, else the log."""
     best: float | None = None
     try:
+        from lakeconsole.core.lake_state import lake_state
         from lakeconsole.core.maintenance.ledger import last_done
 
-        record = last_done(settings.state_dir, "vacuum").get(table_name(settings.lake_root, path))
+        record = last_done(lake_state(settings), "vacuum").get(table_name(settings.lake_root, path))
         if record and record.get("at") is not None:
             best = float(record["at"]) * 1000
-    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+    except (ImportError, AttributeError, TypeError, ValueError, OSError, StorageError):
         pass  # the maintenance area is optional; the Delta log still tells
     if best is not None and best >= since_ms:
         return best

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from lakeconsole.core.explorer.table import ExplorerError, KeyNeeded, explain, open_table
 from lakeconsole.core.explorer.version import SchemaDiff, cell_text, columns_of, diff_schemas
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 
 KEYS_PROPERTY = "lakeconsole.keys"
 SAMPLE_ROWS = 20
@@ -43,7 +43,7 @@ class ChangedRow:
 class Comparison:
     """Counts and a few example keys of each kind of change from `old` to `new`."""
 
-    path: Path
+    path: LakePath
     old: int
     new: int
     keys: list[str]
@@ -121,7 +121,7 @@ def _quote(name: str) -> str:
 
 
 def compare_versions(
-    path: Path,
+    path: LakePath,
     old: int,
     new: int,
     keys: list[str] | None = None,

@@ -9,15 +9,16 @@ from urllib.parse import unquote, urlparse
 
 from lakeconsole.core.explorer.table import ExplorerError, explain, open_table
 from lakeconsole.core.explorer.version import SchemaDiff, columns_of, diff_schemas, total_rows
-from lakeconsole.core.lock import lake_lock
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath, Location
+from lakeconsole.core.writer_lock import lake_writer_lock
 
 
 @dataclass(frozen=True)
 class RestorePlan:
     """What restoring `path` from `current` to `target` changes; `missing_files` blocks it."""
 
-    path: Path
+    path: LakePath
     current: int
     target: int
     rows_now: int | None
@@ -60,12 +61,24 @@ def _n(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
 
 
+def _missing_files(path: LakePath, uris: list[str]) -> list[str]:
+    """The data files (URIs) of a version that are gone: a stat each on disk, one listing of
+    the table in a bucket."""
+    if not isinstance(path, Location):
+        return [uri for uri in uris if not _local_path(uri).exists()]
+    from lakeconsole.core.storage_walk import walk_files
+
+    there = walk_files(path)
+    base = path.uri.rstrip("/") + "/"  # file_uris() are decoded already: no unquote
+    return [uri for uri in uris if uri.removeprefix(base) not in there]
+
+
 def _local_path(uri: str) -> Path:
     parsed = urlparse(uri)
     return Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(uri)
 
 
-def plan_restore(path: Path, target: int) -> RestorePlan:
+def plan_restore(path: LakePath, target: int) -> RestorePlan:
     """Check the target version can be restored and describe the change.
 
     Raises WritesRefused on a table whose writer features delta-rs cannot write, ExplorerError
@@ -89,7 +102,7 @@ def plan_restore(path: Path, target: int) -> RestorePlan:
     if target == current:
         raise ExplorerError(f"{path} is already at version {target}; nothing to restore")
     then = open_table(path, target)
-    missing = [uri for uri in then.file_uris() if not _local_path(uri).exists()]
+    missing = _missing_files(path, then.file_uris())
     return RestorePlan(
         path,
         current,
@@ -116,7 +129,8 @@ def restore_version(plan: RestorePlan, settings: Settings) -> int:
             f"{len(plan.missing_files)} of its data files were removed by a VACUUM. "
             "Restore from a backup, or pick a newer version"
         )
-    with lake_lock(settings, f"lakeconsole restore-version {plan.path.name} {plan.target}"):
+    command = f"lakeconsole restore-version {plan.path.name} {plan.target}"
+    with lake_writer_lock(settings, command):
         dt = open_table(plan.path)
         if dt.version() != plan.current:
             raise ExplorerError(

@@ -111,8 +111,16 @@ def _resolved(path: LakePath) -> LakePath:
     return path if isinstance(path, Location) else path.resolve()
 
 
-def resolve_tables(data_dir: Path, name: str | None) -> list[Path]:
+@overload
+def resolve_tables(data_dir: Path, name: str | None) -> list[Path]: ...
+@overload
+def resolve_tables(data_dir: Location, name: str | None) -> list[Location]: ...
+def resolve_tables(data_dir: LakePath, name: str | None) -> list[Path] | list[Location]:
     """`None` or `all` → every lake table; otherwise the one table `resolve_table` finds."""
+    if isinstance(data_dir, Location):
+        if name in (None, "", "all"):
+            return find_tables(data_dir)
+        return [as_location(resolve_table(str(name), data_dir))]
     if name in (None, "", "all"):
         return find_tables(data_dir)
     return [resolve_table(str(name), data_dir)]
@@ -202,15 +210,13 @@ def latest_version_or_none(path: LakePath) -> int | None:
 
 
 def _damage(path: LakePath) -> str | None:
-    """The table's damage (core.table_health), said with its fix, when that is why it failed.
-    Not yet read on object storage (core.table_health reads local log files)."""
+    """The table's damage (core.table_health), said with its fix, when that is why it failed."""
+    from lakeconsole.core.storage import StorageError
     from lakeconsole.core.table_health import table_damage
 
-    if isinstance(path, Location):
-        return None
     try:
-        found = table_damage(path) if (path / "_delta_log").is_dir() else []
-    except OSError:
+        found = table_damage(path) if (as_location(path) / "_delta_log").is_folder() else []
+    except (OSError, StorageError):
         return None
     damaged = [d for d in found if d.kind != "unreadable"]  # explain() knows those better
     return damaged[0].message if damaged else None

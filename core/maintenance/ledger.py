@@ -1,6 +1,7 @@
 """The maintenance ledger: one JSON line per vacuum or optimize, appended, never rewritten.
 
-It lives in the engine's state folder (`data/_lakeconsole/maintenance.jsonl`) and answers
+It lives in the engine's state folder (`data/_lakeconsole/maintenance.jsonl`, or
+`s3://bucket/lake/_lakeconsole/maintenance.jsonl` beside a lake in a bucket) and answers
 "when was this table last vacuumed?" for overdue tracking, the dashboard and `check`.
 """
 
@@ -10,9 +11,10 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from lakeconsole.core.state_shape import LIST, NUMBER, OBJECT, TEXT, WHOLE, shape_problem
+from lakeconsole.core.storage import Location, StorageError
 
 log = logging.getLogger("lakeconsole.maintenance")
 
@@ -33,16 +35,31 @@ RECORD_FIELDS = {
     "details": OBJECT,
 }
 REQUIRED = ("action", "table", "at")
+# Tries of the conditional rewrite of an object-store ledger before giving up.
+APPEND_TRIES = 20
+
+StateDir = Path | Location  # core.lake_state's answer
 
 
-def ledger_path(state_dir: Path) -> Path:
+@overload
+def ledger_path(state_dir: Path) -> Path: ...
+@overload
+def ledger_path(state_dir: Location) -> Location: ...
+@overload
+def ledger_path(state_dir: StateDir) -> Path | Location: ...
+def ledger_path(state_dir: StateDir) -> Path | Location:
     return state_dir / LEDGER_FILE
 
 
-def append_record(state_dir: Path, record: dict[str, Any]) -> None:
-    """Append one record in a single write to an O_APPEND file: concurrent appends never mix."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+def append_record(state_dir: StateDir, record: dict[str, Any]) -> None:
+    """Append one record in a single write to an O_APPEND file: concurrent appends never mix.
+    In a bucket (no appends there) the object is rewritten with the record added, only if no
+    one rewrote it since it was read (a conditional put), so no record is lost either."""
     line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode("utf-8")
+    if isinstance(state_dir, Location):
+        _append_object(state_dir / LEDGER_FILE, line)
+        return
+    state_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(ledger_path(state_dir), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         size = os.fstat(fd).st_size
@@ -52,6 +69,32 @@ def append_record(state_dir: Path, record: dict[str, Any]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _append_object(ledger: Location, line: bytes) -> None:
+    for _ in range(APPEND_TRIES):
+        current = ledger.read_tagged()
+        if current is None:
+            if ledger.create(line) is not None:
+                return
+            continue
+        data, tag = current
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        if ledger.replace_if(data + line, tag) is not None:
+            return
+    raise StorageError(f"cannot append to {ledger}: other writers kept changing it; try again")
+
+
+def _ledger_text(state_dir: StateDir) -> str | None:
+    """The ledger's text, None when there is none yet."""
+    if isinstance(state_dir, Location):
+        got = (state_dir / LEDGER_FILE).read_tagged()
+        return None if got is None else got[0].decode("utf-8", errors="replace")
+    try:
+        return ledger_path(state_dir).read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def line_problem(line: str) -> str | None:
@@ -64,15 +107,14 @@ def line_problem(line: str) -> str | None:
 
 
 def read_records(
-    state_dir: Path, action: str | None = None, problems: list[str] | None = None
+    state_dir: StateDir, action: str | None = None, problems: list[str] | None = None
 ) -> list[dict[str, Any]]:
     """Every record, oldest first. A line that is not a record (a torn last line after a crash,
     a hand edit) counts as missing; `problems` gets a line naming it. A torn last line is
     silent: it is a crash's half-written append, and the next append starts a new line."""
     path = ledger_path(state_dir)
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+    text = _ledger_text(state_dir)
+    if text is None:
         return []
     lines = text.split("\n")
     records = []
@@ -94,14 +136,14 @@ def read_records(
     return records
 
 
-def skipped_line(path: Path, n: int, why: str) -> str:
+def skipped_line(path: Path | Location, n: int, why: str) -> str:
     return (
         f"skipped line {n} of {path}: not a maintenance record ({why}); read as if missing "
         "(the table it names counts as not vacuumed or optimized then)"
     )
 
 
-def last_done(state_dir: Path, action: str) -> dict[str, dict[str, Any]]:
+def last_done(state_dir: StateDir, action: str) -> dict[str, dict[str, Any]]:
     """The latest record of `action` per table name."""
     latest: dict[str, dict[str, Any]] = {}
     for record in read_records(state_dir, action):

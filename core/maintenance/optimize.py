@@ -9,26 +9,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from lakeconsole.core.dag import PipelineError
 from lakeconsole.core.maintenance.ledger import append_record
 from lakeconsole.core.maintenance.tables import TableFiles, table_files, table_name
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 from lakeconsole.core.units import human_bytes
 
 log = logging.getLogger("lakeconsole.maintenance")
 
 
-def zorder_columns(table: Path, settings: Settings) -> list[str]:
+def zorder_columns(table: LakePath, settings: Settings) -> list[str]:
     """The Z-ORDER columns the pipeline declares for this table ([] when it names none).
 
     Raises PipelineError when the pipeline does not load."""
     from lakeconsole.core.pipeline import load_pipeline
 
-    spec = load_pipeline(settings).table(table_name(settings.data_dir, table))
+    spec = load_pipeline(settings).table(table_name(settings.lake_root, table))
     return list(spec.zorder_by) if spec else []
 
 
@@ -63,14 +63,15 @@ class OptimizeResult:
         return f"{text} ({self.note})" if self.note else text
 
 
-def optimize_table(table: Path, settings: Settings, zorder: bool = False) -> OptimizeResult:
+def optimize_table(table: LakePath, settings: Settings, zorder: bool = False) -> OptimizeResult:
     """Compact one table, or Z-ORDER it when asked and the pipeline names columns.
 
-    Raises WritesRefused on a table whose writer features delta-rs cannot write. Hold the run
-    lock while calling this."""
+    Raises WritesRefused on a table whose writer features delta-rs cannot write. Hold the
+    lake's writer lock while calling this."""
+    from lakeconsole.core.lake_state import lake_state
     from lakeconsole.core.table_health import open_healthy
 
-    name = table_name(settings.data_dir, table)
+    name = table_name(settings.lake_root, table)
     from lakeconsole.core.table_features import refuse_unwritable
 
     dt = open_healthy(table, name)  # rewriting a damaged table would bury the damage
@@ -102,7 +103,7 @@ def optimize_table(table: Path, settings: Settings, zorder: bool = False) -> Opt
     after = table_files(table)
     result = OptimizeResult(name, before, after, tuple(columns), note)
     append_record(
-        settings.state_dir,
+        lake_state(settings),
         {
             "action": "optimize",
             "at": time.time(),
@@ -119,33 +120,34 @@ def optimize_table(table: Path, settings: Settings, zorder: bool = False) -> Opt
 
 
 def optimize_tables(
-    tables: list[Path],
+    tables: Sequence[LakePath],
     settings: Settings,
     zorder: bool = False,
     *,
     progress: Callable[[int, int, str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> list[OptimizeResult]:
-    """OPTIMIZE several tables under the run lock; cancelling stops between tables. A table
-    delta-rs cannot write refuses the whole batch before any table is rewritten (WritesRefused),
-    as VACUUM's plans do."""
+    """OPTIMIZE several tables under the lake's writer lock (a lease on S3); cancelling stops
+    between tables. A table delta-rs cannot write refuses the whole batch before any table is
+    rewritten (WritesRefused), as VACUUM's plans do."""
     from lakeconsole.core.explorer.table import open_table
-    from lakeconsole.core.lock import lake_lock
     from lakeconsole.core.table_features import refuse_unwritable
+    from lakeconsole.core.writer_lock import lake_writer_lock
 
     for table in tables:
         try:
             dt = open_table(table)
         except Exception:  # unreadable or damaged: optimize_table says so in its turn
             continue
-        refuse_unwritable(dt, "OPTIMIZE", table_name(settings.data_dir, table))
+        refuse_unwritable(dt, "OPTIMIZE", table_name(settings.lake_root, table))
     results: list[OptimizeResult] = []
-    with lake_lock(settings, "lakeconsole optimize"):
+    with lake_writer_lock(settings, "lakeconsole optimize") as lock:
         for i, table in enumerate(tables):
             if cancel is not None and cancel.is_set():
                 break
+            lock.still_held()
             if progress:
-                progress(i, len(tables), table_name(settings.data_dir, table))
+                progress(i, len(tables), table_name(settings.lake_root, table))
             results.append(optimize_table(table, settings, zorder))
         if progress:
             progress(len(results), len(tables), "done")

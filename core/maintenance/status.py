@@ -17,13 +17,18 @@ from lakeconsole.core.maintenance.tables import (
     table_name,
 )
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath, Location
 from lakeconsole.core.upkeep import UpkeepItem
 
 DAY = 86400.0
 
 
-def created_at(table: Path) -> float:
+def created_at(table: LakePath) -> float:
     """When the table was created: the modification time of its first commit file."""
+    if isinstance(table, Location):
+        listed = {f.name: f.mtime_ms / 1000 for f in (table / "_delta_log").files()}
+        at = listed.get("00000000000000000000.json")
+        return at if at is not None else min(listed.values(), default=time.time())
     log_dir = table / "_delta_log"
     first = log_dir / "00000000000000000000.json"
     if first.exists():
@@ -37,7 +42,7 @@ class TableUpkeep:
     """One table's vacuum state: last vacuum, overdue, and its own retention property."""
 
     name: str
-    path: Path
+    path: LakePath
     last_vacuum: float | None
     due_at: float
     overdue: bool
@@ -50,18 +55,20 @@ class TableUpkeep:
 
 def table_upkeep(settings: Settings, now: float | None = None) -> list[TableUpkeep]:
     """Every table's vacuum state. A table never vacuumed is due one interval after its creation."""
-    from deltalake import DeltaTable
+    from lakeconsole.core.lake_state import lake_state
+    from lakeconsole.core.table_health import delta_table
 
     now = time.time() if now is None else now
     interval = settings.vacuum_interval_days * DAY
-    vacuumed = last_done(settings.state_dir, "vacuum")
+    vacuumed = last_done(lake_state(settings), "vacuum")
     out = []
-    for table in find_tables(settings.data_dir):
-        name = table_name(settings.data_dir, table)
+    tables: list[Path] | list[Location] = find_tables(settings.lake_root)
+    for table in tables:
+        name = table_name(settings.lake_root, table)
         last = float(vacuumed[name]["at"]) if name in vacuumed else None
         due = (last if last is not None else created_at(table)) + interval
         try:
-            own = retention_property_hours(dict(DeltaTable(str(table)).metadata().configuration))
+            own = retention_property_hours(dict(delta_table(table).metadata().configuration))
         except Exception:  # an unreadable table: its vacuum state still shows
             own = None
         out.append(TableUpkeep(name, table, last, due, now > due, own))

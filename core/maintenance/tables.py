@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 # One home each: table names resolve in the explorer, sizes print through core.units, and the
 # small-file size is the explorer's; re-exported here for maintenance's callers.
 from lakeconsole.core.explorer.table import TableNotFound, resolve_tables, table_name
 from lakeconsole.core.small_files import SMALL_FILE_BYTES
+from lakeconsole.core.storage import LakePath
 from lakeconsole.core.units import human_bytes
 
 __all__ = [
@@ -65,11 +65,11 @@ class TableFiles:
     version: int
 
 
-def table_files(table: Path) -> TableFiles:
+def table_files(table: LakePath) -> TableFiles:
     """Count the current version's files (reads the log only, not the data)."""
-    from deltalake import DeltaTable
+    from lakeconsole.core.table_health import delta_table
 
-    dt = DeltaTable(str(table))
+    dt = delta_table(table)
     from lakeconsole.core.lake import add_actions
 
     actions = add_actions(dt)

@@ -5,6 +5,7 @@ default; without `retention_hours` it trusts the table property, which can be fa
 and `full=True` deletes any unreferenced file in the table folder, a mart README included. So the
 retention is always passed explicitly, and full mode is never handed to delta-rs: we take its
 dry-run list and delete the data files in it ourselves, keeping everything else.
+A table in a bucket is planned and vacuumed the same way, through the storage layer.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from lakeconsole.core.maintenance.tables import (
     table_name,
 )
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import FileEntry, LakePath, Location
 
 log = logging.getLogger("lakeconsole.maintenance")
 
@@ -75,7 +77,7 @@ class DoomedFile:
 class VacuumPlan:
     """What a vacuum of one table would delete, and with which retention."""
 
-    table: Path
+    table: LakePath
     name: str
     retention_hours: int  # what is passed to delta-rs
     table_retention_hours: float | None  # the table's delta.deletedFileRetentionDuration
@@ -127,6 +129,55 @@ class VacuumResult:
         return f"{self.name}: deleted {self.files} file(s), {human_bytes(self.bytes)}{extra}"
 
 
+class TableFiles:
+    """Sizes and ages of a table's files by relative path: a stat each on disk, one listing of
+    the table in a bucket."""
+
+    def __init__(self, table: LakePath) -> None:
+        from lakeconsole.core.storage_walk import walk_files
+
+        self.table = table
+        self.listed: dict[str, FileEntry] | None = (
+            walk_files(table) if isinstance(table, Location) else None
+        )
+
+    def size(self, rel: str) -> int:
+        if self.listed is not None:
+            entry = self.listed.get(rel)
+            return entry.size if entry else 0
+        return _size(Path(str(self.table)) / rel)
+
+    def nested_tables(self) -> list[str]:
+        """Tables inside this table's folder (relative): their files are theirs, never ours."""
+        if self.listed is not None:
+            return sorted(
+                {r.split("/_delta_log/", 1)[0] for r in self.listed if "/_delta_log/" in r}
+            )
+        table = Path(str(self.table))
+        return [
+            log.parent.relative_to(table).as_posix()
+            for log in table.rglob("_delta_log")
+            if log.is_dir() and log.parent != table
+        ]
+
+    def leftovers(self, hours: int, now: float) -> list[DoomedFile]:
+        """Crash leftovers at least `hours` old."""
+        if isinstance(self.table, Location):
+            from lakeconsole.core.maintenance.bucket_leftovers import bucket_leftovers
+
+            return [
+                DoomedFile(e.name, e.size, LEFTOVER)
+                for e in bucket_leftovers(self.table, self.listed)
+                if now - e.mtime_ms / 1000 >= hours * 3600
+            ]
+        table = self.table
+        return [
+            DoomedFile(path.relative_to(table).as_posix(), _size(path), LEFTOVER)
+            for path in find_crash_leftovers(table)
+            if now - _mtime(path) >= hours * 3600
+        ]
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -141,18 +192,9 @@ def _mtime(path: Path) -> float:
         return float("inf")  # gone already: never "old enough"
 
 
-def _nested_tables(table: Path) -> list[str]:
-    """Tables inside this table's folder (relative): their files are theirs, never ours."""
-    return [
-        log.parent.relative_to(table).as_posix()
-        for log in table.rglob("_delta_log")
-        if log.is_dir() and log.parent != table
-    ]
-
-
 def plan_vacuum(
-    table: Path,
-    data_dir: Path,
+    table: LakePath,
+    data_dir: LakePath,
     retention_hours: int,
     *,
     force: bool = False,
@@ -182,23 +224,22 @@ def plan_vacuum(
         hours = math.ceil(own)
     enforce = not force
     expired = dt.vacuum(retention_hours=hours, dry_run=True, enforce_retention_duration=enforce)
-    files = [DoomedFile(p, _size(table / p), EXPIRED) for p in expired if is_data_file(p)]
+    on_hand = TableFiles(table)
+    files = [DoomedFile(p, on_hand.size(p), EXPIRED) for p in expired if is_data_file(p)]
     blocked = tuple(p for p in expired if not is_data_file(p))
     kept: list[str] = []
-    for path in find_crash_leftovers(table):
-        if now - _mtime(path) >= hours * 3600:
-            files.append(DoomedFile(path.relative_to(table).as_posix(), _size(path), LEFTOVER))
+    files += on_hand.leftovers(hours, now)
     if full:
         listed = {f.path for f in files}
         everything = dt.vacuum(
             retention_hours=hours, dry_run=True, enforce_retention_duration=enforce, full=True
         )
-        nested = _nested_tables(table)
+        nested = on_hand.nested_tables()
         for p in everything:
             if p in listed or p in expired:
                 continue
             if is_data_file(p) and not any(p.startswith(f"{n}/") for n in nested):
-                files.append(DoomedFile(p, _size(table / p), UNREFERENCED))
+                files.append(DoomedFile(p, on_hand.size(p), UNREFERENCED))
             else:
                 kept.append(p)
     return VacuumPlan(
@@ -217,12 +258,13 @@ def plan_vacuum(
 
 def execute_vacuum(plan: VacuumPlan, settings: Settings, now: float | None = None) -> VacuumResult:
     """Delete what the plan's rules allow *now* (re-planned, so nothing new is missed or wrongly
-    taken), record it in the ledger and log it. Hold the run lock while calling this."""
-    from deltalake import DeltaTable
+    taken), record it in the ledger and log it. Hold the lake's writer lock while calling this."""
+    from lakeconsole.core.lake_state import lake_state
+    from lakeconsole.core.table_health import delta_table
 
     fresh = plan_vacuum(
         plan.table,
-        settings.data_dir,
+        settings.lake_root,
         plan.retention_hours,
         force=plan.forced,
         reason=plan.reason,
@@ -238,22 +280,18 @@ def execute_vacuum(plan: VacuumPlan, settings: Settings, now: float | None = Non
                 f"VACUUM refused on {plan.name}: it would delete non-data files "
                 f"{', '.join(fresh.blocked)}. Move them out of the table folder."
             )
-        dt = DeltaTable(str(plan.table))
+        dt = delta_table(plan.table)
         deleted = dt.vacuum(
             retention_hours=fresh.retention_hours,
             dry_run=False,
             enforce_retention_duration=not plan.forced,
         )
-    leftovers = remove_crash_leftovers(plan.table, min_age_s=fresh.retention_hours * 3600, now=now)
-    deleted += [p.relative_to(plan.table).as_posix() for p in leftovers]
-    for f in fresh.files:
-        if f.kind == UNREFERENCED and is_data_file(f.path):
-            try:
-                (plan.table / f.path).unlink()
-            except FileNotFoundError:
-                continue
-            deleted.append(f.path)
     at = time.time() if now is None else now
+    leftovers = _remove_leftovers(plan, fresh.retention_hours * 3600, at)
+    deleted += leftovers
+    for f in fresh.files:
+        if f.kind == UNREFERENCED and is_data_file(f.path) and _delete(plan.table, f.path):
+            deleted.append(f.path)
     result = VacuumResult(
         plan.name,
         at,
@@ -266,11 +304,33 @@ def execute_vacuum(plan: VacuumPlan, settings: Settings, now: float | None = Non
         len(leftovers),
         fresh.kept,
     )
-    _record(settings.state_dir, result)
+    _record(lake_state(settings), result)
     return result
 
 
-def _record(state_dir: Path, result: VacuumResult) -> None:
+def _remove_leftovers(plan: VacuumPlan, min_age_s: float, now: float) -> list[str]:
+    """Remove the table's crash leftovers old enough; their paths relative to the table."""
+    if isinstance(plan.table, Location):
+        from lakeconsole.core.maintenance.bucket_leftovers import remove_bucket_leftovers
+
+        return [e.name for e in remove_bucket_leftovers(plan.table, plan.name, min_age_s, now)]
+    removed = remove_crash_leftovers(plan.table, min_age_s=min_age_s, now=now)
+    return [p.relative_to(plan.table).as_posix() for p in removed]
+
+
+def _delete(table: LakePath, rel: str) -> bool:
+    """Delete one file of the table; False when it was gone already."""
+    if isinstance(table, Location):
+        (table / rel).delete()
+        return True
+    try:
+        (table / rel).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _record(state_dir: Path | Location, result: VacuumResult) -> None:
     append_record(
         state_dir,
         {
@@ -309,7 +369,7 @@ Progress = Callable[[int, int, str], None]  # (done, total, what)
 
 
 def plan_tables(
-    tables: list[Path],
+    tables: Sequence[LakePath],
     settings: Settings,
     retention_hours: int | None = None,
     *,
@@ -322,7 +382,7 @@ def plan_tables(
     hours = settings.vacuum_retention_hours if retention_hours is None else retention_hours
     check_retention(hours, force, reason)  # refuse before opening any table
     return [
-        plan_vacuum(t, settings.data_dir, hours, force=force, reason=reason, full=full, now=now)
+        plan_vacuum(t, settings.lake_root, hours, force=force, reason=reason, full=full, now=now)
         for t in tables
     ]
 
@@ -335,15 +395,17 @@ def vacuum_tables(
     cancel: threading.Event | None = None,
     now: float | None = None,
 ) -> list[VacuumResult]:
-    """Execute plans one table at a time under the run lock, so no pipeline write is in flight.
-    Cancelling stops between tables (a delta-rs vacuum cannot be interrupted half-way)."""
-    from lakeconsole.core.lock import lake_lock
+    """Execute plans one table at a time under the lake's writer lock (a lease on S3), so no
+    pipeline write is in flight. Cancelling stops between tables (a delta-rs vacuum cannot be
+    interrupted half-way)."""
+    from lakeconsole.core.writer_lock import lake_writer_lock
 
     results: list[VacuumResult] = []
-    with lake_lock(settings, "lakeconsole vacuum"):
+    with lake_writer_lock(settings, "lakeconsole vacuum") as lock:
         for i, plan in enumerate(plans):
             if cancel is not None and cancel.is_set():
                 break
+            lock.still_held()
             if progress:
                 progress(i, len(plans), plan.name)
             results.append(execute_vacuum(plan, settings, now=now))
