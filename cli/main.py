@@ -168,8 +168,15 @@ def object_storage_settings(
         partly = getattr(module, "object_storage", None) is not None
         what = f"{args.command} with these options" if partly else args.command
         raise ConsoleRefused(not_yet_on_object_storage(what, command_modules()))
-    if not check_reachable(settings.lake):
+    # A restore may rebuild a lost lake into its empty prefix; nothing else opens one.
+    rebuilds = use_of(module, args) == "rebuilds"
+    if not check_reachable(settings.lake) and not rebuilds:
         raise NoLake(settings.lake)
+    if not rebuilds:
+        from lakeconsole.core.backup.restore_s3 import half_restored_line
+
+        if line := half_restored_line(settings.lake):
+            raise ConsoleRefused(line)
     check_folders_writable(settings)  # app.log stays local
     return settings
 

@@ -26,13 +26,24 @@ class HashCache:
             self.known = {}
 
     def sha256(self, rel: str, f: LakeFile) -> str:
+        """The file's SHA-256: remembered, or read (a local file; one in a bucket is hashed
+        while it is fetched, core.backup.backup)."""
+        sha = self.cached(rel, f)
+        if sha is None:
+            assert isinstance(f.path, Path), "a bucket's file is hashed while fetched"
+            sha = file_sha256(f.path)
+        self.remember(rel, f, sha)
+        return sha
+
+    def cached(self, rel: str, f: LakeFile) -> str | None:
+        """The SHA-256 the last backup saw for this file at this size and time, if any."""
         entry = self.known.get(rel)
         if entry is not None and entry[0] == f.size and entry[1] == f.mtime_ns:
-            sha = str(entry[2])
-        else:
-            sha = file_sha256(f.path)
+            return str(entry[2])
+        return None
+
+    def remember(self, rel: str, f: LakeFile, sha: str) -> None:
         self.seen[rel] = [f.size, f.mtime_ns, sha]
-        return sha
 
     def save(self) -> None:
         """Keep only what this backup saw: deleted files drop out of the cache."""
