@@ -227,3 +227,22 @@ def test_a_lost_s3_lake_is_rebuilt_into_its_own_empty_prefix(
     assert_same_tables(s3_server, s3_url, f"{s3_url}-lost")
     listed = cli(["backup", "--list", "--target", usb], env=lost)
     assert "this lake" in listed.stdout  # it took the lost lake's id
+
+
+def test_a_local_lake_moves_to_s3_by_restoring_its_snapshot_into_an_empty_prefix(
+    cli: CliRunner, env: dict[str, str], home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    tables = make_lake(home / "data")
+    usb = str(home.parent / "usb")
+    on_disk = {**env, **s3_env(s3_server)}
+    assert cli(["backup", "--target", usb], env=on_disk).returncode == 0
+
+    moved = cli(["restore", "--to", s3_url, "--target", usb], env=on_disk)
+
+    assert moved.returncode == 0, moved.stderr
+    for folder in tables.values():
+        name = folder.relative_to(home / "data").as_posix()
+        in_bucket = s3_location(f"{s3_url}/{name}", s3_server)
+        assert rows(in_bucket) == rows(folder) and history(in_bucket) == history(folder)
+    listed = cli(["tables"], env={**on_disk, "LAKECONSOLE_DATA_DIR": s3_url})
+    assert listed.returncode == 0 and "daily_revenue" in listed.stdout
