@@ -58,10 +58,18 @@ def test_an_s3_lake_backs_up_to_a_folder_verifies_and_restores_into_a_fresh_pref
     cli: CliRunner, s3_lake: dict[str, str], s3_server: dict[str, str], s3_url: str, tmp_path: Path
 ) -> None:
     usb = tmp_path / "usb"
+    before = objects(s3_server, s3_url)
     done = cli(["backup", "--target", str(usb), "--verify"], env=s3_lake)
     assert done.returncode == 0, done.stderr
     assert "✓ Backup Finished" in done.stdout and "3 tables" in done.stdout
     assert "verified ok" in done.stdout
+    # The lake is only read; its backup records are kept in the bucket, for every machine.
+    records = {"_lakeconsole/backup/status.json", "_lakeconsole/backup/lake-id"}
+    assert set(objects(s3_server, s3_url)) == set(before) | records
+    status = json.loads(
+        s3_location(f"{s3_url}/_lakeconsole/backup/status.json", s3_server).read_text()
+    )
+    assert status["last_verify"]["ok"] and status["last_backup"]["target"] == str(usb)
 
     fresh = f"{s3_url}-restored"
     restored = cli(["restore", "--to", fresh, "--target", str(usb)], env=s3_lake)
@@ -144,16 +152,27 @@ def test_an_s3_lake_backs_up_to_an_rclone_remote_and_restores(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("to", ["folder", "bucket"])
 def test_a_backup_killed_before_its_manifest_leaves_no_snapshot_verify_calls_good(
-    cli: CliRunner, s3_lake: dict[str, str], tmp_path: Path
+    to: str,
+    cli: CliRunner,
+    s3_lake: dict[str, str],
+    s3_server: dict[str, str],
+    s3_url: str,
+    tmp_path: Path,
 ) -> None:
-    usb = str(tmp_path / "usb")
+    usb = str(tmp_path / "usb") if to == "folder" else f"{s3_url}-backups"
     killed = cli(
         ["backup", "--target", usb],
         env={**s3_lake, "LAKECONSOLE_CRASH_AT": "backup.before_manifest"},
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert list((tmp_path / "usb" / "blobs").glob("*/*"))  # the blobs were sent...
+    sent = (
+        [p.name for p in (tmp_path / "usb").rglob("*") if p.is_file()]
+        if to == "folder"
+        else objects(s3_server, usb)
+    )
+    assert sent and not [f for f in sent if f.endswith("manifest.json")]  # blobs, no manifest...
 
     verify = cli(["backup", "--verify-only", "--target", usb], env=s3_lake)
     assert verify.returncode == 1  # ...but no snapshot is there to call good

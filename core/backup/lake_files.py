@@ -112,7 +112,7 @@ def _plan_folders(data_dir: Path, state_dir: Path) -> LakePlan:
         dirnames[:] = sorted(d for d in dirnames if here / d not in skip)
         for filename in sorted(filenames):
             path = here / filename
-            if path in skip or _scratch(filename):
+            if path in skip or is_scratch(filename):
                 continue
             found = _stat(path, path.relative_to(data_dir).as_posix())
             if found is not None:
@@ -136,7 +136,7 @@ def _plan_listed(lake: Location) -> LakePlan:
             continue
         first, _, rest = rel.partition("/")
         skipped = first == STATE_DIR and rest.split("/", 1)[0] in STATE_SKIP
-        if not skipped and not _scratch(rel.rsplit("/", 1)[-1]):
+        if not skipped and not is_scratch(rel.rsplit("/", 1)[-1]):
             plan.other_files.append(_listed(lake / rel, rel, entry))
     for root, files in tables.items():
         name = root or "."
@@ -163,7 +163,7 @@ def _table_of(rel: str, roots: list[str]) -> str | None:
     return best
 
 
-def _scratch(filename: str) -> bool:
+def is_scratch(filename: str) -> bool:
     """A probe or lock file: never lake content."""
     return filename.startswith(".write-check-") or filename.endswith(".lock")
 

@@ -30,7 +30,7 @@ from lakeconsole.core.backup.lake_files import (
     LAST_CHECKPOINT,
     RESTORE_MARKER,
     STATE_DIR,
-    _scratch,
+    is_scratch,
 )
 from lakeconsole.core.backup.model import (
     BackupCancelled,
@@ -76,7 +76,7 @@ def lake_objects(dest: Location) -> list[ListedFile]:
     return [
         f
         for f in dest.walk()
-        if not f.name.startswith(NOT_CONTENT) and not _scratch(f.name.rsplit("/", 1)[-1])
+        if not f.name.startswith(NOT_CONTENT) and not is_scratch(f.name.rsplit("/", 1)[-1])
     ]
 
 
