@@ -342,7 +342,10 @@ def prune(tgt: Target, keep: int, settings: Settings) -> tuple[list[str], list[s
     Runs only after a new snapshot is complete. If a remaining manifest cannot be read, no blob
     is deleted (it might be one of its blobs)."""
     ids = tgt.list_snapshot_ids()
-    ours = [s for s in ids if _of_this_lake(tgt, s, settings)]
+    from lakeconsole.core.backup.lake_id import lake_id
+
+    this = lake_id(settings)  # read once: on S3 it is an object in the bucket
+    ours = [s for s in ids if _of_this_lake(tgt, s, settings, this)]
     old = ours[:-keep] if len(ours) > keep else []
     tgt.delete_snapshots(old)
     for snapshot in old:
@@ -357,16 +360,15 @@ def prune(tgt: Target, keep: int, settings: Settings) -> tuple[list[str], list[s
     return old, []
 
 
-def _of_this_lake(tgt: Target, snapshot: str, settings: Settings) -> bool:
-    """This lake's by its id, or (taken before lake ids) by the path it was taken from."""
-    from lakeconsole.core.backup.lake_id import lake_id
-
+def _of_this_lake(tgt: Target, snapshot: str, settings: Settings, this: str | None) -> bool:
+    """This lake's (id `this`) by its id, or (taken before lake ids) by the path it was taken
+    from."""
     try:
         m = Manifest.from_json(tgt.read_manifest_cached(snapshot))
     except (BackupError, ValueError, KeyError):
         return False  # unreadable: not ours to delete
     if m.lake_id is not None:
-        return m.lake_id == lake_id(settings)
+        return m.lake_id == this
     return m.source == settings.lake_name
 
 
