@@ -64,7 +64,7 @@ def test_an_s3_lake_backs_up_to_a_folder_verifies_and_restores_into_a_fresh_pref
     assert "✓ Backup Finished" in done.stdout and "3 tables" in done.stdout
     assert "verified ok" in done.stdout
     # The lake is only read; its backup records are kept in the bucket, for every machine.
-    records = {"_lakeconsole/backup/status.json", "_lakeconsole/backup/lake-id"}
+    records = {f"_lakeconsole/backup/{f}" for f in ("status.json", "lake-id", "hashes.json")}
     assert set(objects(s3_server, s3_url)) == set(before) | records
     status = json.loads(
         s3_location(f"{s3_url}/_lakeconsole/backup/status.json", s3_server).read_text()

@@ -27,7 +27,12 @@ from lakeconsole.core.backup.model import (
     ProgressSink,
     TableEntry,
 )
-from lakeconsole.core.backup.status import backup_state_dir, read_status, record
+from lakeconsole.core.backup.status import (
+    backup_records,
+    backup_state_dir,
+    read_status,
+    record,
+)
 from lakeconsole.core.backup.target import MANIFEST, Target, blob_key, parse_target
 from lakeconsole.core.faults import crash_point
 from lakeconsole.core.settings import Settings
@@ -120,7 +125,7 @@ def _backup(
             f"The lake at {settings.lake_name} is empty: nothing to back up. "
             "Check LAKECONSOLE_DATA_DIR (or --data-dir)"
         )
-    cache = HashCache(backup_state_dir(settings) / "hashes.json")
+    cache = HashCache(backup_records(settings) / "hashes.json")
     work = backup_state_dir(settings)
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work, prefix="staging-") as tmp:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -12,17 +11,21 @@ from pathlib import Path
 from lakeconsole.core.backup.lake_files import LakeFile
 from lakeconsole.core.backup.model import BackupCancelled
 from lakeconsole.core.backup.target import file_sha256
+from lakeconsole.core.storage import Location, StorageError, as_location
 
 
 class HashCache:
-    """`state_dir/backup/hashes.json`: {lake-relative path: [size, mtime_ns, sha256]}."""
+    """`hashes.json` beside the backup records: {lake-relative path: [size, mtime_ns, sha256]}.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    A lake on S3 keeps it in its bucket: every machine sees the same objects at the same sizes
+    and times, and a lost cache would mean reading the whole lake again to hash it."""
+
+    def __init__(self, where: Path | Location) -> None:
+        self.where = as_location(where)
         self.seen: dict[str, list[object]] = {}
         try:
-            self.known: dict[str, list[object]] = json.loads(path.read_text())
-        except (OSError, ValueError):
+            self.known: dict[str, list[object]] = json.loads(self.where.read_bytes())
+        except (StorageError, ValueError):
             self.known = {}
 
     def sha256(self, rel: str, f: LakeFile) -> str:
@@ -47,10 +50,7 @@ class HashCache:
 
     def save(self) -> None:
         """Keep only what this backup saw: deleted files drop out of the cache."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.seen))
-        os.replace(tmp, self.path)
+        self.where.write_bytes(json.dumps(self.seen).encode())  # replaced in one step
 
 
 def hash_files(
