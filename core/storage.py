@@ -112,13 +112,6 @@ class Location(ABC):
     def delete(self) -> None:
         """Remove the file (nothing when it is already gone)."""
 
-    @abstractmethod
-    def arrow_filesystem(self) -> pafs.FileSystem:
-        """A pyarrow file system rooted here, for reading a table's data files."""
-
-    def read_text(self) -> str:
-        return self.read_bytes().decode("utf-8")
-
     # Streaming, for backup and restore: a big data file is never held whole in memory.
     @abstractmethod
     def walk(self) -> list[FileEntry]:
@@ -131,6 +124,13 @@ class Location(ABC):
     @abstractmethod
     def upload(self, source: Path) -> None:
         """Write the local file `source` here in one step (streamed, like write_bytes)."""
+
+    @abstractmethod
+    def arrow_filesystem(self) -> pafs.FileSystem:
+        """A pyarrow file system rooted here, for reading a table's data files."""
+
+    def read_text(self) -> str:
+        return self.read_bytes().decode("utf-8")
 
     # Conditional writes, for the lease lock on object storage (a local lake has the OS file
     # lock of core.lock instead). A tag names one version of the object (S3: its ETag).
