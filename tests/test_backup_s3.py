@@ -203,9 +203,13 @@ def test_a_restore_killed_half_way_marks_the_prefix_and_the_rerun_finishes_it(
     refused = cli(["tables"], env=on_fresh)
     assert refused.returncode == 2
     assert f"the lake at {fresh} is half-restored" in refused.stderr
-    assert "run `lakeconsole restore` again" in refused.stderr
+    snapshot = json.loads(
+        next((tmp_path / "usb" / "snapshots").glob("*/manifest.json")).read_text()
+    )
+    again = f"lakeconsole restore {snapshot['snapshot']} --target {usb}"
+    assert f"run `{again}` again to start it over" in refused.stderr
 
-    rerun = cli(["restore", "--target", usb], env=on_fresh)
+    rerun = cli(again.split()[1:], env=on_fresh)
 
     assert rerun.returncode == 0, rerun.stderr
     assert "a half-written restore left by an interrupted one" in rerun.stderr

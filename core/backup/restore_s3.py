@@ -63,11 +63,12 @@ def half_restored_line(lake: Location) -> str | None:
     try:
         mark = json.loads(text)
         what = f"of snapshot {mark['snapshot']} (started {mark['started']} on {mark['host']})"
+        again = f"lakeconsole restore {mark['snapshot']} --target {mark['target']}"
     except (ValueError, KeyError, TypeError):
-        what = "(its mark is unreadable)"
+        what, again = "(its mark is unreadable)", "lakeconsole restore"
     return (
         f"the lake at {lake} is half-restored: a restore {what} is running or did not finish. "
-        "Wait for it, or run `lakeconsole restore` again to start it over"
+        f"Wait for it, or run `{again}` again to start it over"
     )
 
 
@@ -154,7 +155,7 @@ def restore_into_bucket(
     try:
         # Again under the lease: another restore may have written meanwhile.
         content, _ = check_bucket_destination(dest, force=False)
-        _mark(dest, manifest)
+        _mark(dest, manifest, tgt)
         if content:
             for obj in content:
                 (dest / obj.name).delete()
@@ -209,9 +210,10 @@ def _take_lease(dest: Location, manifest: Manifest) -> Lease:
     return lease
 
 
-def _mark(dest: Location, manifest: Manifest) -> None:
+def _mark(dest: Location, manifest: Manifest, tgt: Target) -> None:
     mark = {
         "snapshot": manifest.snapshot,
+        "target": str(tgt),
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "host": socket.gethostname(),
         "pid": os.getpid(),
