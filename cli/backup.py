@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from lakeconsole.cli.interrupt import cancel_on_ctrl_c
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import (
     DIM,
     GREEN,
@@ -54,6 +54,7 @@ EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_CANCELLED = (
 
 
 lake_use = reads_only  # backup writes its target, never the lake
+object_storage = on_object_storage  # an s3:// lake is backed up to any target
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -168,10 +168,23 @@ def object_storage_settings(
         partly = getattr(module, "object_storage", None) is not None
         what = f"{args.command} with these options" if partly else args.command
         raise ConsoleRefused(not_yet_on_object_storage(what, command_modules()))
-    if not check_reachable(settings.lake):
+    # Reached first whatever the command: a missing bucket or a dead endpoint is one line and
+    # exit 2 before anything is written. An empty prefix is a lake to start for a writer.
+    if not check_reachable(settings.lake) and use_of(module, args) == "reads":
         raise NoLake(settings.lake)
     check_folders_writable(settings)  # app.log stays local
+    if use_of(module, args) != "rebuilds":  # a restore finishes what a killed one left
+        refuse_half_restored(settings)
     return settings
+
+
+def refuse_half_restored(settings: Settings) -> None:
+    """ConsoleRefused for a lake on object storage that a restore is writing or left unfinished
+    (core.backup.restore_s3: S3 has no rename, so a restore marks the lake until it is done)."""
+    from lakeconsole.core.backup.restore_s3 import half_restored_line
+
+    if line := half_restored_line(settings.lake):
+        raise ConsoleRefused(line)
 
 
 def main(argv: list[str] | None = None) -> int:

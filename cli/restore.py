@@ -15,7 +15,7 @@ from lakeconsole.cli.backup import (
     ProgressPrinter,
 )
 from lakeconsole.cli.interrupt import cancel_on_ctrl_c
-from lakeconsole.cli.lake_use import LakeUse
+from lakeconsole.cli.lake_use import LakeUse, on_object_storage
 from lakeconsole.cli.output import GREEN, RED, YELLOW, error, file_problem, paint, print_json
 from lakeconsole.core import exit_codes
 from lakeconsole.core.settings import Settings
@@ -28,7 +28,9 @@ Restore a snapshot (default: the newest) from BACKUP_TARGET (or --target) into t
 --to DIR. Every file is checked against its checksum; restored tables equal the originals, at the
 backed-up version and with the same history. A non-empty destination is refused unless --force:
 then the new lake is built beside it and the current one is moved to <dir>.before-restore-<time>
-(never deleted).
+(never deleted). Into object storage (an s3:// lake, or --to s3://bucket/prefix) only an empty
+prefix is restored into (S3 has no rename to swap a lake in one step): under the lake's lease,
+marked half-restored until the last object is written.
 
 --drill restores the newest snapshot into a temporary folder, opens and reads every table, compares
 it with the live lake at the backed-up version, reports, records the result, and cleans up."""
@@ -38,12 +40,14 @@ exit codes: 0 done (drill passed), 1 failed (drill found problems), 2 bad argume
 examples:
   lakeconsole restore --to /tmp/lake-copy          newest snapshot into an empty folder
   lakeconsole restore 20260105T030000Z --force     that snapshot over the lake (old lake kept aside)
+  lakeconsole restore --to s3://bucket/lake-new    into an empty bucket prefix
   lakeconsole restore --drill                      prove the newest snapshot restores"""
 
 EXIT_REFUSED = exit_codes.REFUSED
 
 
 READ_ONLY_FORMS = ("restore --drill",)
+object_storage = on_object_storage  # into an empty s3:// prefix, or from an s3:// lake
 
 
 def lake_use(args: argparse.Namespace) -> LakeUse:
@@ -51,11 +55,21 @@ def lake_use(args: argparse.Namespace) -> LakeUse:
     return "reads" if args.drill else "rebuilds"
 
 
+def _destination(value: str) -> Path | str:
+    """A folder, or an object-store URL kept as written (a Path would fold `s3://` to `s3:/`)."""
+    return value if "://" in value else Path(value)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "snapshot", nargs="?", metavar="SNAPSHOT", help="snapshot name (default: newest)"
     )
-    p.add_argument("--to", metavar="DIR", type=Path, help="restore into DIR instead of the lake")
+    p.add_argument(
+        "--to",
+        metavar="DIR",
+        type=_destination,
+        help="restore into DIR (or an empty s3://bucket/prefix) instead of the lake",
+    )
     p.add_argument(
         "--force",
         action="store_true",

@@ -17,6 +17,7 @@ import pytest
 from deltalake import DeltaTable, QueryBuilder, write_deltalake
 
 from lakeconsole.core.settings import Settings, load_settings
+from lakeconsole.core.storage import Location, as_location
 
 VENV_BIN = Path(sys.executable).parent
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]  # the `cli` fixture of conftest.py
@@ -58,17 +59,22 @@ def make_lake(data_dir: Path) -> dict[str, Path]:
     return {"bronze": bronze, "silver": silver, "gold": gold}
 
 
-def rows(path: Path, version: int | None = None) -> list[dict[str, Any]]:
+def open_delta(path: Path | Location, version: int | None = None) -> DeltaTable:
+    """A table on disk or in the test bucket."""
+    where = as_location(path)
+    return DeltaTable(where.uri, version=version, storage_options=where.storage_options)
+
+
+def rows(path: Path | Location, version: int | None = None) -> list[dict[str, Any]]:
     """A table's rows, sorted, read with QueryBuilder (no exit-time abort, see DELTALAKE-NOTES)."""
-    dt = DeltaTable(str(path), version=version)
+    dt = open_delta(path, version)
     table = pa.table(QueryBuilder().register("t", dt).execute("SELECT * FROM t"))
     return sorted(table.to_pylist(), key=repr)
 
 
-def history(path: Path) -> list[tuple[Any, ...]]:
+def history(path: Path | Location) -> list[tuple[Any, ...]]:
     return [
-        (h["version"], h.get("operation"), h.get("timestamp"))
-        for h in DeltaTable(str(path)).history()
+        (h["version"], h.get("operation"), h.get("timestamp")) for h in open_delta(path).history()
     ]
 
 

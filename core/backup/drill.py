@@ -21,6 +21,7 @@ from lakeconsole.core.backup.restore import _load_manifest, write_snapshot
 from lakeconsole.core.backup.status import record
 from lakeconsole.core.backup.target import parse_target
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import Location, as_location
 
 log = logging.getLogger("lakeconsole.backup")
 
@@ -111,14 +112,14 @@ def compare_tables(
         report(BackupProgress("compare", i, len(manifest.tables), "tables", name))
         check = TableCheck(name, entry.version)
         try:
-            _compare_one(check, restored / name, settings.data_dir / name)
+            _compare_one(check, restored / name, as_location(settings.lake_root) / name)
         except Exception as exc:  # a table that does not open is the finding, not a crash
             check.problems.append(f"restored table does not read: {exc}")
         checks.append(check)
     return checks
 
 
-def _compare_one(check: TableCheck, restored: Path, live: Path) -> None:
+def _compare_one(check: TableCheck, restored: Path, live: Location) -> None:
     from deltalake import DeltaTable
 
     dt = DeltaTable(str(restored))
@@ -126,14 +127,14 @@ def _compare_one(check: TableCheck, restored: Path, live: Path) -> None:
         check.problems.append(f"restored at version {dt.version()}, backed up at {check.version}")
     check.rows = count_rows(dt)
     restored_history = _history(dt, check.version)
-    if not (live / "_delta_log").is_dir():
+    if not (live / "_delta_log").is_folder():
         return  # gone from the lake since: the backup is all there is
-    live_latest = DeltaTable(str(live))
+    live_latest = _open(live)
     live_history = _history(
         live_latest, check.version
     )  # history() only on the latest (delta-rs bug)
     try:
-        live_dt = DeltaTable(str(live), version=check.version)
+        live_dt = _open(live, check.version)
         check.live_rows = count_rows(live_dt)
     except Exception:
         return  # the live table was vacuumed past V: nothing left to compare with
@@ -149,6 +150,12 @@ def _compare_one(check: TableCheck, restored: Path, live: Path) -> None:
         check.problems.append("data files differ from the lake's")
     if restored_history != live_history:
         check.problems.append("history differs from the lake's")
+
+
+def _open(where: Location, version: int | None = None) -> Any:
+    from deltalake import DeltaTable
+
+    return DeltaTable(where.uri, version=version, storage_options=where.storage_options)
 
 
 def count_rows(dt: Any) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -12,34 +11,46 @@ from pathlib import Path
 from lakeconsole.core.backup.lake_files import LakeFile
 from lakeconsole.core.backup.model import BackupCancelled
 from lakeconsole.core.backup.target import file_sha256
+from lakeconsole.core.storage import Location, StorageError, as_location
 
 
 class HashCache:
-    """`state_dir/backup/hashes.json`: {lake-relative path: [size, mtime_ns, sha256]}."""
+    """`hashes.json` beside the backup records: {lake-relative path: [size, mtime_ns, sha256]}.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    A lake on S3 keeps it in its bucket: every machine sees the same objects at the same sizes
+    and times, and a lost cache would mean reading the whole lake again to hash it."""
+
+    def __init__(self, where: Path | Location) -> None:
+        self.where = as_location(where)
         self.seen: dict[str, list[object]] = {}
         try:
-            self.known: dict[str, list[object]] = json.loads(path.read_text())
-        except (OSError, ValueError):
+            self.known: dict[str, list[object]] = json.loads(self.where.read_bytes())
+        except (StorageError, ValueError):
             self.known = {}
 
     def sha256(self, rel: str, f: LakeFile) -> str:
+        """The file's SHA-256: remembered, or read (a local file; one in a bucket is hashed
+        while it is fetched, core.backup.backup)."""
+        sha = self.cached(rel, f)
+        if sha is None:
+            assert isinstance(f.path, Path), "a bucket's file is hashed while fetched"
+            sha = file_sha256(f.path)
+        self.remember(rel, f, sha)
+        return sha
+
+    def cached(self, rel: str, f: LakeFile) -> str | None:
+        """The SHA-256 the last backup saw for this file at this size and time, if any."""
         entry = self.known.get(rel)
         if entry is not None and entry[0] == f.size and entry[1] == f.mtime_ns:
-            sha = str(entry[2])
-        else:
-            sha = file_sha256(f.path)
+            return str(entry[2])
+        return None
+
+    def remember(self, rel: str, f: LakeFile, sha: str) -> None:
         self.seen[rel] = [f.size, f.mtime_ns, sha]
-        return sha
 
     def save(self) -> None:
         """Keep only what this backup saw: deleted files drop out of the cache."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.seen))
-        os.replace(tmp, self.path)
+        self.where.write_bytes(json.dumps(self.seen).encode())  # replaced in one step
 
 
 def hash_files(

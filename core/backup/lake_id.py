@@ -8,13 +8,12 @@ path they were taken from: they restore with a note rather than a refusal.
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 from typing import Literal
 
-from lakeconsole.core.backup.status import backup_state_dir
+from lakeconsole.core.backup.status import backup_records
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import StorageError
 
 LAKE_ID_FILE = "lake-id"
 Owner = Literal["this", "other", "unknown"]
@@ -22,28 +21,26 @@ Owner = Literal["this", "other", "unknown"]
 
 def lake_id(settings: Settings, create: bool = False) -> str | None:
     """This lake's id (made on first use when `create`), or None when it has none yet."""
-    path = backup_state_dir(settings) / LAKE_ID_FILE
+    where = backup_records(settings) / LAKE_ID_FILE
     try:
-        found = path.read_text().strip()
-    except FileNotFoundError:
+        found = where.read_text().strip()
+    except StorageError:  # none yet
         found = ""
     if found or not create:
         return found or None
     made = uuid.uuid4().hex
-    _write(path, made)
+    if where.is_local:
+        where.write_bytes(f"{made}\n".encode())  # replaced in one step: never half an id
+        return made
+    # Several machines may back one bucket lake up at once: the first id written is its id.
+    if where.create(f"{made}\n".encode()) is None:
+        return where.read_text().strip() or made
     return made
 
 
 def adopt_lake_id(settings: Settings, value: str) -> None:
     """Take `value` as this lake's id: a lake without one rebuilt from that lake's snapshot."""
-    _write(backup_state_dir(settings) / LAKE_ID_FILE, value)
-
-
-def _write(path: Path, value: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{LAKE_ID_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(value + "\n")
-    os.replace(tmp, path)  # never a half-written id
+    (backup_records(settings) / LAKE_ID_FILE).write_bytes(f"{value}\n".encode())
 
 
 def owner(snapshot_lake: str | None, this_lake: str | None) -> Owner:

@@ -25,6 +25,7 @@ from lakeconsole.core.backup.model import (
 )
 from lakeconsole.core.backup.target import Target, blob_batches, blob_key, parse_target
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import Location
 
 log = logging.getLogger("lakeconsole.backup")
 IGNORED = (".write-check-",)
@@ -57,7 +58,7 @@ class SnapshotInfo:
 @dataclass
 class RestoreResult:
     snapshot: str
-    dest: Path
+    dest: Path | Location
     files: int
     bytes: int
     tables: dict[str, int]
@@ -120,22 +121,28 @@ def lake_content(folder: Path) -> list[Path]:
 def restore_snapshot(
     settings: Settings,
     snapshot: str | None = None,
-    to: Path | None = None,
+    to: Path | str | None = None,
     force: bool = False,
     target: str | None = None,
     on_progress: ProgressSink | None = None,
     cancel_event: threading.Event | None = None,
     from_other_lake: bool = False,
 ) -> RestoreResult:
-    """Restore a snapshot (default: this lake's newest) into `to` (default: the lake).
+    """Restore a snapshot (default: this lake's newest) into `to` (default: the lake): a
+    folder, or an `s3://bucket/prefix` (core.backup.restore_s3).
 
     Refuses a non-empty destination unless `force`; then the new lake is built beside it and the
     old one is moved to `<dest>.before-restore-<time>`, never deleted. Refuses another lake's
     snapshot unless `from_other_lake`."""
     started = time.time()
     report = on_progress or (lambda p: None)
-    dest = (to or settings.data_dir).expanduser().resolve()
     tgt = parse_target(settings.backup_target if target is None else target, settings, cancel_event)
+    bucket = _bucket_destination(settings, to)
+    if bucket is not None:
+        return _restore_into_bucket(
+            settings, tgt, bucket, snapshot, force, report, cancel_event, from_other_lake, started
+        )
+    dest = Path(to or settings.data_dir).expanduser().resolve()
     manifest = _load_manifest(tgt, snapshot, settings)
     # Refused before the lock, whose folder is in the lake: a refused restore creates nothing.
     check_destination(manifest, settings, dest, force, from_other_lake)
@@ -171,6 +178,68 @@ def restore_snapshot(
         manifest.bytes,
         {n: t.version for n, t in manifest.tables.items()},
         moved,
+        time.time() - started,
+        list(manifest.warnings),
+        notes,
+    )
+
+
+def _bucket_destination(settings: Settings, to: Path | str | None) -> Location | None:
+    """The object-store prefix to restore into, None for a folder."""
+    from lakeconsole.core.settings import URL_PATTERN
+    from lakeconsole.core.storage import StorageError, lake_location
+
+    if to is None:
+        return settings.lake if settings.on_object_storage else None
+    if not URL_PATTERN.match(str(to)):
+        return None
+    try:
+        return lake_location(str(to).rstrip("/"), settings.raw)
+    except StorageError as exc:
+        raise BackupError(f"Cannot restore into {to}: {exc}") from None
+
+
+def _restore_into_bucket(
+    settings: Settings,
+    tgt: Target,
+    dest: Location,
+    snapshot: str | None,
+    force: bool,
+    report: ProgressSink,
+    cancel_event: threading.Event | None,
+    from_other_lake: bool,
+    started: float,
+) -> RestoreResult:
+    from lakeconsole.core.backup.restore_s3 import check_bucket_destination, restore_into_bucket
+    from lakeconsole.core.faults import crash_point
+    from lakeconsole.core.storage import StorageError
+
+    manifest = _load_manifest(tgt, snapshot, settings)
+    try:
+        content, marked = check_bucket_destination(dest, force)
+        notes = check_lake(manifest, settings, dest, bool(content) and not marked, from_other_lake)
+        with backup_lock(settings):
+            notes += restore_into_bucket(
+                settings,
+                tgt,
+                manifest,
+                dest,
+                report,
+                cancel_event,
+                lambda: crash_point(settings, "restore.mid_write"),
+            )
+            log.info("restored snapshot %s from %s into %s", manifest.snapshot, tgt, dest)
+            if dest == settings.lake and manifest.lake_id and not lake_id(settings):
+                adopt_lake_id(settings, manifest.lake_id)  # a lost lake rebuilt: it is that lake
+    except StorageError as exc:
+        raise BackupError(f"Restore into {dest} failed: {exc}") from None
+    return RestoreResult(
+        manifest.snapshot,
+        dest,
+        manifest.file_count,
+        manifest.bytes,
+        {n: t.version for n, t in manifest.tables.items()},
+        None,
         time.time() - started,
         list(manifest.warnings),
         notes,
@@ -272,7 +341,11 @@ def check_destination(
 
 
 def check_lake(
-    manifest: Manifest, settings: Settings, dest: Path, has_data: bool, from_other_lake: bool
+    manifest: Manifest,
+    settings: Settings,
+    dest: Path | Location,
+    has_data: bool,
+    from_other_lake: bool,
 ) -> list[str]:
     """Keep one lake's snapshot from replacing another lake's data.
 
@@ -299,7 +372,7 @@ def check_lake(
         raise RestoreRefused(
             f"Restore refused: snapshot {manifest.snapshot} is of another lake "
             f"({manifest.source}, lake id {(manifest.lake_id or '')[:8]}), not of this one "
-            f"({settings.data_dir}, {this}). Pick one of this lake's snapshots "
+            f"({settings.lake_name}, {this}). Pick one of this lake's snapshots "
             "(`lakeconsole backup --list`), or pass --from-other-lake to restore it anyway"
         )
     if whose == "other":

@@ -1,6 +1,8 @@
 """The backup's own records (last backup, verify, drill) and the upkeep summary built from them.
 
-Kept in `state_dir/backup/status.json`; the folder is left out of backups (it describes them)."""
+Kept in `state_dir/backup/status.json`; the folder is left out of backups (it describes them).
+A lake on object storage keeps them in its bucket (`_lakeconsole/backup/`), shared by every
+machine that backs it up, and its scratch space (hash cache, staging) on this machine."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.state_shape import LIST, NUMBER, TEXT, shape_problem
+from lakeconsole.core.storage import LocalLocation, Location, StorageError
 from lakeconsole.core.upkeep import UpkeepItem
 
 log = logging.getLogger("lakeconsole.backup")
@@ -23,14 +26,24 @@ DAY_S = 86_400
 
 
 def backup_state_dir(settings: Settings) -> Path:
-    """The backup's own records and scratch space: in the lake's state folder, or, when the lake
-    is read-only (a backup only reads it), in a folder of the temp dir kept per lake."""
+    """The backup's scratch space (and, for a local lake, its records): in the lake's state
+    folder, or, when the lake is read-only (a backup only reads it) or on object storage, in a
+    folder of the temp dir kept per lake."""
     folder = settings.state_dir / "backup"
-    nearest = next(p for p in (folder, *folder.parents) if p.exists())
-    if os.access(nearest, os.W_OK):
-        return folder
-    lake = hashlib.sha256(str(settings.data_dir).encode()).hexdigest()[:12]
+    if not settings.on_object_storage:
+        nearest = next(p for p in (folder, *folder.parents) if p.exists())
+        if os.access(nearest, os.W_OK):
+            return folder
+    lake = hashlib.sha256(settings.lake_name.encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"lakeconsole-backup-{lake}"
+
+
+def backup_records(settings: Settings) -> Location:
+    """Where the records (status, lake id) live: beside the scratch space for a local lake, in
+    the lake's own state folder in the bucket for one on object storage."""
+    if settings.on_object_storage:
+        return settings.lake / "_lakeconsole" / "backup"
+    return LocalLocation(backup_state_dir(settings))
 
 
 # The fields the readers rely on, in each record (last_backup, last_verify, ...).
@@ -41,10 +54,10 @@ def read_status(settings: Settings, problems: list[str] | None = None) -> dict[s
     """{'last_backup': {...}, 'last_verify': {...}, 'last_drill': {...}, 'last_error': {...}}.
 
     A record of the wrong shape is read as missing; `problems` gets a line naming the file."""
-    path = backup_state_dir(settings) / "status.json"
+    path = backup_records(settings) / "status.json"
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except (StorageError, ValueError):
         return {}
     if not isinstance(data, dict):
         data = {"status.json": data}
@@ -63,13 +76,9 @@ def read_status(settings: Settings, problems: list[str] | None = None) -> dict[s
 
 def record(settings: Settings, key: str, value: dict[str, Any]) -> None:
     """Store one record (atomically; several processes may read it)."""
-    folder = backup_state_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
     data = read_status(settings)
     data[key] = value
-    tmp = folder / f"status.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, folder / "status.json")
+    (backup_records(settings) / "status.json").write_bytes(json.dumps(data, indent=1).encode())
 
 
 def last_backup_at(settings: Settings) -> float | None:
