@@ -168,7 +168,9 @@ def object_storage_settings(
         partly = getattr(module, "object_storage", None) is not None
         what = f"{args.command} with these options" if partly else args.command
         raise ConsoleRefused(not_yet_on_object_storage(what, command_modules()))
-    if not check_reachable(settings.lake):
+    # Reached first whatever the command: a missing bucket or a dead endpoint is one line and
+    # exit 2 before anything is written. An empty prefix is a lake to start for a writer.
+    if not check_reachable(settings.lake) and use_of(module, args) == "reads":
         raise NoLake(settings.lake)
     check_folders_writable(settings)  # app.log stays local
     return settings

@@ -38,6 +38,7 @@ from lakeconsole.core.lock import lake_lock
 from lakeconsole.core.quiet_marks import UNCHANGED, QuietMarks
 from lakeconsole.core.runs import RunRecorder, end_to_end_latency, new_run_id
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import state_home
 from lakeconsole.core.table_health import refuse_damaged_outputs
 
 log = logging.getLogger("lakeconsole.runner")
@@ -98,7 +99,7 @@ def clear_failed_writes(data_dir: Path, outputs: tuple[str, ...]) -> int:
 def unsaved_record_warning(recorder: RunRecorder) -> str:
     """What the user is told when even the run's final record could not be written."""
     exc = recorder.unsaved
-    why = (exc.strerror if exc is not None else None) or str(exc)
+    why = getattr(exc, "strerror", None) or str(exc)
     return (
         f"the record of this run could not be written to {recorder.dir} ({why}); "
         "`lakeconsole runs` shows the run as aborted"
@@ -127,7 +128,7 @@ def run_pipeline(
     before anything starts; everything after that is reported through events. `trigger` (a
     core.runs.Trigger) is what started the run, for its record."""
     selected = pipeline.select(start=start, only=only)
-    missing = pipeline.missing_upstream(selected, settings.data_dir)
+    missing = pipeline.missing_upstream(selected, settings.lake_root)
     if missing:
         raise PipelineError(
             f"Cannot start at '{only or start}': upstream step(s) {', '.join(missing)} have never "
@@ -137,7 +138,7 @@ def run_pipeline(
         _check_alert_settings(settings)
     cancel = cancel_event or threading.Event()
     run_id = new_run_id(clock())
-    recorder = RunRecorder(settings.state_dir, command, trigger)
+    recorder = RunRecorder(state_home(settings), command, trigger)
     with lake_lock(settings, command, run_id):
 
         def emit(event: Event) -> None:
@@ -207,7 +208,8 @@ def _run_steps(
         ctx = StepContext(settings, run_id, name, report, cancel)
         try:
             ctx.check_cancelled()
-            refuse_damaged_outputs(settings.data_dir, step.outputs)
+            if not settings.on_object_storage:  # the damage checks read local files
+                refuse_damaged_outputs(settings.data_dir, step.outputs)
             result = _run_or_skip(step, ctx, marks)
         except Cancelled:
             cancelled = True
