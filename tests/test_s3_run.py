@@ -197,3 +197,64 @@ def test_a_run_on_a_lake_it_cannot_reach_is_one_line_and_exit_2(
     assert len(out.stderr.strip().splitlines()) == 1
     assert out.stderr.startswith(("cannot reach http://127.0.0.1:9", "bucket 'no-such-bucket'"))
     assert not (home / "data" / "bronze").exists() or not any((home / "data" / "bronze").iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "point",
+    [
+        "bronze.mid_write:2",  # half-way through appending the second landing object
+        "bronze.after_commit:2",  # bronze committed, the ledger in the bucket not yet replaced
+        "silver.after_quarantine:2",  # second batch: quarantine committed, silver not
+        "silver.after_merge:1",  # silver committed, the watermark not yet written
+        "gold.after_commit",  # gold committed, its pending dates not yet cleared
+    ],
+)
+def test_a_run_on_s3_killed_at_any_moment_then_rerun_equals_a_clean_run(
+    env: dict[str, str], on_s3: dict[str, str], point: str
+) -> None:
+    assert lakeconsole(["run"], env).returncode == 0  # the clean run, on disk
+    killed = lakeconsole(["run"], {**on_s3, "LAKECONSOLE_CRASH_AT": point})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    rerun = lakeconsole(["run"], on_s3)  # at once: the dead run's lease is taken over
+
+    assert rerun.returncode == 0, rerun.stderr
+    s3 = load_settings(on_s3)
+    assert tables(s3) == tables(load_settings(env))
+    held = versions(s3)
+    assert lakeconsole(["run"], on_s3).returncode == 0
+    assert versions(s3) == held
+
+
+def test_a_landing_object_rewritten_while_it_is_fetched_is_left_for_the_next_run(
+    on_s3: dict[str, str], s3_server: dict[str, str], s3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lakeconsole.core.faults import at_point
+    from lakeconsole.core.pipeline import load_pipeline
+    from lakeconsole.core.runner import run_pipeline
+
+    for key, value in on_s3.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings(on_s3)
+    target = s3_location(s3_url, s3_server) / "landing" / "orders_0002.csv"
+    original = target.read_bytes()
+    header, *lines = original.decode().splitlines(keepends=True)
+    shorter = (header + "".join(lines[:100])).encode()
+    rewrites: list[bool] = []
+
+    def rewrite_once() -> None:
+        if len(rewrites) == 1:  # the second object fetched: orders_0002.csv
+            target.write_bytes(shorter)
+        rewrites.append(True)
+
+    with at_point("bronze.after_fetch", rewrite_once):
+        first = run_pipeline(load_pipeline(settings), settings)
+
+    assert (
+        "landing file orders_0002.csv changed while it was read: left for the next run"
+        in first.warnings
+    )
+    second = run_pipeline(load_pipeline(settings), settings)
+    assert second.warnings == [] or all("quarantined" in w for w in second.warnings)
+    assert second.records_processed == 100  # the rewritten object's rows, none of the old ones

@@ -87,7 +87,8 @@ def run(ctx: StepContext, table: BronzeTable) -> StepResult:
     ledger = load_ledger(ctx.settings, table)
     landing = landing_of(ctx.settings, table)
     crash_point(ctx.settings, "bronze.after_listing")
-    with fetched(landing.files, lambda f: ledger.seen(f) is None) as local:
+    after_fetch = functools.partial(crash_point, ctx.settings, "bronze.after_fetch")
+    with fetched(landing.files, lambda f: ledger.seen(f) is None, after_fetch) as local:
         out = _sort_landing(ledger, local.files)
         out.changed += local.changed
         new_files = len(out.todo)

@@ -83,7 +83,11 @@ class Fetched:
 
 
 @contextmanager
-def fetched(files: list[LandingFile], wanted: Callable[[LandingFile], bool]) -> Iterator[Fetched]:
+def fetched(
+    files: list[LandingFile],
+    wanted: Callable[[LandingFile], bool],
+    on_fetch: Callable[[], None] = lambda: None,
+) -> Iterator[Fetched]:
     """The landing files with each object-store one that `wanted` picks (bronze: one it has not
     seen) copied into a spool folder that is removed after; local ones are passed as they are.
 
@@ -107,6 +111,7 @@ def fetched(files: list[LandingFile], wanted: Callable[[LandingFile], bool]) -> 
             except FileNotFoundError:
                 out.files.append(replace(file, path=copy))
                 continue
+            on_fetch()
             copy.write_bytes(data)
             mtime_ns = entry.mtime_ms * 1_000_000
             os.utime(copy, ns=(mtime_ns, mtime_ns))
