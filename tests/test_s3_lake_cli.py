@@ -87,7 +87,7 @@ def test_commands_not_yet_on_object_storage_refuse_and_write_nothing(
     assert out.returncode == 2
     what = {0: "the console", 4: "show with these options"}.get(len(args), args[0] if args else "")
     assert out.stderr.startswith(f"not yet on object storage: {what} (")
-    assert "these work there today: lakeconsole history, run, show, tables" in out.stderr
+    assert "these work there today: lakeconsole demo, history, run, show, tables" in out.stderr
     assert sorted((f.name, f.size) for f in (remote / "_lakeconsole").files()) == before
     assert not list(home.rglob("s3*")), "a local folder named after the URL was written"
 

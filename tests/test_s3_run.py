@@ -258,3 +258,22 @@ def test_a_landing_object_rewritten_while_it_is_fetched_is_left_for_the_next_run
     second = run_pipeline(load_pipeline(settings), settings)
     assert second.warnings == [] or all("quarantined" in w for w in second.warnings)
     assert second.records_processed == 100  # the rewritten object's rows, none of the old ones
+
+
+def test_demo_writes_the_same_landing_files_into_the_bucket_as_on_disk(
+    env: dict[str, str], home: Path, s3_server: dict[str, str], s3_url: str
+) -> None:
+    on_s3 = {**env, **s3_env(s3_server), "LAKECONSOLE_DATA_DIR": s3_url}
+    args = ["demo", "--rows", "800", "--files", "2"]
+    assert lakeconsole(args, env).returncode == 0
+
+    out = lakeconsole(args, on_s3)
+
+    assert out.returncode == 0, out.stderr
+    assert f"wrote {s3_url}/landing/orders_0001.csv: " in out.stdout
+    landing = s3_location(s3_url, s3_server) / "landing"
+    local = home / "data" / "landing"
+    assert sorted(f.name for f in landing.files()) == sorted(p.name for p in local.iterdir())
+    assert all((landing / p.name).read_bytes() == p.read_bytes() for p in local.iterdir())
+    again = lakeconsole([*args, "--if-empty"], on_s3)
+    assert again.stdout.strip() == f"demo: the lake in {s3_url} already has data; no sample written"
