@@ -277,3 +277,14 @@ def test_demo_writes_the_same_landing_files_into_the_bucket_as_on_disk(
     assert all((landing / p.name).read_bytes() == p.read_bytes() for p in local.iterdir())
     again = lakeconsole([*args, "--if-empty"], on_s3)
     assert again.stdout.strip() == f"demo: the lake in {s3_url} already has data; no sample written"
+
+
+def test_the_landing_poll_interval_is_a_setting_with_a_30_s_default(
+    env: dict[str, str],
+) -> None:
+    from lakeconsole.core.settings import SettingsError
+
+    assert load_settings(env).landing_poll_seconds == 30
+    assert load_settings({**env, "LANDING_POLL_SECONDS": "5"}).landing_poll_seconds == 5
+    with pytest.raises(SettingsError, match="Setting LANDING_POLL_SECONDS: 0 is below 1"):
+        load_settings({**env, "LANDING_POLL_SECONDS": "0"})
