@@ -39,6 +39,8 @@ S3_KEYS = (
     "AWS_DEFAULT_REGION",
     "AWS_ALLOW_HTTP",
 )
+# A landing object is copied in chunks of this size (one GET, streamed).
+FETCH_CHUNK = 8 << 20
 # A lake check must answer quickly: an unreachable endpoint is a usage error, not a hang.
 CHECK_TIMEOUT_S = 5
 
@@ -141,9 +143,10 @@ class Location(ABC):
         another writer changed or removed it first."""
         raise StorageError(f"conditional writes are not offered on {self.uri}")
 
-    def read_version(self) -> tuple[bytes, FileEntry, str]:
-        """One version of an object: its bytes (never a mix of two writes), its entry (size,
-        time) and its tag; FileNotFoundError when it is gone. Object storage only."""
+    def fetch_version(self, target: Path) -> tuple[FileEntry, str]:
+        """One version of an object copied into the local file `target` (never a mix of two
+        writes, streamed: memory stays flat), with its entry (size, time) and tag;
+        FileNotFoundError when it is gone. Object storage only."""
         raise StorageError(f"versioned reads are not offered on {self.uri}")
 
     def tag(self) -> str | None:
@@ -409,18 +412,22 @@ class S3Location(Location):
         except Exception as exc:
             raise storage_error(exc, self.lake) from None
 
-    def read_version(self) -> tuple[bytes, FileEntry, str]:
+    def fetch_version(self, target: Path) -> tuple[FileEntry, str]:
         import obstore
 
         try:
             got = obstore.get(self.lake.store(), self.key)
-            data, meta = bytes(got.bytes()), got.meta
+            meta = got.meta
+            with target.open("wb") as out:
+                for chunk in got.stream(min_chunk_size=FETCH_CHUNK):
+                    out.write(memoryview(chunk))
         except FileNotFoundError:
             raise
+        except OSError:
+            raise  # the local copy (a full disk): the step fails as any local write does
         except Exception as exc:
             raise storage_error(exc, self.lake) from None
-        entry = FileEntry(self.name, int(meta["size"]), _ms(meta))
-        return data, entry, str(meta["e_tag"])
+        return FileEntry(self.name, int(meta["size"]), _ms(meta)), str(meta["e_tag"])
 
     def tag(self) -> str | None:
         meta = self._head()

@@ -91,11 +91,12 @@ def fetched(
     """The landing files with each object-store one that `wanted` picks (bronze: one it has not
     seen) copied into a spool folder that is removed after; local ones are passed as they are.
 
-    A copy is one GET, so it holds one version of the object, never a mix; its size and time are
-    that version's (the copy's mtime is set to it, so the ledger records what was read). An
-    object whose ETag moved by the time the copy is written was rewritten meanwhile: left for
-    the next run, as a local file whose size or mtime moves during the read. One that vanished
-    keeps a copy path that does not exist: bronze sees it gone, as on disk."""
+    A copy is one GET, streamed to the file, so it holds one version of the object, never a
+    mix; its size and time are that version's (the copy's mtime is set to it, so the ledger
+    records what was read). An object whose ETag moved by the time the copy is written was
+    rewritten meanwhile: left for the next run, as a local file whose size or mtime moves during
+    the read. One that vanished keeps a copy path that does not exist: bronze sees it gone, as
+    on disk."""
     if not any(f.remote is not None and wanted(f) for f in files):
         yield Fetched(files, [])
         return
@@ -107,12 +108,12 @@ def fetched(
                 continue
             copy = Path(spool) / file.path.name
             try:
-                data, entry, tag = file.remote.read_version()
+                entry, tag = file.remote.fetch_version(copy)
             except FileNotFoundError:
+                copy.unlink(missing_ok=True)
                 out.files.append(replace(file, path=copy))
                 continue
             on_fetch()
-            copy.write_bytes(data)
             mtime_ns = entry.mtime_ms * 1_000_000
             os.utime(copy, ns=(mtime_ns, mtime_ns))
             if file.remote.tag() != tag:
