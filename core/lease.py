@@ -122,11 +122,17 @@ def take_lease(
 
 @contextmanager
 def held_lease(
-    lake: Location, command: str, run_id: str, ttl_s: float = DEFAULT_TTL_S
+    lake: Location,
+    command: str,
+    run_id: str,
+    ttl_s: float | None = None,
+    on_lost: Callable[[str], None] | None = None,
 ) -> Iterator[Lease]:
     """Hold the lake's lease while the block runs: taken (LeaseHeld naming the holder), renewed
     by a thread every third of `ttl_s`, released at the end. A renewal that finds the lease
-    taken (this process stalled past its expiry) is logged and ends the renewals."""
+    taken (this process stalled past its expiry) is logged, ends the renewals and calls
+    `on_lost` with why: the holder must stop writing."""
+    ttl_s = ttl_s or DEFAULT_TTL_S
     lease = take_lease(lake, command, run_id, ttl_s)
     stop = threading.Event()
 
@@ -136,6 +142,8 @@ def held_lease(
                 lease.renew()
             except LeaseLost as exc:
                 log.error("%s: this %s stops renewing it", exc, command)
+                if on_lost is not None:
+                    on_lost(str(exc))
                 return
             except Exception as exc:  # a storage hiccup: the next renewal tries again
                 log.warning("lease renewal failed (%s); trying again", exc)

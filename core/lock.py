@@ -14,7 +14,7 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,10 +240,14 @@ class RunLock:
 
 @contextmanager
 def lake_lock(
-    settings: Settings, command: str, run_id: str | None = None
+    settings: Settings,
+    command: str,
+    run_id: str | None = None,
+    on_lost: Callable[[str], None] | None = None,
 ) -> Iterator[RunLock | Lease]:
     """Hold the lake's lock for `command` (raises RunLocked when another process holds it):
-    the file lock of a local lake, the lease of a lake on object storage."""
+    the file lock of a local lake, the lease of a lake on object storage. `on_lost` is called
+    with why if the lease is taken by another process meanwhile (a file lock cannot be)."""
     from lakeconsole.core.runs import (
         new_run_id,  # core.runs reads the lock: imported here, not at the top
     )
@@ -251,7 +255,7 @@ def lake_lock(
     if settings.on_object_storage:
         from lakeconsole.core.lease import held_lease
 
-        with held_lease(settings.lake, command, run_id or new_run_id()) as lease:
+        with held_lease(settings.lake, command, run_id or new_run_id(), on_lost=on_lost) as lease:
             yield lease
         return
     lock = RunLock(settings.state_dir, run_id or new_run_id(), command)

@@ -139,7 +139,13 @@ def run_pipeline(
     cancel = cancel_event or threading.Event()
     run_id = new_run_id(clock())
     recorder = RunRecorder(state_home(settings), command, trigger)
-    with lake_lock(settings, command, run_id):
+    lost: list[str] = []  # why the lake's lease was lost mid-run (object storage only)
+
+    def stop_writing(why: str) -> None:
+        lost.append(why)
+        cancel.set()  # the running step stops at its next safe point
+
+    with lake_lock(settings, command, run_id, on_lost=stop_writing):
 
         def emit(event: Event) -> None:
             recorder(event)
@@ -148,7 +154,9 @@ def run_pipeline(
             if on_event is not None:
                 on_event(event)
 
-        outcome = _run_steps(pipeline, settings, selected, run_id, emit, cancel, clock, recorder)
+        outcome = _run_steps(
+            pipeline, settings, selected, run_id, emit, cancel, clock, recorder, lost
+        )
         if alerts_configured(settings):  # under the lock: one evaluation at a time
             from lakeconsole.core.alerts.evaluation import after_run
 
@@ -177,6 +185,7 @@ def _run_steps(
     cancel: threading.Event,
     clock: Callable[[], float],
     recorder: RunRecorder,
+    lost: list[str],
 ) -> RunOutcome:
     layers = {n: pipeline.steps[n].layer for n in selected}
     emit(RunStarted(run_id, clock(), tuple(selected), layers))
@@ -247,6 +256,11 @@ def _run_steps(
         if cancel.is_set():
             cancelled = True
 
+    if cancelled and lost:
+        first_error = first_error or (
+            f"stopped: {lost[0]} (this run could not renew it in time); what it committed "
+            "stands, the rest was not run: run again once the other run is done"
+        )
     if not first_error and not cancelled:
         marks.finish(run_id)
     marks.save()

@@ -288,3 +288,35 @@ def test_the_landing_poll_interval_is_a_setting_with_a_30_s_default(
     assert load_settings({**env, "LANDING_POLL_SECONDS": "5"}).landing_poll_seconds == 5
     with pytest.raises(SettingsError, match="Setting LANDING_POLL_SECONDS: 0 is below 1"):
         load_settings({**env, "LANDING_POLL_SECONDS": "0"})
+
+
+def test_a_run_whose_lease_is_taken_meanwhile_stops_and_says_why(
+    on_s3: dict[str, str], s3_server: dict[str, str], s3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from lakeconsole.core import lease
+    from lakeconsole.core.events import RunStatus
+    from lakeconsole.core.faults import at_point
+    from lakeconsole.core.pipeline import load_pipeline
+    from lakeconsole.core.runner import run_pipeline
+
+    monkeypatch.setattr(lease, "DEFAULT_TTL_S", 0.9)  # renewed every 0.3 s
+    settings = load_settings(on_s3)
+    where = s3_location(s3_url, s3_server) / lease.LEASE_FILE
+    other = lease.LeaseRecord("host-b", 4242, "lakeconsole run", "r-b", 0.0, time.time() + 600)
+
+    def taken_by_another_machine() -> None:
+        where.write_bytes(json.dumps(lease.asdict(other)).encode())
+        time.sleep(1)  # the next renewal finds it
+
+    with at_point("bronze.before_read", taken_by_another_machine):
+        outcome = run_pipeline(load_pipeline(settings), settings)
+
+    assert outcome.status == RunStatus.FAILED
+    assert outcome.error is not None and outcome.error.startswith(
+        f"stopped: the lake's lease at {where} was taken by another process (this run could "
+        "not renew it in time)"
+    )
+    assert outcome.results == {}, "bronze stopped at its next file, silver and gold never ran"
+    assert json.loads(where.read_bytes())["run_id"] == "r-b", "the other holder's lease stays"
