@@ -320,3 +320,24 @@ def test_a_run_whose_lease_is_taken_meanwhile_stops_and_says_why(
     )
     assert outcome.results == {}, "bronze stopped at its next file, silver and gold never ran"
     assert json.loads(where.read_bytes())["run_id"] == "r-b", "the other holder's lease stays"
+
+
+def test_a_custom_step_merges_into_its_s3_table_and_a_rerun_commits_nothing(
+    on_s3: dict[str, str],
+) -> None:
+    from lakeconsole.core.blocks.custom import run_custom
+    from tests.test_custom_step import BATCH, _ctx, _declare, _step, _visits
+
+    settings = load_settings(on_s3)
+    shop = _declare(lambda ctx: ctx.merge("silver/visits", _visits(BATCH)))
+    first = run_custom(_ctx(settings), _step(shop))
+    where = settings.lake / "silver" / "visits"
+    version = open_delta(where).version()
+
+    again = run_custom(_ctx(settings), _step(shop))
+
+    assert (first.records_out, again.records_out) == (3, 0)
+    assert open_delta(where).version() == version
+    assert [json.loads(h["userMetadata"]) for h in open_delta(where).history()] == [
+        {"version": "1.0.0"}
+    ] * (version + 1)
