@@ -341,3 +341,20 @@ def test_a_custom_step_merges_into_its_s3_table_and_a_rerun_commits_nothing(
     assert [json.loads(h["userMetadata"]) for h in open_delta(where).history()] == [
         {"version": "1.0.0"}
     ] * (version + 1)
+
+
+def test_runs_lists_the_run_records_in_the_bucket_and_shows_one(on_s3: dict[str, str]) -> None:
+    assert lakeconsole(["run"], on_s3).returncode == 0
+    assert lakeconsole(["run"], on_s3).returncode == 0
+
+    listed = lakeconsole(["runs", "--json"], on_s3)
+
+    assert listed.returncode == 0, listed.stderr
+    records = json.loads(listed.stdout)
+    assert [(r["status"], r["records_processed"]) for r in records] == [
+        ("succeeded", 0),
+        ("succeeded", 3027),
+    ]
+    one = lakeconsole(["runs", records[1]["run_id"]], on_s3)
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.startswith(f"run {records[1]['run_id']}: succeeded\n")

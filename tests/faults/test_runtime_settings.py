@@ -17,7 +17,7 @@ def test_a_command_not_yet_on_object_storage_is_refused_before_anything_is_writt
     assert r.returncode == 2
     assert r.stderr.strip() == (
         f"not yet on object storage: {command[0]} (the lake is on object storage; these work "
-        "there today: lakeconsole demo, history, run, show, tables)"
+        "there today: lakeconsole demo, history, run, runs, show, tables)"
     )
     assert not list(home.rglob("s3*")), "a local folder named after the URL was written"
 
