@@ -32,7 +32,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "  python -m bench --rounds 3          the issue's figures: min of 3 interleaved rounds\n"
         "  python -m bench --skip-naive        when the naive run would need too much memory\n"
         "  python -m bench --pipeline events   the events pipeline's JSON lines instead\n"
-        "  python -m bench --quick             a small smoke run (seconds)",
+        "  python -m bench --quick             a small smoke run (seconds)\n"
+        "  python -m bench --lake s3 --rows 1000000\n"
+        "                                      a run on S3 (moto on 127.0.0.1) beside disk",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
@@ -141,6 +143,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="a sales results file with a 10M run, for the events pipeline's ratio target",
     )
     p.add_argument(
+        "--lake",
+        choices=("disk", "s3"),
+        default="disk",
+        help="s3: time lakeconsole's first and no-op runs on a lake in a bucket of moto's S3 "
+        "server (started on 127.0.0.1) beside the same runs on disk, nothing else (bench/s3.py)",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="tiny sizes everywhere: checks the harness works, not the speed",
@@ -204,6 +213,10 @@ def bench_console(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.lake == "s3":
+        from bench import s3
+
+        return s3.main(args, say)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -7,6 +7,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from lakeconsole.cli.lake_use import on_object_storage
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
 from lakeconsole.core.settings import Settings
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 COMMAND = "demo"
 ORDER = 5
+object_storage = on_object_storage
 HELP = "write the pipeline's deterministic sample landing files"
 DESCRIPTION = """\
 Write sample landing files into data/landing/ with the demo generator the pipeline declares
@@ -25,7 +27,10 @@ generator writes realistic dirt (re-sent and malformed lines) so quarantine has 
 The shipped sales pipeline writes CSV files of order lines (order_id, line_no, order_ts,
 customer_id, product_id, region, price, qty, tax, currency): about 1% of each file's lines are
 re-sent in the next file with a changed qty, and about 0.5% are malformed (price not a number,
-missing order_id, negative qty, unparseable timestamp)."""
+missing order_id, negative qty, unparseable timestamp).
+
+On a lake on object storage the files are written locally first, then each is uploaded (one PUT)
+under the lake's landing/ prefix."""
 EPILOG = """\
 examples:
   lakeconsole demo                          20,000 lines in 4 files
@@ -72,7 +77,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.rows < 1 or args.files < 1 or args.files > args.rows:
         error("demo: --rows and --files must be at least 1, and --files at most --rows")
         return USAGE
-    folder = landing_dir(settings.data_dir)
+    folder = landing_dir(settings.lake_root)
     try:
         loaded = load_pipeline(settings)
         write_demo = demo_of(loaded.declared)
@@ -83,14 +88,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         error(NO_DEMO.format(name=loaded.name, folder=folder))
         return USAGE
     if args.if_empty and _lake_has_data(settings, loaded.tables):
-        print(f"demo: the lake in {settings.data_dir} already has data; no sample written")
+        print(f"demo: the lake in {settings.lake_name} already has data; no sample written")
         return OK
     options: dict[str, Any] = {"rows": args.rows, "files": args.files, "seed": args.seed}
     options["after"] = max(args.after, 0)
     if args.prefix is not None:
         options["prefix"] = args.prefix
     try:
-        written = list(write_demo(folder, **options))
+        written = _write(write_demo, folder, options)
     except OSError as exc:
         error(
             f"demo: cannot write into {folder}: {exc.strerror or exc}. "
@@ -107,6 +112,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     total = sum(int(getattr(f, "rows", 0)) for f in written)
     print(f"{total} lines in {len(written)} file(s) in {folder}. Next: lakeconsole run")
     return OK
+
+
+def _write(write_demo: Callable[..., Any], folder: Any, options: dict[str, Any]) -> list[Any]:
+    """The generator's files in `folder`; on object storage written into a temporary folder and
+    uploaded under the landing prefix (each file named there by its object's URI)."""
+    from pathlib import Path
+
+    if isinstance(folder, Path):
+        return list(write_demo(folder, **options))
+    import tempfile
+    from types import SimpleNamespace
+
+    with tempfile.TemporaryDirectory(prefix="lakeconsole-demo-") as spool:
+        written = list(write_demo(Path(spool), **options))
+        for f in written:
+            (folder / f.path.name).write_bytes(f.path.read_bytes())
+    return [SimpleNamespace(**_counts(f), path=folder / f.path.name) for f in written]
 
 
 def demo_of(declared: Pipeline | None) -> Callable[..., Any] | None:
@@ -137,8 +159,9 @@ def _counts(f: Any) -> dict[str, int]:
 
 def _lake_has_data(settings: Settings, tables: Mapping[str, TableSpec]) -> bool:
     from lakeconsole.core.lake import landing_dir
+    from lakeconsole.core.landing import scan_landing
+    from lakeconsole.core.storage import table_exists
 
-    landing = landing_dir(settings.data_dir)
-    has_files = landing.is_dir() and any(not p.name.startswith(".") for p in landing.iterdir())
+    has_files = bool(scan_landing(landing_dir(settings.lake_root)).files)
     bronze = [name for name, spec in tables.items() if spec.layer == "bronze"]
-    return has_files or any((settings.data_dir / b / "_delta_log").is_dir() for b in bronze)
+    return has_files or any(table_exists(settings.lake_root / b) for b in bronze)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from lakeconsole.cli.interrupt import cancel_on_ctrl_c
+from lakeconsole.cli.lake_use import on_object_storage
 from lakeconsole.cli.output import DIM, GREEN, RED, paint, print_json
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import CANCELLED, FAILED, OK, REFUSED, USAGE
@@ -13,6 +14,7 @@ from lakeconsole.core.settings import Settings
 
 COMMAND = "run"
 ORDER = 10
+object_storage = on_object_storage
 HELP = "run the pipeline (bronze → silver → gold) headless"
 DESCRIPTION = """\
 Run the pipeline in DAG order. A failing step blocks every step downstream of it (OPS-01).
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.pipeline import load_pipeline
     from lakeconsole.core.runner import run_pipeline
     from lakeconsole.core.runs import Trigger, load_runs
+    from lakeconsole.core.storage import state_home
 
     no_color = "NO_COLOR" in settings.raw
     printer = EventPrinter(no_color, quiet=args.quiet or args.json)
@@ -75,7 +78,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.json:
         record = next(
-            (r for r in load_runs(settings.state_dir, limit=5) if r.run_id == outcome.run_id), None
+            (r for r in load_runs(state_home(settings), limit=5) if r.run_id == outcome.run_id),
+            None,
         )
         print_json(
             record.to_json() if record else {"run_id": outcome.run_id, "status": outcome.status}

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core.runs import RunRecord
 
@@ -39,6 +39,7 @@ TIMELINE_WIDTH = 32  # the bars, leaving room for the step's name and its counts
 STEPS_READ = 200  # run records read for --steps (core.upkeep.RUNS_CHECKED)
 
 lake_use = reads_only
+object_storage = on_object_storage
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -54,13 +55,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from lakeconsole.core.runs import load_runs
+    from lakeconsole.core.storage import state_home
 
     if args.run_id:
         return show_one(args.run_id, settings, args.json)
     problems: list[str] = []
     # --steps counts succeeded runs: read as many records as the latency watch does.
     records = load_runs(
-        settings.state_dir, limit=STEPS_READ if args.steps else args.limit, problems=problems
+        state_home(settings), limit=STEPS_READ if args.steps else args.limit, problems=problems
     )
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -102,9 +104,10 @@ def runs_table(records: list[RunRecord], now: float) -> str:
 def show_one(run_id: str, settings: Settings, as_json: bool) -> int:
     from lakeconsole.core.exit_codes import USAGE
     from lakeconsole.core.runs import NotARunRecord, load_run
+    from lakeconsole.core.storage import state_home
 
     try:
-        record = load_run(settings.state_dir, run_id)
+        record = load_run(state_home(settings), run_id)
     except NotARunRecord as exc:
         error(f"✗ run {run_id}: not a run record ({exc})")
         return USAGE

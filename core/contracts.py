@@ -29,6 +29,7 @@ from lakeconsole.core.storage import Location, StorageError, as_location
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lakeconsole.core.storage import Location
     from lakeconsole.core.tables import TableSpec
 
 # How far back in history to look for a commit carrying a version (maintenance commits such as
@@ -266,6 +267,7 @@ class ContractDecision:
 def _open(table: str | Path | Any) -> Any:
     from deltalake import DeltaTable
 
+    from lakeconsole.core.storage import Location, open_delta
     from lakeconsole.core.table_health import open_table  # a damaged table: one line with the fix
 
     if isinstance(table, DeltaTable):
@@ -302,7 +304,7 @@ def version_history(
 
 
 def enforce_contract(
-    table: str | Path,
+    table: str | Path | Location,
     new_schema: pa.Schema,
     declared_version: str | SemVer,
     name: str | None = None,
@@ -311,10 +313,12 @@ def enforce_contract(
 
     Raises ContractError (nothing is written) when the declared version is not bumped enough.
     """
-    path = Path(table)
+    from lakeconsole.core.storage import Location, table_exists
+
+    path = table if isinstance(table, Location) else Path(table)
     name = name or path.name
     declared = parse_version(declared_version)
-    if not (path / "_delta_log").is_dir():
+    if not table_exists(path):
         return ContractDecision(name, SchemaDiff(), declared, None)
     dt = _open(path)
     current_raw = table_version(dt)

@@ -10,6 +10,7 @@ from typing import Any
 
 from lakeconsole.core.events import Layer
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath, table_exists
 
 LAYER_ORDER = (Layer.BRONZE, Layer.SILVER, Layer.GOLD)
 
@@ -85,9 +86,9 @@ class Step:
     # Tables it writes besides its outputs (a block's quarantine and rejected-files tables).
     also_writes: tuple[str, ...] = ()
 
-    def is_built(self, data_dir: Path) -> bool:
+    def is_built(self, data_dir: LakePath) -> bool:
         """True when every table this step writes exists (has a Delta log)."""
-        return all((data_dir / out / "_delta_log").is_dir() for out in self.outputs)
+        return all(table_exists(data_dir / out) for out in self.outputs)
 
 
 class Pipeline:
@@ -176,7 +177,7 @@ class Pipeline:
             chosen |= self.downstream(name)
         return [n for n in self.order if n in chosen]
 
-    def missing_upstream(self, selected: list[str], data_dir: Path) -> list[str]:
+    def missing_upstream(self, selected: list[str], data_dir: LakePath) -> list[str]:
         """Steps outside the selection whose tables the selection needs but were never built."""
         needed: set[str] = set()
         for name in selected:

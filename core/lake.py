@@ -40,7 +40,11 @@ def ensure_layout(data_dir: Path) -> list[Path]:
     return folders
 
 
-def landing_dir(data_dir: Path) -> Path:
+@overload
+def landing_dir(data_dir: Path) -> Path: ...
+@overload
+def landing_dir(data_dir: Path | Location) -> Path | Location: ...
+def landing_dir(data_dir: Path | Location) -> Path | Location:
     return data_dir / "landing"
 
 

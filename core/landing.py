@@ -5,14 +5,20 @@ under the link's name. Names starting with `.`, `_` or `~` are partial writes or
 not listed at all. Every other entry is skipped with the reason the user is shown: a folder (its
 files are not read: a file moved into `landing/archive/` must not come back as new data), a link
 to nothing, a named pipe or another special file. Listing opens no file, so a FIFO never blocks.
+
+On object storage the landing folder is a key prefix, listed (a bucket cannot be watched: the
+console polls): an object directly under it is a landing file (`remote`, fetched by bronze
+before it is read), a deeper prefix is a folder, skipped as on disk.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from lakeconsole.core.storage import LakePath, Location
 
 HIDDEN = (".", "_", "~")
 FOLDER_FIX = (
@@ -22,9 +28,10 @@ FOLDER_FIX = (
 
 @dataclass(frozen=True)
 class LandingFile:
-    path: Path
+    path: Path  # on object storage: the name alone until bronze fetches it (`remote`)
     size: int
     mtime_ns: int
+    remote: Location | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -55,8 +62,10 @@ def shown_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def scan_landing(folder: Path) -> Landing:
+def scan_landing(folder: LakePath) -> Landing:
     """The landing files in name order (the order they are ingested) and the skipped entries."""
+    if isinstance(folder, Location):
+        return _scan_prefix(folder)
     files: list[LandingFile] = []
     skipped: list[Skipped] = []
     if not folder.is_dir():
@@ -72,6 +81,24 @@ def scan_landing(folder: Path) -> Landing:
             entry = Skipped(shown_name(path.name), f"cannot be examined: {_strerror(exc)}")
         (files if isinstance(entry, LandingFile) else skipped).append(entry)  # type: ignore[arg-type]
     return Landing(files, skipped)
+
+
+def _scan_prefix(folder: Location) -> Landing:
+    """The objects directly under a landing prefix, and its deeper prefixes as skipped folders
+    (one listing; a prefix with nothing under it is an empty landing folder)."""
+    files = [
+        LandingFile(Path(f.name), f.size, f.mtime_ms * 1_000_000, folder / f.name)
+        for f in folder.files()
+        if not f.name.startswith(HIDDEN)
+    ]
+    skipped = [
+        Skipped(
+            f"{sub.name}/", f"a folder, not a landing file (its objects are not read): {FOLDER_FIX}"
+        )
+        for sub in folder.child_folders()
+        if not sub.name.startswith(HIDDEN)
+    ]
+    return Landing(sorted(files, key=lambda f: f.path.name), sorted(skipped, key=lambda s: s.name))
 
 
 def _classify(path: Path) -> LandingFile | Skipped:

@@ -4,26 +4,34 @@ A lease is `_lakeconsole/lease.json` under the lake: who holds it (host, pid, co
 since when) and until when. It is taken with a conditional put that only creates (two takers:
 one wins, the other is told who holds it), renewed and taken over only if it is still the
 version read (ETag), so a lease that expired can be taken by exactly one process. A holder
-that dies stops renewing and its lease frees itself after `ttl_s`. The refusal is core.lock's
+that dies stops renewing and its lease frees itself after `ttl_s` (at once for a holder on this
+machine whose process is gone). The refusal is core.lock's
 RunLocked, with the holder named, so every command that refuses on a held lock refuses alike.
 
-First stage: the lease and its tests; the commands that write an s3:// lake (run, vacuum...)
-still refuse there, and will take `lake_lease` where a local lake takes `lake_lock`.
+core.lock's `lake_lock` takes it on an object-store lake (`held_lease`), where a local lake
+takes the OS file lock: a thread renews it every third of its time to live while the command
+runs, and it is released at the end.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from lakeconsole.core.lock import LockHolder, RunLocked
 from lakeconsole.core.storage import Location
 
-LEASE_FILE = "_lakeconsole/lease.json"
+log = logging.getLogger("lakeconsole.lease")
+
+LEASE_NAME = "lease.json"  # in the lake's state folder
+LEASE_FILE = f"_lakeconsole/{LEASE_NAME}"
 # A run renews well before this; a dead holder blocks others at most this long.
 DEFAULT_TTL_S = 120.0
 
@@ -100,7 +108,7 @@ def take_lease(
     if current is None:  # released between our create and our read: try once more
         return take_lease(lake, command, run_id, ttl_s, clock)
     held = _decode(current[0])
-    if held is not None and held.expires_at > now:
+    if held is not None and held.expires_at > now and not _holder_died_here(held):
         raise LeaseHeld(held, where, now)
     tag = where.replace_if(_encode(record), current[1])
     if tag is None:  # another process took the expired lease first
@@ -110,6 +118,65 @@ def take_lease(
             raise LeaseHeld(winner, where, now)
         return take_lease(lake, command, run_id, ttl_s, clock)
     return Lease(where, record, tag, ttl_s)
+
+
+@contextmanager
+def held_lease(
+    lake: Location,
+    command: str,
+    run_id: str,
+    ttl_s: float | None = None,
+    on_lost: Callable[[str], None] | None = None,
+) -> Iterator[Lease]:
+    """Hold the lake's lease while the block runs: taken (LeaseHeld naming the holder), renewed
+    by a thread every third of `ttl_s`, released at the end. A renewal that finds the lease
+    taken (this process stalled past its expiry) is logged, ends the renewals and calls
+    `on_lost` with why: the holder must stop writing."""
+    ttl_s = ttl_s or DEFAULT_TTL_S
+    lease = take_lease(lake, command, run_id, ttl_s)
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(ttl_s / 3):
+            try:
+                lease.renew()
+            except LeaseLost as exc:
+                log.error("%s: this %s stops renewing it", exc, command)
+                if on_lost is not None:
+                    on_lost(str(exc))
+                return
+            except Exception as exc:  # a storage hiccup: the next renewal tries again
+                log.warning("lease renewal failed (%s); trying again", exc)
+
+    renewer = threading.Thread(target=renew, name="lease-renewal", daemon=True)
+    renewer.start()
+    try:
+        yield lease
+    finally:
+        stop.set()
+        renewer.join()
+        try:
+            lease.release()
+        except Exception as exc:  # it expires by itself: a failed release only delays others
+            log.warning("lease not released (%s): it expires in %.0f s", exc, ttl_s)
+
+
+def holder_of(state: Location, now: float | None = None) -> LockHolder | None:
+    """Who holds the lease in the lake's state folder now (expired or unreadable: nobody)."""
+    current = (state / LEASE_NAME).read_tagged()
+    record = _decode(current[0]) if current else None
+    now = time.time() if now is None else now
+    if record is None or record.expires_at <= now:
+        return None
+    return LockHolder(record.pid, record.run_id, record.started_at, record.command)
+
+
+def _holder_died_here(record: LeaseRecord) -> bool:
+    """The holder ran on this machine and its process is gone (a kill -9, a crash): its lease
+    is taken over at once rather than after its expiry, as a dead process's file lock is."""
+    from lakeconsole.core.lock import pid_alive
+
+    return record.host == socket.gethostname() and not pid_alive(record.pid)
 
 
 def _encode(record: LeaseRecord) -> bytes:

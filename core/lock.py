@@ -1,7 +1,9 @@
 """One writer at a time per lake. An OS file lock, so a killed process's lock frees itself.
 
 `lake_lock(settings, command)` is the one way in: run, vacuum, optimize, lake restore and table
-RESTORE all take it, so none of them writes while another does.
+RESTORE all take it, so none of them writes while another does. It picks by the lake's kind:
+a local lake's OS file lock, or on object storage the lease object of core.lease (renewed
+while held, so it holds across machines and frees itself when its holder dies).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from lakeconsole.core.lease import Lease
     from lakeconsole.core.settings import Settings
 
 log = logging.getLogger("lakeconsole.lock")
@@ -236,12 +239,25 @@ class RunLock:
 
 
 @contextmanager
-def lake_lock(settings: Settings, command: str, run_id: str | None = None) -> Iterator[RunLock]:
-    """Hold the lake's lock for `command` (raises RunLocked when another process holds it)."""
+def lake_lock(
+    settings: Settings,
+    command: str,
+    run_id: str | None = None,
+    on_lost: Callable[[str], None] | None = None,
+) -> Iterator[RunLock | Lease]:
+    """Hold the lake's lock for `command` (raises RunLocked when another process holds it):
+    the file lock of a local lake, the lease of a lake on object storage. `on_lost` is called
+    with why if the lease is taken by another process meanwhile (a file lock cannot be)."""
     from lakeconsole.core.runs import (
         new_run_id,  # core.runs reads the lock: imported here, not at the top
     )
 
+    if settings.on_object_storage:
+        from lakeconsole.core.lease import held_lease
+
+        with held_lease(settings.lake, command, run_id or new_run_id(), on_lost=on_lost) as lease:
+            yield lease
+        return
     lock = RunLock(settings.state_dir, run_id or new_run_id(), command)
     with lock:
         if lock.stale:

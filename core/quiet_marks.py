@@ -19,6 +19,10 @@ Only the engine's blocks are marked (`Step.settles`): a custom step may read the
 so it always runs. The damage check still runs before every step (runner), marked or not. Crash
 leftovers in a skipped step's folders wait for the day's first full check (they hold disk, not
 data). Stdlib only, on purpose.
+
+A lake on object storage keeps no marks (each step runs: its blocks find nothing to do and
+commit nothing): the digest lists local folders, and listing a bucket's every log and state
+prefix would cost a no-op run more round trips than it saves.
 """
 
 from __future__ import annotations
@@ -109,6 +113,7 @@ class QuietMarks:
 
     def __init__(self, settings: Settings, pipeline: Pipeline, source: str) -> None:
         self.settings, self.pipeline, self.source = settings, pipeline, source
+        self.active = not settings.on_object_storage
         self.path = settings.state_dir / "cache" / MARKS_FILE
         self.marks: dict[str, Any] = self._read()
         self.changed = False
@@ -120,6 +125,8 @@ class QuietMarks:
         self._worked: list[int] = []
 
     def _read(self) -> dict[str, Any]:
+        if not self.active:
+            return {}
         try:
             marks = json.loads(self.path.read_text())
         except (OSError, ValueError):
@@ -167,7 +174,9 @@ class QuietMarks:
         """The details the step reported when it last found nothing to do, if nothing it
         depends on has changed since; None when it has to run."""
         mark = self.marks.get(step.name)
-        if not step.settles or not isinstance(mark, dict) or not isinstance(mark.get("code"), list):
+        if not self.active or not step.settles or not isinstance(mark, dict):
+            return None
+        if not isinstance(mark.get("code"), list):
             return None
         try:
             same = _hash([self.state(step), _file_stats(mark["code"])]) == mark.get("digest")
@@ -233,6 +242,8 @@ class QuietMarks:
                     self._mark(step, self.state(step), {}, run_id)
 
     def _mark(self, step: Step, state: str, details: dict[str, Any], run_id: str) -> None:
+        if not self.active:
+            return
         code = code_files(self.source)  # with the modules the step imported
         self.marks[step.name] = {
             "digest": _hash([state, _file_stats(code)]),

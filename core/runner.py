@@ -39,6 +39,7 @@ from lakeconsole.core.lock import lake_lock
 from lakeconsole.core.quiet_marks import UNCHANGED, QuietMarks
 from lakeconsole.core.runs import RunRecorder, end_to_end_latency, new_run_id
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import state_home
 from lakeconsole.core.table_health import refuse_damaged_outputs
 
 log = logging.getLogger("lakeconsole.runner")
@@ -99,7 +100,7 @@ def clear_failed_writes(data_dir: Path, outputs: tuple[str, ...]) -> int:
 def unsaved_record_warning(recorder: RunRecorder) -> str:
     """What the user is told when even the run's final record could not be written."""
     exc = recorder.unsaved
-    why = (exc.strerror if exc is not None else None) or str(exc)
+    why = getattr(exc, "strerror", None) or str(exc)
     return (
         f"the record of this run could not be written to {recorder.dir} ({why}); "
         "`lakeconsole runs` shows the run as aborted"
@@ -128,7 +129,7 @@ def run_pipeline(
     before anything starts; everything after that is reported through events. `trigger` (a
     core.runs.Trigger) is what started the run, for its record."""
     selected = pipeline.select(start=start, only=only)
-    missing = pipeline.missing_upstream(selected, settings.data_dir)
+    missing = pipeline.missing_upstream(selected, settings.lake_root)
     if missing:
         raise PipelineError(
             f"Cannot start at '{only or start}': upstream step(s) {', '.join(missing)} have never "
@@ -139,8 +140,14 @@ def run_pipeline(
     engines = step_engines(pipeline, selected, settings)  # core/engines: local or Spark
     cancel = cancel_event or threading.Event()
     run_id = new_run_id(clock())
-    recorder = RunRecorder(settings.state_dir, command, trigger)
-    with lake_lock(settings, command, run_id):
+    recorder = RunRecorder(state_home(settings), command, trigger)
+    lost: list[str] = []  # why the lake's lease was lost mid-run (object storage only)
+
+    def stop_writing(why: str) -> None:
+        lost.append(why)
+        cancel.set()  # the running step stops at its next safe point
+
+    with lake_lock(settings, command, run_id, on_lost=stop_writing):
 
         def emit(event: Event) -> None:
             recorder(event)
@@ -150,7 +157,7 @@ def run_pipeline(
                 on_event(event)
 
         outcome = _run_steps(
-            pipeline, settings, selected, run_id, emit, cancel, clock, recorder, engines
+            pipeline, settings, selected, run_id, emit, cancel, clock, recorder, engines, lost
         )
         if alerts_configured(settings):  # under the lock: one evaluation at a time
             from lakeconsole.core.alerts.evaluation import after_run
@@ -181,6 +188,7 @@ def _run_steps(
     clock: Callable[[], float],
     recorder: RunRecorder,
     engines: dict[str, str],
+    lost: list[str],
 ) -> RunOutcome:
     layers = {n: pipeline.steps[n].layer for n in selected}
     emit(RunStarted(run_id, clock(), tuple(selected), layers))
@@ -212,7 +220,8 @@ def _run_steps(
         ctx = StepContext(settings, run_id, name, report, cancel)
         try:
             ctx.check_cancelled()
-            refuse_damaged_outputs(settings.data_dir, step.outputs)
+            if not settings.on_object_storage:  # the damage checks read local files
+                refuse_damaged_outputs(settings.data_dir, step.outputs)
             result = _run_or_skip(step, ctx, marks)
         except Cancelled:
             cancelled = True
@@ -250,6 +259,11 @@ def _run_steps(
         if cancel.is_set():
             cancelled = True
 
+    if cancelled and lost:
+        first_error = first_error or (
+            f"stopped: {lost[0]} (this run could not renew it in time); what it committed "
+            "stands, the rest was not run: run again once the other run is done"
+        )
     if not first_error and not cancelled:
         marks.finish(run_id)
     marks.save()

@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum, auto
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from lakeconsole.core.events import (
     Event,
@@ -40,6 +40,7 @@ from lakeconsole.core.state_shape import (
     list_problem,
     shape_problem,
 )
+from lakeconsole.core.storage import LakePath, StorageError, read_optional, write_whole
 
 log = logging.getLogger("lakeconsole.runs")
 
@@ -186,7 +187,11 @@ class RunRecord:
         return cls(**top, steps=steps)
 
 
-def runs_dir(state_dir: Path) -> Path:
+@overload
+def runs_dir(state_dir: Path) -> Path: ...
+@overload
+def runs_dir(state_dir: LakePath) -> LakePath: ...
+def runs_dir(state_dir: LakePath) -> LakePath:
     return state_dir / "runs"
 
 
@@ -213,13 +218,15 @@ def end_to_end_latency(record: RunRecord) -> float | None:
 class RunRecorder:
     """An event sink that keeps the run's record file current."""
 
-    def __init__(self, state_dir: Path, command: str, trigger: str | None = None) -> None:
+    def __init__(self, state_dir: LakePath, command: str, trigger: str | None = None) -> None:
         self.dir = runs_dir(state_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if isinstance(self.dir, Path):
+            self.dir.mkdir(parents=True, exist_ok=True)
         self.command = command
         self.trigger = trigger
         self.record: RunRecord | None = None
-        self.unsaved: OSError | None = None  # why the last save failed, while it stays failed
+        # why the last save failed, while it stays failed
+        self.unsaved: OSError | StorageError | None = None
 
     def __call__(self, event: Event) -> None:
         rec = self.record
@@ -272,9 +279,13 @@ class RunRecorder:
         if self.record is None:
             return
         path = self.dir / f"{self.record.run_id}.json"
+        text = json.dumps(self.record.to_json(), indent=1)
         try:
-            write_atomically(path, json.dumps(self.record.to_json(), indent=1))
-        except OSError as exc:
+            if isinstance(path, Path):
+                write_atomically(path, text)
+            else:
+                write_whole(path, text.encode("utf-8"))  # one PUT: old or new, never a part
+        except (OSError, StorageError) as exc:
             if self.unsaved is None:
                 log.warning("run record %s could not be written: %s", path, exc)
             self.unsaved = exc
@@ -304,10 +315,14 @@ def write_atomically(path: Path, text: str) -> None:
             os.fsync(fh.fileno())
 
 
-def read_record(path: Path) -> RunRecord:
-    """One run record file; NotARunRecord (naming what is wrong) if it holds something else."""
+def read_record(path: LakePath) -> RunRecord:
+    """One run record file; NotARunRecord (naming what is wrong) if it holds something else,
+    FileNotFoundError when it is gone."""
+    raw = read_optional(path)
+    if raw is None:
+        raise FileNotFoundError(str(path))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise NotARunRecord("not UTF-8 text") from None
     except ValueError as exc:
@@ -315,30 +330,35 @@ def read_record(path: Path) -> RunRecord:
     return RunRecord.from_json(data)
 
 
-def skipped_line(path: Path, why: str) -> str:
+def skipped_line(path: LakePath, why: str) -> str:
     return f"skipped {path}: not a run record ({why}); move it out of the runs folder"
 
 
 def load_runs(
-    state_dir: Path, limit: int | None = None, problems: list[str] | None = None
+    state_dir: LakePath, limit: int | None = None, problems: list[str] | None = None
 ) -> list[RunRecord]:
     """Recent runs, newest first. A `running` record whose process is gone is `aborted`.
 
     A file that is not a run record is left out as if missing; `problems` gets a line naming it."""
     folder = runs_dir(state_dir)
-    if not folder.is_dir():
-        return []
-    files = sorted(folder.glob("*.json"), reverse=True)
+    files: list[LakePath]
+    if isinstance(folder, Path):
+        if not folder.is_dir():
+            return []
+        files = sorted(folder.glob("*.json"), reverse=True)
+    else:
+        names = [n for n in folder.names() if n.endswith(".json")]
+        files = [folder / n for n in sorted(names, reverse=True)]
     if limit is not None:
         files = files[:limit]
-    holder = current_holder(state_dir)
+    holder = holder_now(state_dir)
     records = []
     for f in files:
         try:
             rec = read_record(f)
         except FileNotFoundError:
             continue  # pruned between the listing and the read
-        except (OSError, NotARunRecord) as exc:
+        except (OSError, StorageError, NotARunRecord) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             log.warning("%s", skipped_line(f, why))
             if problems is not None:
@@ -358,10 +378,23 @@ def as_seen_now(rec: RunRecord, holder: LockHolder | None) -> RunRecord:
     return rec
 
 
-def load_run(state_dir: Path, run_id: str) -> RunRecord | None:
+def load_run(state_dir: LakePath, run_id: str) -> RunRecord | None:
     """One run by its id (as `lakeconsole runs` lists it); None when there is no such run.
     NotARunRecord when its file holds something else."""
     path = runs_dir(state_dir) / f"{run_id}.json"
-    if "/" in run_id or not path.is_file():
+    if "/" in run_id:
         return None
-    return as_seen_now(read_record(path), current_holder(state_dir))
+    try:
+        record = read_record(path)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    return as_seen_now(record, holder_now(state_dir))
+
+
+def holder_now(state_dir: LakePath) -> LockHolder | None:
+    """Who holds the lake's lock now: its file lock, or its lease on object storage."""
+    if isinstance(state_dir, Path):
+        return current_holder(state_dir)
+    from lakeconsole.core.lease import holder_of
+
+    return holder_of(state_dir)

@@ -8,14 +8,13 @@ Every silver and gold commit carries `userMetadata = {"version": "x.y.z"}` (the 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import CommitProperties, DeltaTable
 
-    from lakeconsole.core.storage import Location
+    from lakeconsole.core.storage import LakePath
 
 VERSION_PROPERTY = "lakeconsole.schema_version"
 
@@ -53,7 +52,7 @@ def table_schema_version(dt: DeltaTable) -> str | None:
 
 
 def open_or_create(
-    path: Path | Location,
+    path: LakePath,
     schema: pa.Schema,
     version: str,
     partition_by: list[str] | None = None,
@@ -63,20 +62,13 @@ def open_or_create(
 
     An existing table is opened as it is: check its contract before writing (core.contracts)
     and call `stamp_version` after the write that brings it to a new version. A damaged one
-    (core.table_health) is refused with TableDamaged: writing on top would bury the damage.
-    A Location in a bucket works the same (no folder to make there)."""
-    from deltalake import DeltaTable
+    (core.table_health) is refused with TableDamaged: writing on top would bury the damage."""
+    from lakeconsole.core.storage import create_delta, open_checked, table_exists
 
-    from lakeconsole.core.storage import as_location
-    from lakeconsole.core.table_health import open_healthy
-
-    where = as_location(path)
-    if (where / "_delta_log").is_folder():
-        return open_healthy(path)
-    if isinstance(path, Path):
-        path.mkdir(parents=True, exist_ok=True)
-    return DeltaTable.create(
-        where.uri,
+    if table_exists(path):
+        return open_checked(path)
+    return create_delta(
+        path,
         schema,
         mode="error",
         partition_by=partition_by,
@@ -88,11 +80,11 @@ def open_or_create(
     )
 
 
-def stamp_version(path: Path | Location, version: str) -> bool:
+def stamp_version(path: LakePath, version: str) -> bool:
     """Keep the table property in step with the version the last write declared; True if set."""
-    from lakeconsole.core.table_health import delta_table
+    from lakeconsole.core.storage import open_delta
 
-    dt = delta_table(path)
+    dt = open_delta(path)
     if table_schema_version(dt) == version:
         return False
     dt.alter.set_table_properties(

@@ -96,6 +96,8 @@ class Settings:
     latency_creep_factor: float = 1.5
     silver_batch_rows: int = 250_000
     auto_run_on_landing: bool = False
+    # How often the console lists an object-store lake's landing prefix (it cannot be watched).
+    landing_poll_seconds: int = 30
     # A mart is stale this long after a due time of its Refresh Rate passed unserved.
     freshness_grace_minutes: int = 60
     # Console key remaps, "binding_id=keys;binding_id=keys" (e.g. "run=R;quit=ctrl+q").
@@ -236,6 +238,7 @@ def load_settings(
         latency_creep_factor=_float(merged, "LATENCY_CREEP_FACTOR", 1.5, minimum=1.0),
         silver_batch_rows=_int(merged, "SILVER_BATCH_ROWS", 250_000, minimum=1000),
         auto_run_on_landing=_bool(merged, "AUTO_RUN_ON_LANDING", False),
+        landing_poll_seconds=_int(merged, "LANDING_POLL_SECONDS", 30, minimum=1),
         freshness_grace_minutes=_int(merged, "FRESHNESS_GRACE_MINUTES", 60, minimum=0),
         console_keymap=merged.get("CONSOLE_KEYMAP", "").strip(),
         pipeline=merged.get("LAKECONSOLE_PIPELINE", "").strip() or DEFAULT_PIPELINE,

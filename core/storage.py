@@ -21,8 +21,11 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import pyarrow.fs as pafs
+    from deltalake import DeltaTable
     from obstore import ListResult, ObjectMeta
     from obstore.store import S3Config
+
+    from lakeconsole.core.settings import Settings
 
 # Schemes we open; delta-rs knows more (gs, az, abfss...), but only S3 is tested here.
 SUPPORTED_SCHEMES = ("s3",)
@@ -36,6 +39,8 @@ S3_KEYS = (
     "AWS_DEFAULT_REGION",
     "AWS_ALLOW_HTTP",
 )
+# A landing object is copied in chunks of this size (one GET, streamed).
+FETCH_CHUNK = 8 << 20
 # A lake check must answer quickly: an unreachable endpoint is a usage error, not a hang.
 CHECK_TIMEOUT_S = 5
 
@@ -132,6 +137,10 @@ class Location(ABC):
     def read_text(self) -> str:
         return self.read_bytes().decode("utf-8")
 
+    @abstractmethod
+    def read_optional(self) -> bytes | None:
+        """The file's bytes, None when it does not exist; StorageError when it cannot be read."""
+
     # Conditional writes, for the lease lock on object storage (a local lake has the OS file
     # lock of core.lock instead). A tag names one version of the object (S3: its ETag).
     def create(self, data: bytes) -> str | None:
@@ -146,6 +155,16 @@ class Location(ABC):
         """Replace the file only if it is still the version `tag`; the new tag, or None when
         another writer changed or removed it first."""
         raise StorageError(f"conditional writes are not offered on {self.uri}")
+
+    def fetch_version(self, target: Path) -> tuple[FileEntry, str]:
+        """One version of an object copied into the local file `target` (never a mix of two
+        writes, streamed: memory stays flat), with its entry (size, time) and tag;
+        FileNotFoundError when it is gone. Object storage only."""
+        raise StorageError(f"versioned reads are not offered on {self.uri}")
+
+    def tag(self) -> str | None:
+        """The object's current tag (S3: its ETag); None when it is gone. Object storage only."""
+        raise StorageError(f"versioned reads are not offered on {self.uri}")
 
     def relative_to(self, root: Location) -> str | None:
         """This location's path under `root` (`silver/orders`), None when outside it."""
@@ -227,6 +246,14 @@ class LocalLocation(Location):
         except OSError as exc:
             raise StorageError(f"cannot read {self.path}: {exc.strerror or exc}") from None
 
+    def read_optional(self) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+
     def mtime_ms(self) -> int:
         try:
             return int(self.path.stat().st_mtime * 1000)
@@ -241,6 +268,8 @@ class LocalLocation(Location):
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
+                out.flush()
+                os.fsync(out.fileno())  # durable before the rename makes it the file
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -391,11 +420,7 @@ class S3Location(Location):
     def files(self) -> list[FileEntry]:
         prefix = self._prefix()
         return [
-            FileEntry(
-                o["path"][len(prefix) :],
-                int(o["size"]),
-                int(o["last_modified"].timestamp() * 1000),
-            )
+            FileEntry(o["path"][len(prefix) :], int(o["size"]), _ms(o))
             for o in self._listing()["objects"]
         ]
 
@@ -424,6 +449,52 @@ class S3Location(Location):
             return bytes(obstore.get(self.lake.store(), self.key).bytes())
         except Exception as exc:
             raise StorageError(f"cannot read {self.uri}: {one_line(exc)}") from None
+
+    def read_optional(self) -> bytes | None:
+        import obstore
+
+        try:
+            return bytes(obstore.get(self.lake.store(), self.key).bytes())
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            raise storage_error(exc, self.lake) from None
+
+    def fetch_version(self, target: Path) -> tuple[FileEntry, str]:
+        import obstore
+
+        try:
+            got = obstore.get(self.lake.store(), self.key)
+            meta = got.meta
+            with target.open("wb") as out:
+                for chunk in got.stream(min_chunk_size=FETCH_CHUNK):
+                    out.write(memoryview(chunk))
+        except FileNotFoundError:
+            raise
+        except OSError:
+            raise  # the local copy (a full disk): the step fails as any local write does
+        except Exception as exc:
+            raise storage_error(exc, self.lake) from None
+        return FileEntry(self.name, int(meta["size"]), _ms(meta)), str(meta["e_tag"])
+
+    def tag(self) -> str | None:
+        meta = self._head()
+        return None if meta is None else str(meta["e_tag"])
+
+    def files_under(self) -> list[FileEntry]:
+        """Every file under this prefix, at any depth (names relative to it), sorted."""
+        import obstore
+
+        prefix = self._prefix()
+        try:
+            found = [
+                FileEntry(o["path"][len(prefix) :], int(o["size"]), _ms(o))
+                for chunk in obstore.list(self.lake.store(), prefix)
+                for o in chunk
+            ]
+        except Exception as exc:
+            raise storage_error(exc, self.lake) from None
+        return sorted(found, key=lambda f: f.name)
 
     def mtime_ms(self) -> int:
         meta = self._head()
@@ -531,6 +602,11 @@ class S3Location(Location):
         return pafs.SubTreeFileSystem(f"{self.lake.bucket}/{self.key}", s3)
 
 
+def _ms(meta: ObjectMeta) -> int:
+    """An object's modification time in whole ms, the same from a listing and from a GET."""
+    return int(meta["last_modified"].timestamp() * 1000)
+
+
 # A table or lake folder as the parts hold it: a local Path (most of the code), or a Location.
 LakePath = Path | Location
 
@@ -602,3 +678,92 @@ def storage_error(exc: BaseException, lake: S3Lake) -> StorageError:
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in .env"
         )
     return StorageError(f"object store error on bucket '{lake.bucket}': {one_line(exc)}")
+
+
+# -- Delta tables at a location: the one home of how delta-rs is told where a table is ------
+# Every part of the run path opens, creates and writes its tables through these, with the
+# lake's local Path or its object-store Location alike; delta-rs gets the URI and the
+# storage options (credentials, endpoint) from here and nowhere else.
+
+
+def delta_uri(where: LakePath) -> str:
+    return str(where) if isinstance(where, Path) else where.uri
+
+
+def delta_options(where: LakePath) -> dict[str, str] | None:
+    return None if isinstance(where, Path) else where.storage_options
+
+
+def table_exists(where: LakePath) -> bool:
+    """A Delta table is at `where` (it has a `_delta_log` folder)."""
+    if isinstance(where, Path):
+        return (where / "_delta_log").is_dir()
+    return (where / "_delta_log").is_folder()
+
+
+def open_delta(where: LakePath, version: int | None = None) -> DeltaTable:
+    from deltalake import DeltaTable
+
+    return DeltaTable(delta_uri(where), version=version, storage_options=delta_options(where))
+
+
+def write_delta(where: LakePath, data: Any, **how: Any) -> None:
+    """deltalake.write_deltalake at `where`, with its storage options."""
+    from deltalake import write_deltalake
+
+    write_deltalake(delta_uri(where), data, storage_options=delta_options(where), **how)
+
+
+def create_delta(where: LakePath, schema: Any, **how: Any) -> DeltaTable:
+    """DeltaTable.create at `where` (its local folder made first)."""
+    from deltalake import DeltaTable
+
+    if isinstance(where, Path):
+        where.mkdir(parents=True, exist_ok=True)
+    return DeltaTable.create(delta_uri(where), schema, storage_options=delta_options(where), **how)
+
+
+def open_checked(where: LakePath) -> DeltaTable:
+    """The table opened for writing on: locally refused with TableDamaged when its log or a
+    live file is damaged (core.table_health); on object storage opened as it is (those checks
+    read local files, and do not run there yet)."""
+    if isinstance(where, Path):
+        from lakeconsole.core.table_health import open_healthy
+
+        return open_healthy(where)
+    return open_delta(where)
+
+
+def log_names(where: LakePath) -> list[str]:
+    """The names in the table's `_delta_log` folder; [] when there is none (or it cannot be
+    listed: the caller then opens the table, which says why)."""
+    try:
+        if isinstance(where, Path):
+            return os.listdir(where / "_delta_log")
+        return (where / "_delta_log").names()
+    except (OSError, StorageError):
+        return []
+
+
+def state_home(settings: Settings) -> LakePath:
+    """The engine's state folder (`_lakeconsole`: ledgers, watermarks, run records, lease):
+    a local Path, or under the lake's prefix on object storage."""
+    if settings.on_object_storage:
+        return settings.lake / "_lakeconsole"
+    return settings.state_dir
+
+
+def read_optional(where: LakePath) -> bytes | None:
+    """A state file's bytes, None when it is missing; OSError or StorageError otherwise."""
+    if isinstance(where, Path):
+        try:
+            return where.read_bytes()
+        except FileNotFoundError:
+            return None
+    return where.read_optional()
+
+
+def write_whole(where: LakePath, data: bytes) -> None:
+    """Replace a state file in one step, durable before returning: a crash leaves the old
+    bytes or the new, never a part (local: temp file, fsync, rename; S3: one PUT)."""
+    as_location(where).write_bytes(data)

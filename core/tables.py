@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from lakeconsole.core.storage import Location
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,14 @@ class TableSpec:
 
         return pa.schema([pa.field(c.name, c.arrow) for c in self.columns])
 
-    def path(self, data_dir: Path) -> Path:
+    @overload
+    def path(self, data_dir: Path) -> Path: ...
+    @overload
+    def path(self, data_dir: Location) -> Location: ...
+    @overload
+    def path(self, data_dir: Path | Location) -> Path | Location: ...
+    def path(self, data_dir: Path | Location) -> Path | Location:
+        """The table under the lake: a local Path, or a Location on object storage."""
         return data_dir / self.name
 
     def descriptions(self) -> dict[str, str]:

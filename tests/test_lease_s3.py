@@ -64,3 +64,18 @@ def test_a_released_lease_can_be_taken_again(s3_url: str, s3_server) -> None:
     lake = s3_location(s3_url, s3_server)
     take_lease(lake, "run", "r1").release()
     assert take_lease(lake, "run", "r2").record.run_id == "r2"
+
+
+def test_a_held_lease_is_renewed_past_its_time_to_live_and_released_at_the_end(
+    s3_url: str, s3_server
+) -> None:
+    import time
+
+    from lakeconsole.core.lease import LEASE_FILE, held_lease
+
+    lake = s3_location(s3_url, s3_server)
+    with held_lease(lake, "run", "r1", ttl_s=1.5):
+        time.sleep(3)  # twice its time to live: only its renewals keep it
+        with pytest.raises(LeaseHeld, match="run r1"):
+            take_lease(lake, "run", "r2", ttl_s=60)
+    assert not (lake / LEASE_FILE).exists()

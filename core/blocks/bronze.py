@@ -35,7 +35,7 @@ from lakeconsole.core.blocks.landing_read import (
     open_landing,
     unreadable,
 )
-from lakeconsole.core.blocks.landing_sources import landing_of, read_rows
+from lakeconsole.core.blocks.landing_sources import fetched, landing_of, read_rows
 from lakeconsole.core.blocks.ledger import (
     Ingested,
     Ledger,
@@ -50,6 +50,7 @@ from lakeconsole.core.blocks.tables import remove_leftovers, writer_properties
 from lakeconsole.core.dag import StepContext, StepResult
 from lakeconsole.core.faults import crash_point
 from lakeconsole.core.schema_version import commit_properties, open_or_create
+from lakeconsole.core.storage import open_delta, table_exists, write_delta
 from lakeconsole.core.tables import TableSpec
 
 log = logging.getLogger("lakeconsole.bronze")
@@ -77,21 +78,24 @@ class Outcomes:
 
 def run(ctx: StepContext, table: BronzeTable) -> StepResult:
     """Ingest every landing file of `table`'s source whose content bronze does not hold yet."""
-    data_dir = ctx.settings.data_dir
+    data_dir = ctx.settings.lake_root
     spec, files_spec = table.spec, _files_spec(table)
     bronze_path = spec.path(data_dir)
     leftovers = remove_leftovers([bronze_path, files_spec.path(data_dir)])
-    if not (bronze_path / "_delta_log").is_dir():
+    if not table_exists(bronze_path):
         open_or_create(bronze_path, spec.schema, spec.version, description=spec.description)
     ledger = load_ledger(ctx.settings, table)
     landing = landing_of(ctx.settings, table)
     crash_point(ctx.settings, "bronze.after_listing")
-    out = _sort_landing(ledger, landing.files)
-    new_files = len(out.todo)
-    result = StepResult(details={"files_new": new_files, "files_already_ingested": out.already})
-    if ledger.rebuilt:
-        result.warnings.append(_rebuilt_warning(ledger.rebuilt, out))
-    leftovers += _ingest_new(ctx, table, ledger, out, result)
+    after_fetch = functools.partial(crash_point, ctx.settings, "bronze.after_fetch")
+    with fetched(landing.files, lambda f: ledger.seen(f) is None, after_fetch) as local:
+        out = _sort_landing(ledger, local.files)
+        out.changed += local.changed
+        new_files = len(out.todo)
+        result = StepResult(details={"files_new": new_files, "files_already_ingested": out.already})
+        if ledger.rebuilt:
+            result.warnings.append(_rebuilt_warning(ledger.rebuilt, out))
+        leftovers += _ingest_new(ctx, table, ledger, out, result)
 
     if out.rejected or out.unreadable:
         _record_rejects(ctx, files_spec, [*out.rejected, *out.unreadable])
@@ -131,7 +135,7 @@ def _ingest_new(
     """Append each new file, one commit each; a bad one is put in its list, the rest go on.
     Returns the leftovers removed after files that were not committed."""
     leftovers: list[str] = []
-    bronze_path = table.spec.path(ctx.settings.data_dir)
+    bronze_path = table.spec.path(ctx.settings.lake_root)
     total = len(out.todo)
     ctx.progress(0, total, "files")
     for done, (file, digest) in enumerate(out.todo, start=1):
@@ -258,7 +262,7 @@ def _ingest(
 ) -> int:
     """Append one landing file to bronze in a single commit; returns its row count. A row
     longer than the CSV block is read again with the block doubled (the user cannot set it)."""
-    bronze_path = table.spec.path(ctx.settings.data_dir)
+    bronze_path = table.spec.path(ctx.settings.lake_root)
     if not landing.name_is_utf8:
         raise BadFile("the file name is not valid UTF-8: rename it")
     block = BLOCK_BYTES
@@ -280,10 +284,8 @@ def _append(
     block: int,
     notes: list[str],
 ) -> int:
-    from deltalake import write_deltalake
-
     spec = table.spec
-    bronze_path = spec.path(ctx.settings.data_dir)
+    bronze_path = spec.path(ctx.settings.lake_root)
     crash_point(ctx.settings, "bronze.before_read")
     with _unreadable_as_refusal():
         fh = open_landing(landing.path)
@@ -304,8 +306,8 @@ def _append(
         with read_ahead(batches, READ_AHEAD_BATCHES) as ahead:
             reader = pa.RecordBatchReader.from_batches(spec.schema, ahead)
             try:
-                write_deltalake(
-                    str(bronze_path),
+                write_delta(
+                    bronze_path,
                     reader,
                     mode="append",
                     writer_properties=writer_properties(spec, ROW_GROUP_ROWS),
@@ -319,9 +321,7 @@ def _append(
                 raise _reading_problem(problems[0]) from None
             raise failed
     crash_point(ctx.settings, "bronze.after_commit")
-    from deltalake import DeltaTable
-
-    ledger.bronze_version = DeltaTable(str(bronze_path)).version()
+    ledger.bronze_version = open_delta(bronze_path).version()
     ledger.files.append(entry)
     return entry.rows
 
@@ -391,7 +391,7 @@ def _constant(text: str, n: int) -> pa.Array:
 
 def _record_rejects(ctx: StepContext, files_spec: TableSpec, rejects: list[Rejected]) -> None:
     """Insert-only: a file already recorded (same name and content) is not recorded twice."""
-    path = files_spec.path(ctx.settings.data_dir)
+    path = files_spec.path(ctx.settings.lake_root)
     dt = open_or_create(
         path, files_spec.schema, files_spec.version, description=files_spec.description
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lakeconsole.core.storage import LakePath, table_exists
 from lakeconsole.core.tables import TableSpec
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ class RebuildNeeded(Exception):
 
 
 def check_contract(
-    spec: TableSpec, data_dir: Path, dt: DeltaTable | None = None
+    spec: TableSpec, data_dir: LakePath, dt: DeltaTable | None = None
 ) -> ContractDecision | None:
     """Refuse (ContractError) a schema change without the bump it needs (OPS-06). `dt`: the
     table, when the caller holds it open already (opening reads the log again: 15 ms at 10M)."""
@@ -52,14 +52,14 @@ def merge_schema(spec: TableSpec, decision: ContractDecision | None, how_to_rebu
     return True
 
 
-def stamp_when_current(spec: TableSpec, data_dir: Path, dt: DeltaTable | None = None) -> bool:
+def stamp_when_current(spec: TableSpec, data_dir: LakePath, dt: DeltaTable | None = None) -> bool:
     """Set the table's version property to the declared one once its schema matches the
     declaration (after the write that evolved it), so a pending change is never hidden.
     `dt`: the table as the caller's last write left it. True when a commit was made."""
     from lakeconsole.core.schema_version import stamp_version, table_schema_version
 
     path = spec.path(data_dir)
-    if not (path / "_delta_log").is_dir():
+    if not table_exists(path):
         return False
     if dt is not None and table_schema_version(dt) == spec.version:
         return False  # already stamped: nothing to check or write (the usual run)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -38,6 +37,7 @@ from lakeconsole.core.blocks.tables import exists, query, remove_leftovers, sql_
 from lakeconsole.core.dag import StepContext, StepResult
 from lakeconsole.core.faults import crash_point
 from lakeconsole.core.schema_version import commit_properties, open_or_create
+from lakeconsole.core.storage import LakePath, StorageError, open_delta, read_optional, write_whole
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -67,7 +67,7 @@ def _gold_mark(state: dict[str, Any]) -> dict[str, Any] | None:
     return tables.get("gold") if isinstance(tables, dict) else None
 
 
-def _result(leftovers: list[str], readme_written: Path | None) -> StepResult:
+def _result(leftovers: list[str], readme_written: LakePath | None) -> StepResult:
     result = StepResult(
         details={
             "dates_recomputed": 0,
@@ -86,9 +86,7 @@ def run(
 ) -> StepResult:
     """Recompute `table` for its pending partitions and overwrite those that changed.
     `context`: what its function's `ctx.sql` runs on (core/engines/spark.py: a Spark endpoint)."""
-    from deltalake import DeltaTable
-
-    spec, data_dir = table.spec, ctx.settings.data_dir
+    spec, data_dir = table.spec, ctx.settings.lake_root
     gold_path = spec.path(data_dir)
     readme_written = write_mart_readme(table, data_dir)
     leftovers = remove_leftovers([gold_path])
@@ -100,7 +98,7 @@ def run(
         # gold where that run left it (from its log listing): no table opened.
         return _result(leftovers, readme_written)
     # Gold opened once for the checks (opening reads its log: 15-30 ms at 10M rows).
-    held = None if first_build else DeltaTable(str(gold_path))
+    held = None if first_build else open_delta(gold_path)
     # A declared schema change (with its version bump) rebuilds the whole table: gold is derived.
     decision = check_contract(spec, data_dir, held)
     schema_mode = decision.schema_mode if decision is not None else None
@@ -117,7 +115,7 @@ def run(
             marked = {**state, "tables": {"gold": mark_of(held)}, "contract": contract}
             write_state(ctx.settings, table, KIND, marked)
         return result  # silver changed nothing since the last gold run
-    sources = {t.stem: DeltaTable(str(t.spec.path(data_dir))) for t in table.reads}
+    sources = {t.stem: open_delta(t.spec.path(data_dir)) for t in table.reads}
     gold = open_or_create(
         gold_path, spec.schema, spec.version, list(spec.partition_by), spec.description
     )
@@ -146,7 +144,7 @@ def run(
         _overwrite(table, gold, data, column, changed, schema_mode)
         written = data.num_rows
         if stamp_when_current(spec, data_dir, gold):
-            gold = DeltaTable(str(gold_path))  # the stamp committed through another object
+            gold = open_delta(gold_path)  # the stamp committed through another object
     if changed or readme_written:
         _refresh_readme_columns(ctx, table, result)
     crash_point(ctx.settings, "gold.after_commit")
@@ -362,7 +360,7 @@ def _all_values(dt: DeltaTable, column: str, name: str) -> set[Any]:
     return {v for v in found if v is not None}
 
 
-def mart_dir(data_dir: Path, mart: str) -> Path:
+def mart_dir(data_dir: LakePath, mart: str) -> LakePath:
     return data_dir / "gold" / mart
 
 
@@ -372,16 +370,16 @@ def _refresh_readme_columns(ctx: StepContext, table: GoldTable, result: StepResu
     from lakeconsole.core.marts.dictionary import START, refresh_mart
 
     mart = table.spec.mart or table.name.split("/")[1]
-    readme = mart_dir(ctx.settings.data_dir, mart) / "README.md"
+    readme = mart_dir(ctx.settings.lake_root, mart) / "README.md"
     try:
-        has_markers = START in readme.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        has_markers = START in (read_optional(readme) or b"").decode("utf-8")
+    except (OSError, StorageError, UnicodeDecodeError):
         return
     if has_markers and refresh_mart(ctx.settings, mart):
         result.details["readme_columns_refreshed"] = 1
 
 
-def write_mart_readme(table: GoldTable, data_dir: Path) -> Path | None:
+def write_mart_readme(table: GoldTable, data_dir: LakePath) -> LakePath | None:
     """Put the mart's README.md (OPS-05) in place from its template unless one exists: the
     pipeline's `readme_templates/<mart>.md`, else lakeconsole's generic template."""
     mart = table.spec.mart or table.name.split("/")[1]
@@ -396,9 +394,6 @@ def write_mart_readme(table: GoldTable, data_dir: Path) -> Path | None:
         from lakeconsole.core.marts.readme import template
 
         text = template(mart)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(".README.md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    write_whole(target, text.encode("utf-8"))
     log.info("wrote the %s mart README from the template: %s", mart, target)
     return target

@@ -9,8 +9,11 @@ is not silently ignored.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -19,6 +22,7 @@ from lakeconsole.core.api import BronzeTable, Landing
 from lakeconsole.core.lake import landing_dir
 from lakeconsole.core.landing import LandingFile, scan_landing
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -37,8 +41,8 @@ def folder_of(source: Landing) -> str:
     return "/".join(p for p in parts if p)
 
 
-def source_folder(settings: Settings, source: Landing) -> Path:
-    folder = landing_dir(settings.data_dir)
+def source_folder(settings: Settings, source: Landing) -> LakePath:
+    folder = landing_dir(settings.lake_root)
     return folder / folder_of(source) if folder_of(source) else folder
 
 
@@ -70,6 +74,53 @@ def landing_of(settings: Settings, table: BronzeTable) -> SourceListing:
         if not any(matches(t.source, f.name) for t in neighbours)
     ]
     return SourceListing(files, warnings)
+
+
+@dataclass
+class Fetched:
+    files: list[LandingFile]  # local files: the fetched copies of object-store ones
+    changed: list[str]  # objects rewritten while they were fetched: left for the next run
+
+
+@contextmanager
+def fetched(
+    files: list[LandingFile],
+    wanted: Callable[[LandingFile], bool],
+    on_fetch: Callable[[], None] = lambda: None,
+) -> Iterator[Fetched]:
+    """The landing files with each object-store one that `wanted` picks (bronze: one it has not
+    seen) copied into a spool folder that is removed after; local ones are passed as they are.
+
+    A copy is one GET, streamed to the file, so it holds one version of the object, never a
+    mix; its size and time are that version's (the copy's mtime is set to it, so the ledger
+    records what was read). An object whose ETag moved by the time the copy is written was
+    rewritten meanwhile: left for the next run, as a local file whose size or mtime moves during
+    the read. One that vanished keeps a copy path that does not exist: bronze sees it gone, as
+    on disk."""
+    if not any(f.remote is not None and wanted(f) for f in files):
+        yield Fetched(files, [])
+        return
+    with tempfile.TemporaryDirectory(prefix="lakeconsole-landing-") as spool:
+        out = Fetched([], [])
+        for file in files:
+            if file.remote is None or not wanted(file):
+                out.files.append(file)
+                continue
+            copy = Path(spool) / file.path.name
+            try:
+                entry, tag = file.remote.fetch_version(copy)
+            except FileNotFoundError:
+                copy.unlink(missing_ok=True)
+                out.files.append(replace(file, path=copy))
+                continue
+            on_fetch()
+            mtime_ns = entry.mtime_ms * 1_000_000
+            os.utime(copy, ns=(mtime_ns, mtime_ns))
+            if file.remote.tag() != tag:
+                out.changed.append(file.name)
+                continue
+            out.files.append(replace(file, path=copy, size=entry.size, mtime_ns=mtime_ns))
+        yield out
 
 
 def _bronze_tables(table: BronzeTable) -> list[BronzeTable]:

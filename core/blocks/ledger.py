@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lakeconsole.core.blocks.state import read_state, state_path, write_state
 from lakeconsole.core.landing import LandingFile
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import open_delta, table_exists
 
 if TYPE_CHECKING:
     from lakeconsole.core.api import BronzeTable
@@ -122,7 +123,7 @@ def commit_metadata(entry: Ingested) -> dict[str, str]:
 
 def load_ledger(settings: Settings, bronze: BronzeTable) -> Ledger:
     """The ledger of `bronze`, caught up with the bronze table."""
-    bronze_path = bronze.spec.path(settings.data_dir)
+    bronze_path = bronze.spec.path(settings.lake_root)
     try:
         ledger = _parse(_read(settings, bronze))
     except ValueError as exc:
@@ -132,18 +133,16 @@ def load_ledger(settings: Settings, bronze: BronzeTable) -> Ledger:
             exc,
         )
         ledger = Ledger()  # as if missing
-    if not (bronze_path / "_delta_log").is_dir():
+    if not table_exists(bronze_path):
         if ledger.files:
             log.warning("bronze table is gone: forgetting %d ingested file(s)", len(ledger.files))
         ledger.files, ledger.bronze_version = [], -1
         return ledger
-    from deltalake import DeltaTable
-
     from lakeconsole.core.blocks.table_marks import newest_version
 
     if newest_version(bronze_path) == ledger.bronze_version:
         return ledger  # bronze has not moved (the no-op run): the table is not opened
-    dt = DeltaTable(str(bronze_path))
+    dt = open_delta(bronze_path)
     current = dt.version()
     if current == ledger.bronze_version:
         return ledger

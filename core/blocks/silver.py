@@ -29,7 +29,6 @@ import time
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -73,7 +72,7 @@ from lakeconsole.core.quality import (
     rule_thresholds,
 )
 from lakeconsole.core.schema_version import commit_properties, open_or_create
-from lakeconsole.core.table_health import open_healthy
+from lakeconsole.core.storage import LakePath, open_checked, open_delta
 from lakeconsole.core.tables import TableSpec
 
 if TYPE_CHECKING:
@@ -130,7 +129,7 @@ class Silver:
 
     def run(self) -> StepResult:
         settings, table = self.settings, self.table
-        data_dir = settings.data_dir
+        data_dir = settings.lake_root
         specs = (table.spec, self.quarantine)
         leftovers = remove_leftovers([s.path(data_dir) for s in specs])
         # A watermark that no longer describes the tables (a RESTORE, a lost commit, a wrong
@@ -153,7 +152,7 @@ class Silver:
                 return None
             opened.update(
                 {
-                    s.name: open_healthy(p) if exists(p) else None
+                    s.name: open_checked(p) if exists(p) else None
                     for s, p in zip(specs, paths, strict=True)
                 }
             )
@@ -250,7 +249,7 @@ class Silver:
         # threads while this one is written to silver: both halves spend most of their time in
         # Arrow and delta-rs code that releases the GIL, so on two cores they overlap. Silver's
         # writes stay one batch at a time, in this thread; a batch is marked done after both.
-        ctx, settings, data_dir = self.ctx, self.settings, self.settings.data_dir
+        ctx, settings, data_dir = self.ctx, self.settings, self.settings.lake_root
         newest_first, total = batches[::-1], sum(s.rows for b in batches for s in b)
         n = len(batches)
         assert self.table.from_ is not None
@@ -286,7 +285,7 @@ class Silver:
         """Check the silver and quarantine contracts (OPS-06), then make sure both tables exist.
         Returns, per table, whether the MERGE adds columns, and both tables opened. `held`: both
         already opened (checked for damage), by name."""
-        data_dir, silver, quarantine = self.settings.data_dir, self.table.spec, self.quarantine
+        data_dir, silver, quarantine = self.settings.lake_root, self.table.spec, self.quarantine
         path = state_path(self.settings, self.table, WATERMARK)
         rebuild = (
             f"Rebuild it from bronze: move the table folder aside, delete {path} and run again"
@@ -294,7 +293,7 @@ class Silver:
         # An existing table is opened once (checked for damage) and its contract checked on that
         # object, which the run then writes through.
         opened = held or {
-            s.name: open_healthy(s.path(data_dir)) if exists(s.path(data_dir)) else None
+            s.name: open_checked(s.path(data_dir)) if exists(s.path(data_dir)) else None
             for s in (silver, quarantine)
         }
         evolve = {
@@ -513,20 +512,18 @@ class Targets:
     quarantine: DeltaTable
 
 
-def _open(path: Any) -> DeltaTable:
-    from deltalake import DeltaTable
-
-    return DeltaTable(str(path))
+def _open(path: LakePath) -> DeltaTable:
+    return open_delta(path)
 
 
-def add_declared_columns(spec: TableSpec, data_dir: Path) -> None:
+def add_declared_columns(spec: TableSpec, data_dir: LakePath) -> None:
     """Add the columns a bumped declaration adds (OPS-06: the bump allows it) when no batch is
     there to bring them in with a MERGE; the version is stamped after, as for a MERGE."""
-    from deltalake import DeltaTable, Field
+    from deltalake import Field
 
     from lakeconsole.core.contracts import table_schema
 
-    dt = DeltaTable(str(spec.path(data_dir)))
+    dt = open_delta(spec.path(data_dir))
     have = set(table_schema(dt).names)
     added = [Field.from_arrow(f) for f in spec.schema if f.name not in have]
     if added:

@@ -10,12 +10,11 @@ re-derives. The check reads the table's newest commits once (usually one: the on
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lakeconsole.core.backup.lake_files import COMMIT
 from lakeconsole.core.schema_version import commit_schema_version
+from lakeconsole.core.storage import LakePath, StorageError, log_names, read_optional
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -43,18 +42,15 @@ def mark_of(dt: DeltaTable) -> dict[str, int]:
     return {"version": version, "timestamp": stamp}
 
 
-def newest_version(path: Path) -> int | None:
-    """The newest commit of the local table at `path`, from its log folder's names alone (None:
+def newest_version(path: LakePath) -> int | None:
+    """The newest commit of the table at `path`, from its log folder's names alone (None:
     no log, or no commit). Opening the table costs 10-30 ms; a run with nothing new asks this of
     every table it keeps a state file about, and a listing is enough to see nothing moved."""
-    try:
-        names = os.listdir(path / "_delta_log")
-    except OSError:
-        return None
+    names = log_names(path)
     return max((int(m[1]) for n in names if (m := COMMIT.match(n))), default=None)
 
 
-def still_at(path: Path, mark: dict[str, Any] | None) -> bool:
+def still_at(path: LakePath, mark: dict[str, Any] | None) -> bool:
     """True when the table at `path` is at exactly the version `mark` names, with that commit's
     timestamp: `changed_since` would find nothing, without opening the table. False says only
     "look properly" (the table moved on, or the log is not what this quick read expects)."""
@@ -62,12 +58,11 @@ def still_at(path: Path, mark: dict[str, Any] | None) -> bool:
         return False
     commit = path / "_delta_log" / f"{int(mark['version']):020d}.json"
     try:
-        with commit.open("rb") as log:
-            for line in log:
-                if b'"commitInfo"' in line:
-                    info = json.loads(line).get("commitInfo") or {}
-                    return int(info.get("timestamp", -1)) == int(mark.get("timestamp", 0))
-    except (OSError, ValueError, TypeError, AttributeError):
+        for line in (read_optional(commit) or b"").splitlines():
+            if b'"commitInfo"' in line:
+                info = json.loads(line).get("commitInfo") or {}
+                return int(info.get("timestamp", -1)) == int(mark.get("timestamp", 0))
+    except (OSError, StorageError, ValueError, TypeError, AttributeError):
         return False
     return False
 

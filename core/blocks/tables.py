@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lakeconsole.core.storage import LakePath, table_exists
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable, WriterProperties
@@ -14,17 +16,19 @@ if TYPE_CHECKING:
     from lakeconsole.core.tables import TableSpec
 
 
-def exists(path: Path) -> bool:
-    return (path / "_delta_log").is_dir()
+def exists(path: LakePath) -> bool:
+    return table_exists(path)
 
 
-def remove_leftovers(paths: Iterable[Path]) -> list[str]:
-    """Delete files a killed write left behind in these tables (we hold the run lock)."""
+def remove_leftovers(paths: Iterable[LakePath]) -> list[str]:
+    """Delete files a killed write left behind in these local tables (we hold the run lock).
+    On object storage they are left: orphan objects hold space, never rows, and no
+    commit references them (vacuum's full mode removes them)."""
     from lakeconsole.core.leftovers import remove_crash_leftovers
 
     removed: list[str] = []
     for path in paths:
-        if exists(path):
+        if isinstance(path, Path) and exists(path):
             removed += [str(p) for p in remove_crash_leftovers(path, min_age_s=0)]
     return removed
 

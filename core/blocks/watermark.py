@@ -18,6 +18,7 @@ from lakeconsole.core.blocks.state_shapes import watermark_place_problem, waterm
 from lakeconsole.core.blocks.table_marks import changed_since, mark_of, still_at
 from lakeconsole.core.blocks.tables import exists
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 from lakeconsole.core.tables import TableSpec
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def read_watermark(
     tables = mark.get("tables", {})
     opened = opener(mark) if opener is not None else None
     for key, spec in marked(table).items():
-        path = spec.path(settings.data_dir)
+        path = spec.path(settings.lake_root)
         if opened is None and still_at(path, tables.get(key)):
             continue  # the run with nothing new: no table opened
         held = opened[spec.name] if opened is not None else (_open(path) if exists(path) else None)
@@ -88,11 +89,11 @@ def marks(silver: DeltaTable, quarantine: DeltaTable, quarantine_lock: threading
 def current_marks(settings: Settings, table: SilverTable) -> dict[str, dict[str, int]]:
     """The versions of silver and quarantine as they are now (both exist)."""
     return {
-        key: mark_of(_open(spec.path(settings.data_dir))) for key, spec in marked(table).items()
+        key: mark_of(_open(spec.path(settings.lake_root))) for key, spec in marked(table).items()
     }
 
 
-def _open(path: Any) -> DeltaTable:
-    from deltalake import DeltaTable
+def _open(path: LakePath) -> DeltaTable:
+    from lakeconsole.core.storage import open_delta
 
-    return DeltaTable(str(path))
+    return open_delta(path)

@@ -20,6 +20,7 @@ from lakeconsole.core.blocks.contract import check_contract, merge_schema, stamp
 from lakeconsole.core.blocks.tables import remove_leftovers, writer_properties
 from lakeconsole.core.dag import PipelineError, StepContext
 from lakeconsole.core.schema_version import commit_properties, open_or_create
+from lakeconsole.core.storage import open_delta, table_exists, write_delta
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -62,15 +63,13 @@ class StepWriteContext:
         return self._context().sql(query)
 
     def _context(self) -> Any:
-        from deltalake import DeltaTable
-
         from lakeconsole.core.blocks.gold_context import TablesContext
 
-        data_dir = self._ctx.settings.data_dir
+        data_dir = self._ctx.settings.lake_root
         sources = {
-            t.stem: DeltaTable(str(t.spec.path(data_dir)))
+            t.stem: open_delta(t.spec.path(data_dir))
             for t in (*self._custom.reads, *self._custom.writes)
-            if (t.spec.path(data_dir) / "_delta_log").is_dir()
+            if table_exists(t.spec.path(data_dir))
         }
         return TablesContext(f"step {self._custom.name}", sources)
 
@@ -168,11 +167,11 @@ class StepWriteContext:
         whether the write adds columns; refuses a contract break before anything is written."""
         spec = target.spec
         rows = _as_declared(data, target, f"step {self._custom.name}: ctx.{how}")
-        path = spec.path(self._ctx.settings.data_dir)
+        path = spec.path(self._ctx.settings.lake_root)
         if target.name not in self.writes.tidied:
             remove_leftovers([path])
             self.writes.tidied.add(target.name)
-        decision = check_contract(spec, self._ctx.settings.data_dir)
+        decision = check_contract(spec, self._ctx.settings.lake_root)
         if whole and decision is not None and decision.schema_mode:
             evolve = True  # a whole overwrite may rewrite the schema the new version declares
         else:
@@ -188,10 +187,8 @@ class StepWriteContext:
         return rows, dt, evolve
 
     def _write(self, target: Table, rows: pa.Table, **how: Any) -> None:
-        from deltalake import write_deltalake
-
-        write_deltalake(
-            str(target.spec.path(self._ctx.settings.data_dir)),
+        write_delta(
+            target.spec.path(self._ctx.settings.lake_root),
             rows,
             partition_by=list(target.spec.partition_by) or None,
             writer_properties=writer_properties(target.spec),
@@ -200,7 +197,7 @@ class StepWriteContext:
         )
 
     def _done(self, target: Table, rows_in: int, rows_out: int) -> int:
-        stamp_when_current(target.spec, self._ctx.settings.data_dir)
+        stamp_when_current(target.spec, self._ctx.settings.lake_root)
         self.writes.rows_in += rows_in
         self.writes.rows_out += rows_out
         self.writes.calls += 1
