@@ -267,7 +267,7 @@ class ContractDecision:
 def _open(table: str | Path | Any) -> Any:
     from deltalake import DeltaTable
 
-    from lakeconsole.core.storage import Location, open_delta
+    from lakeconsole.core.storage import Location
     from lakeconsole.core.table_health import open_table  # a damaged table: one line with the fix
 
     if isinstance(table, DeltaTable):

@@ -76,7 +76,6 @@ def open_or_create(
         configuration={VERSION_PROPERTY: version},
         raise_if_key_not_exists=False,
         commit_properties=commit_properties(version),
-        storage_options=where.storage_options,
     )
 
 
