@@ -189,6 +189,9 @@ class QuietMarks:
 
     def before(self, step: Step) -> str | None:
         """The step's state before it runs (None: cannot tell, so no mark after it)."""
+        if not self.active:
+            self._before = None
+            return None  # nothing is listed, nothing marked after
         try:
             self._before = self.lake()
             return self.state(step)
