@@ -70,7 +70,7 @@ def test_the_console_on_a_read_only_lake_says_in_one_line_what_works(
     assert r.stderr.strip() == (
         f"the lake at {home / 'data'} is read-only (Read-only file system): the console needs "
         "to write it. These only read it and work: lakeconsole backup, check, features, history, "
-        "quality, runs, show, status, tables; alerts list; alerts test; marts list; "
+        "quality, runs, show, status, tables, trace; alerts list; alerts test; marts list; "
         "repair --dry-run; restore --drill; vacuum --dry-run"
     )
 
