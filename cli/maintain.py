@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from lakeconsole.cli.interrupt import cancel_on_ctrl_c
+from lakeconsole.cli.lake_use import on_object_storage
 from lakeconsole.cli.output import GREEN, RED, YELLOW, paint, print_json
 from lakeconsole.core import exit_codes
 from lakeconsole.core.settings import Settings
@@ -33,9 +34,7 @@ EXIT_FAILED, EXIT_LOCKED, EXIT_CANCELLED = (
 )
 
 
-def object_storage(args: argparse.Namespace) -> bool:
-    """On an s3:// lake the vacuum part works; the backup part not yet (--skip-backup)."""
-    return bool(args.skip_backup)
+object_storage = on_object_storage  # vacuum under the lease, then the backup (a bucket lake too)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -244,10 +244,12 @@ def lake_lock(
     command: str,
     run_id: str | None = None,
     on_lost: Callable[[str], None] | None = None,
+    ttl_s: float | None = None,
 ) -> Iterator[RunLock | Lease]:
     """Hold the lake's lock for `command` (raises RunLocked when another process holds it):
     the file lock of a local lake, the lease of a lake on object storage. `on_lost` is called
-    with why if the lease is taken by another process meanwhile (a file lock cannot be)."""
+    with why if the lease is taken by another process meanwhile (a file lock cannot be); `ttl_s`
+    is the lease's life between renewals (default core.lease's)."""
     from lakeconsole.core.runs import (
         new_run_id,  # core.runs reads the lock: imported here, not at the top
     )
@@ -255,7 +257,9 @@ def lake_lock(
     if settings.on_object_storage:
         from lakeconsole.core.lease import held_lease
 
-        with held_lease(settings.lake, command, run_id or new_run_id(), on_lost=on_lost) as lease:
+        with held_lease(
+            settings.lake, command, run_id or new_run_id(), ttl_s, on_lost=on_lost
+        ) as lease:
             yield lease
         return
     lock = RunLock(settings.state_dir, run_id or new_run_id(), command)

@@ -11,7 +11,6 @@ unreachable past its expiry, another process taking it over) stops it there.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -37,45 +36,16 @@ def lake_writer_lock(
 ) -> Iterator[WriterLock]:
     """Hold the lake's writer lock for `command`; RunLocked (LeaseHeld on object storage) when
     another process, on this machine or another, holds it. `ttl_s`: the lease's life between
-    renewals (default core.lease's)."""
+    renewals (default core.lease's). The lock and its renewals are core.lock's `lake_lock`; this
+    only turns a lost lease into an error the next `still_held()` raises."""
+    from lakeconsole.core.lease import LeaseLost
     from lakeconsole.core.lock import lake_lock
 
-    if not settings.on_object_storage:
-        with lake_lock(settings, command, run_id):
-            yield WriterLock()
-        return
-    with _held_lease(settings, command, run_id, ttl_s) as held:
-        yield held
-
-
-@contextmanager
-def _held_lease(
-    settings: Settings, command: str, run_id: str | None, ttl_s: float | None
-) -> Iterator[WriterLock]:
-    from lakeconsole.core.lease import DEFAULT_TTL_S, LeaseLost, take_lease
-    from lakeconsole.core.runs import new_run_id
-
-    lease = take_lease(settings.lake, command, run_id or new_run_id(), ttl_s or DEFAULT_TTL_S)
     held = WriterLock()
-    stop = threading.Event()
 
-    def renew() -> None:
-        # A third of the life between renewals: two failed tries still leave time for a third.
-        while not stop.wait(lease.ttl_s / 3):
-            try:
-                lease.renew()
-            except LeaseLost as exc:  # another writer took it, or it was removed
-                log.error("%s: %s", command, exc)
-                held.lost = exc
-                return
-            except Exception as exc:  # the store did not answer this time: try again
-                log.warning("%s: lease renewal failed: %s", command, exc)
+    def lost(why: str) -> None:
+        log.error("%s: %s", command, why)
+        held.lost = LeaseLost(why)
 
-    renewer = threading.Thread(target=renew, name="lease-renewal", daemon=True)
-    renewer.start()
-    try:
+    with lake_lock(settings, command, run_id, on_lost=lost, ttl_s=ttl_s):
         yield held
-    finally:
-        stop.set()
-        renewer.join()
-        lease.release()

@@ -340,12 +340,21 @@ def test_maintain_on_the_bucket_refuses_while_another_process_holds_the_lease(
     assert "(lakeconsole run, run r-on-another-host" in out.stderr
 
 
-def test_maintain_with_its_backup_is_not_yet_on_object_storage(
-    cli: CliRunner, lakes: Lakes, home: Path
+def test_maintain_vacuums_then_backs_up_the_bucket_lake_when_due(
+    cli: CliRunner, lakes: Lakes, home: Path, s3_server: dict[str, str], s3_url: str, tmp_path: Path
 ) -> None:
-    out = cli(["maintain"], env=lakes[1])
-    assert out.returncode == 2
-    assert out.stderr.startswith("not yet on object storage: maintain with these options (")
+    remote = s3_location(s3_url, s3_server)
+    vacuumed_long_ago(home, remote)
+    usb = tmp_path / "usb"
+    out = cli(["maintain"], env={**lakes[1], "BACKUP_TARGET": str(usb)})
+    assert out.returncode == 0, out.stderr
+    assert "vacuumed 3 table(s)" in out.stdout and "backup " in out.stdout
+    listed = cli(["backup", "--list", "--target", str(usb)], env=lakes[1])
+    snapshots = listed.stdout.splitlines()[1:]
+    assert listed.returncode == 0 and len(snapshots) == 1, listed.stdout
+    assert snapshots[0].split()[4:7] == ["lake", "3", "18"]  # "this lake", 3 tables, 18 files
+    again = cli(["maintain"], env={**lakes[1], "BACKUP_TARGET": str(usb)})
+    assert "vacuum not due" in again.stdout and "backup not due" in again.stdout
     assert not list(home.rglob("s3*"))
 
 
