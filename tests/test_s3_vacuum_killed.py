@@ -61,11 +61,8 @@ def test_a_vacuum_killed_midway_leaves_a_whole_lake_and_a_rerun_finishes_it(
     time.sleep(after_s)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
-    if lease.exists():  # the dead holder's lease: refused until it expires, then taken over
-        refused = cli(vacuum, env=lakes[1])
-        assert refused.returncode == 75 and f"process {victim.pid} on" in refused.stderr
-        held = json.loads(lease.read_bytes())
-        lease.write_bytes(json.dumps({**held, "expires_at": time.time() - 1}).encode())
+    # A lease left by the killed process is taken over at once: its holder ran on this host and
+    # its pid is gone (core.lease), so the re-run below needs no wait for the expiry.
     for table in ("bronze/orders", "silver/orders", "gold/sales/daily_revenue"):
         assert cli(["show", table, "--limit", "0"], env=lakes[1]).returncode == 0, table
     again = cli(vacuum, env=lakes[1])

@@ -54,6 +54,17 @@ def test_a_fresh_mart_says_when_it_is_next_due(settings: Settings) -> None:
     assert mart_line(fresh, TUESDAY_9AM + HOUR) == f"fresh, next due {local(wednesday_8am)}"
 
 
+def panel_items(text: str) -> list[str]:
+    """The panel's items, each one line again: the panel wraps an item's text on its width."""
+    items: list[str] = []
+    for row in text.splitlines():
+        if row.startswith(("! ", "· ")) or not items:
+            items.append(row)
+        else:
+            items[-1] += " " + row.strip()
+    return items
+
+
 async def test_the_dashboard_has_one_line_for_the_open_alert_incidents(settings: Settings) -> None:
     now = time.time()
     save_incidents(
@@ -75,7 +86,7 @@ async def test_the_dashboard_has_one_line_for_the_open_alert_incidents(settings:
     async with app.run_test(size=(120, 40)) as pilot:
         panel = app.board.query_one(".upkeep-text")
         await wait_for(pilot, lambda: "alerts" in str(panel.render()), "the alerts line")
-        (line,) = [x for x in str(panel.render()).splitlines() if "alerts" in x]
+        (line,) = [x for x in panel_items(str(panel.render())) if "alerts" in x]
         assert line == (
             "! alerts: 3h ago · 2 open (`lakeconsole alerts`): silver/sales_orders: "
             "qty_not_an_integer above fail_above, mart sales stale"

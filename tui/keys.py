@@ -75,7 +75,7 @@ CONSOLE_BINDINGS: tuple[Binding, ...] = (
         "Quality",
         id="quality",
         show=False,
-        tooltip="Quality: rejected lines per rule, trend",
+        tooltip="Quality: rejected lines per rule",
     ),
     # Named in the landing panel's corner; in the dashboard's footer when there is room.
     Binding(
