@@ -45,15 +45,15 @@ def state_problems(settings: Settings) -> dict[Path | Location, list[str]]:
     its file. (On a lake in a bucket the ledger is read there; run and backup records are read
     where core.runs and core.backup keep them.)"""
     from lakeconsole.core.backup.status import backup_state_dir, read_status
-    from lakeconsole.core.lake_state import lake_state
     from lakeconsole.core.maintenance.ledger import ledger_path, read_records
     from lakeconsole.core.runs import load_runs, runs_dir
+    from lakeconsole.core.storage import state_home
 
     runs: list[str] = []
     ledger: list[str] = []
     backup: list[str] = []
     load_runs(settings.state_dir, limit=RUNS_CHECKED, problems=runs)
-    state = lake_state(settings)
+    state = state_home(settings)
     read_records(state, problems=ledger)
     read_status(settings, problems=backup)
     found: dict[Path | Location, list[str]] = {

@@ -191,10 +191,10 @@ def last_vacuum_ms(path: LakePath, settings: Settings, since_ms: float) -> float
     """When the table was last vacuumed after `since_ms`: the maintenance ledger, else the log."""
     best: float | None = None
     try:
-        from lakeconsole.core.lake_state import lake_state
         from lakeconsole.core.maintenance.ledger import last_done
+        from lakeconsole.core.storage import state_home
 
-        record = last_done(lake_state(settings), "vacuum").get(table_name(settings.lake_root, path))
+        record = last_done(state_home(settings), "vacuum").get(table_name(settings.lake_root, path))
         if record and record.get("at") is not None:
             best = float(record["at"]) * 1000
     except (ImportError, AttributeError, TypeError, ValueError, OSError, StorageError):

@@ -38,7 +38,7 @@ REQUIRED = ("action", "table", "at")
 # Tries of the conditional rewrite of an object-store ledger before giving up.
 APPEND_TRIES = 20
 
-StateDir = Path | Location  # core.lake_state's answer
+StateDir = Path | Location  # core.storage.state_home's answer
 
 
 @overload

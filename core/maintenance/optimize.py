@@ -68,7 +68,7 @@ def optimize_table(table: LakePath, settings: Settings, zorder: bool = False) ->
 
     Raises WritesRefused on a table whose writer features delta-rs cannot write. Hold the
     lake's writer lock while calling this."""
-    from lakeconsole.core.lake_state import lake_state
+    from lakeconsole.core.storage import state_home
     from lakeconsole.core.table_health import open_healthy
 
     name = table_name(settings.lake_root, table)
@@ -103,7 +103,7 @@ def optimize_table(table: LakePath, settings: Settings, zorder: bool = False) ->
     after = table_files(table)
     result = OptimizeResult(name, before, after, tuple(columns), note)
     append_record(
-        lake_state(settings),
+        state_home(settings),
         {
             "action": "optimize",
             "at": time.time(),

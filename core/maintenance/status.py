@@ -55,12 +55,12 @@ class TableUpkeep:
 
 def table_upkeep(settings: Settings, now: float | None = None) -> list[TableUpkeep]:
     """Every table's vacuum state. A table never vacuumed is due one interval after its creation."""
-    from lakeconsole.core.lake_state import lake_state
+    from lakeconsole.core.storage import state_home
     from lakeconsole.core.table_health import delta_table
 
     now = time.time() if now is None else now
     interval = settings.vacuum_interval_days * DAY
-    vacuumed = last_done(lake_state(settings), "vacuum")
+    vacuumed = last_done(state_home(settings), "vacuum")
     out = []
     tables: list[Path] | list[Location] = find_tables(settings.lake_root)
     for table in tables:

@@ -259,7 +259,7 @@ def plan_vacuum(
 def execute_vacuum(plan: VacuumPlan, settings: Settings, now: float | None = None) -> VacuumResult:
     """Delete what the plan's rules allow *now* (re-planned, so nothing new is missed or wrongly
     taken), record it in the ledger and log it. Hold the lake's writer lock while calling this."""
-    from lakeconsole.core.lake_state import lake_state
+    from lakeconsole.core.storage import state_home
     from lakeconsole.core.table_health import delta_table
 
     fresh = plan_vacuum(
@@ -304,7 +304,7 @@ def execute_vacuum(plan: VacuumPlan, settings: Settings, now: float | None = Non
         len(leftovers),
         fresh.kept,
     )
-    _record(lake_state(settings), result)
+    _record(state_home(settings), result)
     return result
 
 
