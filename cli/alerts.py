@@ -11,6 +11,7 @@ from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, REFUSED, USAGE
 from lakeconsole.core.settings import Settings, SettingsError
+from lakeconsole.core.units import ago
 
 if TYPE_CHECKING:
     from lakeconsole.core.alerts.incidents import Delivery
@@ -109,7 +110,7 @@ def _list(settings: Settings, targets: list[Target], as_json: bool) -> int:
         return OK
     now = time.time()
     rows = [
-        [i.title, _ago(now - i.since), ", ".join(i.delivered) or "not yet", i.message[:70]]
+        [i.title, ago(now - i.since), ", ".join(i.delivered) or "not yet", i.message[:70]]
         for i in incidents.values()
     ]
     print(table(rows, ["open incident", "since", "told", "what"]))
@@ -146,11 +147,3 @@ def _report(sent: list[Delivery], as_json: bool, no_color: bool) -> int:
         else:
             error(f"✗ {d.state} {d.incident} → {d.target}: {d.problem}", no_color)
     return FAILED if any(d.problem for d in sent) else OK
-
-
-def _ago(s: float) -> str:
-    if s < 3600:
-        return f"{int(s // 60)} min ago"
-    if s < 86400:
-        return f"{s / 3600:.0f} h ago"
-    return f"{s / 86400:.0f} d ago"

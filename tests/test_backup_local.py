@@ -258,6 +258,7 @@ def test_backup_status_says_overdue_until_a_backup_is_done(
     run_backup(settings, verify=True)
     [item] = backup_status(settings)
     assert not item.overdue and item.last_done is not None and "verified ok" in item.detail
+    assert "(just now)" in item.detail or " s ago)" in item.detail  # not "(0 d ago)"
     assert backup_due(settings, now=item.last_done + 8 * 86_400)
 
 

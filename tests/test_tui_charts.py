@@ -187,6 +187,16 @@ def test_stacked_chart_has_a_scale_and_names_every_step() -> None:
     assert all(len(r) <= 50 for r in rows)
 
 
+def test_step_names_wrap_whole_before_they_are_cut() -> None:
+    # 27 columns, as the dashboard's panel at 120x40: three names do not share one row.
+    rows = lines(stacked_steps_chart(runs_of([(1.0, 2.0, 3.0)] * 5), width=27, height=8))
+    assert rows[-3:] == ["■bronze_orders", "■silver_orders", "■gold_revenue"]
+    assert len(rows) == 8 and all(len(r) <= 27 for r in rows)
+    assert rows[0].startswith("6s┤") and rows[-4].startswith("0s┤")
+    wide = lines(stacked_steps_chart(runs_of([(1.0, 2.0, 3.0)] * 5), width=50, height=8))
+    assert wide[-1] == "■bronze_orders ■silver_orders ■gold_revenue"  # one row where it fits
+
+
 def test_stacked_chart_fits_the_dashboard_panel() -> None:
     rows = lines(stacked_steps_chart(runs_of([(1.0, 2.0, 3.0)] * 40), width=17, height=4))
     assert len(rows) == 4 and all(len(r) <= 17 for r in rows)

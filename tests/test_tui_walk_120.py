@@ -326,6 +326,34 @@ async def test_the_maintenance_panel_wraps_its_lines_when_the_screen_has_room(
         assert not panel.border_subtitle  # one line each: every item shown
 
 
+async def test_more_maintenance_items_than_fit_wrapped_still_get_two_rows_each(
+    settings: Settings,
+) -> None:
+    """Five items too long to wrap whole in the room 120×40 gives: they were cut to one row
+    each (`never vacuumed (each due …`) with six rows of the panel left empty."""
+    console(settings)  # seeds the lake
+    many = [
+        UpkeepItem(f"check{i}", None, False, "a long detail " * 8 + f"fix number {i}")
+        for i in range(5)
+    ]
+    app = ConsoleApp(
+        settings,
+        synthetic_pipeline(),
+        clock=fixed_clock,
+        upkeep=lambda _settings: many,
+        findings=lambda _settings: [],
+    )
+    async with app.run_test(size=LARGE) as pilot:
+        await settle(pilot, app)
+        panel = app.board.query_one(UpkeepPanel)
+        shown = str(panel.query_one(".upkeep-text", Static).content).splitlines()
+        assert len(shown) > len(many) and len(shown) <= panel.scrollable_content_region.height
+        for i in range(len(many)):
+            first = next(n for n, row in enumerate(shown) if f"check{i}:" in row)
+            assert shown[first + 1].startswith("  ")  # its second row, indented under it
+        assert not panel.border_subtitle  # every item shown, none scrolled away
+
+
 LONG_ERROR = (
     "gold_daily_revenue: 1 live file(s) of gold/sales/daily_revenue are missing (e.g. "
     "order_date=2024-01-01/part-00000-0d54f144-52b2-46fd-9c7e-66d15621a7b2-c000.snappy.parquet)."

@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from lakeconsole.core.events import StepState
 from lakeconsole.core.run_timeline import seconds
 from lakeconsole.core.table_facts import TableFacts
+from lakeconsole.core.units import age, ago
 from lakeconsole.tui.run_view import StepView
 
 
@@ -93,18 +94,6 @@ def quarantine_text(step: StepView) -> str:
     return f"⚠ {count(step.quarantined)} quarantined" if step.quarantined else "0 quarantined"
 
 
-def age(s: float, short: bool = False) -> str:
-    """How long ago: '40 s', '3 min', '2 h', '1 day', '5 days' (short: 40s, 3m, 2h, 5d)."""
-    s = max(0.0, s)
-    if s >= 86400:
-        days = int(s // 86400)
-        return f"{days}d" if short else f"{days} day{'s' if days != 1 else ''}"
-    for size, long_unit, short_unit in ((3600, " h", "h"), (60, " min", "m")):
-        if s >= size:
-            return f"{int(s // size)}{short_unit if short else long_unit}"
-    return f"{int(s)}{'s' if short else ' s'}"
-
-
 def table_text(facts: TableFacts, now: float, width: int | None = None, named: bool = False) -> str:
     """'v12 · 10.2M rows · 3 min ago' (`named`: led by the table's last name, for a step that
     writes more than one)."""
@@ -118,7 +107,7 @@ def table_text(facts: TableFacts, now: float, width: int | None = None, named: b
     when = now - facts.last_commit_ms / 1000 if facts.last_commit_ms is not None else None
     long_when = short_when = ""
     if when is not None:
-        long_when = " · just now" if when < 1 else f" · {age(when)} ago"
+        long_when = f" · {ago(when)}"
         short_when = " · now" if when < 1 else f" · {age(when, short=True)}"
     forms = [
         f"{lead}v{facts.version} · {rows} {word}{long_when}",

@@ -184,7 +184,10 @@ def stacked_steps_chart(
     if not runs:
         return Text("no succeeded runs yet", style=AXIS)
     names = [name for name, _ in runs[-1].steps]
-    rows = height - 1 if height >= 3 else max(height, 1)
+    # The legend takes whole rows of its own, up to half the chart: a name cut to `gold_d…`
+    # says nothing, so the names wrap before they are cut.
+    key = legend_rows(names, width, max((height - 1) // 2, 1), palette) if height >= 3 else []
+    rows = height - len(key) if key else max(height, 1)
     scale = seconds_scale(max(r.total_s for r in runs) or 1.0)
     top, zero = scale.label(scale.top), scale.label(0)
     gutter = max(len(top), len(zero))
@@ -207,11 +210,30 @@ def stacked_steps_chart(
             if gap and i < len(columns) - 1:
                 out.append(" ")
         out.append("\n")
-    if rows < height:
-        out.append_text(legend(names, width, palette))
+    if key:
+        out.append_text(Text("\n").join(key))
     else:
         out.rstrip()
     return out
+
+
+def legend_rows(
+    names: Sequence[str], width: int, most: int, palette: Sequence[str] = PALETTE
+) -> list[Text]:
+    """`■bronze_orders ■gold_revenue` on as few rows as hold every name whole; when more
+    than `most` rows would be needed, one row with each name cut to its share."""
+    rows: list[Text] = []
+    for i, name in enumerate(names):
+        item = len(name) + 2  # the square, the name, a space
+        if not rows or rows[-1].cell_len + item > width + 1:
+            rows.append(Text(no_wrap=True, overflow="crop"))
+        rows[-1].append("■", Style(color=palette[i % len(palette)]))
+        rows[-1].append(name + " ")
+    if len(rows) > most or any(row.cell_len > width + 1 for row in rows):
+        return [legend(names, width, palette)]
+    for row in rows:
+        row.rstrip()
+    return rows
 
 
 def legend(names: Sequence[str], width: int, palette: Sequence[str] = PALETTE) -> Text:

@@ -172,17 +172,13 @@ class DashboardScreen(Screen[None]):
         self.call_after_refresh(self.fit_panels)  # the panel's new width: wrap again
 
     def fit_panels(self) -> None:
-        """The maintenance row as tall as its lines (within a share of the screen; wrapped when
-        that has room for them all), the DAG no taller than leaves the log its least: the log
-        panel, 1fr, gets every row left."""
+        """The maintenance row as tall as its lines (within a share of the screen, wrapped as
+        far as that has room for them all), the DAG no taller than leaves the log its least:
+        the log panel, 1fr, gets every row left."""
         height = self.size.height
         upkeep = self.query_one(UpkeepPanel)
         room = PANELS_MIN_LINES + max(0, height - 24) // 2
-        wrapped = upkeep.wrapped_count()
-        fits = wrapped is not None and wrapped <= room
-        upkeep.wrap_lines(fits)
-        lines = wrapped if fits and wrapped is not None else upkeep.line_count
-        panels = min(max(PANELS_MIN_LINES, lines), room) + 2
+        panels = min(max(PANELS_MIN_LINES, upkeep.fit(room)), room) + 2
         self.query_one("#panels").styles.height = panels
         # Each layer scrolls its cards within what is left (a layer column, not the DAG, has
         # the scrollbar).

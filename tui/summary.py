@@ -13,6 +13,7 @@ from textual.widgets import Static
 from lakeconsole.core.events import RunStatus
 from lakeconsole.core.heartbeat import heartbeat_line, is_success
 from lakeconsole.core.runs import RunRecord
+from lakeconsole.core.units import age
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.latency_panel import LatencyChart
@@ -82,25 +83,34 @@ class UpkeepPanel(VerticalScroll, can_focus=True):
     def line_count(self) -> int:
         return max(1, len(self.lines))
 
-    def rows(self, width: int) -> list[str]:
-        """The lines wrapped at `width` columns, each continuation indented under its text."""
-        return [
-            row
-            for line in self.lines
-            for row in textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)
-        ]
+    def rows(self, width: int, most: int | None = None) -> list[str]:
+        """The lines wrapped at `width` columns, each continuation indented under its text; a
+        line longer than `most` rows ends its last one with an ellipsis."""
+        out: list[str] = []
+        for line in self.lines:
+            rows = textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)
+            if most is not None and len(rows) > most:
+                rows = rows[:most]
+                rows[-1] = rows[-1][: width - 1] + "…"
+            out.extend(rows or [""])
+        return out
 
-    def wrapped_count(self) -> int | None:
-        """The rows the lines take wrapped at the panel's width (None before it has one)."""
+    def fit(self, room: int) -> int:
+        """Show the lines in at most `room` rows, each wrapped to as many rows as leaves every
+        line room (a fix at the end of a line is read); one row each, cut with an ellipsis,
+        when even that does not fit (every item still shows; the tooltip has the full text).
+        Returns the rows shown."""
         width = self.size.width - UPKEEP_FRAME
-        return max(1, len(self.rows(width))) if width > 0 else None
-
-    def wrap_lines(self, wrapped: bool) -> None:
-        """Wrapped when every line fits so (a fix at the end of a line is read); one line each,
-        cut with an ellipsis, when not (every item still shows, its full text in the tooltip)."""
-        if self.lines:
-            shown = self.rows(self.size.width - UPKEEP_FRAME) if wrapped else self.lines
-            self.query_one(".upkeep-text", Static).update("\n".join(shown))
+        if not self.lines or width <= 0:
+            return self.line_count
+        shown = self.lines
+        for most in range(len(self.rows(width)), 1, -1):
+            rows = self.rows(width, most)
+            if len(rows) <= room:
+                shown = rows
+                break
+        self.query_one(".upkeep-text", Static).update("\n".join(shown))
+        return len(shown)
 
     def show(
         self,
@@ -140,18 +150,9 @@ class UpkeepPanel(VerticalScroll, can_focus=True):
         # "never" only matters for upkeep that is due (a vacuum, a backup); a check such as the
         # retention flag has no "last done" and reads better as its detail alone.
         if item.last_done is not None:
-            parts = [f"{ago(self.clock() - item.last_done)} ago"]
+            parts = [f"{age(self.clock() - item.last_done, short=True)} ago"]
         else:
             parts = ["never"] if item.overdue else []
         if item.detail:
             parts.append(item.detail)
         return f"{mark} {item.name}: " + " · ".join(parts)
-
-
-def ago(s: float) -> str:
-    """A rough age: 40s, 5m, 3h, 2d."""
-    s = max(0.0, s)
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if s >= size:
-            return f"{int(s // size)}{unit}"
-    return f"{int(s)}s"

@@ -18,6 +18,7 @@ from typing import Any
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.state_shape import LIST, NUMBER, TEXT, shape_problem
 from lakeconsole.core.storage import LocalLocation, Location, StorageError
+from lakeconsole.core.units import ago
 from lakeconsole.core.upkeep import UpkeepItem
 
 log = logging.getLogger("lakeconsole.backup")
@@ -105,9 +106,8 @@ def backup_status(settings: Settings) -> list[UpkeepItem]:
     if at is None:
         parts.append("never backed up")
     else:
-        age = (time.time() - at) / DAY_S
         parts.append(
-            f"last {time.strftime('%Y-%m-%d %H:%M', time.localtime(at))} ({age:.0f} d ago)"
+            f"last {time.strftime('%Y-%m-%d %H:%M', time.localtime(at))} ({ago(time.time() - at)})"
         )
         if due:
             parts.append(f"overdue (every {settings.backup_interval_days} d, OPS-07)")

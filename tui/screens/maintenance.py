@@ -30,7 +30,7 @@ from lakeconsole.core.maintenance.status import TableUpkeep
 from lakeconsole.core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles
 from lakeconsole.core.maintenance.vacuum import VacuumPlan, VacuumResult
 from lakeconsole.core.settings import Settings
-from lakeconsole.core.units import human_bytes
+from lakeconsole.core.units import ago, human_bytes
 from lakeconsole.tui.charts import part_bar
 from lakeconsole.tui.fitted_columns import Cell, Column, fit_columns
 from lakeconsole.tui.keys import key_of
@@ -191,10 +191,7 @@ def _row(
 
 
 def _ago(at: float | None, now: float) -> str:
-    if at is None:
-        return "never"
-    days = (now - at) / 86400
-    return f"{days:.0f} d ago" if days >= 1 else f"{(now - at) / 3600:.0f} h ago"
+    return "never" if at is None else ago(now - at)
 
 
 class MaintenanceScreen(ConsoleView):
