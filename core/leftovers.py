@@ -14,7 +14,9 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 log = logging.getLogger("lakeconsole.maintenance")
@@ -56,32 +58,45 @@ def _latest_checkpoint(log_dir: Path) -> list[Path]:
     )
 
 
+def paths_in_commit(text: str, resolve: Callable[[str], str]) -> set[str]:
+    """The paths one commit file's add and remove actions name, each through `resolve`."""
+    paths: set[str] = set()
+    for line in text.splitlines():
+        if '"add"' not in line and '"remove"' not in line:
+            continue  # commitInfo, metaData, protocol: no file paths
+        action = json.loads(line)
+        for kind in ("add", "remove"):
+            entry = action.get(kind)
+            if isinstance(entry, dict) and entry.get("path"):
+                paths.add(resolve(entry["path"]))
+    return paths
+
+
+def paths_in_checkpoint(source: Any, resolve: Callable[[str], str]) -> set[str]:
+    """The paths a checkpoint part (a file path or a pyarrow buffer) adds or removes."""
+    import pyarrow.parquet as pq
+
+    columns = pq.read_schema(source).names
+    found: set[str] = set()
+    for kind in ("add", "remove"):
+        if kind in columns:
+            rows = pq.read_table(source, columns=[kind]).column(kind).to_pylist()
+            found |= {resolve(a["path"]) for a in rows if a and a.get("path")}
+    return found
+
+
 def referenced_files(table_path: Path) -> set[str]:
     """Every path the commits still in the log, or the newest checkpoint, add or remove."""
     log_dir = table_path / "_delta_log"
+
+    def resolve(logged: str) -> str:
+        return relative_path(table_path, logged)
+
     paths: set[str] = set()
     for commit in log_dir.glob("*.json"):
-        for line in commit.read_text(encoding="utf-8").splitlines():
-            if '"add"' not in line and '"remove"' not in line:
-                continue  # commitInfo, metaData, protocol: no file paths
-            action = json.loads(line)
-            for kind in ("add", "remove"):
-                entry = action.get(kind)
-                if isinstance(entry, dict) and entry.get("path"):
-                    paths.add(relative_path(table_path, entry["path"]))
-    checkpoints = _latest_checkpoint(log_dir)
-    if checkpoints:
-        import pyarrow.parquet as pq
-
-        for checkpoint in checkpoints:
-            columns = pq.read_schema(checkpoint).names
-            for kind in ("add", "remove"):
-                if kind not in columns:
-                    continue
-                data = pq.read_table(checkpoint, columns=[kind]).column(kind).to_pylist()
-                paths.update(
-                    relative_path(table_path, a["path"]) for a in data if a and a.get("path")
-                )
+        paths |= paths_in_commit(commit.read_text(encoding="utf-8"), resolve)
+    for checkpoint in _latest_checkpoint(log_dir):
+        paths |= paths_in_checkpoint(checkpoint, resolve)
     return paths
 
 

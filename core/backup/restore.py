@@ -67,6 +67,28 @@ class RestoreResult:
     warnings: list[str] = field(default_factory=list)  # recorded in the snapshot by the backup
     notes: list[str] = field(default_factory=list)  # said about this restore: leftovers removed…
 
+    @classmethod
+    def of(
+        cls,
+        manifest: Manifest,
+        dest: Path | Location,
+        started: float,
+        notes: list[str],
+        moved_aside: Path | None = None,
+    ) -> RestoreResult:
+        """What restoring `manifest` into `dest` did, on disk or into a bucket alike."""
+        return cls(
+            manifest.snapshot,
+            dest,
+            manifest.file_count,
+            manifest.bytes,
+            {n: t.version for n, t in manifest.tables.items()},
+            moved_aside,
+            time.time() - started,
+            list(manifest.warnings),
+            notes,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "snapshot": self.snapshot,
@@ -171,17 +193,7 @@ def restore_snapshot(
         moved = _put_in_place(build, dest, bool(content), stamp, settings)
         if dest == settings.data_dir.resolve() and manifest.lake_id and not lake_id(settings):
             adopt_lake_id(settings, manifest.lake_id)  # a lost lake rebuilt: it is that lake
-    return RestoreResult(
-        manifest.snapshot,
-        dest,
-        manifest.file_count,
-        manifest.bytes,
-        {n: t.version for n, t in manifest.tables.items()},
-        moved,
-        time.time() - started,
-        list(manifest.warnings),
-        notes,
-    )
+    return RestoreResult.of(manifest, dest, started, notes, moved)
 
 
 def _bucket_destination(settings: Settings, to: Path | str | None) -> Location | None:
@@ -233,17 +245,7 @@ def _restore_into_bucket(
                 adopt_lake_id(settings, manifest.lake_id)  # a lost lake rebuilt: it is that lake
     except StorageError as exc:
         raise BackupError(f"Restore into {dest} failed: {exc}") from None
-    return RestoreResult(
-        manifest.snapshot,
-        dest,
-        manifest.file_count,
-        manifest.bytes,
-        {n: t.version for n, t in manifest.tables.items()},
-        None,
-        time.time() - started,
-        list(manifest.warnings),
-        notes,
-    )
+    return RestoreResult.of(manifest, dest, started, notes)
 
 
 def _put_in_place(

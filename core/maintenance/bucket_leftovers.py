@@ -9,11 +9,10 @@ log is read on every call here.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from lakeconsole.core.backup.lake_files import COMMIT
-from lakeconsole.core.leftovers import is_data_file
+from lakeconsole.core.leftovers import is_data_file, paths_in_checkpoint, paths_in_commit
 from lakeconsole.core.storage import FileEntry, Location, StorageError
 from lakeconsole.core.storage_walk import logged_file, walk_files
 
@@ -25,20 +24,18 @@ def referenced_in_bucket(table: Location) -> set[str]:
     checkpoint, adds or removes."""
     log_dir = table / "_delta_log"
     names = log_dir.names()
+
+    def resolve(logged: str) -> str:
+        return logged_file(table, logged)
+
     paths: set[str] = set()
     for name in names:
-        if not COMMIT.match(name):
-            continue
-        for line in (log_dir / name).read_text().splitlines():
-            if '"add"' not in line and '"remove"' not in line:
-                continue  # commitInfo, metaData, protocol: no file paths
-            action = json.loads(line)
-            for kind in ("add", "remove"):
-                entry = action.get(kind)
-                if isinstance(entry, dict) and entry.get("path"):
-                    paths.add(logged_file(table, entry["path"]))
+        if COMMIT.match(name):
+            paths |= paths_in_commit((log_dir / name).read_text(), resolve)
     for checkpoint in _newest_checkpoint(log_dir, names):
-        paths |= _checkpoint_paths(table, checkpoint)
+        import pyarrow as pa
+
+        paths |= paths_in_checkpoint(pa.BufferReader(checkpoint.read_bytes()), resolve)
     return paths
 
 
@@ -54,20 +51,6 @@ def _newest_checkpoint(log_dir: Location, names: list[str]) -> list[Location]:
     return [log_dir / n for n in parts if n.startswith(newest)] + [
         log_dir / "_sidecars" / n for n in sorted(sidecars)
     ]
-
-
-def _checkpoint_paths(table: Location, checkpoint: Location) -> set[str]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    data = pa.BufferReader(checkpoint.read_bytes())
-    columns = pq.read_schema(data).names
-    found: set[str] = set()
-    for kind in ("add", "remove"):
-        if kind in columns:
-            rows = pq.read_table(data, columns=[kind]).column(kind).to_pylist()
-            found |= {logged_file(table, a["path"]) for a in rows if a and a.get("path")}
-    return found
 
 
 def bucket_leftovers(
