@@ -22,6 +22,8 @@ from lakeconsole.core.storage import LakePath, Location
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lakeconsole.core.marts.readme import Mart
+
 log = logging.getLogger("lakeconsole.governance")
 
 # Upkeep items (core.upkeep) that are governance findings when overdue, with their rule and fix.
@@ -91,11 +93,11 @@ def mart_findings(settings: Settings) -> list[Finding]:
     """Marts without README, with missing or empty sections, or with a stale column dictionary."""
     from lakeconsole.core.contracts import declared_tables
     from lakeconsole.core.marts.dictionary import dictionary_current
-    from lakeconsole.core.marts.readme import find_marts, readme_state
+    from lakeconsole.core.marts.readme import lake_marts, readme_state
 
     declared = declared_tables(settings)
     out = []
-    for mart in find_marts(settings.data_dir):
+    for mart in lake_marts(settings):
         subject = f"gold/{mart.name}"
         state = readme_state(mart.path)
         if state.status == "missing":
@@ -103,10 +105,7 @@ def mart_findings(settings: Settings) -> list[Finding]:
                 Finding(
                     "OPS-05",
                     subject,
-                    (
-                        f"no README.md: run `lakeconsole marts new {mart.name}` and fill in "
-                        "Business Definition, Owner and Refresh Rate"
-                    ),
+                    _no_readme(mart),
                 )
             )
             continue
@@ -121,7 +120,7 @@ def mart_findings(settings: Settings) -> list[Finding]:
                     ),
                 )
             )
-        if mart.tables and not dictionary_current(mart, settings.data_dir, declared):
+        if mart.tables and not dictionary_current(mart, settings.lake_root, declared):
             out.append(
                 Finding(
                     "OPS-05",
@@ -133,6 +132,24 @@ def mart_findings(settings: Settings) -> list[Finding]:
                 )
             )
     return out
+
+
+def _no_readme(mart: Mart) -> str:
+    """The fix for a mart without README; for a lake in a bucket that holds one beside the
+    tables (copied up with the lake), where it belongs instead."""
+    from lakeconsole.core.marts.readme import README
+
+    in_lake = mart.lake_folder / README
+    if isinstance(in_lake, Location) and in_lake.exists():
+        return (
+            f"no README.md at {mart.readme}, where the READMEs of a lake in a bucket are kept "
+            f"(versioned with the code, OPS-07); the bucket holds one at {in_lake}: copy it "
+            f"there (aws s3 cp {in_lake} {mart.readme})"
+        )
+    return (
+        f"no README.md: run `lakeconsole marts new {mart.name}` and fill in "
+        "Business Definition, Owner and Refresh Rate"
+    )
 
 
 # --- OPS-05 / OPS-09: a Refresh Rate that is not a schedule, a mart not refreshed on time ---
@@ -482,11 +499,9 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Finding]]], ...] = (
 )
 
 
-# Checks that still read local files only (mart READMEs, run records, the pipeline's state
-# files): on a lake in a bucket they are skipped and named, never run against a local folder.
+# Checks that still read local files only (the pipeline's state files): on a lake in a bucket
+# they are skipped and named, never run against a local folder.
 LOCAL_ONLY: dict[Callable[[Settings], list[Finding]], str] = {
-    mart_findings: "mart READMEs (OPS-05)",
-    freshness_findings: "mart freshness (OPS-09)",
     pipeline_findings: "the pipeline's state files (OPS-01)",
 }
 
