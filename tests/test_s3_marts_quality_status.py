@@ -94,7 +94,9 @@ def test_a_second_run_on_s3_adds_its_quality_line_without_losing_the_first(
 
 
 def marts_answer(out: str) -> list[dict[str, Any]]:
-    return [{k: v for k, v in m.items() if k not in ("path", "readme_path")} for m in json.loads(out)]
+    return [
+        {k: v for k, v in m.items() if k not in ("path", "readme_path")} for m in json.loads(out)
+    ]
 
 
 def test_marts_on_s3_lists_the_bucket_tables_with_the_readme_kept_in_the_project(
@@ -182,3 +184,21 @@ def test_alerts_test_and_check_on_s3_send_what_the_disk_lake_sends_once(
         [d["incident"] for d in first[0]]
     ] * 2
     assert (bucket(lakes, s3_server) / "_lakeconsole" / "alerts.json").exists()
+
+
+def test_a_readme_copied_up_with_the_lake_is_named_with_where_it_belongs(
+    lakes: Lakes, home: Path, s3_server: dict[str, str]
+) -> None:
+    readme = home / "data" / "gold" / "sales" / "README.md"
+    in_bucket = bucket(lakes, s3_server) / "gold" / "sales" / "README.md"
+    in_bucket.write_bytes(readme.read_bytes())  # as `aws s3 sync data s3://…` leaves it
+    readme.unlink()
+
+    found = json.loads(lakeconsole(["check", "--json"], lakes[1]).stdout)["findings"]
+
+    (said,) = [f["message"] for f in found if f["subject"] == "gold/sales"]
+    assert said == (
+        f"no README.md at {readme}, where the READMEs of a lake in a bucket are kept (versioned "
+        f"with the code, OPS-07); the bucket holds one at {in_bucket}: copy it there (aws s3 cp "
+        f"{in_bucket} {readme})"
+    )
