@@ -202,3 +202,60 @@ def test_a_readme_copied_up_with_the_lake_is_named_with_where_it_belongs(
         f"with the code, OPS-07); the bucket holds one at {in_bucket}: copy it there (aws s3 cp "
         f"{in_bucket} {readme})"
     )
+
+
+def bad_prices(folder: Path) -> None:
+    """One landing file of 300 lines, every fifth price not a number: 20% against the sales
+    pipeline's fail_above of 10% for price_not_a_number."""
+    import csv
+
+    write_demo(folder, rows=300, files=1, seed=5, prefix="badprices")
+    (path,) = folder.glob("badprices_*.csv")
+    with path.open(newline="") as fh:
+        lines = list(csv.DictReader(fh))
+    for n, line in enumerate(lines):
+        line["price"] = "n/a" if n % 5 == 0 else line["price"]
+    with path.open("w", newline="") as fh:
+        out = csv.DictWriter(fh, fieldnames=list(lines[0]))
+        out.writeheader()
+        out.writerows(lines)
+
+
+def test_a_run_on_s3_stopped_by_a_quality_threshold_alerts_once_as_on_disk(
+    env: dict[str, str],
+    home: Path,
+    s3_server: dict[str, str],
+    s3_url: str,
+    tmp_path: Path,
+    receiver: Receiver,
+) -> None:
+    bad_prices(tmp_path / "bad")
+    shutil.copytree(tmp_path / "bad", home / "disk" / "landing")
+    upload(tmp_path / "bad", s3_location(s3_url, s3_server) / "landing")
+    hooked = (
+        {**env, "LAKECONSOLE_DATA_DIR": str(home / "disk"), "ALERT_WEBHOOK_URL": receiver.url},
+        {
+            **env,
+            **s3_env(s3_server),
+            "LAKECONSOLE_DATA_DIR": s3_url,
+            "ALERT_WEBHOOK_URL": receiver.url,
+        },
+    )
+
+    for lake in hooked:
+        first = lakeconsole(["run"], lake)
+        again = lakeconsole(["run"], lake)
+        assert first.returncode == again.returncode == 1, first.stderr
+        assert "price_not_a_number" in first.stdout + first.stderr
+
+    said = [
+        (b["lake"], b["state"], b["kind"]) for b in receiver.bodies if b["kind"] != "backup_overdue"
+    ]
+    assert [s for s in said if s[2] == "quality_threshold"] == [
+        (str(home / "disk"), "open", "quality_threshold"),
+        (s3_url, "open", "quality_threshold"),
+    ], "one alert per lake, none for the second failing run"
+    disk, s3 = (json.loads(lakeconsole(["quality", "--json"], lake).stdout) for lake in hooked)
+    assert s3 == disk
+    (price,) = [r for r in s3["rules"] if r["rule"] == "price_not_a_number"]
+    assert price["breached"] == "fail" and len(price["checked"]) == 2
