@@ -2,8 +2,9 @@
 
 `findings(settings)` is what `lakeconsole check` prints and the dashboard shows. Each finding
 names its rule, its subject and the fix. Blocking (reads the lake, runs git): call it off the
-UI thread. On a lake in a bucket the table checks read through the storage layer; the checks
-that still read local files only are skipped there and named (`not_checked`).
+UI thread. On a lake in a bucket every check reads through the storage layer (the mart READMEs
+are the project's: core.marts.readme); a check that reads local files only would be skipped
+there and named (`not_checked`, LOCAL_ONLY).
 """
 
 from __future__ import annotations
@@ -499,11 +500,9 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Finding]]], ...] = (
 )
 
 
-# Checks that still read local files only (the pipeline's state files): on a lake in a bucket
-# they are skipped and named, never run against a local folder.
-LOCAL_ONLY: dict[Callable[[Settings], list[Finding]], str] = {
-    pipeline_findings: "the pipeline's state files (OPS-01)",
-}
+# Checks that still read local files only: on a lake in a bucket they are skipped and named,
+# never run against a local folder. None left: every check reads through core.storage.
+LOCAL_ONLY: dict[Callable[[Settings], list[Finding]], str] = {}
 
 
 def not_checked(settings: Settings) -> list[str]:

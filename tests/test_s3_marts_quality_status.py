@@ -259,3 +259,17 @@ def test_a_run_on_s3_stopped_by_a_quality_threshold_alerts_once_as_on_disk(
     assert s3 == disk
     (price,) = [r for r in s3["rules"] if r["rule"] == "price_not_a_number"]
     assert price["breached"] == "fail" and len(price["checked"]) == 2
+
+
+def test_check_on_s3_finds_the_pipeline_state_ahead_of_a_restored_gold_as_on_disk(
+    lakes: Lakes,
+) -> None:
+    both(lakes, "restore-version", "gold/sales/daily_revenue", "0", "--yes")
+
+    disk, s3 = (json.loads(out) for out in both(lakes, "check", "--json", code=1))
+
+    state = [f for f in s3["findings"] if f["code"] == "OPS-01"]
+    assert state == [f for f in disk["findings"] if f["code"] == "OPS-01"]
+    assert [f["subject"] for f in state] == ["gold/sales/daily_revenue"]
+    assert "the pipeline's state is ahead of the table" in state[0]["message"]
+    assert "not_checked" not in s3
