@@ -429,8 +429,13 @@ def _is_mart_readme(path: str, data: str | None) -> bool:
 
 
 def tracked_files(settings: Settings, tracked: Iterable[str]) -> dict[str, list[str]]:
-    """Tracked paths that must not be in git, by kind: data, logs, .env."""
-    data = _relative(settings.home, settings.data_dir)
+    """Tracked paths that must not be in git, by kind: data, logs, .env. For a lake in a bucket,
+    the project's `data/` holds its mart READMEs (core.marts.readme): anything else there is
+    data too."""
+    from lakeconsole.core.marts.readme import PROJECT_READMES
+
+    local = settings.home / PROJECT_READMES.parent if settings.on_object_storage else None
+    data = _relative(settings.home, local or settings.data_dir)
     logs = _relative(settings.home, settings.log_dir)
     out: dict[str, list[str]] = {"data": [], "logs": [], ".env": []}
     for path in tracked:

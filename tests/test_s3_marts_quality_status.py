@@ -273,3 +273,17 @@ def test_check_on_s3_finds_the_pipeline_state_ahead_of_a_restored_gold_as_on_dis
     assert [f["subject"] for f in state] == ["gold/sales/daily_revenue"]
     assert "the pipeline's state is ahead of the table" in state[0]["message"]
     assert "not_checked" not in s3
+
+
+def test_for_a_lake_in_a_bucket_git_may_track_the_project_readmes_and_nothing_else_of_data(
+    home: Path, env: dict[str, str]
+) -> None:
+    from lakeconsole.core.governance import tracked_files
+    from lakeconsole.core.settings import load_settings
+
+    settings = load_settings({**env, "LAKECONSOLE_DATA_DIR": "s3://bucket/lake"})
+    tracked = ["data/gold/sales/README.md", "data/bronze/orders/part-0.parquet", "app.py"]
+
+    found = tracked_files(settings, tracked)
+
+    assert found["data"] == ["data/bronze/orders/part-0.parquet"]
