@@ -156,6 +156,13 @@ def readme_folder(settings: Settings) -> Path | None:
     return settings.home / PROJECT_READMES if settings.on_object_storage else None
 
 
+def _readmes_given(data_dir: LakePath, readmes: Path | None) -> None:
+    if isinstance(data_dir, Location) and readmes is None:
+        raise ValueError(
+            f"the mart READMEs of {data_dir} are kept in the project: pass readme_folder(settings)"
+        )
+
+
 def lake_marts(settings: Settings) -> list[Mart]:
     """The lake's marts, with their READMEs where this lake keeps them (readme_folder)."""
     return find_marts(settings.lake_root, readme_folder(settings))
@@ -163,8 +170,9 @@ def lake_marts(settings: Settings) -> list[Mart]:
 
 def find_marts(data_dir: LakePath, readmes: Path | None = None) -> list[Mart]:
     """Every mart: a folder under gold/ (not itself a table) with Delta tables or a README.
-    `readmes`: the folder holding `<mart>/README.md` when not the lake's gold/ (readme_folder);
-    a README there names a mart that has no table yet too."""
+    `readmes`: the local folder holding `<mart>/README.md` for a lake in a bucket
+    (readme_folder; required there); a README there names a mart that has no table yet too."""
+    _readmes_given(data_dir, readmes)
     folders = {f.name: f for f in as_location(gold_dir(data_dir)).child_folders()}
     if readmes is not None and readmes.is_dir():
         for named in readmes.iterdir():
@@ -178,8 +186,8 @@ def find_marts(data_dir: LakePath, readmes: Path | None = None) -> list[Mart]:
             local = Path(folder.uri)
             mart = Mart(name, local, tuple(find_tables(local)))
         else:
-            readme_dir = (readmes or Path(PROJECT_READMES)) / name
-            mart = Mart(name, readme_dir, tuple(find_tables(folder)), folder)
+            assert readmes is not None  # _readmes_given
+            mart = Mart(name, readmes / name, tuple(find_tables(folder)), folder)
         if mart.tables or mart.readme.is_file():
             marts.append(mart)
     return marts
@@ -203,6 +211,7 @@ def new_mart(data_dir: LakePath, name: str, readmes: Path | None = None) -> Path
             f"'{name}' is not a mart name: use lower-case letters, digits, '_' or '-', "
             "starting with a letter (e.g. sales)"
         )
+    _readmes_given(data_dir, readmes)
     folder = gold_dir(data_dir) / name
     if table_exists(folder):
         raise MartError(f"{folder} is a table, not a mart folder: pick another name")
