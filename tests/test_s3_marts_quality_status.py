@@ -287,3 +287,26 @@ def test_for_a_lake_in_a_bucket_git_may_track_the_project_readmes_and_nothing_el
     found = tracked_files(settings, tracked)
 
     assert found["data"] == ["data/bronze/orders/part-0.parquet"]
+
+
+def test_quality_records_written_at_once_to_the_bucket_all_land(
+    env: dict[str, str], s3_server: dict[str, str], s3_url: str
+) -> None:
+    """Two silver steps of one run may end together: each record is added with a conditional
+    put, so none overwrites another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lakeconsole.core.quality import QualityRecord, lake_quality, record_quality
+    from lakeconsole.core.settings import load_settings
+
+    settings = load_settings({**env, **s3_env(s3_server), "LAKECONSOLE_DATA_DIR": s3_url})
+
+    def record(n: int) -> None:
+        record_quality(settings, QualityRecord("run-1", float(n), f"silver/t{n}", "q", 100))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(record, range(12)))
+
+    assert sorted(r.table for r in lake_quality(settings)) == sorted(
+        f"silver/t{n}" for n in range(12)
+    )
