@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from lakeconsole.cli.lake_use import LakeUse
+from lakeconsole.cli.lake_use import LakeUse, on_object_storage
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, REFUSED, USAGE
@@ -40,6 +40,7 @@ examples:
   lakeconsole alerts --json | jq '.open[].title'"""
 
 READ_ONLY_FORMS = ("alerts list", "alerts test")
+object_storage = on_object_storage  # the incidents in the bucket's _lakeconsole/alerts.json
 
 
 def lake_use(args: argparse.Namespace) -> LakeUse:

@@ -26,8 +26,9 @@ Check the lake and the project against the runbook and print one line per findin
   OPS-03  vacuum overdue; a table whose delta.deletedFileRetentionDuration is under 168 h
   OPS-07  backup overdue; data, logs or .env tracked by git; uncommitted changes in the
           project's repository (only when the project folder is a git repository)
-On a lake in a bucket (s3://), mart READMEs, mart freshness and the pipeline's state files are
-not checked yet: a line on stderr (and `not_checked` in --json) names them.
+On a lake in a bucket (s3://) every check runs: the tables and the engine's state are read from
+the bucket, the mart READMEs from the project folder (data/gold/<mart>/README.md). A check that
+could not run there would be named on stderr (and in `not_checked` in --json).
 Exit code: 0 when all is well, 1 when there are findings, 2 for a usage error."""
 EPILOG = """\
 examples:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lakeconsole.cli.lake_use import LakeUse
+from lakeconsole.cli.lake_use import LakeUse, on_object_storage
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
 from lakeconsole.core.settings import Settings
@@ -19,7 +19,10 @@ generated from the tables' schemas, with descriptions from the pipeline definiti
 
   lakeconsole marts                list marts: tables, README state
   lakeconsole marts new NAME       create gold/NAME/README.md from the template
-  lakeconsole marts refresh [NAME] regenerate the column dictionary (your text is kept)"""
+  lakeconsole marts refresh [NAME] regenerate the column dictionary (your text is kept)
+
+For a lake in a bucket (s3://...), the tables are in the bucket and the READMEs in the project
+folder, at the path a local lake has them (data/gold/NAME/README.md), versioned with the code."""
 EPILOG = """\
 examples:
   lakeconsole marts --json
@@ -28,6 +31,7 @@ examples:
 
 
 READ_ONLY_FORMS = ("marts list",)
+object_storage = on_object_storage  # the tables in the bucket, the READMEs in the project
 
 
 def lake_use(args: argparse.Namespace) -> LakeUse:
@@ -47,15 +51,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _list(settings: Settings, as_json: bool) -> int:
-    from lakeconsole.core.marts.readme import find_marts, readme_state
+    from lakeconsole.core.marts.readme import gold_dir, lake_marts, readme_state
 
-    marts = find_marts(settings.data_dir)
+    marts = lake_marts(settings)
     if as_json:
         print_json(
             [
                 {
                     "name": m.name,
-                    "path": str(m.path),
+                    "path": str(m.lake_folder),
+                    "readme_path": str(m.readme),
                     "tables": [t.name for t in m.tables],
                     "readme": readme_state(m.path).status,
                     "problems": list(readme_state(m.path).problems),
@@ -66,7 +71,7 @@ def _list(settings: Settings, as_json: bool) -> int:
         return OK
     if not marts:
         print(
-            f"No marts under {settings.data_dir / 'gold'} yet. Run the pipeline "
+            f"No marts under {gold_dir(settings.lake_root)} yet. Run the pipeline "
             "(lakeconsole run) or start one: lakeconsole marts new NAME"
         )
         return OK
@@ -79,13 +84,13 @@ def _list(settings: Settings, as_json: bool) -> int:
 
 
 def _new(settings: Settings, name: str | None) -> int:
-    from lakeconsole.core.marts.readme import MartError, new_mart
+    from lakeconsole.core.marts.readme import MartError, new_mart, readme_folder
 
     if not name:
         error("Name the mart: lakeconsole marts new NAME")
         return USAGE
     try:
-        readme = new_mart(settings.data_dir, name)
+        readme = new_mart(settings.lake_root, name, readme_folder(settings))
     except MartError as exc:
         error(str(exc))
         return FAILED
@@ -99,16 +104,17 @@ def _new(settings: Settings, name: str | None) -> int:
 def _refresh(settings: Settings, name: str | None) -> int:
     from lakeconsole.core.contracts import declared_tables
     from lakeconsole.core.marts.dictionary import refresh_dictionary
-    from lakeconsole.core.marts.readme import find_marts
+    from lakeconsole.core.marts.readme import gold_dir, lake_marts
 
-    marts = [m for m in find_marts(settings.data_dir) if name in (None, m.name)]
+    found = lake_marts(settings)
+    marts = [m for m in found if name in (None, m.name)]
     if not marts:
-        known = ", ".join(m.name for m in find_marts(settings.data_dir)) or "none yet"
-        error(f"No mart '{name}' under {settings.data_dir / 'gold'}. Marts: {known}")
+        known = ", ".join(m.name for m in found) or "none yet"
+        error(f"No mart '{name}' under {gold_dir(settings.lake_root)}. Marts: {known}")
         return USAGE
     declared = declared_tables(settings)
     for mart in marts:
-        changed = refresh_dictionary(mart, settings.data_dir, declared)
+        changed = refresh_dictionary(mart, settings.lake_root, declared)
         print(
             f"{mart.name}: column dictionary {'updated' if changed else 'already up to date'} "
             f"({mart.readme})"
@@ -117,6 +123,14 @@ def _refresh(settings: Settings, name: str | None) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action != "list" and settings.on_object_storage and not settings.in_project:
+        # The READMEs of a lake in a bucket are the project's: none to write outside one.
+        error(
+            f"marts {args.action} writes the mart READMEs of {settings.lake_name} into the "
+            "project folder (data/gold/NAME/README.md): run it in the project (or set "
+            "LAKECONSOLE_HOME to it)"
+        )
+        return USAGE
     if args.action == "new":
         return _new(settings, args.name)
     if args.action == "refresh":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
@@ -36,6 +36,7 @@ examples:
   lakeconsole quality --json | jq '.rules[] | select(.rising)'"""
 
 lake_use = reads_only
+object_storage = on_object_storage  # the ledger in the bucket's _lakeconsole/
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,12 +49,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from lakeconsole.core.quality import read_quality, sparkline, trends
+    from lakeconsole.core.quality import lake_quality, sparkline, trends
 
     if args.runs < 1:
         error("✗ --runs must be at least 1")
         return USAGE
-    records = read_quality(settings.state_dir, _table_name(args.table))
+    records = lake_quality(settings, _table_name(args.table))
     if args.table and not records:
         error(
             f"✗ no quality records for {args.table}: a silver table name (`lakeconsole quality` "

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import GREEN, RED, paint, print_json, table
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
@@ -39,6 +39,7 @@ examples:
   lakeconsole status --json | jq '.marts[] | select(.state == "stale") | .mart'"""
 
 lake_use = reads_only
+object_storage = on_object_storage  # run records in the bucket, READMEs in the project
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -2,8 +2,9 @@
 
 `findings(settings)` is what `lakeconsole check` prints and the dashboard shows. Each finding
 names its rule, its subject and the fix. Blocking (reads the lake, runs git): call it off the
-UI thread. On a lake in a bucket the table checks read through the storage layer; the checks
-that still read local files only are skipped there and named (`not_checked`).
+UI thread. On a lake in a bucket every check reads through the storage layer (the mart READMEs
+are the project's: core.marts.readme); a check that reads local files only would be skipped
+there and named (`not_checked`, LOCAL_ONLY).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from lakeconsole.core.storage import LakePath, Location
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from lakeconsole.core.marts.readme import Mart
 
 log = logging.getLogger("lakeconsole.governance")
 
@@ -91,11 +94,11 @@ def mart_findings(settings: Settings) -> list[Finding]:
     """Marts without README, with missing or empty sections, or with a stale column dictionary."""
     from lakeconsole.core.contracts import declared_tables
     from lakeconsole.core.marts.dictionary import dictionary_current
-    from lakeconsole.core.marts.readme import find_marts, readme_state
+    from lakeconsole.core.marts.readme import lake_marts, readme_state
 
     declared = declared_tables(settings)
     out = []
-    for mart in find_marts(settings.data_dir):
+    for mart in lake_marts(settings):
         subject = f"gold/{mart.name}"
         state = readme_state(mart.path)
         if state.status == "missing":
@@ -103,10 +106,7 @@ def mart_findings(settings: Settings) -> list[Finding]:
                 Finding(
                     "OPS-05",
                     subject,
-                    (
-                        f"no README.md: run `lakeconsole marts new {mart.name}` and fill in "
-                        "Business Definition, Owner and Refresh Rate"
-                    ),
+                    _no_readme(mart),
                 )
             )
             continue
@@ -121,7 +121,7 @@ def mart_findings(settings: Settings) -> list[Finding]:
                     ),
                 )
             )
-        if mart.tables and not dictionary_current(mart, settings.data_dir, declared):
+        if mart.tables and not dictionary_current(mart, settings.lake_root, declared):
             out.append(
                 Finding(
                     "OPS-05",
@@ -133,6 +133,24 @@ def mart_findings(settings: Settings) -> list[Finding]:
                 )
             )
     return out
+
+
+def _no_readme(mart: Mart) -> str:
+    """The fix for a mart without README; for a lake in a bucket that holds one beside the
+    tables (copied up with the lake), where it belongs instead."""
+    from lakeconsole.core.marts.readme import README
+
+    in_lake = mart.lake_folder / README
+    if isinstance(in_lake, Location) and in_lake.exists():
+        return (
+            f"no README.md at {mart.readme}, where the READMEs of a lake in a bucket are kept "
+            f"(versioned with the code, OPS-07); the bucket holds one at {in_lake}: copy it "
+            f"there (aws s3 cp {in_lake} {mart.readme})"
+        )
+    return (
+        f"no README.md: run `lakeconsole marts new {mart.name}` and fill in "
+        "Business Definition, Owner and Refresh Rate"
+    )
 
 
 # --- OPS-05 / OPS-09: a Refresh Rate that is not a schedule, a mart not refreshed on time ---
@@ -411,8 +429,13 @@ def _is_mart_readme(path: str, data: str | None) -> bool:
 
 
 def tracked_files(settings: Settings, tracked: Iterable[str]) -> dict[str, list[str]]:
-    """Tracked paths that must not be in git, by kind: data, logs, .env."""
-    data = _relative(settings.home, settings.data_dir)
+    """Tracked paths that must not be in git, by kind: data, logs, .env. For a lake in a bucket,
+    the project's `data/` holds its mart READMEs (core.marts.readme): anything else there is
+    data too."""
+    from lakeconsole.core.marts.readme import PROJECT_READMES
+
+    local = settings.home / PROJECT_READMES.parent if settings.on_object_storage else None
+    data = _relative(settings.home, local or settings.data_dir)
     logs = _relative(settings.home, settings.log_dir)
     out: dict[str, list[str]] = {"data": [], "logs": [], ".env": []}
     for path in tracked:
@@ -482,13 +505,9 @@ CHECKS: tuple[tuple[str, Callable[[Settings], list[Finding]]], ...] = (
 )
 
 
-# Checks that still read local files only (mart READMEs, run records, the pipeline's state
-# files): on a lake in a bucket they are skipped and named, never run against a local folder.
-LOCAL_ONLY: dict[Callable[[Settings], list[Finding]], str] = {
-    mart_findings: "mart READMEs (OPS-05)",
-    freshness_findings: "mart freshness (OPS-09)",
-    pipeline_findings: "the pipeline's state files (OPS-01)",
-}
+# Checks that still read local files only: on a lake in a bucket they are skipped and named,
+# never run against a local folder. None left: every check reads through core.storage.
+LOCAL_ONLY: dict[Callable[[Settings], list[Finding]], str] = {}
 
 
 def not_checked(settings: Settings) -> list[str]:

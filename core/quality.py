@@ -1,5 +1,6 @@
 """Data quality over time: per run, per silver table and per rule, the lines checked and the lines
-rejected, kept in `_lakeconsole/quality.jsonl` (one line per table per run that checked lines).
+rejected, kept in `_lakeconsole/quality.jsonl` (one line per table per run that checked lines),
+in the engine's state folder (core.storage.state_home: the bucket's for a lake in a bucket).
 
 Silver writes a record when its run ends, and also when it stops on `fail_above`, since that
 run matters most. A rejected line counts under the first rule it failed, as quarantine
@@ -10,13 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import (
+    LakePath,
+    Location,
+    StorageError,
+    append_line,
+    read_optional,
+    state_home,
+)
 
 log = logging.getLogger("lakeconsole.quality")
 
@@ -42,36 +50,43 @@ class QualityRecord:
         return sum(self.rejected.values())
 
 
-def ledger_path(state_dir: Path) -> Path:
+@overload
+def ledger_path(state_dir: Path) -> Path: ...
+@overload
+def ledger_path(state_dir: Location) -> Location: ...
+@overload
+def ledger_path(state_dir: LakePath) -> LakePath: ...
+def ledger_path(state_dir: LakePath) -> LakePath:
     return state_dir / LEDGER
 
 
 def record_quality(settings: Settings, record: QualityRecord) -> None:
-    """Append one record, durable before returning; a failure to write is logged, not raised
-    (the run's data is already committed: losing a quality line must not fail it)."""
+    """Append one record, durable before returning (core.storage.append_line: in a bucket a
+    conditional put, so no record is lost); a failure to write is logged, not raised (the
+    run's data is already committed: losing a quality line must not fail it)."""
     if not record.checked:
         return
     held = {**record.__dict__, "thresholds": {k: t.__dict__ for k, t in record.thresholds.items()}}
     line = json.dumps(held, sort_keys=True) + "\n"
-    path = ledger_path(settings.state_dir)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as exc:
+        append_line(ledger_path(state_home(settings)), line.encode("utf-8"))
+    except (OSError, StorageError) as exc:
         log.warning("quality of %s in run %s not recorded: %s", record.table, record.run_id, exc)
 
 
-def read_quality(state_dir: Path, table: str | None = None) -> list[QualityRecord]:
+def lake_quality(settings: Settings, table: str | None = None) -> list[QualityRecord]:
+    """The lake's quality records, oldest first (read_quality of its state folder)."""
+    return read_quality(state_home(settings), table)
+
+
+def read_quality(state_dir: LakePath, table: str | None = None) -> list[QualityRecord]:
     """Every record, oldest first (of `table` when given); a line that is not one is skipped
-    with a warning naming the file and line."""
+    with a warning naming the file and line. StorageError when the bucket cannot be read."""
     path = ledger_path(state_dir)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
+    held_bytes = read_optional(path)
+    if held_bytes is None:
         return []
+    lines = held_bytes.decode("utf-8", errors="replace").splitlines()
     out = []
     for n, line in enumerate(lines, 1):
         try:
@@ -268,7 +283,7 @@ def quarantined_page(
     from lakeconsole.core.explorer.table import resolve_table
     from lakeconsole.core.explorer.version import rows_page
 
-    path = resolve_table(quarantine, settings.data_dir)
+    path = resolve_table(quarantine, settings.lake_root)
     return rows_page(path, offset=offset, limit=limit, where=parse_row_filter(f"rule={rule}"))
 
 

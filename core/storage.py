@@ -767,3 +767,47 @@ def write_whole(where: LakePath, data: bytes) -> None:
     """Replace a state file in one step, durable before returning: a crash leaves the old
     bytes or the new, never a part (local: temp file, fsync, rename; S3: one PUT)."""
     as_location(where).write_bytes(data)
+
+
+# Tries of the conditional rewrite of an object-store ledger before giving up.
+APPEND_TRIES = 20
+
+
+def append_line(where: LakePath, line: bytes) -> None:
+    """Add one line to a state ledger (maintenance, quality), durable before returning.
+    Locally one write to an O_APPEND file: concurrent appends never mix, and after a crash's
+    torn last line a newline comes first. In a bucket (no appends there) the object is
+    rewritten with the line added only if no one rewrote it since it was read (a conditional
+    put), so no other writer's line is lost either."""
+    if isinstance(where, Path | LocalLocation):
+        _append_file(where if isinstance(where, Path) else where.path, line)
+    else:
+        _append_object(where, line)
+
+
+def _append_file(path: Path, line: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line  # after a crash's torn line: do not glue this record to it
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _append_object(ledger: Location, line: bytes) -> None:
+    for _ in range(APPEND_TRIES):
+        current = ledger.read_tagged()
+        if current is None:
+            if ledger.create(line) is not None:
+                return
+            continue
+        data, tag = current
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        if ledger.replace_if(data + line, tag) is not None:
+            return
+    raise StorageError(f"cannot append to {ledger}: other writers kept changing it; try again")

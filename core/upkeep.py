@@ -52,12 +52,12 @@ def state_problems(settings: Settings) -> dict[Path | Location, list[str]]:
     runs: list[str] = []
     ledger: list[str] = []
     backup: list[str] = []
-    load_runs(settings.state_dir, limit=RUNS_CHECKED, problems=runs)
     state = state_home(settings)
+    load_runs(state, limit=RUNS_CHECKED, problems=runs)
     read_records(state, problems=ledger)
     read_status(settings, problems=backup)
     found: dict[Path | Location, list[str]] = {
-        runs_dir(settings.state_dir): runs,
+        runs_dir(state): runs,
         ledger_path(state): ledger,
         backup_state_dir(settings) / "status.json": backup,
     }

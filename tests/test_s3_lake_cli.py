@@ -75,7 +75,7 @@ def test_show_pages_rows_from_the_bucket(cli: CliRunner, lakes, args: list[str])
         assert on_s3 == on_disk
 
 
-@pytest.mark.parametrize("args", [["marts"], []])
+@pytest.mark.parametrize("args", [["trace", "gold/sales/daily_revenue", "region=west"], []])
 def test_commands_not_yet_on_object_storage_refuse_and_write_nothing(
     cli: CliRunner, lakes, home: Path, s3_server: dict[str, str], s3_url: str, args: list[str]
 ) -> None:

@@ -29,10 +29,10 @@ def quality_conditions(settings: Settings, record: RunRecord) -> list[Condition]
     failed = {s.name: s for s in record.steps if s.state == StepState.FAILED.value}
     if not failed:
         return []
-    from lakeconsole.core.quality import read_quality
+    from lakeconsole.core.quality import lake_quality
 
     out = []
-    for q in read_quality(settings.state_dir):
+    for q in lake_quality(settings):
         rules = sorted(r for r, level in q.breached.items() if level == "fail")
         if q.run_id != record.run_id or q.step not in failed or not rules:
             continue

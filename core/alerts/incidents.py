@@ -4,23 +4,24 @@ A condition (a failed step, an overdue backup...) opens an incident the first ti
 that is when an alert goes out. While it stays, runs say nothing more (a cron job failing every
 hour sends one alert, not 24). When an evaluation that can judge it finds it gone, the incident
 closes with one "resolved" alert. A target that could not be reached gets the alert at the next
-evaluation. Kept in `_lakeconsole/alerts.json`, written whole through a temporary file."""
+evaluation. Kept in `_lakeconsole/alerts.json` in the engine's state folder (core.storage
+state_home: the bucket's for a lake in a bucket), replaced whole in one step (a temporary file
+and a rename locally, one PUT in a bucket): a crash leaves the old state or the new. Written
+under the lake's lock (a run, `alerts check`), so two evaluations never race."""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from lakeconsole.core.alerts.targets import Target
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath, StorageError, read_optional, state_home, write_whole
 
 log = logging.getLogger("lakeconsole.alerts")
 
@@ -58,35 +59,30 @@ class Delivery:
     problem: str | None
 
 
-def state_path(settings: Settings) -> Path:
-    return settings.state_dir / STATE_FILE
+def state_path(settings: Settings) -> LakePath:
+    return state_home(settings) / STATE_FILE
 
 
 def load_incidents(settings: Settings) -> dict[str, Incident]:
     """The open incidents; a missing or damaged file is none (said once in the log): the worst
-    case is one alert sent again."""
+    case is one alert sent again. StorageError when the bucket cannot be read at all."""
     path = state_path(settings)
     try:
-        held = json.loads(path.read_text(encoding="utf-8"))
+        data = read_optional(path)
+        if data is None:
+            return {}
+        held = json.loads(data.decode("utf-8"))
         return {k: Incident(**v) for k, v in held["open"].items()}
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except StorageError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         log.warning("%s is not an alert state lakeconsole wrote (%s): started afresh", path, exc)
         return {}
 
 
 def save_incidents(settings: Settings, incidents: dict[str, Incident]) -> None:
-    path = state_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".alerts-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"open": {k: asdict(v) for k, v in incidents.items()}}, fh, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    held = {"open": {k: asdict(v) for k, v in incidents.items()}}
+    write_whole(state_path(settings), json.dumps(held, indent=1).encode("utf-8"))
 
 
 def alert_body(settings: Settings, incident: Incident, state: str, now: float) -> dict[str, Any]:
@@ -102,7 +98,7 @@ def alert_body(settings: Settings, incident: Incident, state: str, now: float) -
         "at": _iso(now),
         "run_id": incident.run_id,
         "project": str(settings.home),
-        "lake": str(settings.data_dir),
+        "lake": settings.lake_name,
     }
 
 

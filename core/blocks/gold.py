@@ -42,6 +42,8 @@ from lakeconsole.core.storage import LakePath, StorageError, open_delta, read_op
 if TYPE_CHECKING:
     from deltalake import DeltaTable
 
+    from lakeconsole.core.settings import Settings
+
 log = logging.getLogger("lakeconsole.gold")
 
 VALUES_PER_READ = 7  # a week of daily partitions: memory stays bounded however many are pending
@@ -88,7 +90,7 @@ def run(
     `context`: what its function's `ctx.sql` runs on (core/engines/spark.py: a Spark endpoint)."""
     spec, data_dir = table.spec, ctx.settings.lake_root
     gold_path = spec.path(data_dir)
-    readme_written = write_mart_readme(table, data_dir)
+    readme_written = write_mart_readme(table, ctx.settings)
     leftovers = remove_leftovers([gold_path])
     first_build = not exists(gold_path)
     state, unusable = load_pending(ctx.settings, table)
@@ -368,9 +370,10 @@ def _refresh_readme_columns(ctx: StepContext, table: GoldTable, result: StepResu
     """OPS-05: the README's column dictionary follows the schema it documents. Only between
     its markers: a README whose owner removed them is left alone (`lakeconsole check` says so)."""
     from lakeconsole.core.marts.dictionary import START, refresh_mart
+    from lakeconsole.core.marts.readme import lake_readme
 
     mart = table.spec.mart or table.name.split("/")[1]
-    readme = mart_dir(ctx.settings.lake_root, mart) / "README.md"
+    readme = lake_readme(ctx.settings, mart)
     try:
         has_markers = START in (read_optional(readme) or b"").decode("utf-8")
     except (OSError, StorageError, UnicodeDecodeError):
@@ -379,11 +382,16 @@ def _refresh_readme_columns(ctx: StepContext, table: GoldTable, result: StepResu
         result.details["readme_columns_refreshed"] = 1
 
 
-def write_mart_readme(table: GoldTable, data_dir: LakePath) -> LakePath | None:
+def write_mart_readme(table: GoldTable, settings: Settings) -> LakePath | None:
     """Put the mart's README.md (OPS-05) in place from its template unless one exists: the
-    pipeline's `readme_templates/<mart>.md`, else lakeconsole's generic template."""
+    pipeline's `readme_templates/<mart>.md`, else lakeconsole's generic template. Where the
+    lake keeps it (core.marts.readme: for a lake in a bucket, in the project folder)."""
+    from lakeconsole.core.marts.readme import lake_readme
+
+    if settings.on_object_storage and not settings.in_project:
+        return None  # its README belongs in a project folder, and there is none to write in
     mart = table.spec.mart or table.name.split("/")[1]
-    target = mart_dir(data_dir, mart) / "README.md"
+    target = lake_readme(settings, mart)
     if target.exists():
         return None
     folder = table.pipeline.readme_templates

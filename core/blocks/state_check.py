@@ -28,7 +28,7 @@ def state_findings(settings: Settings, pipeline: Pipeline) -> list[Finding]:
     specs = [t.spec for t in (*silvers, *golds)]
     specs += [t.rejected_rows for t in silvers if t.rejected_rows is not None]
     # A damaged table is its own finding (DAMAGE, with its repair); its state is judged after.
-    if any(exists(p) and log_damage(p) for p in (s.path(settings.data_dir) for s in specs)):
+    if any(exists(p) and log_damage(p) for p in (s.path(settings.lake_root) for s in specs)):
         return []
     out: list[Finding] = []
     for silver in silvers:
@@ -64,12 +64,12 @@ def _pending_problem(settings: Settings, gold: GoldTable) -> str | None:
     if not state_path(settings, gold, KIND).exists():
         return None
     state, reason = load_pending(settings, gold)
-    path = gold.spec.path(settings.data_dir)
+    path = gold.spec.path(settings.lake_root)
     if not reason and exists(path):
-        from deltalake import DeltaTable
+        from lakeconsole.core.storage import open_delta
 
         mark = state.get("tables", {}).get("gold")
-        reason = changed_since(DeltaTable(str(path)), mark, gold.spec.name)
+        reason = changed_since(open_delta(path), mark, gold.spec.name)
     return reason
 
 

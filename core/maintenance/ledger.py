@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any, overload
 
 from lakeconsole.core.state_shape import LIST, NUMBER, OBJECT, TEXT, WHOLE, shape_problem
-from lakeconsole.core.storage import Location, StorageError
+from lakeconsole.core.storage import Location, append_line
 
 log = logging.getLogger("lakeconsole.maintenance")
 
@@ -35,8 +34,6 @@ RECORD_FIELDS = {
     "details": OBJECT,
 }
 REQUIRED = ("action", "table", "at")
-# Tries of the conditional rewrite of an object-store ledger before giving up.
-APPEND_TRIES = 20
 
 StateDir = Path | Location  # core.storage.state_home's answer
 
@@ -52,38 +49,10 @@ def ledger_path(state_dir: StateDir) -> Path | Location:
 
 
 def append_record(state_dir: StateDir, record: dict[str, Any]) -> None:
-    """Append one record in a single write to an O_APPEND file: concurrent appends never mix.
-    In a bucket (no appends there) the object is rewritten with the record added, only if no
-    one rewrote it since it was read (a conditional put), so no record is lost either."""
+    """Append one record (core.storage.append_line: an O_APPEND write locally, a conditional
+    rewrite in a bucket, so no record is lost either way)."""
     line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode("utf-8")
-    if isinstance(state_dir, Location):
-        _append_object(state_dir / LEDGER_FILE, line)
-        return
-    state_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(ledger_path(state_dir), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
-            line = b"\n" + line  # after a crash's torn line: do not glue this record to it
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _append_object(ledger: Location, line: bytes) -> None:
-    for _ in range(APPEND_TRIES):
-        current = ledger.read_tagged()
-        if current is None:
-            if ledger.create(line) is not None:
-                return
-            continue
-        data, tag = current
-        if data and not data.endswith(b"\n"):
-            data += b"\n"
-        if ledger.replace_if(data + line, tag) is not None:
-            return
-    raise StorageError(f"cannot append to {ledger}: other writers kept changing it; try again")
+    append_line(ledger_path(state_dir), line)
 
 
 def _ledger_text(state_dir: StateDir) -> str | None:

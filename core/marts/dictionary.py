@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from lakeconsole.core.contracts import table_schema, table_version, type_name
-from lakeconsole.core.marts.readme import README, Mart, template
+from lakeconsole.core.marts.readme import Mart, template
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath, write_whole
 from lakeconsole.core.tables import TableSpec
 
 START = "<!-- columns:start -->"
@@ -80,21 +80,23 @@ def _describe(
 
 def mart_columns(
     mart: Mart,
-    data_dir: Path,
+    data_dir: LakePath,
     declared: list[TableSpec],
     written: dict[tuple[str, str], str] | None = None,
 ) -> list[TableColumns]:
     """Every table of the mart with its columns, types and descriptions. A declared table not
     written yet is listed from its declared schema."""
+    from lakeconsole.core.explorer.table import table_name
+
     written = written or {}
     by_name = {d.name: d for d in declared}
     out = []
     seen = set()
     for table in mart.tables:
-        rel = table.relative_to(data_dir).as_posix()
+        rel = table_name(data_dir, table)
         spec = by_name.get(rel)
         descriptions = spec.descriptions() if spec else {}
-        short = table.relative_to(mart.path).as_posix()
+        short = table_name(mart.lake_folder, table)
         columns = tuple(
             (f.name, type_name(f.type), _describe(descriptions, written, short, f.name))
             for f in table_schema(table)
@@ -136,28 +138,29 @@ def with_block(text: str, block: str) -> str:
     return f"{text}{tail}\n## Columns\n\n{START}{block}{END}\n"
 
 
-def regenerated(mart: Mart, data_dir: Path, declared: list[TableSpec]) -> tuple[str, str]:
+def regenerated(mart: Mart, data_dir: LakePath, declared: list[TableSpec]) -> tuple[str, str]:
     """(current README text, the text with a fresh dictionary). A missing README starts from
     the template."""
-    path = mart.path / README
+    path = mart.readme
     current = path.read_text(encoding="utf-8") if path.is_file() else ""
     base = current or template(mart.name)
     tables = mart_columns(mart, data_dir, declared, written_descriptions(base))
     return current, with_block(base, render_block(tables))
 
 
-def dictionary_current(mart: Mart, data_dir: Path, declared: list[TableSpec]) -> bool:
+def dictionary_current(mart: Mart, data_dir: LakePath, declared: list[TableSpec]) -> bool:
     """Whether the README's column dictionary matches the tables' schemas."""
     current, fresh = regenerated(mart, data_dir, declared)
     return bool(current) and current == fresh
 
 
-def refresh_dictionary(mart: Mart, data_dir: Path, declared: list[TableSpec]) -> bool:
-    """Rewrite the README's column dictionary from the schemas; True when the file changed."""
+def refresh_dictionary(mart: Mart, data_dir: LakePath, declared: list[TableSpec]) -> bool:
+    """Rewrite the README's column dictionary from the schemas; True when the file changed
+    (replaced in one step: an editor or the console never reads half a README)."""
     current, fresh = regenerated(mart, data_dir, declared)
     if current == fresh:
         return False
-    (mart.path / README).write_text(fresh, encoding="utf-8")
+    write_whole(mart.readme, fresh.encode("utf-8"))
     return True
 
 
@@ -165,9 +168,9 @@ def refresh_mart(settings: Settings, name: str) -> bool:
     """One call for the pipeline after a gold write: bring gold/<name>/README.md's column
     dictionary in step with the tables (creating the README from the template if missing)."""
     from lakeconsole.core.contracts import declared_tables
-    from lakeconsole.core.marts.readme import find_marts
+    from lakeconsole.core.marts.readme import lake_marts
 
-    for mart in find_marts(settings.data_dir):
+    for mart in lake_marts(settings):
         if mart.name == name:
-            return refresh_dictionary(mart, settings.data_dir, declared_tables(settings))
+            return refresh_dictionary(mart, settings.lake_root, declared_tables(settings))
     return False

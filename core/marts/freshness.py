@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lakeconsole.core.events import StepState
-from lakeconsole.core.marts.readme import Mart, find_marts, section_text
+from lakeconsole.core.marts.readme import Mart, lake_marts, section_text
 from lakeconsole.core.marts.schedule import Schedule, ScheduleError, parse_schedule
 from lakeconsole.core.settings import Settings
 
@@ -235,19 +235,19 @@ def lake_freshness(settings: Settings, now: float | None = None) -> Freshness:
     """Every mart's and step's freshness at `now` (default: the clock). Blocking: a worker."""
     from lakeconsole.core.pipeline import loaded_or_none
     from lakeconsole.core.runs import load_runs
+    from lakeconsole.core.storage import state_home
     from lakeconsole.core.upkeep import RUNS_CHECKED
 
     now = time.time() if now is None else now
     grace_s = settings.freshness_grace_minutes * 60.0
     problems: list[str] = []
-    outcomes = step_outcomes(load_runs(settings.state_dir, limit=RUNS_CHECKED, problems=problems))
+    outcomes = step_outcomes(load_runs(state_home(settings), limit=RUNS_CHECKED, problems=problems))
     pipeline = loaded_or_none(settings)
     if pipeline is None:
         problems.append("the pipeline does not load (`lakeconsole check` says why)")
     writers = _writers(pipeline)
     marts = tuple(
-        _mart(settings, mart, writers, outcomes, now, grace_s)
-        for mart in find_marts(settings.data_dir)
+        _mart(settings, mart, writers, outcomes, now, grace_s) for mart in lake_marts(settings)
     )
     steps = _steps(pipeline, marts, outcomes, now, grace_s) if pipeline else ()
     return Freshness(now, grace_s, marts, steps, tuple(problems))
@@ -276,7 +276,7 @@ def _mart(
     from lakeconsole.core.maintenance.tables import table_name
 
     line, schedule, problem = read_schedule(mart) if mart.readme.is_file() else ("", None, None)
-    tables = tuple(table_name(settings.data_dir, t) for t in mart.tables)
+    tables = tuple(table_name(settings.lake_root, t) for t in mart.tables)
     steps = tuple(dict.fromkeys(writers[t] for t in tables if t in writers))
     refreshed = [_table_refreshed(settings, t, writers, outcomes) for t in tables]
     known = [at for at in refreshed if at is not None]
@@ -320,7 +320,7 @@ def _last_commit(settings: Settings, table: str) -> float | None:
     from lakeconsole.core.explorer.history import to_commit
     from lakeconsole.core.explorer.log import latest_version, read_commit
 
-    path = settings.data_dir / table
+    path = settings.lake_root / table
     try:
         commit = to_commit(read_commit(path, latest_version(path)))
     except Exception as exc:  # a damaged log: `check` names it as DAMAGE

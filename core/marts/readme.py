@@ -1,4 +1,12 @@
-"""A mart README's required sections (OPS-05), its state, and new marts from the template."""
+"""A mart README's required sections (OPS-05), its state, and new marts from the template.
+
+Where a README lives: in a local lake, in the mart's folder beside its tables
+(`data/gold/sales/README.md`, the one file of the lake that git versions, OPS-07). In a lake in a
+bucket, the tables are data and the README is documentation: it stays in the project folder at
+the same path (`<project>/data/gold/sales/README.md`), versioned with the code by the same
+.gitignore rule, edited with any editor and watched by the console, while the bucket holds the
+tables only. `readme_folder(settings)` is the one answer.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +14,13 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 from lakeconsole.core.lake import find_tables
+from lakeconsole.core.storage import LakePath, Location, as_location, table_exists, write_whole
+
+if TYPE_CHECKING:
+    from lakeconsole.core.settings import Settings
 
 README = "README.md"
 REQUIRED_SECTIONS: tuple[str, ...] = ("Business Definition", "Owner", "Refresh Rate")
@@ -51,12 +64,19 @@ class Mart:
     """A folder under gold/ with its tables and README."""
 
     name: str
-    path: Path
-    tables: tuple[Path, ...]
+    path: Path  # the folder of its README: the mart's folder in a local lake
+    tables: tuple[LakePath, ...]
+    # The mart's folder in the lake when that is not `path` (a lake in a bucket: its prefix).
+    folder: Location | None = None
 
     @property
     def readme(self) -> Path:
         return self.path / README
+
+    @property
+    def lake_folder(self) -> LakePath:
+        """The mart's folder in the lake, beside its tables."""
+        return self.folder if self.folder is not None else self.path
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -107,29 +127,69 @@ def text_state(text: str) -> ReadmeState:
 
 
 def readme_state(mart_dir: Path) -> ReadmeState:
-    """complete | incomplete (which sections) | missing, for the mart folder's README.md."""
+    """complete | incomplete (which sections) | missing, for the mart folder's README.md
+    (`Mart.path`: where its README is, in the project for a lake in a bucket)."""
     path = mart_dir / README
     if not path.is_file():
         return ReadmeState("missing", REQUIRED_SECTIONS)
     return text_state(path.read_text(encoding="utf-8", errors="replace"))
 
 
-def gold_dir(data_dir: Path) -> Path:
+@overload
+def gold_dir(data_dir: Path) -> Path: ...
+@overload
+def gold_dir(data_dir: Location) -> Location: ...
+@overload
+def gold_dir(data_dir: LakePath) -> LakePath: ...
+def gold_dir(data_dir: LakePath) -> LakePath:
     return data_dir / "gold"
 
 
-def find_marts(data_dir: Path) -> list[Mart]:
-    """Every mart: a folder under gold/ (not itself a table) with Delta tables or a README."""
-    gold = gold_dir(data_dir)
-    if not gold.is_dir():
-        return []
+# The project folder that holds the mart READMEs of a lake in a bucket: the path a local lake
+# has them at, which the project's .gitignore versions.
+PROJECT_READMES = Path("data") / "gold"
+
+
+def readme_folder(settings: Settings) -> Path | None:
+    """Where the mart READMEs of this lake live when not beside its tables: the project's
+    `data/gold/` for a lake in a bucket; None for a local lake (each in its mart folder)."""
+    return settings.home / PROJECT_READMES if settings.on_object_storage else None
+
+
+def _readmes_given(data_dir: LakePath, readmes: Path | None) -> None:
+    if isinstance(data_dir, Location) and readmes is None:
+        raise ValueError(
+            f"the mart READMEs of {data_dir} are kept in the project: pass readme_folder(settings)"
+        )
+
+
+def lake_marts(settings: Settings) -> list[Mart]:
+    """The lake's marts, with their READMEs where this lake keeps them (readme_folder)."""
+    return find_marts(settings.lake_root, readme_folder(settings))
+
+
+def find_marts(data_dir: LakePath, readmes: Path | None = None) -> list[Mart]:
+    """Every mart: a folder under gold/ (not itself a table) with Delta tables or a README.
+    `readmes`: the local folder holding `<mart>/README.md` for a lake in a bucket
+    (readme_folder; required there); a README there names a mart that has no table yet too."""
+    _readmes_given(data_dir, readmes)
+    folders = {f.name: f for f in as_location(gold_dir(data_dir)).child_folders()}
+    if readmes is not None and readmes.is_dir():
+        for named in readmes.iterdir():
+            if (named / README).is_file():
+                folders.setdefault(named.name, as_location(gold_dir(data_dir)) / named.name)
     marts = []
-    for folder in sorted(p for p in gold.iterdir() if p.is_dir()):
-        if folder.name.startswith(("_", ".")) or (folder / "_delta_log").is_dir():
+    for name, folder in sorted(folders.items()):
+        if name.startswith(("_", ".")) or table_exists(folder):
             continue
-        tables = tuple(find_tables(folder))
-        if tables or (folder / README).is_file():
-            marts.append(Mart(folder.name, folder, tables))
+        if isinstance(data_dir, Path):
+            local = Path(folder.uri)
+            mart = Mart(name, local, tuple(find_tables(local)))
+        else:
+            assert readmes is not None  # _readmes_given
+            mart = Mart(name, readmes / name, tuple(find_tables(folder)), folder)
+        if mart.tables or mart.readme.is_file():
+            marts.append(mart)
     return marts
 
 
@@ -143,19 +203,28 @@ def template(name: str) -> str:
     return text.replace("{name}", name)
 
 
-def new_mart(data_dir: Path, name: str) -> Path:
-    """Create gold/<name>/README.md from the template; refuses to overwrite an existing README."""
+def new_mart(data_dir: LakePath, name: str, readmes: Path | None = None) -> Path:
+    """Create gold/<name>/README.md from the template (under `readmes` when given:
+    readme_folder); refuses to overwrite an existing README."""
     if not _MART_NAME.match(name):
         raise MartError(
             f"'{name}' is not a mart name: use lower-case letters, digits, '_' or '-', "
             "starting with a letter (e.g. sales)"
         )
+    _readmes_given(data_dir, readmes)
     folder = gold_dir(data_dir) / name
-    if (folder / "_delta_log").is_dir():
+    if table_exists(folder):
         raise MartError(f"{folder} is a table, not a mart folder: pick another name")
-    readme = folder / README
+    readme = (readmes / name if readmes is not None else Path(str(folder))) / README
     if readme.exists():
         raise MartError(f"{readme} already exists: edit it (console key d) instead")
-    folder.mkdir(parents=True, exist_ok=True)
-    readme.write_text(template(name), encoding="utf-8")
+    write_whole(readme, template(name).encode("utf-8"))
     return readme
+
+
+def lake_readme(settings: Settings, mart: str) -> Path:
+    """The README of the mart `mart` of this lake, where readme_folder keeps it."""
+    readmes = readme_folder(settings)
+    if readmes is not None:
+        return readmes / mart / README
+    return settings.data_dir / "gold" / mart / README
