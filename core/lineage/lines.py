@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lakeconsole.core.lineage.plan import SilverPlan
-from lakeconsole.core.lineage.read import Condition, open_at, plain, scan, schema_of
+from lakeconsole.core.lineage.read import Condition, lookup, open_at, schema_of
 from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def lines_of_keys(
     if ingested_by is not None and "_ingested_at" in names:
         conditions.append(("_ingested_at", "<=", ingested_by))
     columns = [c for c in [*plan.raw_key, *LINE, *extra] if c in names]
-    found = plain(scan(table, path, conditions, columns))
+    found = lookup(table, conditions, columns)
     types = {c.name: c.type for c in plan.silver.spec.columns}
     typed = found
     for column in plan.raw_key:
@@ -87,10 +87,11 @@ def quarantined_of_row(
     names = set(schema_of(table).names)
     source = [c for c in silver.from_.source.columns if c in names]
     extra = [c for c in (*LINE, "rule", "detail") if c in names]
-    raw = plain(scan(table, path, [], [*source, *extra]))
+    raw = lookup(table, [], [*source, *extra])
     if raw.num_rows == 0:
         return raw
     declared = {c.name: c for c in silver.declared}
+    raw = _may_match(raw, matched, declared, {d.column for d in silver.derive})
     text = {c: pc.utf8_trim_whitespace(pc.cast(raw.column(c), pa.string())) for c in source}
     values: dict[str, Any] = {
         n: cast_text(text[n], c.type) for n, c in declared.items() if n in text
@@ -111,6 +112,31 @@ def quarantined_of_row(
     found = raw.filter(mask)
     columns = {k: values[k].filter(mask) for k in plan.raw_key}
     return pa.table({**columns, **{c: found.column(c) for c in extra}})
+
+
+def _may_match(
+    raw: pa.Table, matched: Mapping[str, Any], declared: Mapping[str, Any], derived: set[str]
+) -> pa.Table:
+    """The lines whose text can hold the row's values: a text column silver neither casts nor
+    derives holds the value as it is, trimmed. Only these are cast and derived below (a
+    derive works line by line, as silver's batches already need): casting all 50,000
+    quarantined lines of a 10M lake took 0.1 s of a trace."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from lakeconsole.core.arrow import FALSE, scalar
+
+    mask: Any = None
+    for column, value in matched.items():
+        column_type = declared.get(column)
+        if column in derived or column not in raw.column_names or column_type is None:
+            continue
+        if column_type.type != "string" or not isinstance(value, str):
+            continue
+        text = pc.utf8_trim_whitespace(pc.cast(raw.column(column), pa.string()))
+        same = pc.fill_null(pc.equal(text, scalar(value, pa.string())), FALSE)
+        mask = same if mask is None else pc.and_(mask, same)
+    return raw if mask is None else raw.filter(mask)
 
 
 def union(first: pa.Table, second: pa.Table) -> pa.Table:
