@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
@@ -43,6 +43,7 @@ examples:
       --version 3 --json"""
 
 lake_use = reads_only
+object_storage = on_object_storage  # an s3:// lake is read through core.storage's Location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from lakeconsole.core.lineage.plan import SilverPlan
 from lakeconsole.core.lineage.read import Condition, lookup, open_at, schema_of
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import table_exists
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,8 +41,8 @@ def lines_of_keys(
 
     if name is None:
         return pa.table({})
-    path = settings.data_dir / name
-    if not (path / "_delta_log").is_dir():
+    path = settings.lake_root / name
+    if not table_exists(path):
         return pa.table({})
     first = plan.raw_key[0]
     texts = pc.unique(pc.cast(live.column(first), pa.string())).drop_null()
@@ -80,8 +81,8 @@ def quarantined_of_row(
     silver = plan.silver
     if plan.quarantine is None or silver.from_ is None:
         return pa.table({})
-    path = settings.data_dir / plan.quarantine
-    if not (path / "_delta_log").is_dir():
+    path = settings.lake_root / plan.quarantine
+    if not table_exists(path):
         return pa.table({})
     table = open_at(path, at)
     names = set(schema_of(table).names)

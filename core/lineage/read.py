@@ -129,10 +129,43 @@ def typed(text: str, kind: pa.DataType) -> pa.Scalar:
 
 
 def open_at(path: Any, at: dt.datetime | None) -> DeltaTable:
+    """The table as it was at `at` (the gold version's commit time), or as it is."""
     table = open_table(path)
     if at is not None:
-        table.load_as_version(at)
+        version = version_at(path, table.version(), round(at.timestamp() * 1000))
+        table.load_as_version(at if version is None else version)
     return table
+
+
+def version_at(path: Any, latest: int, at_ms: int) -> int | None:
+    """The newest version committed no later than `at_ms`, by each commit's commitInfo
+    timestamp (the writer's clock, the one the gold version's time is read from); version 0
+    when all came later. delta-rs's `load_as_version(datetime)` goes by the log files'
+    modification times instead, which copying a lake resets (`aws s3 sync`, `cp`): every
+    table then looked empty as of any earlier time. None when a commit lacks its timestamp or
+    its file is gone (a cleaned-up log): then delta-rs decides. Commits are read by halving,
+    a few per table."""
+    from lakeconsole.core.explorer.log import read_commit
+    from lakeconsole.core.explorer.table import ExplorerError
+
+    def stamp(version: int) -> int | None:
+        try:
+            value = read_commit(path, version).info.get("timestamp")
+        except ExplorerError:
+            return None
+        return value if isinstance(value, int) else None
+
+    low, high = 0, latest  # the answer is in [low, high]
+    while low < high:
+        middle = (low + high + 1) // 2
+        committed = stamp(middle)
+        if committed is None:
+            return None
+        if committed <= at_ms:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def plain(rows: pa.Table) -> pa.Table:

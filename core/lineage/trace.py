@@ -138,8 +138,8 @@ def trace_row(
 
     started = time.perf_counter()
     keep_pandas_out()  # pyarrow's pandas probe would import pandas: 0.3-0.4 s a trace needs not
-    path = resolve_table(table, settings.data_dir)
-    name = table_name(settings.data_dir, path)
+    path = resolve_table(table, settings.lake_root)
+    name = table_name(settings.lake_root, path)
     declared = load_pipeline(settings).declared
     if declared is None:
         raise TraceError(
@@ -261,7 +261,7 @@ def _silver_rows(
     import pyarrow as pa
 
     spec = plan.silver.spec
-    path = spec.path(settings.data_dir)
+    path = spec.path(settings.lake_root)
     matched = {c: row[c] for c in plan.matched_on}
     table = open_at(path, at)
     try:
