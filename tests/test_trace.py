@@ -285,3 +285,39 @@ def test_superseded_and_quarantined_lines_are_those_a_full_scan_finds(
             ("readings_0003.csv", 4),
         ]
     )
+
+
+def test_a_row_is_found_by_a_key_of_each_type(tmp_path: Path) -> None:
+    """Gold keys may be of any declared type: each value reaches DataFusion as a literal it
+    compares with the column (a date, a decimal, a timestamp with its zone, a quote in text)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from deltalake import write_deltalake
+
+    from lakeconsole.core.lineage.read import open_at, scan
+
+    utc = dt.UTC
+    rows = pa.table(
+        {
+            "day": pa.array([dt.date(2024, 1, 5), dt.date(2024, 1, 6)]),
+            "at": pa.array(
+                [dt.datetime(2024, 1, 5, 1, tzinfo=utc), dt.datetime(2024, 1, 5, 2, tzinfo=utc)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "name": ["o'brien", "smith"],
+            "n": pa.array([1, 2], pa.int32()),
+            "x": [1.5, 2.5],
+            "ok": [True, False],
+            "price": pa.array([Decimal("1.10"), Decimal("2.20")], pa.decimal128(18, 2)),
+        }
+    )
+    write_deltalake(str(tmp_path / "t"), rows, partition_by=["day"])
+    table = open_at(tmp_path / "t", None)
+    for column in rows.column_names:
+        for row in rows.to_pylist():
+            found = scan(table, [(column, "==", pa.scalar(row[column]))])
+            assert found.column(column).to_pylist() == [row[column]], column
+    later = [("at", ">=", rows["at"][1]), ("name", "in", pa.array(["smith", "o'brien"]))]
+    assert scan(table, later, ["name"]).to_pylist() == [{"name": "smith"}]
+    assert scan(table, [("name", "in", pa.array([], pa.string()))]).num_rows == 0

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lakeconsole.core.lineage.plan import SilverPlan
-from lakeconsole.core.lineage.read import Condition, lookup, open_at, schema_of
+from lakeconsole.core.lineage.read import Condition, open_at, scan, schema_of
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.storage import table_exists
 
@@ -53,7 +53,7 @@ def lines_of_keys(
     if ingested_by is not None and "_ingested_at" in names:
         conditions.append(("_ingested_at", "<=", ingested_by))
     columns = [c for c in [*plan.raw_key, *LINE, *extra] if c in names]
-    found = lookup(table, conditions, columns)
+    found = scan(table, conditions, columns)
     types = {c.name: c.type for c in plan.silver.spec.columns}
     typed = found
     for column in plan.raw_key:
@@ -88,7 +88,7 @@ def quarantined_of_row(
     names = set(schema_of(table).names)
     source = [c for c in silver.from_.source.columns if c in names]
     extra = [c for c in (*LINE, "rule", "detail") if c in names]
-    raw = lookup(table, [], [*source, *extra])
+    raw = scan(table, [], [*source, *extra])
     if raw.num_rows == 0:
         return raw
     declared = {c.name: c for c in silver.declared}

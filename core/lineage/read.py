@@ -1,79 +1,39 @@
-"""Reading a Delta table for a trace: only the files and rows a condition can hold."""
+"""Reading a Delta table for a trace: only the files, row groups and rows a condition can hold."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from lakeconsole.core.explorer.table import open_table
-from lakeconsole.core.storage import as_location
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    import pyarrow.dataset as ds
     from deltalake import DeltaTable
 
 Condition = tuple[str, str, Any]  # (column, "==" | ">=" | "<=" | "in", a pyarrow scalar or array)
-DELTA_OPS = {"==": "=", ">=": ">=", "<=": "<=", "in": "in"}
+SQL_OPS = {"==": "=", ">=": ">=", "<=": "<=", "in": "in"}
 
 
 def scan(
-    table: DeltaTable,
-    path: Any,
-    conditions: Sequence[Condition],
-    columns: Sequence[str] | None = None,
+    table: DeltaTable, conditions: Sequence[Condition], columns: Sequence[str] | None = None
 ) -> pa.Table:
-    """The rows of `table` meeting every condition, reading only the files whose partition
-    values and column statistics can hold them.
+    """The rows of `table` meeting every condition, read by DataFusion (delta-rs's
+    QueryBuilder, on the table's own object store: a folder or a bucket): the files whose
+    partition values and statistics in the log can hold them, the row groups whose statistics
+    can, and in those the condition's columns first, the other columns of matching rows only.
 
-    The files are chosen by delta-rs from its log (`file_pruning_predicate`: partition values
-    exactly, other columns by per-file min/max), before the dataset is built: building it for
-    every file of silver took 0.44 s of a 1.0 s trace at 1M rows. The rows are then filtered on
-    the columns as they are, else with each cast to the table's type (a file may hold text as
-    string_view, which no kernel compares with a string; a cast column prunes nothing)."""
-    import pyarrow as pa
-    import pyarrow.dataset as pds
-
-    files = [(c, DELTA_OPS[op], _python(v)) for c, op, v in conditions]
-    # Our own file system: delta-rs's handler can abort the process at exit (DELTALAKE-NOTES).
-    filesystem = as_location(path).arrow_filesystem()
-    try:
-        data = table.to_pyarrow_dataset(filesystem=filesystem, file_pruning_predicate=files)
-    except Exception:  # a value delta-rs cannot encode: every file, filtered below
-        data = table.to_pyarrow_dataset(filesystem=filesystem)
-
-    def rows_where(cast: bool) -> pa.Table:
-        exact = None
-        for column, op, value in conditions:
-            kind = data.schema.field(column).type
-            field = pds.field(column).cast(kind) if cast else pds.field(column)
-            one = _compare(field, op, value.cast(kind))
-            exact = one if exact is None else exact & one
-        return data.to_table(columns=columns, filter=exact)
-
-    try:
-        # The bare columns first: pyarrow then skips row groups by their statistics too (a
-        # bronze file of 1M lines has eight).
-        return rows_where(cast=False)
-    except (pa.ArrowNotImplementedError, pa.ArrowTypeError, pa.ArrowInvalid):
-        return rows_where(cast=True)
-
-
-def lookup(table: DeltaTable, conditions: Sequence[Condition], columns: Sequence[str]) -> pa.Table:
-    """The rows of a raw table (bronze, quarantine: landing text plus lineage) meeting every
-    condition, read by DataFusion (delta-rs's QueryBuilder).
-
-    Why not `scan`: a key column's row-group statistics prune little in bronze (a malformed
-    line's '' is every group's minimum, so only the maximum and the ingestion time skip
-    groups), and pyarrow decodes every requested column of every group left before filtering.
-    DataFusion filters on the key column first and decodes the other columns of the matching
-    rows only: the superseded lines of 109 order ids among 10M bronze lines took 0.33 s with
-    `scan`, 0.03 s here."""
+    That last step is what a trace needs in bronze: its key column's row-group statistics prune
+    little (a malformed line's '' is every group's minimum, so only the maximum and the
+    ingestion time skip groups). pyarrow's dataset decoded every requested column of every
+    group left before filtering: the superseded lines of 109 order ids among 10M bronze lines
+    took 0.33 s that way, 0.03 s here; one day of silver 0.05 s, 0.02 s here."""
     from lakeconsole.core.blocks.tables import query
 
     where = " AND ".join(_sql(c, op, v) for c, op, v in conditions) or "TRUE"
-    selected = ", ".join(_name(c) for c in columns)
+    selected = ", ".join(_name(c) for c in columns) if columns is not None else "*"
     return query(table, f"SELECT {selected} FROM t WHERE {where}")
 
 
@@ -81,7 +41,7 @@ def _sql(column: str, op: str, value: Any) -> str:
     if op == "in":
         items = [_literal(v) for v in value if v.is_valid]
         return f"{_name(column)} IN ({', '.join(items)})" if items else "FALSE"
-    return f"{_name(column)} {DELTA_OPS[op]} {_literal(value)}"
+    return f"{_name(column)} {SQL_OPS[op]} {_literal(value)}"
 
 
 def _name(column: str) -> str:
@@ -89,37 +49,28 @@ def _name(column: str) -> str:
 
 
 def _literal(value: pa.Scalar) -> str:
-    """A SQL literal DataFusion casts to the column's type: text quoted, a timestamp in ISO
-    8601 with its zone, an integer as it is; no value is NULL (then nothing matches)."""
+    """A SQL literal DataFusion casts to the column's type: text (a date, a decimal) quoted, a
+    timestamp in ISO 8601 with its zone, a number or a bool as it is; no value is NULL (then
+    nothing matches)."""
     import pyarrow as pa
 
     python = value.as_py()
     if python is None:
         return "NULL"
-    if pa.types.is_integer(value.type):
-        return str(python)
+    if pa.types.is_boolean(value.type):
+        return "TRUE" if python else "FALSE"
+    if pa.types.is_integer(value.type) or (
+        pa.types.is_floating(value.type) and math.isfinite(python)
+    ):
+        return repr(python)
     text = python.isoformat() if hasattr(python, "isoformat") else str(python)
     return "'" + text.replace("'", "''") + "'"
-
-
-def _python(value: Any) -> Any:
-    return value.to_pylist() if hasattr(value, "to_pylist") else value.as_py()
 
 
 def schema_of(table: DeltaTable) -> pa.Schema:
     import pyarrow as pa
 
     return pa.schema(table.schema().to_arrow())
-
-
-def _compare(field: ds.Expression, op: str, value: Any) -> ds.Expression:
-    if op == "in":
-        return field.isin(value)
-    if op == ">=":
-        return field >= value
-    if op == "<=":
-        return field <= value
-    return field == value
 
 
 def typed(text: str, kind: pa.DataType) -> pa.Scalar:

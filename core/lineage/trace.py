@@ -231,7 +231,7 @@ def _gold_row(gold: DeltaTable, path: Any, plan: TracePlan, given: Mapping[str, 
                 f"the type of {column} in {plan.gold.name}"
             ) from None
     try:
-        rows = scan(gold, path, conditions)
+        rows = scan(gold, conditions)
     except Exception as exc:
         raise explain(exc, path, gold.version()) from None
     if rows.num_rows == 0:
@@ -265,7 +265,7 @@ def _silver_rows(
     matched = {c: row[c] for c in plan.matched_on}
     table = open_at(path, at)
     try:
-        rows = scan(table, path, _equal(matched))
+        rows = scan(table, _equal(matched))
     except Exception as exc:
         raise explain(exc, path, table.version()) from None
     order = [*LINE, *(c for c in rows.column_names if c not in LINE)]
