@@ -204,7 +204,8 @@ def test_every_shipped_gold_table_traces_to_the_silver_rows_it_counts(
 
 # Three landing files of one day at site north, each with a malformed line whose sensor id is
 # empty (so every bronze file's smallest sensor_id is ''): s2 is re-sent twice, s3 once, s5's
-# re-send is quarantined, and south and another day hold lines that are not this row's.
+# re-send is quarantined, s7's only line too (its site padded with spaces), and south and
+# another day hold lines that are not this row's.
 RESENT = [
     "s1,north,2024-01-05T01:00:00Z,1.0\n"
     ",north,2024-01-05T09:00:00Z,9.0\n"
@@ -214,7 +215,8 @@ RESENT = [
     "s9,south,2024-01-05T01:00:00Z,1.0\n",
     "s2,north,2024-01-05T02:00:00Z,2.5\n"
     ",north,2024-01-05T08:00:00Z,8.0\n"
-    "s6,north,2024-01-06T06:00:00Z,6.0\n",
+    "s6,north,2024-01-06T06:00:00Z,6.0\n"
+    "s7, north ,2024-01-05T07:00:00Z,-7\n",
     "s3,north,2024-01-05T03:00:00Z,3.5\n"
     ",south,2024-01-05T07:00:00Z,7.0\n"
     "s2,north,2024-01-05T02:00:00Z,2.75\n"
@@ -268,23 +270,21 @@ def test_superseded_and_quarantined_lines_are_those_a_full_scan_finds(
             ("readings_0002.csv", 1, "readings_0003.csv", 3),
         ]
     )
-    # Quarantined: the re-sent s5 (a live key) and the malformed north line of that day (its
-    # key never reached silver); not south's lines, not another day's.
+    # Quarantined: the re-sent s5 (a live key), the malformed north lines of that day and s7's
+    # (their keys never reached silver); not south's lines, not another day's.
     of_row = sorted(
         (r["_source_file"], r["_source_row"])
         for r in quarantine
         if r["site"].strip() == "north" and r["reading_ts"].startswith("2024-01-05")
     )
     listed = [(r["_source_file"], r["_source_row"]) for r in silver["quarantined"]]
-    assert (
-        listed
-        == of_row
-        == [
-            ("readings_0001.csv", 2),
-            ("readings_0002.csv", 2),
-            ("readings_0003.csv", 4),
-        ]
-    )
+    assert listed == of_row
+    assert listed == [
+        ("readings_0001.csv", 2),
+        ("readings_0002.csv", 2),
+        ("readings_0002.csv", 4),
+        ("readings_0003.csv", 4),
+    ]
 
 
 def test_a_row_is_found_by_a_key_of_each_type(tmp_path: Path) -> None:

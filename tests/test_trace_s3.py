@@ -38,7 +38,7 @@ def test_a_trace_on_s3_lists_what_it_lists_on_disk(
     assert found == expected
     (silver,) = found["silver"]
     assert len(silver["rows"]) == 4 and len(silver["superseded"]) == 3
-    assert len(silver["quarantined"]) == 3
+    assert len(silver["quarantined"]) == 4
     # --version reads bronze and quarantine as they were then, from the bucket too.
     first = [*args, "--version", "1", "--json"]  # 0 is the empty table
     runs = [cli(first, env=e) for e in (on_disk, on_s3)]

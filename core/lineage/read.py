@@ -5,16 +5,38 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lakeconsole.core.explorer.table import open_table
+from lakeconsole.core.storage import LakePath, table_exists
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
 
-Condition = tuple[str, str, Any]  # (column, "==" | ">=" | "<=" | "in", a pyarrow scalar or array)
-SQL_OPS = {"==": "=", ">=": ">=", "<=": "<=", "in": "in"}
+# (column, "==" | ">=" | "<=" | "in" | "holds", a pyarrow scalar or array); "holds": the text
+# contains the value (a superset of "trimmed, it equals", which DataFusion cannot say).
+Condition = tuple[str, str, Any]
+SQL_OPS = {"==": "=", ">=": ">=", "<=": "<="}
+
+
+@dataclass
+class Tables:
+    """The lake's tables one trace reads, each opened once, as of `at` (None: as they are)."""
+
+    lake: LakePath
+    at: dt.datetime | None
+    opened: dict[str, DeltaTable | None] = field(default_factory=dict)
+
+    def get(self, name: str | None) -> DeltaTable | None:
+        """The table `name`, or None when there is none (no quarantine declared or written)."""
+        if name is None:
+            return None
+        if name not in self.opened:
+            path = self.lake / name
+            self.opened[name] = open_at(path, self.at) if table_exists(path) else None
+        return self.opened[name]
 
 
 def scan(
@@ -41,6 +63,8 @@ def _sql(column: str, op: str, value: Any) -> str:
     if op == "in":
         items = [_literal(v) for v in value if v.is_valid]
         return f"{_name(column)} IN ({', '.join(items)})" if items else "FALSE"
+    if op == "holds":
+        return f"strpos({_name(column)}, {_literal(value)}) > 0"
     return f"{_name(column)} {SQL_OPS[op]} {_literal(value)}"
 
 

@@ -30,7 +30,15 @@ from lakeconsole.core.lineage.lines import (
     union,
 )
 from lakeconsole.core.lineage.plan import SilverPlan, TraceError, TracePlan, plan_trace
-from lakeconsole.core.lineage.read import Condition, open_at, plain, scan, schema_of, typed
+from lakeconsole.core.lineage.read import (
+    Condition,
+    Tables,
+    open_at,
+    plain,
+    scan,
+    schema_of,
+    typed,
+)
 from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -264,6 +272,7 @@ def _silver_rows(
     path = spec.path(settings.lake_root)
     matched = {c: row[c] for c in plan.matched_on}
     table = open_at(path, at)
+    tables = Tables(settings.lake_root, at)
     try:
         rows = scan(table, _equal(matched))
     except Exception as exc:
@@ -291,10 +300,10 @@ def _silver_rows(
                 f"{', '.join(plan.derived_key)} is derived in silver: other lines are matched "
                 f"on {', '.join(plan.raw_key)} only"
             )
-        quarantined = lines_of_keys(settings, plan, plan.quarantine, rows, at, ("rule", "detail"))
-        superseded = superseded_lines(settings, plan, rows, quarantined, at)
+        quarantined = lines_of_keys(tables, plan, plan.quarantine, rows, ("rule", "detail"))
+        superseded = superseded_lines(tables, plan, rows, quarantined)
     if plan.raw_key:
-        of_row = quarantined_of_row(settings, plan, matched, at)
+        of_row = quarantined_of_row(tables, plan, matched)
         quarantined = union(quarantined, of_row) if quarantined.num_rows else of_row
     return SilverRows(
         spec.name,
