@@ -105,6 +105,11 @@ class OpenedOnFirstLine(logging.Handler):
     daily_log = True
 
     def __init__(self, path: Path, keep_days: int) -> None:
+        """Raises OSError, as `daily_handler` does, when app.log cannot be written: a log
+        folder that cannot be written is said when the command starts, logging or not."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
         super().__init__()
         self.baseFilename = str(path)
         self.keep_days = keep_days
