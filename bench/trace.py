@@ -42,7 +42,9 @@ def build_lake(rows: int, files: int) -> Path:
 
 
 def resent_row(home: Path) -> dict[str, str]:
-    """The key of a gold row one of whose order lines was re-sent (a later file replaced it)."""
+    """The key of a gold row one of whose order lines was re-sent (a later file replaced it):
+    of the latest orders re-sent (what a user checks most), and the same row every time on the
+    same lake, so that runs compare one trace."""
     import pyarrow as pa
     from deltalake import DeltaTable, QueryBuilder
 
@@ -54,9 +56,9 @@ def resent_row(home: Path) -> dict[str, str]:
         .execute(
             "SELECT s.order_date, s.region, s.product_id, s.currency FROM s JOIN "
             "(SELECT order_id, line_no FROM b WHERE order_id <> '' GROUP BY order_id, line_no "
-            "HAVING count(*) > 1 LIMIT 50) r "
+            "HAVING count(*) > 1 ORDER BY order_id DESC, line_no DESC LIMIT 50) r "
             "ON s.order_id = r.order_id AND CAST(s.line_no AS VARCHAR) = r.line_no "
-            "ORDER BY s.order_date LIMIT 1"
+            "ORDER BY s.order_date DESC, s.region, s.product_id, s.currency LIMIT 1"
         )
     ).to_pylist()
     if not found:

@@ -204,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from lakeconsole.core.applog import setup_logging
 
-    # The console opens app.log once its first frame is drawn (tui.app); a command at once.
-    setup_logging(settings, later=args.command is None)
+    # The console opens app.log once its first frame is drawn (tui.app); a command when it
+    # logs its first line.
+    setup_logging(settings, later=args.command is None, on_first_line=args.command is not None)
     if args.command is None:
         from lakeconsole.tui.app import run_console
 

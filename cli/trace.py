@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from lakeconsole.cli.lake_use import reads_only
+from lakeconsole.cli.lake_use import on_object_storage, reads_only
 from lakeconsole.cli.output import error, print_json, table
 from lakeconsole.core import exit_codes
 from lakeconsole.core.exit_codes import FAILED, OK, USAGE
@@ -31,8 +31,9 @@ row's values in the key columns silver also has. A key column the gold function 
 A gold table written by a custom @pipeline.step cannot be traced (its Python is not read).
 
 --version reads the gold table at that version and the other tables as they were when it was
-committed. Reads prune by partition and file statistics: one day of silver, and only the bronze
-files whose key range can hold the keys."""
+committed. Reads prune by partition and statistics (one day of silver; the bronze files and row
+groups whose key range can hold the keys) and read the key columns first. Works on a lake on S3
+(--data-dir s3://bucket/lake) as on disk."""
 EPILOG = f"""\
 {exit_codes.epilog(OK, FAILED, USAGE)}
 examples:
@@ -43,6 +44,7 @@ examples:
       --version 3 --json"""
 
 lake_use = reads_only
+object_storage = on_object_storage  # an s3:// lake is read through core.storage's Location
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -80,3 +80,20 @@ def test_the_consoles_first_lines_reach_app_log_in_order_once_it_is_opened(
     text = (tmp_path / "app.log").read_text()
     assert text.index("first line") < text.index("second line with ***") < text.index("third line")
     assert "s3cr3t" not in text
+
+
+def test_a_command_opens_app_log_with_its_first_line(tmp_path: Path, env: dict[str, str]) -> None:
+    """A CLI command's app.log handler is built when the command logs its first line (a
+    trace logs none, and does not wait for the rotating handler's imports); every line reaches
+    app.log, masked like every other."""
+    s = load_settings(
+        {**env, "AWS_SECRET_ACCESS_KEY": "s3cr3t-v4lue", "LAKECONSOLE_LOG_DIR": str(tmp_path)}
+    )
+    logger = setup_logging(s, on_first_line=True)
+    logging.getLogger("lakeconsole.cli").warning("first line with %s", "s3cr3t-v4lue")
+    logging.getLogger("lakeconsole.cli").warning("second line")
+    for h in logger.handlers:
+        h.flush()
+    lines = (tmp_path / "app.log").read_text().splitlines()
+    assert [line.split(": ", 1)[1] for line in lines] == ["first line with ***", "second line"]
+    assert setup_logging(s, on_first_line=True).handlers == logger.handlers  # once a process

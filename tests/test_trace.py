@@ -200,3 +200,124 @@ def test_every_shipped_gold_table_traces_to_the_silver_rows_it_counts(
             assert silver["total"] == first[COUNTED[name]]
         assert silver["total"] > 0
         assert all(r["_source_file"] and r["_source_row"] >= 1 for r in silver["rows"])
+
+
+# Three landing files of one day at site north, each with a malformed line whose sensor id is
+# empty (so every bronze file's smallest sensor_id is ''): s2 is re-sent twice, s3 once, s5's
+# re-send is quarantined, s7's only line too (its site padded with spaces), and south and
+# another day hold lines that are not this row's.
+RESENT = [
+    "s1,north,2024-01-05T01:00:00Z,1.0\n"
+    ",north,2024-01-05T09:00:00Z,9.0\n"
+    "s2,north,2024-01-05T02:00:00Z,2.0\n"
+    "s3,north,2024-01-05T03:00:00Z,3.0\n"
+    "s5,north,2024-01-05T05:00:00Z,5.0\n"
+    "s9,south,2024-01-05T01:00:00Z,1.0\n",
+    "s2,north,2024-01-05T02:00:00Z,2.5\n"
+    ",north,2024-01-05T08:00:00Z,8.0\n"
+    "s6,north,2024-01-06T06:00:00Z,6.0\n"
+    "s7, north ,2024-01-05T07:00:00Z,-7\n",
+    "s3,north,2024-01-05T03:00:00Z,3.5\n"
+    ",south,2024-01-05T07:00:00Z,7.0\n"
+    "s2,north,2024-01-05T02:00:00Z,2.75\n"
+    "s5,north,2024-01-05T05:00:00Z,-5\n"
+    "s9,south,2024-01-05T01:00:00Z,-1\n",
+]
+
+
+def _rows(path: Path, sql: str) -> list[dict[str, Any]]:
+    return pa.table(QueryBuilder().register("t", DeltaTable(str(path))).execute(sql)).to_pylist()
+
+
+def test_superseded_and_quarantined_lines_are_those_a_full_scan_finds(
+    env: dict[str, str], cli: Callable[..., Any], home: Path
+) -> None:
+    """The trace reads bronze and quarantine through their statistics (files and row groups
+    skipped) and filters on the key column first: it lists the same lines as reading every
+    line of both tables, though '' is each bronze file's smallest key."""
+    named = {**env, "LAKECONSOLE_PIPELINE": PLANT}
+    for n, lines in enumerate(RESENT, start=1):
+        (home / "data" / "landing" / f"readings_{n:04d}.csv").write_text(HEADER + lines)
+        assert cli(["run"], env=named).returncode == 0
+    done = cli(["trace", GOLD, "day=2024-01-05", "site=north", "--json"], env=named)
+    assert done.returncode == 0, done.stderr
+    (silver,) = json.loads(done.stdout)["silver"]
+
+    data = home / "data"
+    bronze = _rows(data / "bronze/readings_raw", "SELECT * FROM t")
+    assert {r["sensor_id"] for r in bronze} >= {"", "s1"}  # the malformed lines are in bronze
+    quarantine = _rows(data / "quarantine/readings_rejected", "SELECT * FROM t")
+    live = {(r["sensor_id"], r["_source_file"], r["_source_row"]) for r in silver["rows"]}
+    line = {(r["_source_file"], r["_source_row"]) for r in quarantine}
+    winner = {sensor: (file, row) for sensor, file, row in live}
+    expected = sorted(
+        (r["_source_file"], r["_source_row"], *winner[r["sensor_id"]])
+        for r in bronze
+        if r["sensor_id"] in winner
+        and (r["sensor_id"], r["_source_file"], r["_source_row"]) not in live
+        and (r["_source_file"], r["_source_row"]) not in line
+    )
+    found = [
+        (r["_source_file"], r["_source_row"], r["by_file"], r["by_row"])
+        for r in silver["superseded"]
+    ]
+    assert (
+        found
+        == expected
+        == [
+            ("readings_0001.csv", 3, "readings_0003.csv", 3),
+            ("readings_0001.csv", 4, "readings_0003.csv", 1),
+            ("readings_0002.csv", 1, "readings_0003.csv", 3),
+        ]
+    )
+    # Quarantined: the re-sent s5 (a live key), the malformed north lines of that day and s7's
+    # (their keys never reached silver); not south's lines, not another day's.
+    of_row = sorted(
+        (r["_source_file"], r["_source_row"])
+        for r in quarantine
+        if r["site"].strip() == "north" and r["reading_ts"].startswith("2024-01-05")
+    )
+    listed = [(r["_source_file"], r["_source_row"]) for r in silver["quarantined"]]
+    assert listed == of_row
+    assert listed == [
+        ("readings_0001.csv", 2),
+        ("readings_0002.csv", 2),
+        ("readings_0002.csv", 4),
+        ("readings_0003.csv", 4),
+    ]
+
+
+def test_a_row_is_found_by_a_key_of_each_type(tmp_path: Path) -> None:
+    """Gold keys may be of any declared type: each value reaches DataFusion as a literal it
+    compares with the column (a date, a decimal, a timestamp with its zone, a quote in text)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from deltalake import write_deltalake
+
+    from lakeconsole.core.lineage.read import open_at, scan
+
+    utc = dt.UTC
+    rows = pa.table(
+        {
+            "day": pa.array([dt.date(2024, 1, 5), dt.date(2024, 1, 6)]),
+            "at": pa.array(
+                [dt.datetime(2024, 1, 5, 1, tzinfo=utc), dt.datetime(2024, 1, 5, 2, tzinfo=utc)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "name": ["o'brien", "smith"],
+            "n": pa.array([1, 2], pa.int32()),
+            "x": [1.5, 2.5],
+            "ok": [True, False],
+            "price": pa.array([Decimal("1.10"), Decimal("2.20")], pa.decimal128(18, 2)),
+        }
+    )
+    write_deltalake(str(tmp_path / "t"), rows, partition_by=["day"])
+    table = open_at(tmp_path / "t", None)
+    for column in rows.column_names:
+        for row in rows.to_pylist():
+            found = scan(table, [(column, "==", pa.scalar(row[column]))])
+            assert found.column(column).to_pylist() == [row[column]], column
+    later = [("at", ">=", rows["at"][1]), ("name", "in", pa.array(["smith", "o'brien"]))]
+    assert scan(table, later, ["name"]).to_pylist() == [{"name": "smith"}]
+    assert scan(table, [("name", "in", pa.array([], pa.string()))]).num_rows == 0

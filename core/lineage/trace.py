@@ -30,7 +30,15 @@ from lakeconsole.core.lineage.lines import (
     union,
 )
 from lakeconsole.core.lineage.plan import SilverPlan, TraceError, TracePlan, plan_trace
-from lakeconsole.core.lineage.read import Condition, open_at, plain, scan, schema_of, typed
+from lakeconsole.core.lineage.read import (
+    Condition,
+    Tables,
+    open_at,
+    plain,
+    scan,
+    schema_of,
+    typed,
+)
 from lakeconsole.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -138,8 +146,8 @@ def trace_row(
 
     started = time.perf_counter()
     keep_pandas_out()  # pyarrow's pandas probe would import pandas: 0.3-0.4 s a trace needs not
-    path = resolve_table(table, settings.data_dir)
-    name = table_name(settings.data_dir, path)
+    path = resolve_table(table, settings.lake_root)
+    name = table_name(settings.lake_root, path)
     declared = load_pipeline(settings).declared
     if declared is None:
         raise TraceError(
@@ -231,7 +239,7 @@ def _gold_row(gold: DeltaTable, path: Any, plan: TracePlan, given: Mapping[str, 
                 f"the type of {column} in {plan.gold.name}"
             ) from None
     try:
-        rows = scan(gold, path, conditions)
+        rows = scan(gold, conditions)
     except Exception as exc:
         raise explain(exc, path, gold.version()) from None
     if rows.num_rows == 0:
@@ -261,11 +269,12 @@ def _silver_rows(
     import pyarrow as pa
 
     spec = plan.silver.spec
-    path = spec.path(settings.data_dir)
+    path = spec.path(settings.lake_root)
     matched = {c: row[c] for c in plan.matched_on}
     table = open_at(path, at)
+    tables = Tables(settings.lake_root, at)
     try:
-        rows = scan(table, path, _equal(matched))
+        rows = scan(table, _equal(matched))
     except Exception as exc:
         raise explain(exc, path, table.version()) from None
     order = [*LINE, *(c for c in rows.column_names if c not in LINE)]
@@ -291,10 +300,10 @@ def _silver_rows(
                 f"{', '.join(plan.derived_key)} is derived in silver: other lines are matched "
                 f"on {', '.join(plan.raw_key)} only"
             )
-        quarantined = lines_of_keys(settings, plan, plan.quarantine, rows, at, ("rule", "detail"))
-        superseded = superseded_lines(settings, plan, rows, quarantined, at)
+        quarantined = lines_of_keys(tables, plan, plan.quarantine, rows, ("rule", "detail"))
+        superseded = superseded_lines(tables, plan, rows, quarantined)
     if plan.raw_key:
-        of_row = quarantined_of_row(settings, plan, matched, at)
+        of_row = quarantined_of_row(tables, plan, matched)
         quarantined = union(quarantined, of_row) if quarantined.num_rows else of_row
     return SilverRows(
         spec.name,
