@@ -22,10 +22,11 @@ from textual.worker import Worker, WorkerState
 from lakeconsole.core.console_prefs import ConsolePrefs, load_prefs, prefs_path, save_prefs
 from lakeconsole.core.dag import Pipeline, PipelineError
 from lakeconsole.core.events import Event, RunFinished, RunStatus, StepStarted
-from lakeconsole.core.lock import RunLocked, current_holder
+from lakeconsole.core.lock import RunLocked
 from lakeconsole.core.runner import RunOutcome, describe_error, run_pipeline
-from lakeconsole.core.runs import Trigger, load_runs
+from lakeconsole.core.runs import Trigger, holder_now, load_runs
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import state_home
 from lakeconsole.core.upkeep import UpkeepItem, upkeep_status
 from lakeconsole.tui.dashboard import DashboardScreen
 from lakeconsole.tui.help import HelpScreen, KeymapFiles
@@ -159,7 +160,7 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history")
     def load_history(self) -> None:
-        self.post_message(HistoryLoaded(load_runs(self.settings.state_dir, limit=HISTORY_RUNS)))
+        self.post_message(HistoryLoaded(load_runs(state_home(self.settings), limit=HISTORY_RUNS)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="upkeep")
     def load_upkeep(self) -> None:
@@ -193,13 +194,12 @@ class ConsoleApp(App[int]):
             )
         if self.run_active:
             return  # our own run holds the lock: its events come straight from the runner
-        holder = current_holder(self.settings.state_dir)
+        state = state_home(self.settings)  # a folder, or the lake's prefix (its lease)
+        holder = holder_now(state)
         run_id = holder.run_id if holder else self._external_run_id
         if run_id is None:
             return
-        record = next(
-            (r for r in load_runs(self.settings.state_dir, limit=5) if r.run_id == run_id), None
-        )
+        record = next((r for r in load_runs(state, limit=5) if r.run_id == run_id), None)
         self.post_message(ExternalRun(holder, record))
 
     @property

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import ClassVar
 
 from textual import events, work
@@ -22,6 +21,7 @@ from lakeconsole.core.events import Event, RunStatus, StepFinished, StepState
 from lakeconsole.core.lock import LockHolder
 from lakeconsole.core.runs import RunRecord
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 from lakeconsole.core.table_facts import TableFacts, tables_facts
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.dag_view import DagView
@@ -72,7 +72,7 @@ FOOTER_ORDER = (
 class TablesRead(Message):
     """The step cards' tables as the lake has them now."""
 
-    def __init__(self, tables: dict[str, TableFacts], data_dir: Path) -> None:
+    def __init__(self, tables: dict[str, TableFacts], data_dir: LakePath) -> None:
         super().__init__()
         self.tables = tables
         self.data_dir = data_dir
@@ -126,7 +126,7 @@ class DashboardScreen(Screen[None]):
             yield LandingPanel(self.settings, self.settings.auto_run_on_landing)
             yield LatencyChart(id="latency")
             yield UpkeepPanel(self.clock, id="upkeep")
-        yield LogPanel(self.settings.log_file)
+        yield LogPanel(self.settings.log_file, lake_elsewhere=self.settings.on_object_storage)
         yield FilterBar(
             "Log lines containing…, then Enter (Escape: all lines)", id="log-filter", docked=True
         )
@@ -149,17 +149,19 @@ class DashboardScreen(Screen[None]):
         """Read the step cards' tables again (in a thread)."""
         if self.outputs:
             names = [name for outputs in self.outputs.values() for name in outputs]
-            self.read_tables(self.settings.data_dir, names, dict(self.tables))
+            self.read_tables(self.settings.lake_root, names, dict(self.tables))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="step-tables")
-    def read_tables(self, data_dir: Path, names: list[str], known: dict[str, TableFacts]) -> None:
+    def read_tables(
+        self, data_dir: LakePath, names: list[str], known: dict[str, TableFacts]
+    ) -> None:
         """Version, rows and last commit of every table the steps write (from the Delta log)."""
         tables = tables_facts(data_dir, names, known)
         if not get_current_worker().is_cancelled:  # a newer read was asked for: it answers
             self.post_message(TablesRead(tables, data_dir))
 
     def on_tables_read(self, message: TablesRead) -> None:
-        if message.data_dir != self.settings.data_dir:
+        if message.data_dir != self.settings.lake_root:
             return  # read from the lake shown before a restore or a changed data dir
         self.tables = message.tables
         if self.dag is not None:

@@ -199,6 +199,14 @@ class BackupScreen(ConsoleView):
         if snapshot is None:
             self.notify("No snapshot to restore yet", severity="warning")
             return
+        if self.settings.on_object_storage:
+            # Object storage has no rename: a restore goes only into an empty prefix, never
+            # over this lake. Core refuses before writing anything and its one line says what
+            # to do instead (restore beside it, then repoint); a confirmation would ask for
+            # something that cannot happen.
+            self._start(f"restoring {snapshot.snapshot}…")
+            self.run_task("restore", snapshot.snapshot)
+            return
         from lakeconsole.tui.modals import ConfirmScreen
 
         lake = self.settings.data_dir
@@ -276,7 +284,7 @@ class BackupScreen(ConsoleView):
                 )
                 # The lake at the data folder is another one now: the console re-points its
                 # panels and watchers (the message bubbles up to the app).
-                self.post_message(LakeSwapped(self.settings.data_dir))
+                self.post_message(LakeSwapped(self.settings.lake_root))
                 aside = f"; the old lake is in {r.moved_aside}" if r.moved_aside else ""
                 self.post_message(
                     WorkFinished(f"✓ restored {r.snapshot}: {r.files} files{aside}", True)
