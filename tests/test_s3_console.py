@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Label, Static
 
 from lakeconsole.core.dag import Pipeline
+from lakeconsole.core.lock import lake_lock
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import run_pipeline
 from lakeconsole.core.settings import Settings, load_settings
@@ -206,3 +207,18 @@ def test_the_console_on_an_empty_prefix_or_a_missing_bucket_is_one_line_and_exit
     assert missing.stderr.strip().startswith("bucket 'no-such-bucket' does not exist at ")
     assert not s3_location(s3_url, s3_server).exists()
     assert not list(home.rglob("s3*")), "a local folder named after the URL was written"
+
+
+async def test_a_vacuum_or_optimize_holding_the_lease_shows_and_its_end_clears_the_status(
+    on_s3: Settings,
+) -> None:
+    ran_before(on_s3)
+    app = console(on_s3)
+    async with app.run_test(size=SIZE) as pilot:
+        status = lambda: str(app.board.query_one("#run-status", Label).render())  # noqa: E731
+        with lake_lock(on_s3, "lakeconsole optimize"):
+            await wait_for(pilot, lambda: "run by lakeconsole optimize" in status(), "shown")
+            assert "run by lakeconsole optimize" in status()
+        # It left no run record (not a run): the line must not stay on the screen.
+        await wait_for(pilot, lambda: "run by" not in status(), "the status after its end")
+        assert status() == "lakeconsole optimize ended"

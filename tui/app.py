@@ -32,6 +32,7 @@ from lakeconsole.tui.dashboard import DashboardScreen
 from lakeconsole.tui.help import HelpScreen, KeymapFiles
 from lakeconsole.tui.keys import CONSOLE_BINDINGS, key_of, parse_keymap, screen_keys
 from lakeconsole.tui.landing import LandingPanel
+from lakeconsole.tui.local_only import not_yet_here
 from lakeconsole.tui.messages import (
     ExternalRun,
     HistoryLoaded,
@@ -113,6 +114,7 @@ class ConsoleApp(App[int]):
         self._cancel = threading.Event()
         self._run: Worker[RunOutcome] | None = None
         self._external_run_id: str | None = None
+        self._external_command = "the other process's run"  # what held the lake's lock
         self._last_background_error: str | None = None
         self._quitting = False
         self._env_seen = env_stamp(settings)  # .env as read at start (settings do not reload)
@@ -168,14 +170,22 @@ class ConsoleApp(App[int]):
         findings: list[tuple[str, str, str]] = []
         error = None
         try:
-            from lakeconsole.core.alerts.incidents import open_incidents_item
-
             # The incidents alerted and still open: one line, where the upkeep lines are.
-            items = self.upkeep_source(self.settings) + open_incidents_item(self.settings)
+            items = self.upkeep_source(self.settings) + self.alerts_item()
             findings = self.findings_source(self.settings)
         except Exception as exc:  # the summary says it could not check; the console stays up
             error = describe_error(exc)
         self.post_message(UpkeepLoaded(items, error, findings))
+
+    def alerts_item(self) -> list[UpkeepItem]:
+        """The open incidents' line; on a lake where the alert state is not read yet, a line
+        saying so (the state read from this machine would say "none open" of any lake)."""
+        if not_yet_here(self.settings, "alerts"):
+            detail = "not yet on object storage (the alert state is read from local files only)"
+            return [UpkeepItem("alerts", None, False, detail)]
+        from lakeconsole.core.alerts.incidents import open_incidents_item
+
+        return open_incidents_item(self.settings)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll_lake(self) -> None:
@@ -234,11 +244,14 @@ class ConsoleApp(App[int]):
             self.board.show_record(message.record)
         if message.holder is not None:
             self._external_run_id = message.holder.run_id
+            self._external_command = message.holder.command
             self.board.show_external(message.holder)
         else:  # it ended
             self._external_run_id = None
             if message.record is not None:
                 self.board.show_finished(RunStatus(message.record.status))
+            else:  # a vacuum, optimize or backup holds the lock too, and leaves no run record
+                self.board.set_status(f"{self._external_command} ended", "idle")
             self.board.landing.run_worker(self.board.landing.rescan(), group="landing-scan")
             self.load_history()
             self.load_upkeep()
@@ -363,6 +376,7 @@ class ConsoleApp(App[int]):
             self.notify(str(error), title="Run not started", severity="warning", timeout=8)
             if error.holder is not None:
                 self._external_run_id = error.holder.run_id
+                self._external_command = error.holder.command
                 self.board.show_external(error.holder)
             return
         title = "Cannot start the run" if isinstance(error, PipelineError) else "✗ Pipeline Failed"
@@ -496,6 +510,9 @@ class ConsoleApp(App[int]):
         """Open the tables, maintenance, backup, mart docs or runs view."""
         module_name, class_name, label = VIEWS[name]
         if isinstance(self.screen, ModalScreen):
+            return
+        if line := not_yet_here(self.settings, name):
+            self.notify(line, title=label, severity="warning", timeout=10)
             return
         if type(self.screen).__name__ == class_name:
             return

@@ -8,14 +8,15 @@ OPTIMIZE / Z-ORDER are those whose file counts grew (or that hold many small fil
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from lakeconsole.core.maintenance.ledger import last_done
 from lakeconsole.core.maintenance.tables import table_files, table_name
 from lakeconsole.core.run_trends import LatencyPoint, grown_step_advice, latency_trend
 from lakeconsole.core.runs import RunRecord, load_runs
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath, state_home
 
 MIN_BASELINE_RUNS = 3  # a median of fewer runs says little about the "usual level"
 BASELINE_WINDOW = 20  # the usual level is that of the recent past, not of the first run ever
@@ -73,7 +74,7 @@ def detect_creep(points: list[LatencyPoint], runs: int, factor: float) -> Latenc
 def latency_watch(settings: Settings, limit: int = 200) -> LatencyWatch:
     """The creep rule applied to the run history in the settings' lake; creep names the step
     that grew and its tables (issue 17: the advice points at that step's tables)."""
-    records = load_runs(settings.state_dir, limit=limit)
+    records = load_runs(state_home(settings), limit=limit)
     runs = settings.latency_creep_runs
     watch = detect_creep(latency_points(records), runs, settings.latency_creep_factor)
     grew = grown_step_advice(settings, records, runs) if watch.creeping else ""
@@ -81,16 +82,17 @@ def latency_watch(settings: Settings, limit: int = 200) -> LatencyWatch:
 
 
 def optimize_candidates(
-    settings: Settings, tables: list[Path] | None = None
+    settings: Settings, tables: Sequence[LakePath] | None = None
 ) -> list[tuple[str, str]]:
     """Tables worth an OPTIMIZE: (name, why). File counts grown since the last OPTIMIZE, or,
     for a table never optimized, several small files sharing a partition."""
     from lakeconsole.core.lake import find_tables
 
-    optimized = last_done(settings.state_dir, "optimize")
+    optimized = last_done(state_home(settings), "optimize")
     out: list[tuple[str, str]] = []
-    for table in find_tables(settings.data_dir) if tables is None else tables:
-        name = table_name(settings.data_dir, table)
+    lake = settings.lake_root
+    for table in find_tables(lake) if tables is None else tables:
+        name = table_name(lake, table)
         files = table_files(table)
         previous = optimized.get(name)
         if previous is not None:

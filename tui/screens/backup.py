@@ -242,6 +242,7 @@ class BackupScreen(ConsoleView):
     def run_task(self, task: str, snapshot: str | None = None) -> None:
         from lakeconsole.core.backup import (
             BackupError,
+            RestoreRefused,
             restore_drill,
             restore_snapshot,
             run_backup,
@@ -278,7 +279,8 @@ class BackupScreen(ConsoleView):
                 r = restore_snapshot(
                     self.settings,
                     snapshot=snapshot,
-                    force=True,
+                    # --force moves a local lake aside; nothing can be moved in a bucket.
+                    force=not self.settings.on_object_storage,
                     on_progress=self._progress,
                     cancel_event=self.cancel,
                 )
@@ -290,6 +292,11 @@ class BackupScreen(ConsoleView):
                     WorkFinished(f"✓ restored {r.snapshot}: {r.files} files{aside}", True)
                 )
         except BackupError as exc:
+            if isinstance(exc, RestoreRefused) and self.settings.on_object_storage:
+                # Refused before anything was written, as it always is over a lake in a
+                # bucket: what to do instead goes in the status line, not a "failed" dialog.
+                self.post_message(WorkFinished(f"✗ {exc}", False))
+                return
             self.post_message(WorkFinished(f"✗ {exc}", False, error=str(exc)))
 
     def _progress(self, progress: BackupProgress) -> None:

@@ -1,0 +1,30 @@
+"""What the console cannot read yet on a lake on object storage (issue 16).
+
+These views' core readers still take local folders only (the quality ledger, the mart READMEs
+and the alert state are made to work on S3 in core by another change). On an `s3://` lake the
+console says so in one line instead of opening a view that would read this machine's files and
+show nothing, or stale data. When core reads one from the bucket, drop its entry here: the
+views call core and need nothing else.
+"""
+
+from __future__ import annotations
+
+from lakeconsole.core.settings import Settings
+
+# view or panel → (what the user calls it, what is read from local files, the command)
+NOT_YET: dict[str, tuple[str, str, str]] = {
+    "quality": ("Quality", "the quality ledger", "lakeconsole quality"),
+    "marts": ("Mart docs", "the mart READMEs", "lakeconsole marts"),
+    "alerts": ("alerts", "the alert state", "lakeconsole alerts"),
+}
+
+
+def not_yet_here(settings: Settings, area: str) -> str | None:
+    """One line saying `area` is not on object storage yet; None when it works on this lake."""
+    if not settings.on_object_storage or area not in NOT_YET:
+        return None
+    label, what, command = NOT_YET[area]
+    return (
+        f"{label}: not yet on object storage (lakeconsole reads {what} from local files only; "
+        f"{command} refuses too). This lake is {settings.lake_url}"
+    )
