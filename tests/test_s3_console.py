@@ -222,3 +222,46 @@ async def test_a_vacuum_or_optimize_holding_the_lease_shows_and_its_end_clears_t
         # It left no run record (not a run): the line must not stay on the screen.
         await wait_for(pilot, lambda: "run by" not in status(), "the status after its end")
         assert status() == "lakeconsole optimize ended"
+
+
+async def test_views_still_local_only_say_so_in_one_line_and_open_nothing(on_s3: Settings) -> None:
+    app = console(on_s3)
+    async with app.run_test(size=SIZE) as pilot:
+        for key, label in (("e", "Quality"), ("d", "Mart docs")):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert app.screen is app.board, f"{label} opened on a lake it cannot read"
+            (said,) = [n for n in app._notifications if n.title == label]
+            assert said.message.startswith(f"{label}: not yet on object storage (lakeconsole reads")
+            assert said.message.endswith(f"This lake is {on_s3.lake_url}")
+        # The alerts line of the maintenance panel: said, not this machine's (empty) state.
+        await wait_for(pilot, lambda: "alerts: not yet on" in upkeep_text(app), "the alerts line")
+        assert "/dev/null" not in upkeep_text(app)
+
+
+def upkeep_text(app: ConsoleApp) -> str:
+    return str(app.board.query_one(".upkeep-text", Static).render())
+
+
+async def test_enter_on_a_gold_row_says_the_trace_is_not_on_object_storage_yet(
+    on_s3: Settings,
+) -> None:
+    ran_before(on_s3)
+    app = console(on_s3)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await open_tables(pilot, app)
+        table.move_cursor(row=column(table, "Table").index("gold/sales/daily_revenue"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.query("#history-list"), "the history screen")
+        history: DataTable[object] = app.screen.query_one("#history-list", DataTable)
+        await wait_for(pilot, lambda: history.row_count, "the commits listed")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.query("#version-rows"), "the version screen")
+        version = app.screen
+        rows: DataTable[object] = version.query_one("#version-rows", DataTable)
+        await wait_for(pilot, lambda: rows.row_count, "the rows")
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen is version, "a trace opened that would read /dev/null"
+        said = str(version.query_one("#version-status", Static).render())
+        assert said.startswith("Trace: not yet on object storage (lakeconsole reads a gold row")

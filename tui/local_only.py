@@ -1,10 +1,9 @@
 """What the console cannot read yet on a lake on object storage (issue 16).
 
-These views' core readers still take local folders only (the quality ledger, the mart READMEs
-and the alert state are made to work on S3 in core by another change). On an `s3://` lake the
-console says so in one line instead of opening a view that would read this machine's files and
-show nothing, or stale data. When core reads one from the bucket, drop its entry here: the
-views call core and need nothing else.
+The core readers behind these still take local folders only: the quality ledger, the mart
+READMEs, the alert state, a gold row's lineage. On an `s3://` lake the console says so in one
+line instead of opening a view that would read this machine's files and show nothing, or stale
+data. When core reads one from the bucket, drop its entry here: the views call core already.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ NOT_YET: dict[str, tuple[str, str, str]] = {
     "quality": ("Quality", "the quality ledger", "lakeconsole quality"),
     "marts": ("Mart docs", "the mart READMEs", "lakeconsole marts"),
     "alerts": ("alerts", "the alert state", "lakeconsole alerts"),
+    "trace": ("Trace", "a gold row's lineage", "lakeconsole trace"),
 }
 
 

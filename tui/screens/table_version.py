@@ -268,7 +268,12 @@ class TableVersionScreen(ConsoleView):
             return
         row = self.page.table.slice(event.cursor_row, 1).to_pylist()[0]
         if self.table_name.split("/", 1)[0] == "gold":
+            from lakeconsole.tui.local_only import not_yet_here
             from lakeconsole.tui.screens.trace import TraceScreen
+
+            if said := not_yet_here(self.settings, "trace"):
+                self._status(said)
+                return
 
             # The latest version is traced as `lakeconsole trace` does without --version: over
             # the lake as it is; an older one over the lake as it was when it was committed.
