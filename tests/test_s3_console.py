@@ -5,6 +5,7 @@ listing and auto-run takes it, and a table's history opens from the bucket's log
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from lakeconsole.core.runner import run_pipeline
 from lakeconsole.core.settings import Settings, load_settings
 from lakeconsole.core.storage import S3Location, open_delta, table_exists
 from lakeconsole.pipelines.sales.demo import write_demo
+from lakeconsole.tui import app as console_app
 from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.dag_view import StepCard
 from lakeconsole.tui.landing import LandingPanel
@@ -231,9 +233,9 @@ async def test_views_still_local_only_say_so_in_one_line_and_open_nothing(on_s3:
             await pilot.press(key)
             await pilot.pause(0.1)
             assert app.screen is app.board, f"{label} opened on a lake it cannot read"
-            (said,) = [n for n in app._notifications if n.title == label]
-            assert said.message.startswith(f"{label}: not yet on object storage (lakeconsole reads")
-            assert said.message.endswith(f"This lake is {on_s3.lake_url}")
+            (said,) = [n.message for n in app._notifications if n.message.startswith(label)]
+            assert said.startswith(f"{label}: not yet on object storage (lakeconsole reads")
+            assert said.endswith(f"This lake is {on_s3.lake_url}")
         # The alerts line of the maintenance panel: said, not this machine's (empty) state.
         await wait_for(pilot, lambda: "alerts: not yet on" in upkeep_text(app), "the alerts line")
         assert "/dev/null" not in upkeep_text(app)
@@ -265,3 +267,25 @@ async def test_enter_on_a_gold_row_says_the_trace_is_not_on_object_storage_yet(
         assert app.screen is version, "a trace opened that would read /dev/null"
         said = str(version.query_one("#version-status", Static).render())
         assert said.startswith("Trace: not yet on object storage (lakeconsole reads a gold row")
+
+
+async def test_a_slow_bucket_gets_one_lease_read_at_a_time_not_one_more_each_second(
+    on_s3: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read of the lease that outlasts the poll interval (a slow endpoint) is not joined by
+    another thread at every tick: they filled the thread pool, and the panels' reads waited."""
+    going, most, release = [0], [0], threading.Event()
+
+    def slow_holder(state: object) -> None:
+        going[0] += 1
+        most[0] = max(most[0], going[0])
+        release.wait(5)
+        going[0] -= 1
+
+    monkeypatch.setattr(console_app, "holder_now", slow_holder)
+    app = ConsoleApp(on_s3, None, upkeep=fixed_upkeep, findings=fixed_findings, poll_interval_s=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: going[0] == 1, "the first lease read")
+        await pilot.pause(1.0)  # ten ticks
+        assert most[0] == 1
+        release.set()

@@ -30,6 +30,7 @@ from lakeconsole.core.storage import state_home
 from lakeconsole.core.upkeep import UpkeepItem, upkeep_status
 from lakeconsole.tui.dashboard import DashboardScreen
 from lakeconsole.tui.help import HelpScreen, KeymapFiles
+from lakeconsole.tui.in_flight import InFlight
 from lakeconsole.tui.keys import CONSOLE_BINDINGS, key_of, parse_keymap, screen_keys
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.local_only import not_yet_here
@@ -118,6 +119,7 @@ class ConsoleApp(App[int]):
         self._last_background_error: str | None = None
         self._quitting = False
         self._env_seen = env_stamp(settings)  # .env as read at start (settings do not reload)
+        self.polls, self.upkeep_reads = InFlight(), InFlight()
         self.board = DashboardScreen(settings, pipeline, self.pipeline_error, clock)
         if "NO_COLOR" in settings.raw and not self.no_color:
             # NO_COLOR set in .env rather than the environment, which Textual reads itself.
@@ -143,8 +145,17 @@ class ConsoleApp(App[int]):
         self.call_after_refresh(self.open_log)
         self.call_after_refresh(self.load_history)
         self.call_after_refresh(self.load_upkeep)
-        self.set_interval(self.poll_interval_s, self.poll_lake, name="poll lake")
-        self.set_interval(UPKEEP_EVERY_S, self.load_upkeep, name="poll upkeep")
+        # Each skipped while its last read is still going (tui/in_flight: a slow bucket).
+        self.set_interval(self.poll_interval_s, self.tick_poll, name="poll lake")
+        self.set_interval(UPKEEP_EVERY_S, self.tick_upkeep, name="poll upkeep")
+
+    def tick_poll(self) -> None:
+        if not self.polls.busy:
+            self.poll_lake()
+
+    def tick_upkeep(self) -> None:
+        if not self.upkeep_reads.busy:
+            self.load_upkeep()
 
     @property
     def run_active(self) -> bool:
@@ -166,6 +177,10 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="upkeep")
     def load_upkeep(self) -> None:
+        with self.upkeep_reads:
+            self.post_message(self.read_upkeep())
+
+    def read_upkeep(self) -> UpkeepLoaded:
         items: list[UpkeepItem] = []
         findings: list[tuple[str, str, str]] = []
         error = None
@@ -175,7 +190,7 @@ class ConsoleApp(App[int]):
             findings = self.findings_source(self.settings)
         except Exception as exc:  # the summary says it could not check; the console stays up
             error = describe_error(exc)
-        self.post_message(UpkeepLoaded(items, error, findings))
+        return UpkeepLoaded(items, error, findings)
 
     def alerts_item(self) -> list[UpkeepItem]:
         """The open incidents' line; on a lake where the alert state is not read yet, a line
@@ -191,6 +206,10 @@ class ConsoleApp(App[int]):
     def poll_lake(self) -> None:
         """Is another process running the pipeline on this lake? Follow its record while it does.
         And has .env changed since start? The console keeps the settings it started with."""
+        with self.polls:
+            self.look_at_lake()
+
+    def look_at_lake(self) -> None:
         stamp = env_stamp(self.settings)
         if stamp != self._env_seen:
             self._env_seen = stamp
@@ -512,7 +531,7 @@ class ConsoleApp(App[int]):
         if isinstance(self.screen, ModalScreen):
             return
         if line := not_yet_here(self.settings, name):
-            self.notify(line, title=label, severity="warning", timeout=10)
+            self.notify(line, severity="warning", timeout=10)  # the line names the view
             return
         if type(self.screen).__name__ == class_name:
             return

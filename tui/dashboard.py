@@ -27,6 +27,7 @@ from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.dag_view import DagView
 from lakeconsole.tui.filter_bar import FilterBar
 from lakeconsole.tui.footer import FittingFooter
+from lakeconsole.tui.in_flight import InFlight
 from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_panel import LogPanel
@@ -113,6 +114,7 @@ class DashboardScreen(Screen[None]):
             {name: step.outputs for name, step in pipeline.steps.items()} if pipeline else {}
         )
         self.tables: dict[str, TableFacts] = {}
+        self.table_reads = InFlight()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="status-bar"):
@@ -141,9 +143,14 @@ class DashboardScreen(Screen[None]):
         if self.outputs:
             # After the first frame: opening a table imports deltalake (~0.1 s).
             self.set_timer(FIRST_FRAME_S, self.refresh_tables)
-            self.set_interval(TABLES_EVERY_S, self.refresh_tables, name="step tables")
+            self.set_interval(TABLES_EVERY_S, self.tick_tables, name="step tables")
 
     # --- the step cards' tables ----------------------------------------------------------
+
+    def tick_tables(self) -> None:
+        """The periodic look: skipped while the last one is still reading (a slow bucket)."""
+        if not self.table_reads.busy:
+            self.refresh_tables()
 
     def refresh_tables(self) -> None:
         """Read the step cards' tables again (in a thread)."""
@@ -156,7 +163,8 @@ class DashboardScreen(Screen[None]):
         self, data_dir: LakePath, names: list[str], known: dict[str, TableFacts]
     ) -> None:
         """Version, rows and last commit of every table the steps write (from the Delta log)."""
-        tables = tables_facts(data_dir, names, known)
+        with self.table_reads:
+            tables = tables_facts(data_dir, names, known)
         if not get_current_worker().is_cancelled:  # a newer read was asked for: it answers
             self.post_message(TablesRead(tables, data_dir))
 

@@ -34,6 +34,7 @@ from lakeconsole.core.run_timeline import (
 from lakeconsole.core.runs import RunRecord, Trigger
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import count
+from lakeconsole.tui.in_flight import InFlight
 from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.screens.view import ConsoleView
 
@@ -136,6 +137,7 @@ class RunsScreen(RunsViewScreen):
         self.settings = settings
         self.runs: dict[str, RunRecord] = {}
         self._folder_seen: object = None
+        self.reads = InFlight()
         self._running_shown = False
         self._shown: RunsLoaded | None = None  # the list on the screen, for a resize
         self._shown_width = 0
@@ -152,7 +154,11 @@ class RunsScreen(RunsViewScreen):
         table.add_columns(*COLUMNS)
         table.loading = True
         self.poll_runs()
-        self.set_interval(POLL_S, self.poll_runs, name="poll runs")
+        self.set_interval(POLL_S, self.tick_runs, name="poll runs")
+
+    def tick_runs(self) -> None:
+        if not self.reads.busy:  # a slow bucket: the last read is still going
+            self.poll_runs()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-load")
     def poll_runs(self) -> None:
@@ -164,12 +170,13 @@ class RunsScreen(RunsViewScreen):
         from lakeconsole.core.storage import state_home
 
         state = state_home(self.settings)
-        stamp = runs_stamp(state)
-        if stamp == self._folder_seen and not self._running_shown:
-            return
-        self._folder_seen = stamp
-        problems: list[str] = []
-        runs = load_runs(state, limit=RUNS_SHOWN, problems=problems)
+        with self.reads:
+            stamp = runs_stamp(state)
+            if stamp == self._folder_seen and not self._running_shown:
+                return
+            self._folder_seen = stamp
+            problems: list[str] = []
+            runs = load_runs(state, limit=RUNS_SHOWN, problems=problems)
         self.post_message(RunsLoaded(runs, problems))
 
     def on_resize(self, event: Resize) -> None:
