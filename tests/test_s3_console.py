@@ -168,7 +168,8 @@ async def test_a_file_put_in_the_landing_prefix_waits_and_auto_run_takes_it(
 
         # Auto-run off: the next listing shows it waiting, and nothing runs.
         await wait_for(pilot, lambda: panel.border_title == "Landing · 1 waiting", "it waits")
-        assert arrived.name in str(panel.query_one("#landing-files", Static).render())
+        shown = str(panel.query_one("#landing-files", Static).render())
+        assert arrived.name in shown and shown.endswith("↻ listed every 1 s")
         assert app._run is None
 
         await pilot.press("a")  # auto-run on: it takes what lands from now on

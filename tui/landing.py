@@ -211,6 +211,8 @@ class LandingPanel(VerticalScroll):
             return
         self.files = message.files
         self.border_title, body = describe(message)
+        if isinstance(self.folder, Location):  # not watched: say how soon a new object shows
+            body += f"\n↻ listed every {self.settings.landing_poll_seconds} s"
         text.update(body)
         names = {str(p) for p, _ in message.files}
         new = sorted(names - self._seen) if self._seen is not None else []
