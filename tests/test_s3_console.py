@@ -25,6 +25,7 @@ from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.dag_view import StepCard
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_panel import LogPanel
+from lakeconsole.tui.summary import UpkeepPanel
 from tests.backup_fixtures import CliRunner, s3_server
 from tests.s3_lake_fixtures import s3_env, s3_location, s3_url, upload
 from tests.sales_tables import TABLES
@@ -240,10 +241,13 @@ async def test_views_still_local_only_say_so_in_one_line_and_open_nothing(on_s3:
         # The alerts line of the maintenance panel: said, not this machine's (empty) state.
         await wait_for(pilot, lambda: "alerts: not yet on" in upkeep_text(app), "the alerts line")
         assert "/dev/null" not in upkeep_text(app)
+        # What `lakeconsole check` leaves out there is said too, not left to read as passed.
+        assert "checks: not on object storage yet: mart READMEs (OPS-05)" in upkeep_text(app)
 
 
 def upkeep_text(app: ConsoleApp) -> str:
-    return str(app.board.query_one(".upkeep-text", Static).render())
+    """The maintenance panel's lines, unwrapped."""
+    return "\n".join(app.board.query_one(UpkeepPanel).lines)
 
 
 async def test_enter_on_a_gold_row_says_the_trace_is_not_on_object_storage_yet(

@@ -186,11 +186,21 @@ class ConsoleApp(App[int]):
         error = None
         try:
             # The incidents alerted and still open: one line, where the upkeep lines are.
-            items = self.upkeep_source(self.settings) + self.alerts_item()
+            items = self.upkeep_source(self.settings) + self.alerts_item() + self.unchecked()
             findings = self.findings_source(self.settings)
         except Exception as exc:  # the summary says it could not check; the console stays up
             error = describe_error(exc)
         return UpkeepLoaded(items, error, findings)
+
+    def unchecked(self) -> list[UpkeepItem]:
+        """What the findings below leave out on this lake (object storage), as `lakeconsole
+        check` says on stderr: a missing finding must not read as one that passed."""
+        from lakeconsole.core.governance import not_checked
+
+        if skipped := not_checked(self.settings):
+            detail = f"not on object storage yet: {', '.join(skipped)}"
+            return [UpkeepItem("checks", None, False, detail)]
+        return []
 
     def alerts_item(self) -> list[UpkeepItem]:
         """The open incidents' line; on a lake where the alert state is not read yet, a line

@@ -3,7 +3,9 @@
 The core readers behind these still take local folders only: the quality ledger, the mart
 READMEs, the alert state, a gold row's lineage. On an `s3://` lake the console says so in one
 line instead of opening a view that would read this machine's files and show nothing, or stale
-data. When core reads one from the bucket, drop its entry here: the views call core already.
+data. When core reads one from the bucket, drop its entry here and pass the view's core call
+`state_home(settings)` or `settings.lake_root` where it passes `state_dir` or `data_dir` today
+(tui/screens/quality.py, marts.py; trace.py passes settings and needs nothing).
 """
 
 from __future__ import annotations
