@@ -25,6 +25,7 @@ from lakeconsole.tui.app import ConsoleApp
 from lakeconsole.tui.dag_view import StepCard
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_panel import LogPanel
+from lakeconsole.tui.messages import LandingFiles
 from lakeconsole.tui.summary import UpkeepPanel
 from tests.backup_fixtures import CliRunner, s3_server
 from tests.s3_lake_fixtures import s3_env, s3_location, s3_url, upload
@@ -294,3 +295,16 @@ async def test_a_slow_bucket_gets_one_lease_read_at_a_time_not_one_more_each_sec
         await pilot.pause(1.0)  # ten ticks
         assert most[0] == 1
         release.set()
+
+
+async def test_a_bucket_that_stops_answering_is_said_in_the_landing_panel_not_the_old_count(
+    on_s3: Settings,
+) -> None:
+    app = console(on_s3)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.board.query_one(LandingPanel)
+        await wait_for(pilot, lambda: panel.border_title == "Landing · 2 waiting", "first list")
+        why = "cannot reach http://127.0.0.1:1 for bucket 'lake-backup': check AWS_ENDPOINT_URL"
+        panel.show_listing(LandingFiles([], error=why))
+        assert panel.border_title == "Landing · cannot list"
+        assert str(panel.query_one("#landing-files", Static).render()).endswith(why)

@@ -206,7 +206,10 @@ class LandingPanel(VerticalScroll):
     def show_listing(self, message: LandingFiles) -> None:
         """One listing: the files, the title, and FilesArrived for names new since the last."""
         text = self.query_one("#landing-files", Static)
+        text.set_class(bool(message.error), "-error")  # an error wraps: its end is the fix
         if message.error:
+            # Not the last count: what waits is unknown until the folder or bucket answers.
+            self.border_title = "Landing · cannot list"
             text.update(f"cannot read {self.folder}: {message.error}")
             return
         self.files = message.files
