@@ -117,7 +117,7 @@ def console_settings(args: argparse.Namespace, modules: Iterable[ModuleType]) ->
     and on a read-only lake one line saying what works instead (SettingsError)."""
     settings = load_settings(data_dir=getattr(args, "data_dir", None), check_writable=False)
     if settings.on_object_storage:
-        raise ConsoleRefused(not_yet_on_object_storage("the console", modules))
+        return console_on_object_storage(settings)
     require_project(settings)
     require_lake(settings.data_dir)
     try:
@@ -129,6 +129,20 @@ def console_settings(args: argparse.Namespace, modules: Iterable[ModuleType]) ->
             f"the lake at {settings.data_dir} is read-only ({exc.reason}): the console needs "
             f"to write it. These only read it and work: {what_only_reads(modules)}"
         ) from None
+    return settings
+
+
+def console_on_object_storage(settings: Settings) -> Settings:
+    """The console on an `s3://` lake: as for `run`, a project (its logs stay local), a bucket
+    that answers and holds a lake (an empty prefix is most likely a typo: the console opens on
+    no lake it would start), and no restore half done. Nothing is written before."""
+    from lakeconsole.core.storage import check_reachable
+
+    require_project(settings)
+    if not check_reachable(settings.lake):
+        raise NoLake(settings.lake)
+    check_folders_writable(settings)  # logs/ and the console's preferences stay local
+    refuse_half_restored(settings)
     return settings
 
 
@@ -152,7 +166,7 @@ def command_settings(args: argparse.Namespace, module: ModuleType) -> Settings:
 def not_yet_on_object_storage(command: str, modules: Iterable[ModuleType]) -> str:
     return (
         f"not yet on object storage: {command} (the lake is on object storage; "
-        f"these work there today: {what_works_on_object_storage(modules)})"
+        f"these work there today: {what_works_on_object_storage(modules)}, and the console)"
     )
 
 

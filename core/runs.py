@@ -195,6 +195,19 @@ def runs_dir(state_dir: LakePath) -> LakePath:
     return state_dir / "runs"
 
 
+def runs_stamp(state_dir: LakePath) -> object:
+    """What changes whenever a run record is written: the runs folder's modification time
+    (each write renames a file into it), or on object storage, which has no folders, the
+    listing's names, sizes and times. Compared between polls, so records are read only then."""
+    folder = runs_dir(state_dir)
+    try:
+        if isinstance(folder, Path):
+            return folder.stat().st_mtime_ns
+        return tuple(sorted((f.name, f.size, f.mtime_ms) for f in folder.files()))
+    except (OSError, StorageError):
+        return 0
+
+
 def new_run_id(now: float | None = None) -> str:
     """Sortable by time: 20261126T105812-123456Z-<pid>."""
     now = time.time() if now is None else now

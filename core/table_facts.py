@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from lakeconsole.core.explorer.history import to_commit
 from lakeconsole.core.explorer.log import latest_version, read_commit
 from lakeconsole.core.explorer.table import ExplorerError, explain, open_table
+from lakeconsole.core.storage import LakePath, table_exists
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,12 @@ class TableFacts:
         return self.version is not None
 
 
-def table_facts(data_dir: Path, name: str, known: TableFacts | None = None) -> TableFacts:
-    """The facts of table `name` under `data_dir`; `known` is returned as is while the log's
-    newest commit is still its version. Blocking: call off the UI thread."""
+def table_facts(data_dir: LakePath, name: str, known: TableFacts | None = None) -> TableFacts:
+    """The facts of table `name` under `data_dir` (a folder, or the lake's object-store
+    prefix); `known` is returned as is while the log's newest commit is still its version.
+    Blocking: call off the UI thread."""
     path = data_dir / name
-    if not (path / "_delta_log").is_dir():
+    if not table_exists(path):
         return TableFacts(name)
     try:
         newest = latest_version(path)
@@ -50,14 +51,14 @@ def table_facts(data_dir: Path, name: str, known: TableFacts | None = None) -> T
 
 
 def tables_facts(
-    data_dir: Path, names: Iterable[str], known: Mapping[str, TableFacts] | None = None
+    data_dir: LakePath, names: Iterable[str], known: Mapping[str, TableFacts] | None = None
 ) -> dict[str, TableFacts]:
     """`table_facts` of every table named, by name."""
     known = known or {}
     return {name: table_facts(data_dir, name, known.get(name)) for name in dict.fromkeys(names)}
 
 
-def _read(path: Path, name: str) -> TableFacts:
+def _read(path: LakePath, name: str) -> TableFacts:
     from lakeconsole.core.lake import add_actions, live_rows
     from lakeconsole.core.table_health import log_damage
 

@@ -42,8 +42,8 @@ RUNS_CHECKED = 200
 def state_problems(settings: Settings) -> dict[Path | Location, list[str]]:
     """The engine state records (run records, maintenance ledger lines, backup records) skipped
     because they are not of the right shape, by the file or folder they are in; each line names
-    its file. (On a lake in a bucket the ledger is read there; run and backup records are read
-    where core.runs and core.backup keep them.)"""
+    its file. (On a lake in a bucket the run records and the ledger are read there; backup
+    records where core.backup keeps them.)"""
     from lakeconsole.core.backup.status import backup_state_dir, read_status
     from lakeconsole.core.maintenance.ledger import ledger_path, read_records
     from lakeconsole.core.runs import load_runs, runs_dir

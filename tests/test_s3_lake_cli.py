@@ -75,19 +75,16 @@ def test_show_pages_rows_from_the_bucket(cli: CliRunner, lakes, args: list[str])
         assert on_s3 == on_disk
 
 
-@pytest.mark.parametrize("args", [["trace", "gold/sales/daily_revenue", "region=west"], []])
-def test_commands_not_yet_on_object_storage_refuse_and_write_nothing(
-    cli: CliRunner, lakes, home: Path, s3_server: dict[str, str], s3_url: str, args: list[str]
+def test_every_command_runs_on_a_bucket_lake_and_none_is_refused(
+    cli: CliRunner, lakes, s3_server: dict[str, str], s3_url: str
 ) -> None:
-    remote = s3_location(s3_url, s3_server)
-    before = sorted((f.name, f.size) for f in (remote / "_lakeconsole").files())
-    out = cli(args, env=lakes[1])
-    assert out.returncode == 2
-    what = args[0] if args else "the console"
-    assert out.stderr.startswith(f"not yet on object storage: {what} (")
-    assert "these work there today: lakeconsole " in out.stderr and "history" in out.stderr
-    assert sorted((f.name, f.size) for f in (remote / "_lakeconsole").files()) == before
-    assert not list(home.rglob("s3*")), "a local folder named after the URL was written"
+    """The last refused ones (marts, quality, status, alerts, trace and the console) work there
+    since issue 16: `--help` of each is reached, not the not-yet line."""
+    from lakeconsole.cli.main import command_modules
+
+    for module in command_modules():
+        out = cli([module.COMMAND, "--help"], env=lakes[1])
+        assert out.returncode == 0 and "not yet on object storage" not in out.stderr, module
 
 
 def test_a_missing_bucket_is_one_line_and_exit_2(

@@ -22,13 +22,15 @@ from textual.worker import Worker, WorkerState
 from lakeconsole.core.console_prefs import ConsolePrefs, load_prefs, prefs_path, save_prefs
 from lakeconsole.core.dag import Pipeline, PipelineError
 from lakeconsole.core.events import Event, RunFinished, RunStatus, StepStarted
-from lakeconsole.core.lock import RunLocked, current_holder
+from lakeconsole.core.lock import RunLocked
 from lakeconsole.core.runner import RunOutcome, describe_error, run_pipeline
-from lakeconsole.core.runs import Trigger, load_runs
+from lakeconsole.core.runs import Trigger, holder_now, load_runs
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import state_home
 from lakeconsole.core.upkeep import UpkeepItem, upkeep_status
 from lakeconsole.tui.dashboard import DashboardScreen
 from lakeconsole.tui.help import HelpScreen, KeymapFiles
+from lakeconsole.tui.in_flight import InFlight
 from lakeconsole.tui.keys import CONSOLE_BINDINGS, key_of, parse_keymap, screen_keys
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.messages import (
@@ -112,9 +114,11 @@ class ConsoleApp(App[int]):
         self._cancel = threading.Event()
         self._run: Worker[RunOutcome] | None = None
         self._external_run_id: str | None = None
+        self._external_command = "the other process's run"  # what held the lake's lock
         self._last_background_error: str | None = None
         self._quitting = False
         self._env_seen = env_stamp(settings)  # .env as read at start (settings do not reload)
+        self.polls, self.upkeep_reads = InFlight(), InFlight()
         self.board = DashboardScreen(settings, pipeline, self.pipeline_error, clock)
         if "NO_COLOR" in settings.raw and not self.no_color:
             # NO_COLOR set in .env rather than the environment, which Textual reads itself.
@@ -140,8 +144,17 @@ class ConsoleApp(App[int]):
         self.call_after_refresh(self.open_log)
         self.call_after_refresh(self.load_history)
         self.call_after_refresh(self.load_upkeep)
-        self.set_interval(self.poll_interval_s, self.poll_lake, name="poll lake")
-        self.set_interval(UPKEEP_EVERY_S, self.load_upkeep, name="poll upkeep")
+        # Each skipped while its last read is still going (tui/in_flight: a slow bucket).
+        self.set_interval(self.poll_interval_s, self.tick_poll, name="poll lake")
+        self.set_interval(UPKEEP_EVERY_S, self.tick_upkeep, name="poll upkeep")
+
+    def tick_poll(self) -> None:
+        if not self.polls.busy:
+            self.poll_lake()
+
+    def tick_upkeep(self) -> None:
+        if not self.upkeep_reads.busy:
+            self.load_upkeep()
 
     @property
     def run_active(self) -> bool:
@@ -159,27 +172,49 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history")
     def load_history(self) -> None:
-        self.post_message(HistoryLoaded(load_runs(self.settings.state_dir, limit=HISTORY_RUNS)))
+        self.post_message(HistoryLoaded(load_runs(state_home(self.settings), limit=HISTORY_RUNS)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="upkeep")
     def load_upkeep(self) -> None:
+        with self.upkeep_reads:
+            self.post_message(self.read_upkeep())
+
+    def read_upkeep(self) -> UpkeepLoaded:
         items: list[UpkeepItem] = []
         findings: list[tuple[str, str, str]] = []
         error = None
         try:
-            from lakeconsole.core.alerts.incidents import open_incidents_item
-
             # The incidents alerted and still open: one line, where the upkeep lines are.
-            items = self.upkeep_source(self.settings) + open_incidents_item(self.settings)
+            items = self.upkeep_source(self.settings) + self.alerts_item() + self.unchecked()
             findings = self.findings_source(self.settings)
         except Exception as exc:  # the summary says it could not check; the console stays up
             error = describe_error(exc)
-        self.post_message(UpkeepLoaded(items, error, findings))
+        return UpkeepLoaded(items, error, findings)
+
+    def unchecked(self) -> list[UpkeepItem]:
+        """What the findings below leave out on this lake (object storage), as `lakeconsole
+        check` says on stderr: a missing finding must not read as one that passed."""
+        from lakeconsole.core.governance import not_checked
+
+        if skipped := not_checked(self.settings):
+            detail = f"not on object storage yet: {', '.join(skipped)}"
+            return [UpkeepItem("checks", None, False, detail)]
+        return []
+
+    def alerts_item(self) -> list[UpkeepItem]:
+        """The open incidents' line (core reads them where this lake keeps them)."""
+        from lakeconsole.core.alerts.incidents import open_incidents_item
+
+        return open_incidents_item(self.settings)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def poll_lake(self) -> None:
         """Is another process running the pipeline on this lake? Follow its record while it does.
         And has .env changed since start? The console keeps the settings it started with."""
+        with self.polls:
+            self.look_at_lake()
+
+    def look_at_lake(self) -> None:
         stamp = env_stamp(self.settings)
         if stamp != self._env_seen:
             self._env_seen = stamp
@@ -193,13 +228,12 @@ class ConsoleApp(App[int]):
             )
         if self.run_active:
             return  # our own run holds the lock: its events come straight from the runner
-        holder = current_holder(self.settings.state_dir)
+        state = state_home(self.settings)  # a folder, or the lake's prefix (its lease)
+        holder = holder_now(state)
         run_id = holder.run_id if holder else self._external_run_id
         if run_id is None:
             return
-        record = next(
-            (r for r in load_runs(self.settings.state_dir, limit=5) if r.run_id == run_id), None
-        )
+        record = next((r for r in load_runs(state, limit=5) if r.run_id == run_id), None)
         self.post_message(ExternalRun(holder, record))
 
     @property
@@ -234,11 +268,14 @@ class ConsoleApp(App[int]):
             self.board.show_record(message.record)
         if message.holder is not None:
             self._external_run_id = message.holder.run_id
+            self._external_command = message.holder.command
             self.board.show_external(message.holder)
         else:  # it ended
             self._external_run_id = None
             if message.record is not None:
                 self.board.show_finished(RunStatus(message.record.status))
+            else:  # a vacuum, optimize or backup holds the lock too, and leaves no run record
+                self.board.set_status(f"{self._external_command} ended", "idle")
             self.board.landing.run_worker(self.board.landing.rescan(), group="landing-scan")
             self.load_history()
             self.load_upkeep()
@@ -363,6 +400,7 @@ class ConsoleApp(App[int]):
             self.notify(str(error), title="Run not started", severity="warning", timeout=8)
             if error.holder is not None:
                 self._external_run_id = error.holder.run_id
+                self._external_command = error.holder.command
                 self.board.show_external(error.holder)
             return
         title = "Cannot start the run" if isinstance(error, PipelineError) else "✗ Pipeline Failed"

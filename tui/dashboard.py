@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import ClassVar
 
 from textual import events, work
@@ -22,11 +21,13 @@ from lakeconsole.core.events import Event, RunStatus, StepFinished, StepState
 from lakeconsole.core.lock import LockHolder
 from lakeconsole.core.runs import RunRecord
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 from lakeconsole.core.table_facts import TableFacts, tables_facts
 from lakeconsole.core.upkeep import UpkeepItem
 from lakeconsole.tui.dag_view import DagView
 from lakeconsole.tui.filter_bar import FilterBar
 from lakeconsole.tui.footer import FittingFooter
+from lakeconsole.tui.in_flight import InFlight
 from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_panel import LogPanel
@@ -72,7 +73,7 @@ FOOTER_ORDER = (
 class TablesRead(Message):
     """The step cards' tables as the lake has them now."""
 
-    def __init__(self, tables: dict[str, TableFacts], data_dir: Path) -> None:
+    def __init__(self, tables: dict[str, TableFacts], data_dir: LakePath) -> None:
         super().__init__()
         self.tables = tables
         self.data_dir = data_dir
@@ -113,6 +114,7 @@ class DashboardScreen(Screen[None]):
             {name: step.outputs for name, step in pipeline.steps.items()} if pipeline else {}
         )
         self.tables: dict[str, TableFacts] = {}
+        self.table_reads = InFlight()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="status-bar"):
@@ -126,7 +128,7 @@ class DashboardScreen(Screen[None]):
             yield LandingPanel(self.settings, self.settings.auto_run_on_landing)
             yield LatencyChart(id="latency")
             yield UpkeepPanel(self.clock, id="upkeep")
-        yield LogPanel(self.settings.log_file)
+        yield LogPanel(self.settings.log_file, lake_elsewhere=self.settings.on_object_storage)
         yield FilterBar(
             "Log lines containing…, then Enter (Escape: all lines)", id="log-filter", docked=True
         )
@@ -141,25 +143,33 @@ class DashboardScreen(Screen[None]):
         if self.outputs:
             # After the first frame: opening a table imports deltalake (~0.1 s).
             self.set_timer(FIRST_FRAME_S, self.refresh_tables)
-            self.set_interval(TABLES_EVERY_S, self.refresh_tables, name="step tables")
+            self.set_interval(TABLES_EVERY_S, self.tick_tables, name="step tables")
 
     # --- the step cards' tables ----------------------------------------------------------
+
+    def tick_tables(self) -> None:
+        """The periodic look: skipped while the last one is still reading (a slow bucket)."""
+        if not self.table_reads.busy:
+            self.refresh_tables()
 
     def refresh_tables(self) -> None:
         """Read the step cards' tables again (in a thread)."""
         if self.outputs:
             names = [name for outputs in self.outputs.values() for name in outputs]
-            self.read_tables(self.settings.data_dir, names, dict(self.tables))
+            self.read_tables(self.settings.lake_root, names, dict(self.tables))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="step-tables")
-    def read_tables(self, data_dir: Path, names: list[str], known: dict[str, TableFacts]) -> None:
+    def read_tables(
+        self, data_dir: LakePath, names: list[str], known: dict[str, TableFacts]
+    ) -> None:
         """Version, rows and last commit of every table the steps write (from the Delta log)."""
-        tables = tables_facts(data_dir, names, known)
+        with self.table_reads:
+            tables = tables_facts(data_dir, names, known)
         if not get_current_worker().is_cancelled:  # a newer read was asked for: it answers
             self.post_message(TablesRead(tables, data_dir))
 
     def on_tables_read(self, message: TablesRead) -> None:
-        if message.data_dir != self.settings.data_dir:
+        if message.data_dir != self.settings.lake_root:
             return  # read from the lake shown before a restore or a changed data dir
         self.tables = message.tables
         if self.dag is not None:

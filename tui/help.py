@@ -20,7 +20,8 @@ Panels
 - Pipeline: Bronze → Silver → Gold, a card per step: state, progress, records in → out, \
 time. Tab, Shift+Tab or a click selects a layer or a step.
 - Heartbeat (top line): the last run, as `lakeconsole run` prints it (OPS-09).
-- Landing: files waiting in data/landing, and whether auto-run on new files is on.
+- Landing: files waiting in the lake's landing/ (data/landing; on a bucket, its landing/ \
+prefix, listed every LANDING_POLL_SECONDS), and whether auto-run on new files is on.
 - Latency: end-to-end latency of recent runs (start of bronze to end of gold), one tick per \
 run, times along the bottom; its corner key stacks each step's time per run instead (which grew).
 - Maintenance: last vacuum and backup, and what is overdue.

@@ -1,5 +1,8 @@
 """Files in data/landing, kept current with watchfiles; new arrivals can start a run.
 
+On an object-store lake the landing prefix cannot be watched: the panel lists it every
+LANDING_POLL_SECONDS instead (and after every run), and its title says so.
+
 Which files are still waiting (not ingested) is the pipeline's knowledge, not the console's: the
 panel asks the loaded pipeline (`core.pipeline`) for `landing_waiting` (names relative to the
 landing folder) and marks the rest as read, and for `landing_rejected` (name → why), and lists
@@ -25,6 +28,7 @@ from lakeconsole.core.lake import landing_dir
 from lakeconsole.core.landing import scan_landing
 from lakeconsole.core.pipeline import LoadedPipeline, loaded_or_none
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath, Location, StorageError
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.messages import LandingFiles
@@ -37,8 +41,8 @@ SHOWN_REJECTED = 5
 def look(settings: Settings, pipeline: LoadedPipeline | None) -> LandingFiles:
     """One listing, with what is waiting when the pipeline can say. Blocking: call in a thread."""
     try:
-        landing = scan_landing(landing_dir(settings.data_dir))
-    except OSError as exc:
+        landing = scan_landing(landing_dir(settings.lake_root))
+    except (OSError, StorageError) as exc:
         return LandingFiles([], error=str(exc))
     return LandingFiles(
         [(Path(f.name), f.size) for f in landing.files],
@@ -129,7 +133,7 @@ class LandingPanel(VerticalScroll):
     def __init__(self, settings: Settings, auto_run: bool) -> None:
         super().__init__(id="landing")
         self.settings = settings
-        self.folder = landing_dir(settings.data_dir)
+        self.folder: LakePath = landing_dir(settings.lake_root)
         self.auto_run = auto_run
         self.files: list[tuple[Path, int]] = []
         self._seen: set[str] | None = None  # None until the first listing
@@ -158,12 +162,18 @@ class LandingPanel(VerticalScroll):
     @work(exclusive=True, exit_on_error=False, group="landing")
     async def watch_landing(self) -> None:
         """List now, then again after every change (the listing runs in a thread)."""
-        watchfiles = await asyncio.to_thread(import_watchfiles)
-        await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
         # The console loaded it already (loaded once per process): this is the same object.
         self._pipeline = await asyncio.to_thread(loaded_or_none, self.settings)
+        folder = self.folder
+        if isinstance(folder, Location):  # a bucket sends no change events: list it again
+            await self.rescan()
+            while True:
+                await asyncio.sleep(self.settings.landing_poll_seconds)
+                await self.rescan()
+        watchfiles = await asyncio.to_thread(import_watchfiles)
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         await self.rescan()
-        async for _changes in watchfiles.awatch(self.folder, debounce=self.DEBOUNCE_MS, step=50):
+        async for _changes in watchfiles.awatch(folder, debounce=self.DEBOUNCE_MS, step=50):
             await self.rescan()
 
     def repoint(self, settings: Settings) -> None:
@@ -171,7 +181,7 @@ class LandingPanel(VerticalScroll):
         watch follows the folder moved aside. The files there now are the first look again
         (none counts as new: auto-run waits for a file that lands from now on)."""
         self.settings = settings
-        self.folder = landing_dir(settings.data_dir)
+        self.folder = landing_dir(settings.lake_root)
         self.files, self._seen = [], None
         self._generation += 1
         self.query_one("#landing-files", Static).update("looking…")
@@ -196,11 +206,16 @@ class LandingPanel(VerticalScroll):
     def show_listing(self, message: LandingFiles) -> None:
         """One listing: the files, the title, and FilesArrived for names new since the last."""
         text = self.query_one("#landing-files", Static)
+        text.set_class(bool(message.error), "-error")  # an error wraps: its end is the fix
         if message.error:
+            # Not the last count: what waits is unknown until the folder or bucket answers.
+            self.border_title = "Landing · cannot list"
             text.update(f"cannot read {self.folder}: {message.error}")
             return
         self.files = message.files
         self.border_title, body = describe(message)
+        if isinstance(self.folder, Location):  # not watched: say how soon a new object shows
+            body += f"\n↻ listed every {self.settings.landing_poll_seconds} s"
         text.update(body)
         names = {str(p) for p, _ in message.files}
         new = sorted(names - self._seen) if self._seen is not None else []

@@ -33,9 +33,12 @@ class LogPanel(Log):
 
     DEBOUNCE_MS = 200
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lake_elsewhere: bool = False) -> None:
         super().__init__(max_lines=KEPT_LINES, id="log", highlight=False, auto_scroll=False)
         self.path = path
+        # The lake is on object storage while its app log stays in this machine's logs/: the
+        # title says so, or a user would look for it in the bucket.
+        self.lake_elsewhere = lake_elsewhere
         self.tail = LogTail(path)
         self.following = True
         self.filter_index = 0  # into FILTERS: ALL
@@ -164,7 +167,7 @@ class LogPanel(Log):
         self._title()
 
     def _title(self) -> None:
-        parts = [self.path.name]
+        parts = [f"{self.path.name} (on this machine)" if self.lake_elsewhere else self.path.name]
         if self.filter_index:
             parts.append(self.filter_name)
         if self.text:

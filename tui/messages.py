@@ -9,6 +9,7 @@ from textual.message import Message
 from lakeconsole.core.events import Event
 from lakeconsole.core.lock import LockHolder
 from lakeconsole.core.runs import RunRecord
+from lakeconsole.core.storage import LakePath
 from lakeconsole.core.upkeep import UpkeepItem
 
 
@@ -78,6 +79,6 @@ class LakeSwapped(Message):
     """The lake at the data folder was replaced (a restore moved the old one aside): the
     console re-points its panels and watchers (`ConsoleApp.repoint`)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: LakePath) -> None:
         super().__init__()
         self.data_dir = data_dir

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lakeconsole.core.blocks.state import read_state, state_path, write_state
 from lakeconsole.core.landing import LandingFile
 from lakeconsole.core.settings import Settings
-from lakeconsole.core.storage import open_delta, table_exists
+from lakeconsole.core.storage import FETCH_CHUNK, Location, StorageError, open_delta, table_exists
 
 if TYPE_CHECKING:
     from lakeconsole.core.api import BronzeTable
@@ -287,16 +287,39 @@ def _landing_entries(
     return entries
 
 
-@functools.lru_cache(maxsize=256)
 def _content_hash(landing: LandingFile) -> str:
     """The content hash of a file not in the ledger yet, kept while its size and modification
-    time stay the same: the landing panel asks again after every change in the folder."""
+    time stay the same: the landing panel asks again after every change in the folder. An
+    object in a bucket is read once for it (streamed), as bronze hashes what it fetches."""
+    if landing.remote is not None:
+        return _object_hash(landing.remote, landing.size, landing.mtime_ns)
+    return _file_hash(landing)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_hash(landing: LandingFile) -> str:
     from lakeconsole.core.blocks.landing_read import FileChanged, content_hash
 
     try:
         return content_hash(landing.path)
     except FileChanged:
         raise FileNotFoundError(landing.path) from None  # no longer a file: as good as gone
+
+
+@functools.lru_cache(maxsize=256)
+def _object_hash(remote: Location, size: int, mtime_ns: int) -> str:
+    """SHA-256 of an object's bytes; size and time are in the key: a rewrite is another one."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        for chunk in remote.read_chunks(FETCH_CHUNK):
+            digest.update(chunk)
+    except StorageError:
+        if not remote.exists():
+            raise FileNotFoundError(remote.uri) from None  # removed since the listing
+        raise
+    return digest.hexdigest()
 
 
 def _catch_up(ledger: Ledger, dt: Any, current: int) -> bool:

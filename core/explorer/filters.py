@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lakeconsole.core.explorer.table import ExplorerError
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
 
     from lakeconsole.core.explorer.catalog import TableSummary
     from lakeconsole.core.explorer.history import Commit
+    from lakeconsole.core.storage import LakePath
 
 # A history filter searches the whole log, newest first, keeping this many matches to show (it
 # counts them all). Measured: 10,000 commit files searched in 1.6 s here.
@@ -74,7 +74,7 @@ class CommitSearch:
 
 
 def find_commits(
-    path: Path,
+    path: LakePath,
     text: str,
     limit: int = FOUND_COMMITS,
     stop: Callable[[], bool] = lambda: False,

@@ -8,8 +8,8 @@ OPTIMIZE / Z-ORDER are those whose file counts grew (or that hold many small fil
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from lakeconsole.core.maintenance.ledger import last_done
 from lakeconsole.core.maintenance.tables import table_files, table_name
@@ -82,7 +82,7 @@ def latency_watch(settings: Settings, limit: int = 200) -> LatencyWatch:
 
 
 def optimize_candidates(
-    settings: Settings, tables: list[Path] | list[LakePath] | None = None
+    settings: Settings, tables: Sequence[LakePath] | None = None
 ) -> list[tuple[str, str]]:
     """Tables worth an OPTIMIZE: (name, why). File counts grown since the last OPTIMIZE, or,
     for a table never optimized, several small files sharing a partition."""
@@ -90,9 +90,9 @@ def optimize_candidates(
 
     optimized = last_done(state_home(settings), "optimize")
     out: list[tuple[str, str]] = []
-    found: list[LakePath] = list(find_tables(settings.lake_root) if tables is None else tables)
-    for table in found:
-        name = table_name(settings.lake_root, table)
+    lake = settings.lake_root
+    for table in find_tables(lake) if tables is None else tables:
+        name = table_name(lake, table)
         files = table_files(table)
         previous = optimized.get(name)
         if previous is not None:

@@ -199,6 +199,14 @@ class BackupScreen(ConsoleView):
         if snapshot is None:
             self.notify("No snapshot to restore yet", severity="warning")
             return
+        if self.settings.on_object_storage:
+            # Object storage has no rename: a restore goes only into an empty prefix, never
+            # over this lake. Core refuses before writing anything and its one line says what
+            # to do instead (restore beside it, then repoint); a confirmation would ask for
+            # something that cannot happen.
+            self._start(f"restoring {snapshot.snapshot}…")
+            self.run_task("restore", snapshot.snapshot)
+            return
         from lakeconsole.tui.modals import ConfirmScreen
 
         lake = self.settings.data_dir
@@ -234,6 +242,7 @@ class BackupScreen(ConsoleView):
     def run_task(self, task: str, snapshot: str | None = None) -> None:
         from lakeconsole.core.backup import (
             BackupError,
+            RestoreRefused,
             restore_drill,
             restore_snapshot,
             run_backup,
@@ -270,18 +279,24 @@ class BackupScreen(ConsoleView):
                 r = restore_snapshot(
                     self.settings,
                     snapshot=snapshot,
-                    force=True,
+                    # --force moves a local lake aside; nothing can be moved in a bucket.
+                    force=not self.settings.on_object_storage,
                     on_progress=self._progress,
                     cancel_event=self.cancel,
                 )
                 # The lake at the data folder is another one now: the console re-points its
                 # panels and watchers (the message bubbles up to the app).
-                self.post_message(LakeSwapped(self.settings.data_dir))
+                self.post_message(LakeSwapped(self.settings.lake_root))
                 aside = f"; the old lake is in {r.moved_aside}" if r.moved_aside else ""
                 self.post_message(
                     WorkFinished(f"✓ restored {r.snapshot}: {r.files} files{aside}", True)
                 )
         except BackupError as exc:
+            if isinstance(exc, RestoreRefused) and self.settings.on_object_storage:
+                # Refused before anything was written, as it always is over a lake in a
+                # bucket: what to do instead goes in the status line, not a "failed" dialog.
+                self.post_message(WorkFinished(f"✗ {exc}", False))
+                return
             self.post_message(WorkFinished(f"✗ {exc}", False, error=str(exc)))
 
     def _progress(self, progress: BackupProgress) -> None:

@@ -4,7 +4,6 @@ features`, from the same core function. Opened from the tables view; read in a t
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -15,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Footer, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
+from lakeconsole.core.storage import LakePath
 from lakeconsole.core.table_features import TableFeatures
 from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.screens.view import ConsoleView
@@ -34,7 +34,7 @@ class TableFeaturesScreen(ConsoleView):
         Binding("escape", "back", "Back", id="features.back", tooltip="Back to the tables"),
     ]
 
-    def __init__(self, path: Path, name: str) -> None:
+    def __init__(self, path: LakePath, name: str) -> None:
         super().__init__()
         self.path, self.table_name = path, name
         self.shown: list[tuple[str, str]] = []  # the facts on screen, once read

@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -30,6 +29,7 @@ from lakeconsole.core.maintenance.status import TableUpkeep
 from lakeconsole.core.maintenance.tables import MIN_RETENTION_HOURS, TableFiles
 from lakeconsole.core.maintenance.vacuum import VacuumPlan, VacuumResult
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 from lakeconsole.core.units import ago, human_bytes
 from lakeconsole.tui.charts import part_bar
 from lakeconsole.tui.fitted_columns import Cell, Column, fit_columns
@@ -268,6 +268,7 @@ class MaintenanceScreen(ConsoleView):
     def on_mount(self) -> None:
         self.rows: list[tuple[Cell, ...]] = []
         self.keys: list[str] = []
+        self.paths: dict[str, LakePath] = {}
         self._show_progress(False)
         self.action_refresh()
 
@@ -299,6 +300,8 @@ class MaintenanceScreen(ConsoleView):
         small = self.app.theme_variables.get("warning", "")  # small files are a warning sign
         self.rows = [_row(up, files, now, most, small) for up, files in message.overview.tables]
         self.keys = [str(upkeep.path) for upkeep, _ in message.overview.tables]
+        # A row's key is text: the table it names, a folder or an object-store location.
+        self.paths = {str(upkeep.path): upkeep.path for upkeep, _ in message.overview.tables}
         self._fill()
         watch = message.overview.latency
         self.query_one("#latency-chart", LatencyTrend).points = watch.points[-60:]
@@ -323,14 +326,14 @@ class MaintenanceScreen(ConsoleView):
         fit_columns(table, COLUMNS, self.rows, self.keys, self.size.width)
 
     # --- vacuum --------------------------------------------------------------------------
-    def _selected(self, every: bool) -> list[Path]:
+    def _selected(self, every: bool) -> list[LakePath]:
         table = self.query_one("#maintenance-tables", DataTable)
         if every:
-            return [Path(str(k.value)) for k in table.rows]
+            return [self.paths[str(k.value)] for k in table.rows]
         if table.row_count == 0:
             return []
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return [Path(str(key.value))]
+        return [self.paths[str(key.value)]]
 
     def _retention(self) -> int | None:
         raw = self.query_one("#retention", Input).value.strip()
@@ -358,7 +361,7 @@ class MaintenanceScreen(ConsoleView):
         self.plan_vacuum(tables, hours)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-plan")
-    def plan_vacuum(self, tables: list[Path], hours: int) -> None:
+    def plan_vacuum(self, tables: list[LakePath], hours: int) -> None:
         from lakeconsole.core.maintenance.vacuum import plan_tables
 
         forced = hours < MIN_RETENTION_HOURS
@@ -398,7 +401,7 @@ class MaintenanceScreen(ConsoleView):
         self.run_optimize(tables, zorder)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="maintenance-work")
-    def run_optimize(self, tables: list[Path], zorder: bool) -> None:
+    def run_optimize(self, tables: list[LakePath], zorder: bool) -> None:
         from lakeconsole.core.maintenance.optimize import optimize_tables
 
         results: list[OptimizeResult] = optimize_tables(

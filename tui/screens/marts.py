@@ -29,9 +29,10 @@ from lakeconsole.core.marts.readme import (
     Mart,
     MartError,
     ReadmeState,
-    find_marts,
     gold_dir,
+    lake_marts,
     new_mart,
+    readme_folder,
     readme_state,
     text_state,
 )
@@ -215,7 +216,7 @@ class MartsScreen(ConsoleView):
         status = self.query_one("#marts-status", Static)
         if self.current is None:
             status.update(
-                f"No marts under {gold_dir(self.settings.data_dir)} yet: "
+                f"No marts under {gold_dir(self.settings.lake_root)} yet: "
                 "ctrl+n starts one, or run the pipeline."
             )
             return
@@ -246,7 +247,7 @@ class MartsScreen(ConsoleView):
     @work(thread=True, exclusive=True, exit_on_error=False, group="marts-load")
     def load_marts(self) -> None:
         """Read the marts and their README states (disk) off the UI thread."""
-        marts = find_marts(self.settings.data_dir)
+        marts = lake_marts(self.settings)
         fresh = self.freshness()
         self.post_message(
             MartsLoaded([MartRow(m, readme_state(m.path), fresh.get(m.name, "")) for m in marts])
@@ -406,10 +407,9 @@ class MartsScreen(ConsoleView):
             written_descriptions,
         )
 
-        data_dir = self.settings.data_dir
-        tables = mart_columns(
-            mart, data_dir, declared_tables(self.settings), written_descriptions(text)
-        )
+        declared = declared_tables(self.settings)
+        lake = self.settings.lake_root
+        tables = mart_columns(mart, lake, declared, written_descriptions(text))
         self.post_message(DictionaryBuilt(mart.name, with_block(text, render_block(tables))))
 
     @on(DictionaryBuilt)
@@ -428,7 +428,7 @@ class MartsScreen(ConsoleView):
             if not name:
                 return
             try:
-                new_mart(self.settings.data_dir, name)
+                new_mart(self.settings.lake_root, name, readme_folder(self.settings))
             except MartError as exc:
                 self.notify(str(exc), severity="error", timeout=8)
                 return
@@ -463,7 +463,8 @@ class MartsScreen(ConsoleView):
         """Report README.md changes under gold/ (and new mart folders) as they happen."""
         from watchfiles import awatch
 
-        gold = gold_dir(self.settings.data_dir)
+        # The READMEs of a lake in a bucket are kept in the project (readme_folder).
+        gold = readme_folder(self.settings) or gold_dir(self.settings.data_dir)
         gold.mkdir(parents=True, exist_ok=True)
 
         def wanted(_change: object, path: str) -> bool:

@@ -8,6 +8,7 @@ ledger and the quarantine table are read in thread workers that post messages.""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -21,15 +22,16 @@ from textual.widgets import DataTable, Footer, Label, Static
 from lakeconsole.core.quality import (
     PAGE_ROWS,
     RuleTrend,
+    lake_quality,
     ledger_path,
     lineage_columns,
     quarantined_page,
-    read_quality,
     sparkline,
     trends,
 )
 from lakeconsole.core.runner import describe_error
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import StorageError, state_home
 from lakeconsole.tui.charts import AXIS, DOT_BITS, UP_EIGHTHS, nice_ceiling, spread, time_axis
 from lakeconsole.tui.fitted_columns import Column, fit_columns
 from lakeconsole.tui.keys import key_of
@@ -58,12 +60,18 @@ STATES = {"fail": "error", "warn": "warning"}  # theme variables: NO_COLOR keeps
 
 
 def ledger_stamp(settings: Settings) -> tuple[int, int]:
-    """The quality ledger's size and change time ((0, 0) while there is none)."""
+    """The quality ledger's size and change time ((0, 0) while there is none), on this
+    machine or in the lake's bucket (each run adds its line there)."""
+    home = state_home(settings)
+    ledger = ledger_path(home)
     try:
-        held = ledger_path(settings.state_dir).stat()
-    except OSError:
+        if isinstance(ledger, Path) or isinstance(home, Path):
+            held = Path(str(ledger)).stat()
+            return (held.st_size, held.st_mtime_ns)
+        found = [f for f in home.files() if f.name == ledger.name]
+    except (OSError, StorageError):
         return (0, 0)
-    return (held.st_size, held.st_mtime_ns)
+    return (found[0].size, found[0].mtime_ms) if found else (0, 0)
 
 
 class QualityLoaded(Message, bubble=False):
@@ -227,7 +235,7 @@ class QualityScreen(ConsoleView):
     def load(self) -> None:
         self._seen = ledger_stamp(self.settings)
         try:
-            records = read_quality(self.settings.state_dir)
+            records = lake_quality(self.settings)
             found = trends(records, RUNS_SHOWN)
             tables = len({r.table for r in records})
         except Exception as exc:  # an unreadable ledger is said on the screen

@@ -34,6 +34,7 @@ from lakeconsole.core.run_timeline import (
 from lakeconsole.core.runs import RunRecord, Trigger
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.units import count
+from lakeconsole.tui.in_flight import InFlight
 from lakeconsole.tui.keys import key_of
 from lakeconsole.tui.screens.view import ConsoleView
 
@@ -135,7 +136,8 @@ class RunsScreen(RunsViewScreen):
         super().__init__()
         self.settings = settings
         self.runs: dict[str, RunRecord] = {}
-        self._folder_seen: int | None = None
+        self._folder_seen: object = None
+        self.reads = InFlight()
         self._running_shown = False
         self._shown: RunsLoaded | None = None  # the list on the screen, for a resize
         self._shown_width = 0
@@ -152,7 +154,11 @@ class RunsScreen(RunsViewScreen):
         table.add_columns(*COLUMNS)
         table.loading = True
         self.poll_runs()
-        self.set_interval(POLL_S, self.poll_runs, name="poll runs")
+        self.set_interval(POLL_S, self.tick_runs, name="poll runs")
+
+    def tick_runs(self) -> None:
+        if not self.reads.busy:  # a slow bucket: the last read is still going
+            self.poll_runs()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-load")
     def poll_runs(self) -> None:
@@ -160,18 +166,17 @@ class RunsScreen(RunsViewScreen):
         file into it), so a run started anywhere shows; and at every poll while one goes, so its
         steps and its end show even within one tick of the folder's clock, and a run whose
         process died turns `aborted`."""
-        from lakeconsole.core.runs import load_runs, runs_dir
+        from lakeconsole.core.runs import load_runs, runs_stamp
+        from lakeconsole.core.storage import state_home
 
-        folder = runs_dir(self.settings.state_dir)
-        try:
-            stamp = folder.stat().st_mtime_ns
-        except OSError:
-            stamp = 0
-        if stamp == self._folder_seen and not self._running_shown:
-            return
-        self._folder_seen = stamp
-        problems: list[str] = []
-        runs = load_runs(self.settings.state_dir, limit=RUNS_SHOWN, problems=problems)
+        state = state_home(self.settings)
+        with self.reads:
+            stamp = runs_stamp(state)
+            if stamp == self._folder_seen and not self._running_shown:
+                return
+            self._folder_seen = stamp
+            problems: list[str] = []
+            runs = load_runs(state, limit=RUNS_SHOWN, problems=problems)
         self.post_message(RunsLoaded(runs, problems))
 
     def on_resize(self, event: Resize) -> None:
@@ -292,8 +297,9 @@ class RunScreen(RunsViewScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="run-load")
     def reload(self) -> None:
         from lakeconsole.core.runs import load_run
+        from lakeconsole.core.storage import state_home
 
-        self.post_message(RunLoaded(load_run(self.settings.state_dir, self.record.run_id)))
+        self.post_message(RunLoaded(load_run(state_home(self.settings), self.record.run_id)))
 
     def on_run_loaded(self, message: RunLoaded) -> None:
         if message.run is not None:

@@ -8,7 +8,6 @@ older commits; / searches the whole log (core/explorer/filters.find_commits) in 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -24,6 +23,7 @@ from lakeconsole.core.explorer.filters import CommitSearch
 from lakeconsole.core.explorer.history import DEFAULT_PAGE, Commit, HistoryPage
 from lakeconsole.core.explorer.restore import RestorePlan
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 from lakeconsole.tui.filter_bar import FilterBar, count_text
 from lakeconsole.tui.fitted_columns import Column, cut, fit_columns
 from lakeconsole.tui.keys import FILTER, key_of
@@ -144,7 +144,7 @@ class TableHistoryScreen(ConsoleView):
     ]
 
     def __init__(
-        self, settings: Settings, path: Path, name: str, page_size: int = DEFAULT_PAGE
+        self, settings: Settings, path: LakePath, name: str, page_size: int = DEFAULT_PAGE
     ) -> None:
         super().__init__()
         self.settings, self.path, self.table_name = settings, path, name

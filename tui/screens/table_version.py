@@ -8,7 +8,6 @@ version changes, so one row can be followed through time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -23,6 +22,7 @@ from lakeconsole.core.explorer.filters import RowFilter
 from lakeconsole.core.explorer.history import Commit
 from lakeconsole.core.explorer.version import DEFAULT_ROWS, RowsPage, VersionSchema
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 from lakeconsole.tui.filter_bar import FilterBar, count_text
 from lakeconsole.tui.keys import FILTER, key_of
 from lakeconsole.tui.screens.tables import describe
@@ -109,7 +109,7 @@ class TableVersionScreen(ConsoleView):
     def __init__(
         self,
         settings: Settings,
-        path: Path,
+        path: LakePath,
         name: str,
         version: int,
         latest: int | None = None,

@@ -6,7 +6,6 @@ worker that posts a message; widgets are touched only on the UI thread.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -19,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from lakeconsole.core.explorer.catalog import TableSummary
 from lakeconsole.core.settings import Settings
+from lakeconsole.core.storage import LakePath
 from lakeconsole.core.units import human_bytes
 from lakeconsole.tui.charts import bar
 from lakeconsole.tui.filter_bar import FilterBar, TextInput, count_text
@@ -53,7 +53,7 @@ class TablesLoaded(Message, bubble=False):
 class PathResolved(Message, bubble=False):
     """A table typed by path or name was found: open its history."""
 
-    def __init__(self, path: Path, name: str) -> None:
+    def __init__(self, path: LakePath, name: str) -> None:
         super().__init__()
         self.path, self.name = path, name
 
@@ -193,7 +193,7 @@ class TablesScreen(ConsoleView):
             table.focus()
         else:
             self._status(
-                f"No Delta tables in {self.settings.data_dir} yet (run the pipeline), "
+                f"No Delta tables in {self.settings.lake_name} yet (run the pipeline), "
                 f"or press {key_of(self, 'open_path')} to open one by path"
             )
 
@@ -207,7 +207,7 @@ class TablesScreen(ConsoleView):
     @on(DataTable.RowSelected, "#tables-list")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         summary = self.summaries.get(str(event.row_key.value))
-        if summary is not None and isinstance(summary.path, Path):  # the console is local-only
+        if summary is not None:
             self._open(summary.path, summary.name)
 
     def action_features(self) -> None:
@@ -218,7 +218,7 @@ class TablesScreen(ConsoleView):
             return
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         summary = self.summaries.get(str(key))
-        if summary is not None and isinstance(summary.path, Path):  # the console is local-only
+        if summary is not None:
             self.app.push_screen(TableFeaturesScreen(summary.path, summary.name))
 
     def action_open_path(self) -> None:
@@ -236,15 +236,16 @@ class TablesScreen(ConsoleView):
         from lakeconsole.core.explorer.log import latest_version
         from lakeconsole.core.explorer.table import resolve_table, table_name
 
-        path = resolve_table(text, self.settings.data_dir)
+        lake = self.settings.lake_root
+        path = resolve_table(text, lake)
         latest_version(path)  # a log without commits fails here, not in the next view
-        self.post_message(PathResolved(path, table_name(self.settings.data_dir, path)))
+        self.post_message(PathResolved(path, table_name(lake, path)))
 
     def on_path_resolved(self, message: PathResolved) -> None:
         self._status("")
         self._open(message.path, message.name)
 
-    def _open(self, path: Path, name: str) -> None:
+    def _open(self, path: LakePath, name: str) -> None:
         from lakeconsole.tui.screens.table_history import TableHistoryScreen
 
         self.app.push_screen(TableHistoryScreen(self.settings, path, name))
