@@ -31,6 +31,7 @@ from lakeconsole.tui.charts import (
     BRAILLE,
     bar,
     latency_chart,
+    legend,
     part_bar,
     seconds_scale,
     stack_bounds,
@@ -195,6 +196,15 @@ def test_step_names_wrap_whole_before_they_are_cut() -> None:
     assert rows[0].startswith("6s┤") and rows[-4].startswith("0s┤")
     wide = lines(stacked_steps_chart(runs_of([(1.0, 2.0, 3.0)] * 5), width=50, height=8))
     assert wide[-1] == "■bronze_orders ■silver_orders ■gold_revenue"  # one row where it fits
+
+
+def test_a_legend_without_room_names_the_steps_by_their_layer_word_before_cutting() -> None:
+    # The dashboard's panel at 80x24: 4 rows, no room for rows of its own; `■bronze… ■silver…
+    # ■gold_d…` was all it said.
+    names = ["bronze_ingest", "silver_orders", "gold_daily_revenue"]
+    assert legend(names, 27).plain.rstrip() == "■bronze ■silver ■gold"
+    # Two steps of one layer: the first words do not tell them apart, so the names are cut.
+    assert legend(["silver_orders", "silver_returns"], 20).plain.rstrip() == "■silver_… ■silver_…"
 
 
 def test_stacked_chart_fits_the_dashboard_panel() -> None:

@@ -237,7 +237,15 @@ def legend_rows(
 
 
 def legend(names: Sequence[str], width: int, palette: Sequence[str] = PALETTE) -> Text:
-    """`■bronze_orders ■gold_revenue`, each name cut to share one row of `width` cells."""
+    """`■bronze_orders ■gold_revenue` on one row of `width` cells: the names whole, else their
+    first words where those tell them apart (`■bronze ■silver ■gold`: a step is usually named
+    after its layer), else each name cut to its share."""
+    first_words = [name.split("_", 1)[0] for name in names]
+    for candidate in (list(names), first_words):
+        fits = sum(len(n) + 2 for n in candidate) - 1 <= width
+        if len(set(candidate)) == len(candidate) and fits:
+            names = candidate
+            break
     room = max(width // max(len(names), 1) - 2, 1)
     out = Text(no_wrap=True, overflow="crop")
     for i, name in enumerate(names):

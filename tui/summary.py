@@ -83,32 +83,40 @@ class UpkeepPanel(VerticalScroll, can_focus=True):
     def line_count(self) -> int:
         return max(1, len(self.lines))
 
-    def rows(self, width: int, most: int | None = None) -> list[str]:
-        """The lines wrapped at `width` columns, each continuation indented under its text; a
-        line longer than `most` rows ends its last one with an ellipsis."""
+    def rows(self, width: int, room: int) -> list[str]:
+        """The lines wrapped at `width` columns (each continuation indented under its text) in
+        at most `room` rows: one row each first, then the rows left go round the lines, the
+        `!` ones (a fix to make) first, so a fix at the end of a line is read; a line cut short
+        keeps its rest on its last row, which the panel ends with an ellipsis. More lines than
+        rows: one row each (the panel scrolls)."""
+        wrapped = [
+            textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False) or [""]
+            for line in self.lines
+        ]
+        if len(wrapped) > room:
+            return list(self.lines)
+        allotted = [1] * len(wrapped)
+        spare = room - len(wrapped)
+        order = sorted(range(len(wrapped)), key=lambda i: not self.lines[i].startswith("! "))
+        while spare > 0 and any(allotted[i] < len(wrapped[i]) for i in order):
+            for i in order:
+                if spare > 0 and allotted[i] < len(wrapped[i]):
+                    allotted[i] += 1
+                    spare -= 1
         out: list[str] = []
-        for line in self.lines:
-            rows = textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)
-            if most is not None and len(rows) > most:
-                rows = rows[:most]
-                rows[-1] = rows[-1][: width - 1] + "…"
-            out.extend(rows or [""])
+        for rows, n in zip(wrapped, allotted, strict=True):
+            kept = rows[:n]
+            if n < len(rows):  # the rest on its last row, for the panel to cut with "…"
+                kept[-1] = ("  " if n > 1 else "") + " ".join(r.strip() for r in rows[n - 1 :])
+            out.extend(kept)
         return out
 
     def fit(self, room: int) -> int:
-        """Show the lines in at most `room` rows, each wrapped to as many rows as leaves every
-        line room (a fix at the end of a line is read); one row each, cut with an ellipsis,
-        when even that does not fit (every item still shows; the tooltip has the full text).
-        Returns the rows shown."""
+        """Show the lines in at most `room` rows (rows()); returns the rows shown."""
         width = self.size.width - UPKEEP_FRAME
         if not self.lines or width <= 0:
             return self.line_count
-        shown = self.lines
-        for most in range(len(self.rows(width)), 1, -1):
-            rows = self.rows(width, most)
-            if len(rows) <= room:
-                shown = rows
-                break
+        shown = self.rows(width, room)
         self.query_one(".upkeep-text", Static).update("\n".join(shown))
         return len(shown)
 
