@@ -20,6 +20,7 @@ from lakeconsole.tui.screens.table_version import TableVersionScreen
 from lakeconsole.tui.screens.trace import TraceScreen
 from tests.screen_walks import loaded, text_of, until
 from tests.test_trace import GOLD, PLANT, plant  # noqa: F401 (the lake fixture)
+from tests.test_tui_walk_120 import screen_lines
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 
@@ -142,3 +143,14 @@ async def test_a_gold_table_a_custom_step_writes_says_why_it_cannot_be_traced(
 def test_trace_snapshot(lake: Settings, snap_compare: Any, size: tuple[int, int]) -> None:
     app = version_of(lake, GOLD)
     assert snap_compare(app, terminal_size=size, run_before=lambda pilot: open_trace(pilot, app))
+
+
+async def test_a_key_longer_than_the_screen_wraps_in_the_trace_title(lake: Settings) -> None:
+    """At 80 columns the sales mart's key (four columns) ran past the edge and was cut; the
+    plant's shorter key shows it at 40."""
+    app = version_of(lake, GOLD)
+    async with app.run_test(size=(40, 24)) as pilot:
+        await open_trace(pilot, app)
+        await pilot.pause()
+        text = " ".join(" ".join(screen_lines(app)).split())  # type: ignore[arg-type]
+        assert "day=2024-01-05 site=north" in text
