@@ -220,8 +220,7 @@ def _run_steps(
         ctx = StepContext(settings, run_id, name, report, cancel)
         try:
             ctx.check_cancelled()
-            if not settings.on_object_storage:  # the damage checks read local files
-                refuse_damaged_outputs(settings.data_dir, step.outputs)
+            refuse_damaged_outputs(settings.lake_root, step.outputs)
             result = _run_or_skip(step, ctx, marks)
         except Cancelled:
             cancelled = True

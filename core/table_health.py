@@ -430,14 +430,21 @@ def open_table(path: LakePath, version: int | None = None, name: str | None = No
         raise
 
 
-def refuse_damaged_outputs(data_dir: Path, outputs: tuple[str, ...]) -> None:
+def refuse_damaged_outputs(lake: LakePath, outputs: tuple[str, ...]) -> None:
     """TableDamaged when a table a step writes is damaged (its log, or a live file missing):
     checked before every step, also one that will find nothing to do, so that a run never
     reports a damaged lake as fine. The log from the last checkpoint on and one stat per live
-    file: milliseconds on a 10M-row lake."""
+    file: milliseconds on a 10M-row lake; in a bucket, a listing of the log and of the table
+    (the table cache is local only, so its live files are read from the log each time)."""
     for output in outputs:
-        path = data_dir / output
-        if (path / "_delta_log").is_dir():
+        path = lake / output
+        if _has_log(path):
             found = table_damage(path, remember=True)
             if found:
                 raise TableDamaged(found[0].message)
+
+
+def _has_log(path: LakePath) -> bool:
+    if isinstance(path, Path):
+        return (path / "_delta_log").is_dir()
+    return bool((path / "_delta_log").names())

@@ -358,3 +358,27 @@ def test_runs_lists_the_run_records_in_the_bucket_and_shows_one(on_s3: dict[str,
     one = lakeconsole(["runs", records[1]["run_id"]], on_s3)
     assert one.returncode == 0, one.stderr
     assert one.stdout.startswith(f"run {records[1]['run_id']}: succeeded\n")
+
+
+def test_a_run_on_s3_refuses_a_table_whose_live_file_left_the_bucket_in_one_line(
+    on_s3: dict[str, str], s3_server: dict[str, str], s3_url: str, tmp_path: Path
+) -> None:
+    """The damage check before each step ran on local lakes only: on S3 silver merged into a
+    table whose live file was gone (or failed on delta-rs's raw text when it had to read it)."""
+    assert lakeconsole(["run"], on_s3).returncode == 0
+    settings = load_settings(on_s3)
+    silver = TABLES["silver/sales_orders"].path(settings.lake_root)
+    gone = open_delta(silver).file_uris()[0]
+    s3_location(gone, s3_server).delete()
+    before = versions(settings)
+    write_demo(tmp_path, rows=300, files=1, seed=21, after=3000, prefix="next")
+    upload(tmp_path, s3_location(s3_url, s3_server) / "landing")
+
+    ran = lakeconsole(["run"], on_s3)
+
+    assert ran.returncode == 1, ran.stdout
+    assert "live file(s) of silver/sales_orders are missing" in ran.stderr, ran.stderr
+    assert "lakeconsole repair silver/sales_orders" in ran.stderr
+    after = versions(settings)
+    assert after["silver/sales_orders"] == before["silver/sales_orders"]
+    assert after["gold/sales/daily_revenue"] == before["gold/sales/daily_revenue"]
