@@ -58,6 +58,11 @@ class Comparison:
     # A page of the changed keys (ordered by key, from `changed_offset`), with their values.
     changed_rows: list[ChangedRow] = field(default_factory=list)
     changed_offset: int = 0
+    # The data files one version lists and the other not, of all either lists; `read_whole`:
+    # too many differ for reading only those to pay, so both versions were read whole.
+    files_differing: int = 0
+    files: int = 0
+    read_whole: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,7 +79,20 @@ class Comparison:
             "samples": self.samples,
             "changed_offset": self.changed_offset,
             "changed_rows": [r.to_json() for r in self.changed_rows],
+            "files": {
+                "differing": self.files_differing,
+                "of": self.files,
+                "read_whole": self.read_whole,
+            },
         }
+
+
+def files_read(result: Comparison) -> str:
+    """What a compare read, for both faces: only the data files that differ, or both whole."""
+    differing = f"{result.files_differing:,} of {result.files:,} data files differ"
+    if result.read_whole:
+        return f"{differing}: both versions were read whole"
+    return f"{differing}: only their partitions and key ranges were read"
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -173,6 +191,9 @@ def compare_versions(
         compared_columns=common,
         schema=diff_schemas(old_cols, new_cols),
         changed_offset=changed_offset,
+        files_differing=scope.changed_files,
+        files=scope.files,
+        read_whole=scope.predicate is None,
         **counted,
     )
 
