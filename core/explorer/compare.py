@@ -252,23 +252,34 @@ def _count(
     added_sql = f"FROM new_v n LEFT JOIN old_v o ON {on} WHERE o.{_quote(keys[0])} IS NULL"
     removed_sql = f"FROM old_v o LEFT JOIN new_v n ON {on} WHERE n.{_quote(keys[0])} IS NULL"
     changed_sql = f"FROM old_v o JOIN new_v n ON {on} WHERE {differs}"
-    both = query.scalar(f"SELECT count(*) AS n FROM old_v o JOIN new_v n ON {on}")
-    inside = query.scalar("SELECT count(*) AS n FROM new_v")
-    changed = query.scalar(f"SELECT count(*) AS n {changed_sql}")
-    changed_rows = _changed_rows(query, keys, common, changed_sql, sample, offset)
-    # Samples in key order: the same keys on disk and on S3, whatever order files are read in.
+    # Each query reads the files in scope again (on S3, a few GETs each): one for both counts
+    # of the keys in both versions, none for samples of nothing.
+    joined = query.rows(
+        f"SELECT count(*) AS n, count(*) FILTER (WHERE {differs}) AS c "
+        f"FROM old_v o JOIN new_v n ON {on}"
+    )[0]
+    both, changed = int(joined["n"]), int(joined["c"] or 0)
+    added = query.scalar(f"SELECT count(*) AS n {added_sql}")
+    removed = query.scalar(f"SELECT count(*) AS n {removed_sql}")
+    changed_rows = (
+        _changed_rows(query, keys, common, changed_sql, sample, offset) if changed > offset else []
+    )
+
+    def keys_of(count: int, select: str, sql: str) -> list[dict[str, Any]]:
+        # In key order: the same keys on disk and on S3, whatever order files are read in.
+        if not count or not sample:
+            return []
+        return query.rows(f"SELECT {select} {sql} ORDER BY {select} LIMIT {sample}")
+
     return {
-        "added": query.scalar(f"SELECT count(*) AS n {added_sql}"),
-        "removed": query.scalar(f"SELECT count(*) AS n {removed_sql}"),
+        "added": added,
+        "removed": removed,
         "changed": changed,
-        "unchanged": both - changed + query.rows_outside(inside),
+        # Each row of new_v is an added key or one in both (keys are unique, checked above).
+        "unchanged": both - changed + query.rows_outside(added + both),
         "samples": {
-            "added": query.rows(
-                f"SELECT {order_new} {added_sql} ORDER BY {order_new} LIMIT {sample}"
-            ),
-            "removed": query.rows(
-                f"SELECT {order_old} {removed_sql} ORDER BY {order_old} LIMIT {sample}"
-            ),
+            "added": keys_of(added, order_new, added_sql),
+            "removed": keys_of(removed, order_old, removed_sql),
             "changed": [row.key for row in changed_rows],
         },
         "changed_rows": changed_rows,
