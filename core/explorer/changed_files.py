@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 MOST_CHANGED = 0.5  # share of the two versions' files
 MOST_GROUPS = 64  # partitions named in the filter
 MOST_RANGES = 64  # key ranges per partition
-# Spark and Databricks cut a string's stats at 32 characters; a cut max is no upper bound.
+# A string stat this long may be cut (Spark cuts at 32 characters, delta-rs at 64): its max
+# is then trusted as a lower bound only, whatever the writer did to keep it an upper one.
 CUT_STRING = 32
 
 
@@ -77,8 +78,11 @@ def _files(actions: pa.Table, key: str, columns: list[str]) -> dict[str, _File]:
         if n.startswith("partition.") and n.removeprefix("partition.") in columns
     ]
     stats = key in columns and all(f"{s}.{key}" in names for s in ("min", "max"))
+    wanted = ["path", *(f"partition.{p}" for p in partitions)]
+    wanted += [f"{s}.{key}" for s in ("min", "max", "null_count") if f"{s}.{key}" in names]
     out = {}
-    for row in actions.to_pylist():
+    # Only the columns used: the stats of every column of thousands of files are many values.
+    for row in actions.select(wanted).to_pylist():
         low, high = (row[f"min.{key}"], row[f"max.{key}"]) if stats else (None, None)
         nulls = row.get(f"null_count.{key}")
         out[row["path"]] = _File(
