@@ -155,3 +155,48 @@ def test_a_compare_on_s3_reads_only_the_files_that_changed(
     # The files one version lists and the other not: 2 to 15 of the table's 300-odd.
     changed = files_of(local, old) ^ files_of(local, new)
     assert fetched == changed and len(changed) <= 15
+
+
+async def test_the_console_compare_on_s3_reads_only_the_files_that_changed(
+    server: LoggedServer, lake: tuple[Path, S3Location], env: dict[str, str]
+) -> None:
+    from textual.widgets import DataTable
+
+    from lakeconsole.core.pipeline import load_pipeline
+    from lakeconsole.core.settings import load_settings
+    from lakeconsole.tui.app import ConsoleApp
+    from lakeconsole.tui.screens.table_compare import CompareScreen
+    from tests.test_s3_console import column, open_tables, wait_for
+    from tests.tui_fixtures import fixed_findings, fixed_upkeep
+
+    local, _ = lake
+    url = f"s3://{BUCKET}/lake"
+    settings = load_settings(
+        {**env, **server.env, "AWS_ALLOW_HTTP": "true", "LAKECONSOLE_DATA_DIR": url}
+    )
+    app = ConsoleApp(
+        settings,
+        load_pipeline(settings),
+        upkeep=fixed_upkeep,
+        findings=fixed_findings,
+        poll_interval_s=0.2,
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        tables = await open_tables(pilot, app)
+        tables.move_cursor(row=column(tables, "Table").index("orders"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.query("#history-list"), "the history screen")
+        history: DataTable[object] = app.screen.query_one("#history-list", DataTable)
+        await wait_for(pilot, lambda: history.row_count, "the commits listed")
+        since = server.mark()
+        await pilot.press("C")  # the newest version (the DELETE) against the one before
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare")
+        fetched = server.data_files_fetched(since, "lake/orders")
+        counts = app.screen.query_one("#compare-counts", DataTable)
+        assert dict(zip(column(counts, "Rows"), column(counts, "Count"), strict=True)) == {
+            "added": "0",
+            "removed": "1",
+            "changed": "0",
+            "unchanged": "3,002",
+        }
+    assert fetched == files_of(local, MERGE) ^ files_of(local, DELETE)
