@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # Beyond these the filter would prune little and cost more to plan than to read: read it all.
 MOST_CHANGED = 0.5  # share of the two versions' files
 MOST_GROUPS = 64  # partitions named in the filter
-MOST_RANGES = 64  # key ranges per partition
+MOST_RANGES = 16  # key ranges per partition (at most 64 × 16 in one filter)
 # A string stat this long may be cut (Spark cuts at 32 characters, delta-rs at 64): its max
 # is then trusted as a lower bound only, whatever the writer did to keep it an upper one.
 CUT_STRING = 32
