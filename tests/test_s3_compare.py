@@ -193,6 +193,7 @@ async def test_the_console_compare_on_s3_reads_only_the_files_that_changed(
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare")
         fetched = server.data_files_fetched(since, "lake/orders")
         counts = app.screen.query_one("#compare-counts", DataTable)
+        await wait_for(pilot, lambda: counts.row_count == 4, "the counts shown")
         assert dict(zip(column(counts, "Rows"), column(counts, "Count"), strict=True)) == {
             "added": "0",
             "removed": "1",
