@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 MOST_CHANGED = 0.5  # share of the two versions' files
 MOST_GROUPS = 64  # partitions named in the filter
 MOST_RANGES = 16  # key ranges per partition (at most 64 × 16 in one filter)
-# A string stat this long may be cut (Spark cuts at 32 characters, delta-rs at 64): its max
-# is then trusted as a lower bound only, whatever the writer did to keep it an upper one.
+# A string stat this long may be cut (Spark cuts at 32 characters, delta-rs at 64): the range
+# is then left open above, whatever the writer did to keep a cut max above the values.
 CUT_STRING = 32
 
 
