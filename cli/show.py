@@ -158,7 +158,7 @@ def _show(args: argparse.Namespace, path: Any, name: str) -> int:
 
 
 def _compare(args: argparse.Namespace, path: Any, name: str, settings: Settings) -> int:
-    from lakeconsole.core.explorer.compare import compare_versions, parse_range
+    from lakeconsole.core.explorer.compare import compare_versions, files_read, parse_range
 
     old, new = parse_range(args.compare)
     keys = [k.strip() for k in args.key.split(",") if k.strip()] if args.key else None
@@ -187,6 +187,7 @@ def _compare(args: argparse.Namespace, path: Any, name: str, settings: Settings)
             ["rows", "count"],
         )
     )
+    print(files_read(result))
     if not result.schema.empty:
         print("schema changes: " + "; ".join(result.schema.lines()))
     for kind in ("added", "removed"):

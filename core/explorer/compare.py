@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lakeconsole.core.explorer.changed_files import ChangeScope, change_scope
 from lakeconsole.core.explorer.table import ExplorerError, KeyNeeded, explain, open_table
 from lakeconsole.core.explorer.version import SchemaDiff, cell_text, columns_of, diff_schemas
 from lakeconsole.core.settings import Settings
@@ -57,6 +58,11 @@ class Comparison:
     # A page of the changed keys (ordered by key, from `changed_offset`), with their values.
     changed_rows: list[ChangedRow] = field(default_factory=list)
     changed_offset: int = 0
+    # The data files one version lists and the other not, of all either lists; `read_whole`:
+    # too many differ for reading only those to pay, so both versions were read whole.
+    files_differing: int = 0
+    files: int = 0
+    read_whole: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,7 +79,20 @@ class Comparison:
             "samples": self.samples,
             "changed_offset": self.changed_offset,
             "changed_rows": [r.to_json() for r in self.changed_rows],
+            "files": {
+                "differing": self.files_differing,
+                "of": self.files,
+                "read_whole": self.read_whole,
+            },
         }
+
+
+def files_read(result: Comparison) -> str:
+    """What a compare read, for both faces: only the data files that differ, or both whole."""
+    differing = f"{result.files_differing:,} of {result.files:,} data files differ"
+    if result.read_whole:
+        return f"{differing}: both versions were read whole"
+    return f"{differing}: only their partitions and key ranges were read"
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -130,7 +149,8 @@ def compare_versions(
     settings: Settings | None = None,
     changed_offset: int = 0,
 ) -> Comparison:
-    """Rows added, removed and changed by key from version `old` to `new`. Reads both versions.
+    """Rows added, removed and changed by key from version `old` to `new`. Reads only the rows
+    where the versions can differ: the files one has and the other not (changed_files).
 
     Without `keys`, the key the pipeline in `settings` declares for table `name` is used.
     `sample` changed keys from `changed_offset` (in key order) come with their changed values."""
@@ -154,60 +174,116 @@ def compare_versions(
             f"columns are: {', '.join(names_new)}"
         )
     common = [c for c in names_new if c in names_old and c not in keys]
-
-    def scalar(sql: str) -> int:
-        return int(_rows(qb, sql)[0]["n"])
-
     try:
         # Registering checks the reader features (VariantShreddingPreview...): one line then.
-        qb = QueryBuilder().register("old_v", before).register("new_v", after)
-        for label, table in (("old", "old_v"), ("new", "new_v")):
-            dupes = scalar(
-                f"SELECT count(*) AS n FROM (SELECT {_keylist(keys)} FROM {table} "
-                f"GROUP BY {_keylist(keys)} HAVING count(*) > 1) d"
-            )
-            if dupes:
-                version = old if label == "old" else new
-                raise KeyNeeded(
-                    f"Key ({', '.join(keys)}) is not unique in version {version} ({dupes} keys "
-                    "repeat): name the columns that identify one row"
-                )
-        on = " AND ".join(f"o.{_quote(k)} = n.{_quote(k)}" for k in keys)
-        # Parenthesised: DataFusion binds OR tighter than IS DISTINCT FROM.
-        differs = " OR ".join(f"(o.{_quote(c)} IS DISTINCT FROM n.{_quote(c)})" for c in common)
-        differs = differs or "false"
-        select_keys = ", ".join(f"n.{_quote(k)}" for k in keys)
-        select_old_keys = ", ".join(f"o.{_quote(k)}" for k in keys)
-        added_sql = f"FROM new_v n LEFT JOIN old_v o ON {on} WHERE o.{_quote(keys[0])} IS NULL"
-        removed_sql = f"FROM old_v o LEFT JOIN new_v n ON {on} WHERE n.{_quote(keys[0])} IS NULL"
-        changed_sql = f"FROM old_v o JOIN new_v n ON {on} WHERE {differs}"
-        both = scalar(f"SELECT count(*) AS n FROM old_v o JOIN new_v n ON {on}")
-        changed = scalar(f"SELECT count(*) AS n {changed_sql}")
-        changed_rows = _changed_rows(qb, keys, common, changed_sql, sample, changed_offset)
-        result = Comparison(
-            path,
-            old,
-            new,
-            keys,
-            added=scalar(f"SELECT count(*) AS n {added_sql}"),
-            removed=scalar(f"SELECT count(*) AS n {removed_sql}"),
-            changed=changed,
-            unchanged=both - changed,
-            compared_columns=common,
-            schema=diff_schemas(old_cols, new_cols),
-            samples={
-                "added": _rows(qb, f"SELECT {select_keys} {added_sql} LIMIT {sample}"),
-                "removed": _rows(qb, f"SELECT {select_old_keys} {removed_sql} LIMIT {sample}"),
-                "changed": [row.key for row in changed_rows],
-            },
-            changed_rows=changed_rows,
-            changed_offset=changed_offset,
-        )
+        qb = QueryBuilder().register("old_t", before).register("new_t", after)
+        scope = change_scope(before, after, keys[0], [n for n in names_new if n in names_old])
+        counted = _count(_Query(qb, scope), keys, common, sample, changed_offset, (old, new))
     except ExplorerError:
         raise
     except Exception as exc:
         raise explain(exc, path) from None
-    return result
+    return Comparison(
+        path,
+        old,
+        new,
+        keys,
+        compared_columns=common,
+        schema=diff_schemas(old_cols, new_cols),
+        changed_offset=changed_offset,
+        files_differing=scope.changed_files,
+        files=scope.files,
+        read_whole=scope.predicate is None,
+        **counted,
+    )
+
+
+class _Query:
+    """SQL over `old_v` and `new_v`: the two versions within the scope of the changed files."""
+
+    def __init__(self, qb: Any, scope: ChangeScope) -> None:
+        self.qb, self.scope = qb, scope
+        where = scope.where()
+        self.views = (
+            f"WITH old_v AS (SELECT * FROM old_t{where}), new_v AS (SELECT * FROM new_t{where}) "
+        )
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        return _rows(self.qb, self.views + sql)
+
+    def scalar(self, sql: str) -> int:
+        return int(self.rows(sql)[0]["n"])
+
+    def rows_outside(self, inside: int) -> int:
+        """Rows of the newer version outside the scope: in files both versions share."""
+        if self.scope.predicate is None:
+            return 0
+        total = self.scope.rows_after
+        if total is None:  # the log does not count them: count them
+            total = int(_rows(self.qb, "SELECT count(*) AS n FROM new_t")[0]["n"])
+        return total - inside
+
+
+def _count(
+    query: _Query,
+    keys: list[str],
+    common: list[str],
+    sample: int,
+    offset: int,
+    versions: tuple[int, int],
+) -> dict[str, Any]:
+    """Added, removed, changed and unchanged keys, with samples and a page of changed values."""
+    for table, version in (("old_v", versions[0]), ("new_v", versions[1])):
+        dupes = query.scalar(
+            f"SELECT count(*) AS n FROM (SELECT {_keylist(keys)} FROM {table} "
+            f"GROUP BY {_keylist(keys)} HAVING count(*) > 1) d"
+        )
+        if dupes:
+            raise KeyNeeded(
+                f"Key ({', '.join(keys)}) is not unique in version {version} ({dupes} keys "
+                "repeat): name the columns that identify one row"
+            )
+    on = " AND ".join(f"o.{_quote(k)} = n.{_quote(k)}" for k in keys)
+    # Parenthesised: DataFusion binds OR tighter than IS DISTINCT FROM.
+    differs = " OR ".join(f"(o.{_quote(c)} IS DISTINCT FROM n.{_quote(c)})" for c in common)
+    differs = differs or "false"
+    order_new = ", ".join(f"n.{_quote(k)}" for k in keys)
+    order_old = ", ".join(f"o.{_quote(k)}" for k in keys)
+    added_sql = f"FROM new_v n LEFT JOIN old_v o ON {on} WHERE o.{_quote(keys[0])} IS NULL"
+    removed_sql = f"FROM old_v o LEFT JOIN new_v n ON {on} WHERE n.{_quote(keys[0])} IS NULL"
+    changed_sql = f"FROM old_v o JOIN new_v n ON {on} WHERE {differs}"
+    # Each query reads the files in scope again (on S3, a few GETs each): one for both counts
+    # of the keys in both versions, none for samples of nothing.
+    joined = query.rows(
+        f"SELECT count(*) AS n, count(*) FILTER (WHERE {differs}) AS c "
+        f"FROM old_v o JOIN new_v n ON {on}"
+    )[0]
+    both, changed = int(joined["n"]), int(joined["c"] or 0)
+    added = query.scalar(f"SELECT count(*) AS n {added_sql}")
+    removed = query.scalar(f"SELECT count(*) AS n {removed_sql}")
+    changed_rows = (
+        _changed_rows(query, keys, common, changed_sql, sample, offset) if changed > offset else []
+    )
+
+    def keys_of(count: int, select: str, sql: str) -> list[dict[str, Any]]:
+        # In key order: the same keys on disk and on S3, whatever order files are read in.
+        if not count or not sample:
+            return []
+        return query.rows(f"SELECT {select} {sql} ORDER BY {select} LIMIT {sample}")
+
+    return {
+        "added": added,
+        "removed": removed,
+        "changed": changed,
+        # Each row of new_v is an added key or one in both (keys are unique, checked above).
+        "unchanged": both - changed + query.rows_outside(added + both),
+        "samples": {
+            "added": keys_of(added, order_new, added_sql),
+            "removed": keys_of(removed, order_old, removed_sql),
+            "changed": [row.key for row in changed_rows],
+        },
+        "changed_rows": changed_rows,
+    }
 
 
 def _renamed(before: Any, after: Any, missing: list[str]) -> tuple[str, str] | None:
@@ -228,7 +304,7 @@ def _renamed(before: Any, after: Any, missing: list[str]) -> tuple[str, str] | N
 
 
 def _changed_rows(
-    qb: Any, keys: list[str], common: list[str], changed_sql: str, limit: int, offset: int
+    query: _Query, keys: list[str], common: list[str], changed_sql: str, limit: int, offset: int
 ) -> list[ChangedRow]:
     """A page of changed keys, each with the columns whose value differs (before → after)."""
     # Positional aliases: column names may clash with each other once prefixed.
@@ -237,7 +313,7 @@ def _changed_rows(
     order = ", ".join(f"n.{_quote(k)}" for k in keys)
     sql = f"SELECT {', '.join(values)} {changed_sql} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
     out = []
-    for row in _rows(qb, sql):
+    for row in query.rows(sql):
         changes = [
             ValueChange(c, row[f"b{i}"], row[f"a{i}"])
             for i, c in enumerate(common)
