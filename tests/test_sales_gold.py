@@ -144,6 +144,34 @@ def test_daily_revenue_equals_a_hand_computed_example(settings: Settings) -> Non
     )
 
 
+def test_an_order_with_two_lines_of_one_product_counts_once_in_order_count(
+    settings: Settings,
+) -> None:
+    # B1 buys P1 on two lines (and P2 on a third); B2 buys P1 once: P1 has 3 lines of 2 orders.
+    write_csv(
+        settings,
+        "f1.csv",
+        [
+            line("B1", "1", product_id="P1", price="10.00", qty="2", tax="1.00"),
+            line("B1", "2", product_id="P1", price="0.05", qty="3", tax="0.01"),
+            line("B1", "3", product_id="P2", price="7.00", qty="1", tax="0.70"),
+            line("B2", "1", product_id="P1", price="99.99", qty="1", tax="9.99"),
+        ],
+    )
+    run(settings)
+    got = {r["product_id"]: r for r in rows(settings, GOLD_DAILY_REVENUE.name)}
+
+    p1 = got["P1"]
+    assert (p1["order_count"], p1["line_count"]) == (2, 3)
+    # 10.00 × 2 + 0.05 × 3 + 99.99 × 1, taxes 1.00 + 0.01 + 9.99: exact to the cent.
+    assert (p1["gross_revenue"], p1["tax"], p1["net_revenue"]) == (
+        Decimal("120.14"),
+        Decimal("11.00"),
+        Decimal("109.14"),
+    )
+    assert (got["P2"]["order_count"], got["P2"]["line_count"]) == (1, 1)
+
+
 def test_only_the_dates_a_new_file_touches_are_rewritten(settings: Settings) -> None:
     write_csv(
         settings,

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from lakeconsole.core.blocks import silver as silver_block
 from lakeconsole.core.events import Event, RunStatus, StepProgress
 from lakeconsole.core.pipeline import load_pipeline
 from lakeconsole.core.runner import run_pipeline
@@ -132,6 +133,35 @@ def test_small_batches_give_the_same_silver_as_one_batch(
     write_demo(other.data_dir / "landing", rows=5000, files=2, seed=5)
     outcome = run(other)
     assert outcome.results["silver_orders"].details["batches"] >= 5
+    assert rows(other, SILVER_ORDERS.name) == rows(settings, SILVER_ORDERS.name)
+    assert rows(other, QUARANTINE_ROWS.name) == rows(settings, QUARANTINE_ROWS.name)
+
+
+def test_one_batch_cleaned_in_two_halves_keeps_the_last_line_of_a_key_across_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run of one batch is read and cleaned as two halves (silver.SPLIT_ROWS; 20k lines in
+    # use): A1's first line is in the first half, its re-sent line in the second.
+    monkeypatch.setattr(silver_block, "SPLIT_ROWS", 2)
+    filler = [line(f"B{i}") for i in range(4)]
+    write_csv(settings, "f1.csv", [line("A1", qty="1"), *filler, line("A1", qty="2")])
+    outcome = run(settings)
+    live = {r["order_id"]: r["qty"] for r in rows(settings, SILVER_ORDERS.name)}
+    assert live == {"A1": 2, **{f"B{i}": 1 for i in range(4)}}
+    details = outcome.results["silver_orders"].details
+    assert (details["batches"], details["duplicates_superseded"]) == (1, 1)
+
+
+def test_one_batch_in_halves_gives_the_same_tables_as_in_one_part(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_demo(settings.data_dir / "landing", rows=6000, files=1, seed=9)
+    whole = run(settings).results["silver_orders"].details
+    monkeypatch.setattr(silver_block, "SPLIT_ROWS", 2)
+    other = replace(settings, data_dir=tmp_path_factory.mktemp("halves") / "data")
+    write_demo(other.data_dir / "landing", rows=6000, files=1, seed=9)
+    halves = run(other).results["silver_orders"].details
+    assert halves == whole
     assert rows(other, SILVER_ORDERS.name) == rows(settings, SILVER_ORDERS.name)
     assert rows(other, QUARANTINE_ROWS.name) == rows(settings, QUARANTINE_ROWS.name)
 

@@ -7,18 +7,20 @@ written. Per batch, in this order, each write idempotent so a crash anywhere is 
 re-run:
 1. the partitions the batch touches are added to the pending set of each gold table reading
    silver (a superset is harmless);
-2. rejected lines go to quarantine by an insert-only MERGE keyed on (file hash, row);
+2. rejected lines go to quarantine by an insert-only MERGE keyed on (file hash, row), in a
+   thread of its own beside steps 3 and 4 (two tables: neither write waits for the other);
 3. `fail_above`: when the share of the run's lines so far that were rejected exceeds it (the
    table's, or one rule's share above that rule's `fail_above`), the step fails here, with the
-   counts per rule. The batch's rejected lines are in quarantine (where they
+   counts per rule once the batch's rejected lines are in quarantine (where they
    belong whatever happens next); its live lines are not merged and the watermark does not pass
    them, so silver holds only whole batches and a re-run takes the batch up again;
 4. the live lines go to silver after one key look-up (core/blocks/keys.py): a DELETE-only MERGE
    for keys that moved partition, an update MERGE for keys held by an older line, an insert-only
    MERGE for keys silver does not hold; a line older than the one silver holds is dropped, so the
    order of batches does not change the result, and replaying a batch commits nothing;
-5. the batch's row ranges are added to the watermark's `done` list; once all are done the
-   watermark (how far through bronze silver is) moves past them.
+5. once its quarantine and silver writes are both committed, the batch's row ranges are added
+   to the watermark's `done` list; once all are done the watermark (how far through bronze
+   silver is) moves past them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +87,10 @@ log = logging.getLogger("lakeconsole.silver")
 # Batches read and cleaned ahead of the one being written (measured at 10M rows: 2 ahead,
 # silver 14.1 → 13.5 s and 1.06 → 1.18 GB peak; the writes then wait for them less often).
 AHEAD = 2
-_QUARANTINE_LOCK = threading.Lock()  # the preparing threads take turns to commit quarantine
+# A run with one batch (the daily file) of at least this many lines reads and cleans it as two
+# halves in the two preparing threads: nothing else is there to overlap with its cleaning.
+SPLIT_ROWS = 20_000
+_QUARANTINE_LOCK = threading.Lock()  # quarantine is read (its mark) apart from its commits
 
 # A newer line replaces the live one; replaying the same line (same ingest, same row) does not.
 NEWER = (
@@ -245,21 +250,28 @@ class Silver:
         """Every batch, newest first, each recorded in `done` (and the state file) once written."""
         # Newest batch first: the older copy of a line re-sent within this run then meets the
         # newer one in silver and is dropped, instead of being written and rewritten by an update
-        # MERGE. The next batches are read, cleaned and their rejected lines quarantined in other
-        # threads while this one is written to silver: both halves spend most of their time in
-        # Arrow and delta-rs code that releases the GIL, so on two cores they overlap. Silver's
-        # writes stay one batch at a time, in this thread; a batch is marked done after both.
+        # MERGE. The next batches are read and cleaned in other threads while this one's rejected
+        # lines are written to quarantine and its live lines to silver: all spend most of their
+        # time in Arrow and delta-rs code that releases the GIL, so on two cores they overlap.
+        # Silver's writes stay one batch at a time, in this thread; a batch is marked done after
+        # both its writes.
         ctx, settings, data_dir = self.ctx, self.settings, self.settings.lake_root
         newest_first, total = batches[::-1], sum(s.rows for b in batches for s in b)
         n = len(batches)
         assert self.table.from_ is not None
         bronze = _open(self.table.from_.spec.path(data_dir))  # unchanged while silver runs
         counts = self.counts
-        with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="silver-prepare") as pool:
-            ahead = deque(
-                pool.submit(self._prepare_batch, bronze, b, evolve, targets)
-                for b in newest_first[:AHEAD]
-            )
+        with (
+            ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="silver-prepare") as pool,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="silver-quarantine") as rejects,
+        ):
+            if n == 1 and total >= SPLIT_ROWS:
+                halves = plan_batches(newest_first[0], -(-total // 2))
+                ahead = deque(
+                    [self._joined([pool.submit(self._cleaned, bronze, h) for h in halves])]
+                )
+            else:
+                ahead = deque(pool.submit(self._cleaned, bronze, b) for b in newest_first[:AHEAD])
             for k, batch in enumerate(newest_first):
                 ctx.check_cancelled()
                 if k:
@@ -268,9 +280,16 @@ class Silver:
                     )
                 prepared = ahead.popleft().result()
                 if k + AHEAD < len(newest_first):
-                    later = newest_first[k + AHEAD]
-                    ahead.append(pool.submit(self._prepare_batch, bronze, later, evolve, targets))
-                self._merge_batch(prepared, evolve, targets)
+                    ahead.append(pool.submit(self._cleaned, bronze, newest_first[k + AHEAD]))
+                # The batch's rejected lines go to quarantine while its live lines go to silver
+                # (two tables, two cores: at 10M a day's file waited ~40 ms for quarantine
+                # first). Both are written before the batch counts as done, and quarantine
+                # also when silver's part fails (fail_above): they belong there either way.
+                quarantined = rejects.submit(self._quarantine, prepared, evolve, targets)
+                try:
+                    self._merge_batch(prepared, evolve, targets)
+                finally:
+                    quarantined.result()
                 done += [[s.file.ingested_at, s.file.file, s.first, s.last] for s in batch]
                 tables = marks(targets.silver, targets.quarantine, _QUARANTINE_LOCK)
                 write_state(
@@ -315,18 +334,10 @@ class Silver:
         )
         return evolve, Targets(silver_dt, quarantine_dt)
 
-    def _prepare_batch(
-        self,
-        bronze: DeltaTable,
-        batch: list[Segment],
-        evolve: dict[str, bool],
-        targets: Targets,
-    ) -> Prepared:
-        """Read the batch's bronze lines, clean them, keep the latest line per key, and put the
-        rejected lines in quarantine (insert-only, keyed: a replay adds nothing). Quarantine is
-        written here, in the preparing threads, to share the work evenly with silver's writes."""
+    def _quarantine(self, prepared: Prepared, evolve: dict[str, bool], targets: Targets) -> None:
+        """Put the batch's rejected lines in quarantine (insert-only, keyed on file hash and
+        row: a replay adds nothing); run beside the batch's silver writes."""
         ctx, quarantine = self.ctx, self.quarantine
-        prepared = self._cleaned(bronze, batch)
         if prepared.rejected.num_rows:
             rejected = prepared.rejected.append_column(
                 "_run_id", constant(ctx.run_id, prepared.rejected.num_rows, pa.string())
@@ -348,7 +359,24 @@ class Silver:
                     .execute()
                 )
         crash_point(ctx.settings, "silver.after_quarantine")
-        return prepared
+
+    def _joined(self, parts: list[Future[Prepared]]) -> Future[Prepared]:
+        """One batch cleaned in parts, as one: the parts' lines together, one live line per key
+        across them (a key may have a line in each)."""
+        done = [p.result() for p in parts]
+        live, superseded = keep_latest(
+            pa.concat_tables([p.live for p in done]), self.table.spec.key
+        )
+        joined: Future[Prepared] = Future()
+        joined.set_result(
+            Prepared(
+                sum(p.rows_read for p in done),
+                live,
+                superseded + sum(p.superseded for p in done),
+                pa.concat_tables([p.rejected for p in done]),
+            )
+        )
+        return joined
 
     def _cleaned(self, bronze: DeltaTable, batch: list[Segment]) -> Prepared:
         """The batch's bronze lines cleaned, one live line per key (core/engines/spark.py does

@@ -44,6 +44,7 @@ MONEY_SUM = "decimal(20,2)"
 DISTINCT = ("order_id", "order_ts", "price", "tax", "_source_row")
 LINE = "is not a whole number of at least 1"
 GROUP = ("order_date", "region", "product_id", "currency")
+KEYS = ", ".join(GROUP)
 # Quality thresholds, as shares of a run's lines (the demo sends about 0.1% per rule): every rule
 # warns above 1%; a rule that catches a change of format upstream (a time, number or code that
 # does not parse) fails the step above 10%: a whole file in another format crosses it, a few bad
@@ -153,37 +154,20 @@ orders = pipeline.silver(
 )
 def daily_revenue(ctx: GoldContext, changed: list[datetime.date]) -> pa.Table:
     """Daily revenue per order date, region and product (mart sales)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    rows = ctx.sql(
-        "SELECT order_date, region, product_id, currency, order_id, price, qty, tax "
-        "FROM sales_orders WHERE order_date IN {changed}"
-    )
+    # Aggregated where the rows are read (DataFusion, in Rust): only the grouped rows come back.
+    # Per (group, order) first, then per group: the order count is then a plain count, which
+    # DataFusion does in a third of the time of a COUNT(DISTINCT) beside other aggregates.
     # price (18,2) × qty as (19,0) is exact; sums are narrowed to (20,2) so net = gross − tax fits.
-    amount = pc.multiply(rows.column("price"), pc.cast(rows.column("qty"), pa.decimal128(19, 0)))
-    grouped = (
-        rows.append_column("amount", amount)
-        .group_by(list(GROUP), use_threads=False)
-        .aggregate(
-            [
-                ("amount", "sum"),
-                ("tax", "sum"),
-                ("order_id", "count_distinct"),
-                ("order_id", "count"),
-            ]
-        )
-    )
-    money = pa.decimal128(20, 2)
-    gross = pc.cast(grouped.column("amount_sum"), money)
-    tax = pc.cast(grouped.column("tax_sum"), money)
-    return pa.table(
-        {
-            **{c: grouped.column(c) for c in GROUP},
-            "gross_revenue": gross,
-            "tax": tax,
-            "net_revenue": pc.subtract(gross, tax),
-            "order_count": grouped.column("order_id_count_distinct"),
-            "line_count": grouped.column("order_id_count"),
-        }
+    return ctx.sql(
+        f"SELECT {KEYS}, gross_revenue, tax, "
+        "CAST(gross_revenue - tax AS DECIMAL(20, 2)) AS net_revenue, order_count, line_count "
+        f"FROM (SELECT {KEYS}, "
+        "CAST(SUM(amount) AS DECIMAL(20, 2)) AS gross_revenue, "
+        "CAST(SUM(order_tax) AS DECIMAL(20, 2)) AS tax, "
+        "COUNT(order_id) AS order_count, SUM(lines) AS line_count "
+        f"FROM (SELECT {KEYS}, order_id, "
+        "SUM(price * CAST(qty AS DECIMAL(19, 0))) AS amount, SUM(tax) AS order_tax, "
+        "COUNT(order_id) AS lines "
+        "FROM sales_orders WHERE order_date IN {changed} "
+        f"GROUP BY {KEYS}, order_id) GROUP BY {KEYS})"
     )
