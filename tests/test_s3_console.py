@@ -22,7 +22,6 @@ from lakeconsole.core.storage import S3Location, open_delta, table_exists
 from lakeconsole.pipelines.sales.demo import write_demo
 from lakeconsole.tui import app as console_app
 from lakeconsole.tui.app import ConsoleApp
-from lakeconsole.tui.dag_view import StepCard
 from lakeconsole.tui.landing import LandingPanel
 from lakeconsole.tui.log_panel import LogPanel
 from lakeconsole.tui.messages import LandingFiles
@@ -30,6 +29,8 @@ from lakeconsole.tui.summary import UpkeepPanel
 from tests.backup_fixtures import CliRunner, s3_server
 from tests.s3_lake_fixtures import s3_env, s3_location, s3_url, upload
 from tests.sales_tables import TABLES
+from tests.test_tui_console import card_text
+from tests.test_tui_console import wait_for as wait_console
 from tests.tui_fixtures import fixed_findings, fixed_upkeep
 
 __all__ = ["s3_server", "s3_url"]  # fixtures, used by name
@@ -79,17 +80,8 @@ def live_rows(settings: Settings) -> dict[str, int]:
 
 
 async def wait_for(pilot: Pilot[int], condition: Callable[[], object], what: str) -> None:
-    """Let the app work until `condition` holds (the limit only stops a broken test hanging)."""
-    for _ in range(900):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
-
-
-def card_text(app: ConsoleApp, step: str) -> str:
-    card = app.board.query_one(f"#step-{step}", StepCard)
-    return " | ".join(str(label.render()) for label in card.query(Label))
+    """tests.test_tui_console's wait, with the longer limit a bucket's reads need."""
+    await wait_console(pilot, condition, what, seconds=45.0)
 
 
 def heartbeat(app: ConsoleApp) -> str:

@@ -56,9 +56,11 @@ def make_app(
     )
 
 
-async def wait_for(pilot: Pilot[int], condition: Callable[[], object], what: str) -> None:
+async def wait_for(
+    pilot: Pilot[int], condition: Callable[[], object], what: str, seconds: float = 15.0
+) -> None:
     """Let the app work until `condition` holds (the limit only stops a broken test hanging)."""
-    for _ in range(300):
+    for _ in range(int(seconds / 0.05)):
         if condition():
             return
         await pilot.pause(0.05)

@@ -63,12 +63,11 @@ def ledger_stamp(settings: Settings) -> tuple[int, int]:
     """The quality ledger's size and change time ((0, 0) while there is none), on this
     machine or in the lake's bucket (each run adds its line there)."""
     home = state_home(settings)
-    ledger = ledger_path(home)
     try:
-        if isinstance(ledger, Path) or isinstance(home, Path):
-            held = Path(str(ledger)).stat()
+        if isinstance(home, Path):
+            held = ledger_path(home).stat()
             return (held.st_size, held.st_mtime_ns)
-        found = [f for f in home.files() if f.name == ledger.name]
+        found = [f for f in home.files() if f.name == ledger_path(home).name]
     except (OSError, StorageError):
         return (0, 0)
     return (found[0].size, found[0].mtime_ms) if found else (0, 0)
