@@ -5,10 +5,13 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
+import os
 import pkgutil
 import sys
+import threading
 from collections.abc import Iterable
 from types import ModuleType
 
@@ -251,7 +254,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    """The `lakeconsole` script: main(), then out without the interpreter's teardown of
+    pyarrow's, numpy's and delta-rs's modules (~40 ms of a 0.6 s daily run). What a normal exit
+    does that matters is done first: unfinished threads joined, atexit hooks (logging's flush
+    and close among them), buffered output written."""
+    code = main()
+    # The interpreter's own first exit step: thread pools told to stop, then every non-daemon
+    # thread joined (joining them alone would wait forever on an idle pool's workers).
+    getattr(threading, "_shutdown", lambda: None)()
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # the reader went away (`| head`): nothing more to say to it
+        pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

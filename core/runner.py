@@ -40,7 +40,7 @@ from lakeconsole.core.quiet_marks import UNCHANGED, QuietMarks
 from lakeconsole.core.runs import RunRecorder, end_to_end_latency, new_run_id
 from lakeconsole.core.settings import Settings
 from lakeconsole.core.storage import state_home
-from lakeconsole.core.table_health import refuse_damaged_outputs
+from lakeconsole.core.table_health import refuse_damaged_outputs, remember_new_tables
 
 log = logging.getLogger("lakeconsole.runner")
 
@@ -220,8 +220,9 @@ def _run_steps(
         ctx = StepContext(settings, run_id, name, report, cancel)
         try:
             ctx.check_cancelled()
-            refuse_damaged_outputs(settings.lake_root, step.outputs)
+            new_tables = refuse_damaged_outputs(settings.lake_root, step.outputs)
             result = _run_or_skip(step, ctx, marks)
+            remember_new_tables(settings.lake_root, new_tables)
         except Cancelled:
             cancelled = True
             blocked[name] = "cancelled"

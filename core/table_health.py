@@ -430,18 +430,34 @@ def open_table(path: LakePath, version: int | None = None, name: str | None = No
         raise
 
 
-def refuse_damaged_outputs(lake: LakePath, outputs: tuple[str, ...]) -> None:
+def refuse_damaged_outputs(lake: LakePath, outputs: tuple[str, ...]) -> tuple[str, ...]:
     """TableDamaged when a table a step writes is damaged (its log, or a live file missing):
     checked before every step, also one that will find nothing to do, so that a run never
     reports a damaged lake as fine. The log from the last checkpoint on and one stat per live
     file: milliseconds on a 10M-row lake; in a bucket, a listing of the log and of the table
-    (the table cache is local only, so its live files are read from the log each time)."""
+    (the table cache is local only, so its live files are read from the log each time).
+    Returns the outputs that are not tables yet (the step makes them: `remember_new_tables`)."""
+    new = []
     for output in outputs:
         path = lake / output
-        if _has_log(path):
-            found = table_damage(path, remember=True)
-            if found:
-                raise TableDamaged(found[0].message)
+        if not _has_log(path):
+            new.append(output)
+            continue
+        found = table_damage(path, remember=True)
+        if found:
+            raise TableDamaged(found[0].message)
+    return tuple(new)
+
+
+def remember_new_tables(lake: LakePath, outputs: tuple[str, ...]) -> None:
+    """After a step made these tables: their live files into the table cache, read from the log
+    it just wrote (the run holds the lake). Else the next run's check has no earlier state to
+    bring forward and opens each one whole: 0.05-0.1 s of the first daily run into a 10M-line
+    lake, paid here once by the full run instead."""
+    for output in outputs:
+        path = lake / output
+        if isinstance(path, Path) and _has_log(path):
+            table_damage(path, remember=True)
 
 
 def _has_log(path: LakePath) -> bool:

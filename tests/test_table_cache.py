@@ -113,3 +113,19 @@ def test_a_check_without_remember_writes_nothing(settings: Settings) -> None:
     table = make_table(settings.data_dir / "silver" / "orders", overwrites=1)
     assert table_damage(table) == []
     assert not (settings.state_dir / CACHE_DIR).exists()
+
+
+def test_the_first_run_leaves_each_table_it_made_in_the_cache(settings: Settings) -> None:
+    """Else the next run's check has no state to bring forward and opens each table whole
+    (the first daily run after a full run paid 0.05-0.1 s at 10M lines)."""
+    from lakeconsole.core.pipeline import load_pipeline
+    from tests.sales_fixtures import line, run, write_csv
+
+    write_csv(settings, "orders_1.csv", [line("A1"), line("A2", order_ts="yesterday")])
+    run(settings)
+    outputs = [o for step in load_pipeline().steps.values() for o in step.outputs]
+    assert len(outputs) == 3  # bronze, silver, gold: the tables the check reads before a step
+    for table in (settings.data_dir / o for o in outputs):
+        held = cached(settings, table)["live"]
+        assert isinstance(held, list), table
+        assert {table / p for p, _ in held} == set(live(table)), table
