@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lakeconsole.core.alerts import alerts_configured
+from lakeconsole.core.blocks.handoff import forget as forget_kept_rows
 from lakeconsole.core.dag import (
     Cancelled,
     Pipeline,
@@ -156,9 +157,12 @@ def run_pipeline(
             if on_event is not None:
                 on_event(event)
 
-        outcome = _run_steps(
-            pipeline, settings, selected, run_id, emit, cancel, clock, recorder, engines, lost
-        )
+        try:
+            outcome = _run_steps(
+                pipeline, settings, selected, run_id, emit, cancel, clock, recorder, engines, lost
+            )
+        finally:
+            forget_kept_rows(run_id)  # bronze's rows kept for silver (core.blocks.handoff)
         if alerts_configured(settings):  # under the lock: one evaluation at a time
             from lakeconsole.core.alerts.evaluation import after_run
 

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from lakeconsole.core.api import BronzeTable
 from lakeconsole.core.arrow import from_numpy, strings
+from lakeconsole.core.blocks.handoff import Keeper, keep, room_for
 from lakeconsole.core.blocks.landing_read import (
     BLOCK_BYTES,
     BadFile,
@@ -300,7 +301,8 @@ def _append(
         on_read = functools.partial(crash_point, ctx.settings, "bronze.mid_read")
         with _unreadable_as_refusal():
             rows = read_rows(fh, table.source, digest, block, on_read, notes)
-        batches = _with_lineage(ctx, table, landing, rows, entry, problems)
+        keeper = Keeper(room_for(ctx.run_id, bronze_path))  # for silver, in this run
+        batches = keeper.through(_with_lineage(ctx, table, landing, rows, entry, problems))
         # The next batches are parsed while delta-rs writes the ones before: two cores.
         failed: Exception | None = None
         # Written through an object opened here, which then holds the commit's version: the
@@ -328,6 +330,8 @@ def _append(
     crash_point(ctx.settings, "bronze.after_commit")
     ledger.bronze_version = bronze.version()
     ledger.files.append(entry)
+    committed = keeper.committed(landing.name, digest, spec.schema)
+    keep(ctx.run_id, bronze_path, ledger.bronze_version, committed)
     return entry.rows
 
 

@@ -45,6 +45,7 @@ from lakeconsole.core.blocks.contract import (
     merge_schema,
     stamp_when_current,
 )
+from lakeconsole.core.blocks.handoff import take
 from lakeconsole.core.blocks.keys import as_text, delete_moved, in_list, key_range, plan_batch
 from lakeconsole.core.blocks.ledger import load_ledger
 from lakeconsole.core.blocks.pending import add_pending, check_pending, partition_column, readers
@@ -381,9 +382,14 @@ class Silver:
     def _cleaned(self, bronze: DeltaTable, batch: list[Segment]) -> Prepared:
         """The batch's bronze lines cleaned, one live line per key (core/engines/spark.py does
         this part on a Spark Connect endpoint)."""
-        raw = query(
-            bronze, "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in batch), "bronze"
-        )
+        assert self.table.from_ is not None
+        where = self.table.from_.spec.path(self.settings.lake_root)
+        parts, rest = take(self.ctx.run_id, where, bronze, batch)  # bronze's, of this run
+        if rest:
+            sql = "SELECT * FROM bronze WHERE " + " OR ".join(s.sql() for s in rest)
+            read = query(bronze, sql, "bronze")
+            parts = [read, *(p if p.schema == read.schema else p.cast(read.schema) for p in parts)]
+        raw = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
         cleaned = clean(raw, self.table)
         live, superseded = keep_latest(cleaned.valid, self.table.spec.key)
         return Prepared(raw.num_rows, live, superseded, cleaned.rejected)
