@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lakeconsole.core.alerts import alerts_configured
 from lakeconsole.core.blocks.handoff import forget as forget_kept_rows
+from lakeconsole.core.checkpoints import checkpoint_when_due
 from lakeconsole.core.dag import (
     Cancelled,
     Pipeline,
@@ -227,6 +228,7 @@ def _run_steps(
             new_tables = refuse_damaged_outputs(settings.lake_root, step.outputs)
             result = _run_or_skip(step, ctx, marks)
             remember_new_tables(settings.lake_root, new_tables)
+            checkpoint_when_due(settings.lake_root, (*step.outputs, *step.also_writes))
         except Cancelled:
             cancelled = True
             blocked[name] = "cancelled"
