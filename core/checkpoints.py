@@ -38,13 +38,20 @@ def checkpoint_when_due(lake: LakePath, tables: Iterable[str]) -> None:
     """After a step wrote `tables`: a checkpoint for each that has CHECKPOINT_EVERY commits or
     more since its last one. A checkpoint that cannot be written is only a slower next
     opening: logged, never the step's failure."""
-    from lakeconsole.core.table_health import delta_table
+    from lakeconsole.core.table_health import carry_over, delta_table, scan_log, table_damage
 
     for name in tables:
         path = lake / name
         if commits_since_checkpoint(path) < CHECKPOINT_EVERY:
             continue
+        # The damage check's cache brought to this state (the step's commits replayed), so that
+        # it holds after the checkpoint too; and no checkpoint over a damaged table.
+        if table_damage(path, remember=True):
+            continue
+        before = scan_log(path)[1]
         try:
             delta_table(path).create_checkpoint()
         except Exception as exc:  # any delta-rs error: the table stays as it was
             log.warning("no checkpoint for %s: %s", name, " ".join(str(exc).split())[:200])
+            continue
+        carry_over(path, before)  # the damage check's cache: same live files, new log

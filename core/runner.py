@@ -228,7 +228,6 @@ def _run_steps(
             new_tables = refuse_damaged_outputs(settings.lake_root, step.outputs)
             result = _run_or_skip(step, ctx, marks)
             remember_new_tables(settings.lake_root, new_tables)
-            checkpoint_when_due(settings.lake_root, (*step.outputs, *step.also_writes))
         except Cancelled:
             cancelled = True
             blocked[name] = "cancelled"
@@ -305,6 +304,8 @@ def _run_or_skip(step: Step, ctx: StepContext, marks: QuietMarks) -> StepResult:
     keep_pandas_out()  # 0.3-0.4 s of pandas import that no step needs
     before = marks.before(step)
     result = step.run(ctx)
+    # Before the step's quiet mark lists the lake: the checkpoint is part of what it left.
+    checkpoint_when_due(ctx.settings.lake_root, (*step.outputs, *step.also_writes))
     marks.after(step, before, result, ctx.run_id)
     return result
 
