@@ -225,7 +225,8 @@ def _run_steps(
         ctx = StepContext(settings, run_id, name, report, cancel)
         try:
             ctx.check_cancelled()
-            new_tables = refuse_damaged_outputs(settings.lake_root, step.outputs)
+            written = (*step.outputs, *step.also_writes)  # its quarantine too
+            new_tables = refuse_damaged_outputs(settings.lake_root, written)
             result = _run_or_skip(step, ctx, marks)
             remember_new_tables(settings.lake_root, new_tables)
         except Cancelled:

@@ -482,11 +482,16 @@ def remember_new_tables(lake: LakePath, outputs: tuple[str, ...]) -> None:
     """After a step made these tables: their live files into the table cache, read from the log
     it just wrote (the run holds the lake). Else the next run's check has no earlier state to
     bring forward and opens each one whole: 0.05-0.1 s of the first daily run into a 10M-line
-    lake, paid here once by the full run instead."""
+    lake, paid here once by the full run instead. The paths its commits name, too: the leftover
+    sweep before the next run's first write reads them from there (from the log and its
+    checkpoint instead: 45 ms at 10M rows), and later runs bring both forward."""
+    from lakeconsole.core.leftovers import find_crash_leftovers
+
     for output in outputs:
         path = lake / output
         if isinstance(path, Path) and _has_log(path):
             table_damage(path, remember=True)
+            find_crash_leftovers(path, scan_log(path)[1])
 
 
 def _has_log(path: LakePath) -> bool:
