@@ -190,10 +190,14 @@ async def test_the_console_compare_on_s3_reads_only_the_files_that_changed(
         await wait_for(pilot, lambda: history.row_count, "the commits listed")
         since = server.mark()
         await pilot.press("C")  # the newest version (the DELETE) against the one before
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare")
-        fetched = server.data_files_fetched(since, "lake/orders")
+        await wait_for(  # pushed, and composed: under load the first frame comes later
+            pilot,
+            lambda: isinstance(app.screen, CompareScreen) and app.screen.query("#compare-counts"),
+            "the compare",
+        )
         counts = app.screen.query_one("#compare-counts", DataTable)
         await wait_for(pilot, lambda: counts.row_count == 4, "the counts shown")
+        fetched = server.data_files_fetched(since, "lake/orders")
         assert dict(zip(column(counts, "Rows"), column(counts, "Count"), strict=True)) == {
             "added": "0",
             "removed": "1",
