@@ -1,14 +1,15 @@
 """The common JSON line read without a JSON parser: compact, no backslash, the keys of the
 file's first object in its order (a "shape"), each value of the kind it had there.
 
-Such a line is checked whole by one Arrow regex (RE2's DFA, about 0.4 µs a line), and its
-values are then cut out with numpy: in a line the shape fits, every string is `"[^"]*"`, so the
-next quote ends it, and a nested object (one deep, plain values) ends at its first `}` outside
-a string. What this gives is what Python's json per line says (core.blocks.landing_jsonl):
-strings as written, top-level numbers and literals as written (`-0` aside, whose line is left
-to the other readers), a nested object as `json.dumps(..., separators=(",", ":"),
-ensure_ascii=False)` prints it: as written, bar a fraction's trailing zeros; a float Python
-would print otherwise, an int `-0` or a key twice send the line to the other readers.
+Such a line is checked whole by one Arrow regex (RE2's DFA, about 0.6 µs a line), and its
+values are then found with numpy by counting quotes: in a line the shape fits, every string is
+`"[^"]*"`, so the k-th quote of the line is always the same part of it (the same key's or
+value's), up to a nested object (one deep, plain values), whose own quotes vary. Values are
+copied out of the block by one Arrow take a column. What this gives is what Python's json per
+line says (core.blocks.landing_jsonl): strings as written, top-level numbers and literals as
+written (`-0` aside, whose line is left to the other readers), a nested object as
+`json.dumps(..., separators=(",", ":"), ensure_ascii=False)` prints it
+(core.blocks.landing_jsonl_nested). The few other lines of a block are read by Python's json.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lakeconsole.core.blocks.landing_jsonl_fast import Columns, PythonLine, _bounds, _spans
+from lakeconsole.core.blocks.landing_jsonl_fast import Columns, PythonLine, _bounds, pieces
 from lakeconsole.core.blocks.landing_jsonl_fast import read_block as arrow_read_block
+from lakeconsole.core.blocks.landing_jsonl_nested import nested
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,10 +37,8 @@ _OBJECT = rf"\{{(?:{_MEMBER}(?:,{_MEMBER})*)?\}}"
 _TOP_NUMBER = _NUMBER + r"(?:[eE][+-]?[0-9]{1,9})?"
 _KINDS = {"text": _TEXT, "number": _TOP_NUMBER, "literal": "(?:true|false)", "null": "null"}
 _KINDS["object"] = _OBJECT
-# Nested numbers Python prints otherwise than as written less trailing zeros (see
-# core.blocks.landing_jsonl_fast): more digits than a double keeps, below 1e-4, -0.
-_UNSURE = r"[0-9.]{17,}|(^|[^0-9.])-?0\.0000|-0([^.0-9]|$)"
-_ZEROS = (r'("[^"]*")|(\.[0-9]*?[0-9])0+([^0-9]|$)', r"\1\2\3")
+# Up to this many lines of a block that the shape does not fit are read by Python's json.
+_FEW = 1000
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,7 @@ def read_block(
     column, and its lines that are not JSON objects), the lines the file's shape fits cut out
     here and only the others read by that reader."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     try:
         block.decode("utf-8")
@@ -121,27 +122,44 @@ def read_block(
         )
     if state.shape is None or not n:
         return arrow_read_block(block, state, python_line)
-    lines = _spans(block, starts, stops - starts)
-    fit = np.flatnonzero(fits(lines, state.shape))
-    columns, sure = cut(block, starts[fit], state.shape, state.columns)
-    done = fit[sure]
-    if len(done) == n:
+    # The lines and what lies between them, as one array over the block (no copy).
+    fit = fits(pieces(block, np.stack([starts, stops], axis=1)), state.shape)[::2]
+    columns, sure = cut(block, starts, stops, fit, state.shape, state.columns)
+    if sure.all():
         return columns, []
-    rest = np.ones(n, dtype=bool)
-    rest[done] = False
-    others = np.flatnonzero(rest)
-    # The other lines on their own, one a line: each line is read alone (its own answer).
-    sub = b"\n".join(block[int(starts[i]) : int(stops[i])] for i in others)
-    read = arrow_read_block(sub, state, python_line)
-    assert read is not None  # lines of a UTF-8 block
-    their_columns, bad = read
-    keep = pa.array(sure)
-    back = pa.array(np.argsort(np.concatenate([done, others]), kind="stable"))
+    others = np.flatnonzero(~sure)
+    their_columns, bad = _others(block, starts[others], stops[others], state, python_line)
+    theirs = pa.array(~sure)
     out = [
-        pa.chunked_array([mine.filter(keep), theirs], pa.string()).combine_chunks().take(back)
-        for mine, theirs in zip(columns, their_columns, strict=True)
+        pc.replace_with_mask(mine, theirs, their)
+        for mine, their in zip(columns, their_columns, strict=True)
     ]
     return out, [(int(others[i]), raw) for i, raw in bad]
+
+
+def _others(
+    block: bytes, starts: np.ndarray, stops: np.ndarray, state: Columns, python_line: PythonLine
+) -> tuple[list[pa.Array], list[tuple[int, bytes]]]:
+    """The lines block[starts:stops] the shape does not fit, each read alone (its own answer):
+    by Python's json when they are few (pyarrow.json's reader costs ~8 ms a block however few
+    lines it reads, Python ~5 µs a line), else by that reader."""
+    import pyarrow as pa
+
+    if len(starts) > _FEW:
+        sub = b"\n".join(block[int(a) : int(b)] for a, b in zip(starts, stops, strict=True))
+        read = arrow_read_block(sub, state, python_line)
+        assert read is not None  # lines of a UTF-8 block
+        return read
+    values: list[list[str | None]] = [[] for _ in state.columns]
+    bad: list[tuple[int, bytes]] = []
+    for index, (a, b) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
+        raw = block[a:b]
+        got = python_line(raw)
+        if got is None:
+            bad.append((index, raw))
+        for i, value in enumerate(values):
+            value.append(None if got is None else got[i])
+    return [pa.array(v, pa.string()) for v in values], bad
 
 
 def fits(lines: pa.Array, shape: Shape) -> np.ndarray:
@@ -152,50 +170,77 @@ def fits(lines: pa.Array, shape: Shape) -> np.ndarray:
 
 
 def cut(
-    block: bytes, starts: np.ndarray, shape: Shape, columns: list[str]
+    block: bytes,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    fit: np.ndarray,
+    shape: Shape,
+    columns: list[str],
 ) -> tuple[list[pa.Array], np.ndarray]:
-    """Each of `columns` of the lines starting at `starts` (which the shape fits) as Python's
-    reader says it, and which lines that is certain for (the others go to the other readers)."""
+    """Each of `columns` of the block's lines (block[starts:stops]) as Python's reader says it
+    where the shape fits them (`fit`), and which lines that is certain for: the others (and
+    lines it does not fit, whose values here are empty) go to the other readers."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    data = np.frombuffer(block, dtype=np.uint8)
-    quotes = np.flatnonzero(data == ord('"'))
-    closes = np.flatnonzero(data == ord("}"))
-    ends_scalar = np.flatnonzero((data == ord(",")) | (data == ord("}")))
     n = len(starts)
-    sure = np.ones(n, dtype=bool)
-    found: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
-    at = starts + 1  # past the line's `{`
-    for key, kind in zip(shape.keys, shape.kinds, strict=True):
-        at = at + len(_quoted(key).encode()) + 1  # `"key":`
-        if kind == "text":
-            stop = quotes[np.searchsorted(quotes, at + 1)] + 1
-        elif kind == "object":
-            stop = _object_ends(quotes, closes, at)
-        else:
-            stop = ends_scalar[np.searchsorted(ends_scalar, at)]
-        if key in columns:
-            found[key] = (kind, at, stop)
-        at = stop + 1  # past the `,` (or the line's `}`)
+    quotes = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == ord('"'))
+    rows = np.flatnonzero(fit)
+    spans = _values(block, quotes, starts[rows], stops[rows], shape)
+    wanted = [k for k in shape.keys if k in columns and shape.kinds[shape.keys.index(k)] != "null"]
+    # Every wanted value's bounds in line order; a line the shape does not fit gets empty values.
+    bounds = np.repeat(starts[:, None], 2 * len(wanted), axis=1)
+    for j, key in enumerate(wanted):
+        bounds[rows, 2 * j], bounds[rows, 2 * j + 1] = spans[key]
+    every = pieces(block, bounds)
+    sure = fit.copy()
     out: list[pa.Array] = []
     for name in columns:
-        if name not in found:
+        if name not in wanted:
             out.append(pa.nulls(n, pa.string()))
             continue
-        kind, lo, hi = found[name]
-        if kind == "text":
-            out.append(_spans(block, lo + 1, hi - lo - 2))
-        elif kind == "null":
-            out.append(pa.nulls(n, pa.string()))
-        else:
-            values = _spans(block, lo, hi - lo)
-            if kind == "number":
-                sure &= ~_matches(values, r"^-0$")  # Python's int: 0
-            elif kind == "object":
-                values, certain = _nested(values)
-                sure &= certain
-            out.append(values)
+        j = wanted.index(name)
+        values = every.take(pa.array(np.arange(n, dtype=np.int64) * (2 * len(wanted)) + 2 * j))
+        kind = shape.kinds[shape.keys.index(name)]
+        if kind == "number":
+            sure &= ~np.asarray(pc.equal(values, "-0"))  # Python's int: 0
+        elif kind == "object":
+            lo, hi = bounds[:, 2 * j], bounds[:, 2 * j + 1]
+            values, certain = nested(values, block, quotes, lo, hi)
+            sure &= certain
+        out.append(values)
     return out, sure
+
+
+def _values(
+    block: bytes, quotes: np.ndarray, starts: np.ndarray, stops: np.ndarray, shape: Shape
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Where each key's value is in the lines block[starts:stops] (which the shape fits), a
+    string's without its quotes. In such a line a string holds no quote, so the k-th quote after
+    a known one is always the same part of the line: a quote's place is looked up, not searched
+    for; only past a nested object (whose strings vary) is the count taken again."""
+    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    anchor, k = np.searchsorted(quotes, starts), 0  # the line's first quote, its first key's
+    at = starts + 1  # past the line's `{`: where the first key starts
+    last = len(shape.keys) - 1
+    for j, (key, kind) in enumerate(zip(shape.keys, shape.kinds, strict=True)):
+        value = at + len(_quoted(key).encode()) + 1  # past `"key":`
+        k += 2
+        if kind == "text":
+            close = quotes[anchor + k + 1]
+            found[key] = (value + 1, close)
+            k += 2
+            stop = close + 1
+        elif kind == "object" and j < last:
+            closes = np.flatnonzero(np.frombuffer(block, np.uint8) == ord("}"))
+            stop = _object_ends(quotes, closes, value)
+            found[key] = (value, stop)
+            anchor, k = np.searchsorted(quotes, stop), 0
+        else:  # a number, a literal, null, or the last key's object: up to the next key or `}`
+            stop = stops - 1 if j == last else quotes[anchor + k] - 1
+            found[key] = (value, stop)
+        at = stop + 1  # past the `,`
+    return found
 
 
 def _object_ends(quotes: np.ndarray, closes: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -212,54 +257,3 @@ def _object_ends(quotes: np.ndarray, closes: np.ndarray, at: np.ndarray) -> np.n
         todo = todo[inside]
         index[todo] += 1
     return stop
-
-
-def _nested(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Compact flat objects as Python prints them, and which that is certain for."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    unsure = _matches(values, _UNSURE)
-    if unsure.any():
-        # Only a number outside the strings counts.
-        rows = np.flatnonzero(unsure)
-        unquoted = pc.replace_substring_regex(values.take(pa.array(rows)), r'"[^"]*"', '""')
-        unsure[rows] = _matches(unquoted, _UNSURE)
-    zeros = np.flatnonzero(_matches(values, r"\.[0-9]*0([^0-9]|$)"))
-    if len(zeros):
-        fixed = pc.replace_substring_regex(values.take(pa.array(zeros)), *_ZEROS)
-        mask = np.zeros(len(values), dtype=bool)
-        mask[zeros] = True
-        values = pc.replace_with_mask(values, pa.array(mask), fixed)
-    return values, ~unsure & ~_twice(values)
-
-
-def _twice(values: pa.Array) -> np.ndarray:
-    """Objects holding a key twice (Python keeps the last value, at the first key's place).
-    Found on the objects' key lists, which are few distinct ones: each is checked once."""
-    import pyarrow.compute as pc
-
-    # In a compact object with no backslash `":` follows each key and nothing else.
-    many = np.flatnonzero(np.asarray(pc.count_substring(values, '":')) > 1)
-    out = np.zeros(len(values), dtype=bool)
-    if not len(many):
-        return out
-    import pyarrow as pa
-
-    keys = pc.replace_substring_regex(values.take(pa.array(many)), r'(":)(?:"[^"]*"|[^,}]*)', r"\1")
-    encoded = pc.dictionary_encode(keys)
-    distinct = encoded.dictionary.to_pylist()
-    twice = np.array([_has_twice(k) for k in distinct], dtype=bool)
-    out[many] = twice[np.asarray(encoded.indices)]
-    return out
-
-
-def _has_twice(keys: str) -> bool:
-    names = keys[2:-3].split('":,"')  # `{"a":,"b":}`: a, b
-    return len(set(names)) != len(names)
-
-
-def _matches(values: pa.Array, pattern: str) -> np.ndarray:
-    import pyarrow.compute as pc
-
-    return np.asarray(pc.fill_null(pc.match_substring_regex(values, pattern), True))

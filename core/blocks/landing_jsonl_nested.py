@@ -1,0 +1,86 @@
+"""A compact flat JSON object, cut out of a line the file's shape fits
+(core.blocks.landing_jsonl_compact), as Python's reader prints it: `json.dumps(...,
+separators=(",", ":"), ensure_ascii=False)`. That is the text as written bar a fraction's
+trailing zeros (`10.50` → `10.5`); where it is not certain (a float Python prints otherwise, a key
+twice, which Python keeps once) the line is left to the other readers.
+
+In such an object every string is `"[^"]*"` (the shape's regex says so), so its quotes pair up
+in order and a string followed by `:` is a key: the keys are found with numpy, not a regex.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lakeconsole.core.blocks.landing_jsonl_fast import pieces
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# Numbers Python prints otherwise than as written less trailing zeros (see
+# core.blocks.landing_jsonl_fast): more digits than a double keeps, below 1e-4, -0.
+_UNSURE = r"[0-9.]{17,}|(^|[^0-9.])-?0\.0000|-0([^.0-9]|$)"
+_ZEROS = (r'("[^"]*")|(\.[0-9]*?[0-9])0+([^0-9]|$)', r"\1\2\3")
+
+
+def nested(
+    values: pa.Array, block: bytes, quotes: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[pa.Array, np.ndarray]:
+    """The objects `values` (block[lo:hi] each, `quotes` the block's quote positions) as Python
+    prints them, and which that is certain for."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    unsure = _matches(values, _UNSURE)
+    if unsure.any():
+        # Only a number outside the strings counts.
+        rows = np.flatnonzero(unsure)
+        unquoted = pc.replace_substring_regex(values.take(pa.array(rows)), r'"[^"]*"', '""')
+        unsure[rows] = _matches(unquoted, _UNSURE)
+    zeros = np.flatnonzero(_matches(values, r"\.[0-9]*0([^0-9]|$)"))
+    if len(zeros):
+        fixed = pc.replace_substring_regex(values.take(pa.array(zeros)), *_ZEROS)
+        mask = np.zeros(len(values), dtype=bool)
+        mask[zeros] = True
+        values = pc.replace_with_mask(values, pa.array(mask), fixed)
+    return values, ~unsure & ~twice(block, quotes, lo, hi)
+
+
+def twice(block: bytes, quotes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Which objects block[lo:hi] hold a key twice (Python keeps the last value, at the first
+    key's place): each object's keys numbered by their text, then neighbours compared."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    first = np.searchsorted(quotes, lo)
+    strings = (np.searchsorted(quotes, hi) - first) // 2
+    out = np.zeros(len(lo), dtype=bool)
+    rows = np.flatnonzero(strings >= 2)  # two keys are two strings at least
+    if not len(rows):
+        return out
+    counts = strings[rows]
+    owner = np.repeat(rows, counts)
+    # The k-th string of an object starts at its quote 2k.
+    before = np.repeat(np.cumsum(counts) - counts, counts)
+    opening = np.repeat(first[rows], counts) + 2 * (np.arange(len(owner)) - before)
+    opens, closes = quotes[opening], quotes[opening + 1]
+    data = np.frombuffer(block, dtype=np.uint8)
+    key = data[closes + 1] == ord(":")
+    owner, opens, closes = owner[key], opens[key], closes[key]
+    # The keys alone (what lies between them is long and each different: not worth a hash).
+    names = pieces(block, np.stack([opens + 1, closes], axis=1)).take(
+        pa.array(np.arange(0, 2 * len(opens), 2))
+    )
+    encoded = pc.dictionary_encode(names)
+    number = np.asarray(encoded.indices).astype(np.int64)
+    pairs = np.sort(owner * len(encoded.dictionary) + number)
+    out[pairs[1:][pairs[1:] == pairs[:-1]] // len(encoded.dictionary)] = True
+    return out
+
+
+def _matches(values: pa.Array, pattern: str) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.fill_null(pc.match_substring_regex(values, pattern), True))

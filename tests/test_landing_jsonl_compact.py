@@ -1,0 +1,91 @@
+"""The compact JSON-lines reader (core.blocks.landing_jsonl_compact) says what Python's json per
+line says, for every kind of value at every place of the file's common line: it finds values by
+counting quotes, so a value of another kind or length anywhere must not shift the others."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pytest
+
+from lakeconsole.core.blocks.landing_jsonl import BadLines, _fast, _line_by_line
+from lakeconsole.core.blocks.landing_jsonl_fast import Columns
+
+# The declared columns: not every key of the lines, and one ("absent") that no line has.
+COLUMNS = ("id", "n", "meta", "ok", "nothing", "tags", "note", "absent")
+
+# The file's first line gives the shape: text, number, object, literal, null, object, text.
+FIRST = (
+    b'{"id":"a1","n":12.50,"meta":{"k":"v","p":1.50},"ok":true,"nothing":null,'
+    b'"skip":"x","tags":{"t":"u"},"note":"end"}'
+)
+LINES = [
+    # The same shape, values of other lengths and contents.
+    b'{"id":"","n":-3,"meta":{},"ok":false,"nothing":null,"skip":"","tags":{},"note":""}',
+    b'{"id":"caf\xc3\xa9 \xe2\x82\xac","n":0,"meta":{"s":"}{,:","q":"a\\u0062"},"ok":true,'
+    b'"nothing":null,"skip":"{","tags":{"x":null,"y":true},"note":"}"}',
+    b'{"id":"b","n":1e5,"meta":{"a":1,"a":2},"ok":true,"nothing":null,"skip":"s",'
+    b'"tags":{"a":1,"b":2,"a":3},"note":"n"}',
+    b'{"id":"c","n":-0,"meta":{"p":10.50,"z":0.0},"ok":true,"nothing":null,"skip":"s",'
+    b'"tags":{"w":100.000,"v":-0.50},"note":"n"}',
+    b'{"id":"d","n":1.0,"meta":{"small":0.00001,"big":12345678901234567},"ok":true,'
+    b'"nothing":null,"skip":"s","tags":{"m":-0},"note":"n"}',
+    b'{"id":"e","n":2,"meta":{"k":"v"},"ok":true,"nothing":null,"skip":"s","tags":{"t":"u"}}',
+    # Another shape: a null where the shape has text, text where it has null, a nested object.
+    b'{"id":null,"n":2,"meta":{"k":"v"},"ok":true,"nothing":null,"skip":"s","tags":{},"note":"n"}',
+    b'{"id":"f","n":2,"meta":{"k":"v"},"ok":true,"nothing":"t","skip":"s","tags":{},"note":"n"}',
+    b'{"id":"g","n":2,"meta":{"k":{"d":1}},"ok":true,"nothing":null,"skip":"s","tags":{},'
+    b'"note":"n"}',
+    b'{"id":"h","n":2,"meta":{"k":"v"},"ok":true,"nothing":null,"skip":"s","tags":{},"note":"n"',
+    b'{"id":"i\\"","n":2,"meta":{"k":"v"},"ok":true,"nothing":null,"skip":"s","tags":{},"note":"n"}',
+    b'{"id":"j","n":2,"meta":{"k":"v"},"ok":true,"nothing":null,"skip":"s","tags":{},"note":"n"}x',
+    b'{"id":"k","n":2,"meta":{"k":"v"},"ok":true,"nothing":null,"skip":"s","tags":{},"note":"n"}'
+    b'{"id":"l"}',
+    b' {"id":"m","n":2,"meta":{"k":"v"},"ok":true,"nothing":null,"skip":"s","tags":{},"note":"n"}',
+]
+
+
+def read_both(block: bytes) -> tuple[pa.RecordBatch, pa.RecordBatch, BadLines, BadLines]:
+    schema = pa.schema([(c, pa.string()) for c in COLUMNS])
+    fast_bad, slow_bad = BadLines(), BadLines()
+    fast = _fast(block, Columns(COLUMNS), schema, 0, fast_bad)
+    assert fast is not None
+    return fast, _line_by_line(block, COLUMNS, schema, 0, slow_bad), fast_bad, slow_bad
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_a_line_after_the_shape_line_reads_as_python_reads_it(line: bytes) -> None:
+    block = b"\n".join([FIRST, line, FIRST, line, FIRST]) + b"\n"
+    fast, slow, fast_bad, slow_bad = read_both(block)
+    assert fast.to_pylist() == slow.to_pylist()
+    assert (fast_bad.count, fast_bad.first) == (slow_bad.count, slow_bad.first)
+
+
+def test_the_shape_line_itself_is_cut_as_python_prints_it() -> None:
+    fast, _, _, _ = read_both(FIRST + b"\n")
+    assert fast.to_pylist() == [
+        {
+            "id": "a1",
+            "n": "12.50",  # a top-level number keeps its text
+            "meta": json.dumps({"k": "v", "p": 1.5}, separators=(",", ":")),
+            "ok": "true",
+            "nothing": None,
+            "tags": '{"t":"u"}',
+            "note": "end",
+            "absent": None,
+        }
+    ]
+
+
+@pytest.mark.parametrize("others", [10, 1500])
+def test_many_or_few_lines_of_another_shape_read_the_same(others: int) -> None:
+    """Few lines the shape does not fit are read by Python's json, many by pyarrow.json's
+    reader: either way as Python's json per line says, each in its place."""
+    other = b'{"note":"o%d","n":%d.10,"meta":{"r":[1]}}'
+    lines = [FIRST]
+    for i in range(others):
+        lines += [other % (i, i), LINES[i % 6], b'{"id":"cut %d' % i]
+    fast, slow, fast_bad, slow_bad = read_both(b"\n".join(lines))
+    assert fast.to_pylist() == slow.to_pylist()
+    assert fast_bad.count == slow_bad.count == others
