@@ -5,6 +5,7 @@ counting quotes, so a value of another kind or length anywhere must not shift th
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -89,3 +90,34 @@ def test_many_or_few_lines_of_another_shape_read_the_same(others: int) -> None:
     fast, slow, fast_bad, slow_bad = read_both(b"\n".join(lines))
     assert fast.to_pylist() == slow.to_pylist()
     assert fast_bad.count == slow_bad.count == others
+
+
+@pytest.mark.parametrize("block_bytes", [64, 1000, 1 << 20])
+def test_a_file_read_in_blocks_parsed_side_by_side_keeps_its_rows_in_order(
+    tmp_path: Path, block_bytes: int
+) -> None:
+    """Blocks are parsed two at a time: the rows still come in file order, and the note names
+    the file's first bad line by its row in the file, not in its block."""
+    import hashlib
+
+    from lakeconsole.core.blocks.landing_jsonl import read_jsonl
+
+    lines = [FIRST if i % 7 else LINES[i % len(LINES)] for i in range(400)]
+    lines[250] = b'{"id":"cut'
+    path = tmp_path / "events_1.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    notes: list[str] = []
+    with path.open("rb") as fh:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        got = [
+            r
+            for b in read_jsonl(fh, COLUMNS, digest, block_bytes, notes=notes)
+            for r in b.to_pylist()
+        ]
+    _, slow, _, slow_bad = read_both(path.read_bytes())
+    assert got == slow.to_pylist()
+    assert slow_bad.first is not None
+    assert notes == [
+        f"{slow_bad.count} line(s) are not JSON objects (the first is row {slow_bad.first[0]}: "
+        f"{slow_bad.first[1]!r}); their columns are empty and silver's rules quarantine them"
+    ]

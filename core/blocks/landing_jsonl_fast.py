@@ -48,6 +48,18 @@ class Columns:
         # The file's common line (core.blocks.landing_jsonl_compact.Shape), once seen.
         self.shape: Any = None
 
+    def copy(self) -> Columns:
+        """What has been learnt so far, for one block read beside others."""
+        out = Columns(self.columns)
+        out.raw, out.shape = set(self.raw), self.shape
+        return out
+
+    def learn(self, other: Columns) -> None:
+        """Keep what reading one block (with `other`, a copy) learnt."""
+        self.raw |= other.raw
+        if self.shape is None:
+            self.shape = other.shape
+
 
 def read_block(
     block: bytes, state: Columns, python_line: PythonLine
