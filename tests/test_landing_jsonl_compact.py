@@ -121,3 +121,65 @@ def test_a_file_read_in_blocks_parsed_side_by_side_keeps_its_rows_in_order(
         f"{slow_bad.count} line(s) are not JSON objects (the first is row {slow_bad.first[0]}: "
         f"{slow_bad.first[1]!r}); their columns are empty and silver's rules quarantine them"
     ]
+
+
+SHAPES = [
+    FIRST,
+    b'{"a":1,"b":{"x":"y"},"c":"z"}',
+    b'{"o":{"k":1},"p":{"q":"r"},"s":null,"t":false}',
+    b'{"only":"text"}',
+    b'{"n":-1.5e3}',
+]
+# Bytes that change what a line is when put anywhere in it.
+NOISE = [
+    b'"',
+    b"\\",
+    b"{",
+    b"}",
+    b",",
+    b":",
+    b" ",
+    b"\t",
+    b"0",
+    b"-",
+    b"e",
+    b".",
+    b"x",
+    b"\xc3\xa9",
+]
+
+
+@pytest.mark.parametrize("first", SHAPES)
+def test_the_quote_count_fits_exactly_the_lines_the_shapes_regex_fits(first: bytes) -> None:
+    """The numpy check of a line against the shape agrees with the shape's regex (its
+    definition) on the line, the line cut short anywhere, and a byte put in or dropped anywhere."""
+    import numpy as np
+
+    from lakeconsole.core.blocks.landing_jsonl_compact import _parts
+    from lakeconsole.core.blocks.landing_jsonl_fast import _bounds
+    from lakeconsole.core.blocks.landing_jsonl_shape import fits, shape_of
+
+    shape = shape_of(first)
+    assert shape is not None
+    variants = [first] + [first[:i] for i in range(1, len(first))]
+    variants += [first[:i] + first[i + 1 :] for i in range(len(first))]
+    variants += [first[:i] + b + first[i:] for i in range(len(first) + 1) for b in NOISE]
+    variants = [v for v in variants if v.strip(b" \t\r") and b"\n" not in v]
+    try_utf8 = [v for v in variants if _decodes(v)]
+    block = b"\n".join(try_utf8)
+    starts, stops = _bounds(block)
+    assert len(starts) == len(try_utf8)
+    data = np.frombuffer(block, dtype=np.uint8)
+    quotes = np.flatnonzero(data == ord('"'))
+    _, fit = _parts(block, data, quotes, starts, stops, shape)
+    lines = pa.array([block[a:b].decode() for a, b in zip(starts, stops, strict=True)])
+    assert fit.tolist() == fits(lines, shape).tolist()
+    assert fit.sum() > 1  # some variants still fit (a digit more, a letter in a string)
+
+
+def _decodes(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -142,12 +142,15 @@ def _blocks(
             on_read()
         if chunk and offset == len(chunk) and b"\x00" in chunk[:HEAD_BYTES]:
             _refuse(fh, digest, hashing, offset, "binary file (contains NUL bytes), not JSON lines")
-        text = carry + chunk
-        cut = len(text) if not chunk else text.rfind(b"\n") + 1
-        yield text[:cut]
-        carry = text[cut:]
         if not chunk:
+            yield carry  # the last line, when the file does not end with a newline
             break
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:  # a line longer than the block: it goes on in the next one
+            carry += chunk
+            continue
+        yield b"".join((carry, memoryview(chunk)[:cut]))  # one copy of the block's bytes
+        carry = chunk[cut:]
     after = os.fstat(fd)
     if hashing.hexdigest() != digest or (before.st_size, before.st_mtime_ns) != (
         after.st_size,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lakeconsole.core.blocks.landing_jsonl_fast import pieces
+from lakeconsole.core.blocks.landing_jsonl_fast import pieces, put
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 # Numbers Python prints otherwise than as written less trailing zeros (see
 # core.blocks.landing_jsonl_fast): more digits than a double keeps, below 1e-4, -0.
 _UNSURE = r"[0-9.]{17,}|(^|[^0-9.])-?0\.0000|-0([^.0-9]|$)"
+# Objects with at most this many strings are checked for a key twice without a sort.
+_FEW_KEYS = 16
+# A fraction ending in 0, and how Python prints it: without the trailing zeros.
+_ZERO = r"\.[0-9]*0([^0-9]|$)"
 _ZEROS = (r'("[^"]*")|(\.[0-9]*?[0-9])0+([^0-9]|$)', r"\1\2\3")
 
 
@@ -33,18 +37,19 @@ def nested(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    unsure = _matches(values, _UNSURE)
-    if unsure.any():
-        # Only a number outside the strings counts.
-        rows = np.flatnonzero(unsure)
-        unquoted = pc.replace_substring_regex(values.take(pa.array(rows)), r'"[^"]*"', '""')
-        unsure[rows] = _matches(unquoted, _UNSURE)
-    zeros = np.flatnonzero(_matches(values, r"\.[0-9]*0([^0-9]|$)"))
-    if len(zeros):
-        fixed = pc.replace_substring_regex(values.take(pa.array(zeros)), *_ZEROS)
-        mask = np.zeros(len(values), dtype=bool)
-        mask[zeros] = True
-        values = pc.replace_with_mask(values, pa.array(mask), fixed)
+    unsure = np.zeros(len(values), dtype=bool)
+    # One pass finds the few objects either question is about (a tenth of them in app events).
+    rows = np.flatnonzero(_matches(values, f"{_UNSURE}|{_ZERO}"))
+    if len(rows):
+        some = values.take(pa.array(rows))
+        doubt = _matches(some, _UNSURE)
+        if doubt.any():  # only a number outside the strings counts
+            unquoted = pc.replace_substring_regex(some.filter(pa.array(doubt)), r'"[^"]*"', '""')
+            unsure[rows[doubt]] = _matches(unquoted, _UNSURE)
+        zeros = _matches(some, _ZERO)
+        if zeros.any():
+            fixed = pc.replace_substring_regex(some.filter(pa.array(zeros)), *_ZEROS)
+            values = put(values, rows[zeros], fixed)
     return values, ~unsure & ~twice(block, quotes, lo, hi)
 
 
@@ -75,8 +80,14 @@ def twice(block: bytes, quotes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> n
     )
     encoded = pc.dictionary_encode(names)
     number = np.asarray(encoded.indices).astype(np.int64)
-    pairs = np.sort(owner * len(encoded.dictionary) + number)
-    out[pairs[1:][pairs[1:] == pairs[:-1]] // len(encoded.dictionary)] = True
+    if counts.max() > _FEW_KEYS:
+        pairs = np.sort(owner * len(encoded.dictionary) + number)
+        out[pairs[1:][pairs[1:] == pairs[:-1]] // len(encoded.dictionary)] = True
+        return out
+    # An object's keys are next to each other: compare each with the few before it.
+    for gap in range(1, int(counts.max())):
+        same = (owner[gap:] == owner[:-gap]) & (number[gap:] == number[:-gap])
+        out[owner[gap:][same]] = True
     return out
 
 
