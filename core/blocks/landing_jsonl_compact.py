@@ -146,7 +146,7 @@ def _parts(
     separators = shape.separators
     last = len(quotes) - 1
     anchor, k = np.searchsorted(quotes, starts), 0  # the quote opening the first key
-    at = starts
+    at, ordered = starts, np.ones(n, dtype=bool)
     for j, kind in enumerate(shape.kinds):
         value = at + len(separators[j].encode())
         if kind == "text":  # past the key's two quotes and the value's opening one
@@ -161,8 +161,9 @@ def _parts(
             stop = quotes[np.minimum(anchor + k + 2, last)] - 1
             k += 2
         bounds[:, 2 * j + 1], bounds[:, 2 * j + 2] = value, stop
+        ordered &= stop >= value  # a separator's end is never before its start
         at = stop
-    fit = (np.diff(bounds, axis=1) >= 0).all(axis=1) & ~_unusual(data, starts, stops)
+    fit = ordered & (stops >= at) & ~_unusual(data, starts, stops)
     bounds[~fit] = starts[~fit, None]  # the array below needs ordered bounds
     every = pieces(block, bounds)
     width = bounds.shape[1]
