@@ -171,7 +171,7 @@ def test_the_quote_count_fits_exactly_the_lines_the_shapes_regex_fits(first: byt
     assert len(starts) == len(try_utf8)
     data = np.frombuffer(block, dtype=np.uint8)
     quotes = np.flatnonzero(data == ord('"'))
-    _, fit = _parts(block, data, quotes, starts, stops, shape)
+    _, fit, _ = _parts(block, data, quotes, starts, stops, shape)
     lines = pa.array([block[a:b].decode() for a, b in zip(starts, stops, strict=True)])
     assert fit.tolist() == fits(lines, shape).tolist()
     assert fit.sum() > 1  # some variants still fit (a digit more, a letter in a string)
@@ -183,3 +183,18 @@ def _decodes(raw: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def test_a_block_without_a_single_quote_after_the_shape_is_read_as_python_reads_it() -> None:
+    schema = pa.schema([(c, pa.string()) for c in COLUMNS])
+    state = Columns(COLUMNS)
+    assert _fast(FIRST + b"\n", state, schema, 0, BadLines()) is not None
+    assert state.shape is not None  # learnt from the first block, kept for the next
+    block = b"[1, 2]\n{}\nnot json\n"
+    fast_bad, slow_bad = BadLines(), BadLines()
+    fast = _fast(block, state, schema, 0, fast_bad)
+    assert fast is not None
+    assert fast.to_pylist() == _line_by_line(block, COLUMNS, schema, 0, slow_bad).to_pylist()
+    assert (
+        (fast_bad.count, fast_bad.first) == (slow_bad.count, slow_bad.first) == (2, (1, "[1, 2]"))
+    )

@@ -16,6 +16,7 @@ block are read by Python's json.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,13 +56,12 @@ def read_block(
         )
     if state.shape is None or not n:
         return arrow_read_block(block, state, python_line)
-    columns, sure = cut(block, starts, stops, state.shape, state.columns)
-    if sure.all():
-        return columns, []
-    others = np.flatnonzero(~sure)
-    their_columns, bad = _others(block, starts[others], stops[others], state, python_line)
-    out = [put(mine, others, their) for mine, their in zip(columns, their_columns, strict=True)]
-    return out, [(int(others[i]), raw) for i, raw in bad]
+    cutting = cut(block, starts, stops, state.shape, state.columns)
+    others = np.flatnonzero(~cutting.sure)
+    if not len(others):
+        return cutting.columns(), []
+    theirs, bad = _others(block, starts[others], stops[others], state, python_line)
+    return cutting.columns(others, theirs), [(int(others[i]), raw) for i, raw in bad]
 
 
 def _others(
@@ -89,37 +89,99 @@ def _others(
     return [pa.array(v, pa.string()) for v in values], bad
 
 
+@dataclass
+class _Cut:
+    """A block's lines as the shape cuts them (`bounds`, core.blocks.landing_jsonl_fast.pieces,
+    two a value: value j of a row is piece 2j + 1), which of them that is certain for, and the
+    columns already made (nested objects as Python prints them; numbers, looked at for `-0`)."""
+
+    block: bytes
+    bounds: np.ndarray
+    sure: np.ndarray
+    kinds: list[str | None]  # each column's kind in the shape; None when it has no value there
+    places: list[int]  # each column's key index in the shape
+    made: dict[int, pa.Array]
+
+    def columns(
+        self, others: np.ndarray | None = None, theirs: list[pa.Array] | None = None
+    ) -> list[pa.Array]:
+        """The columns, the lines `others` (ascending) taking the values `theirs` instead."""
+        import pyarrow as pa
+
+        n = len(self.bounds)
+        out: list[pa.Array] = []
+        plain = [i for i, kind in enumerate(self.kinds) if kind and i not in self.made]
+        texts = self._taken(plain, others, theirs)
+        for i in range(len(self.kinds)):
+            if i in texts:
+                out.append(texts[i])
+                continue
+            mine = self.made.get(i, pa.nulls(n, pa.string()))
+            out.append(mine if others is None or theirs is None else put(mine, others, theirs[i]))
+        return out
+
+    def _taken(
+        self, columns: list[int], others: np.ndarray | None, theirs: list[pa.Array] | None
+    ) -> dict[int, pa.Array]:
+        """`columns` (indices) copied out of the block by one take each; the values of the
+        lines `others` come from `theirs`, put after the block's bytes (one array over both)."""
+        import pyarrow as pa
+
+        n, width = self.bounds.shape
+        rows = np.arange(n, dtype=np.int64) * width
+        if others is None or theirs is None:
+            every = pieces(self.block, self.bounds)
+            return {i: every.take(pa.array(rows + 2 * self.places[i] + 1)) for i in columns}
+        values = [theirs[i].to_pylist() for i in columns]
+        encoded = [b"" if v is None else v.encode() for column in values for v in column]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        after = len(self.block) + np.concatenate([[0], np.cumsum(lengths)])
+        offsets = np.concatenate([self.bounds.ravel(), after]).astype(np.int32)
+        buffer = pa.py_buffer(b"".join([self.block, *encoded]))
+        every = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), buffer)
+        m, out = len(others), {}
+        for c, i in enumerate(columns):
+            index = rows + 2 * self.places[i] + 1
+            index[others] = n * width + c * m + np.arange(m)
+            missing = np.zeros(n, dtype=bool)
+            missing[others] = [v is None for v in values[c]]
+            out[i] = every.take(pa.array(index, mask=missing))
+        return out
+
+
 def cut(
     block: bytes, starts: np.ndarray, stops: np.ndarray, shape: Shape, columns: list[str]
-) -> tuple[list[pa.Array], np.ndarray]:
-    """Each of `columns` of the block's lines (block[starts:stops]) as Python's reader says it
-    where the shape fits them, and which lines that is certain for: the others (and lines it
-    does not fit, whose values here are empty) go to the other readers."""
+) -> _Cut:
+    """`columns` of the block's lines (block[starts:stops]) as Python's reader says them where
+    the shape fits, and which lines that is certain for: the others (and lines it does not
+    fit, whose values here are empty) go to the other readers."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = len(starts)
     data = np.frombuffer(block, dtype=np.uint8)
     quotes = np.flatnonzero(data == ord('"'))
-    bounds, sure = _parts(block, data, quotes, starts, stops, shape)
-    width = bounds.shape[1]
+    bounds, sure, objects = _parts(block, data, quotes, starts, stops, shape)
+    kinds: list[str | None] = []
+    places: list[int] = []
+    made: dict[int, pa.Array] = {}
+    rows = np.arange(n, dtype=np.int64) * bounds.shape[1]
     every = pieces(block, bounds)
-    out: list[pa.Array] = []
-    for name in columns:
-        if name not in shape.keys or shape.kinds[shape.keys.index(name)] == "null":
-            out.append(pa.nulls(n, pa.string()))
+    for i, name in enumerate(columns):
+        j = shape.keys.index(name) if name in shape.keys else -1
+        kind = shape.kinds[j] if j >= 0 and shape.kinds[j] != "null" else None
+        kinds.append(kind)
+        places.append(j)
+        if kind not in ("number", "object"):
             continue
-        j = shape.keys.index(name)
-        values = every.take(pa.array(np.arange(n, dtype=np.int64) * width + 2 * j + 1))
-        kind = shape.kinds[j]
+        values = every.take(pa.array(rows + 2 * j + 1))
         if kind == "number":
             sure &= ~np.asarray(pc.equal(values, "-0"))  # Python's int: 0
-        elif kind == "object":
-            lo, hi = bounds[:, 2 * j + 1], bounds[:, 2 * j + 2]
-            values, certain = nested(values, block, quotes, lo, hi)
+        else:
+            values, certain = nested(values, block, quotes, *objects[j])
             sure &= certain
-        out.append(values)
-    return out, sure
+        made[i] = values
+    return _Cut(block, bounds, sure, kinds, places, made)
 
 
 def _parts(
@@ -129,11 +191,12 @@ def _parts(
     starts: np.ndarray,
     stops: np.ndarray,
     shape: Shape,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
     """Where each line's parts would be if the shape fits it, and whether it does. Row i of
     the bounds is line i cut into the shape's separators and values in turn (separator 0,
     value 0, separator 1, ..., the last separator; core.blocks.landing_jsonl_fast.pieces); a
-    line that does not fit is all at its start (its values empty)."""
+    line that does not fit is all at its start (its values empty). For each nested object (by
+    key index): the ordinal of its first quote and one past its last (0 where it does not fit)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -142,11 +205,17 @@ def _parts(
     bounds[:, 0], bounds[:, -1] = starts, stops
     if not len(quotes):
         bounds[:] = starts[:, None]
-        return bounds, np.zeros(n, dtype=bool)
+        none = np.zeros(n, dtype=np.int64)
+        kinds = enumerate(shape.kinds)
+        return bounds, np.zeros(n, dtype=bool), {j: (none, none) for j, t in kinds if t == "object"}
     separators = shape.separators
     last = len(quotes) - 1
-    anchor, k = np.searchsorted(quotes, starts), 0  # the quote opening the first key
+    firsts = np.searchsorted(quotes, starts)  # each line's first quote: its first key's
+    # One past each line's last quote: the next line's first (only blanks lie between).
+    ends = np.append(firsts[1:], len(quotes))
+    anchor, k = firsts, 0
     at, ordered = starts, np.ones(n, dtype=bool)
+    objects: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for j, kind in enumerate(shape.kinds):
         value = at + len(separators[j].encode())
         if kind == "text":  # past the key's two quotes and the value's opening one
@@ -154,16 +223,20 @@ def _parts(
             k += 4
         elif j == keys - 1:  # the line's `}` follows
             stop = stops - 1
+            if kind == "object":
+                objects[j] = (anchor + k + 2, ends)
         elif kind == "object":
             stop = _object_ends(data, quotes, value, stops)
+            inside = anchor + k + 2
             anchor, k = np.searchsorted(quotes, stop), 0
+            objects[j] = (inside, anchor)
         else:  # the next key's opening quote follows the comma
             stop = quotes[np.minimum(anchor + k + 2, last)] - 1
             k += 2
         bounds[:, 2 * j + 1], bounds[:, 2 * j + 2] = value, stop
         ordered &= stop >= value  # a separator's end is never before its start
         at = stop
-    fit = ordered & (stops >= at) & ~_unusual(data, starts, stops)
+    fit = ordered & (stops >= at) & ~_unusual(block, data, starts, stops)
     bounds[~fit] = starts[~fit, None]  # the array below needs ordered bounds
     every = pieces(block, bounds)
     width = bounds.shape[1]
@@ -175,20 +248,19 @@ def _parts(
             values = every.take(pa.array(rows + 2 * j + 1))
             fit &= np.asarray(pc.fill_null(pc.match_substring_regex(values, VALUE[kind]), False))
     bounds[~fit] = starts[~fit, None]
-    return bounds, fit
+    for first, end in objects.values():
+        first[~fit] = end[~fit] = 0  # (arrays of this call's own)
+    return bounds, fit, objects
 
 
-def _unusual(data: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+def _unusual(block: bytes, data: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """Lines with a backslash or a control character, which no line of a shape has."""
     out = np.zeros(len(starts), dtype=bool)
-    controls = data < 32
+    marks = np.flatnonzero(data < 32)
     # The common block: its only control characters end its lines, and no backslash.
-    if np.count_nonzero(controls) == np.count_nonzero(data == ord("\n")) and not np.any(
-        data == ord("\\")
-    ):
+    if len(marks) == block.count(b"\n") and b"\\" not in block:
         return out
-    marks = np.flatnonzero(controls | (data == ord("\\")))
-    marks = marks[data[marks] != ord("\n")]
+    marks = np.union1d(marks[data[marks] != ord("\n")], np.flatnonzero(data == ord("\\")))
     if len(marks):
         line = np.maximum(np.searchsorted(starts, marks, side="right") - 1, 0)
         out[line[(marks >= starts[line]) & (marks < stops[line])]] = True

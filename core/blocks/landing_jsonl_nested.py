@@ -30,10 +30,10 @@ _ZEROS = (r'("[^"]*")|(\.[0-9]*?[0-9])0+([^0-9]|$)', r"\1\2\3")
 
 
 def nested(
-    values: pa.Array, block: bytes, quotes: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    values: pa.Array, block: bytes, quotes: np.ndarray, first: np.ndarray, end: np.ndarray
 ) -> tuple[pa.Array, np.ndarray]:
-    """The objects `values` (block[lo:hi] each, `quotes` the block's quote positions) as Python
-    prints them, and which that is certain for."""
+    """The objects `values` as Python prints them, and which that is certain for; object i's
+    quotes are quotes[first[i]:end[i]] (`quotes`: the block's quote positions)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -50,18 +50,18 @@ def nested(
         if zeros.any():
             fixed = pc.replace_substring_regex(some.filter(pa.array(zeros)), *_ZEROS)
             values = put(values, rows[zeros], fixed)
-    return values, ~unsure & ~twice(block, quotes, lo, hi)
+    return values, ~unsure & ~twice(block, quotes, first, end)
 
 
-def twice(block: bytes, quotes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Which objects block[lo:hi] hold a key twice (Python keeps the last value, at the first
-    key's place): each object's keys numbered by their text, then neighbours compared."""
+def twice(block: bytes, quotes: np.ndarray, first: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Which objects (their quotes quotes[first:end]) hold a key twice (Python keeps the last
+    value, at the first key's place): each object's keys numbered by their text, then
+    neighbours compared."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    first = np.searchsorted(quotes, lo)
-    strings = (np.searchsorted(quotes, hi) - first) // 2
-    out = np.zeros(len(lo), dtype=bool)
+    strings = (end - first) // 2
+    out = np.zeros(len(first), dtype=bool)
     rows = np.flatnonzero(strings >= 2)  # two keys are two strings at least
     if not len(rows):
         return out
