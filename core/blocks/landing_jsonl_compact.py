@@ -257,10 +257,11 @@ def _unusual(block: bytes, data: np.ndarray, starts: np.ndarray, stops: np.ndarr
     """Lines with a backslash or a control character, which no line of a shape has."""
     out = np.zeros(len(starts), dtype=bool)
     marks = np.flatnonzero(data < 32)
+    marks = marks[data[marks] != ord("\n")]
     # The common block: its only control characters end its lines, and no backslash.
-    if len(marks) == block.count(b"\n") and b"\\" not in block:
+    if not len(marks) and b"\\" not in block:
         return out
-    marks = np.union1d(marks[data[marks] != ord("\n")], np.flatnonzero(data == ord("\\")))
+    marks = np.union1d(marks, np.flatnonzero(data == ord("\\")))
     if len(marks):
         line = np.maximum(np.searchsorted(starts, marks, side="right") - 1, 0)
         out[line[(marks >= starts[line]) & (marks < stops[line])]] = True
