@@ -129,6 +129,7 @@ SHAPES = [
     b'{"o":{"k":1},"p":{"q":"r"},"s":null,"t":false}',
     b'{"only":"text"}',
     b'{"n":-1.5e3}',
+    b'{"caf\xc3\xa9":"cr\xc3\xa8me","n":1,"\xe2\x82\xac":{"k":2}}',  # keys not ASCII
 ]
 # Bytes that change what a line is when put anywhere in it.
 NOISE = [
@@ -175,6 +176,15 @@ def test_the_quote_count_fits_exactly_the_lines_the_shapes_regex_fits(first: byt
     lines = pa.array([block[a:b].decode() for a, b in zip(starts, stops, strict=True)])
     assert fit.tolist() == fits(lines, shape).tolist()
     assert fit.sum() > 1  # some variants still fit (a digit more, a letter in a string)
+    # And every variant reads as Python's json reads it, its shape's keys as the columns.
+    keys = list(shape.keys)
+    schema = pa.schema([(c, pa.string()) for c in keys])
+    fast_bad, slow_bad = BadLines(), BadLines()
+    fast = _fast(first + b"\n" + block, Columns(keys), schema, 0, fast_bad)
+    assert fast is not None
+    slow = _line_by_line(first + b"\n" + block, keys, schema, 0, slow_bad)
+    assert fast.to_pylist() == slow.to_pylist()
+    assert (fast_bad.count, fast_bad.first) == (slow_bad.count, slow_bad.first)
 
 
 def _decodes(raw: bytes) -> bool:
