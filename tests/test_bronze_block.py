@@ -317,7 +317,7 @@ def test_compact_lines_are_cut_without_a_json_parser() -> None:
     a line with blanks, a backslash or another key order does not."""
     import numpy as np
 
-    from lakeconsole.core.blocks.landing_jsonl_compact import fits, shape_of
+    from lakeconsole.core.blocks.landing_jsonl_shape import fits, shape_of
 
     shape = shape_of(b'{"event_id":"e1","amount":12.5,"payload":{"item_id":"I1","qty":1}}')
     assert shape is not None

@@ -110,6 +110,7 @@ def test_properties_must_be_a_json_object_or_empty() -> None:
         None,
         ' { "a" : 1 , "b" : "x\\"y" } ',  # spacing and an escaped quote
         '{"cart":{"items":[1,2]}}',  # nested: not the fast path, still valid
+        " \u3000\t",  # blanks alone, Unicode ones too: empty, as silver trims
         '{"event_id":"E1","user_id":"',  # a line cut short
         "[1, 2]",  # JSON, but not an object
         "null",
@@ -117,7 +118,7 @@ def test_properties_must_be_a_json_object_or_empty() -> None:
         '{"a":1}}',
     ]
     passes = properties_are_an_object(pa.table({"properties": pa.array(values, pa.string())}))
-    assert passes.to_pylist() == [True] * 6 + [False] * 5
+    assert passes.to_pylist() == [True] * 7 + [False] * 5
 
 
 def test_the_properties_rule_takes_string_views_as_datafusion_gives_them() -> None:

@@ -9,11 +9,23 @@ import pyarrow.compute as pc
 
 from lakeconsole.core.blocks.casts import TS_SHAPE, _parse_shaped, parse_timestamps
 
-DAYS = ["2024-01-10", "2024-02-29", "2023-02-29", "2024-02-30", "2024-04-31", "2024-12-31"]
+DAYS = [
+    "2024-01-10",
+    "2024-02-29",
+    "2023-02-29",
+    "2000-02-29",
+    "1900-02-29",
+    "2024-02-30",
+    "2024-04-30",
+    "2024-04-31",
+    "2024-12-31",
+    "2024-13-01",
+    "2024-00-10",
+]
 TIMES = ["00:05:29", "23:59:59", "23:59:60", "24:00:00", "12:60:00"]
 KEY = ("order_id", "line_no")
 FRACTIONS = ["", ".5", ".123456"]
-ZONES = ["", "Z", "+01:00", "-0130", "+14:00"]
+ZONES = ["", "Z", "+01:00", "-0130", "+14:00", "+23:59", "-24:00"]
 
 
 def _general(values: list[str]) -> list[object]:
@@ -35,6 +47,15 @@ def test_every_shape_parses_the_same_both_ways() -> None:
             [value, None, "nonsense"]
         ), value
     assert parse_timestamps(pa.array(values)).to_pylist() == _general(values)
+
+
+def test_a_batch_in_chunks_with_an_impossible_date_parses_the_same() -> None:
+    """Bronze's batches come in chunks: the values surely real are cast at once, the others
+    (an impossible date, no zone) decided apart, each in its place."""
+    chunks = [["2024-03-01T00:00:46Z", "2024-02-30T25:61:00Z"], [None, "2024-02-29 10:00:00"]]
+    got = parse_timestamps(pa.chunked_array(chunks, pa.string()))
+    assert got.to_pylist() == _general([v for c in chunks for v in c])
+    assert got.null_count == 2
 
 
 def test_a_clean_batch_takes_arrows_cast_and_keeps_utc() -> None:

@@ -17,6 +17,17 @@ UTC_TS = pa.timestamp("us", tz="UTC")
 # A timestamp must be ISO 8601 to the second: date, 'T' or space, time, optional fraction,
 # optional zone ('Z' or ±hh:mm; none means UTC).
 TS_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?$"
+# Of those, the values surely real: a day every such month has (29 February in leap years), a
+# time of day and a zone of at most ±23:59.
+_LEAP_YEAR = r"(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
+_REAL_DAY = (
+    r"(?:\d{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    rf"|(?:0[13578]|1[02])-31)|{_LEAP_YEAR}-02-29)"
+)
+TS_SURE = (
+    rf"^{_REAL_DAY}[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{{1,6}})?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$"
+)
 DATE_SHAPE = r"^\d{4}-\d{2}-\d{2}$"
 INT_SHAPE = r"^[+-]?\d{1,18}$"
 DOUBLE_SHAPE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -80,14 +91,34 @@ def to_int(text: Values) -> Values:
 
 def parse_timestamps(text: Values) -> Values:
     """ISO 8601 strings → timestamp[us, UTC]; null for anything else, impossible dates included."""
+    # Arrow's own ISO 8601 cast (a third of the time of the general way below) takes the values
+    # surely real: cast at once. A batch's other values (29 February, no zone, null, nonsense)
+    # are decided apart, so one of them no longer sends the whole batch the general way.
+    text = _plain(text)
+    sure = pc.fill_null(pc.match_substring_regex(text, TS_SURE), FALSE)
+    try:
+        cast = _cast_where(text, sure, UTC_TS)
+    except pa.ArrowInvalid:  # a value Arrow reads otherwise than this file thinks: all decided
+        return _parse_any(text)
+    rest = pc.invert(sure)
+    if not pc.any(rest).as_py():
+        return cast
+    return pc.replace_with_mask(cast, rest, _parse_any(text.filter(rest)))
+
+
+def _parse_any(text: Values) -> Values:
+    """parse_timestamps of values that may be impossible dates or have no zone."""
     shaped = pc.fill_null(pc.match_substring_regex(text, TS_SHAPE), FALSE)
     try:
-        # Arrow's own ISO 8601 cast (a third of the time of the general way below) takes every
-        # well-shaped value with a zone; it refuses impossible dates and values without a zone,
-        # and then the general way decides, value by value.
+        # Arrow's cast takes every well-shaped value with a zone; it refuses impossible dates
+        # and values without a zone, and then the general way decides, value by value.
         return _cast_where(text, shaped, UTC_TS)
     except pa.ArrowInvalid:
         return _parse_shaped(text, shaped)
+
+
+def _plain(text: Values) -> pa.Array:
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def parse_dates(text: Values) -> Values:
@@ -136,6 +167,8 @@ def _cast_where(text: Values, ok: Values, to: pa.DataType) -> pa.Array:
         text = text.combine_chunks()
     if isinstance(ok, pa.ChunkedArray):
         ok = ok.combine_chunks()
+    if ok.true_count == len(ok):
+        return pc.cast(text, to)  # the common batch: no filter and no mask to pay for
     values = pc.cast(text.filter(ok), to)
     return pc.replace_with_mask(pa.nulls(len(text), to), ok, values)
 

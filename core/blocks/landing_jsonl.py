@@ -12,7 +12,7 @@ its non-blank lines; bronze's warnings name the file and the first such line. A 
 JSON object at all is refused (it is not JSON lines), as are an empty and a binary file.
 
 Every byte parsed is hashed on the way, as for CSV (core.blocks.landing_read): bytes that are
-not the content bronze hashed raise FileChanged after the last batch, before the commit.
+not the content bronze hashed raise FileChanged once the last block is read, before the commit.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import functools
 import hashlib
 import json
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
 from lakeconsole.core.blocks.landing_jsonl_compact import read_block
@@ -36,6 +38,10 @@ from lakeconsole.core.blocks.landing_read import (
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+# Blocks parsed at once, each in a thread: numpy and Arrow let go of the GIL, and bronze's other
+# thread (delta-rs writing) needs about a fifth of a core, so two keep both cores busy.
+PARSERS = 2
 
 
 class _Number(float):
@@ -61,6 +67,12 @@ class BadLines:
         if self.first is None:
             self.first = (row, raw[:80].decode("utf-8", "backslashreplace"))
 
+    def extend(self, other: BadLines, row: int) -> None:
+        """Add a block's bad lines, counted from its first row, which is row `row` + 1."""
+        self.count += other.count
+        if self.first is None and other.first is not None:
+            self.first = (row + other.first[0], other.first[1])
+
 
 def read_jsonl(
     fh: IO[bytes],
@@ -72,45 +84,36 @@ def read_jsonl(
 ) -> Iterator[pa.RecordBatch]:
     """The rows of the open JSON-lines file as string batches, `columns` in order; BadFile
     (judged on `digest`'s bytes) for a file that is not JSON lines, FileChanged as for CSV.
-    Lines that are not JSON objects are summed up in one line added to `notes` at the end."""
+    Lines that are not JSON objects are summed up in one line added to `notes` at the end.
+    Blocks are read in order and parsed PARSERS at a time, in threads."""
     import pyarrow as pa
 
     bad, notes = BadLines(), notes if notes is not None else []
     schema = pa.schema([(c, pa.string()) for c in columns])
-    fd = fh.fileno()
-    before = os.fstat(fd)
-    hashing, offset, row, objects, bad_before = hashlib.sha256(), 0, 0, 0, 0
     state = Columns(columns)
-    carry = b""
-    while True:
-        chunk = os.pread(fd, block_bytes, offset)
-        at_end = not chunk
-        if chunk:
-            hashing.update(chunk)
-            offset += len(chunk)
-            on_read()
-        if chunk and offset == len(chunk) and b"\x00" in chunk[:HEAD_BYTES]:
-            _refuse(fh, digest, hashing, offset, "binary file (contains NUL bytes), not JSON lines")
-        text = carry + chunk
-        cut = len(text) if at_end else text.rfind(b"\n") + 1
-        block, carry = text[:cut], text[cut:]
-        batch = _fast(block, state, schema, row, bad)
-        if batch is None:
-            batch = _line_by_line(block, columns, schema, row, bad)
-        row += batch.num_rows
-        objects += batch.num_rows - (bad.count - bad_before)
-        bad_before = bad.count
-        if batch.num_rows:
-            yield batch
-        if at_end:
-            break
-    after = os.fstat(fd)
-    if hashing.hexdigest() != digest or (before.st_size, before.st_mtime_ns) != (
-        after.st_size,
-        after.st_mtime_ns,
-    ):
-        raise FileChanged("its content changed during the read")
-    # The bytes parsed are `digest`'s (checked just above): the verdict is on them.
+    row = objects = 0
+    pool = ThreadPoolExecutor(max_workers=PARSERS, thread_name_prefix="lakeconsole-jsonl")
+    parsing: deque[tuple[Future[tuple[pa.RecordBatch, BadLines]], Columns]] = deque()
+    try:
+        for block in _blocks(fh, digest, block_bytes, on_read):
+            learning = state.copy()
+            parsing.append((pool.submit(_read_block, block, learning, schema), learning))
+            if len(parsing) <= PARSERS:
+                continue  # one more block is read while these are parsed
+            batch, its_bad = _parsed(parsing.popleft(), state)
+            bad.extend(its_bad, row)
+            row, objects = row + batch.num_rows, objects + batch.num_rows - its_bad.count
+            if batch.num_rows:
+                yield batch
+        while parsing:
+            batch, its_bad = _parsed(parsing.popleft(), state)
+            bad.extend(its_bad, row)
+            row, objects = row + batch.num_rows, objects + batch.num_rows - its_bad.count
+            if batch.num_rows:
+                yield batch
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    # The bytes parsed are `digest`'s (_blocks checked it): the verdict is on them.
     if not row:
         raise BadFile("empty file: no JSON lines")
     if not objects:
@@ -121,6 +124,57 @@ def read_jsonl(
             f"{bad.count} line(s) are not JSON objects (the first is row {first_row}: {shown!r}); "
             "their columns are empty and silver's rules quarantine them"
         )
+
+
+def _blocks(
+    fh: IO[bytes], digest: str, block_bytes: int, on_read: Callable[[], None]
+) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole lines (the last one as it ends), hashed on the way:
+    FileChanged after the last one when they are not `digest`'s bytes or the file moved."""
+    fd = fh.fileno()
+    before = os.fstat(fd)
+    hashing, offset, carry = hashlib.sha256(), 0, b""
+    while True:
+        chunk = os.pread(fd, block_bytes, offset)
+        if chunk:
+            hashing.update(chunk)
+            offset += len(chunk)
+            on_read()
+        if chunk and offset == len(chunk) and b"\x00" in chunk[:HEAD_BYTES]:
+            _refuse(fh, digest, hashing, offset, "binary file (contains NUL bytes), not JSON lines")
+        if not chunk:
+            yield carry  # the last line, when the file does not end with a newline
+            break
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:  # a line longer than the block: it goes on in the next one
+            carry += chunk
+            continue
+        yield b"".join((carry, memoryview(chunk)[:cut]))  # one copy of the block's bytes
+        carry = chunk[cut:]
+    after = os.fstat(fd)
+    if hashing.hexdigest() != digest or (before.st_size, before.st_mtime_ns) != (
+        after.st_size,
+        after.st_mtime_ns,
+    ):
+        raise FileChanged("its content changed during the read")
+
+
+def _read_block(block: bytes, state: Columns, schema: pa.Schema) -> tuple[pa.RecordBatch, BadLines]:
+    """One block's rows, and its lines that are not JSON objects counted from its first."""
+    bad = BadLines()
+    batch = _fast(block, state, schema, 0, bad)
+    if batch is None:
+        batch = _line_by_line(block, state.columns, schema, 0, bad)
+    return batch, bad
+
+
+def _parsed(
+    parsing: tuple[Future[tuple[pa.RecordBatch, BadLines]], Columns], state: Columns
+) -> tuple[pa.RecordBatch, BadLines]:
+    future, learning = parsing
+    read = future.result()
+    state.learn(learning)
+    return read
 
 
 def _fast(

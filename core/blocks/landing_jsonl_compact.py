@@ -1,99 +1,36 @@
-"""The common JSON line read without a JSON parser: compact, no backslash, the keys of the
-file's first object in its order (a "shape"), each value of the kind it had there.
+"""The common JSON line read without a JSON parser: a line that fits the file's shape
+(core.blocks.landing_jsonl_shape) is checked and cut with numpy, by counting quotes.
 
-Such a line is checked whole by one Arrow regex (RE2's DFA, about 0.4 µs a line), and its
-values are then cut out with numpy: in a line the shape fits, every string is `"[^"]*"`, so the
-next quote ends it, and a nested object (one deep, plain values) ends at its first `}` outside
-a string. What this gives is what Python's json per line says (core.blocks.landing_jsonl):
+In a line the shape fits, every string is `"[^"]*"`, so the k-th quote of the line is always the
+same part of it (the same key's or value's), up to a nested object (one deep, plain values),
+whose own quotes vary: where each value would be is looked up, not searched for. The line fits
+when what lies around its values is exactly the shape's (`{"a":"`, `","b":`, ... `}`), it has
+no backslash nor control character, and its numbers, literals and objects are such values (a
+regex on them alone, a few bytes a line). Values are copied out of the block by one Arrow take
+a column. What this gives is what Python's json per line says (core.blocks.landing_jsonl):
 strings as written, top-level numbers and literals as written (`-0` aside, whose line is left
 to the other readers), a nested object as `json.dumps(..., separators=(",", ":"),
-ensure_ascii=False)` prints it: as written, bar a fraction's trailing zeros; a float Python
-would print otherwise, an int `-0` or a key twice send the line to the other readers.
+ensure_ascii=False)` prints it (core.blocks.landing_jsonl_nested). The few other lines of a
+block are read by Python's json.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lakeconsole.core.blocks.landing_jsonl_fast import Columns, PythonLine, _bounds, _spans
+from lakeconsole.core.blocks.landing_jsonl_fast import Columns, PythonLine, _bounds, pieces, put
 from lakeconsole.core.blocks.landing_jsonl_fast import read_block as arrow_read_block
+from lakeconsole.core.blocks.landing_jsonl_nested import nested
+from lakeconsole.core.blocks.landing_jsonl_shape import VALUE, Shape, shape_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_TEXT = r'"[^"\\\x00-\x1f]*"'
-_NUMBER = r"-?(?:0|[1-9][0-9]{0,99})(?:\.[0-9]{1,99})?"
-_PLAIN = f"(?:{_TEXT}|{_NUMBER}|true|false|null)"
-_MEMBER = f"{_TEXT}:{_PLAIN}"
-_OBJECT = rf"\{{(?:{_MEMBER}(?:,{_MEMBER})*)?\}}"
-# A top-level number keeps its text, an exponent too (Python's reader keeps the text).
-_TOP_NUMBER = _NUMBER + r"(?:[eE][+-]?[0-9]{1,9})?"
-_KINDS = {"text": _TEXT, "number": _TOP_NUMBER, "literal": "(?:true|false)", "null": "null"}
-_KINDS["object"] = _OBJECT
-# Nested numbers Python prints otherwise than as written less trailing zeros (see
-# core.blocks.landing_jsonl_fast): more digits than a double keeps, below 1e-4, -0.
-_UNSURE = r"[0-9.]{17,}|(^|[^0-9.])-?0\.0000|-0([^.0-9]|$)"
-_ZEROS = (r'("[^"]*")|(\.[0-9]*?[0-9])0+([^0-9]|$)', r"\1\2\3")
-
-
-@dataclass(frozen=True)
-class Shape:
-    """The keys of one object line in order, each value's kind, and the regex a line fitting
-    them matches."""
-
-    keys: tuple[str, ...]
-    kinds: tuple[str, ...]
-    pattern: str
-
-
-def shape_of(line: bytes) -> Shape | None:
-    """The shape of a compact object line with plain keys; None when it has none."""
-    if b"\\" in line:
-        return None
-    try:
-        pairs = json.loads(line, object_pairs_hook=_Pairs)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(pairs, _Pairs) or not pairs:
-        return None
-    keys = tuple(k for k, _ in pairs)
-    found = [_kind(v) for _, v in pairs]
-    kinds = tuple(k for k in found if k is not None)
-    if len(set(keys)) != len(keys) or len(kinds) != len(keys):
-        return None
-    if any(not k or '"' in k or any(ord(c) < 32 for c in k) for k in keys):
-        return None
-    body = ",".join(
-        f"{re.escape(_quoted(k))}:{_KINDS[t]}" for k, t in zip(keys, kinds, strict=True)
-    )
-    return Shape(keys, kinds, "^\\{" + body + "\\}$")
-
-
-class _Pairs(list[tuple[str, Any]]):
-    """A JSON object as its (key, value) pairs in order (a JSON array stays a plain list)."""
-
-
-def _quoted(key: str) -> str:
-    return json.dumps(key, ensure_ascii=False)
-
-
-def _kind(value: Any) -> str | None:
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, bool):
-        return "literal"
-    if isinstance(value, int | float):
-        return "number"
-    if value is None:
-        return "null"
-    if isinstance(value, _Pairs) and all(not isinstance(v, list) for _, v in value):
-        return "object"
-    return None
+# Up to this many lines of a block that the shape does not fit are read by Python's json.
+_FEW = 1000
 
 
 def read_block(
@@ -102,8 +39,6 @@ def read_block(
     """As core.blocks.landing_jsonl_fast.read_block says (the block's rows, one text array a
     column, and its lines that are not JSON objects), the lines the file's shape fits cut out
     here and only the others read by that reader."""
-    import pyarrow as pa
-
     try:
         block.decode("utf-8")
     except UnicodeDecodeError:
@@ -121,145 +56,236 @@ def read_block(
         )
     if state.shape is None or not n:
         return arrow_read_block(block, state, python_line)
-    lines = _spans(block, starts, stops - starts)
-    fit = np.flatnonzero(fits(lines, state.shape))
-    columns, sure = cut(block, starts[fit], state.shape, state.columns)
-    done = fit[sure]
-    if len(done) == n:
-        return columns, []
-    rest = np.ones(n, dtype=bool)
-    rest[done] = False
-    others = np.flatnonzero(rest)
-    # The other lines on their own, one a line: each line is read alone (its own answer).
-    sub = b"\n".join(block[int(starts[i]) : int(stops[i])] for i in others)
-    read = arrow_read_block(sub, state, python_line)
-    assert read is not None  # lines of a UTF-8 block
-    their_columns, bad = read
-    keep = pa.array(sure)
-    back = pa.array(np.argsort(np.concatenate([done, others]), kind="stable"))
-    out = [
-        pa.chunked_array([mine.filter(keep), theirs], pa.string()).combine_chunks().take(back)
-        for mine, theirs in zip(columns, their_columns, strict=True)
-    ]
-    return out, [(int(others[i]), raw) for i, raw in bad]
+    cutting = cut(block, starts, stops, state.shape, state.columns)
+    others = np.flatnonzero(~cutting.sure)
+    if not len(others):
+        return cutting.columns(), []
+    theirs, bad = _others(block, starts[others], stops[others], state, python_line)
+    return cutting.columns(others, theirs), [(int(others[i]), raw) for i, raw in bad]
 
 
-def fits(lines: pa.Array, shape: Shape) -> np.ndarray:
-    """Which lines the shape fits (a bool a line)."""
-    import pyarrow.compute as pc
+def _others(
+    block: bytes, starts: np.ndarray, stops: np.ndarray, state: Columns, python_line: PythonLine
+) -> tuple[list[pa.Array], list[tuple[int, bytes]]]:
+    """The lines block[starts:stops] the shape does not fit, each read alone (its own answer):
+    by Python's json when they are few (pyarrow.json's reader costs ~8 ms a block however few
+    lines it reads, Python ~5 µs a line), else by that reader."""
+    import pyarrow as pa
 
-    return np.asarray(pc.match_substring_regex(lines, shape.pattern))
+    if len(starts) > _FEW:
+        sub = b"\n".join(block[int(a) : int(b)] for a, b in zip(starts, stops, strict=True))
+        read = arrow_read_block(sub, state, python_line)
+        assert read is not None  # lines of a UTF-8 block
+        return read
+    values: list[list[str | None]] = [[] for _ in state.columns]
+    bad: list[tuple[int, bytes]] = []
+    for index, (a, b) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
+        raw = block[a:b]
+        got = python_line(raw)
+        if got is None:
+            bad.append((index, raw))
+        for i, value in enumerate(values):
+            value.append(None if got is None else got[i])
+    return [pa.array(v, pa.string()) for v in values], bad
+
+
+@dataclass
+class _Cut:
+    """A block's lines as the shape cuts them (`bounds`, core.blocks.landing_jsonl_fast.pieces,
+    two a value: value j of a row is piece 2j + 1), which of them that is certain for, and the
+    columns already made (nested objects as Python prints them; numbers, looked at for `-0`)."""
+
+    block: bytes
+    bounds: np.ndarray
+    sure: np.ndarray
+    kinds: list[str | None]  # each column's kind in the shape; None when it has no value there
+    places: list[int]  # each column's key index in the shape
+    made: dict[int, pa.Array]
+
+    def columns(
+        self, others: np.ndarray | None = None, theirs: list[pa.Array] | None = None
+    ) -> list[pa.Array]:
+        """The columns, the lines `others` (ascending) taking the values `theirs` instead."""
+        import pyarrow as pa
+
+        n = len(self.bounds)
+        out: list[pa.Array] = []
+        plain = [i for i, kind in enumerate(self.kinds) if kind and i not in self.made]
+        texts = self._taken(plain, others, theirs)
+        for i in range(len(self.kinds)):
+            if i in texts:
+                out.append(texts[i])
+                continue
+            mine = self.made.get(i, pa.nulls(n, pa.string()))
+            out.append(mine if others is None or theirs is None else put(mine, others, theirs[i]))
+        return out
+
+    def _taken(
+        self, columns: list[int], others: np.ndarray | None, theirs: list[pa.Array] | None
+    ) -> dict[int, pa.Array]:
+        """`columns` (indices) copied out of the block by one take each; the values of the
+        lines `others` come from `theirs`, put after the block's bytes (one array over both)."""
+        import pyarrow as pa
+
+        n, width = self.bounds.shape
+        rows = np.arange(n, dtype=np.int64) * width
+        if others is None or theirs is None:
+            every = pieces(self.block, self.bounds)
+            return {i: every.take(pa.array(rows + 2 * self.places[i] + 1)) for i in columns}
+        values = [theirs[i].to_pylist() for i in columns]
+        encoded = [b"" if v is None else v.encode() for column in values for v in column]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        after = len(self.block) + np.concatenate([[0], np.cumsum(lengths)])
+        offsets = np.concatenate([self.bounds.ravel(), after]).astype(np.int32)
+        buffer = pa.py_buffer(b"".join([self.block, *encoded]))
+        every = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), buffer)
+        m, out = len(others), {}
+        for c, i in enumerate(columns):
+            index = rows + 2 * self.places[i] + 1
+            index[others] = n * width + c * m + np.arange(m)
+            missing = np.zeros(n, dtype=bool)
+            missing[others] = [v is None for v in values[c]]
+            out[i] = every.take(pa.array(index, mask=missing))
+        return out
 
 
 def cut(
-    block: bytes, starts: np.ndarray, shape: Shape, columns: list[str]
-) -> tuple[list[pa.Array], np.ndarray]:
-    """Each of `columns` of the lines starting at `starts` (which the shape fits) as Python's
-    reader says it, and which lines that is certain for (the others go to the other readers)."""
+    block: bytes, starts: np.ndarray, stops: np.ndarray, shape: Shape, columns: list[str]
+) -> _Cut:
+    """`columns` of the block's lines (block[starts:stops]) as Python's reader says them where
+    the shape fits, and which lines that is certain for: the others (and lines it does not
+    fit, whose values here are empty) go to the other readers."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    n = len(starts)
     data = np.frombuffer(block, dtype=np.uint8)
     quotes = np.flatnonzero(data == ord('"'))
-    closes = np.flatnonzero(data == ord("}"))
-    ends_scalar = np.flatnonzero((data == ord(",")) | (data == ord("}")))
-    n = len(starts)
-    sure = np.ones(n, dtype=bool)
-    found: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
-    at = starts + 1  # past the line's `{`
-    for key, kind in zip(shape.keys, shape.kinds, strict=True):
-        at = at + len(_quoted(key).encode()) + 1  # `"key":`
-        if kind == "text":
-            stop = quotes[np.searchsorted(quotes, at + 1)] + 1
-        elif kind == "object":
-            stop = _object_ends(quotes, closes, at)
-        else:
-            stop = ends_scalar[np.searchsorted(ends_scalar, at)]
-        if key in columns:
-            found[key] = (kind, at, stop)
-        at = stop + 1  # past the `,` (or the line's `}`)
-    out: list[pa.Array] = []
-    for name in columns:
-        if name not in found:
-            out.append(pa.nulls(n, pa.string()))
+    bounds, sure, objects = _parts(block, data, quotes, starts, stops, shape)
+    kinds: list[str | None] = []
+    places: list[int] = []
+    made: dict[int, pa.Array] = {}
+    rows = np.arange(n, dtype=np.int64) * bounds.shape[1]
+    every = pieces(block, bounds)
+    for i, name in enumerate(columns):
+        j = shape.keys.index(name) if name in shape.keys else -1
+        kind = shape.kinds[j] if j >= 0 and shape.kinds[j] != "null" else None
+        kinds.append(kind)
+        places.append(j)
+        if kind not in ("number", "object"):
             continue
-        kind, lo, hi = found[name]
-        if kind == "text":
-            out.append(_spans(block, lo + 1, hi - lo - 2))
-        elif kind == "null":
-            out.append(pa.nulls(n, pa.string()))
+        values = every.take(pa.array(rows + 2 * j + 1))
+        if kind == "number":
+            sure &= ~np.asarray(pc.equal(values, "-0"))  # Python's int: 0
         else:
-            values = _spans(block, lo, hi - lo)
-            if kind == "number":
-                sure &= ~_matches(values, r"^-0$")  # Python's int: 0
-            elif kind == "object":
-                values, certain = _nested(values)
-                sure &= certain
-            out.append(values)
-    return out, sure
+            values, certain = nested(values, block, quotes, *objects[j])
+            sure &= certain
+        made[i] = values
+    return _Cut(block, bounds, sure, kinds, places, made)
 
 
-def _object_ends(quotes: np.ndarray, closes: np.ndarray, at: np.ndarray) -> np.ndarray:
+def _parts(
+    block: bytes,
+    data: np.ndarray,
+    quotes: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    shape: Shape,
+) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+    """Where each line's parts would be if the shape fits it, and whether it does. Row i of
+    the bounds is line i cut into the shape's separators and values in turn (separator 0,
+    value 0, separator 1, ..., the last separator; core.blocks.landing_jsonl_fast.pieces); a
+    line that does not fit is all at its start (its values empty). For each nested object (by
+    key index): the ordinal of its first quote and one past its last (0 where it does not fit)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n, keys = len(starts), len(shape.keys)
+    bounds = np.empty((n, 2 * keys + 2), dtype=np.int64)
+    bounds[:, 0], bounds[:, -1] = starts, stops
+    if not len(quotes):
+        bounds[:] = starts[:, None]
+        none = np.zeros(n, dtype=np.int64)
+        kinds = enumerate(shape.kinds)
+        return bounds, np.zeros(n, dtype=bool), {j: (none, none) for j, t in kinds if t == "object"}
+    separators = shape.separators
+    last = len(quotes) - 1
+    firsts = np.searchsorted(quotes, starts)  # each line's first quote: its first key's
+    # One past each line's last quote: the next line's first (only blanks lie between).
+    ends = np.append(firsts[1:], len(quotes))
+    anchor, k = firsts, 0
+    at, ordered = starts, np.ones(n, dtype=bool)
+    objects: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for j, kind in enumerate(shape.kinds):
+        value = at + len(separators[j].encode())
+        if kind == "text":  # past the key's two quotes and the value's opening one
+            stop = quotes[np.minimum(anchor + k + 3, last)]
+            k += 4
+        elif j == keys - 1:  # the line's `}` follows
+            stop = stops - 1
+            if kind == "object":
+                objects[j] = (anchor + k + 2, ends)
+        elif kind == "object":
+            stop = _object_ends(data, quotes, value, stops)
+            inside = anchor + k + 2
+            anchor, k = np.searchsorted(quotes, stop), 0
+            objects[j] = (inside, anchor)
+        else:  # the next key's opening quote follows the comma
+            stop = quotes[np.minimum(anchor + k + 2, last)] - 1
+            k += 2
+        bounds[:, 2 * j + 1], bounds[:, 2 * j + 2] = value, stop
+        ordered &= stop >= value  # a separator's end is never before its start
+        at = stop
+    fit = ordered & (stops >= at) & ~_unusual(block, data, starts, stops)
+    bounds[~fit] = starts[~fit, None]  # the array below needs ordered bounds
+    every = pieces(block, bounds)
+    width = bounds.shape[1]
+    rows = np.arange(n, dtype=np.int64) * width
+    for j, separator in enumerate(separators):
+        fit &= np.asarray(pc.equal(every.take(pa.array(rows + 2 * j)), separator))
+    for j, kind in enumerate(shape.kinds):
+        if kind != "text":  # a string's bytes are checked by _unusual (its quotes above)
+            values = every.take(pa.array(rows + 2 * j + 1))
+            fit &= np.asarray(pc.fill_null(pc.match_substring_regex(values, VALUE[kind]), False))
+    bounds[~fit] = starts[~fit, None]
+    for first, end in objects.values():
+        first[~fit] = end[~fit] = 0  # (arrays of this call's own)
+    return bounds, fit, objects
+
+
+def _unusual(block: bytes, data: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Lines with a backslash or a control character, which no line of a shape has."""
+    out = np.zeros(len(starts), dtype=bool)
+    marks = np.flatnonzero(data < 32)
+    marks = marks[data[marks] != ord("\n")]
+    # The common block: its only control characters end its lines, and no backslash.
+    if not len(marks) and b"\\" not in block:
+        return out
+    marks = np.union1d(marks, np.flatnonzero(data == ord("\\")))
+    if len(marks):
+        line = np.maximum(np.searchsorted(starts, marks, side="right") - 1, 0)
+        out[line[(marks >= starts[line]) & (marks < stops[line])]] = True
+    return out
+
+
+def _object_ends(
+    data: np.ndarray, quotes: np.ndarray, at: np.ndarray, stops: np.ndarray
+) -> np.ndarray:
     """Just past the `}` closing each flat object that starts at `at`: the first `}` after it
-    with an even number of quotes in between (outside a string)."""
+    with an even number of quotes in between (outside a string); the line's end if none."""
+    closes = np.flatnonzero(data == ord("}"))
     before = np.searchsorted(quotes, at)
     index = np.searchsorted(closes, at)
     todo = np.arange(len(at))
-    stop = np.empty(len(at), dtype=np.int64)
+    stop = stops.copy()
     while len(todo):
+        gone = index[todo] >= len(closes)
+        todo = todo[~gone]
         close = closes[index[todo]]
+        beyond = close >= stops[todo]
+        todo, close = todo[~beyond], close[~beyond]
         inside = (np.searchsorted(quotes, close) - before[todo]) % 2 == 1
         stop[todo[~inside]] = close[~inside] + 1
         todo = todo[inside]
         index[todo] += 1
     return stop
-
-
-def _nested(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Compact flat objects as Python prints them, and which that is certain for."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    unsure = _matches(values, _UNSURE)
-    if unsure.any():
-        # Only a number outside the strings counts.
-        rows = np.flatnonzero(unsure)
-        unquoted = pc.replace_substring_regex(values.take(pa.array(rows)), r'"[^"]*"', '""')
-        unsure[rows] = _matches(unquoted, _UNSURE)
-    zeros = np.flatnonzero(_matches(values, r"\.[0-9]*0([^0-9]|$)"))
-    if len(zeros):
-        fixed = pc.replace_substring_regex(values.take(pa.array(zeros)), *_ZEROS)
-        mask = np.zeros(len(values), dtype=bool)
-        mask[zeros] = True
-        values = pc.replace_with_mask(values, pa.array(mask), fixed)
-    return values, ~unsure & ~_twice(values)
-
-
-def _twice(values: pa.Array) -> np.ndarray:
-    """Objects holding a key twice (Python keeps the last value, at the first key's place).
-    Found on the objects' key lists, which are few distinct ones: each is checked once."""
-    import pyarrow.compute as pc
-
-    # In a compact object with no backslash `":` follows each key and nothing else.
-    many = np.flatnonzero(np.asarray(pc.count_substring(values, '":')) > 1)
-    out = np.zeros(len(values), dtype=bool)
-    if not len(many):
-        return out
-    import pyarrow as pa
-
-    keys = pc.replace_substring_regex(values.take(pa.array(many)), r'(":)(?:"[^"]*"|[^,}]*)', r"\1")
-    encoded = pc.dictionary_encode(keys)
-    distinct = encoded.dictionary.to_pylist()
-    twice = np.array([_has_twice(k) for k in distinct], dtype=bool)
-    out[many] = twice[np.asarray(encoded.indices)]
-    return out
-
-
-def _has_twice(keys: str) -> bool:
-    names = keys[2:-3].split('":,"')  # `{"a":,"b":}`: a, b
-    return len(set(names)) != len(names)
-
-
-def _matches(values: pa.Array, pattern: str) -> np.ndarray:
-    import pyarrow.compute as pc
-
-    return np.asarray(pc.fill_null(pc.match_substring_regex(values, pattern), True))

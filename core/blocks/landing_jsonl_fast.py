@@ -48,6 +48,18 @@ class Columns:
         # The file's common line (core.blocks.landing_jsonl_compact.Shape), once seen.
         self.shape: Any = None
 
+    def copy(self) -> Columns:
+        """What has been learnt so far, for one block read beside others."""
+        out = Columns(self.columns)
+        out.raw, out.shape = set(self.raw), self.shape
+        return out
+
+    def learn(self, other: Columns) -> None:
+        """Keep what reading one block (with `other`, a copy) learnt."""
+        self.raw |= other.raw
+        if self.shape is None:
+            self.shape = other.shape
+
 
 def read_block(
     block: bytes, state: Columns, python_line: PythonLine
@@ -416,6 +428,30 @@ def _spans(buf: bytes, start: np.ndarray, lengths: np.ndarray) -> pa.Array:
         pa.string_view(), n, [None, pa.py_buffer(views.tobytes()), pa.py_buffer(buf)]
     )
     return viewed.cast(pa.string())
+
+
+def pieces(buf: bytes, bounds: np.ndarray) -> pa.Array:
+    """The bytes between each two neighbouring positions of `bounds` (non-decreasing in
+    reading order) as one string array over `buf`, without a copy: `bounds` of shape (n, 2k)
+    gives 2k values a row, value 2j of row i being buf[bounds[i, 2j]:bounds[i, 2j + 1]] (the
+    odd ones are what lies between). A take of the even ones copies them out at C speed."""
+    import pyarrow as pa
+
+    flat = bounds.ravel()
+    offsets = np.empty(len(flat) + 1, dtype=np.int32)  # blocks are below 2 GiB (MAX_BLOCK_BYTES)
+    offsets[:-1] = flat
+    offsets[-1] = flat[-1] if len(flat) else 0
+    return pa.StringArray.from_buffers(len(flat), pa.py_buffer(offsets), pa.py_buffer(buf))
+
+
+def put(values: pa.Array, rows: np.ndarray, new: pa.Array) -> pa.Array:
+    """`values` with its `rows` (ascending) replaced by `new`'s values in order: one take of
+    both, a third of pc.replace_with_mask's time on strings."""
+    import pyarrow as pa
+
+    index = np.arange(len(values), dtype=np.int64)
+    index[rows] = len(values) + np.arange(len(rows))
+    return pa.concat_arrays([values, new.cast(values.type)]).take(pa.array(index))
 
 
 def _canonical(span: pa.Array, nested: np.ndarray) -> pa.Array:

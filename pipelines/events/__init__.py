@@ -89,12 +89,14 @@ def properties_are_an_object(rows: pa.Table) -> pa.Array:
     text = rows.column("properties")
     if pa.types.is_string_view(text.type) or pa.types.is_large_string(text.type):
         text = pc.cast(text, pa.string())
-    empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True)
-    fine = pc.fill_null(pc.or_(empty, pc.match_substring_regex(text, FLAT_OBJECT)), True)
+    fine = pc.fill_null(pc.match_substring_regex(text, FLAT_OBJECT), True)
     passes = np.asarray(fine.to_numpy(zero_copy_only=False), dtype=bool).copy()
+    # The few others: blank (trimmed as silver trims), else read by Python's json.
     doubtful = np.flatnonzero(~passes)
-    for i, value in zip(doubtful, text.take(pa.array(doubtful)).to_pylist(), strict=True):
-        passes[i] = _is_object(value)
+    others = text.take(pa.array(doubtful))
+    blank = pc.equal(pc.utf8_trim_whitespace(others), "").to_pylist()
+    for i, value, empty in zip(doubtful, others.to_pylist(), blank, strict=True):
+        passes[i] = bool(empty) or _is_object(value)
     return pa.array(passes)
 
 
