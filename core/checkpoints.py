@@ -6,7 +6,9 @@ and 3 ms). A run opens silver two or three times (its step, gold, the damage che
 log too), so the first daily run after a full run paid ~40 ms for commits no reader needs one
 by one. Writing a checkpoint costs an opening and 10-20 ms, once every ten commits of a table.
 A checkpoint is written whole or not at all (a new file, then `_last_checkpoint`): a kill
-during it leaves the table as it was.
+during it leaves the table as it was. delta-rs's create_checkpoint deletes no log file (seen
+with 1.6.6: commits 40 days old stayed; its own checkpoint every 100 commits may clean up past
+`delta.logRetentionDuration`), so time travel keeps every version it had.
 """
 
 from __future__ import annotations
