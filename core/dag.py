@@ -86,6 +86,11 @@ class Step:
     # Tables it writes besides its outputs (a block's quarantine and rejected-files tables).
     also_writes: tuple[str, ...] = ()
 
+    @property
+    def writes(self) -> tuple[str, ...]:
+        """Every table the step writes: its outputs, then its quarantine and rejected files."""
+        return (*self.outputs, *self.also_writes)
+
     def is_built(self, data_dir: LakePath) -> bool:
         """True when every table this step writes exists (has a Delta log)."""
         return all(table_exists(data_dir / out) for out in self.outputs)

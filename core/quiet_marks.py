@@ -286,7 +286,7 @@ def _written_by(step: Step, started: dict[str, Any], finished: dict[str, Any]) -
     """What a step may have changed: its own tables (and their folders' files), and the state
     files that changed while it ran. Nothing else: landing, settings and other tables are
     never a step's to change."""
-    tables = (*step.outputs, *step.also_writes)
+    tables = step.writes
     own = {f"tables:{out}" for out in tables}
     own |= {f"beside:{Path(out).parent}" for out in tables}
     return own | {d for d in _differences(started, finished) if d.startswith("state:")}

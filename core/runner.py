@@ -225,8 +225,7 @@ def _run_steps(
         ctx = StepContext(settings, run_id, name, report, cancel)
         try:
             ctx.check_cancelled()
-            written = (*step.outputs, *step.also_writes)  # its quarantine too
-            new_tables = refuse_damaged_outputs(settings.lake_root, written)
+            new_tables = refuse_damaged_outputs(settings.lake_root, step.writes)
             result = _run_or_skip(step, ctx, marks)
             remember_new_tables(settings.lake_root, new_tables)
         except Cancelled:
@@ -306,7 +305,7 @@ def _run_or_skip(step: Step, ctx: StepContext, marks: QuietMarks) -> StepResult:
     before = marks.before(step)
     result = step.run(ctx)
     # Before the step's quiet mark lists the lake: the checkpoint is part of what it left.
-    checkpoint_when_due(ctx.settings.lake_root, (*step.outputs, *step.also_writes))
+    checkpoint_when_due(ctx.settings.lake_root, step.writes)
     marks.after(step, before, result, ctx.run_id)
     return result
 
